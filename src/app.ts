@@ -1,0 +1,79 @@
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import { bodyLimit } from 'hono/body-limit';
+import { type Env, readConfig } from './env';
+import { customerRoutes } from './modules/customers/routes';
+import { oauthRoutes } from './modules/oauth/routes';
+import { platformTenantRoutes } from './modules/platform-admin/routes';
+import { registrationRoutes } from './modules/registration/routes';
+import { openApiDocument, systemRoutes } from './modules/system/routes';
+import type { AppEnv } from './platform/context';
+import { ApiError, handleError } from './platform/errors';
+import { newId } from './platform/ids';
+import { createLogger, type LogLevel } from './platform/logger';
+import { createRouter, registerComponents } from './platform/openapi';
+import { allowedMethods } from './platform/routing';
+
+export const BASE_PATH = '/v2/customer';
+/** JSON bodies are small; the documents route declares its own, larger limit. */
+export const JSON_BODY_LIMIT_BYTES = 1024 * 1024;
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+
+export function createApp(): OpenAPIHono<AppEnv> {
+  const app = createRouter();
+
+  app.use('*', async (c, next) => {
+    const started = Date.now();
+    const incoming = c.req.header('X-Request-Id');
+    const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : newId('request');
+    const logger = createLogger(readConfig(c.env).logLevel as LogLevel, { requestId });
+    c.set('requestId', requestId);
+    c.set('logger', logger);
+    await next();
+    c.res.headers.set('X-Request-Id', requestId);
+    for (const [name, value] of Object.entries(c.get('rateLimitHeaders') ?? {}))
+      c.res.headers.set(name, value);
+    c.get('logger').info('request', {
+      method: c.req.method,
+      route: c.req.routePath,
+      path: c.req.path,
+      status: c.res.status,
+      durationMs: Date.now() - started,
+    });
+  });
+
+  app.use(
+    `${BASE_PATH}/*`,
+    bodyLimit({
+      maxSize: JSON_BODY_LIMIT_BYTES,
+      onError: () => {
+        throw new ApiError('payload_too_large', {
+          detail: `Request bodies are limited to ${JSON_BODY_LIMIT_BYTES} bytes.`,
+        });
+      },
+    }),
+  );
+
+  registerComponents(app);
+  app.route(BASE_PATH, systemRoutes());
+  app.route(BASE_PATH, platformTenantRoutes());
+  app.route(BASE_PATH, oauthRoutes());
+  app.route(BASE_PATH, registrationRoutes());
+  app.route(BASE_PATH, customerRoutes());
+  openApiDocument(app);
+
+  app.notFound((c) => {
+    const allow = allowedMethods(app, c.req.path);
+    if (allow.length > 0) {
+      throw new ApiError('method_not_allowed', {
+        detail: `${c.req.method} is not allowed here; use ${allow.join(', ')}.`,
+        headers: { Allow: allow.join(', ') },
+      });
+    }
+    throw new ApiError('not_found', { detail: `No route matches ${c.req.method} ${c.req.path}.` });
+  });
+  app.onError(handleError);
+  return app;
+}
+
+export type { Env };

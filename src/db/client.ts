@@ -1,0 +1,14 @@
+import { drizzle } from 'drizzle-orm/d1';
+import * as controlSchema from './control';
+import * as tenantSchema from './tenant';
+
+export function tenantDb(database: D1Database) {
+  return drizzle(database, { schema: tenantSchema });
+}
+
+export function controlDb(database: D1Database) {
+  return drizzle(database, { schema: controlSchema });
+}
+
+export type TenantDb = ReturnType<typeof tenantDb>;
+export type ControlDb = ReturnType<typeof controlDb>;

@@ -1,0 +1,104 @@
+import { z } from '@hono/zod-openapi';
+import { paginationQuery } from '../../platform/pagination';
+import {
+  AddressSchema,
+  CountrySchema,
+  DateSchema,
+  EmailSchema,
+  TimestampSchema,
+  text,
+} from '../../platform/schemas';
+
+export const customerStatuses = [
+  'PENDING_EMAIL_VERIFICATION',
+  'REGISTERED',
+  'VERIFICATION_PENDING',
+  'VERIFIED',
+  'ACTIVE',
+  'REJECTED',
+  'SUSPENDED',
+  'CLOSED',
+] as const;
+export type CustomerStatus = (typeof customerStatuses)[number];
+
+export const CustomerIdSchema = z
+  .string()
+  .max(40)
+  .openapi({ description: 'Customer id.', example: 'cus_01jd7w3v8m9k2q4r6t8v0x2z4b' });
+
+export const genders = ['MALE', 'FEMALE', 'OTHER', 'UNDISCLOSED'] as const;
+
+export const IndividualProfileSchema = z
+  .object({
+    firstName: text(100, 'Given name.', 'Ada'),
+    middleName: text(100, 'Middle name(s).', 'Augusta').optional(),
+    lastName: text(100, 'Family name.', 'Lovelace'),
+    dateOfBirth: DateSchema,
+    nationality: CountrySchema,
+    placeOfBirth: text(100, 'Place of birth.', 'London').optional(),
+    gender: z.enum(genders).optional().openapi({ description: 'Gender.', example: 'FEMALE' }),
+    address: AddressSchema,
+    occupation: text(100, 'Occupation.', 'Mathematician').optional(),
+    sourceOfFunds: text(200, 'Main source of funds.', 'Salary').optional(),
+  })
+  .openapi('IndividualProfile');
+export type IndividualProfile = z.infer<typeof IndividualProfileSchema>;
+
+export const CustomerSchema = z
+  .object({
+    id: CustomerIdSchema,
+    type: z
+      .enum(['INDIVIDUAL', 'BUSINESS'])
+      .openapi({ description: 'Customer type.', example: 'INDIVIDUAL' }),
+    status: z
+      .enum(customerStatuses)
+      .openapi({ description: 'Lifecycle status.', example: 'PENDING_EMAIL_VERIFICATION' }),
+    email: EmailSchema,
+    phone: z.string().max(16).nullable().openapi({ description: 'E.164 phone.', example: '+447911123456' }),
+    emailVerified: z
+      .boolean()
+      .openapi({ description: 'Whether the email address was confirmed.', example: false }),
+    phoneVerified: z
+      .boolean()
+      .openapi({ description: 'Whether the phone number was confirmed.', example: false }),
+    individual: IndividualProfileSchema.nullable().openapi({
+      description: 'Profile of an INDIVIDUAL customer.',
+    }),
+    createdAt: TimestampSchema,
+    updatedAt: TimestampSchema,
+  })
+  .openapi('Customer');
+export type CustomerView = z.infer<typeof CustomerSchema>;
+
+export const CustomerListQuerySchema = z.object({
+  ...paginationQuery,
+  type: z
+    .enum(['INDIVIDUAL', 'BUSINESS'])
+    .optional()
+    .openapi({ description: 'Only customers of this type.', example: 'INDIVIDUAL' }),
+  status: z
+    .enum(customerStatuses)
+    .optional()
+    .openapi({ description: 'Only customers in this status.', example: 'ACTIVE' }),
+  email: z
+    .string()
+    .max(254)
+    .optional()
+    .openapi({ description: 'Exact email, case-insensitive.', example: 'ada.lovelace@example.com' }),
+  createdFrom: z.iso
+    .datetime()
+    .optional()
+    .openapi({ description: 'Created at or after (ISO 8601).', example: '2026-01-01T00:00:00Z' }),
+  createdTo: z.iso
+    .datetime()
+    .optional()
+    .openapi({ description: 'Created before (ISO 8601).', example: '2026-12-31T00:00:00Z' }),
+  q: z
+    .string()
+    .trim()
+    .min(2)
+    .max(100)
+    .optional()
+    .openapi({ description: 'Search in name and email.', example: 'lovelace' }),
+});
+export type CustomerListQuery = z.infer<typeof CustomerListQuerySchema>;

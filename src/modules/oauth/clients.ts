@@ -1,0 +1,77 @@
+import { and, eq } from 'drizzle-orm';
+import { controlDb } from '../../db/client';
+import { clientDirectory } from '../../db/control';
+import { clients } from '../../db/tenant';
+import type { Env } from '../../env';
+import { isPermission, type Permission } from '../../platform/auth/permissions';
+import { base64Decode, sha256Hex, timingSafeEqual } from '../../platform/crypto';
+import { ApiError } from '../../platform/errors';
+import { requireActiveTenant, type Tenant, tenantDatabase } from '../../platform/tenancy';
+
+export interface ClientCredentials {
+  clientId: string;
+  clientSecret: string;
+}
+
+/** `client_secret_basic` (RFC 6749 §2.3.1: form-urlencoded id and secret) or `client_secret_post`. */
+export function clientCredentials(
+  authorization: string | undefined,
+  form: { client_id?: string; client_secret?: string },
+): ClientCredentials {
+  if (authorization?.startsWith('Basic ')) {
+    let decoded: string;
+    try {
+      decoded = new TextDecoder().decode(base64Decode(authorization.slice(6).trim()));
+    } catch {
+      throw new ApiError('invalid_client', { detail: 'The Basic credentials are not valid base64.' });
+    }
+    const separator = decoded.indexOf(':');
+    if (separator < 0)
+      throw new ApiError('invalid_client', { detail: 'The Basic credentials need `id:secret`.' });
+    return {
+      clientId: decodeURIComponent(decoded.slice(0, separator).replaceAll('+', ' ')),
+      clientSecret: decodeURIComponent(decoded.slice(separator + 1).replaceAll('+', ' ')),
+    };
+  }
+  if (form.client_id && form.client_secret)
+    return { clientId: form.client_id, clientSecret: form.client_secret };
+  throw new ApiError('invalid_client', {
+    detail: 'Client authentication is required (client_secret_basic or client_secret_post).',
+  });
+}
+
+export interface AuthenticatedClient {
+  tenant: Tenant;
+  clientId: string;
+  permissions: Permission[];
+}
+
+const unknownClient = () => new ApiError('invalid_client', { detail: 'Client authentication failed.' });
+
+/**
+ * Finds the client's tenant in the control-plane directory (client ids are unique across
+ * tenants), then checks the secret against the tenant database. A tenant header naming another
+ * tenant is refused.
+ */
+export async function authenticateClient(
+  env: Env,
+  credentials: ClientCredentials,
+  tenantHeader: string | undefined,
+): Promise<AuthenticatedClient> {
+  const entry = await controlDb(env.CONTROL_DB)
+    .select()
+    .from(clientDirectory)
+    .where(eq(clientDirectory.clientId, credentials.clientId))
+    .get();
+  if (!entry) throw unknownClient();
+  if (tenantHeader !== undefined && tenantHeader !== entry.tenantId) throw unknownClient();
+  const tenant = await requireActiveTenant(env, entry.tenantId);
+  const client = await tenantDatabase(env, tenant)
+    .select()
+    .from(clients)
+    .where(and(eq(clients.tenantId, tenant.id), eq(clients.id, credentials.clientId)))
+    .get();
+  if (client?.status !== 'ACTIVE') throw unknownClient();
+  if (!timingSafeEqual(await sha256Hex(credentials.clientSecret), client.secretHash)) throw unknownClient();
+  return { tenant, clientId: client.id, permissions: client.permissions.filter(isPermission) };
+}

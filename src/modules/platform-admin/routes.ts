@@ -1,0 +1,80 @@
+import { z } from '@hono/zod-openapi';
+import { createRouter, defineRoute, jsonBody, jsonResponse } from '../../platform/openapi';
+import {
+  CreateTenantSchema,
+  TenantIdSchema,
+  TenantListSchema,
+  TenantSchema,
+  UpdateTenantSchema,
+} from './schemas';
+import { getTenant, listTenants, registerTenant, updateTenant } from './service';
+
+const access = { auth: 'platform-admin', tenant: false } as const;
+const tags = ['Platform'];
+const tenantParams = z.object({ tenantId: TenantIdSchema });
+
+export function platformTenantRoutes() {
+  const router = createRouter();
+
+  router.openapi(
+    defineRoute({
+      method: 'get',
+      path: '/platform/tenants',
+      operationId: 'listTenants',
+      summary: 'List tenants',
+      tags,
+      access,
+      responses: { 200: jsonResponse(TenantListSchema, 'Every registered tenant.') },
+    }),
+    async (c) => c.json({ data: await listTenants(c.env) }, 200),
+  );
+
+  router.openapi(
+    defineRoute({
+      method: 'post',
+      path: '/platform/tenants',
+      operationId: 'registerTenant',
+      summary: 'Register a tenant',
+      description: 'Registers a tenant whose database binding exists (see `npm run tenant:create`).',
+      tags,
+      access,
+      request: { body: jsonBody(CreateTenantSchema) },
+      errors: ['conflict'],
+      responses: { 201: jsonResponse(TenantSchema, 'The tenant.') },
+    }),
+    async (c) => c.json(await registerTenant(c.env, c.req.valid('json')), 201),
+  );
+
+  router.openapi(
+    defineRoute({
+      method: 'get',
+      path: '/platform/tenants/{tenantId}',
+      operationId: 'getTenant',
+      summary: 'Get a tenant',
+      tags,
+      access,
+      request: { params: tenantParams },
+      responses: { 200: jsonResponse(TenantSchema, 'The tenant.') },
+    }),
+    async (c) => c.json(await getTenant(c.env, c.req.valid('param').tenantId), 200),
+  );
+
+  router.openapi(
+    defineRoute({
+      method: 'patch',
+      path: '/platform/tenants/{tenantId}',
+      operationId: 'updateTenant',
+      summary: 'Change tier, status, capabilities or rate limit',
+      tags,
+      access,
+      request: {
+        params: tenantParams,
+        body: jsonBody(UpdateTenantSchema),
+      },
+      responses: { 200: jsonResponse(TenantSchema, 'The updated tenant.') },
+    }),
+    async (c) => c.json(await updateTenant(c.env, c.req.valid('param').tenantId, c.req.valid('json')), 200),
+  );
+
+  return router;
+}

@@ -1,0 +1,114 @@
+import { z } from '@hono/zod-openapi';
+import { capabilityCodes, tiers } from '../../platform/tenancy';
+
+export const TenantIdSchema = z
+  .string()
+  .min(2)
+  .max(63)
+  .regex(
+    /^[a-z0-9][a-z0-9-]{1,62}$/,
+    'lower-case letters, digits and dashes, starting with a letter or digit',
+  )
+  .openapi({ description: 'Tenant id (slug), sent by clients as `X-Tenant-ID`.', example: 'acme' });
+
+const TierSchema = z.enum(tiers).openapi({ description: 'Subscription tier.', example: 'PROFESSIONAL' });
+const CapabilitySchema = z
+  .enum(capabilityCodes as [string, ...string[]])
+  .openapi({ description: 'Capability code.', example: 'SCT02' });
+const RateLimitSchema = z
+  .number()
+  .int()
+  .min(1)
+  .max(100_000)
+  .openapi({ description: 'Requests per minute per principal.', example: 50 });
+
+export const TenantSchema = z
+  .object({
+    id: TenantIdSchema,
+    name: z.string().max(200).openapi({ description: 'Display name.', example: 'Acme Bank' }),
+    tier: TierSchema,
+    status: z
+      .enum(['ACTIVE', 'SUSPENDED'])
+      .openapi({ description: 'Suspended tenants answer 403.', example: 'ACTIVE' }),
+    capabilities: z
+      .array(CapabilitySchema)
+      .max(8)
+      .openapi({ description: 'Effective capabilities.', example: ['SCT01', 'SCT02', 'SCT11'] }),
+    capabilityOverride: z.array(CapabilitySchema).max(8).nullable().openapi({
+      description: 'Operator-set capability set replacing the tier default; null uses the default.',
+      example: null,
+    }),
+    rateLimitPerMinute: RateLimitSchema,
+    customRateLimit: RateLimitSchema.nullable().openapi({
+      description: 'Operator-set limit; null uses the tier default.',
+      example: null,
+    }),
+    d1Binding: z.string().max(64).openapi({
+      description: 'Name of the D1 binding holding the tenant database.',
+      example: 'TENANT_DB_ACME',
+    }),
+    databaseBound: z
+      .boolean()
+      .openapi({ description: 'Whether this deployment has that binding.', example: true }),
+    createdAt: z
+      .string()
+      .max(30)
+      .openapi({ description: 'Registration time.', example: '2026-11-25T12:00:00.000Z' }),
+    updatedAt: z
+      .string()
+      .max(30)
+      .openapi({ description: 'Last change.', example: '2026-11-25T12:00:00.000Z' }),
+  })
+  .openapi('Tenant');
+
+export const CreateTenantSchema = z
+  .object({
+    id: TenantIdSchema,
+    name: z.string().min(1).max(200).openapi({ description: 'Display name.', example: 'Acme Bank' }),
+    tier: TierSchema,
+    d1Binding: z
+      .string()
+      .regex(/^TENANT_DB_[A-Z0-9_]+$/, 'must look like TENANT_DB_<SLUG>')
+      .max(64)
+      .openapi({ description: 'D1 binding of the tenant database.', example: 'TENANT_DB_ACME' }),
+    capabilities: z
+      .array(CapabilitySchema)
+      .max(8)
+      .nullable()
+      .optional()
+      .openapi({ description: 'Capability set (CUSTOM tier).', example: ['SCT01', 'SCT11'] }),
+    rateLimitPerMinute: RateLimitSchema.nullable().optional(),
+  })
+  .strict()
+  .openapi('CreateTenant');
+
+export const UpdateTenantSchema = z
+  .object({
+    name: z
+      .string()
+      .min(1)
+      .max(200)
+      .optional()
+      .openapi({ description: 'Display name.', example: 'Acme Bank plc' }),
+    tier: TierSchema.optional(),
+    status: z
+      .enum(['ACTIVE', 'SUSPENDED'])
+      .optional()
+      .openapi({ description: 'Suspend or reactivate.', example: 'SUSPENDED' }),
+    capabilities: z
+      .array(CapabilitySchema)
+      .max(8)
+      .nullable()
+      .optional()
+      .openapi({
+        description: 'Capability set; null restores the tier default.',
+        example: ['SCT01', 'SCT11'],
+      }),
+    rateLimitPerMinute: RateLimitSchema.nullable().optional(),
+  })
+  .strict()
+  .openapi('UpdateTenant');
+
+export const TenantListSchema = z
+  .object({ data: z.array(TenantSchema).max(1000).openapi({ description: 'Registered tenants.' }) })
+  .openapi('TenantList');

@@ -1,0 +1,122 @@
+import { and, eq } from 'drizzle-orm';
+import { consents, customers, users } from '../../db/tenant';
+import { passwordProblems } from '../../platform/auth/password-policy';
+import { hashPassword } from '../../platform/auth/passwords';
+import type { ServiceContext } from '../../platform/context';
+import { ApiError, validationError } from '../../platform/errors';
+import { newId } from '../../platform/ids';
+import { ageOn } from '../../platform/schemas';
+import { commit, event } from '../../platform/unit-of-work';
+import type { CustomerView } from '../customers/schemas';
+import { presentCustomer } from '../customers/service';
+import { MINIMUM_AGE, type RegisterIndividualInput } from './schemas';
+
+/** Versions of the documents a registration accepts; tenants may set their own in the registry settings. */
+const DEFAULT_CONSENT_VERSION = '1.0';
+
+function isUniqueViolation(error: unknown): boolean {
+  const text = String(error instanceof Error ? `${error.message} ${String(error.cause ?? '')}` : error);
+  return text.includes('UNIQUE constraint failed');
+}
+
+export async function emailInUse(ctx: ServiceContext, email: string): Promise<boolean> {
+  const existing = await ctx.db
+    .select({ id: users.id })
+    .from(users)
+    .where(and(eq(users.tenantId, ctx.tenant.id), eq(users.email, email)))
+    .get();
+  return existing !== undefined;
+}
+
+export async function registerIndividual(
+  ctx: ServiceContext,
+  input: RegisterIndividualInput,
+): Promise<CustomerView & { userId: string }> {
+  const fieldErrors = [
+    ...passwordProblems(input.password, input.email).map((message) => ({ path: 'password', message })),
+    ...(input.dateOfBirth > ctx.now.toISOString().slice(0, 10)
+      ? [{ path: 'dateOfBirth', message: 'must not be in the future' }]
+      : ageOn(input.dateOfBirth, ctx.now) < MINIMUM_AGE
+        ? [{ path: 'dateOfBirth', message: `the customer must be at least ${MINIMUM_AGE} years old` }]
+        : []),
+  ];
+  if (fieldErrors.length > 0) throw validationError(fieldErrors);
+  if (await emailInUse(ctx, input.email)) throw new ApiError('email_taken');
+
+  const { email, password, phone, consents: accepted, ...profile } = input;
+  const now = ctx.now.toISOString();
+  const customerId = newId('customer', ctx.now.getTime());
+  const userId = newId('user', ctx.now.getTime());
+  const displayName = [profile.firstName, profile.middleName, profile.lastName].filter(Boolean).join(' ');
+  const customerRow = {
+    id: customerId,
+    tenantId: ctx.tenant.id,
+    type: 'INDIVIDUAL' as const,
+    status: 'PENDING_EMAIL_VERIFICATION',
+    email,
+    phone,
+    displayName,
+    profile,
+    emailVerifiedAt: null,
+    phoneVerifiedAt: null,
+    createdBy: ctx.actor.type === 'anonymous' ? null : ctx.actor.id,
+    createdAt: now,
+    updatedAt: now,
+  };
+  const version = (ctx.tenant.settings.consentVersion as string | undefined) ?? DEFAULT_CONSENT_VERSION;
+  const consentTypes = [
+    'TERMS_AND_CONDITIONS',
+    'PRIVACY_POLICY',
+    ...(accepted.marketing ? ['MARKETING'] : []),
+  ];
+
+  try {
+    await commit(ctx, {
+      statements: [
+        ctx.db.insert(customers).values(customerRow),
+        ctx.db.insert(users).values({
+          id: userId,
+          tenantId: ctx.tenant.id,
+          email,
+          kind: 'CUSTOMER',
+          customerId,
+          passwordHash: await hashPassword(password),
+          displayName,
+          createdAt: now,
+          updatedAt: now,
+        }),
+        ...consentTypes.map((type) =>
+          ctx.db.insert(consents).values({
+            id: newId('consent', ctx.now.getTime()),
+            tenantId: ctx.tenant.id,
+            customerId,
+            type,
+            version,
+            status: 'GRANTED',
+            acceptedAt: now,
+            ip: ctx.ip ?? null,
+            userAgent: ctx.userAgent?.slice(0, 512) ?? null,
+          }),
+        ),
+      ],
+      audit: [
+        {
+          action: 'customer.registered',
+          targetType: 'customer',
+          targetId: customerId,
+          data: {
+            type: 'INDIVIDUAL',
+            selfRegistered: ctx.actor.type === 'anonymous',
+            consents: consentTypes,
+          },
+        },
+      ],
+      events: [event('customer.created', { customerId, type: 'INDIVIDUAL', status: customerRow.status })],
+    });
+  } catch (error) {
+    // Two registrations raced past the check above: the unique index decides, the loser gets 409.
+    if (isUniqueViolation(error)) throw new ApiError('email_taken');
+    throw error;
+  }
+  return { ...presentCustomer(customerRow), userId };
+}

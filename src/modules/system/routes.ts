@@ -1,0 +1,184 @@
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
+import { publicJwks } from '../../platform/auth/tokens';
+import type { AppEnv } from '../../platform/context';
+import { ApiError } from '../../platform/errors';
+import { createRouter, defineRoute } from '../../platform/openapi';
+import { issuerFor } from '../../platform/pipeline';
+import { isProblemCode, problemTypes, problemTypeUri } from '../../platform/problems';
+
+const publicAccess = { auth: 'none', tenant: false } as const;
+
+const HealthSchema = z
+  .object({
+    status: z.literal('ok').openapi({ description: 'Always `ok` while the worker answers.', example: 'ok' }),
+    time: z
+      .string()
+      .max(30)
+      .openapi({ description: 'Server time, ISO 8601 UTC.', example: '2026-11-25T12:00:00.000Z' }),
+  })
+  .openapi('Health');
+
+const ProblemTypeSchema = z
+  .object({
+    type: z
+      .string()
+      .max(200)
+      .openapi({ description: 'The problem type URI.', example: '/v2/customer/problems/email_taken' }),
+    code: z.string().max(64).openapi({ description: 'Stable code.', example: 'email_taken' }),
+    status: z.number().int().openapi({ description: 'HTTP status it is returned with.', example: 409 }),
+    title: z.string().max(200).openapi({ description: 'Short summary.', example: 'Email taken' }),
+    description: z.string().max(2000).openapi({
+      description: 'When and why it occurs.',
+      example: 'Another account of this tenant already uses this email address.',
+    }),
+  })
+  .openapi('ProblemType');
+
+const JwkSchema = z
+  .object({
+    kty: z.string().max(8).openapi({ description: 'Key type.', example: 'EC' }),
+    crv: z.string().max(16).openapi({ description: 'Curve.', example: 'P-256' }),
+    x: z.string().max(64).openapi({
+      description: 'X coordinate, base64url.',
+      example: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU',
+    }),
+    y: z.string().max(64).openapi({
+      description: 'Y coordinate, base64url.',
+      example: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0',
+    }),
+    kid: z
+      .string()
+      .max(64)
+      .openapi({ description: 'Key id, as in the token header.', example: 'key-2026-11-25' }),
+    alg: z.string().max(8).openapi({ description: 'Algorithm.', example: 'ES256' }),
+    use: z.string().max(8).openapi({ description: 'Key use.', example: 'sig' }),
+  })
+  .openapi('Jwk');
+
+const JwksSchema = z
+  .object({
+    keys: z
+      .array(JwkSchema)
+      .max(4)
+      .openapi({ description: 'Current key first, then the previous during rotation.' }),
+  })
+  .openapi('Jwks');
+
+export function systemRoutes() {
+  const router = createRouter();
+
+  router.openapi(
+    defineRoute({
+      method: 'get',
+      path: '/health',
+      operationId: 'getHealth',
+      summary: 'Liveness',
+      tags: ['Discovery'],
+      access: publicAccess,
+      responses: {
+        200: { description: 'The worker is up.', content: { 'application/json': { schema: HealthSchema } } },
+      },
+    }),
+    (c) => c.json({ status: 'ok' as const, time: new Date().toISOString() }, 200),
+  );
+
+  router.openapi(
+    defineRoute({
+      method: 'get',
+      path: '/problems/{code}',
+      operationId: 'getProblemType',
+      summary: 'Describe a problem type',
+      tags: ['Discovery'],
+      access: publicAccess,
+      request: {
+        params: z.object({
+          code: z.string().max(64).openapi({ description: 'Problem code.', example: 'validation_failed' }),
+        }),
+      },
+      responses: {
+        200: {
+          description: 'The problem type.',
+          content: { 'application/json': { schema: ProblemTypeSchema } },
+        },
+      },
+    }),
+    (c) => {
+      const { code } = c.req.valid('param');
+      if (!isProblemCode(code)) throw new ApiError('not_found', { detail: `No problem type '${code}'.` });
+      return c.json({ type: problemTypeUri(code), code, ...problemTypes[code] }, 200);
+    },
+  );
+
+  router.openapi(
+    defineRoute({
+      method: 'get',
+      path: '/.well-known/jwks.json',
+      operationId: 'getJwks',
+      summary: 'Public signing keys',
+      tags: ['Discovery'],
+      access: publicAccess,
+      responses: {
+        200: { description: 'JSON Web Key Set.', content: { 'application/json': { schema: JwksSchema } } },
+      },
+    }),
+    async (c) => {
+      c.header('Cache-Control', 'public, max-age=300');
+      return c.json((await publicJwks(c.env)) as z.infer<typeof JwksSchema>, 200);
+    },
+  );
+
+  return router;
+}
+
+const documentCache = new Map<string, unknown>();
+
+/** Serves the OpenAPI 3.1 document of every route the app mounts; built once per isolate and origin. */
+export function openApiDocument(app: OpenAPIHono<AppEnv>): void {
+  app.openapi(
+    defineRoute({
+      method: 'get',
+      path: '/v2/customer/openapi.json',
+      operationId: 'getOpenApiDocument',
+      summary: 'This OpenAPI document',
+      tags: ['Discovery'],
+      access: publicAccess,
+      responses: {
+        200: {
+          description: 'OpenAPI 3.1 document.',
+          content: {
+            'application/json': {
+              schema: z.record(z.string(), z.unknown()).openapi({ description: 'OpenAPI document.' }),
+            },
+          },
+        },
+      },
+    }),
+    (c) => {
+      const issuer = issuerFor(c.env, c.req.url);
+      let document = documentCache.get(issuer);
+      if (!document) {
+        document = app.getOpenAPI31Document({
+          openapi: '3.1.0',
+          info: {
+            title: 'FinCore Customer API',
+            version: '2.0.0',
+            description:
+              'Multi-tenant customer lifecycle API: registration, authentication, KYC/KYB, profiles, documents, beneficiaries, access control and TPP consents. Errors are RFC 9457 problem+json; see `/v2/customer/problems/{code}`.',
+            license: { name: 'Apache-2.0', url: 'https://www.apache.org/licenses/LICENSE-2.0' },
+          },
+          servers: [{ url: new URL(issuer).origin, description: 'This deployment' }],
+          tags: [
+            { name: 'Discovery', description: 'Health, documents, keys and problem types.' },
+            { name: 'Platform', description: 'Operator routes: the tenant registry.' },
+            { name: 'OAuth', description: 'OAuth 2.0 authorization server.' },
+            { name: 'Registration', description: 'Customer self-registration and contact verification.' },
+            { name: 'Profiles', description: 'Customers, their status and consents.' },
+          ],
+        });
+        documentCache.set(issuer, document);
+      }
+      return c.json(document as Record<string, unknown>, 200);
+    },
+  );
+}

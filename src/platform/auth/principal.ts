@@ -1,0 +1,31 @@
+import type { Permission } from './permissions';
+
+export type Principal =
+  | {
+      type: 'user';
+      id: string;
+      userKind: 'STAFF' | 'CUSTOMER';
+      /** The customer a customer user acts for; null for staff. */
+      customerId: string | null;
+      sessionId: string;
+      permissions: ReadonlySet<Permission>;
+      amr: readonly string[];
+      authTime: number;
+    }
+  | { type: 'client'; id: string; permissions: ReadonlySet<Permission> }
+  | { type: 'anonymous'; ip: string };
+
+export const systemPrincipal: Principal = { type: 'anonymous', ip: 'system' };
+
+/** Identifies the principal for rate limits and idempotency scopes. */
+export function principalKey(principal: Principal): string {
+  return principal.type === 'anonymous' ? `ip:${principal.ip}` : principal.id;
+}
+
+export function actorId(principal: Principal): string | null {
+  return principal.type === 'anonymous' ? null : principal.id;
+}
+
+export function hasPermission(principal: Principal, permission: Permission): boolean {
+  return principal.type !== 'anonymous' && principal.permissions.has(permission);
+}

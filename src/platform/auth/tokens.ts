@@ -1,0 +1,110 @@
+import {
+  type CryptoKey,
+  createLocalJWKSet,
+  exportJWK,
+  importJWK,
+  type JWK,
+  type JWTPayload,
+  jwtVerify,
+  SignJWT,
+} from 'jose';
+import type { Env } from '../../env';
+import { newId } from '../ids';
+
+/** Access tokens live at most ten minutes; revocation marks in KV outlive them by this much. */
+export const ACCESS_TOKEN_TTL_SECONDS = 600;
+export const TOKEN_ALGORITHM = 'ES256';
+
+export interface AccessTokenClaims extends JWTPayload {
+  sub: string;
+  tid: string;
+  sid?: string;
+  scope: string;
+  amr: string[];
+  auth_time: number;
+  /** `staff`, `customer` or `client`. */
+  ptype: 'staff' | 'customer' | 'client';
+  /** The customer a customer user acts for. */
+  cus?: string;
+}
+
+interface SigningKeys {
+  kid: string;
+  privateKey: CryptoKey;
+  jwks: { keys: JWK[] };
+  verify: ReturnType<typeof createLocalJWKSet>;
+}
+
+let cached: { source: string; keys: Promise<SigningKeys> } | undefined;
+
+async function parseKeys(source: string): Promise<SigningKeys> {
+  const parsed = JSON.parse(source) as { current: JWK; previous?: JWK | null };
+  const { current, previous } = parsed;
+  if (!current?.kid || !current.d)
+    throw new Error('JWT_SIGNING_KEYS.current must be a private JWK with a kid');
+  const privateKey = (await importJWK({ ...current, alg: TOKEN_ALGORITHM }, TOKEN_ALGORITHM)) as CryptoKey;
+  const toPublic = ({ kty, crv, x, y, kid }: JWK): JWK => ({
+    kty,
+    crv,
+    x,
+    y,
+    kid,
+    alg: TOKEN_ALGORITHM,
+    use: 'sig',
+  });
+  const keys = [toPublic(current), ...(previous ? [toPublic(previous)] : [])];
+  return { kid: current.kid, privateKey, jwks: { keys }, verify: createLocalJWKSet({ keys }) };
+}
+
+/** Keys are parsed once per isolate; a new secret value (rotation) is picked up on the next deploy. */
+export function signingKeys(env: Env): Promise<SigningKeys> {
+  if (cached?.source !== env.JWT_SIGNING_KEYS) {
+    cached = { source: env.JWT_SIGNING_KEYS, keys: parseKeys(env.JWT_SIGNING_KEYS) };
+  }
+  return cached.keys;
+}
+
+export interface IssueAccessToken {
+  issuer: string;
+  claims: Omit<AccessTokenClaims, 'iss' | 'aud' | 'iat' | 'exp' | 'jti'>;
+  ttlSeconds?: number;
+  now?: Date;
+}
+
+export async function issueAccessToken(env: Env, options: IssueAccessToken): Promise<string> {
+  const keys = await signingKeys(env);
+  const iat = Math.floor((options.now ?? new Date()).getTime() / 1000);
+  return new SignJWT(options.claims)
+    .setProtectedHeader({ alg: TOKEN_ALGORITHM, kid: keys.kid, typ: 'at+jwt' })
+    .setIssuer(options.issuer)
+    .setAudience(options.issuer)
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + (options.ttlSeconds ?? ACCESS_TOKEN_TTL_SECONDS))
+    .setJti(newId('token'))
+    .sign(keys.privateKey);
+}
+
+/** Throws jose's errors on any failure; the caller turns them into `invalid_token`. */
+export async function verifyAccessToken(env: Env, token: string, issuer: string): Promise<AccessTokenClaims> {
+  const keys = await signingKeys(env);
+  const { payload } = await jwtVerify<AccessTokenClaims>(token, keys.verify, {
+    issuer,
+    audience: issuer,
+    algorithms: [TOKEN_ALGORITHM],
+    requiredClaims: ['sub', 'tid', 'exp', 'iat', 'jti'],
+  });
+  return payload;
+}
+
+export async function publicJwks(env: Env): Promise<{ keys: JWK[] }> {
+  return (await signingKeys(env)).jwks;
+}
+
+/** Used by scripts and tests to make a fresh ES256 signing key. */
+export async function generateSigningJwk(kid: string): Promise<JWK> {
+  const pair = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, [
+    'sign',
+    'verify',
+  ]);
+  return { ...(await exportJWK((pair as CryptoKeyPair).privateKey)), kid, alg: TOKEN_ALGORITHM, use: 'sig' };
+}

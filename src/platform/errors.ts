@@ -1,0 +1,154 @@
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { ZodError } from 'zod';
+import type { AppEnv } from './context';
+import { type ProblemCode, problemTypes, problemTypeUri } from './problems';
+
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
+export interface ProblemOptions {
+  detail?: string;
+  errors?: FieldError[];
+  /** Extension members (RFC 9457 §3.2), e.g. `capability` or `permission`. */
+  extensions?: Record<string, unknown>;
+  headers?: Record<string, string>;
+  cause?: unknown;
+}
+
+/** The one error type of the API: every non-2xx answer is built from it. */
+export class ApiError extends Error {
+  readonly code: ProblemCode;
+  readonly status: number;
+  readonly detail: string;
+  readonly errors?: FieldError[];
+  readonly extensions?: Record<string, unknown>;
+  readonly headers?: Record<string, string>;
+
+  constructor(code: ProblemCode, options: ProblemOptions = {}) {
+    const type = problemTypes[code];
+    super(options.detail ?? type.description, { cause: options.cause });
+    this.name = 'ApiError';
+    this.code = code;
+    this.status = type.status;
+    this.detail = options.detail ?? type.description;
+    this.errors = options.errors;
+    this.extensions = options.extensions;
+    this.headers = options.headers;
+  }
+}
+
+export function notFound(what = 'resource'): ApiError {
+  return new ApiError('not_found', { detail: `No ${what} with this id exists for this tenant.` });
+}
+
+export function validationError(errors: FieldError[], detail?: string): ApiError {
+  return new ApiError('validation_failed', {
+    detail: detail ?? errors.map((error) => `${error.path || '(body)'}: ${error.message}`).join('; '),
+    errors,
+  });
+}
+
+export function fieldErrorsFromZod(error: ZodError, location?: string): FieldError[] {
+  return error.issues.map((issue) => ({
+    path: [location, ...issue.path.map(String)].filter(Boolean).join('.'),
+    message: issue.message,
+  }));
+}
+
+export interface ProblemBody {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: ProblemCode;
+  instance: string;
+  requestId: string;
+  errors?: FieldError[];
+  [extension: string]: unknown;
+}
+
+export function problemBody(error: ApiError, instance: string, requestId: string): ProblemBody {
+  return {
+    ...error.extensions,
+    type: problemTypeUri(error.code),
+    title: problemTypes[error.code].title,
+    status: error.status,
+    detail: error.detail,
+    code: error.code,
+    instance,
+    requestId,
+    ...(error.errors ? { errors: error.errors } : {}),
+  };
+}
+
+const OAUTH_PATH = '/v2/customer/oauth/';
+const oauthErrorCodes = new Set<ProblemCode>([
+  'invalid_request',
+  'invalid_client',
+  'invalid_grant',
+  'invalid_scope',
+  'unauthorized_client',
+  'unsupported_grant_type',
+]);
+
+/**
+ * OAuth clients read RFC 6749 error bodies (`error`, `error_description`, JSON), so on /oauth/*
+ * those members are added to the problem and the media type is plain JSON.
+ */
+function oauthMembers(error: ApiError): Record<string, string> {
+  const oauthError = oauthErrorCodes.has(error.code)
+    ? error.code
+    : error.status >= 500 || error.status === 429
+      ? error.status === 500
+        ? 'server_error'
+        : 'temporarily_unavailable'
+      : 'invalid_request';
+  return { error: oauthError, error_description: error.detail };
+}
+
+export function problemResponse(error: ApiError, instance: string, requestId: string): Response {
+  const oauth = instance.startsWith(OAUTH_PATH);
+  const headers = new Headers({
+    'Content-Type': oauth ? 'application/json' : 'application/problem+json',
+    ...(oauth && error.code === 'invalid_client' ? { 'WWW-Authenticate': 'Basic realm="fincore"' } : {}),
+    ...error.headers,
+  });
+  const body = { ...problemBody(error, instance, requestId), ...(oauth ? oauthMembers(error) : {}) };
+  return new Response(JSON.stringify(body), { status: error.status, headers });
+}
+
+const httpExceptionCodes: Record<number, ProblemCode> = {
+  400: 'malformed_request',
+  401: 'authentication_required',
+  404: 'not_found',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+};
+
+/** Maps anything thrown (ours, Hono's, a bug) to an ApiError; unknown errors become a bare 500. */
+export function toApiError(error: unknown): ApiError {
+  if (error instanceof ApiError) return error;
+  if (error instanceof HTTPException) {
+    const code = httpExceptionCodes[error.status];
+    if (code) return new ApiError(code, { detail: error.message || undefined, cause: error });
+  }
+  return new ApiError('internal_error', { cause: error });
+}
+
+/** The app's single `onError`: logs unexpected failures, never echoes their internals. */
+export function handleError(error: unknown, c: Context<AppEnv>): Response {
+  const apiError = toApiError(error);
+  const requestId = c.get('requestId') ?? 'req_unknown';
+  if (apiError.status >= 500) {
+    c.get('logger')?.error('request_failed', {
+      error:
+        error instanceof Error
+          ? { name: error.name, message: error.message, stack: error.stack }
+          : String(error),
+    });
+  }
+  return problemResponse(apiError, new URL(c.req.url).pathname, requestId);
+}

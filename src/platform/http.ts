@@ -1,0 +1,18 @@
+import type { Context } from 'hono';
+import type { AppEnv, ServiceContext } from './context';
+import { clientIp } from './pipeline';
+
+/** The bridge from a request to the plain context services take. */
+export function serviceContext(c: Context<AppEnv>): ServiceContext {
+  return {
+    env: c.env,
+    tenant: c.get('tenant'),
+    db: c.get('db'),
+    actor: c.get('principal'),
+    now: new Date(),
+    requestId: c.get('requestId'),
+    ip: clientIp(c.req),
+    userAgent: c.req.header('User-Agent'),
+    waitUntil: (promise) => c.executionCtx.waitUntil(promise),
+  };
+}

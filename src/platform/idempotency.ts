@@ -1,0 +1,121 @@
+import { and, eq } from 'drizzle-orm';
+import type { MiddlewareHandler } from 'hono';
+import type { TenantDb } from '../db/client';
+import { idempotencyKeys } from '../db/tenant';
+import { principalKey } from './auth/principal';
+import type { AppEnv } from './context';
+import { sha256Hex } from './crypto';
+import { ApiError, validationError } from './errors';
+
+export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
+/** An in-flight claim older than this belongs to a request that died; it may be taken over. */
+export const IDEMPOTENCY_LOCK_MS = 60_000;
+const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
+const REPLAYED_HEADERS = ['content-type', 'location'];
+
+type Row = typeof idempotencyKeys.$inferSelect;
+
+async function claim(db: TenantDb, row: typeof idempotencyKeys.$inferInsert): Promise<boolean> {
+  const inserted = await db
+    .insert(idempotencyKeys)
+    .values(row)
+    .onConflictDoNothing()
+    .returning({ key: idempotencyKeys.key });
+  return inserted.length > 0;
+}
+
+function keyFilter(tenantId: string, scope: string, key: string) {
+  return and(
+    eq(idempotencyKeys.tenantId, tenantId),
+    eq(idempotencyKeys.scope, scope),
+    eq(idempotencyKeys.key, key),
+  );
+}
+
+function isStale(row: Row, now: Date): boolean {
+  if (row.expiresAt <= now.toISOString()) return true;
+  return row.state === 'IN_FLIGHT' && Date.parse(row.createdAt) < now.getTime() - IDEMPOTENCY_LOCK_MS;
+}
+
+function replay(row: Row): Response {
+  const headers = new Headers(row.responseHeaders ?? {});
+  headers.set('Idempotent-Replayed', 'true');
+  return new Response(row.responseBody, { status: row.responseStatus ?? 200, headers });
+}
+
+/**
+ * `Idempotency-Key` for POSTs that change state: the first request claims the key (an atomic
+ * insert, so of twenty parallel requests exactly one proceeds), later ones with the same body
+ * get the stored answer, with another body 422, while the first is running 409. A 5xx releases
+ * the key so the client can retry.
+ */
+export function idempotency(): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const key = c.req.header('Idempotency-Key');
+    if (key === undefined) return next();
+    if (!KEY_PATTERN.test(key)) {
+      throw validationError([
+        { path: 'header.Idempotency-Key', message: 'must be 1–255 visible ASCII characters' },
+      ]);
+    }
+    const db = c.get('db');
+    const tenantId = c.get('tenant').id;
+    const scope = principalKey(c.get('principal'));
+    const fingerprint = await sha256Hex(`${c.req.method} ${c.req.path}\n${await c.req.text()}`);
+    const now = new Date();
+    const row = {
+      tenantId,
+      scope,
+      key,
+      fingerprint,
+      state: 'IN_FLIGHT' as const,
+      createdAt: now.toISOString(),
+      expiresAt: new Date(now.getTime() + IDEMPOTENCY_TTL_MS).toISOString(),
+    };
+
+    let claimed = await claim(db, row);
+    if (!claimed) {
+      const existing = await db
+        .select()
+        .from(idempotencyKeys)
+        .where(keyFilter(tenantId, scope, key))
+        .get();
+      if (!existing || isStale(existing, now)) {
+        if (existing) {
+          await db
+            .delete(idempotencyKeys)
+            .where(and(keyFilter(tenantId, scope, key), eq(idempotencyKeys.createdAt, existing.createdAt)));
+        }
+        claimed = await claim(db, row);
+      }
+      if (!claimed) {
+        const current = existing && !isStale(existing, now) ? existing : undefined;
+        if (!current) throw new ApiError('idempotency_key_in_use');
+        if (current.fingerprint !== fingerprint) throw new ApiError('idempotency_key_reused');
+        if (current.state === 'IN_FLIGHT') throw new ApiError('idempotency_key_in_use');
+        return replay(current);
+      }
+    }
+
+    await next();
+
+    if (c.res.status >= 500) {
+      await db.delete(idempotencyKeys).where(keyFilter(tenantId, scope, key));
+      return;
+    }
+    const responseHeaders: Record<string, string> = {};
+    for (const name of REPLAYED_HEADERS) {
+      const value = c.res.headers.get(name);
+      if (value !== null) responseHeaders[name] = value;
+    }
+    await db
+      .update(idempotencyKeys)
+      .set({
+        state: 'COMPLETED',
+        responseStatus: c.res.status,
+        responseHeaders,
+        responseBody: await c.res.clone().text(),
+      })
+      .where(keyFilter(tenantId, scope, key));
+  };
+}

@@ -1,0 +1,55 @@
+/** Prefixed, time-ordered ids (`cus_01J…`): a 48-bit millisecond time then 80 random bits, Crockford base32. */
+export const idPrefixes = {
+  customer: 'cus',
+  user: 'usr',
+  person: 'per',
+  session: 'ses',
+  verification: 'ver',
+  document: 'doc',
+  beneficiary: 'ben',
+  group: 'grp',
+  role: 'rol',
+  client: 'cli',
+  tpp: 'tpp',
+  consent: 'cns',
+  webhookEndpoint: 'whe',
+  event: 'evt',
+  delivery: 'dlv',
+  audit: 'aud',
+  request: 'req',
+  code: 'cod',
+  token: 'jti',
+} as const;
+
+export type IdKind = keyof typeof idPrefixes;
+export type IdPrefix = (typeof idPrefixes)[IdKind];
+
+const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';
+
+function encodeTime(ms: number): string {
+  let out = '';
+  let value = ms;
+  for (let i = 0; i < 10; i++) {
+    out = ALPHABET[value % 32] + out;
+    value = Math.floor(value / 32);
+  }
+  return out;
+}
+
+function encodeRandom(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  let out = '';
+  for (const byte of bytes) out += ALPHABET[byte % 32];
+  return out;
+}
+
+export function newId(kind: IdKind, now: number = Date.now()): string {
+  return `${idPrefixes[kind]}_${encodeTime(now)}${encodeRandom()}`;
+}
+
+const ID_BODY = /^[0-9a-hjkmnp-tv-z]{26}$/;
+
+export function isId(kind: IdKind, value: string): boolean {
+  const prefix = `${idPrefixes[kind]}_`;
+  return value.startsWith(prefix) && ID_BODY.test(value.slice(prefix.length));
+}

@@ -1,0 +1,229 @@
+import { createRoute, OpenAPIHono, type RouteConfig, z } from '@hono/zod-openapi';
+import type { AppEnv } from './context';
+import { fieldErrorsFromZod, validationError } from './errors';
+import { idempotency } from './idempotency';
+import { guard, type RouteAccess } from './pipeline';
+import { type ProblemCode, problemTypes } from './problems';
+import { requiredTiers } from './tenancy';
+
+export const ProblemSchema = z
+  .object({
+    type: z.string().max(200).openapi({
+      description: 'URI of the problem type; GET it for a description.',
+      example: '/v2/customer/problems/validation_failed',
+    }),
+    title: z
+      .string()
+      .max(200)
+      .openapi({ description: 'Short summary of the problem type.', example: 'Validation failed' }),
+    status: z.number().int().openapi({ description: 'HTTP status code.', example: 422 }),
+    detail: z.string().max(2000).openapi({
+      description: 'What went wrong in this occurrence.',
+      example: 'email: Invalid email address',
+    }),
+    code: z
+      .string()
+      .max(64)
+      .openapi({ description: 'Stable snake_case code of the problem type.', example: 'validation_failed' }),
+    instance: z
+      .string()
+      .max(2048)
+      .openapi({ description: 'The request path.', example: '/v2/customer/individuals' }),
+    requestId: z.string().max(64).openapi({
+      description: 'Id of the request, also in `X-Request-Id`.',
+      example: 'req_01jd7w3v8m9k2q4r6t8v0x2z4b',
+    }),
+    errors: z
+      .array(
+        z.object({
+          path: z
+            .string()
+            .max(500)
+            .openapi({ description: 'Dotted path of the failing field.', example: 'address.country' }),
+          message: z
+            .string()
+            .max(1000)
+            .openapi({ description: 'Why the field failed.', example: 'Invalid country code' }),
+        }),
+      )
+      .max(200)
+      .optional()
+      .openapi({ description: 'Failing fields, for validation problems.' }),
+    capability: z
+      .string()
+      .max(8)
+      .optional()
+      .openapi({ description: 'For `capability_not_enabled`: the missing capability.', example: 'SCT02' }),
+    requiredTiers: z
+      .array(z.string().max(16))
+      .max(4)
+      .optional()
+      .openapi({
+        description: 'For `capability_not_enabled`: tiers that include it.',
+        example: ['PROFESSIONAL', 'ENTERPRISE', 'CUSTOM'],
+      }),
+    permission: z.string().max(64).optional().openapi({
+      description: 'For `forbidden`: the permission the route needs.',
+      example: 'customers:read',
+    }),
+  })
+  .openapi('Problem', { description: 'An RFC 9457 problem details object.' });
+
+const problemContent = { 'application/problem+json': { schema: ProblemSchema } };
+
+function problemResponse(codes: ProblemCode[]) {
+  return {
+    description: codes.map((code) => `\`${code}\`: ${problemTypes[code].description}`).join(' '),
+    content: problemContent,
+  };
+}
+
+/** Every problem a route can answer with, from its access rules plus the route's own `errors`. */
+function errorResponses(
+  access: RouteAccess,
+  extra: readonly ProblemCode[],
+  hasBody: boolean,
+  hasParams: boolean,
+) {
+  const codes: ProblemCode[] = ['validation_failed', 'internal_error'];
+  if (access.tenant) {
+    codes.push(
+      'tenant_required',
+      'malformed_request',
+      'tenant_not_found',
+      'tenant_suspended',
+      'rate_limited',
+      'tenant_unavailable',
+    );
+  }
+  if (access.auth === 'required' || access.auth === 'optional' || access.auth === 'platform-admin') {
+    codes.push('authentication_required', 'invalid_token');
+    if (access.tenant) codes.push('tenant_mismatch');
+  }
+  if (access.capability) codes.push('capability_not_enabled');
+  if (access.permission) codes.push('forbidden');
+  if (hasParams) codes.push('not_found');
+  if (hasBody) codes.push('malformed_request', 'payload_too_large', 'unsupported_media_type');
+  const byStatus = new Map<number, ProblemCode[]>();
+  for (const code of new Set([...codes, ...extra])) {
+    const status = problemTypes[code].status;
+    byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
+  }
+  return Object.fromEntries([...byStatus].map(([status, grouped]) => [status, problemResponse(grouped)]));
+}
+
+const rateLimitHeaders = {
+  'RateLimit-Policy': {
+    description: 'The quota policy: `"<tier>";q=<requests>;w=<seconds>`.',
+    schema: { type: 'string' as const },
+  },
+  RateLimit: {
+    description: 'Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`.',
+    schema: { type: 'string' as const },
+  },
+};
+
+export const parameters = {
+  tenant: { $ref: '#/components/parameters/TenantId' },
+  idempotencyKey: { $ref: '#/components/parameters/IdempotencyKey' },
+};
+
+type AccessRoute = RouteConfig & {
+  access: RouteAccess;
+  idempotent?: boolean;
+  /** Problems specific to the route (409 `email_taken`, …), beyond those its access rules imply. */
+  errors?: readonly ProblemCode[];
+};
+
+/**
+ * Declares a route with its access rules: the guard middleware enforces them and the OpenAPI
+ * document shows them (`security`, `x-capability`, `x-permissions`, tenant header, every error).
+ */
+export function defineRoute<R extends AccessRoute>(config: R): Omit<R, 'access' | 'idempotent' | 'errors'> {
+  const { access, idempotent, errors = [], ...route } = config;
+  const hasBody = Boolean(route.request?.body);
+  const hasParams = Boolean(route.request?.params);
+  const security =
+    access.auth === 'required'
+      ? [{ bearerAuth: [] }]
+      : access.auth === 'optional'
+        ? [{ bearerAuth: [] }, {}]
+        : access.auth === 'platform-admin'
+          ? [{ platformAdmin: [] }]
+          : [];
+  const responses = Object.fromEntries(
+    Object.entries(route.responses).map(([status, response]) => [
+      status,
+      access.tenant && !('$ref' in response)
+        ? { ...response, headers: { ...rateLimitHeaders, ...response.headers } }
+        : response,
+    ]),
+  );
+  return createRoute({
+    ...route,
+    security,
+    parameters: [
+      ...(access.tenant ? [parameters.tenant] : []),
+      ...(idempotent ? [parameters.idempotencyKey] : []),
+      ...(route.parameters ?? []),
+    ],
+    middleware: [guard(access), ...(idempotent ? [idempotency()] : [])],
+    responses: { ...errorResponses(access, errors, hasBody, hasParams), ...responses },
+    ...(access.capability
+      ? { 'x-capability': { code: access.capability, requiredTiers: requiredTiers(access.capability) } }
+      : {}),
+    ...(access.permission
+      ? { 'x-permissions': { anyOf: [access.permission], selfService: Boolean(access.selfService) } }
+      : {}),
+  }) as Omit<R, 'access' | 'idempotent' | 'errors'>;
+}
+
+/** Every router of the app: validation failures become the one problem shape. */
+export function createRouter() {
+  return new OpenAPIHono<AppEnv>({
+    defaultHook: (result) => {
+      if (!result.success) {
+        throw validationError(
+          fieldErrorsFromZod(result.error, result.target === 'json' ? undefined : result.target),
+        );
+      }
+    },
+  });
+}
+
+export function registerComponents(app: OpenAPIHono<AppEnv>): void {
+  const registry = app.openAPIRegistry;
+  registry.registerComponent('securitySchemes', 'bearerAuth', {
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'JWT',
+    description: 'ES256 access token from /auth/login, /auth/refresh or /oauth/token.',
+  });
+  registry.registerComponent('securitySchemes', 'platformAdmin', {
+    type: 'http',
+    scheme: 'bearer',
+    description: "The platform operator's admin token (secret PLATFORM_ADMIN_TOKEN).",
+  });
+  registry.registerComponent('parameters', 'TenantId', {
+    name: 'X-Tenant-ID',
+    in: 'header',
+    required: true,
+    description: 'The tenant (fintech) the request is for.',
+    schema: { type: 'string', maxLength: 64, pattern: '^[a-z0-9][a-z0-9-]{1,62}$', example: 'demo-pro' },
+  });
+  registry.registerComponent('parameters', 'IdempotencyKey', {
+    name: 'Idempotency-Key',
+    in: 'header',
+    required: false,
+    description: 'Makes the request safe to retry: a replay within 24 h returns the stored answer.',
+    schema: { type: 'string', minLength: 1, maxLength: 255, example: '5f0c3a2e-1f7b-4d0e-9f4c-3c2a1b0d9e8f' },
+  });
+}
+
+export function jsonResponse<T extends z.ZodType>(schema: T, description: string) {
+  return { description, content: { 'application/json': { schema } } };
+}
+
+export function jsonBody<T extends z.ZodType>(schema: T) {
+  return { required: true, content: { 'application/json': { schema } } };
+}

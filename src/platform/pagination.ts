@@ -1,0 +1,55 @@
+import { z } from '@hono/zod-openapi';
+import { base64UrlDecode, base64UrlEncode } from './crypto';
+import { ApiError } from './errors';
+
+export const paginationQuery = {
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(100)
+    .default(20)
+    .openapi({ description: 'Page size, 1–100.', example: 20 }),
+  cursor: z.string().max(512).optional().openapi({
+    description: 'Opaque cursor from the previous page’s `nextCursor`.',
+    example: 'eyJpZCI6ImN1c18wMWpkIn0',
+  }),
+};
+
+export function pageSchema<T extends z.ZodType>(item: T, name: string) {
+  return z
+    .object({
+      data: z.array(item).max(100).openapi({ description: 'The items of this page, newest first.' }),
+      nextCursor: z.string().max(512).nullable().openapi({
+        description: 'Pass as `cursor` to get the next page; null on the last page.',
+        example: null,
+      }),
+    })
+    .openapi(name);
+}
+
+/** Cursors carry the last id seen; ids are time-ordered, so `id < cursor` is "older than". */
+export function encodeCursor(lastId: string): string {
+  return base64UrlEncode(new TextEncoder().encode(JSON.stringify({ after: lastId })));
+}
+
+export function decodeCursor(cursor: string | undefined, idPrefix: string): string | undefined {
+  if (cursor === undefined) return undefined;
+  try {
+    const parsed = JSON.parse(new TextDecoder().decode(base64UrlDecode(cursor))) as { after?: unknown };
+    if (typeof parsed.after === 'string' && parsed.after.startsWith(`${idPrefix}_`)) return parsed.after;
+  } catch {
+    // falls through to the problem below
+  }
+  throw new ApiError('invalid_cursor');
+}
+
+/** Callers fetch `limit + 1` rows; the extra one only tells whether another page exists. */
+export function toPage<T extends { id: string }>(
+  rows: T[],
+  limit: number,
+): { data: T[]; nextCursor: string | null } {
+  const data = rows.slice(0, limit);
+  const last = data.at(-1);
+  return { data, nextCursor: rows.length > limit && last ? encodeCursor(last.id) : null };
+}

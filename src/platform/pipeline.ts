@@ -1,0 +1,107 @@
+import type { MiddlewareHandler } from 'hono';
+import { readConfig } from '../env';
+import { authenticateToken, bearerToken } from './auth/authenticate';
+import type { Permission } from './auth/permissions';
+import { hasPermission, type Principal, principalKey } from './auth/principal';
+import type { AppEnv } from './context';
+import { timingSafeEqual } from './crypto';
+import { ApiError } from './errors';
+import { consumeRateLimit } from './rate-limit/limiter';
+import { type Capability, requireActiveTenant, requireCapability, tenantDatabase } from './tenancy';
+
+export type AuthMode =
+  /** A Bearer access token of the tenant is required. */
+  | 'required'
+  /** Anonymous callers are served too (public self-registration); a token, if sent, must be valid. */
+  | 'optional'
+  /** No tenant principal: the operator's platform admin token. */
+  | 'platform-admin'
+  /** No authentication at all (discovery). */
+  | 'none';
+
+export interface RouteAccess {
+  auth: AuthMode;
+  /** Tenant routes need `X-Tenant-ID`; discovery and operator routes do not. */
+  tenant: boolean;
+  capability?: Capability;
+  permission?: Permission;
+  /** A customer user may call the route for its own record without the permission. */
+  selfService?: boolean;
+}
+
+export function clientIp(headers: { header(name: string): string | undefined }): string {
+  return (
+    headers.header('CF-Connecting-IP') ??
+    headers.header('X-Forwarded-For')?.split(',')[0]?.trim() ??
+    'unknown'
+  );
+}
+
+export function issuerFor(env: AppEnv['Bindings'], requestUrl: string): string {
+  const base = readConfig(env).publicBaseUrl ?? new URL(requestUrl).origin;
+  return `${base.replace(/\/$/, '')}/v2/customer`;
+}
+
+/**
+ * The request pipeline of ARCHITECTURE.md, steps 2–5, as one route-level middleware: tenant,
+ * authentication, rate limit, capability, permission. The rate limit runs before an
+ * authentication failure is reported, so failed attempts are throttled per IP as well.
+ */
+export function guard(access: RouteAccess): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    if (access.auth === 'platform-admin') {
+      const token = bearerToken(c.req.header('Authorization'));
+      if (!token) throw new ApiError('authentication_required');
+      if (!timingSafeEqual(token, c.env.PLATFORM_ADMIN_TOKEN)) throw new ApiError('invalid_token');
+      return next();
+    }
+    if (!access.tenant) return next();
+
+    const tenantId = c.req.header('X-Tenant-ID');
+    if (!tenantId) throw new ApiError('tenant_required');
+    const tenant = await requireActiveTenant(c.env, tenantId);
+    c.set('tenant', tenant);
+    c.set('db', tenantDatabase(c.env, tenant));
+    c.set('logger', c.get('logger').with({ tenant: tenant.id }));
+
+    const anonymous: Principal = { type: 'anonymous', ip: clientIp(c.req) };
+    let principal: Principal = anonymous;
+    let authFailure: unknown;
+    if (access.auth !== 'none') {
+      try {
+        const token = bearerToken(c.req.header('Authorization'));
+        if (token) principal = await authenticateToken(c.env, token, tenant, issuerFor(c.env, c.req.url));
+        else if (access.auth === 'required') throw new ApiError('authentication_required');
+      } catch (error) {
+        authFailure = error;
+      }
+    }
+    c.set('principal', principal);
+
+    const { headers } = await consumeRateLimit(
+      c.env,
+      tenant.tier.toLowerCase(),
+      `${tenant.id}:${principalKey(principal)}`,
+      {
+        capacity: tenant.rateLimitPerMinute,
+        windowSeconds: 60,
+      },
+    );
+    c.set('rateLimitHeaders', headers);
+    if (authFailure) throw authFailure;
+
+    if (access.capability) requireCapability(tenant, access.capability);
+    if (access.permission) authorize(principal, access.permission, access);
+    return next();
+  };
+}
+
+function authorize(principal: Principal, permission: Permission, access: RouteAccess): void {
+  if (hasPermission(principal, permission)) return;
+  if (principal.type === 'anonymous' && access.auth === 'optional') return;
+  if (access.selfService && principal.type === 'user' && principal.userKind === 'CUSTOMER') return;
+  throw new ApiError('forbidden', {
+    detail: `This operation needs the permission '${permission}'.`,
+    extensions: { permission },
+  });
+}

@@ -1,0 +1,172 @@
+/**
+ * The catalogue of problem types (RFC 9457). A `code` is part of the public contract: clients
+ * branch on it, so codes are only ever added, never renamed.
+ */
+export const problemTypes = {
+  invalid_request: {
+    status: 400,
+    title: 'Invalid OAuth request',
+    description: 'RFC 6749: a required parameter is missing or malformed.',
+  },
+  invalid_grant: {
+    status: 400,
+    title: 'Invalid grant',
+    description:
+      'RFC 6749: the authorization code or refresh token is invalid, expired, revoked or bound to another client.',
+  },
+  unsupported_grant_type: {
+    status: 400,
+    title: 'Unsupported grant type',
+    description: 'RFC 6749: the grant type is not supported by this server.',
+  },
+  invalid_scope: {
+    status: 400,
+    title: 'Invalid scope',
+    description: 'RFC 6749: the requested scope exceeds what the client may be granted.',
+  },
+  unauthorized_client: {
+    status: 400,
+    title: 'Unauthorized client',
+    description: 'RFC 6749: the client may not use this grant type.',
+  },
+  invalid_client: {
+    status: 401,
+    title: 'Invalid client',
+    description:
+      'RFC 6749: client authentication failed (unknown client, wrong secret, revoked client or another tenant).',
+  },
+  malformed_request: {
+    status: 400,
+    title: 'Malformed request',
+    description: 'The request could not be parsed: its body is not valid JSON or a header is malformed.',
+  },
+  invalid_cursor: {
+    status: 400,
+    title: 'Invalid cursor',
+    description: 'The pagination cursor was not issued by this API or belongs to another listing.',
+  },
+  tenant_required: {
+    status: 400,
+    title: 'Tenant required',
+    description: 'Tenant routes need the `X-Tenant-ID` header.',
+  },
+  authentication_required: {
+    status: 401,
+    title: 'Authentication required',
+    description: 'The route needs a Bearer access token in the `Authorization` header.',
+  },
+  invalid_token: {
+    status: 401,
+    title: 'Invalid token',
+    description: 'The access token is malformed, expired, revoked or not signed by this API.',
+  },
+  invalid_credentials: {
+    status: 401,
+    title: 'Invalid credentials',
+    description: 'The email and password do not match an account.',
+  },
+  forbidden: {
+    status: 403,
+    title: 'Forbidden',
+    description: 'The principal lacks the permission the route requires; `permission` names it.',
+  },
+  capability_not_enabled: {
+    status: 403,
+    title: 'Capability not enabled',
+    description:
+      "The tenant's subscription tier does not include the capability this route needs; `capability` and `requiredTiers` say which.",
+  },
+  tenant_suspended: {
+    status: 403,
+    title: 'Tenant suspended',
+    description: 'The tenant is suspended by the platform operator.',
+  },
+  tenant_mismatch: {
+    status: 403,
+    title: 'Tenant mismatch',
+    description: 'The access token was issued for another tenant than `X-Tenant-ID` names.',
+  },
+  not_found: {
+    status: 404,
+    title: 'Not found',
+    description: 'No resource exists at this path for this tenant.',
+  },
+  tenant_not_found: {
+    status: 404,
+    title: 'Tenant not found',
+    description: 'No tenant is registered under the `X-Tenant-ID` given.',
+  },
+  method_not_allowed: {
+    status: 405,
+    title: 'Method not allowed',
+    description: 'The path exists but not with this method; the `Allow` header lists the methods it has.',
+  },
+  not_acceptable: {
+    status: 406,
+    title: 'Not acceptable',
+    description: 'The response cannot be produced in a media type the `Accept` header allows.',
+  },
+  conflict: {
+    status: 409,
+    title: 'Conflict',
+    description: 'The request conflicts with the current state of the resource.',
+  },
+  email_taken: {
+    status: 409,
+    title: 'Email taken',
+    description: 'Another account of this tenant already uses this email address.',
+  },
+  idempotency_key_in_use: {
+    status: 409,
+    title: 'Idempotency key in use',
+    description: 'A request with this `Idempotency-Key` is still being processed; retry after it completes.',
+  },
+  payload_too_large: {
+    status: 413,
+    title: 'Payload too large',
+    description: 'The request body exceeds the size this route accepts.',
+  },
+  unsupported_media_type: {
+    status: 415,
+    title: 'Unsupported media type',
+    description: 'The request body has a `Content-Type` this route does not accept.',
+  },
+  validation_failed: {
+    status: 422,
+    title: 'Validation failed',
+    description:
+      'The request is well-formed but some fields are invalid; `errors` lists each failing field with its path.',
+  },
+  idempotency_key_reused: {
+    status: 422,
+    title: 'Idempotency key reused',
+    description: 'The `Idempotency-Key` was already used with a different request body or route.',
+  },
+  rate_limited: {
+    status: 429,
+    title: 'Rate limited',
+    description: 'The principal has used up its requests for now; `Retry-After` says when to try again.',
+  },
+  internal_error: {
+    status: 500,
+    title: 'Internal error',
+    description: 'An unexpected error occurred. It has been logged with the `requestId`.',
+  },
+  tenant_unavailable: {
+    status: 503,
+    title: 'Tenant unavailable',
+    description: 'The tenant is registered but its database is not bound to this deployment.',
+  },
+} as const satisfies Record<string, { status: number; title: string; description: string }>;
+
+export type ProblemCode = keyof typeof problemTypes;
+
+export const PROBLEM_BASE_PATH = '/v2/customer/problems';
+
+export function problemTypeUri(code: ProblemCode): string {
+  return `${PROBLEM_BASE_PATH}/${code}`;
+}
+
+export function isProblemCode(value: string): value is ProblemCode {
+  return Object.hasOwn(problemTypes, value);
+}

@@ -1,0 +1,124 @@
+import { eq } from 'drizzle-orm';
+import { controlDb, type TenantDb, tenantDb } from '../db/client';
+import { tenants } from '../db/control';
+import type { Env } from '../env';
+import { ApiError } from './errors';
+
+export const tiers = ['STARTER', 'PROFESSIONAL', 'ENTERPRISE', 'CUSTOM'] as const;
+export type Tier = (typeof tiers)[number];
+
+export const capabilities = {
+  SCT01: 'B2C customers',
+  SCT02: 'B2B customers (organizations)',
+  SCT11: 'Documents and document-based verification',
+  SCT12: 'Third-party provider (TPP) management',
+} as const;
+export type Capability = keyof typeof capabilities;
+export const capabilityCodes = Object.keys(capabilities) as Capability[];
+
+/** Tiers whose default set includes each capability; CUSTOM tenants get what the operator sets. */
+const defaultTiersFor: Record<Capability, readonly Tier[]> = {
+  SCT01: ['STARTER', 'PROFESSIONAL', 'ENTERPRISE', 'CUSTOM'],
+  SCT02: ['PROFESSIONAL', 'ENTERPRISE', 'CUSTOM'],
+  SCT11: ['PROFESSIONAL', 'ENTERPRISE', 'CUSTOM'],
+  SCT12: ['ENTERPRISE', 'CUSTOM'],
+};
+
+export const defaultRateLimitPerMinute: Record<Tier, number> = {
+  STARTER: 100,
+  PROFESSIONAL: 500,
+  ENTERPRISE: 2000,
+  CUSTOM: 500,
+};
+
+export function requiredTiers(capability: Capability): readonly Tier[] {
+  return defaultTiersFor[capability];
+}
+
+export function tierCapabilities(tier: Tier): Capability[] {
+  if (tier === 'CUSTOM') return ['SCT01'];
+  return capabilityCodes.filter((code) => defaultTiersFor[code].includes(tier));
+}
+
+export interface Tenant {
+  id: string;
+  name: string;
+  tier: Tier;
+  status: 'ACTIVE' | 'SUSPENDED';
+  capabilities: readonly Capability[];
+  rateLimitPerMinute: number;
+  d1Binding: string;
+  settings: Record<string, unknown>;
+}
+
+type TenantRow = typeof tenants.$inferSelect;
+
+export function tenantFromRow(row: TenantRow): Tenant {
+  return {
+    id: row.id,
+    name: row.name,
+    tier: row.tier,
+    status: row.status,
+    capabilities: (row.capabilities as Capability[] | null) ?? tierCapabilities(row.tier),
+    rateLimitPerMinute: row.rateLimitPerMinute ?? defaultRateLimitPerMinute[row.tier],
+    d1Binding: row.d1Binding,
+    settings: row.settings,
+  };
+}
+
+/**
+ * Registry entries are read on every request, so each isolate keeps them briefly. A change
+ * made through the operator API is seen at once by the isolate that made it and within the
+ * TTL by the others.
+ */
+export const TENANT_CACHE_TTL_MS = 30_000;
+const cache = new Map<string, { tenant: Tenant | null; expiresAt: number }>();
+
+export function forgetTenant(tenantId: string): void {
+  cache.delete(tenantId);
+}
+
+export async function findTenant(env: Env, tenantId: string): Promise<Tenant | null> {
+  const cached = cache.get(tenantId);
+  if (cached && cached.expiresAt > Date.now()) return cached.tenant;
+  const row = await controlDb(env.CONTROL_DB).select().from(tenants).where(eq(tenants.id, tenantId)).get();
+  const tenant = row ? tenantFromRow(row) : null;
+  cache.set(tenantId, { tenant, expiresAt: Date.now() + TENANT_CACHE_TTL_MS });
+  return tenant;
+}
+
+/** Resolves an active tenant or throws the problem the contract names for each failure. */
+export async function requireActiveTenant(env: Env, tenantId: string): Promise<Tenant> {
+  const tenant = await findTenant(env, tenantId);
+  if (!tenant) throw new ApiError('tenant_not_found', { detail: `No tenant '${tenantId}' is registered.` });
+  if (tenant.status === 'SUSPENDED') throw new ApiError('tenant_suspended');
+  return tenant;
+}
+
+export function isTenantDbBinding(name: string): boolean {
+  return /^TENANT_DB_[A-Z0-9_]+$/.test(name);
+}
+
+export function tenantDatabase(env: Env, tenant: Tenant): TenantDb {
+  const binding = isTenantDbBinding(tenant.d1Binding)
+    ? (env as unknown as Record<string, D1Database | undefined>)[tenant.d1Binding]
+    : undefined;
+  if (!binding) {
+    throw new ApiError('tenant_unavailable', {
+      detail: `Tenant '${tenant.id}' is registered but its database is not bound to this deployment.`,
+    });
+  }
+  return tenantDb(binding);
+}
+
+export function hasCapability(tenant: Tenant, capability: Capability): boolean {
+  return tenant.capabilities.includes(capability);
+}
+
+export function requireCapability(tenant: Tenant, capability: Capability): void {
+  if (hasCapability(tenant, capability)) return;
+  throw new ApiError('capability_not_enabled', {
+    detail: `Capability ${capability} (${capabilities[capability]}) is not enabled for tier ${tenant.tier}.`,
+    extensions: { capability, requiredTiers: requiredTiers(capability) },
+  });
+}

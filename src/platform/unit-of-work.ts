@@ -1,0 +1,41 @@
+import type { BatchItem } from 'drizzle-orm/batch';
+import { type AuditEntry, auditStatement } from './audit';
+import type { ServiceContext } from './context';
+import { type EventData, type EventType, enqueueEvents, outboxEvent } from './events';
+
+export interface PendingEvent<T extends EventType = EventType> {
+  type: T;
+  data: EventData<T>;
+}
+
+export function event<T extends EventType>(type: T, data: EventData<T>): PendingEvent<T> {
+  return { type, data };
+}
+
+export interface Change {
+  statements: BatchItem<'sqlite'>[];
+  audit: AuditEntry[];
+  events: PendingEvent[];
+}
+
+/**
+ * Commits a change, its audit rows and its outbox events in one D1 batch (D1 has no
+ * interactive transactions): all of them land or none does. The events are then pushed to the
+ * queue after the response; the cron sweep catches any push that fails.
+ */
+export async function commit(ctx: ServiceContext, change: Change): Promise<{ eventIds: string[] }> {
+  const outbox = change.events.map((pending) =>
+    outboxEvent(ctx.db, ctx.tenant.id, pending.type, pending.data as never, ctx.now),
+  );
+  const statements: BatchItem<'sqlite'>[] = [
+    ...change.statements,
+    ...change.audit.map((entry) => auditStatement(ctx, entry)),
+    ...outbox.map((row) => row.statement),
+  ];
+  const [first, ...rest] = statements;
+  if (!first) return { eventIds: [] };
+  await ctx.db.batch([first, ...rest]);
+  const eventIds = outbox.map((row) => row.id);
+  ctx.waitUntil(enqueueEvents(ctx.env, ctx.db, ctx.tenant.id, eventIds));
+  return { eventIds };
+}

@@ -1,0 +1,190 @@
+import { env } from 'cloudflare:test';
+import { expect } from 'vitest';
+import { controlDb, tenantDb } from '../../src/db/client';
+import { clientDirectory } from '../../src/db/control';
+import { clients, userRoles, users } from '../../src/db/tenant';
+import { hashPassword } from '../../src/platform/auth/passwords';
+import { type BuiltInRoleName, builtInRoles, type Permission } from '../../src/platform/auth/permissions';
+import { issueAccessToken } from '../../src/platform/auth/tokens';
+import { sha256Hex } from '../../src/platform/crypto';
+import { newId } from '../../src/platform/ids';
+import type { Capability, Tier } from '../../src/platform/tenancy';
+import { call, ISSUER } from './http';
+
+export interface TestTenant {
+  id: string;
+  tier: Tier;
+  binding: string;
+}
+
+const bindingForTier: Record<Tier, string> = {
+  STARTER: 'TENANT_DB_DEMO_STARTER',
+  PROFESSIONAL: 'TENANT_DB_DEMO_PRO',
+  ENTERPRISE: 'TENANT_DB_DEMO_ENTERPRISE',
+  CUSTOM: 'TENANT_DB_DEMO_CUSTOM',
+};
+
+let sequence = 0;
+export function unique(label: string): string {
+  sequence += 1;
+  return `${label}-${Date.now().toString(36)}-${sequence}-${Math.random().toString(36).slice(2, 6)}`;
+}
+
+export function adminHeaders() {
+  return { Authorization: `Bearer ${env.PLATFORM_ADMIN_TOKEN}` };
+}
+
+/** A fresh tenant registered through the operator API; its rows share the tier's local database. */
+export async function createTenant(
+  options: { tier?: Tier; rateLimitPerMinute?: number; capabilities?: Capability[]; binding?: string } = {},
+): Promise<TestTenant> {
+  const tier = options.tier ?? 'PROFESSIONAL';
+  const id = unique('t');
+  const binding = options.binding ?? bindingForTier[tier];
+  const response = await call('POST', '/platform/tenants', {
+    headers: adminHeaders(),
+    body: {
+      id,
+      name: `Test tenant ${id}`,
+      tier,
+      d1Binding: binding,
+      ...(options.capabilities ? { capabilities: options.capabilities } : {}),
+      ...(options.rateLimitPerMinute ? { rateLimitPerMinute: options.rateLimitPerMinute } : {}),
+    },
+  });
+  expect(response.status, response.text).toBe(201);
+  return { id, tier, binding };
+}
+
+export function database(tenant: TestTenant) {
+  return tenantDb((env as unknown as Record<string, D1Database>)[tenant.binding] as D1Database);
+}
+
+export interface TestPrincipal {
+  id: string;
+  token: string;
+}
+
+export async function mintToken(
+  tenant: TestTenant,
+  claims: { sub: string; ptype: 'staff' | 'customer' | 'client'; scope: string; cus?: string; sid?: string },
+  options: { ttlSeconds?: number; now?: Date } = {},
+): Promise<string> {
+  const now = options.now ?? new Date();
+  return issueAccessToken(env, {
+    issuer: ISSUER,
+    now,
+    ttlSeconds: options.ttlSeconds,
+    claims: {
+      tid: tenant.id,
+      amr: ['pwd'],
+      auth_time: Math.floor(now.getTime() / 1000),
+      sid: claims.sid ?? (claims.ptype === 'client' ? undefined : newId('session')),
+      ...claims,
+    },
+  });
+}
+
+/** A staff user with a built-in role (or explicit permissions) and an access token for it. */
+export async function createStaff(
+  tenant: TestTenant,
+  role: BuiltInRoleName | { permissions: Permission[] } = 'TENANT_ADMIN',
+): Promise<TestPrincipal & { email: string }> {
+  const id = newId('user');
+  const email = `${unique('staff')}@example.com`;
+  const now = new Date().toISOString();
+  const db = database(tenant);
+  const permissions = typeof role === 'string' ? builtInRoles[role].permissions : role.permissions;
+  await db.batch([
+    db.insert(users).values({
+      id,
+      tenantId: tenant.id,
+      email,
+      kind: 'STAFF',
+      passwordHash: await hashPassword('staff-password-123'),
+      displayName: 'Test Staff',
+      createdAt: now,
+      updatedAt: now,
+    }),
+    ...(typeof role === 'string'
+      ? [
+          db
+            .insert(userRoles)
+            .values({ tenantId: tenant.id, userId: id, roleId: builtInRoles[role].id, createdAt: now }),
+        ]
+      : []),
+  ]);
+  return {
+    id,
+    email,
+    token: await mintToken(tenant, { sub: id, ptype: 'staff', scope: permissions.join(' ') }),
+  };
+}
+
+/** An API client of the tenant, and a token obtained from /oauth/token like a real back-end would. */
+export async function createApiClient(
+  tenant: TestTenant,
+  permissions: Permission[],
+): Promise<TestPrincipal & { clientSecret: string }> {
+  const id = newId('client');
+  const clientSecret = `fcs_${unique('secret')}`;
+  const now = new Date().toISOString();
+  const db = database(tenant);
+  await db.insert(clients).values({
+    id,
+    tenantId: tenant.id,
+    name: 'Test client',
+    secretHash: await sha256Hex(clientSecret),
+    permissions,
+    createdAt: now,
+    updatedAt: now,
+  });
+  await controlDb(env.CONTROL_DB)
+    .insert(clientDirectory)
+    .values({ clientId: id, tenantId: tenant.id, createdAt: now });
+  const response = await call<{ access_token: string }>('POST', '/oauth/token', {
+    form: { grant_type: 'client_credentials', client_id: id, client_secret: clientSecret },
+  });
+  expect(response.status, response.text).toBe(200);
+  return { id, clientSecret, token: response.body.access_token };
+}
+
+export function individualInput(overrides: Record<string, unknown> = {}) {
+  return {
+    email: `${unique('ada')}@example.com`,
+    password: 'correct-horse-battery-staple',
+    firstName: 'Ada',
+    lastName: 'Lovelace',
+    dateOfBirth: '1990-12-10',
+    nationality: 'GB',
+    phone: '+447911123456',
+    address: { line1: '12 St James’s Square', city: 'London', postalCode: 'SW1Y 4JH', country: 'GB' },
+    consents: { termsAndConditions: true, privacyPolicy: true },
+    ...overrides,
+  };
+}
+
+export interface TestCustomer extends TestPrincipal {
+  customerId: string;
+  email: string;
+}
+
+/** Self-registers an individual through the public route and gives it a customer token. */
+export async function createCustomer(
+  tenant: TestTenant,
+  overrides: Record<string, unknown> = {},
+): Promise<TestCustomer> {
+  const input = individualInput(overrides);
+  const response = await call<{ id: string; userId: string }>('POST', '/individuals', {
+    tenant: tenant.id,
+    body: input,
+  });
+  expect(response.status, response.text).toBe(201);
+  const token = await mintToken(tenant, {
+    sub: response.body.userId,
+    ptype: 'customer',
+    scope: '',
+    cus: response.body.id,
+  });
+  return { id: response.body.userId, customerId: response.body.id, email: input.email, token };
+}

@@ -1,0 +1,48 @@
+import { SELF } from 'cloudflare:test';
+
+export const ORIGIN = 'http://api.test';
+export const BASE = `${ORIGIN}/v2/customer`;
+export const ISSUER = BASE;
+
+export interface CallOptions {
+  tenant?: string;
+  token?: string;
+  body?: unknown;
+  form?: Record<string, string>;
+  headers?: Record<string, string>;
+}
+
+export interface ApiResponse<T = Record<string, unknown>> {
+  status: number;
+  headers: Headers;
+  body: T;
+  text: string;
+}
+
+/** One request through the worker's real fetch handler, as a client would send it. */
+export async function call<T = Record<string, unknown>>(
+  method: string,
+  path: string,
+  options: CallOptions = {},
+): Promise<ApiResponse<T>> {
+  const headers = new Headers(options.headers);
+  if (options.tenant) headers.set('X-Tenant-ID', options.tenant);
+  if (options.token) headers.set('Authorization', `Bearer ${options.token}`);
+  let body: BodyInit | undefined;
+  if (options.form) {
+    body = new URLSearchParams(options.form).toString();
+    headers.set('Content-Type', 'application/x-www-form-urlencoded');
+  } else if (options.body !== undefined) {
+    body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
+    if (!headers.has('Content-Type')) headers.set('Content-Type', 'application/json');
+  }
+  const response = await SELF.fetch(`${BASE}${path}`, { method, headers, body });
+  const text = await response.text();
+  let parsed: unknown = text;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    // not JSON: the raw text stays in `body`
+  }
+  return { status: response.status, headers: response.headers, body: parsed as T, text };
+}
