@@ -40,6 +40,9 @@ export default defineConfig(async () => ({
   ],
   test: {
     include: ['test/**/*.test.ts'],
+    // The JSON summary lets .ci/run print `N passed, M failed`.
+    reporters: ['default', 'json'],
+    outputFile: { json: '.vitest-results.json' },
     setupFiles: ['./test/setup/migrations.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,

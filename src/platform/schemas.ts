@@ -4,10 +4,13 @@ import { isValidPhoneNumber } from 'libphonenumber-js/max';
 
 /** Field schemas shared by several API sections, so each rule is written once. */
 
+/** Normalised (trimmed, lower-cased) before it is checked, so uniqueness ignores case. */
 export const EmailSchema = z
-  .email('must be a valid email address')
-  .max(254)
-  .transform((value) => value.trim().toLowerCase())
+  .string()
+  .max(320)
+  .trim()
+  .toLowerCase()
+  .pipe(z.string().max(254).regex(z.regexes.email, 'must be a valid email address'))
   .openapi({
     description: 'Email address; compared case-insensitively.',
     example: 'ada.lovelace@example.com',
@@ -34,6 +37,7 @@ function isCalendarDate(value: string): boolean {
 
 export const DateSchema = z
   .string()
+  .max(10)
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD')
   .refine(isCalendarDate, 'is not a calendar date')
   .openapi({ description: 'Calendar date, YYYY-MM-DD.', example: '1990-12-10' });

@@ -1,0 +1,111 @@
+import { describe, expect, it } from 'vitest';
+import { itHandlesTheCommonCases } from '../helpers/common-cases';
+import {
+  createApiClient,
+  createCustomer,
+  createStaff,
+  createTenant,
+  individualInput,
+} from '../helpers/factories';
+import { call } from '../helpers/http';
+
+describe('GET /customers/{id}', () => {
+  itHandlesTheCommonCases({
+    method: 'GET',
+    permission: 'customers:read',
+    ownsResource: true,
+    setup: async (tenant) => ({ path: `/customers/${(await createCustomer(tenant)).customerId}` }),
+  });
+
+  it('lets a customer read itself but not another customer (404)', async () => {
+    const tenant = await createTenant();
+    const ada = await createCustomer(tenant);
+    const bob = await createCustomer(tenant);
+    const own = await call('GET', `/customers/${ada.customerId}`, { tenant: tenant.id, token: ada.token });
+    expect(own.status).toBe(200);
+    expect(own.body.email).toBe(ada.email);
+    const other = await call('GET', `/customers/${bob.customerId}`, { tenant: tenant.id, token: ada.token });
+    expect(other.status).toBe(404);
+  });
+
+  it('answers 404 for an id that does not exist', async () => {
+    const tenant = await createTenant();
+    const staff = await createStaff(tenant, 'COMPLIANCE_OFFICER');
+    const response = await call('GET', '/customers/cus_01jd7w3v8m9k2q4r6t8v0x2z4b', {
+      tenant: tenant.id,
+      token: staff.token,
+    });
+    expect(response.status).toBe(404);
+  });
+});
+
+describe('GET /customers', () => {
+  itHandlesTheCommonCases({
+    method: 'GET',
+    permission: 'customers:read',
+    setup: async () => ({ path: '/customers' }),
+  });
+
+  it('pages through every customer of the tenant, newest first, and only of this tenant', async () => {
+    const tenant = await createTenant();
+    const other = await createTenant();
+    await createCustomer(other);
+    const created = [];
+    for (let i = 0; i < 5; i++) created.push((await createCustomer(tenant)).customerId);
+    const staff = await createStaff(tenant);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const query: string = cursor ? `?limit=2&cursor=${cursor}` : '?limit=2';
+      const page = await call<{ data: { id: string }[]; nextCursor: string | null }>(
+        'GET',
+        `/customers${query}`,
+        {
+          tenant: tenant.id,
+          token: staff.token,
+        },
+      );
+      expect(page.status).toBe(200);
+      expect(page.body.data.length).toBeLessThanOrEqual(2);
+      seen.push(...page.body.data.map((customer) => customer.id));
+      cursor = page.body.nextCursor;
+    } while (cursor);
+    expect(seen).toEqual([...created].reverse());
+  });
+
+  it('filters by email, status, type, time range and search text', async () => {
+    const tenant = await createTenant();
+    const client = await createApiClient(tenant, ['customers:read', 'customers:write']);
+    const before = new Date().toISOString();
+    const grace = await call<{ id: string }>('POST', '/individuals', {
+      tenant: tenant.id,
+      token: client.token,
+      body: individualInput({ firstName: 'Grace', lastName: 'Hopper_100%' }),
+    });
+    await createCustomer(tenant);
+    const list = async (query: string) =>
+      (
+        await call<{ data: { id: string }[] }>('GET', `/customers?${query}`, {
+          tenant: tenant.id,
+          token: client.token,
+        })
+      ).body.data.map((customer) => customer.id);
+    const graceEmail = String((grace.body as Record<string, unknown>).email);
+    expect(await list(`email=${encodeURIComponent(graceEmail.toUpperCase())}`)).toEqual([grace.body.id]);
+    expect(await list('q=hopper_100%25')).toEqual([grace.body.id]);
+    // `%` is taken literally: unescaped, `per%1` would match `per_1`.
+    expect(await list('q=per%251')).toEqual([]);
+    expect(await list('status=PENDING_EMAIL_VERIFICATION')).toHaveLength(2);
+    expect(await list('status=ACTIVE')).toEqual([]);
+    expect(await list('type=BUSINESS')).toEqual([]);
+    expect(await list(`createdFrom=${before}`)).toHaveLength(2);
+    expect(await list(`createdTo=${before}`)).toEqual([]);
+  });
+
+  it('is for staff only: a customer gets 403', async () => {
+    const tenant = await createTenant();
+    const customer = await createCustomer(tenant);
+    const response = await call('GET', '/customers', { tenant: tenant.id, token: customer.token });
+    expect(response.status).toBe(403);
+  });
+});

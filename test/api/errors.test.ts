@@ -1,0 +1,127 @@
+import { SELF } from 'cloudflare:test';
+import { Hono } from 'hono';
+import { describe, expect, it } from 'vitest';
+import { handleError } from '../../src/platform/errors';
+import { problemTypes } from '../../src/platform/problems';
+import { createStaff, createTenant, individualInput } from '../helpers/factories';
+import { BASE, call } from '../helpers/http';
+
+function expectProblem(
+  response: { status: number; headers: Headers; body: Record<string, unknown> },
+  status: number,
+  code: string,
+) {
+  expect(response.status, JSON.stringify(response.body)).toBe(status);
+  expect(response.headers.get('Content-Type')).toBe('application/problem+json');
+  expect(response.body).toMatchObject({ type: `/v2/customer/problems/${code}`, status, code });
+  expect(typeof response.body.title).toBe('string');
+  expect(typeof response.body.detail).toBe('string');
+  expect(String(response.body.requestId)).toMatch(/^req_/);
+  expect(response.headers.get('X-Request-Id')).toBe(response.body.requestId);
+}
+
+describe('every error class is problem+json', () => {
+  it('404 for an unknown route', async () => {
+    expectProblem(await call('GET', '/no-such-thing'), 404, 'not_found');
+  });
+
+  it('405 with Allow for a known path and the wrong method', async () => {
+    const response = await call('DELETE', '/health');
+    expectProblem(response, 405, 'method_not_allowed');
+    expect(response.headers.get('Allow')).toBe('GET, HEAD');
+  });
+
+  it('400 for malformed JSON', async () => {
+    const tenant = await createTenant();
+    expectProblem(
+      await call('POST', '/individuals', { tenant: tenant.id, body: '{"email": ' }),
+      400,
+      'malformed_request',
+    );
+  });
+
+  it('415 for a body of the wrong content type', async () => {
+    const tenant = await createTenant();
+    const response = await call('POST', '/individuals', {
+      tenant: tenant.id,
+      body: 'email=a@b.c',
+      headers: { 'Content-Type': 'text/plain' },
+    });
+    expectProblem(response, 415, 'unsupported_media_type');
+  });
+
+  it('413 for an oversized body, without reading it whole', async () => {
+    const tenant = await createTenant();
+    const response = await call('POST', '/individuals', {
+      tenant: tenant.id,
+      body: JSON.stringify({ ...individualInput(), occupation: 'x'.repeat(1_100_000) }),
+    });
+    expectProblem(response, 413, 'payload_too_large');
+  });
+
+  it('422 with the failing fields for invalid input, never the validator’s own shape', async () => {
+    const tenant = await createTenant();
+    const response = await call('POST', '/individuals', {
+      tenant: tenant.id,
+      body: { ...individualInput(), email: 'not-an-email', address: { city: 'London' }, unknownField: 1 },
+    });
+    expectProblem(response, 422, 'validation_failed');
+    const paths = (response.body.errors as { path: string }[]).map((error) => error.path);
+    expect(paths).toEqual(expect.arrayContaining(['email', 'address.line1', 'address.country']));
+    expect(response.body).not.toHaveProperty('success');
+    expect(response.body).not.toHaveProperty('error');
+  });
+
+  it('422 for invalid query parameters, with the parameter named', async () => {
+    const tenant = await createTenant();
+    const staff = await createStaff(tenant);
+    const response = await call('GET', '/customers?limit=1000', { tenant: tenant.id, token: staff.token });
+    expectProblem(response, 422, 'validation_failed');
+    expect(response.body.errors).toEqual([expect.objectContaining({ path: 'query.limit' })]);
+  });
+
+  it('400 for a cursor the API did not issue', async () => {
+    const tenant = await createTenant();
+    const staff = await createStaff(tenant);
+    expectProblem(
+      await call('GET', '/customers?cursor=abc', { tenant: tenant.id, token: staff.token }),
+      400,
+      'invalid_cursor',
+    );
+  });
+
+  it('500 shows a generic detail and never the internals', async () => {
+    const app = new Hono();
+    app.get('/boom', () => {
+      throw new Error('secret internals: db password hunter2');
+    });
+    app.onError(handleError as never);
+    const response = await app.request('/boom');
+    const body = (await response.json()) as Record<string, unknown>;
+    expect(response.status).toBe(500);
+    expect(response.headers.get('Content-Type')).toBe('application/problem+json');
+    expect(body.code).toBe('internal_error');
+    expect(JSON.stringify(body)).not.toContain('hunter2');
+  });
+
+  it('echoes a valid X-Request-Id and replaces an unsafe one', async () => {
+    const echoed = await SELF.fetch(`${BASE}/health`, { headers: { 'X-Request-Id': 'client-trace-42' } });
+    expect(echoed.headers.get('X-Request-Id')).toBe('client-trace-42');
+    const replaced = await SELF.fetch(`${BASE}/health`, { headers: { 'X-Request-Id': '<script>' } });
+    expect(replaced.headers.get('X-Request-Id')).toMatch(/^req_/);
+  });
+});
+
+describe('problem types', () => {
+  it('each code is described at its type URI', async () => {
+    for (const code of Object.keys(problemTypes)) {
+      const response = await call('GET', `/problems/${code}`);
+      expect(response.status).toBe(200);
+      expect(response.body).toMatchObject({ code, type: `/v2/customer/problems/${code}` });
+    }
+  });
+
+  it('an unknown code is 404', async () => {
+    expectProblem(await call('GET', '/problems/no_such_problem'), 404, 'not_found');
+  });
+});

@@ -1,0 +1,97 @@
+import { describe, expect, it } from 'vitest';
+import { call } from '../helpers/http';
+
+type Operation = Record<string, unknown> & { responses: Record<string, unknown>; security?: unknown[] };
+type Document = {
+  openapi: string;
+  paths: Record<string, Record<string, Operation>>;
+  components: Record<string, Record<string, unknown>>;
+};
+
+async function document(): Promise<Document> {
+  const response = await call<Document>('GET', '/openapi.json');
+  expect(response.status).toBe(200);
+  return response.body;
+}
+
+function operations(doc: Document): [string, string, Operation][] {
+  return Object.entries(doc.paths).flatMap(([path, item]) =>
+    Object.entries(item).map(
+      ([method, operation]) => [path, method, operation] as [string, string, Operation],
+    ),
+  );
+}
+
+describe('the OpenAPI document', () => {
+  it('is OpenAPI 3.1 and names every operation, its tag, summary and problem responses', async () => {
+    const doc = await document();
+    expect(doc.openapi).toBe('3.1.0');
+    const ids = new Set<string>();
+    for (const [path, method, operation] of operations(doc)) {
+      const where = `${method.toUpperCase()} ${path}`;
+      expect(operation.operationId, where).toEqual(expect.any(String));
+      expect(ids.has(String(operation.operationId)), where).toBe(false);
+      ids.add(String(operation.operationId));
+      expect(operation.summary, where).toEqual(expect.any(String));
+      expect((operation.tags as string[]).length, where).toBe(1);
+      expect(operation.responses, where).toHaveProperty('500');
+      expect(path.startsWith('/v2/customer/') || path.startsWith('/.well-known/'), where).toBe(true);
+    }
+  });
+
+  it('declares capability and permission on the routes that have them', async () => {
+    const doc = await document();
+    const register = doc.paths['/v2/customer/individuals']?.post;
+    expect(register?.['x-capability']).toEqual({
+      code: 'SCT01',
+      requiredTiers: ['STARTER', 'PROFESSIONAL', 'ENTERPRISE', 'CUSTOM'],
+    });
+    expect(register?.['x-permissions']).toEqual({ anyOf: ['customers:write'], selfService: false });
+    expect(register?.security).toEqual([{ bearerAuth: [] }, {}]);
+    expect(register?.responses).toHaveProperty('409');
+    const get = doc.paths['/v2/customer/customers/{id}']?.get;
+    expect(get?.['x-permissions']).toEqual({ anyOf: ['customers:read'], selfService: true });
+    expect(get?.responses).toHaveProperty('403');
+    expect(get?.parameters).toEqual(expect.arrayContaining([{ $ref: '#/components/parameters/TenantId' }]));
+  });
+
+  it('describes every field with an example and bounds every string and array', async () => {
+    const doc = await document();
+    const problems: string[] = [];
+    const visit = (schema: unknown, where: string, isProperty: boolean) => {
+      if (!schema || typeof schema !== 'object') return;
+      const node = schema as Record<string, unknown>;
+      if ('$ref' in node) return;
+      if (isProperty && node.description === undefined) problems.push(`${where}: no description`);
+      if (
+        isProperty &&
+        node.example === undefined &&
+        node.examples === undefined &&
+        node.type !== 'object' &&
+        node.type !== 'array'
+      ) {
+        problems.push(`${where}: no example`);
+      }
+      if (
+        node.type === 'string' &&
+        node.maxLength === undefined &&
+        node.enum === undefined &&
+        node.const === undefined &&
+        node.format === undefined
+      ) {
+        problems.push(`${where}: string without maxLength`);
+      }
+      if (node.type === 'array' && node.maxItems === undefined)
+        problems.push(`${where}: array without maxItems`);
+      for (const [name, property] of Object.entries((node.properties as Record<string, unknown>) ?? {}))
+        visit(property, `${where}.${name}`, true);
+      if (node.items) visit(node.items, `${where}[]`, false);
+      for (const key of ['anyOf', 'oneOf', 'allOf'] as const) {
+        for (const [index, part] of ((node[key] as unknown[]) ?? []).entries())
+          visit(part, `${where}|${index}`, false);
+      }
+    };
+    for (const [name, schema] of Object.entries(doc.components.schemas ?? {})) visit(schema, name, false);
+    expect(problems, problems.join('\n')).toEqual([]);
+  });
+});

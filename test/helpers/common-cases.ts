@@ -1,0 +1,132 @@
+import { expect, it } from 'vitest';
+import type { Permission } from '../../src/platform/auth/permissions';
+import type { Capability, Tier } from '../../src/platform/tenancy';
+import { createStaff, createTenant, mintToken, type TestTenant } from './factories';
+import { call } from './http';
+
+export interface RouteUnderTest {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** Creates what the route needs in `tenant` and returns the path (below /v2/customer) and body. */
+  setup: (tenant: TestTenant) => Promise<{ path: string; body?: unknown }>;
+  /** Whether anonymous callers are served (public routes). */
+  anonymous?: boolean;
+  permission?: Permission;
+  capability?: { code: Capability; tierWithout: Tier };
+  /** The route addresses a resource by id: another tenant's id must be 404. */
+  ownsResource?: boolean;
+  tier?: Tier;
+}
+
+function expectProblem(
+  response: { status: number; headers: Headers; body: Record<string, unknown> },
+  status: number,
+  code: string,
+) {
+  expect(response.status, JSON.stringify(response.body)).toBe(status);
+  expect(response.headers.get('Content-Type')).toContain('application/problem+json');
+  expect(response.body.code).toBe(code);
+  expect(response.body.type).toBe(`/v2/customer/problems/${code}`);
+}
+
+/**
+ * The cases every tenant route must get right, registered as tests: no token, bad token,
+ * expired token, another tenant's token, missing permission, missing capability and another
+ * tenant's resource id.
+ */
+export function itHandlesTheCommonCases(route: RouteUnderTest): void {
+  const tier = route.tier ?? 'ENTERPRISE';
+
+  if (!route.anonymous) {
+    it('refuses a request without a token (401)', async () => {
+      const tenant = await createTenant({ tier });
+      const { path, body } = await route.setup(tenant);
+      expectProblem(
+        await call(route.method, path, { tenant: tenant.id, body }),
+        401,
+        'authentication_required',
+      );
+    });
+  }
+
+  it('refuses a malformed or forged token (401)', async () => {
+    const tenant = await createTenant({ tier });
+    const { path, body } = await route.setup(tenant);
+    const staff = await createStaff(tenant);
+    const [header, payload] = staff.token.split('.');
+    const forged = `${header}.${payload}.${'A'.repeat(86)}`;
+    expectProblem(
+      await call(route.method, path, { tenant: tenant.id, token: forged, body }),
+      401,
+      'invalid_token',
+    );
+    expectProblem(
+      await call(route.method, path, { tenant: tenant.id, token: 'not-a-jwt', body }),
+      401,
+      'invalid_token',
+    );
+  });
+
+  it('refuses an expired token (401)', async () => {
+    const tenant = await createTenant({ tier });
+    const { path, body } = await route.setup(tenant);
+    const staff = await createStaff(tenant);
+    const expired = await mintToken(
+      tenant,
+      { sub: staff.id, ptype: 'staff', scope: route.permission ?? '' },
+      { now: new Date(Date.now() - 3_600_000), ttlSeconds: 600 },
+    );
+    const response = await call(route.method, path, { tenant: tenant.id, token: expired, body });
+    expectProblem(response, 401, 'invalid_token');
+    expect(response.body.detail).toMatch(/expired/);
+  });
+
+  it("refuses another tenant's token (403 tenant_mismatch)", async () => {
+    const tenant = await createTenant({ tier });
+    const other = await createTenant({ tier });
+    const { path, body } = await route.setup(tenant);
+    const outsider = await createStaff(other);
+    expectProblem(
+      await call(route.method, path, { tenant: tenant.id, token: outsider.token, body }),
+      403,
+      'tenant_mismatch',
+    );
+  });
+
+  if (route.permission) {
+    const permission = route.permission;
+    it(`refuses a principal without ${permission} (403 forbidden)`, async () => {
+      const tenant = await createTenant({ tier });
+      const { path, body } = await route.setup(tenant);
+      const staff = await createStaff(tenant, { permissions: [] });
+      const response = await call(route.method, path, { tenant: tenant.id, token: staff.token, body });
+      expectProblem(response, 403, 'forbidden');
+      expect(response.body.permission).toBe(permission);
+    });
+  }
+
+  if (route.capability) {
+    const { code, tierWithout } = route.capability;
+    it(`refuses a ${tierWithout} tenant without ${code} (403 capability_not_enabled)`, async () => {
+      const tenant = await createTenant({ tier: tierWithout });
+      const { path, body } = await route.setup(tenant);
+      const staff = await createStaff(tenant);
+      const response = await call(route.method, path, { tenant: tenant.id, token: staff.token, body });
+      expectProblem(response, 403, 'capability_not_enabled');
+      expect(response.body.capability).toBe(code);
+      expect(response.body.requiredTiers).toContain('ENTERPRISE');
+    });
+  }
+
+  if (route.ownsResource) {
+    it("answers 404 for another tenant's resource, with no trace of it", async () => {
+      const owner = await createTenant({ tier });
+      const intruder = await createTenant({ tier });
+      const { path, body } = await route.setup(owner);
+      const staff = await createStaff(intruder);
+      const response = await call(route.method, path, { tenant: intruder.id, token: staff.token, body });
+      expectProblem(response, 404, 'not_found');
+      const id = path.split('/').find((segment) => /^[a-z]{3}_/.test(segment));
+      if (id) expect(response.text.replaceAll(path, '')).not.toContain(id);
+    });
+  }
+}
