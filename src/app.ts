@@ -2,6 +2,7 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { type Env, readConfig } from './env';
 import { customerRoutes } from './modules/customers/routes';
+import { docsRoutes } from './modules/docs/routes';
 import { oauthRoutes } from './modules/oauth/routes';
 import { platformTenantRoutes } from './modules/platform-admin/routes';
 import { registrationRoutes } from './modules/registration/routes';
@@ -56,6 +57,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
 
   registerComponents(app);
   app.route(BASE_PATH, systemRoutes());
+  app.route(BASE_PATH, docsRoutes());
   app.route(BASE_PATH, platformTenantRoutes());
   app.route(BASE_PATH, oauthRoutes());
   app.route(BASE_PATH, registrationRoutes());
