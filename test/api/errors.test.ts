@@ -5,20 +5,7 @@ import { handleError } from '../../src/platform/errors';
 import { problemTypes } from '../../src/platform/problems';
 import { createStaff, createTenant, individualInput } from '../helpers/factories';
 import { BASE, call } from '../helpers/http';
-
-function expectProblem(
-  response: { status: number; headers: Headers; body: Record<string, unknown> },
-  status: number,
-  code: string,
-) {
-  expect(response.status, JSON.stringify(response.body)).toBe(status);
-  expect(response.headers.get('Content-Type')).toBe('application/problem+json');
-  expect(response.body).toMatchObject({ type: `/v2/customer/problems/${code}`, status, code });
-  expect(typeof response.body.title).toBe('string');
-  expect(typeof response.body.detail).toBe('string');
-  expect(String(response.body.requestId)).toMatch(/^req_/);
-  expect(response.headers.get('X-Request-Id')).toBe(response.body.requestId);
-}
+import { expectProblem } from '../helpers/problems';
 
 describe('every error class is problem+json', () => {
   it('404 for an unknown route', async () => {

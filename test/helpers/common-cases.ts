@@ -3,6 +3,7 @@ import type { Permission } from '../../src/platform/auth/permissions';
 import type { Capability, Tier } from '../../src/platform/tenancy';
 import { createStaff, createTenant, mintToken, type TestTenant } from './factories';
 import { call } from './http';
+import { expectProblem } from './problems';
 
 export interface RouteUnderTest {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -15,17 +16,6 @@ export interface RouteUnderTest {
   /** The route addresses a resource by id: another tenant's id must be 404. */
   ownsResource?: boolean;
   tier?: Tier;
-}
-
-function expectProblem(
-  response: { status: number; headers: Headers; body: Record<string, unknown> },
-  status: number,
-  code: string,
-) {
-  expect(response.status, JSON.stringify(response.body)).toBe(status);
-  expect(response.headers.get('Content-Type')).toContain('application/problem+json');
-  expect(response.body.code).toBe(code);
-  expect(response.body.type).toBe(`/v2/customer/problems/${code}`);
 }
 
 /**
