@@ -1,0 +1,78 @@
+/*
+ * Reads and edits the `[[d1_databases]]` blocks of wrangler.toml as text. The scripts need only
+ * those blocks, which hold plain `key = "string"` pairs; editing text (rather than re-serialising
+ * a parsed document) keeps the file's comments and layout intact.
+ */
+
+export interface D1Binding {
+  binding: string;
+  database_name: string;
+  database_id: string;
+  migrations_dir?: string;
+}
+
+interface Block {
+  /** Index of the `[[d1_databases]]` line. */
+  start: number;
+  /** Index one past the block's last non-blank line. */
+  end: number;
+  values: Record<string, string>;
+}
+
+const HEADER = /^\s*\[/;
+const D1_HEADER = /^\s*\[\[\s*d1_databases\s*\]\]\s*(#.*)?$/;
+const STRING_PAIR = /^\s*([A-Za-z0-9_-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')\s*(#.*)?$/;
+
+function d1Blocks(lines: string[]): Block[] {
+  const blocks: Block[] = [];
+  let current: Block | undefined;
+  lines.forEach((line, index) => {
+    if (HEADER.test(line)) {
+      current = D1_HEADER.test(line) ? { start: index, end: index + 1, values: {} } : undefined;
+      if (current) blocks.push(current);
+      return;
+    }
+    if (!current || !line.trim() || line.trim().startsWith('#')) return;
+    current.end = index + 1;
+    const pair = STRING_PAIR.exec(line);
+    if (pair?.[1]) current.values[pair[1]] = pair[2] ?? pair[3] ?? '';
+  });
+  return blocks;
+}
+
+function toBinding(values: Record<string, string>): D1Binding | undefined {
+  const { binding, database_name, database_id, migrations_dir } = values;
+  if (!binding || !database_name || !database_id) return undefined;
+  return { binding, database_name, database_id, ...(migrations_dir ? { migrations_dir } : {}) };
+}
+
+export function d1Bindings(configText: string): D1Binding[] {
+  return d1Blocks(configText.split('\n')).flatMap((block) => toBinding(block.values) ?? []);
+}
+
+/**
+ * Returns the config with `entry` declared: a new block after the last D1 block (so the bindings
+ * stay together), or, when the binding exists, its `database_id` replaced.
+ */
+export function withD1Binding(configText: string, entry: D1Binding): string {
+  const lines = configText.split('\n');
+  const blocks = d1Blocks(lines);
+  const existing = blocks.find((block) => block.values.binding === entry.binding);
+  if (existing) {
+    for (let index = existing.start + 1; index < existing.end; index++) {
+      if (STRING_PAIR.exec(lines[index] ?? '')?.[1] === 'database_id') {
+        lines[index] = `database_id = "${entry.database_id}"`;
+      }
+    }
+    return lines.join('\n');
+  }
+  const block = [
+    '',
+    '[[d1_databases]]',
+    ...Object.entries(entry).map(([key, value]) => `${key} = "${value}"`),
+  ];
+  const last = blocks.at(-1);
+  if (!last) return `${configText.trimEnd()}\n${block.join('\n')}\n`;
+  lines.splice(last.end, 0, ...block);
+  return lines.join('\n');
+}
