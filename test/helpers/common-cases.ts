@@ -12,7 +12,8 @@ export interface RouteUnderTest {
   /** Whether anonymous callers are served (public routes). */
   anonymous?: boolean;
   permission?: Permission;
-  capability?: { code: Capability; tierWithout: Tier };
+  /** The capability and a tenant set-up that lacks it (a lower tier, or CUSTOM without it). */
+  capability?: { code: Capability; without: { tier: Tier; capabilities?: Capability[] } };
   /** The route addresses a resource by id: another tenant's id must be 404. */
   ownsResource?: boolean;
   tier?: Tier;
@@ -95,9 +96,9 @@ export function itHandlesTheCommonCases(route: RouteUnderTest): void {
   }
 
   if (route.capability) {
-    const { code, tierWithout } = route.capability;
-    it(`refuses a ${tierWithout} tenant without ${code} (403 capability_not_enabled)`, async () => {
-      const tenant = await createTenant({ tier: tierWithout });
+    const { code, without } = route.capability;
+    it(`refuses a ${without.tier} tenant without ${code} (403 capability_not_enabled)`, async () => {
+      const tenant = await createTenant(without);
       const { path, body } = await route.setup(tenant);
       const staff = await createStaff(tenant);
       const response = await call(route.method, path, { tenant: tenant.id, token: staff.token, body });
