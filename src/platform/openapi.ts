@@ -16,7 +16,12 @@ export const ProblemSchema = z
       .string()
       .max(200)
       .openapi({ description: 'Short summary of the problem type.', example: 'Validation failed' }),
-    status: z.number().int().openapi({ description: 'HTTP status code.', example: 422 }),
+    status: z
+      .number()
+      .int()
+      .min(100)
+      .max(599)
+      .openapi({ description: 'HTTP status code.', example: 422, format: 'int32' }),
     detail: z.string().max(2000).openapi({
       description: 'What went wrong in this occurrence.',
       example: 'email: Invalid email address',
@@ -71,9 +76,21 @@ export const ProblemSchema = z
 
 const problemContent = { 'application/problem+json': { schema: ProblemSchema } };
 
-function problemResponse(codes: ProblemCode[]) {
+const retryAfterHeader = {
+  'Retry-After': {
+    description: 'Seconds until the request may be retried.',
+    schema: { type: 'integer' as const, format: 'int32', minimum: 0, maximum: 86_400 },
+  },
+};
+
+function problemResponse(status: number, codes: ProblemCode[], withRateLimit: boolean) {
+  const headers = {
+    ...(withRateLimit ? rateLimitHeaders : {}),
+    ...(status === 429 ? retryAfterHeader : {}),
+  };
   return {
     description: codes.map((code) => `\`${code}\`: ${problemTypes[code].description}`).join(' '),
+    ...(Object.keys(headers).length > 0 ? { headers } : {}),
     content: problemContent,
   };
 }
@@ -109,17 +126,20 @@ function errorResponses(
     const status = problemTypes[code].status;
     byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
   }
-  return Object.fromEntries([...byStatus].map(([status, grouped]) => [status, problemResponse(grouped)]));
+  return Object.fromEntries(
+    [...byStatus].map(([status, grouped]) => [status, problemResponse(status, grouped, access.tenant)]),
+  );
 }
 
+/** Sent by every tenant route once the tenant is resolved, so on its problem responses too. */
 const rateLimitHeaders = {
   'RateLimit-Policy': {
     description: 'The quota policy: `"<tier>";q=<requests>;w=<seconds>`.',
-    schema: { type: 'string' as const },
+    schema: { type: 'string' as const, maxLength: 200 },
   },
   RateLimit: {
     description: 'Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`.',
-    schema: { type: 'string' as const },
+    schema: { type: 'string' as const, maxLength: 200 },
   },
 };
 
@@ -197,7 +217,8 @@ export function registerComponents(app: OpenAPIHono<AppEnv>): void {
     type: 'http',
     scheme: 'bearer',
     bearerFormat: 'JWT',
-    description: 'ES256 access token from /auth/login, /auth/refresh or /oauth/token.',
+    description:
+      'ES256 access token from /auth/login, /auth/refresh or /oauth/token. Issued and verified per RFC8725 (JWT best current practices): the algorithm is pinned to ES256, `kid` selects the key, `iss`, `aud` and `exp` are checked, and tokens live at most 15 minutes.',
   });
   registry.registerComponent('securitySchemes', 'platformAdmin', {
     type: 'http',

@@ -9,7 +9,7 @@ export const paginationQuery = {
     .min(1)
     .max(100)
     .default(20)
-    .openapi({ description: 'Page size, 1–100.', example: 20 }),
+    .openapi({ description: 'Page size, 1–100.', example: 20, format: 'int32' }),
   cursor: z.string().max(512).optional().openapi({
     description: 'Opaque cursor from the previous page’s `nextCursor`.',
     example: 'eyJpZCI6ImN1c18wMWpkIn0',

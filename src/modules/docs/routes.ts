@@ -102,7 +102,10 @@ function contentSecurityPolicy(pageOrigin: string, apiOrigin: string): string {
   ].join('; ');
 }
 
-const header = (description: string) => ({ description, schema: { type: 'string' as const } });
+const header = (description: string) => ({
+  description,
+  schema: { type: 'string' as const, maxLength: 1024 },
+});
 
 const securityHeaders = {
   'Content-Security-Policy': header('Scripts and styles from this origin only; no inline code.'),

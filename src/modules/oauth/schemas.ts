@@ -30,7 +30,12 @@ export const TokenResponseSchema = z
       .max(4096)
       .openapi({ description: 'ES256 JWT access token.', example: 'eyJhbGciOiJFUzI1NiIs…' }),
     token_type: z.literal('Bearer').openapi({ description: 'Always `Bearer`.', example: 'Bearer' }),
-    expires_in: z.number().int().openapi({ description: 'Lifetime in seconds.', example: 600 }),
+    expires_in: z
+      .number()
+      .int()
+      .min(1)
+      .max(3600)
+      .openapi({ description: 'Lifetime in seconds.', example: 600, format: 'int32' }),
     scope: z
       .string()
       .max(2000)

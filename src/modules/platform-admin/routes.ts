@@ -22,6 +22,8 @@ export function platformTenantRoutes() {
       path: '/platform/tenants',
       operationId: 'listTenants',
       summary: 'List tenants',
+      description:
+        'Every tenant in the registry with its tier, status, rate limit and capabilities. Operator only.',
       tags,
       access,
       responses: { 200: jsonResponse(TenantListSchema, 'Every registered tenant.') },
@@ -51,6 +53,7 @@ export function platformTenantRoutes() {
       path: '/platform/tenants/{tenantId}',
       operationId: 'getTenant',
       summary: 'Get a tenant',
+      description: 'One tenant of the registry. Operator only.',
       tags,
       access,
       request: { params: tenantParams },
@@ -65,6 +68,8 @@ export function platformTenantRoutes() {
       path: '/platform/tenants/{tenantId}',
       operationId: 'updateTenant',
       summary: 'Change tier, status, capabilities or rate limit',
+      description:
+        'Moves a tenant between tiers, suspends or reactivates it, or sets the custom rate limit and capability set of a CUSTOM tenant. Operator only.',
       tags,
       access,
       request: {

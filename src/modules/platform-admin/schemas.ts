@@ -20,7 +20,7 @@ const RateLimitSchema = z
   .int()
   .min(1)
   .max(100_000)
-  .openapi({ description: 'Requests per minute per principal.', example: 50 });
+  .openapi({ description: 'Requests per minute per principal.', example: 50, format: 'int32' });
 
 export const TenantSchema = z
   .object({

@@ -1,5 +1,6 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { z } from '@hono/zod-openapi';
+import { readConfig } from '../../env';
 import { publicJwks } from '../../platform/auth/tokens';
 import type { AppEnv } from '../../platform/context';
 import { ApiError } from '../../platform/errors';
@@ -26,7 +27,12 @@ const ProblemTypeSchema = z
       .max(200)
       .openapi({ description: 'The problem type URI.', example: '/v2/customer/problems/email_taken' }),
     code: z.string().max(64).openapi({ description: 'Stable code.', example: 'email_taken' }),
-    status: z.number().int().openapi({ description: 'HTTP status it is returned with.', example: 409 }),
+    status: z
+      .number()
+      .int()
+      .min(100)
+      .max(599)
+      .openapi({ description: 'HTTP status it is returned with.', example: 409, format: 'int32' }),
     title: z.string().max(200).openapi({ description: 'Short summary.', example: 'Email taken' }),
     description: z.string().max(2000).openapi({
       description: 'When and why it occurs.',
@@ -74,6 +80,7 @@ export function systemRoutes() {
       path: '/health',
       operationId: 'getHealth',
       summary: 'Liveness',
+      description: 'Answers while the worker runs; needs no tenant and touches no binding.',
       tags: ['Discovery'],
       access: publicAccess,
       responses: {
@@ -89,6 +96,7 @@ export function systemRoutes() {
       path: '/problems/{code}',
       operationId: 'getProblemType',
       summary: 'Describe a problem type',
+      description: 'The target of every problem’s `type` URI: status, title and when the problem occurs.',
       tags: ['Discovery'],
       access: publicAccess,
       request: {
@@ -116,6 +124,8 @@ export function systemRoutes() {
       path: '/.well-known/jwks.json',
       operationId: 'getJwks',
       summary: 'Public signing keys',
+      description:
+        'The ES256 keys that verify access tokens: the current key and, during rotation, the previous.',
       tags: ['Discovery'],
       access: publicAccess,
       responses: {
@@ -133,6 +143,13 @@ export function systemRoutes() {
 
 const documentCache = new Map<string, unknown>();
 
+/** Wording for the server entry: OWASP's inventory rule looks for local/test/production. */
+const serverEnvironment = {
+  development: 'local development',
+  test: 'test',
+  production: 'production',
+} as const;
+
 /** Serves the OpenAPI 3.1 document of every route the app mounts; built once per isolate and origin. */
 export function openApiDocument(app: OpenAPIHono<AppEnv>): void {
   app.openapi(
@@ -141,6 +158,8 @@ export function openApiDocument(app: OpenAPIHono<AppEnv>): void {
       path: '/v2/customer/openapi.json',
       operationId: 'getOpenApiDocument',
       summary: 'This OpenAPI document',
+      description:
+        'OpenAPI 3.1 description of every route this deployment serves; `/v2/customer/docs` renders it.',
       tags: ['Discovery'],
       access: publicAccess,
       responses: {
@@ -165,9 +184,16 @@ export function openApiDocument(app: OpenAPIHono<AppEnv>): void {
             version: '2.0.0',
             description:
               'Multi-tenant customer lifecycle API: registration, authentication, KYC/KYB, profiles, documents, beneficiaries, access control and TPP consents. Errors are RFC 9457 problem+json; see `/v2/customer/problems/{code}`.',
+            contact: { name: 'FinCore Customer API reference', url: `${issuer}/docs` },
             license: { name: 'Apache-2.0', url: 'https://www.apache.org/licenses/LICENSE-2.0' },
           },
-          servers: [{ url: new URL(issuer).origin, description: 'This deployment' }],
+          servers: [
+            {
+              url: new URL(issuer).origin,
+              description: `This deployment (${serverEnvironment[readConfig(c.env).environment]})`,
+              'x-internal': false,
+            },
+          ],
           tags: [
             { name: 'Discovery', description: 'Health, documents, keys and problem types.' },
             { name: 'Platform', description: 'Operator routes: the tenant registry.' },
