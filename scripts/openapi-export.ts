@@ -37,7 +37,13 @@ try {
   });
   const { createApp } = (await import(pathToFileURL(bundle).href)) as typeof import('../src/app.ts');
   // Only what the document route reads; the route touches no binding.
-  const env = { ENVIRONMENT: 'development', LOG_LEVEL: 'silent' } as unknown as Cloudflare.Env;
+  // The document route is rate-limited like every route; outside workerd a bucket that always
+  // allows stands in for the Durable Object.
+  const alwaysAllow = {
+    take: async () => ({ allowed: true, remaining: 1, resetSeconds: 0, retryAfterSeconds: 0 }),
+  };
+  const RATE_LIMITER = { idFromName: (name: string) => name, get: () => alwaysAllow };
+  const env = { ENVIRONMENT: 'development', LOG_LEVEL: 'silent', RATE_LIMITER } as unknown as Cloudflare.Env;
   const response = await createApp().request(`${ORIGIN}/v2/customer/openapi.json`, {}, env);
   if (response.status !== 200) {
     throw new Error(`GET /v2/customer/openapi.json answered ${response.status}: ${await response.text()}`);

@@ -83,9 +83,9 @@ const retryAfterHeader = {
   },
 };
 
-function problemResponse(status: number, codes: ProblemCode[], withRateLimit: boolean) {
+function problemResponse(status: number, codes: ProblemCode[]) {
   const headers = {
-    ...(withRateLimit ? rateLimitHeaders : {}),
+    ...rateLimitHeaders,
     ...(status === 429 ? retryAfterHeader : {}),
   };
   return {
@@ -102,14 +102,13 @@ function errorResponses(
   hasBody: boolean,
   hasParams: boolean,
 ) {
-  const codes: ProblemCode[] = ['validation_failed', 'internal_error'];
+  const codes: ProblemCode[] = ['validation_failed', 'internal_error', 'rate_limited'];
   if (access.tenant) {
     codes.push(
       'tenant_required',
       'malformed_request',
       'tenant_not_found',
       'tenant_suspended',
-      'rate_limited',
       'tenant_unavailable',
     );
   }
@@ -127,7 +126,7 @@ function errorResponses(
     byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
   }
   return Object.fromEntries(
-    [...byStatus].map(([status, grouped]) => [status, problemResponse(status, grouped, access.tenant)]),
+    [...byStatus].map(([status, grouped]) => [status, problemResponse(status, grouped)]),
   );
 }
 
@@ -174,7 +173,7 @@ export function defineRoute<R extends AccessRoute>(config: R): Omit<R, 'access' 
   const responses = Object.fromEntries(
     Object.entries(route.responses).map(([status, response]) => [
       status,
-      access.tenant && !('$ref' in response)
+      !('$ref' in response)
         ? { ...response, headers: { ...rateLimitHeaders, ...response.headers } }
         : response,
     ]),

@@ -9,6 +9,9 @@ import { ApiError } from './errors';
 import { consumeRateLimit } from './rate-limit/limiter';
 import { type Capability, requireActiveTenant, requireCapability, tenantDatabase } from './tenancy';
 
+/** Requests per minute per IP on routes without a tenant (discovery, operator, OAuth token). */
+export const PUBLIC_RATE_LIMIT_PER_MINUTE = 600;
+
 export type AuthMode =
   /** A Bearer access token of the tenant is required. */
   | 'required'
@@ -49,13 +52,21 @@ export function issuerFor(env: AppEnv['Bindings'], requestUrl: string): string {
  */
 export function guard(access: RouteAccess): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    if (access.auth === 'platform-admin') {
-      const token = bearerToken(c.req.header('Authorization'));
-      if (!token) throw new ApiError('authentication_required');
-      if (!timingSafeEqual(token, c.env.PLATFORM_ADMIN_TOKEN)) throw new ApiError('invalid_token');
+    if (!access.tenant) {
+      // Routes without a tenant are limited per client IP: they answer with RateLimit headers
+      // like every other route, and the operator token cannot be guessed at speed.
+      const { headers } = await consumeRateLimit(c.env, 'public', `public:${clientIp(c.req)}`, {
+        capacity: PUBLIC_RATE_LIMIT_PER_MINUTE,
+        windowSeconds: 60,
+      });
+      c.set('rateLimitHeaders', headers);
+      if (access.auth === 'platform-admin') {
+        const token = bearerToken(c.req.header('Authorization'));
+        if (!token) throw new ApiError('authentication_required');
+        if (!timingSafeEqual(token, c.env.PLATFORM_ADMIN_TOKEN)) throw new ApiError('invalid_token');
+      }
       return next();
     }
-    if (!access.tenant) return next();
 
     const tenantId = c.req.header('X-Tenant-ID');
     if (!tenantId) throw new ApiError('tenant_required');

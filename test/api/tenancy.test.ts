@@ -43,6 +43,16 @@ describe('tenant resolution', () => {
 });
 
 describe('operator routes', () => {
+  it('are limited per IP like every route without a tenant, and say so in RateLimit headers', async () => {
+    const response = await call('GET', '/platform/tenants', {
+      headers: { ...adminHeaders(), 'CF-Connecting-IP': '192.0.2.10' },
+    });
+    expect(response.headers.get('RateLimit-Policy')).toBe('"public";q=600;w=60');
+    expect(response.headers.get('RateLimit')).toMatch(/^"public";r=599;t=\d+$/);
+    const health = await call('GET', '/health', { headers: { 'CF-Connecting-IP': '192.0.2.10' } });
+    expect(health.headers.get('RateLimit')).toMatch(/^"public";r=598;t=\d+$/);
+  });
+
   it('need the platform admin token', async () => {
     expect((await call('GET', '/platform/tenants')).status).toBe(401);
     const wrong = await call('GET', '/platform/tenants', { headers: { Authorization: 'Bearer nope' } });

@@ -4,6 +4,9 @@ export const ORIGIN = 'http://api.test';
 export const BASE = `${ORIGIN}/v2/customer`;
 export const ISSUER = BASE;
 
+/** One address per test file, so per-IP limits of one file never throttle another. */
+const CLIENT_IP = `10.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250) + 1}`;
+
 export interface CallOptions {
   tenant?: string;
   token?: string;
@@ -26,6 +29,7 @@ export async function call<T = Record<string, unknown>>(
   options: CallOptions = {},
 ): Promise<ApiResponse<T>> {
   const headers = new Headers(options.headers);
+  if (!headers.has('CF-Connecting-IP')) headers.set('CF-Connecting-IP', CLIENT_IP);
   if (options.tenant) headers.set('X-Tenant-ID', options.tenant);
   if (options.token) headers.set('Authorization', `Bearer ${options.token}`);
   let body: BodyInit | undefined;
