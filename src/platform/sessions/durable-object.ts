@@ -1,6 +1,7 @@
 import { DurableObject } from 'cloudflare:workers';
 import type { Env } from '../../env';
 import { randomToken, sha256Hex } from '../crypto';
+import { isId } from '../ids';
 
 /** A second refresh with the same token inside this window gets the same successor, not a reuse alarm. */
 export const REFRESH_GRACE_MS = 10_000;
@@ -29,6 +30,26 @@ export type RotationResult =
 const STATE_KEY = 'session';
 
 /**
+ * Refresh tokens are `<sessionId>.<secret>`: opaque to clients, yet they name the one Durable
+ * Object that can rotate them, so a refresh needs no lookup table.
+ */
+function newRefreshToken(sessionId: string): string {
+  return `${sessionId}.${randomToken()}`;
+}
+
+/** The session a refresh token belongs to, or null when the token is not one of ours. */
+export function sessionIdOfRefreshToken(token: string): string | null {
+  const [sessionId, secret, ...rest] = token.split('.');
+  if (!sessionId || !isId('session', sessionId) || rest.length > 0) return null;
+  return secret && /^[A-Za-z0-9_-]{43}$/.test(secret) ? sessionId : null;
+}
+
+/** The single writer of a session's refresh-token family. */
+export function sessionStub(env: Env, sessionId: string): DurableObjectStub<SessionDurableObject> {
+  return env.SESSIONS.get(env.SESSIONS.idFromName(sessionId));
+}
+
+/**
  * One instance per session: the single writer of its refresh-token family. Rotation, reuse
  * detection and the concurrent-refresh grace need a strongly consistent read-modify-write, which
  * D1 without transactions cannot give.
@@ -44,7 +65,7 @@ export class SessionDurableObject extends DurableObject<Env> {
 
   /** Starts the family and returns its first refresh token. */
   async start(input: { sessionId: string; tenantId: string; userId: string; now: number }): Promise<string> {
-    const refreshToken = `frt_${randomToken()}`;
+    const refreshToken = newRefreshToken(input.sessionId);
     this.write({
       sessionId: input.sessionId,
       tenantId: input.tenantId,
@@ -68,7 +89,7 @@ export class SessionDurableObject extends DurableObject<Env> {
     if (now >= state.absoluteExpiresAt || now >= state.idleExpiresAt) return { outcome: 'expired' };
     const presentedHash = await sha256Hex(presentedToken);
     if (presentedHash === state.currentHash) {
-      const successor = `frt_${randomToken()}`;
+      const successor = newRefreshToken(state.sessionId);
       this.write({
         ...state,
         currentHash: await sha256Hex(successor),
