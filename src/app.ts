@@ -1,6 +1,7 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { type Env, readConfig } from './env';
+import { authRoutes } from './modules/auth/routes';
 import { customerRoutes } from './modules/customers/routes';
 import { docsRoutes } from './modules/docs/routes';
 import { oauthRoutes } from './modules/oauth/routes';
@@ -61,6 +62,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.route(BASE_PATH, platformTenantRoutes());
   app.route(BASE_PATH, oauthRoutes());
   app.route(BASE_PATH, registrationRoutes());
+  app.route(BASE_PATH, authRoutes());
   app.route(BASE_PATH, customerRoutes());
   openApiDocument(app);
 

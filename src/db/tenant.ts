@@ -45,6 +45,11 @@ export const users = sqliteTable(
       .default('ACTIVE'),
     passwordHash: text('password_hash').notNull(),
     displayName: text('display_name').notNull(),
+    /** Failed logins in the current lockout window, which opened at `failedLoginWindowStartedAt`. */
+    failedLoginCount: integer('failed_login_count').notNull().default(0),
+    failedLoginWindowStartedAt: text('failed_login_window_started_at'),
+    lockedUntil: text('locked_until'),
+    passwordChangedAt: text('password_changed_at'),
     createdAt: text('created_at').notNull(),
     updatedAt: text('updated_at').notNull(),
   },
@@ -63,6 +68,46 @@ export const userRoles = sqliteTable(
     createdAt: text('created_at').notNull(),
   },
   (table) => [primaryKey({ columns: [table.tenantId, table.userId, table.roleId] })],
+);
+
+/** Custom roles; the built-in ones live in code (src/platform/auth/permissions.ts) and are read-only. */
+export const roles = sqliteTable(
+  'roles',
+  {
+    id: text('id').primaryKey(),
+    tenantId: text('tenant_id').notNull(),
+    name: text('name').notNull(),
+    description: text('description').notNull(),
+    permissions: text('permissions', { mode: 'json' }).$type<string[]>().notNull(),
+    createdAt: text('created_at').notNull(),
+    updatedAt: text('updated_at').notNull(),
+  },
+  (table) => [uniqueIndex('roles_tenant_name_uq').on(table.tenantId, table.name)],
+);
+
+/**
+ * The listing side of a login session; its refresh-token family lives in the session's Durable
+ * Object, which is the authority on whether the session can still be refreshed.
+ */
+export const sessions = sqliteTable(
+  'sessions',
+  {
+    id: text('id').primaryKey(),
+    tenantId: text('tenant_id').notNull(),
+    userId: text('user_id').notNull(),
+    /** Authentication methods (RFC 8176 `amr`) of the last authentication, JSON array. */
+    amr: text('amr', { mode: 'json' }).$type<string[]>().notNull(),
+    /** When the user last proved who they are (login or step-up), epoch seconds. */
+    authTime: integer('auth_time').notNull(),
+    device: text('device').notNull(),
+    userAgent: text('user_agent'),
+    ip: text('ip'),
+    createdAt: text('created_at').notNull(),
+    lastUsedAt: text('last_used_at').notNull(),
+    revokedAt: text('revoked_at'),
+    revokedReason: text('revoked_reason'),
+  },
+  (table) => [index('sessions_tenant_user_idx').on(table.tenantId, table.userId, table.id)],
 );
 
 export const clients = sqliteTable(

@@ -29,6 +29,8 @@ export interface ServiceContext {
   actor: Principal;
   now: Date;
   requestId: string;
+  /** `iss` and `aud` of the tokens this deployment issues: `<origin>/v2/customer`. */
+  issuer: string;
   ip?: string;
   userAgent?: string;
   /** Work that may finish after the response (publishing outbox rows); the cron sweep is its safety net. */

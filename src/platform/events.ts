@@ -6,6 +6,18 @@ import type { Env } from '../env';
 import { newId } from './ids';
 import type { WebhookQueueMessage } from './queues';
 
+export const sessionRevocationReasons = [
+  'LOGOUT',
+  'LOGOUT_ALL',
+  'REVOKED_BY_USER',
+  'REFRESH_TOKEN_REUSED',
+  'USER_DISABLED',
+  'PASSWORD_CHANGED',
+  'PASSWORD_RESET',
+  'CREDENTIALS_RESET',
+] as const;
+export type SessionRevocationReason = (typeof sessionRevocationReasons)[number];
+
 /**
  * The event catalogue: every event type with the schema of its `data`. Event data is thin
  * (ids, statuses, changed field names) so a receiver fetches the current state through the API.
@@ -22,6 +34,23 @@ export const eventCatalogue = {
       .string()
       .max(64)
       .openapi({ description: 'Initial status.', example: 'PENDING_EMAIL_VERIFICATION' }),
+  }),
+  'session.revoked': z.object({
+    sessionId: z
+      .string()
+      .openapi({ description: 'The revoked session.', example: 'ses_01jd7w3v8m9k2q4r6t8v0x2z4b' }),
+    userId: z.string().openapi({ description: 'Its user.', example: 'usr_01jd7w3v8m9k2q4r6t8v0x2z4b' }),
+    reason: z
+      .enum(sessionRevocationReasons)
+      .openapi({ description: 'Why it was revoked.', example: 'LOGOUT' }),
+  }),
+  'user.locked': z.object({
+    userId: z
+      .string()
+      .openapi({ description: 'The locked user.', example: 'usr_01jd7w3v8m9k2q4r6t8v0x2z4b' }),
+    lockedUntil: z
+      .string()
+      .openapi({ description: 'When logins are accepted again.', example: '2026-11-25T10:15:00.000Z' }),
   }),
 } as const;
 

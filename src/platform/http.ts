@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import type { AppEnv, ServiceContext } from './context';
-import { clientIp } from './pipeline';
+import { clientIp, issuerFor } from './pipeline';
 
 /** The bridge from a request to the plain context services take. */
 export function serviceContext(c: Context<AppEnv>): ServiceContext {
@@ -11,6 +11,7 @@ export function serviceContext(c: Context<AppEnv>): ServiceContext {
     actor: c.get('principal'),
     now: new Date(),
     requestId: c.get('requestId'),
+    issuer: issuerFor(c.env, c.req.url),
     ip: clientIp(c.req),
     userAgent: c.req.header('User-Agent'),
     waitUntil: (promise) => c.executionCtx.waitUntil(promise),

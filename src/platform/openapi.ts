@@ -2,7 +2,7 @@ import { createRoute, OpenAPIHono, type RouteConfig, z } from '@hono/zod-openapi
 import type { AppEnv } from './context';
 import { fieldErrorsFromZod, validationError } from './errors';
 import { idempotency } from './idempotency';
-import { guard, type RouteAccess } from './pipeline';
+import { bruteForcePolicies, guard, type RouteAccess } from './pipeline';
 import { type ProblemCode, problemTypes } from './problems';
 import { requiredTiers } from './tenancy';
 
@@ -67,6 +67,11 @@ export const ProblemSchema = z
         description: 'For `capability_not_enabled`: tiers that include it.',
         example: ['PROFESSIONAL', 'ENTERPRISE', 'CUSTOM'],
       }),
+    maxAgeSeconds: z.number().int().min(0).max(86_400).optional().openapi({
+      description: 'For `step_up_required`: how recent the authentication must be, in seconds.',
+      example: 300,
+      format: 'int32',
+    }),
     permission: z.string().max(64).optional().openapi({
       description: 'For `forbidden`: the permission the route needs.',
       example: 'customers:read',
@@ -86,7 +91,7 @@ const retryAfterHeader = {
 function problemResponse(status: number, codes: ProblemCode[]) {
   const headers = {
     ...rateLimitHeaders,
-    ...(status === 429 ? retryAfterHeader : {}),
+    ...(status === 429 || status === 423 ? retryAfterHeader : {}),
   };
   return {
     description: codes.map((code) => `\`${code}\`: ${problemTypes[code].description}`).join(' '),
@@ -118,6 +123,8 @@ function errorResponses(
   }
   if (access.capability) codes.push('capability_not_enabled');
   if (access.permission) codes.push('forbidden');
+  if (access.bruteForce) codes.push('rate_limited');
+  if (access.recentAuthSeconds !== undefined) codes.push('step_up_required', 'user_session_required');
   if (hasParams) codes.push('not_found');
   if (hasBody) codes.push('malformed_request', 'payload_too_large', 'unsupported_media_type');
   const byStatus = new Map<number, ProblemCode[]>();
@@ -194,6 +201,10 @@ export function defineRoute<R extends AccessRoute>(config: R): Omit<R, 'access' 
     ...(access.permission
       ? { 'x-permissions': { anyOf: [access.permission], selfService: Boolean(access.selfService) } }
       : {}),
+    ...(access.recentAuthSeconds !== undefined
+      ? { 'x-step-up': { maxAgeSeconds: access.recentAuthSeconds } }
+      : {}),
+    ...(access.bruteForce ? { 'x-brute-force-limit': bruteForcePolicies[access.bruteForce] } : {}),
   }) as Omit<R, 'access' | 'idempotent' | 'errors'>;
 }
 

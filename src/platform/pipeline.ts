@@ -3,6 +3,7 @@ import { readConfig } from '../env';
 import { authenticateToken, bearerToken } from './auth/authenticate';
 import type { Permission } from './auth/permissions';
 import { hasPermission, type Principal, principalKey } from './auth/principal';
+import { requireRecentAuth } from './auth/recent-auth';
 import type { AppEnv } from './context';
 import { timingSafeEqual } from './crypto';
 import { ApiError } from './errors';
@@ -22,6 +23,17 @@ export type AuthMode =
   /** No authentication at all (discovery). */
   | 'none';
 
+/**
+ * Per-IP limits, stricter than the tenant's, on routes that check a secret (password, code):
+ * they bound guessing across accounts, where the account lockout bounds it per account.
+ */
+export const bruteForcePolicies = {
+  login: { capacity: 20, windowSeconds: 60 },
+  'password-reset': { capacity: 5, windowSeconds: 60 },
+  'code-verification': { capacity: 10, windowSeconds: 60 },
+} as const;
+export type BruteForcePolicy = keyof typeof bruteForcePolicies;
+
 export interface RouteAccess {
   auth: AuthMode;
   /** Tenant routes need `X-Tenant-ID`; discovery and operator routes do not. */
@@ -30,6 +42,10 @@ export interface RouteAccess {
   permission?: Permission;
   /** A customer user may call the route for its own record without the permission. */
   selfService?: boolean;
+  /** The per-IP limit against guessing secrets (see `bruteForcePolicies`). */
+  bruteForce?: BruteForcePolicy;
+  /** The user must have authenticated (login or step-up) at most this many seconds ago. */
+  recentAuthSeconds?: number;
 }
 
 export function clientIp(headers: { header(name: string): string | undefined }): string {
@@ -99,10 +115,21 @@ export function guard(access: RouteAccess): MiddlewareHandler<AppEnv> {
       },
     );
     c.set('rateLimitHeaders', headers);
+    if (access.bruteForce) {
+      await consumeRateLimit(
+        c.env,
+        access.bruteForce,
+        `${tenant.id}:${access.bruteForce}:${clientIp(c.req)}`,
+        bruteForcePolicies[access.bruteForce],
+      );
+    }
     if (authFailure) throw authFailure;
 
     if (access.capability) requireCapability(tenant, access.capability);
     if (access.permission) authorize(principal, access.permission, access);
+    if (access.recentAuthSeconds !== undefined) {
+      requireRecentAuth(principal, access.recentAuthSeconds, new Date());
+    }
     return next();
   };
 }

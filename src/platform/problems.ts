@@ -65,6 +65,46 @@ export const problemTypes = {
     title: 'Invalid credentials',
     description: 'The email and password do not match an account.',
   },
+  invalid_refresh_token: {
+    status: 401,
+    title: 'Invalid refresh token',
+    description: 'The refresh token is unknown, expired, or its session has been revoked: log in again.',
+  },
+  refresh_token_reused: {
+    status: 401,
+    title: 'Refresh token reused',
+    description:
+      'A refresh token that had already been exchanged came back, so someone may hold a copy: the whole session has been revoked.',
+  },
+  invalid_mfa_token: {
+    status: 401,
+    title: 'Invalid MFA token',
+    description:
+      'The `mfaToken` from the login step is malformed, expired or not for this tenant: log in again.',
+  },
+  invalid_mfa_code: {
+    status: 401,
+    title: 'Invalid second factor',
+    description:
+      'The TOTP code, recovery code or passkey assertion was wrong, already used or expired. Failures count towards the account lockout.',
+  },
+  step_up_required: {
+    status: 401,
+    title: 'Step-up required',
+    description:
+      'The operation needs a recent authentication: call `POST /auth/step-up` and retry with the access token it returns.',
+  },
+  account_disabled: {
+    status: 403,
+    title: 'Account disabled',
+    description: 'The account has been disabled by the tenant; it cannot log in.',
+  },
+  user_session_required: {
+    status: 403,
+    title: 'User session required',
+    description:
+      'The operation acts on a login session: it needs the access token of a user, not of an API client.',
+  },
   forbidden: {
     status: 403,
     title: 'Forbidden',
@@ -137,10 +177,27 @@ export const problemTypes = {
     description:
       'The request is well-formed but some fields are invalid; `errors` lists each failing field with its path.',
   },
+  mfa_method_not_enrolled: {
+    status: 422,
+    title: 'Second factor not enrolled',
+    description:
+      'The user has not enrolled the method named in `method`; the login answer lists the enrolled ones.',
+  },
+  step_up_method_not_allowed: {
+    status: 422,
+    title: 'Step-up method not allowed',
+    description: 'A user with a second factor enrolled must step up with it, not with the password alone.',
+  },
   idempotency_key_reused: {
     status: 422,
     title: 'Idempotency key reused',
     description: 'The `Idempotency-Key` was already used with a different request body or route.',
+  },
+  account_locked: {
+    status: 423,
+    title: 'Account locked',
+    description:
+      'Too many failed logins (5 in 15 minutes): the account is locked for 15 minutes; `Retry-After` says how long is left.',
   },
   rate_limited: {
     status: 429,

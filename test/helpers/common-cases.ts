@@ -1,7 +1,7 @@
 import { expect, it } from 'vitest';
 import type { Permission } from '../../src/platform/auth/permissions';
 import type { Capability, Tier } from '../../src/platform/tenancy';
-import { createStaff, createTenant, mintToken, type TestTenant } from './factories';
+import { createApiClient, createStaff, createTenant, mintToken, type TestTenant } from './factories';
 import { call } from './http';
 import { expectProblem } from './problems';
 
@@ -11,6 +11,10 @@ export interface RouteUnderTest {
   setup: (tenant: TestTenant) => Promise<{ path: string; body?: unknown }>;
   /** Whether anonymous callers are served (public routes). */
   anonymous?: boolean;
+  /** The route reads no access token at all (login, refresh): only the tenant cases apply. */
+  tokenless?: boolean;
+  /** The route acts on the caller's login session: an API client's token gets 403. */
+  userOnly?: boolean;
   permission?: Permission;
   /** The capability and a tenant set-up that lacks it (a lower tier, or CUSTOM without it). */
   capability?: { code: Capability; without: { tier: Tier; capabilities?: Capability[] } };
@@ -26,6 +30,32 @@ export interface RouteUnderTest {
  */
 export function itHandlesTheCommonCases(route: RouteUnderTest): void {
   const tier = route.tier ?? 'ENTERPRISE';
+
+  it('needs a known tenant (400 without X-Tenant-ID, 404 for an unknown one)', async () => {
+    const tenant = await createTenant({ tier });
+    const { path, body } = await route.setup(tenant);
+    expectProblem(await call(route.method, path, { body }), 400, 'tenant_required');
+    expectProblem(
+      await call(route.method, path, { tenant: `${tenant.id}-unknown`, body }),
+      404,
+      'tenant_not_found',
+    );
+  });
+
+  if (route.tokenless) return;
+
+  if (route.userOnly) {
+    it("refuses an API client's token (403 user_session_required)", async () => {
+      const tenant = await createTenant({ tier });
+      const { path, body } = await route.setup(tenant);
+      const client = await createApiClient(tenant, route.permission ? [route.permission] : []);
+      expectProblem(
+        await call(route.method, path, { tenant: tenant.id, token: client.token, body }),
+        403,
+        'user_session_required',
+      );
+    });
+  }
 
   if (!route.anonymous) {
     it('refuses a request without a token (401)', async () => {

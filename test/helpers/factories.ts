@@ -2,7 +2,7 @@ import { env } from 'cloudflare:test';
 import { expect } from 'vitest';
 import { controlDb, tenantDb } from '../../src/db/client';
 import { clientDirectory } from '../../src/db/control';
-import { clients, userRoles, users } from '../../src/db/tenant';
+import { clients, roles, userRoles, users } from '../../src/db/tenant';
 import { hashPassword } from '../../src/platform/auth/passwords';
 import { type BuiltInRoleName, builtInRoles, type Permission } from '../../src/platform/auth/permissions';
 import { issueAccessToken } from '../../src/platform/auth/tokens';
@@ -65,6 +65,33 @@ export interface TestPrincipal {
   token: string;
 }
 
+export interface TestSession {
+  accessToken: string;
+  refreshToken: string;
+  sessionId: string;
+}
+
+export function randomIp(): string {
+  const octet = () => Math.floor(Math.random() * 250) + 1;
+  return `10.${octet()}.${octet()}.${octet()}`;
+}
+
+/**
+ * Logs in through POST /auth/login like a client would. Each call comes from its own address so
+ * factories never trip the per-IP login limit that the tests of that limit exercise.
+ */
+export async function logIn(tenant: TestTenant, email: string, password: string): Promise<TestSession> {
+  const response = await call<TestSession>('POST', '/auth/login', {
+    tenant: tenant.id,
+    body: { email, password },
+    headers: { 'CF-Connecting-IP': randomIp() },
+  });
+  expect(response.status, response.text).toBe(200);
+  return response.body;
+}
+
+export const STAFF_PASSWORD = 'staff-password-123';
+
 export async function mintToken(
   tenant: TestTenant,
   claims: { sub: string; ptype: 'staff' | 'customer' | 'client'; scope: string; cus?: string; sid?: string },
@@ -85,40 +112,49 @@ export async function mintToken(
   });
 }
 
-/** A staff user with a built-in role (or explicit permissions) and an access token for it. */
+export type TestStaff = TestPrincipal & TestSession & { email: string; password: string };
+
+/**
+ * A staff user with a built-in role, or a custom role with exactly the given permissions,
+ * logged in through the API.
+ */
 export async function createStaff(
   tenant: TestTenant,
   role: BuiltInRoleName | { permissions: Permission[] } = 'TENANT_ADMIN',
-): Promise<TestPrincipal & { email: string }> {
+): Promise<TestStaff> {
   const id = newId('user');
   const email = `${unique('staff')}@example.com`;
   const now = new Date().toISOString();
   const db = database(tenant);
-  const permissions = typeof role === 'string' ? builtInRoles[role].permissions : role.permissions;
+  const roleId = typeof role === 'string' ? builtInRoles[role].id : newId('role');
   await db.batch([
     db.insert(users).values({
       id,
       tenantId: tenant.id,
       email,
       kind: 'STAFF',
-      passwordHash: await hashPassword('staff-password-123'),
+      passwordHash: await hashPassword(STAFF_PASSWORD),
       displayName: 'Test Staff',
       createdAt: now,
       updatedAt: now,
     }),
     ...(typeof role === 'string'
-      ? [
-          db
-            .insert(userRoles)
-            .values({ tenantId: tenant.id, userId: id, roleId: builtInRoles[role].id, createdAt: now }),
-        ]
-      : []),
+      ? []
+      : [
+          db.insert(roles).values({
+            id: roleId,
+            tenantId: tenant.id,
+            name: unique('role'),
+            description: 'Test role',
+            permissions: role.permissions,
+            createdAt: now,
+            updatedAt: now,
+          }),
+        ]),
+    db.insert(userRoles).values({ tenantId: tenant.id, userId: id, roleId, createdAt: now }),
   ]);
-  return {
-    id,
-    email,
-    token: await mintToken(tenant, { sub: id, ptype: 'staff', scope: permissions.join(' ') }),
-  };
+  const session = await logIn(tenant, email, STAFF_PASSWORD);
+  return { id, email, password: STAFF_PASSWORD, token: session.accessToken, ...session };
 }
 
 /** An API client of the tenant, and a token obtained from /oauth/token like a real back-end would. */
@@ -164,12 +200,13 @@ export function individualInput(overrides: Record<string, unknown> = {}) {
   };
 }
 
-export interface TestCustomer extends TestPrincipal {
+export interface TestCustomer extends TestPrincipal, TestSession {
   customerId: string;
   email: string;
+  password: string;
 }
 
-/** Self-registers an individual through the public route and gives it a customer token. */
+/** Self-registers an individual through the public route and logs it in. */
 export async function createCustomer(
   tenant: TestTenant,
   overrides: Record<string, unknown> = {},
@@ -180,11 +217,13 @@ export async function createCustomer(
     body: input,
   });
   expect(response.status, response.text).toBe(201);
-  const token = await mintToken(tenant, {
-    sub: response.body.userId,
-    ptype: 'customer',
-    scope: '',
-    cus: response.body.id,
-  });
-  return { id: response.body.userId, customerId: response.body.id, email: input.email, token };
+  const session = await logIn(tenant, input.email, input.password);
+  return {
+    id: response.body.userId,
+    customerId: response.body.id,
+    email: input.email,
+    password: input.password,
+    token: session.accessToken,
+    ...session,
+  };
 }

@@ -1,3 +1,4 @@
+import { ApiError } from '../errors';
 import type { Permission } from './permissions';
 
 export type Principal =
@@ -28,4 +29,12 @@ export function actorId(principal: Principal): string | null {
 
 export function hasPermission(principal: Principal, permission: Permission): boolean {
   return principal.type !== 'anonymous' && principal.permissions.has(permission);
+}
+
+export type UserPrincipal = Extract<Principal, { type: 'user' }>;
+
+/** For operations on the caller's own login session, which API clients do not have. */
+export function requireUserPrincipal(principal: Principal): UserPrincipal {
+  if (principal.type !== 'user') throw new ApiError('user_session_required');
+  return principal;
 }

@@ -108,3 +108,50 @@ export async function generateSigningJwk(kid: string): Promise<JWK> {
   ]);
   return { ...(await exportJWK((pair as CryptoKeyPair).privateKey)), kid, alg: TOKEN_ALGORITHM, use: 'sig' };
 }
+
+/** Lifetime of the token that carries a half-finished (password-only) login to its MFA step. */
+export const MFA_TOKEN_TTL_SECONDS = 300;
+const MFA_TOKEN_TYPE = 'mfa+jwt';
+
+function mfaAudience(issuer: string): string {
+  return `${issuer}/auth/mfa/verify`;
+}
+
+/** Proves the password step of a login; useless as an access token (own audience and `typ`). */
+export async function issueMfaToken(
+  env: Env,
+  options: { issuer: string; userId: string; tenantId: string; now: Date },
+): Promise<string> {
+  const keys = await signingKeys(env);
+  const iat = Math.floor(options.now.getTime() / 1000);
+  return new SignJWT({ tid: options.tenantId, amr: ['pwd'] })
+    .setProtectedHeader({ alg: TOKEN_ALGORITHM, kid: keys.kid, typ: MFA_TOKEN_TYPE })
+    .setSubject(options.userId)
+    .setIssuer(options.issuer)
+    .setAudience(mfaAudience(options.issuer))
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + MFA_TOKEN_TTL_SECONDS)
+    .setJti(newId('token'))
+    .sign(keys.privateKey);
+}
+
+/** The user and tenant of a valid MFA token, or null for anything else. */
+export async function verifyMfaToken(
+  env: Env,
+  token: string,
+  issuer: string,
+): Promise<{ userId: string; tenantId: string } | null> {
+  const keys = await signingKeys(env);
+  try {
+    const { payload } = await jwtVerify<{ tid: string }>(token, keys.verify, {
+      issuer,
+      audience: mfaAudience(issuer),
+      algorithms: [TOKEN_ALGORITHM],
+      typ: MFA_TOKEN_TYPE,
+      requiredClaims: ['sub', 'tid', 'exp'],
+    });
+    return payload.sub ? { userId: payload.sub, tenantId: payload.tid } : null;
+  } catch {
+    return null;
+  }
+}

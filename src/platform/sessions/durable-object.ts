@@ -1,7 +1,7 @@
 import { DurableObject } from 'cloudflare:workers';
 import type { Env } from '../../env';
-import { randomToken, sha256Hex } from '../crypto';
-import { isId } from '../ids';
+import { sha256Hex } from '../crypto';
+import { newRefreshToken } from './refresh-tokens';
 
 /** A second refresh with the same token inside this window gets the same successor, not a reuse alarm. */
 export const REFRESH_GRACE_MS = 10_000;
@@ -28,26 +28,6 @@ export type RotationResult =
   | { outcome: 'reused' | 'expired' | 'revoked' | 'unknown' };
 
 const STATE_KEY = 'session';
-
-/**
- * Refresh tokens are `<sessionId>.<secret>`: opaque to clients, yet they name the one Durable
- * Object that can rotate them, so a refresh needs no lookup table.
- */
-function newRefreshToken(sessionId: string): string {
-  return `${sessionId}.${randomToken()}`;
-}
-
-/** The session a refresh token belongs to, or null when the token is not one of ours. */
-export function sessionIdOfRefreshToken(token: string): string | null {
-  const [sessionId, secret, ...rest] = token.split('.');
-  if (!sessionId || !isId('session', sessionId) || rest.length > 0) return null;
-  return secret && /^[A-Za-z0-9_-]{43}$/.test(secret) ? sessionId : null;
-}
-
-/** The single writer of a session's refresh-token family. */
-export function sessionStub(env: Env, sessionId: string): DurableObjectStub<SessionDurableObject> {
-  return env.SESSIONS.get(env.SESSIONS.idFromName(sessionId));
-}
 
 /**
  * One instance per session: the single writer of its refresh-token family. Rotation, reuse

@@ -1,0 +1,20 @@
+import { ApiError } from '../errors';
+import { type Principal, requireUserPrincipal } from './principal';
+
+/** API.md §3: beneficiaries, password change, 2FA removal and TPP consents need a login or step-up this recent. */
+export const STEP_UP_MAX_AGE_SECONDS = 300;
+
+/**
+ * Sensitive operations need proof that the person is still at the keyboard, not only a valid
+ * token: the token's `auth_time` must be recent, else the client steps up and retries.
+ */
+export function requireRecentAuth(principal: Principal, maxAgeSeconds: number, now: Date): void {
+  const user = requireUserPrincipal(principal);
+  const ageSeconds = Math.floor(now.getTime() / 1000) - user.authTime;
+  if (ageSeconds > maxAgeSeconds) {
+    throw new ApiError('step_up_required', {
+      detail: `This operation needs an authentication at most ${maxAgeSeconds} s old; the last one was ${ageSeconds} s ago.`,
+      extensions: { maxAgeSeconds },
+    });
+  }
+}

@@ -1,0 +1,406 @@
+import { and, eq } from 'drizzle-orm';
+import { decodeJwt } from 'jose';
+import { describe, expect, it } from 'vitest';
+import { auditEvents, events, sessions, users } from '../../src/db/tenant';
+import { LOCKOUT_THRESHOLD } from '../../src/modules/auth/login';
+import { itHandlesTheCommonCases } from '../helpers/common-cases';
+import {
+  createCustomer,
+  createStaff,
+  createTenant,
+  database,
+  logIn,
+  randomIp,
+  type TestSession,
+  type TestTenant,
+} from '../helpers/factories';
+import { call } from '../helpers/http';
+import { expectProblem } from '../helpers/problems';
+
+function attemptLogin(tenant: TestTenant, email: string, password: string, ip = randomIp()) {
+  return call<TestSession>('POST', '/auth/login', {
+    tenant: tenant.id,
+    body: { email, password },
+    headers: { 'CF-Connecting-IP': ip },
+  });
+}
+
+function refresh(tenant: TestTenant, refreshToken: string) {
+  return call<TestSession>('POST', '/auth/refresh', { tenant: tenant.id, body: { refreshToken } });
+}
+
+async function eventsOfType(tenant: TestTenant, type: string) {
+  const db = database(tenant);
+  return db
+    .select()
+    .from(events)
+    .where(and(eq(events.tenantId, tenant.id), eq(events.type, type)));
+}
+
+describe('POST /auth/login', () => {
+  itHandlesTheCommonCases({
+    method: 'POST',
+    tokenless: true,
+    setup: async () => ({
+      path: '/auth/login',
+      body: { email: 'a@example.com', password: 'whatever-password' },
+    }),
+  });
+
+  it('gives a staff user ES256 tokens whose claims carry the session, roles and method', async () => {
+    const tenant = await createTenant();
+    const staff = await createStaff(tenant, 'COMPLIANCE_OFFICER');
+    const response = await attemptLogin(tenant, staff.email, staff.password);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('Cache-Control')).toBe('no-store');
+    expect(response.body).toMatchObject({ tokenType: 'Bearer', expiresIn: 600 });
+    expect(response.body.sessionId).toMatch(/^ses_/);
+    expect(response.body.refreshToken.startsWith(`${response.body.sessionId}.`)).toBe(true);
+    const claims = decodeJwt(response.body.accessToken);
+    expect(claims).toMatchObject({
+      sub: staff.id,
+      tid: tenant.id,
+      sid: response.body.sessionId,
+      ptype: 'staff',
+      amr: ['pwd'],
+    });
+    expect(String(claims.scope).split(' ')).toContain('kyc:review');
+    expect(Number(claims.exp) - Number(claims.iat)).toBe(600);
+    const me = await call('GET', '/customers', { tenant: tenant.id, token: response.body.accessToken });
+    expect(me.status).toBe(200);
+  });
+
+  it('gives a customer a token for its own record only', async () => {
+    const tenant = await createTenant();
+    const customer = await createCustomer(tenant);
+    const claims = decodeJwt(customer.accessToken);
+    expect(claims).toMatchObject({ ptype: 'customer', cus: customer.customerId, scope: '' });
+    const own = await call('GET', `/customers/${customer.customerId}`, {
+      tenant: tenant.id,
+      token: customer.accessToken,
+    });
+    expect(own.status).toBe(200);
+  });
+
+  it('answers an unknown email exactly like a wrong password', async () => {
+    const tenant = await createTenant();
+    const staff = await createStaff(tenant);
+    const wrong = await attemptLogin(tenant, staff.email, 'not-the-password-at-all');
+    const unknown = await attemptLogin(tenant, `nobody-${staff.email}`, 'not-the-password-at-all');
+    expectProblem(wrong, 401, 'invalid_credentials');
+    expectProblem(unknown, 401, 'invalid_credentials');
+    const { requestId: _a, ...wrongBody } = wrong.body as unknown as Record<string, unknown>;
+    const { requestId: _b, ...unknownBody } = unknown.body as unknown as Record<string, unknown>;
+    expect(unknownBody).toEqual(wrongBody);
+  });
+
+  it('does not log in another tenant’s user', async () => {
+    const tenant = await createTenant();
+    const other = await createTenant();
+    const staff = await createStaff(tenant);
+    expectProblem(await attemptLogin(other, staff.email, staff.password), 401, 'invalid_credentials');
+  });
+
+  it(`locks the account after ${LOCKOUT_THRESHOLD} failures, even for the right password, then unlocks`, async () => {
+    const tenant = await createTenant();
+    const staff = await createStaff(tenant);
+    for (let attempt = 1; attempt < LOCKOUT_THRESHOLD; attempt++) {
+      expectProblem(
+        await attemptLogin(tenant, staff.email, 'wrong-password-guess'),
+        401,
+        'invalid_credentials',
+      );
+    }
+    const locking = await attemptLogin(tenant, staff.email, 'wrong-password-guess');
+    expectProblem(locking, 423, 'account_locked');
+    expect(Number(locking.headers.get('Retry-After'))).toBeGreaterThan(14 * 60);
+    expectProblem(await attemptLogin(tenant, staff.email, staff.password), 423, 'account_locked');
+
+    expect(await eventsOfType(tenant, 'user.locked')).toEqual([
+      expect.objectContaining({ data: expect.objectContaining({ userId: staff.id }) }),
+    ]);
+    const db = database(tenant);
+    const audit = await db
+      .select()
+      .from(auditEvents)
+      .where(and(eq(auditEvents.targetId, staff.id), eq(auditEvents.action, 'user.locked')));
+    expect(audit).toHaveLength(1);
+
+    // Fifteen minutes later: the lock has run out.
+    await db
+      .update(users)
+      .set({ lockedUntil: new Date(Date.now() - 1000).toISOString() })
+      .where(eq(users.id, staff.id));
+    expect((await attemptLogin(tenant, staff.email, staff.password)).status).toBe(200);
+  });
+
+  it('does not lock for failures spread beyond the 15-minute window', async () => {
+    const tenant = await createTenant();
+    const staff = await createStaff(tenant);
+    const db = database(tenant);
+    for (let attempt = 1; attempt < LOCKOUT_THRESHOLD; attempt++) {
+      await attemptLogin(tenant, staff.email, 'wrong-password-guess');
+    }
+    await db
+      .update(users)
+      .set({ failedLoginWindowStartedAt: new Date(Date.now() - 16 * 60 * 1000).toISOString() })
+      .where(eq(users.id, staff.id));
+    expectProblem(
+      await attemptLogin(tenant, staff.email, 'wrong-password-guess'),
+      401,
+      'invalid_credentials',
+    );
+    expect((await attemptLogin(tenant, staff.email, staff.password)).status).toBe(200);
+  });
+
+  it('limits login attempts per IP across accounts (429)', async () => {
+    const tenant = await createTenant({ rateLimitPerMinute: 1000 });
+    const ip = randomIp();
+    const statuses: number[] = [];
+    for (let attempt = 0; attempt < 21; attempt++) {
+      statuses.push(
+        (await attemptLogin(tenant, `guess-${attempt}@example.com`, 'password-guess-1', ip)).status,
+      );
+    }
+    expect(statuses.slice(0, 20).every((status) => status === 401)).toBe(true);
+    const limited = await attemptLogin(tenant, 'guess-final@example.com', 'password-guess-1', ip);
+    expectProblem(limited, 429, 'rate_limited');
+    expect(limited.headers.get('Retry-After')).not.toBeNull();
+  });
+
+  it('refuses a disabled account', async () => {
+    const tenant = await createTenant();
+    const staff = await createStaff(tenant);
+    await database(tenant).update(users).set({ status: 'DISABLED' }).where(eq(users.id, staff.id));
+    expectProblem(await attemptLogin(tenant, staff.email, staff.password), 403, 'account_disabled');
+  });
+});
+
+describe('POST /auth/refresh', () => {
+  itHandlesTheCommonCases({
+    method: 'POST',
+    tokenless: true,
+    setup: async () => ({ path: '/auth/refresh', body: { refreshToken: 'x' } }),
+  });
+
+  it('rotates the pair: the new tokens work, the spent refresh token is spent', async () => {
+    const tenant = await createTenant();
+    const staff = await createStaff(tenant);
+    const rotated = await refresh(tenant, staff.refreshToken);
+    expect(rotated.status).toBe(200);
+    expect(rotated.body.refreshToken).not.toBe(staff.refreshToken);
+    expect(rotated.body.sessionId).toBe(staff.sessionId);
+    expect(decodeJwt(rotated.body.accessToken).sid).toBe(staff.sessionId);
+    expect((await refresh(tenant, rotated.body.refreshToken)).status).toBe(200);
+  });
+
+  it('revokes the whole session when a spent refresh token comes back', async () => {
+    const tenant = await createTenant();
+    const staff = await createStaff(tenant);
+    const first = await refresh(tenant, staff.refreshToken);
+    const second = await refresh(tenant, first.body.refreshToken);
+    expect(second.status).toBe(200);
+    // An attacker replays the token spent first, outside the grace window of its successor's use.
+    expectProblem(await refresh(tenant, staff.refreshToken), 401, 'refresh_token_reused');
+    expectProblem(await refresh(tenant, second.body.refreshToken), 401, 'invalid_refresh_token');
+    expectProblem(
+      await call('GET', '/customers', { tenant: tenant.id, token: second.body.accessToken }),
+      401,
+      'invalid_token',
+    );
+    expect(await eventsOfType(tenant, 'session.revoked')).toEqual([
+      expect.objectContaining({
+        data: { sessionId: staff.sessionId, userId: staff.id, reason: 'REFRESH_TOKEN_REUSED' },
+      }),
+    ]);
+  });
+
+  it('gives twenty concurrent refreshes of one token the same successor', async () => {
+    const tenant = await createTenant({ rateLimitPerMinute: 1000 });
+    const staff = await createStaff(tenant);
+    const answers = await Promise.all(Array.from({ length: 20 }, () => refresh(tenant, staff.refreshToken)));
+    expect(answers.map((answer) => answer.status)).toEqual(Array(20).fill(200));
+    const successors = new Set(answers.map((answer) => answer.body.refreshToken));
+    expect(successors.size).toBe(1);
+    const [successor] = [...successors];
+    expect((await refresh(tenant, successor as string)).status).toBe(200);
+  });
+
+  it('refuses malformed, unknown and cross-tenant refresh tokens without revoking anything', async () => {
+    const tenant = await createTenant();
+    const other = await createTenant();
+    const staff = await createStaff(tenant);
+    expectProblem(await refresh(tenant, 'garbage'), 401, 'invalid_refresh_token');
+    expectProblem(await refresh(tenant, `${staff.sessionId}.${'A'.repeat(43)}`), 401, 'refresh_token_reused');
+    const victim = await createStaff(tenant);
+    expectProblem(await refresh(other, victim.refreshToken), 401, 'invalid_refresh_token');
+    expect((await refresh(tenant, victim.refreshToken)).status).toBe(200);
+  });
+});
+
+describe('POST /auth/logout and /auth/logout-all', () => {
+  itHandlesTheCommonCases({ method: 'POST', userOnly: true, setup: async () => ({ path: '/auth/logout' }) });
+  itHandlesTheCommonCases({
+    method: 'POST',
+    userOnly: true,
+    setup: async () => ({ path: '/auth/logout-all' }),
+  });
+
+  it('ends the session: its access and refresh tokens stop working, other sessions live on', async () => {
+    const tenant = await createTenant();
+    const customer = await createCustomer(tenant);
+    const laptop = await logIn(tenant, customer.email, customer.password);
+    const logout = await call('POST', '/auth/logout', { tenant: tenant.id, token: customer.accessToken });
+    expect(logout.status).toBe(204);
+    expectProblem(
+      await call('GET', `/customers/${customer.customerId}`, {
+        tenant: tenant.id,
+        token: customer.accessToken,
+      }),
+      401,
+      'invalid_token',
+    );
+    expectProblem(await refresh(tenant, customer.refreshToken), 401, 'invalid_refresh_token');
+    const stillIn = await call('GET', `/customers/${customer.customerId}`, {
+      tenant: tenant.id,
+      token: laptop.accessToken,
+    });
+    expect(stillIn.status).toBe(200);
+    expect(await eventsOfType(tenant, 'session.revoked')).toEqual([
+      expect.objectContaining({
+        data: expect.objectContaining({ sessionId: customer.sessionId, reason: 'LOGOUT' }),
+      }),
+    ]);
+  });
+
+  it('ends every session of the user with logout-all', async () => {
+    const tenant = await createTenant();
+    const staff = await createStaff(tenant);
+    const phone = await logIn(tenant, staff.email, staff.password);
+    const bystander = await createStaff(tenant);
+    expect(
+      (await call('POST', '/auth/logout-all', { tenant: tenant.id, token: staff.accessToken })).status,
+    ).toBe(204);
+    for (const session of [staff, phone]) {
+      expectProblem(await refresh(tenant, session.refreshToken), 401, 'invalid_refresh_token');
+      expectProblem(
+        await call('GET', '/customers', { tenant: tenant.id, token: session.accessToken }),
+        401,
+        'invalid_token',
+      );
+    }
+    expect(
+      (await call('GET', '/customers', { tenant: tenant.id, token: bystander.accessToken })).status,
+    ).toBe(200);
+  });
+});
+
+describe('GET /auth/sessions and DELETE /auth/sessions/{sessionId}', () => {
+  itHandlesTheCommonCases({ method: 'GET', userOnly: true, setup: async () => ({ path: '/auth/sessions' }) });
+  itHandlesTheCommonCases({
+    method: 'DELETE',
+    userOnly: true,
+    ownsResource: true,
+    setup: async (tenant) => ({ path: `/auth/sessions/${(await createStaff(tenant)).sessionId}` }),
+  });
+
+  it('lists the live sessions with device and marks the current one', async () => {
+    const tenant = await createTenant();
+    const staff = await createStaff(tenant);
+    const firefox = await call<TestSession>('POST', '/auth/login', {
+      tenant: tenant.id,
+      body: { email: staff.email, password: staff.password },
+      headers: {
+        'User-Agent': 'Mozilla/5.0 (Macintosh; Intel Mac OS X 14.5; rv:133.0) Gecko/20100101 Firefox/133.0',
+        'CF-Connecting-IP': '203.0.113.7',
+      },
+    });
+    const list = await call<{ data: { id: string; device: string; ip: string; current: boolean }[] }>(
+      'GET',
+      '/auth/sessions',
+      { tenant: tenant.id, token: staff.accessToken },
+    );
+    expect(list.status).toBe(200);
+    expect(list.body.data.map((session) => session.id).sort()).toEqual(
+      [staff.sessionId, firefox.body.sessionId].sort(),
+    );
+    const other = list.body.data.find((session) => session.id === firefox.body.sessionId);
+    expect(other).toMatchObject({ device: 'Firefox on macOS', ip: '203.0.113.7', current: false });
+    expect(list.body.data.find((session) => session.id === staff.sessionId)?.current).toBe(true);
+  });
+
+  it('revokes one of the caller’s sessions, but not another user’s (404)', async () => {
+    const tenant = await createTenant();
+    const staff = await createStaff(tenant);
+    const phone = await logIn(tenant, staff.email, staff.password);
+    const colleague = await createStaff(tenant);
+    const path = (id: string) => `/auth/sessions/${id}`;
+    expectProblem(
+      await call('DELETE', path(colleague.sessionId), { tenant: tenant.id, token: staff.accessToken }),
+      404,
+      'not_found',
+    );
+    expect(
+      (await call('DELETE', path(phone.sessionId), { tenant: tenant.id, token: staff.accessToken })).status,
+    ).toBe(204);
+    expectProblem(await refresh(tenant, phone.refreshToken), 401, 'invalid_refresh_token');
+    expect((await refresh(tenant, colleague.refreshToken)).status).toBe(200);
+    expectProblem(
+      await call('DELETE', path(phone.sessionId), { tenant: tenant.id, token: staff.accessToken }),
+      404,
+      'not_found',
+    );
+  });
+});
+
+describe('POST /auth/step-up', () => {
+  itHandlesTheCommonCases({
+    method: 'POST',
+    userOnly: true,
+    setup: async () => ({
+      path: '/auth/step-up',
+      body: { method: 'PASSWORD', password: 'staff-password-123' },
+    }),
+  });
+
+  it('gives a token with a fresh auth_time for the right password, kept by later refreshes', async () => {
+    const tenant = await createTenant();
+    const customer = await createCustomer(tenant);
+    // The login was an hour ago: refreshed tokens still carry that authentication time.
+    const anHourAgo = Math.floor(Date.now() / 1000) - 3600;
+    await database(tenant)
+      .update(sessions)
+      .set({ authTime: anHourAgo })
+      .where(eq(sessions.id, customer.sessionId));
+    const stale = await refresh(tenant, customer.refreshToken);
+    expect(decodeJwt(stale.body.accessToken).auth_time).toBe(anHourAgo);
+    const response = await call<{ accessToken: string; authTime: string }>('POST', '/auth/step-up', {
+      tenant: tenant.id,
+      token: stale.body.accessToken,
+      body: { method: 'PASSWORD', password: customer.password },
+    });
+    expect(response.status).toBe(200);
+    const claims = decodeJwt(response.body.accessToken);
+    expect(Number(claims.auth_time)).toBeGreaterThan(anHourAgo + 3000);
+    expect(claims.sid).toBe(customer.sessionId);
+    expect(new Date(response.body.authTime).getTime() / 1000).toBe(claims.auth_time);
+    const refreshed = await refresh(tenant, stale.body.refreshToken);
+    expect(decodeJwt(refreshed.body.accessToken).auth_time).toBe(claims.auth_time);
+  });
+
+  it('refuses a wrong password, a missing proof and a second factor that is not enrolled', async () => {
+    const tenant = await createTenant();
+    const customer = await createCustomer(tenant);
+    const stepUp = (body: unknown) =>
+      call('POST', '/auth/step-up', { tenant: tenant.id, token: customer.accessToken, body });
+    expectProblem(
+      await stepUp({ method: 'PASSWORD', password: 'wrong-password-x' }),
+      401,
+      'invalid_credentials',
+    );
+    const missing = await stepUp({ method: 'PASSWORD' });
+    expectProblem(missing, 422, 'validation_failed');
+    expect(missing.body.errors).toEqual([expect.objectContaining({ path: 'password' })]);
+    expectProblem(await stepUp({ method: 'TOTP', code: '123456' }), 422, 'mfa_method_not_enrolled');
+  });
+});
