@@ -31,6 +31,12 @@ const WebAuthnCredentialSchema = z.record(z.string().max(64), z.unknown()).opena
   example: { id: 'c2VjcmV0', rawId: 'c2VjcmV0', type: 'public-key', response: {} },
 });
 
+/** The proof fields of a second factor: `code` for TOTP and recovery codes, `credential` for passkeys. */
+const secondFactorProof = {
+  code: CodeSchema.optional(),
+  credential: WebAuthnCredentialSchema.optional(),
+};
+
 export const LoginSchema = z
   .object({ email: EmailSchema, password: PresentedPasswordSchema })
   .strict()
@@ -103,8 +109,7 @@ export const MfaVerifySchema = z
       .max(2048)
       .openapi({ description: 'From the login answer.', example: 'eyJhbGciOiJFUzI1NiJ9.e30.sig' }),
     method: z.enum(secondFactorMethods).openapi({ description: 'The second factor used.', example: 'TOTP' }),
-    code: CodeSchema.optional(),
-    credential: WebAuthnCredentialSchema.optional(),
+    ...secondFactorProof,
   })
   .strict()
   .superRefine(requireProofFor)
@@ -132,8 +137,7 @@ export const StepUpSchema = z
       example: 'TOTP',
     }),
     password: PresentedPasswordSchema.optional(),
-    code: CodeSchema.optional(),
-    credential: WebAuthnCredentialSchema.optional(),
+    ...secondFactorProof,
   })
   .strict()
   .superRefine(requireProofFor)
