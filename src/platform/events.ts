@@ -35,6 +35,19 @@ export const eventCatalogue = {
       .max(64)
       .openapi({ description: 'Initial status.', example: 'PENDING_EMAIL_VERIFICATION' }),
   }),
+  'session.created': z.object({
+    sessionId: z
+      .string()
+      .openapi({ description: 'The new session.', example: 'ses_01jd7w3v8m9k2q4r6t8v0x2z4b' }),
+    userId: z.string().openapi({ description: 'Its user.', example: 'usr_01jd7w3v8m9k2q4r6t8v0x2z4b' }),
+    amr: z
+      .array(z.string().max(16))
+      .max(10)
+      .openapi({
+        description: 'RFC 8176 methods the user authenticated with.',
+        example: ['pwd', 'otp', 'mfa'],
+      }),
+  }),
   'session.revoked': z.object({
     sessionId: z
       .string()

@@ -68,6 +68,11 @@ describe('POST /auth/login', () => {
     expect(Number(claims.exp) - Number(claims.iat)).toBe(600);
     const me = await call('GET', '/customers', { tenant: tenant.id, token: response.body.accessToken });
     expect(me.status).toBe(200);
+    expect(await eventsOfType(tenant, 'session.created')).toContainEqual(
+      expect.objectContaining({
+        data: { sessionId: response.body.sessionId, userId: staff.id, amr: ['pwd'] },
+      }),
+    );
   });
 
   it('gives a customer a token for its own record only', async () => {

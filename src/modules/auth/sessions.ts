@@ -91,7 +91,7 @@ export async function startSession(
         data: { sessionId: session.id, amr },
       },
     ],
-    events: [],
+    events: [event('session.created', { sessionId: session.id, userId: user.id, amr })],
   });
   const [refreshToken, accessToken] = await Promise.all([
     sessionStub(ctx.env, session.id).start({
