@@ -1,9 +1,11 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { type Env, readConfig } from './env';
+import { auditRoutes } from './modules/audit/routes';
 import { authRoutes } from './modules/auth/routes';
 import { customerRoutes } from './modules/customers/routes';
 import { docsRoutes } from './modules/docs/routes';
+import { eventRoutes } from './modules/events/routes';
 import { oauthRoutes } from './modules/oauth/routes';
 import { platformTenantRoutes } from './modules/platform-admin/routes';
 import { registrationRoutes } from './modules/registration/routes';
@@ -64,6 +66,8 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.route(BASE_PATH, registrationRoutes());
   app.route(BASE_PATH, authRoutes());
   app.route(BASE_PATH, customerRoutes());
+  app.route(BASE_PATH, eventRoutes());
+  app.route(BASE_PATH, auditRoutes());
   openApiDocument(app);
 
   app.notFound((c) => {

@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { type AnyColumn, gte, lt, type SQL } from 'drizzle-orm';
 import { base64UrlDecode, base64UrlEncode } from './crypto';
 import { ApiError } from './errors';
 
@@ -52,4 +53,28 @@ export function toPage<T extends { id: string }>(
   const data = rows.slice(0, limit);
   const last = data.at(-1);
   return { data, nextCursor: rows.length > limit && last ? encodeCursor(last.id) : null };
+}
+
+/** The time-range filter of list routes: `createdFrom` inclusive, `createdTo` exclusive. */
+export const createdRangeQuery = {
+  createdFrom: z.iso.datetime({ offset: true }).optional().openapi({
+    description: 'Created at or after (ISO 8601).',
+    example: '2026-01-01T00:00:00Z',
+    maxLength: 40,
+  }),
+  createdTo: z.iso
+    .datetime({ offset: true })
+    .optional()
+    .openapi({ description: 'Created before (ISO 8601).', example: '2026-12-31T00:00:00Z', maxLength: 40 }),
+};
+
+/** Stored timestamps are ISO strings in UTC, so the bounds are normalised to the same form. */
+export function createdRange(
+  column: AnyColumn,
+  query: { createdFrom?: string; createdTo?: string },
+): (SQL | undefined)[] {
+  return [
+    query.createdFrom ? gte(column, new Date(query.createdFrom).toISOString()) : undefined,
+    query.createdTo ? lt(column, new Date(query.createdTo).toISOString()) : undefined,
+  ];
 }

@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi';
-import { paginationQuery } from '../../platform/pagination';
+import { createdRangeQuery, paginationQuery } from '../../platform/pagination';
 import {
   AddressSchema,
   CountrySchema,
@@ -85,15 +85,7 @@ export const CustomerListQuerySchema = z.object({
     .max(254)
     .optional()
     .openapi({ description: 'Exact email, case-insensitive.', example: 'ada.lovelace@example.com' }),
-  createdFrom: z.iso.datetime().optional().openapi({
-    description: 'Created at or after (ISO 8601).',
-    example: '2026-01-01T00:00:00Z',
-    maxLength: 40,
-  }),
-  createdTo: z.iso
-    .datetime()
-    .optional()
-    .openapi({ description: 'Created before (ISO 8601).', example: '2026-12-31T00:00:00Z', maxLength: 40 }),
+  ...createdRangeQuery,
   q: z
     .string()
     .trim()

@@ -1,8 +1,8 @@
-import { type AnyColumn, and, desc, eq, gte, lt, or, type SQL, sql } from 'drizzle-orm';
+import { type AnyColumn, and, desc, eq, lt, or, type SQL, sql } from 'drizzle-orm';
 import { customers } from '../../db/tenant';
 import type { ServiceContext } from '../../platform/context';
 import { notFound } from '../../platform/errors';
-import { decodeCursor, toPage } from '../../platform/pagination';
+import { createdRange, decodeCursor, toPage } from '../../platform/pagination';
 import type { CustomerListQuery, CustomerStatus, CustomerView, IndividualProfile } from './schemas';
 
 type CustomerRow = typeof customers.$inferSelect;
@@ -60,8 +60,7 @@ export async function listCustomers(
     query.type ? eq(customers.type, query.type) : undefined,
     query.status ? eq(customers.status, query.status) : undefined,
     query.email ? eq(customers.email, query.email.trim().toLowerCase()) : undefined,
-    query.createdFrom ? gte(customers.createdAt, new Date(query.createdFrom).toISOString()) : undefined,
-    query.createdTo ? lt(customers.createdAt, new Date(query.createdTo).toISOString()) : undefined,
+    ...createdRange(customers.createdAt, query),
     query.q
       ? or(contains(customers.displayName, query.q), contains(customers.email, query.q.toLowerCase()))
       : undefined,
