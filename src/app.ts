@@ -3,6 +3,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { type Env, readConfig } from './env';
 import { auditRoutes } from './modules/audit/routes';
 import { authRoutes } from './modules/auth/routes';
+import { consentRoutes } from './modules/consents/routes';
 import { customerRoutes } from './modules/customers/routes';
 import { docsRoutes } from './modules/docs/routes';
 import { eventRoutes } from './modules/events/routes';
@@ -66,6 +67,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.route(BASE_PATH, registrationRoutes());
   app.route(BASE_PATH, authRoutes());
   app.route(BASE_PATH, customerRoutes());
+  app.route(BASE_PATH, consentRoutes());
   app.route(BASE_PATH, eventRoutes());
   app.route(BASE_PATH, auditRoutes());
   openApiDocument(app);

@@ -137,7 +137,7 @@ export const consents = sqliteTable(
     customerId: text('customer_id').notNull(),
     type: text('type').notNull(),
     version: text('version').notNull(),
-    status: text('status', { enum: ['GRANTED', 'WITHDRAWN'] }).notNull(),
+    status: text('status', { enum: ['GRANTED', 'WITHDRAWN', 'SUPERSEDED'] }).notNull(),
     acceptedAt: text('accepted_at').notNull(),
     ip: text('ip'),
     userAgent: text('user_agent'),

@@ -18,6 +18,14 @@ export const sessionRevocationReasons = [
 ] as const;
 export type SessionRevocationReason = (typeof sessionRevocationReasons)[number];
 
+const consentEventData = z.object({
+  customerId: z.string().openapi({ description: 'The customer.', example: 'cus_01jd7w3v8m9k2q4r6t8v0x2z4b' }),
+  consentId: z
+    .string()
+    .openapi({ description: 'The consent record.', example: 'cns_01jd7w3v8m9k2q4r6t8v0x2z4b' }),
+  type: z.string().max(32).openapi({ description: 'Consent type.', example: 'MARKETING' }),
+});
+
 /**
  * The event catalogue: every event type with the schema of its `data`. Event data is thin
  * (ids, statuses, changed field names) so a receiver fetches the current state through the API.
@@ -35,6 +43,8 @@ export const eventCatalogue = {
       .max(64)
       .openapi({ description: 'Initial status.', example: 'PENDING_EMAIL_VERIFICATION' }),
   }),
+  'consent.granted': consentEventData,
+  'consent.withdrawn': consentEventData,
   'session.created': z.object({
     sessionId: z
       .string()

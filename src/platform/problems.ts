@@ -151,6 +151,12 @@ export const problemTypes = {
     title: 'Conflict',
     description: 'The request conflicts with the current state of the resource.',
   },
+  consent_not_withdrawable: {
+    status: 409,
+    title: 'Consent cannot be withdrawn',
+    description:
+      'Terms and conditions and the privacy policy are required for as long as the customer relationship lasts.',
+  },
   email_taken: {
     status: 409,
     title: 'Email taken',

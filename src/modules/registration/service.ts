@@ -7,6 +7,8 @@ import { ApiError, validationError } from '../../platform/errors';
 import { newId } from '../../platform/ids';
 import { ageOn } from '../../platform/schemas';
 import { commit, event } from '../../platform/unit-of-work';
+import { type ConsentType, requiredConsentTypes } from '../consents/schemas';
+import { consentRecord } from '../consents/service';
 import type { CustomerView } from '../customers/schemas';
 import { presentCustomer } from '../customers/service';
 import { MINIMUM_AGE, type RegisterIndividualInput } from './schemas';
@@ -64,10 +66,9 @@ export async function registerIndividual(
     updatedAt: now,
   };
   const version = (ctx.tenant.settings.consentVersion as string | undefined) ?? DEFAULT_CONSENT_VERSION;
-  const consentTypes = [
-    'TERMS_AND_CONDITIONS',
-    'PRIVACY_POLICY',
-    ...(accepted.marketing ? ['MARKETING'] : []),
+  const consentTypes: ConsentType[] = [
+    ...requiredConsentTypes,
+    ...(accepted.marketing ? ['MARKETING' as const] : []),
   ];
 
   try {
@@ -86,17 +87,7 @@ export async function registerIndividual(
           updatedAt: now,
         }),
         ...consentTypes.map((type) =>
-          ctx.db.insert(consents).values({
-            id: newId('consent', ctx.now.getTime()),
-            tenantId: ctx.tenant.id,
-            customerId,
-            type,
-            version,
-            status: 'GRANTED',
-            acceptedAt: now,
-            ip: ctx.ip ?? null,
-            userAgent: ctx.userAgent?.slice(0, 512) ?? null,
-          }),
+          ctx.db.insert(consents).values(consentRecord(ctx, customerId, { type, version })),
         ),
       ],
       audit: [

@@ -1,0 +1,68 @@
+import { z } from '@hono/zod-openapi';
+import { serviceContext } from '../../platform/http';
+import { createRouter, defineRoute, jsonBody, jsonResponse } from '../../platform/openapi';
+import { CustomerIdSchema } from '../customers/schemas';
+import { ConsentIdSchema, ConsentListSchema, ConsentSchema, GrantConsentSchema } from './schemas';
+import { grantConsent, listConsents, withdrawConsent } from './service';
+
+const tags = ['Consents'];
+const customerParams = z.object({ id: CustomerIdSchema });
+
+export function consentRoutes() {
+  const router = createRouter();
+
+  router.openapi(
+    defineRoute({
+      method: 'get',
+      path: '/customers/{id}/consents',
+      operationId: 'listConsents',
+      summary: "A customer's consents, with their history",
+      tags,
+      access: { auth: 'required', tenant: true, permission: 'customers:read', selfService: true },
+      request: { params: customerParams },
+      responses: { 200: jsonResponse(ConsentListSchema, 'Every consent record, newest first.') },
+    }),
+    async (c) => c.json(await listConsents(serviceContext(c), c.req.valid('param').id), 200),
+  );
+
+  router.openapi(
+    defineRoute({
+      method: 'post',
+      path: '/customers/{id}/consents',
+      operationId: 'grantConsent',
+      summary: 'Record a consent',
+      description:
+        'Records version, time, IP and User-Agent. A grant replaces the consent of the same type in force, which stays in the history as SUPERSEDED.',
+      tags,
+      access: { auth: 'required', tenant: true, permission: 'customers:write', selfService: true },
+      idempotent: true,
+      errors: ['conflict', 'idempotency_key_in_use', 'idempotency_key_reused'],
+      request: { params: customerParams, body: jsonBody(GrantConsentSchema) },
+      responses: { 201: jsonResponse(ConsentSchema, 'The consent record.') },
+    }),
+    async (c) =>
+      c.json(await grantConsent(serviceContext(c), c.req.valid('param').id, c.req.valid('json')), 201),
+  );
+
+  router.openapi(
+    defineRoute({
+      method: 'delete',
+      path: '/customers/{id}/consents/{consentId}',
+      operationId: 'withdrawConsent',
+      summary: 'Withdraw a consent',
+      description:
+        'Optional consents (MARKETING, DATA_PROCESSING, COMMERCIAL_SERVICES) can be withdrawn; TERMS_AND_CONDITIONS and PRIVACY_POLICY cannot (409). The record stays, marked WITHDRAWN.',
+      tags,
+      access: { auth: 'required', tenant: true, permission: 'customers:write', selfService: true },
+      errors: ['consent_not_withdrawable', 'conflict'],
+      request: { params: customerParams.extend({ consentId: ConsentIdSchema }) },
+      responses: { 200: jsonResponse(ConsentSchema, 'The withdrawn consent.') },
+    }),
+    async (c) => {
+      const { id, consentId } = c.req.valid('param');
+      return c.json(await withdrawConsent(serviceContext(c), id, consentId), 200);
+    },
+  );
+
+  return router;
+}
