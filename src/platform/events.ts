@@ -15,6 +15,7 @@ export const sessionRevocationReasons = [
   'PASSWORD_CHANGED',
   'PASSWORD_RESET',
   'CREDENTIALS_RESET',
+  'CUSTOMER_CLOSED',
 ] as const;
 export type SessionRevocationReason = (typeof sessionRevocationReasons)[number];
 
@@ -42,6 +43,29 @@ export const eventCatalogue = {
       .string()
       .max(64)
       .openapi({ description: 'Initial status.', example: 'PENDING_EMAIL_VERIFICATION' }),
+  }),
+  'customer.updated': z.object({
+    customerId: z
+      .string()
+      .openapi({ description: 'The customer.', example: 'cus_01jd7w3v8m9k2q4r6t8v0x2z4b' }),
+    changedFields: z
+      .array(z.string().max(64))
+      .max(50)
+      .openapi({
+        description: 'Names of the fields that changed (never their values).',
+        example: ['address', 'phone'],
+      }),
+  }),
+  'customer.status_changed': z.object({
+    customerId: z
+      .string()
+      .openapi({ description: 'The customer.', example: 'cus_01jd7w3v8m9k2q4r6t8v0x2z4b' }),
+    from: z.string().max(32).openapi({ description: 'Previous status.', example: 'ACTIVE' }),
+    to: z.string().max(32).openapi({ description: 'New status.', example: 'SUSPENDED' }),
+    reason: z
+      .string()
+      .max(500)
+      .openapi({ description: 'Why.', example: 'Suspicious activity reported by the fraud team' }),
   }),
   'consent.granted': consentEventData,
   'consent.withdrawn': consentEventData,

@@ -72,6 +72,14 @@ export const ProblemSchema = z
       example: 300,
       format: 'int32',
     }),
+    allowed: z
+      .array(z.string().max(32))
+      .max(20)
+      .optional()
+      .openapi({
+        description: 'For `invalid_transition`: the statuses allowed from the current one.',
+        example: ['SUSPENDED', 'CLOSED'],
+      }),
     permission: z.string().max(64).optional().openapi({
       description: 'For `forbidden`: the permission the route needs.',
       example: 'customers:read',

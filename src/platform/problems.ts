@@ -157,6 +157,18 @@ export const problemTypes = {
     description:
       'Terms and conditions and the privacy policy are required for as long as the customer relationship lasts.',
   },
+  invalid_transition: {
+    status: 409,
+    title: 'Invalid status transition',
+    description:
+      'The customer lifecycle does not allow this change from the current status; `allowed` lists what is.',
+  },
+  reverification_required: {
+    status: 409,
+    title: 'Re-verification required',
+    description:
+      'Identity fields (names, date of birth, nationality) of a verified customer can only be changed by staff, which starts a new verification.',
+  },
   email_taken: {
     status: 409,
     title: 'Email taken',

@@ -23,7 +23,10 @@ export interface Change {
  * interactive transactions): all of them land or none does. The events are then pushed to the
  * queue after the response; the cron sweep catches any push that fails.
  */
-export async function commit(ctx: ServiceContext, change: Change): Promise<{ eventIds: string[] }> {
+export async function commit(
+  ctx: ServiceContext,
+  change: Change,
+): Promise<{ eventIds: string[] /** The results of `change.statements`, in order. */; results: unknown[] }> {
   const outbox = change.events.map((pending) =>
     outboxEvent(ctx.db, ctx.tenant.id, pending.type, pending.data as never, ctx.now),
   );
@@ -33,9 +36,9 @@ export async function commit(ctx: ServiceContext, change: Change): Promise<{ eve
     ...outbox.map((row) => row.statement),
   ];
   const [first, ...rest] = statements;
-  if (!first) return { eventIds: [] };
-  await ctx.db.batch([first, ...rest]);
+  if (!first) return { eventIds: [], results: [] };
+  const results = await ctx.db.batch([first, ...rest]);
   const eventIds = outbox.map((row) => row.id);
   ctx.waitUntil(enqueueEvents(ctx.env, ctx.db, ctx.tenant.id, eventIds));
-  return { eventIds };
+  return { eventIds, results: results.slice(0, change.statements.length) };
 }

@@ -1,9 +1,15 @@
 import { z } from '@hono/zod-openapi';
 import { serviceContext } from '../../platform/http';
-import { createRouter, defineRoute, jsonResponse } from '../../platform/openapi';
+import { createRouter, defineRoute, jsonBody, jsonResponse } from '../../platform/openapi';
 import { pageSchema } from '../../platform/pagination';
-import { CustomerIdSchema, CustomerListQuerySchema, CustomerSchema } from './schemas';
-import { getCustomer, listCustomers } from './service';
+import {
+  ChangeStatusSchema,
+  CustomerIdSchema,
+  CustomerListQuerySchema,
+  CustomerSchema,
+  UpdateCustomerSchema,
+} from './schemas';
+import { changeCustomerStatus, getCustomer, listCustomers, updateCustomer } from './service';
 
 const tags = ['Profiles'];
 
@@ -39,6 +45,45 @@ export function customerRoutes() {
       responses: { 200: jsonResponse(CustomerSchema, 'The customer.') },
     }),
     async (c) => c.json(await getCustomer(serviceContext(c), c.req.valid('param').id), 200),
+  );
+
+  router.openapi(
+    defineRoute({
+      method: 'patch',
+      path: '/customers/{id}',
+      operationId: 'updateCustomer',
+      summary: 'Change a customer’s profile',
+      description:
+        'Staff with `customers:write`, or the customer itself. Identity fields (names, date of birth, nationality) of a verified customer: 409 `reverification_required` for the customer; staff may correct them, which returns the customer to REGISTERED for a new verification. A changed phone must be verified again. Emits `customer.updated` with the names of the changed fields.',
+      tags,
+      access: { auth: 'required', tenant: true, permission: 'customers:write', selfService: true },
+      errors: ['reverification_required', 'conflict'],
+      request: { params: z.object({ id: CustomerIdSchema }), body: jsonBody(UpdateCustomerSchema) },
+      responses: { 200: jsonResponse(CustomerSchema, 'The changed customer.') },
+    }),
+    async (c) =>
+      c.json(await updateCustomer(serviceContext(c), c.req.valid('param').id, c.req.valid('json')), 200),
+  );
+
+  router.openapi(
+    defineRoute({
+      method: 'put',
+      path: '/customers/{id}/status',
+      operationId: 'changeCustomerStatus',
+      summary: 'Move a customer along its lifecycle',
+      description:
+        'Staff only. PENDING_EMAIL_VERIFICATION → REGISTERED → VERIFICATION_PENDING → VERIFIED → ACTIVE; VERIFICATION_PENDING → REJECTED; VERIFIED/ACTIVE ⇄ SUSPENDED; anything → CLOSED (final; ends the customer’s sessions). Other changes: 409 `invalid_transition`.',
+      tags,
+      access: { auth: 'required', tenant: true, permission: 'customers:write' },
+      errors: ['invalid_transition', 'conflict'],
+      request: { params: z.object({ id: CustomerIdSchema }), body: jsonBody(ChangeStatusSchema) },
+      responses: { 200: jsonResponse(CustomerSchema, 'The customer in its new status.') },
+    }),
+    async (c) =>
+      c.json(
+        await changeCustomerStatus(serviceContext(c), c.req.valid('param').id, c.req.valid('json')),
+        200,
+      ),
   );
 
   return router;

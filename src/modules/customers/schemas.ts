@@ -5,9 +5,12 @@ import {
   CountrySchema,
   DateSchema,
   EmailSchema,
+  PhoneSchema,
   TimestampSchema,
   text,
 } from '../../platform/schemas';
+
+export const MINIMUM_AGE = 18;
 
 export const customerStatuses = [
   'PENDING_EMAIL_VERIFICATION',
@@ -95,3 +98,44 @@ export const CustomerListQuerySchema = z.object({
     .openapi({ description: 'Search in name and email.', example: 'lovelace' }),
 });
 export type CustomerListQuery = z.infer<typeof CustomerListQuerySchema>;
+
+/** Fields whose change invalidates an identity verification (API.md §6). */
+export const identityFields = ['firstName', 'middleName', 'lastName', 'dateOfBirth', 'nationality'] as const;
+
+export const UpdateCustomerSchema = IndividualProfileSchema.partial()
+  .extend({ phone: PhoneSchema.optional() })
+  .strict()
+  .refine((patch) => Object.keys(patch).length > 0, 'must change at least one field')
+  .openapi('UpdateCustomer', {
+    description:
+      'Fields to change on an INDIVIDUAL customer; absent fields stay as they are. A new phone number must be verified again. Email changes are not accepted here.',
+  });
+export type UpdateCustomerInput = z.infer<typeof UpdateCustomerSchema>;
+
+/**
+ * The lifecycle of API.md §6: the forward path, rejection after review, reversible
+ * suspension of verified customers, and closure from anywhere (final).
+ */
+export const statusTransitions: Record<CustomerStatus, readonly CustomerStatus[]> = {
+  PENDING_EMAIL_VERIFICATION: ['REGISTERED', 'CLOSED'],
+  REGISTERED: ['VERIFICATION_PENDING', 'CLOSED'],
+  VERIFICATION_PENDING: ['VERIFIED', 'REJECTED', 'REGISTERED', 'CLOSED'],
+  VERIFIED: ['ACTIVE', 'SUSPENDED', 'CLOSED'],
+  ACTIVE: ['SUSPENDED', 'CLOSED'],
+  REJECTED: ['VERIFICATION_PENDING', 'CLOSED'],
+  SUSPENDED: ['ACTIVE', 'VERIFIED', 'CLOSED'],
+  CLOSED: [],
+};
+
+export const ChangeStatusSchema = z
+  .object({
+    status: z.enum(customerStatuses).openapi({ description: 'The new status.', example: 'SUSPENDED' }),
+    reason: text(
+      500,
+      'Why; kept in the audit log and the event.',
+      'Suspicious activity reported by the fraud team',
+    ),
+  })
+  .strict()
+  .openapi('ChangeCustomerStatus');
+export type ChangeStatusInput = z.infer<typeof ChangeStatusSchema>;

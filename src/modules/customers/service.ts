@@ -1,9 +1,22 @@
 import { type AnyColumn, and, desc, eq, lt, or, type SQL, sql } from 'drizzle-orm';
-import { customers } from '../../db/tenant';
+import { customers, users } from '../../db/tenant';
 import type { ServiceContext } from '../../platform/context';
-import { notFound } from '../../platform/errors';
+import { ApiError, notFound, validationError } from '../../platform/errors';
 import { createdRange, decodeCursor, toPage } from '../../platform/pagination';
-import type { CustomerListQuery, CustomerStatus, CustomerView, IndividualProfile } from './schemas';
+import { ageOn } from '../../platform/schemas';
+import { commit, event } from '../../platform/unit-of-work';
+import { revokeUserSessions } from '../auth/sessions';
+import {
+  type ChangeStatusInput,
+  type CustomerListQuery,
+  type CustomerStatus,
+  type CustomerView,
+  type IndividualProfile,
+  identityFields,
+  MINIMUM_AGE,
+  statusTransitions,
+  type UpdateCustomerInput,
+} from './schemas';
 
 type CustomerRow = typeof customers.$inferSelect;
 
@@ -73,4 +86,163 @@ export async function listCustomers(
     .limit(query.limit + 1);
   const page = toPage(rows, query.limit);
   return { data: page.data.map(presentCustomer), nextCursor: page.nextCursor };
+}
+
+export function dateOfBirthProblems(dateOfBirth: string, now: Date): { path: string; message: string }[] {
+  if (dateOfBirth > now.toISOString().slice(0, 10))
+    return [{ path: 'dateOfBirth', message: 'must not be in the future' }];
+  if (ageOn(dateOfBirth, now) < MINIMUM_AGE) {
+    return [{ path: 'dateOfBirth', message: `the customer must be at least ${MINIMUM_AGE} years old` }];
+  }
+  return [];
+}
+
+/** Statuses reached only through an approved verification. */
+const verifiedStatuses: readonly CustomerStatus[] = ['VERIFIED', 'ACTIVE', 'SUSPENDED'];
+
+async function requireCustomerRow(ctx: ServiceContext, customerId: string): Promise<CustomerRow> {
+  assertCustomerVisible(ctx, customerId);
+  const row = await ctx.db
+    .select()
+    .from(customers)
+    .where(and(eq(customers.tenantId, ctx.tenant.id), eq(customers.id, customerId)))
+    .get();
+  if (!row) throw notFound('customer');
+  return row;
+}
+
+/** Writes only if nobody changed the row since it was read, so no update is silently lost. */
+function guardedUpdate(ctx: ServiceContext, row: CustomerRow, values: Partial<CustomerRow>) {
+  return ctx.db
+    .update(customers)
+    .set({ ...values, updatedAt: ctx.now.toISOString() })
+    .where(
+      and(
+        eq(customers.tenantId, ctx.tenant.id),
+        eq(customers.id, row.id),
+        eq(customers.updatedAt, row.updatedAt),
+      ),
+    )
+    .returning({ id: customers.id });
+}
+
+function assertApplied(results: unknown[]): void {
+  const [rows] = results as [{ id: string }[]];
+  if (rows.length === 0) {
+    throw new ApiError('conflict', {
+      detail: 'The customer was changed by another request; read it again and retry.',
+    });
+  }
+}
+
+function isStaff(ctx: ServiceContext): boolean {
+  return !(ctx.actor.type === 'user' && ctx.actor.userKind === 'CUSTOMER');
+}
+
+/**
+ * Changes profile fields. Identity fields of a verified customer may be corrected by staff only,
+ * and doing so sends the customer back to REGISTERED: the verification no longer matches.
+ */
+export async function updateCustomer(
+  ctx: ServiceContext,
+  customerId: string,
+  patch: UpdateCustomerInput,
+): Promise<CustomerView> {
+  const row = await requireCustomerRow(ctx, customerId);
+  if (row.type !== 'INDIVIDUAL') {
+    throw new ApiError('conflict', {
+      detail: 'A business profile is changed with PATCH /organizations/{id}.',
+    });
+  }
+  if (row.status === 'CLOSED') throw new ApiError('conflict', { detail: 'The customer is closed.' });
+  const { phone, ...profilePatch } = patch;
+  const profile = { ...(row.profile as IndividualProfile), ...profilePatch };
+  const changedFields = Object.keys(patch).filter((field) =>
+    field === 'phone'
+      ? phone !== row.phone
+      : JSON.stringify(profilePatch[field as keyof typeof profilePatch]) !==
+        JSON.stringify((row.profile as Record<string, unknown>)[field]),
+  );
+  if (profilePatch.dateOfBirth) {
+    const problems = dateOfBirthProblems(profilePatch.dateOfBirth, ctx.now);
+    if (problems.length > 0) throw validationError(problems);
+  }
+  if (changedFields.length === 0) return presentCustomer(row);
+
+  const identityChanged = changedFields.some((field) =>
+    (identityFields as readonly string[]).includes(field),
+  );
+  const invalidatesVerification = identityChanged && verifiedStatuses.includes(row.status as CustomerStatus);
+  if (invalidatesVerification && !isStaff(ctx)) {
+    throw new ApiError('reverification_required', {
+      detail: `Changing ${changedFields.filter((field) => (identityFields as readonly string[]).includes(field)).join(', ')} after verification needs staff review and a new verification.`,
+    });
+  }
+  const status: CustomerStatus = invalidatesVerification ? 'REGISTERED' : (row.status as CustomerStatus);
+  const values: Partial<CustomerRow> = {
+    profile,
+    displayName: [profile.firstName, profile.middleName, profile.lastName].filter(Boolean).join(' '),
+    status,
+    ...(phone !== undefined && phone !== row.phone ? { phone, phoneVerifiedAt: null } : {}),
+  };
+  const { results } = await commit(ctx, {
+    statements: [guardedUpdate(ctx, row, values)],
+    audit: [
+      { action: 'customer.updated', targetType: 'customer', targetId: customerId, data: { changedFields } },
+    ],
+    events: [
+      event('customer.updated', { customerId, changedFields }),
+      ...(status !== row.status
+        ? [
+            event('customer.status_changed', {
+              customerId,
+              from: row.status,
+              to: status,
+              reason: 'Identity fields changed after verification',
+            }),
+          ]
+        : []),
+    ],
+  });
+  assertApplied(results);
+  return presentCustomer({ ...row, ...values, updatedAt: ctx.now.toISOString() } as CustomerRow);
+}
+
+/** Moves a customer along the lifecycle; closing also ends every session of its users. */
+export async function changeCustomerStatus(
+  ctx: ServiceContext,
+  customerId: string,
+  input: ChangeStatusInput,
+): Promise<CustomerView> {
+  const row = await requireCustomerRow(ctx, customerId);
+  const from = row.status as CustomerStatus;
+  if (!statusTransitions[from].includes(input.status)) {
+    throw new ApiError('invalid_transition', {
+      detail: `A ${from} customer cannot become ${input.status}; allowed: ${statusTransitions[from].join(', ') || 'none (final)'}.`,
+      extensions: { from, to: input.status, allowed: statusTransitions[from] },
+    });
+  }
+  const { results } = await commit(ctx, {
+    statements: [guardedUpdate(ctx, row, { status: input.status })],
+    audit: [
+      {
+        action: 'customer.status_changed',
+        targetType: 'customer',
+        targetId: customerId,
+        data: { from, to: input.status, reason: input.reason },
+      },
+    ],
+    events: [event('customer.status_changed', { customerId, from, to: input.status, reason: input.reason })],
+  });
+  assertApplied(results);
+  if (input.status === 'CLOSED') await endCustomerSessions(ctx, customerId);
+  return presentCustomer({ ...row, status: input.status, updatedAt: ctx.now.toISOString() });
+}
+
+async function endCustomerSessions(ctx: ServiceContext, customerId: string): Promise<void> {
+  const logins = await ctx.db
+    .select({ id: users.id })
+    .from(users)
+    .where(and(eq(users.tenantId, ctx.tenant.id), eq(users.customerId, customerId)));
+  for (const login of logins) await revokeUserSessions(ctx, login.id, 'CUSTOMER_CLOSED');
 }

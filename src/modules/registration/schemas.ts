@@ -3,8 +3,6 @@ import { PasswordSchema } from '../../platform/auth/password-policy';
 import { EmailSchema, PhoneSchema } from '../../platform/schemas';
 import { CustomerSchema, IndividualProfileSchema } from '../customers/schemas';
 
-export const MINIMUM_AGE = 18;
-
 export const RegistrationConsentsSchema = z
   .object({
     termsAndConditions: z

@@ -5,13 +5,12 @@ import { hashPassword } from '../../platform/auth/passwords';
 import type { ServiceContext } from '../../platform/context';
 import { ApiError, validationError } from '../../platform/errors';
 import { newId } from '../../platform/ids';
-import { ageOn } from '../../platform/schemas';
 import { commit, event } from '../../platform/unit-of-work';
 import { type ConsentType, requiredConsentTypes } from '../consents/schemas';
 import { consentRecord } from '../consents/service';
 import type { CustomerView } from '../customers/schemas';
-import { presentCustomer } from '../customers/service';
-import { MINIMUM_AGE, type RegisterIndividualInput } from './schemas';
+import { dateOfBirthProblems, presentCustomer } from '../customers/service';
+import type { RegisterIndividualInput } from './schemas';
 
 /** Versions of the documents a registration accepts; tenants may set their own in the registry settings. */
 const DEFAULT_CONSENT_VERSION = '1.0';
@@ -36,11 +35,7 @@ export async function registerIndividual(
 ): Promise<CustomerView & { userId: string }> {
   const fieldErrors = [
     ...passwordProblems(input.password, input.email).map((message) => ({ path: 'password', message })),
-    ...(input.dateOfBirth > ctx.now.toISOString().slice(0, 10)
-      ? [{ path: 'dateOfBirth', message: 'must not be in the future' }]
-      : ageOn(input.dateOfBirth, ctx.now) < MINIMUM_AGE
-        ? [{ path: 'dateOfBirth', message: `the customer must be at least ${MINIMUM_AGE} years old` }]
-        : []),
+    ...dateOfBirthProblems(input.dateOfBirth, ctx.now),
   ];
   if (fieldErrors.length > 0) throw validationError(fieldErrors);
   if (await emailInUse(ctx, input.email)) throw new ApiError('email_taken');
