@@ -1,6 +1,7 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { type Env, readConfig } from './env';
+import { accessRoutes } from './modules/access/routes';
 import { authRoutes } from './modules/auth/routes';
 import { customerRoutes } from './modules/customers/routes';
 import { docsRoutes } from './modules/docs/routes';
@@ -64,6 +65,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.route(BASE_PATH, registrationRoutes());
   app.route(BASE_PATH, authRoutes());
   app.route(BASE_PATH, customerRoutes());
+  app.route(BASE_PATH, accessRoutes());
   openApiDocument(app);
 
   app.notFound((c) => {
