@@ -1,6 +1,7 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { type Env, readConfig } from './env';
+import { accessRoutes } from './modules/access/routes';
 import { auditRoutes } from './modules/audit/routes';
 import { authRoutes } from './modules/auth/routes';
 import { consentRoutes } from './modules/consents/routes';
@@ -70,6 +71,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.route(BASE_PATH, consentRoutes());
   app.route(BASE_PATH, eventRoutes());
   app.route(BASE_PATH, auditRoutes());
+  app.route(BASE_PATH, accessRoutes());
   openApiDocument(app);
 
   app.notFound((c) => {

@@ -123,6 +123,9 @@ export const clients = sqliteTable(
     status: text('status', { enum: ['ACTIVE', 'REVOKED'] })
       .notNull()
       .default('ACTIVE'),
+    /** When the secret was last replaced; null while the first secret is in use. */
+    secretRotatedAt: text('secret_rotated_at'),
+    revokedAt: text('revoked_at'),
     createdAt: text('created_at').notNull(),
     updatedAt: text('updated_at').notNull(),
   },

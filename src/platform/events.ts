@@ -26,6 +26,13 @@ const consentEventData = z.object({
     .openapi({ description: 'The consent record.', example: 'cns_01jd7w3v8m9k2q4r6t8v0x2z4b' }),
   type: z.string().max(32).openapi({ description: 'Consent type.', example: 'MARKETING' }),
 });
+function roleIdData(description: string) {
+  return z.string().max(40).openapi({ description, example: 'rol_01jd7w3v8m9k2q4r6t8v0x2z4b' });
+}
+
+function clientIdData(description: string) {
+  return z.string().max(40).openapi({ description, example: 'cli_01jd7w3v8m9k2q4r6t8v0x2z4b' });
+}
 
 /**
  * The event catalogue: every event type with the schema of its `data`. Event data is thin
@@ -98,6 +105,25 @@ export const eventCatalogue = {
     lockedUntil: z
       .string()
       .openapi({ description: 'When logins are accepted again.', example: '2026-11-25T10:15:00.000Z' }),
+  }),
+  'role.created': z.object({ roleId: roleIdData('The new custom role.') }),
+  'role.updated': z.object({
+    roleId: roleIdData('The changed custom role.'),
+    changed: z
+      .array(z.enum(['name', 'description', 'permissions']))
+      .max(3)
+      .openapi({
+        description: 'Fields that changed. Permission changes reach users at their next token refresh.',
+        example: ['permissions'],
+      }),
+  }),
+  'role.deleted': z.object({ roleId: roleIdData('The deleted custom role.') }),
+  'client.created': z.object({ clientId: clientIdData('The new API client.') }),
+  'client.secret_rotated': z.object({
+    clientId: clientIdData('The client whose secret was replaced; the old secret no longer works.'),
+  }),
+  'client.revoked': z.object({
+    clientId: clientIdData('The revoked client; its tokens no longer work.'),
   }),
 } as const;
 

@@ -84,6 +84,14 @@ export const ProblemSchema = z
       description: 'For `forbidden`: the permission the route needs.',
       example: 'customers:read',
     }),
+    permissions: z
+      .array(z.string().max(64))
+      .max(100)
+      .optional()
+      .openapi({
+        description: 'For `permission_not_held`: the permissions the caller may not grant.',
+        example: ['kyc:review'],
+      }),
   })
   .openapi('Problem', { description: 'An RFC 9457 problem details object.' });
 

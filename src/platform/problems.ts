@@ -110,6 +110,12 @@ export const problemTypes = {
     title: 'Forbidden',
     description: 'The principal lacks the permission the route requires; `permission` names it.',
   },
+  permission_not_held: {
+    status: 403,
+    title: 'Permission not held',
+    description:
+      'A role or API client may only be granted permissions the caller holds itself; `permissions` lists the ones it does not.',
+  },
   capability_not_enabled: {
     status: 403,
     title: 'Capability not enabled',
@@ -173,6 +179,28 @@ export const problemTypes = {
     status: 409,
     title: 'Email taken',
     description: 'Another account of this tenant already uses this email address.',
+  },
+  role_name_taken: {
+    status: 409,
+    title: 'Role name taken',
+    description:
+      'Another role of this tenant has this name, or it is the name of a built-in role (compared case-insensitively).',
+  },
+  role_read_only: {
+    status: 409,
+    title: 'Built-in role is read-only',
+    description:
+      'Built-in roles (`TENANT_ADMIN`, `COMPLIANCE_OFFICER`, `SUPPORT_AGENT`, `CUSTOMER`) cannot be changed or deleted; create a custom role instead.',
+  },
+  role_in_use: {
+    status: 409,
+    title: 'Role in use',
+    description: 'The role is still assigned to users: take it away from them before deleting it.',
+  },
+  client_revoked: {
+    status: 409,
+    title: 'Client revoked',
+    description: 'The API client has been revoked for good; create a new one.',
   },
   idempotency_key_in_use: {
     status: 409,

@@ -33,7 +33,13 @@ describe('requireRecentAuth', () => {
   });
 
   it('refuses API clients and anonymous callers, which have no session to step up', () => {
-    const client = { type: 'client', id: 'cli_x', permissions: new Set<Permission>() } as const;
+    const client = {
+      type: 'client',
+      id: 'cli_x',
+      permissions: new Set<Permission>(),
+      amr: ['client_secret'],
+      authTime: 0,
+    } as const;
     expect(codeOf(() => requireRecentAuth(client, 300, now))).toBe('user_session_required');
     expect(codeOf(() => requireRecentAuth({ type: 'anonymous', ip: '1.2.3.4' }, 300, now))).toBe(
       'user_session_required',

@@ -2,7 +2,7 @@ import Bowser from 'bowser';
 import { and, desc, eq, inArray, isNull, lt, ne, type SQL } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
 import { sessions, users } from '../../db/tenant';
-import { revocationKey } from '../../platform/auth/authenticate';
+import { markRevoked } from '../../platform/auth/authenticate';
 import { permissionsOfUser } from '../../platform/auth/roles';
 import { ACCESS_TOKEN_TTL_SECONDS, issueAccessToken } from '../../platform/auth/tokens';
 import type { ServiceContext } from '../../platform/context';
@@ -16,12 +16,6 @@ import type { AccessTokenView, SessionListQuery, SessionView, TokenPairView } fr
 
 export type UserRow = typeof users.$inferSelect;
 type SessionRow = typeof sessions.$inferSelect;
-
-/**
- * KV keeps a revocation mark this long: past it, every access token of the session has expired
- * anyway. KV's minimum TTL is 60 s, and the slack covers clock skew between locations.
- */
-const REVOCATION_MARK_TTL_SECONDS = ACCESS_TOKEN_TTL_SECONDS + 60;
 
 function deviceLabel(userAgent: string | undefined): string {
   if (!userAgent) return 'Unknown device';
@@ -165,9 +159,7 @@ export async function revokeSessions(
   await Promise.all(
     targets.flatMap((session) => [
       sessionStub(ctx.env, session.id).revoke(reason, ctx.now.getTime()),
-      ctx.env.CACHE.put(revocationKey(ctx.tenant.id, session.id), reason, {
-        expirationTtl: REVOCATION_MARK_TTL_SECONDS,
-      }),
+      markRevoked(ctx.env, ctx.tenant.id, session.id, reason),
     ]),
   );
   await commit(ctx, {

@@ -4,9 +4,26 @@ import { clientDirectory } from '../../db/control';
 import { clients } from '../../db/tenant';
 import type { Env } from '../../env';
 import { isPermission, type Permission } from '../../platform/auth/permissions';
-import { base64Decode, sha256Hex, timingSafeEqual } from '../../platform/crypto';
+import { base64Decode, randomToken, sha256Hex, timingSafeEqual } from '../../platform/crypto';
 import { ApiError } from '../../platform/errors';
 import { requireActiveTenant, type Tenant, tenantDatabase } from '../../platform/tenancy';
+
+/** Secrets carry a prefix so secret scanners (and people) recognise a leaked one. */
+export const CLIENT_SECRET_PREFIX = 'fcs_';
+
+/**
+ * Client secrets are 256 random bits, so a fast hash suffices: no dictionary to guess from, and
+ * SHA-256 preimages are out of reach. Only the hash is stored.
+ */
+export function hashClientSecret(secret: string): Promise<string> {
+  return sha256Hex(secret);
+}
+
+/** A new secret, to be shown once, and the hash to store. */
+export async function newClientSecret(): Promise<{ secret: string; hash: string }> {
+  const secret = `${CLIENT_SECRET_PREFIX}${randomToken(32)}`;
+  return { secret, hash: await hashClientSecret(secret) };
+}
 
 export interface ClientCredentials {
   clientId: string;
@@ -72,6 +89,7 @@ export async function authenticateClient(
     .where(and(eq(clients.tenantId, tenant.id), eq(clients.id, credentials.clientId)))
     .get();
   if (client?.status !== 'ACTIVE') throw unknownClient();
-  if (!timingSafeEqual(await sha256Hex(credentials.clientSecret), client.secretHash)) throw unknownClient();
+  if (!timingSafeEqual(await hashClientSecret(credentials.clientSecret), client.secretHash))
+    throw unknownClient();
   return { tenant, clientId: client.id, permissions: client.permissions.filter(isPermission) };
 }

@@ -200,6 +200,10 @@ export function openApiDocument(app: OpenAPIHono<AppEnv>): void {
             { name: 'OAuth', description: 'OAuth 2.0 authorization server.' },
             { name: 'Registration', description: 'Customer self-registration and contact verification.' },
             { name: 'Profiles', description: 'Customers, their status and consents.' },
+            {
+              name: 'Access control',
+              description: 'The caller, permissions, roles, staff users and API clients.',
+            },
           ],
         });
         documentCache.set(issuer, document);

@@ -4,7 +4,7 @@ import { ApiError } from '../errors';
 import type { Tenant } from '../tenancy';
 import { isPermission, type Permission } from './permissions';
 import type { Principal } from './principal';
-import { verifyAccessToken } from './tokens';
+import { ACCESS_TOKEN_TTL_SECONDS, verifyAccessToken } from './tokens';
 
 export function bearerToken(authorization: string | undefined): string | undefined {
   if (!authorization) return undefined;
@@ -19,6 +19,19 @@ export function bearerToken(authorization: string | undefined): string | undefin
 /** KV key marking a session or client as revoked until its last access token has expired. */
 export function revocationKey(tenantId: string, subjectId: string): string {
   return `revoked:${tenantId}:${subjectId}`;
+}
+
+/**
+ * KV keeps a revocation mark this long: past it, every access token of the session or client
+ * has expired anyway. KV's minimum TTL is 60 s, and the slack covers clock skew between locations.
+ */
+export const REVOCATION_MARK_TTL_SECONDS = ACCESS_TOKEN_TTL_SECONDS + 60;
+
+/** From now on, access tokens of the session or client are refused (see `authenticateToken`). */
+export function markRevoked(env: Env, tenantId: string, subjectId: string, reason: string): Promise<void> {
+  return env.CACHE.put(revocationKey(tenantId, subjectId), reason, {
+    expirationTtl: REVOCATION_MARK_TTL_SECONDS,
+  });
 }
 
 /**
@@ -49,7 +62,8 @@ export async function authenticateToken(
     throw new ApiError('invalid_token', { detail: 'The access token has been revoked.' });
   }
   const permissions = new Set<Permission>((claims.scope ?? '').split(' ').filter(isPermission));
-  if (claims.ptype === 'client') return { type: 'client', id: claims.sub, permissions };
+  const authentication = { amr: claims.amr ?? [], authTime: claims.auth_time };
+  if (claims.ptype === 'client') return { type: 'client', id: claims.sub, permissions, ...authentication };
   return {
     type: 'user',
     id: claims.sub,
@@ -57,7 +71,6 @@ export async function authenticateToken(
     customerId: claims.cus ?? null,
     sessionId: subject,
     permissions,
-    amr: claims.amr ?? [],
-    authTime: claims.auth_time,
+    ...authentication,
   };
 }

@@ -13,7 +13,14 @@ export type Principal =
       amr: readonly string[];
       authTime: number;
     }
-  | { type: 'client'; id: string; permissions: ReadonlySet<Permission> }
+  | {
+      type: 'client';
+      id: string;
+      permissions: ReadonlySet<Permission>;
+      /** `amr` and `auth_time` of the token: how and when the client authenticated at /oauth/token. */
+      amr: readonly string[];
+      authTime: number;
+    }
   | { type: 'anonymous'; ip: string };
 
 export const systemPrincipal: Principal = { type: 'anonymous', ip: 'system' };
