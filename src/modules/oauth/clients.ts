@@ -44,6 +44,7 @@ export interface AuthenticatedClient {
   tenant: Tenant;
   clientId: string;
   permissions: Permission[];
+  grantTypes: string[];
 }
 
 const unknownClient = () => new ApiError('invalid_client', { detail: 'Client authentication failed.' });
@@ -73,5 +74,10 @@ export async function authenticateClient(
     .get();
   if (client?.status !== 'ACTIVE') throw unknownClient();
   if (!timingSafeEqual(await sha256Hex(credentials.clientSecret), client.secretHash)) throw unknownClient();
-  return { tenant, clientId: client.id, permissions: client.permissions.filter(isPermission) };
+  return {
+    tenant,
+    clientId: client.id,
+    permissions: client.permissions.filter(isPermission),
+    grantTypes: client.grantTypes,
+  };
 }

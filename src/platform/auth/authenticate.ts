@@ -4,7 +4,9 @@ import { ApiError } from '../errors';
 import type { Tenant } from '../tenancy';
 import { isPermission, type Permission } from './permissions';
 import type { Principal } from './principal';
-import { verifyAccessToken } from './tokens';
+import { ACCESS_TOKEN_TTL_SECONDS, type AccessTokenClaims, verifyAccessToken } from './tokens';
+
+const REVOCATION_MARK_MARGIN_SECONDS = 60;
 
 export function bearerToken(authorization: string | undefined): string | undefined {
   if (!authorization) return undefined;
@@ -19,6 +21,25 @@ export function bearerToken(authorization: string | undefined): string | undefin
 /** KV key marking a session or client as revoked until its last access token has expired. */
 export function revocationKey(tenantId: string, subjectId: string): string {
   return `revoked:${tenantId}:${subjectId}`;
+}
+
+/**
+ * Makes every access token of a session (or client) fail from now on. The mark only has to
+ * outlive the longest-lived token already issued; the margin covers clock skew between isolates.
+ */
+export async function markRevoked(env: Env, tenantId: string, subjectId: string): Promise<void> {
+  await env.CACHE.put(revocationKey(tenantId, subjectId), new Date().toISOString(), {
+    expirationTtl: ACCESS_TOKEN_TTL_SECONDS + REVOCATION_MARK_MARGIN_SECONDS,
+  });
+}
+
+/** Client tokens are revoked with their client, user tokens with their session. */
+export function revocationSubject(claims: AccessTokenClaims): string | undefined {
+  return claims.ptype === 'client' ? claims.sub : claims.sid;
+}
+
+export async function isRevoked(env: Env, tenantId: string, subjectId: string): Promise<boolean> {
+  return (await env.CACHE.get(revocationKey(tenantId, subjectId))) !== null;
 }
 
 /**
@@ -44,8 +65,8 @@ export async function authenticateToken(
   if (claims.tid !== tenant.id) {
     throw new ApiError('tenant_mismatch', { detail: 'The access token was issued for another tenant.' });
   }
-  const subject = claims.ptype === 'client' ? claims.sub : claims.sid;
-  if (!subject || (await env.CACHE.get(revocationKey(tenant.id, subject))) !== null) {
+  const subject = revocationSubject(claims);
+  if (!subject || (await isRevoked(env, tenant.id, subject))) {
     throw new ApiError('invalid_token', { detail: 'The access token has been revoked.' });
   }
   const permissions = new Set<Permission>((claims.scope ?? '').split(' ').filter(isPermission));
