@@ -152,6 +152,26 @@ export interface paths {
         patch: operations["updateTenant"];
         trace?: never;
     };
+    "/v2/customer/.well-known/openid-configuration": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * OpenID Connect discovery document
+         * @description The RFC 8414 metadata at the OpenID Connect discovery location, for libraries that discover there first. Issuer `<origin>/v2/customer`. There is no browser authorization endpoint: authorization codes are minted when a customer authorises a TPP consent, and are exchanged at the token endpoint with PKCE S256. No ID tokens are issued.
+         */
+        get: operations["getOpenIdConfiguration"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v2/customer/oauth/token": {
         parameters: {
             query?: never;
@@ -163,9 +183,69 @@ export interface paths {
         put?: never;
         /**
          * OAuth 2.0 token endpoint
-         * @description RFC 6749. Client authentication with `client_secret_basic` or `client_secret_post`. The tenant is derived from the client, so `X-Tenant-ID` is optional (if sent, it must be the client’s tenant). Errors carry the RFC 6749 members `error` and `error_description` beside the problem members.
+         * @description RFC 6749 grants `client_credentials` (the client acts for itself), `authorization_code` with PKCE S256 (the client acts for the customer who consented; codes are single use and valid 60 s) and `refresh_token` (rotating: each refresh token is single use, and presenting a spent one revokes the grant). Access tokens live 10 minutes; refresh tokens 30 days idle, 90 days at most. Client authentication with `client_secret_basic` or `client_secret_post`. Errors carry the RFC 6749 members `error` and `error_description` beside the problem members.
          */
         post: operations["issueToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/customer/oauth/introspect": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * OAuth 2.0 token introspection (RFC 7662)
+         * @description Tells the calling client whether one of its own access or refresh tokens is live, and what it grants. Tokens of other clients, expired, revoked or unknown tokens are all `{"active": false}`.
+         */
+        post: operations["introspectToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/customer/oauth/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * OAuth 2.0 token revocation (RFC 7009)
+         * @description Revoking a refresh token or an access token of an `authorization_code` grant revokes the whole grant: the refresh token stops at once, its access tokens within seconds (a revocation mark in KV). Invalid, expired or already revoked tokens answer 200 too. A token of another client is refused (`unauthorized_client`); a `client_credentials` access token cannot be revoked on its own (`unsupported_token_type`): it expires within 10 minutes, and revoking the client stops it.
+         */
+        post: operations["revokeToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/.well-known/oauth-authorization-server/v2/customer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * OAuth 2.0 authorization server metadata (RFC 8414)
+         * @description Issuer `<origin>/v2/customer`. There is no browser authorization endpoint: authorization codes are minted when a customer authorises a TPP consent, and are exchanged at the token endpoint with PKCE S256. No ID tokens are issued.
+         */
+        get: operations["getAuthorizationServerMetadata"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1004,6 +1084,93 @@ export interface components {
              */
             rateLimitPerMinute?: number | null;
         };
+        AuthorizationServerMetadata: {
+            /**
+             * @description Issuer identifier; equals `iss` in every token.
+             * @example https://api.example.com/v2/customer
+             */
+            issuer: string;
+            /**
+             * @description Token endpoint.
+             * @example https://api.example.com/v2/customer/oauth/token
+             */
+            token_endpoint: string;
+            /**
+             * @description RFC 7662 introspection endpoint.
+             * @example https://api.example.com/v2/customer/oauth/introspect
+             */
+            introspection_endpoint: string;
+            /**
+             * @description RFC 7009 revocation endpoint.
+             * @example https://api.example.com/v2/customer/oauth/revoke
+             */
+            revocation_endpoint: string;
+            /**
+             * @description Public keys that verify access tokens.
+             * @example https://api.example.com/v2/customer/.well-known/jwks.json
+             */
+            jwks_uri: string;
+            /**
+             * @description API reference.
+             * @example https://api.example.com/v2/customer/docs
+             */
+            service_documentation: string;
+            /**
+             * @description Grant types.
+             * @example [
+             *       "client_credentials",
+             *       "authorization_code",
+             *       "refresh_token"
+             *     ]
+             */
+            grant_types_supported: string[];
+            /**
+             * @description Response types of the authorization codes.
+             * @example [
+             *       "code"
+             *     ]
+             */
+            response_types_supported: string[];
+            /**
+             * @description Client authentication at the token endpoint.
+             * @example [
+             *       "client_secret_basic",
+             *       "client_secret_post"
+             *     ]
+             */
+            token_endpoint_auth_methods_supported: string[];
+            /**
+             * @description Client authentication at the introspection endpoint.
+             * @example [
+             *       "client_secret_basic",
+             *       "client_secret_post"
+             *     ]
+             */
+            introspection_endpoint_auth_methods_supported: string[];
+            /**
+             * @description Client authentication at the revocation endpoint.
+             * @example [
+             *       "client_secret_basic",
+             *       "client_secret_post"
+             *     ]
+             */
+            revocation_endpoint_auth_methods_supported: string[];
+            /**
+             * @description PKCE methods; S256 only.
+             * @example [
+             *       "S256"
+             *     ]
+             */
+            code_challenge_methods_supported: string[];
+            /**
+             * @description Scopes: the permission catalogue.
+             * @example [
+             *       "customers:read",
+             *       "customers:write"
+             *     ]
+             */
+            scopes_supported: string[];
+        };
         TokenResponse: {
             /**
              * @description ES256 JWT access token.
@@ -1023,6 +1190,11 @@ export interface components {
              */
             expires_in: number;
             /**
+             * @description `authorization_code` and `refresh_token` grants: the next refresh token. Each is single use; presenting a spent one revokes the grant.
+             * @example ses_01jd7w3v8m9k2q4r6t8v0x2z4b.k9v2Xq…
+             */
+            refresh_token?: string;
+            /**
              * @description Granted permissions.
              * @example customers:read customers:write
              */
@@ -1030,15 +1202,149 @@ export interface components {
         };
         TokenRequest: {
             /**
-             * @description OAuth grant type.
+             * @description `client_credentials`, `authorization_code` or `refresh_token`.
              * @example client_credentials
              */
             grant_type: string;
             /**
-             * @description Space-separated permissions requested; defaults to all the client may have.
+             * @description Space-separated permissions requested. `client_credentials`: defaults to all the client may have. `refresh_token`: a subset of the grant’s scope, which it defaults to.
              * @example customers:read customers:write
              */
             scope?: string;
+            /**
+             * @description `authorization_code`: the code, single use, valid 60 s.
+             * @example Qm9vdHN0cmFwIGNvZGUgZm9yIGRvY3VtZW50YXRpb24gb25seQ
+             */
+            code?: string;
+            /**
+             * @description `authorization_code`: exactly the redirect URI the code was issued for.
+             * @example https://tpp.example.com/callback
+             */
+            redirect_uri?: string;
+            /**
+             * @description `authorization_code`: the PKCE verifier whose S256 challenge the code is bound to.
+             * @example dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk
+             */
+            code_verifier?: string;
+            /**
+             * @description `refresh_token`: the current refresh token of the grant.
+             * @example ses_01jd7w3v8m9k2q4r6t8v0x2z4b.k9v2Xq…
+             */
+            refresh_token?: string;
+            /**
+             * @description For `client_secret_post`.
+             * @example cli_01jd7w3v8m9k2q4r6t8v0x2z4b
+             */
+            client_id?: string;
+            /**
+             * @description For `client_secret_post`.
+             * @example fcs_4kq9y…
+             */
+            client_secret?: string;
+        };
+        TokenIntrospection: {
+            /**
+             * @description Whether the token is live and was issued to the calling client. Everything else is only present when true.
+             * @example true
+             */
+            active: boolean;
+            /**
+             * @description Granted permissions.
+             * @example customers:read
+             */
+            scope?: string;
+            /**
+             * @description The client the token was issued to.
+             * @example cli_01jd7w3v8m9k2q4r6t8v0x2z4b
+             */
+            client_id?: string;
+            /**
+             * @description For access tokens: `Bearer`. Absent for refresh tokens.
+             * @example Bearer
+             * @enum {string}
+             */
+            token_type?: "Bearer";
+            /**
+             * @description The customer user a grant acts for, or the client itself for `client_credentials`.
+             * @example usr_01jd7w3v8m9k2q4r6t8v0x2z4b
+             */
+            sub?: string;
+            /**
+             * Format: int64
+             * @description Expiry, seconds since the epoch. For refresh tokens: the grant’s idle or absolute limit.
+             * @example 1795000000
+             */
+            exp?: number;
+            /**
+             * Format: int64
+             * @description Issue time, seconds since the epoch. For refresh tokens: when the grant began.
+             * @example 1795000000
+             */
+            iat?: number;
+            /**
+             * @description Issuer.
+             * @example https://api.example.com/v2/customer
+             */
+            iss?: string;
+            /**
+             * @description Audience (access tokens).
+             * @example https://api.example.com/v2/customer
+             */
+            aud?: string;
+            /**
+             * @description Token id (access tokens).
+             * @example jti_01jd7w3v8m9k2q4r6t8v0x2z4b
+             */
+            jti?: string;
+            /**
+             * @description The tenant.
+             * @example demo-pro
+             */
+            tid?: string;
+            /**
+             * @description The grant’s session (authorization_code grants).
+             * @example ses_01jd7w3v8m9k2q4r6t8v0x2z4b
+             */
+            sid?: string;
+            /**
+             * @description The customer the token acts for (authorization_code grants).
+             * @example cus_01jd7w3v8m9k2q4r6t8v0x2z4b
+             */
+            cus?: string;
+        };
+        IntrospectionRequest: {
+            /**
+             * @description An access token or refresh token issued to the calling client.
+             * @example eyJhbGciOiJFUzI1NiIs…
+             */
+            token: string;
+            /**
+             * @description `access_token` or `refresh_token`. Accepted and ignored: the server recognises the token by its form.
+             * @example refresh_token
+             */
+            token_type_hint?: string;
+            /**
+             * @description For `client_secret_post`.
+             * @example cli_01jd7w3v8m9k2q4r6t8v0x2z4b
+             */
+            client_id?: string;
+            /**
+             * @description For `client_secret_post`.
+             * @example fcs_4kq9y…
+             */
+            client_secret?: string;
+        };
+        RevocationRequest: {
+            /**
+             * @description An access token or refresh token issued to the calling client.
+             * @example eyJhbGciOiJFUzI1NiIs…
+             */
+            token: string;
+            /**
+             * @description `access_token` or `refresh_token`. Accepted and ignored: the server recognises the token by its form.
+             * @example refresh_token
+             */
+            token_type_hint?: string;
             /**
              * @description For `client_secret_post`.
              * @example cli_01jd7w3v8m9k2q4r6t8v0x2z4b
@@ -2858,10 +3164,78 @@ export interface operations {
             };
         };
     };
-    issueToken: {
+    getOpenIdConfiguration: {
         parameters: {
             query?: never;
             header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Authorization server metadata. */
+            200: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthorizationServerMetadata"];
+                };
+            };
+            /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
+            422: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
+            429: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Seconds until the request may be retried. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
+            500: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    issueToken: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Optional on /oauth/*: the tenant is the client’s. If sent, it must name the client’s tenant. */
+                "X-Tenant-ID"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2871,7 +3245,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description An access token. */
+            /** @description Tokens. */
             200: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -2884,7 +3258,7 @@ export interface operations {
                     "application/json": components["schemas"]["TokenResponse"];
                 };
             };
-            /** @description `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_request`: RFC 6749: a required parameter is missing or malformed. `invalid_scope`: RFC 6749: the requested scope exceeds what the client may be granted. `unsupported_grant_type`: RFC 6749: the grant type is not supported by this server. */
+            /** @description `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_request`: RFC 6749: a required parameter is missing or malformed. `invalid_grant`: RFC 6749: the authorization code or refresh token is invalid, expired, revoked or bound to another client. `invalid_scope`: RFC 6749: the requested scope exceeds what the client may be granted. `unauthorized_client`: RFC 6749: the client may not use this grant type. `unsupported_grant_type`: RFC 6749: the grant type is not supported by this server. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -2899,6 +3273,19 @@ export interface operations {
             };
             /** @description `invalid_client`: RFC 6749: client authentication failed (unknown client, wrong secret, revoked client or another tenant). */
             401: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_suspended`: The tenant is suspended by the platform operator. */
+            403: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
                     "RateLimit-Policy"?: string;
@@ -2934,6 +3321,382 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
+            422: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
+            429: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Seconds until the request may be retried. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
+            500: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
+            503: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    introspectToken: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Optional on /oauth/*: the tenant is the client’s. If sent, it must name the client’s tenant. */
+                "X-Tenant-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["IntrospectionRequest"];
+            };
+        };
+        responses: {
+            /** @description The token’s state. */
+            200: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenIntrospection"];
+                };
+            };
+            /** @description `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            400: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `invalid_client`: RFC 6749: client authentication failed (unknown client, wrong secret, revoked client or another tenant). */
+            401: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_suspended`: The tenant is suspended by the platform operator. */
+            403: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
+            413: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
+            415: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
+            422: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
+            429: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Seconds until the request may be retried. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
+            500: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
+            503: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    revokeToken: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Optional on /oauth/*: the tenant is the client’s. If sent, it must name the client’s tenant. */
+                "X-Tenant-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["RevocationRequest"];
+            };
+        };
+        responses: {
+            /** @description Revoked, or nothing to revoke. */
+            200: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `unauthorized_client`: RFC 6749: the client may not use this grant type. `unsupported_token_type`: RFC 7009: this kind of token cannot be revoked. Client-credentials access tokens expire within minutes; revoke the client to stop them. */
+            400: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `invalid_client`: RFC 6749: client authentication failed (unknown client, wrong secret, revoked client or another tenant). */
+            401: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_suspended`: The tenant is suspended by the platform operator. */
+            403: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
+            413: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
+            415: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
+            422: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
+            429: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Seconds until the request may be retried. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
+            500: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
+            503: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getAuthorizationServerMetadata: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Authorization server metadata. */
+            200: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthorizationServerMetadata"];
                 };
             };
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */

@@ -124,7 +124,7 @@ function serve(): void {
 }
 
 async function main(): Promise<void> {
-  const { secrets, added } = ensureDevVars(join(projectRoot, '.dev.vars'));
+  const { secrets, added } = await ensureDevVars(join(projectRoot, '.dev.vars'));
   step(added.length > 0 ? `.dev.vars: generated ${added.join(', ')}` : '.dev.vars: present');
   await migrateAll();
   const tenants = await seed();

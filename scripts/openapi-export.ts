@@ -2,7 +2,9 @@
  * Writes the OpenAPI document the worker serves at GET /v2/customer/openapi.json to a file, offline:
  * no server, no workerd. `src/app.ts` is bundled for Node with esbuild (its imports are extensionless,
  * which Node cannot load directly) and the document route is called in-process with `app.request`.
- * Only the Durable Object classes import `cloudflare:workers`, and `src/app.ts` does not reach them.
+ * Routes reach the Durable Object modules (for their stubs and token formats), whose classes extend
+ * `DurableObject` from `cloudflare:workers`; an empty stand-in class replaces it, since the document
+ * route never instantiates one.
  *
  *   node scripts/openapi-export.ts [output]        (default .openapi/openapi.json)
  *
@@ -32,8 +34,22 @@ try {
     format: 'esm',
     target: 'node22',
     packages: 'external',
-    external: ['cloudflare:*'],
     logLevel: 'error',
+    plugins: [
+      {
+        name: 'cloudflare-workers-stand-in',
+        setup(plugin) {
+          plugin.onResolve({ filter: /^cloudflare:workers$/ }, () => ({
+            path: 'cloudflare:workers',
+            namespace: 'stand-in',
+          }));
+          plugin.onLoad({ filter: /.*/, namespace: 'stand-in' }, () => ({
+            contents: 'export class DurableObject {}',
+            loader: 'js',
+          }));
+        },
+      },
+    ],
   });
   const { createApp } = (await import(pathToFileURL(bundle).href)) as typeof import('../src/app.ts');
   // Only what the document route reads; the route touches no binding.

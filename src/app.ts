@@ -8,7 +8,7 @@ import { consentRoutes } from './modules/consents/routes';
 import { customerRoutes } from './modules/customers/routes';
 import { docsRoutes } from './modules/docs/routes';
 import { eventRoutes } from './modules/events/routes';
-import { oauthRoutes } from './modules/oauth/routes';
+import { oauthMetadataRoutes, oauthRoutes } from './modules/oauth/routes';
 import { platformTenantRoutes } from './modules/platform-admin/routes';
 import { registrationRoutes } from './modules/registration/routes';
 import { openApiDocument, systemRoutes } from './modules/system/routes';
@@ -65,6 +65,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.route(BASE_PATH, docsRoutes());
   app.route(BASE_PATH, platformTenantRoutes());
   app.route(BASE_PATH, oauthRoutes());
+  app.route('/', oauthMetadataRoutes());
   app.route(BASE_PATH, registrationRoutes());
   app.route(BASE_PATH, authRoutes());
   app.route(BASE_PATH, customerRoutes());

@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 /*
@@ -126,10 +127,78 @@ export const clients = sqliteTable(
     /** When the secret was last replaced; null while the first secret is in use. */
     secretRotatedAt: text('secret_rotated_at'),
     revokedAt: text('revoked_at'),
+    /** OAuth grant types the client may use, JSON array; back-end clients only `client_credentials`. */
+    grantTypes: text('grant_types', { mode: 'json' })
+      .$type<string[]>()
+      .notNull()
+      .default(sql`'["client_credentials"]'`),
+    /** Redirect URIs an authorization code may be bound to, JSON array, compared exactly. */
+    redirectUris: text('redirect_uris', { mode: 'json' }).$type<string[]>().notNull().default(sql`'[]'`),
     createdAt: text('created_at').notNull(),
     updatedAt: text('updated_at').notNull(),
   },
   (table) => [index('clients_tenant_idx').on(table.tenantId, table.id)],
+);
+
+/**
+ * Authorization codes (RFC 6749 §4.1), stored as SHA-256 hashes: single use, short-lived, bound
+ * to the client, the redirect URI and the PKCE challenge. Consuming one is a single conditional
+ * UPDATE, so two concurrent exchanges cannot both succeed.
+ */
+export const authorizationCodes = sqliteTable(
+  'authorization_codes',
+  {
+    id: text('id').primaryKey(),
+    tenantId: text('tenant_id').notNull(),
+    codeHash: text('code_hash').notNull(),
+    clientId: text('client_id').notNull(),
+    /** The customer user who consented; the tokens act for this user. */
+    userId: text('user_id').notNull(),
+    customerId: text('customer_id').notNull(),
+    redirectUri: text('redirect_uri').notNull(),
+    /** PKCE S256 challenge: base64url(SHA-256(code_verifier)). */
+    codeChallenge: text('code_challenge').notNull(),
+    /** Granted permissions, space-separated. */
+    scope: text('scope').notNull(),
+    /** How and when the customer authenticated to consent; carried into the tokens. */
+    amr: text('amr', { mode: 'json' }).$type<string[]>().notNull(),
+    authTime: integer('auth_time').notNull(),
+    /** The TPP consent the code was minted from, once consents exist. */
+    consentId: text('consent_id'),
+    createdAt: text('created_at').notNull(),
+    expiresAt: text('expires_at').notNull(),
+    consumedAt: text('consumed_at'),
+    /** The grant (session) the exchange created, so a replayed code can revoke it. */
+    sessionId: text('session_id'),
+  },
+  (table) => [uniqueIndex('authorization_codes_hash_uq').on(table.tenantId, table.codeHash)],
+);
+
+/**
+ * What an exchanged authorization code grants a client: one refresh-token family (its session
+ * in SessionDurableObject) acting for one customer user with a fixed scope.
+ */
+export const oauthGrants = sqliteTable(
+  'oauth_grants',
+  {
+    sessionId: text('session_id').primaryKey(),
+    tenantId: text('tenant_id').notNull(),
+    clientId: text('client_id').notNull(),
+    userId: text('user_id').notNull(),
+    customerId: text('customer_id').notNull(),
+    scope: text('scope').notNull(),
+    amr: text('amr', { mode: 'json' }).$type<string[]>().notNull(),
+    authTime: integer('auth_time').notNull(),
+    consentId: text('consent_id'),
+    createdAt: text('created_at').notNull(),
+    revokedAt: text('revoked_at'),
+    revokedReason: text('revoked_reason'),
+  },
+  (table) => [
+    index('oauth_grants_client_idx').on(table.tenantId, table.clientId),
+    index('oauth_grants_customer_idx').on(table.tenantId, table.customerId),
+    index('oauth_grants_consent_idx').on(table.tenantId, table.consentId),
+  ],
 );
 
 export const consents = sqliteTable(

@@ -92,6 +92,7 @@ const oauthErrorCodes = new Set<ProblemCode>([
   'invalid_scope',
   'unauthorized_client',
   'unsupported_grant_type',
+  'unsupported_token_type',
 ]);
 
 /**

@@ -134,10 +134,20 @@ export function guard(access: RouteAccess): MiddlewareHandler<AppEnv> {
   };
 }
 
+/**
+ * Staff and API clients need the permission. Customers act only on self-service routes, where
+ * services confine them to their own records; a third party acting for a customer (OAuth grant)
+ * needs the permission in its granted scope as well.
+ */
 function authorize(principal: Principal, permission: Permission, access: RouteAccess): void {
-  if (hasPermission(principal, permission)) return;
-  if (principal.type === 'anonymous' && access.auth === 'optional') return;
-  if (access.selfService && principal.type === 'user' && principal.userKind === 'CUSTOMER') return;
+  if (principal.type === 'user' && principal.userKind === 'CUSTOMER') {
+    if (access.selfService && (principal.delegatedTo === null || principal.permissions.has(permission)))
+      return;
+  } else if (hasPermission(principal, permission)) {
+    return;
+  } else if (principal.type === 'anonymous' && access.auth === 'optional') {
+    return;
+  }
   throw new ApiError('forbidden', {
     detail: `This operation needs the permission '${permission}'.`,
     extensions: { permission },

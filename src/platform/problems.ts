@@ -29,6 +29,12 @@ export const problemTypes = {
     title: 'Unauthorized client',
     description: 'RFC 6749: the client may not use this grant type.',
   },
+  unsupported_token_type: {
+    status: 400,
+    title: 'Unsupported token type',
+    description:
+      'RFC 7009: this kind of token cannot be revoked. Client-credentials access tokens expire within minutes; revoke the client to stop them.',
+  },
   invalid_client: {
     status: 401,
     title: 'Invalid client',

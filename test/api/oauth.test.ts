@@ -1,10 +1,7 @@
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { createApiClient, createTenant } from '../helpers/factories';
-import { call, ISSUER } from '../helpers/http';
-
-const basic = (id: string, secret: string) =>
-  `Basic ${btoa(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`)}`;
+import { call, clientSecretBasic, ISSUER } from '../helpers/http';
 
 describe('POST /oauth/token (client_credentials)', () => {
   it('issues an ES256 token with client_secret_basic, without a tenant header', async () => {
@@ -12,7 +9,7 @@ describe('POST /oauth/token (client_credentials)', () => {
     const client = await createApiClient(tenant, ['customers:read', 'customers:write']);
     const response = await call<Record<string, unknown>>('POST', '/oauth/token', {
       form: { grant_type: 'client_credentials', scope: 'customers:read' },
-      headers: { Authorization: basic(client.id, client.clientSecret) },
+      headers: { Authorization: clientSecretBasic(client.id, client.clientSecret) },
     });
     expect(response.status, response.text).toBe(200);
     expect(response.headers.get('Cache-Control')).toBe('no-store');

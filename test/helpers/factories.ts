@@ -157,13 +157,21 @@ export async function createStaff(
   return { id, email, password: STAFF_PASSWORD, token: session.accessToken, ...session };
 }
 
+export interface ApiClientOptions {
+  /** Defaults to `client_credentials` only, like a tenant back-end; keep it in the list, the factory uses it. */
+  grantTypes?: string[];
+  redirectUris?: string[];
+  clientSecret?: string;
+}
+
 /** An API client of the tenant, and a token obtained from /oauth/token like a real back-end would. */
 export async function createApiClient(
   tenant: TestTenant,
   permissions: Permission[],
+  options: ApiClientOptions = {},
 ): Promise<TestPrincipal & { clientSecret: string }> {
   const id = newId('client');
-  const clientSecret = `fcs_${unique('secret')}`;
+  const clientSecret = options.clientSecret ?? `fcs_${unique('secret')}`;
   const now = new Date().toISOString();
   const db = database(tenant);
   await db.insert(clients).values({
@@ -172,6 +180,8 @@ export async function createApiClient(
     name: 'Test client',
     secretHash: await sha256Hex(clientSecret),
     permissions,
+    ...(options.grantTypes ? { grantTypes: options.grantTypes } : {}),
+    ...(options.redirectUris ? { redirectUris: options.redirectUris } : {}),
     createdAt: now,
     updatedAt: now,
   });

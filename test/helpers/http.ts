@@ -50,3 +50,9 @@ export async function call<T = Record<string, unknown>>(
   }
   return { status: response.status, headers: response.headers, body: parsed as T, text };
 }
+
+/** RFC 6749 §2.3.1: id and secret are form-urlencoded before they are joined and base64-encoded. */
+export function clientSecretBasic(clientId: string, clientSecret: string): string {
+  const encode = (value: string) => new URLSearchParams({ v: value }).toString().slice(2);
+  return `Basic ${btoa(`${encode(clientId)}:${encode(clientSecret)}`)}`;
+}

@@ -15,3 +15,16 @@ export function expectProblem(
   expect(String(body.requestId)).toMatch(/^req_/);
   expect(response.headers.get('X-Request-Id')).toBe(body.requestId);
 }
+
+/** On /oauth/* the problem also carries RFC 6749's `error` and `error_description`, as plain JSON. */
+export function expectOAuthError(
+  response: { status: number; headers: Headers; body: Record<string, unknown> },
+  status: number,
+  error: string,
+): void {
+  expect(response.status, JSON.stringify(response.body)).toBe(status);
+  expect(response.headers.get('Content-Type')).toBe('application/json');
+  expect(response.body).toMatchObject({ error, status });
+  expect(typeof response.body.error_description).toBe('string');
+  expect(String(response.body.requestId)).toMatch(/^req_/);
+}

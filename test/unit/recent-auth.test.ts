@@ -14,6 +14,7 @@ const user = (authTime: number) =>
     permissions: new Set<Permission>(),
     amr: ['pwd'],
     authTime,
+    delegatedTo: null,
   }) as const;
 
 function codeOf(run: () => void): string | undefined {

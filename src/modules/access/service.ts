@@ -339,6 +339,8 @@ export async function createClient(
     secretHash: hash,
     permissions,
     status: 'ACTIVE',
+    grantTypes: ['client_credentials'],
+    redirectUris: [],
     secretRotatedAt: null,
     revokedAt: null,
     createdAt: now,

@@ -61,6 +61,7 @@ export interface AuthenticatedClient {
   tenant: Tenant;
   clientId: string;
   permissions: Permission[];
+  grantTypes: string[];
 }
 
 const unknownClient = () => new ApiError('invalid_client', { detail: 'Client authentication failed.' });
@@ -91,5 +92,10 @@ export async function authenticateClient(
   if (client?.status !== 'ACTIVE') throw unknownClient();
   if (!timingSafeEqual(await hashClientSecret(credentials.clientSecret), client.secretHash))
     throw unknownClient();
-  return { tenant, clientId: client.id, permissions: client.permissions.filter(isPermission) };
+  return {
+    tenant,
+    clientId: client.id,
+    permissions: client.permissions.filter(isPermission),
+    grantTypes: client.grantTypes,
+  };
 }

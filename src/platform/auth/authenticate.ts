@@ -4,7 +4,7 @@ import { ApiError } from '../errors';
 import type { Tenant } from '../tenancy';
 import { isPermission, type Permission } from './permissions';
 import type { Principal } from './principal';
-import { ACCESS_TOKEN_TTL_SECONDS, verifyAccessToken } from './tokens';
+import { ACCESS_TOKEN_TTL_SECONDS, type AccessTokenClaims, verifyAccessToken } from './tokens';
 
 export function bearerToken(authorization: string | undefined): string | undefined {
   if (!authorization) return undefined;
@@ -34,6 +34,15 @@ export function markRevoked(env: Env, tenantId: string, subjectId: string, reaso
   });
 }
 
+/** Client tokens are revoked with their client, user tokens with their session. */
+export function revocationSubject(claims: AccessTokenClaims): string | undefined {
+  return claims.ptype === 'client' ? claims.sub : claims.sid;
+}
+
+export async function isRevoked(env: Env, tenantId: string, subjectId: string): Promise<boolean> {
+  return (await env.CACHE.get(revocationKey(tenantId, subjectId))) !== null;
+}
+
 /**
  * Verifies the access token locally (no round trip) and checks the revocation mark in KV: the
  * only I/O an authenticated request spends on authentication.
@@ -57,8 +66,8 @@ export async function authenticateToken(
   if (claims.tid !== tenant.id) {
     throw new ApiError('tenant_mismatch', { detail: 'The access token was issued for another tenant.' });
   }
-  const subject = claims.ptype === 'client' ? claims.sub : claims.sid;
-  if (!subject || (await env.CACHE.get(revocationKey(tenant.id, subject))) !== null) {
+  const subject = revocationSubject(claims);
+  if (!subject || (await isRevoked(env, tenant.id, subject))) {
     throw new ApiError('invalid_token', { detail: 'The access token has been revoked.' });
   }
   const permissions = new Set<Permission>((claims.scope ?? '').split(' ').filter(isPermission));
@@ -72,5 +81,6 @@ export async function authenticateToken(
     sessionId: subject,
     permissions,
     ...authentication,
+    delegatedTo: claims.client_id ?? null,
   };
 }

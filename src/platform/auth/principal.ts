@@ -12,6 +12,8 @@ export type Principal =
       permissions: ReadonlySet<Permission>;
       amr: readonly string[];
       authTime: number;
+      /** Set when a third party acts for the customer under its consent (an OAuth grant). */
+      delegatedTo: string | null;
     }
   | {
       type: 'client';

@@ -26,6 +26,9 @@ export interface AccessTokenClaims extends JWTPayload {
   ptype: 'staff' | 'customer' | 'client';
   /** The customer a customer user acts for. */
   cus?: string;
+  /** The OAuth client a customer's token was issued to (RFC 9068 `client_id`; `azp` says the same). */
+  client_id?: string;
+  azp?: string;
 }
 
 interface SigningKeys {

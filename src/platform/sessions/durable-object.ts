@@ -100,4 +100,19 @@ export class SessionDurableObject extends DurableObject<Env> {
     const { currentHash: _hash, previous: _previous, ...visible } = state;
     return visible;
   }
+
+  /**
+   * Whether `presentedToken` is the family's live refresh token, without rotating it: token
+   * introspection (RFC 7662) and revocation (RFC 7009) must tell a current token from a spent one.
+   */
+  async inspect(
+    presentedToken: string,
+    now: number,
+  ): Promise<{ userId: string; createdAt: number; expiresAt: number } | null> {
+    const state = this.read();
+    if (!state || state.revokedAt !== null) return null;
+    const expiresAt = Math.min(state.absoluteExpiresAt, state.idleExpiresAt);
+    if (now >= expiresAt || (await sha256Hex(presentedToken)) !== state.currentHash) return null;
+    return { userId: state.userId, createdAt: state.createdAt, expiresAt };
+  }
 }
