@@ -4,6 +4,7 @@ import { type Env, readConfig } from './env';
 import { authRoutes } from './modules/auth/routes';
 import { customerRoutes } from './modules/customers/routes';
 import { docsRoutes } from './modules/docs/routes';
+import { mfaRoutes } from './modules/mfa/routes';
 import { oauthRoutes } from './modules/oauth/routes';
 import { platformTenantRoutes } from './modules/platform-admin/routes';
 import { registrationRoutes } from './modules/registration/routes';
@@ -63,6 +64,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.route(BASE_PATH, oauthRoutes());
   app.route(BASE_PATH, registrationRoutes());
   app.route(BASE_PATH, authRoutes());
+  app.route(BASE_PATH, mfaRoutes());
   app.route(BASE_PATH, customerRoutes());
   openApiDocument(app);
 
