@@ -8,6 +8,7 @@ import { consentRoutes } from './modules/consents/routes';
 import { customerRoutes } from './modules/customers/routes';
 import { docsRoutes } from './modules/docs/routes';
 import { eventRoutes } from './modules/events/routes';
+import { mfaRoutes } from './modules/mfa/routes';
 import { oauthMetadataRoutes, oauthRoutes } from './modules/oauth/routes';
 import { platformTenantRoutes } from './modules/platform-admin/routes';
 import { registrationRoutes } from './modules/registration/routes';
@@ -68,6 +69,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.route('/', oauthMetadataRoutes());
   app.route(BASE_PATH, registrationRoutes());
   app.route(BASE_PATH, authRoutes());
+  app.route(BASE_PATH, mfaRoutes());
   app.route(BASE_PATH, customerRoutes());
   app.route(BASE_PATH, consentRoutes());
   app.route(BASE_PATH, eventRoutes());

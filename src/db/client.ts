@@ -13,7 +13,7 @@ export function controlDb(database: D1Database) {
 export type TenantDb = ReturnType<typeof tenantDb>;
 export type ControlDb = ReturnType<typeof controlDb>;
 
-/** A write refused by a UNIQUE index: the database settles races that an earlier check let through. */
+/** Whether a D1 write (or the batch it was in, which then rolled back) hit a unique index. */
 export function isUniqueViolation(error: unknown): boolean {
   const text = String(error instanceof Error ? `${error.message} ${String(error.cause ?? '')}` : error);
   return text.includes('UNIQUE constraint failed');

@@ -111,6 +111,50 @@ export const sessions = sqliteTable(
   (table) => [index('sessions_tenant_user_idx').on(table.tenantId, table.userId, table.id)],
 );
 
+/**
+ * A TOTP secret shown to its user and not yet confirmed with a code. Starting again replaces
+ * it; confirming moves it to `totp_credentials`. Field-encrypted (purpose `totp-secret`).
+ */
+export const totpEnrolments = sqliteTable(
+  'totp_enrolments',
+  {
+    tenantId: text('tenant_id').notNull(),
+    userId: text('user_id').notNull(),
+    secret: text('secret').notNull(),
+    createdAt: text('created_at').notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.tenantId, table.userId] })],
+);
+
+/** A user's confirmed TOTP authenticator; the primary key allows one, so racing confirmations cannot both win. */
+export const totpCredentials = sqliteTable(
+  'totp_credentials',
+  {
+    tenantId: text('tenant_id').notNull(),
+    userId: text('user_id').notNull(),
+    /** Field-encrypted (purpose `totp-secret`, record = user id). */
+    secret: text('secret').notNull(),
+    /** The RFC 6238 time step of the last accepted code: only later steps are accepted (no replay). */
+    lastUsedStep: integer('last_used_step').notNull(),
+    confirmedAt: text('confirmed_at').notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.tenantId, table.userId] })],
+);
+
+/** Single-use recovery codes of a user's 2FA enrolment, stored as keyed digests only. */
+export const recoveryCodes = sqliteTable(
+  'recovery_codes',
+  {
+    tenantId: text('tenant_id').notNull(),
+    userId: text('user_id').notNull(),
+    /** HMAC-SHA256 with a per-tenant key (`fieldDigest`, purpose `recovery-code`). */
+    codeDigest: text('code_digest').notNull(),
+    createdAt: text('created_at').notNull(),
+    consumedAt: text('consumed_at'),
+  },
+  (table) => [primaryKey({ columns: [table.tenantId, table.userId, table.codeDigest] })],
+);
+
 export const clients = sqliteTable(
   'clients',
   {

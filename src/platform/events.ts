@@ -125,6 +125,30 @@ export const eventCatalogue = {
   'client.revoked': z.object({
     clientId: clientIdData('The revoked client; its tokens no longer work.'),
   }),
+  'mfa.enrolled': z.object({
+    userId: z.string().openapi({ description: 'The user.', example: 'usr_01jd7w3v8m9k2q4r6t8v0x2z4b' }),
+    method: z.enum(['TOTP']).openapi({ description: 'The second factor enrolled.', example: 'TOTP' }),
+  }),
+  'mfa.removed': z.object({
+    userId: z.string().openapi({ description: 'The user.', example: 'usr_01jd7w3v8m9k2q4r6t8v0x2z4b' }),
+    method: z
+      .enum(['TOTP'])
+      .openapi({ description: 'The second factor removed, with its recovery codes.', example: 'TOTP' }),
+  }),
+  'mfa.recovery_codes_regenerated': z.object({
+    userId: z.string().openapi({ description: 'The user.', example: 'usr_01jd7w3v8m9k2q4r6t8v0x2z4b' }),
+    count: z
+      .number()
+      .int()
+      .openapi({ description: 'New codes issued; all earlier ones are void.', example: 10 }),
+  }),
+  'mfa.recovery_code_used': z.object({
+    userId: z.string().openapi({ description: 'The user.', example: 'usr_01jd7w3v8m9k2q4r6t8v0x2z4b' }),
+    remaining: z.number().int().openapi({
+      description: 'Unused recovery codes left, so the user can be told to regenerate.',
+      example: 9,
+    }),
+  }),
 } as const;
 
 export type EventType = keyof typeof eventCatalogue;

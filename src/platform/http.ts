@@ -2,6 +2,12 @@ import type { Context } from 'hono';
 import type { AppEnv, ServiceContext } from './context';
 import { clientIp, issuerFor } from './pipeline';
 
+/**
+ * For answers that carry tokens or secrets: no cache may keep them. Such routes are not declared
+ * `idempotent` either, so no replay copy of the answer is stored.
+ */
+export const noStore = { 'Cache-Control': 'no-store' };
+
 /** The bridge from a request to the plain context services take. */
 export function serviceContext(c: Context<AppEnv>): ServiceContext {
   return {

@@ -24,13 +24,14 @@ export const idPrefixes = {
 export type IdKind = keyof typeof idPrefixes;
 export type IdPrefix = (typeof idPrefixes)[IdKind];
 
-const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';
+/** Crockford's base32, lower-cased: no i, l, o or u, so people can read and type it back. */
+export const CROCKFORD_BASE32 = '0123456789abcdefghjkmnpqrstvwxyz';
 
 function encodeTime(ms: number): string {
   let out = '';
   let value = ms;
   for (let i = 0; i < 10; i++) {
-    out = ALPHABET[value % 32] + out;
+    out = CROCKFORD_BASE32[value % 32] + out;
     value = Math.floor(value / 32);
   }
   return out;
@@ -39,7 +40,7 @@ function encodeTime(ms: number): string {
 function encodeRandom(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
   let out = '';
-  for (const byte of bytes) out += ALPHABET[byte % 32];
+  for (const byte of bytes) out += CROCKFORD_BASE32[byte % 32];
   return out;
 }
 

@@ -208,6 +208,18 @@ export const problemTypes = {
     title: 'Client revoked',
     description: 'The API client has been revoked for good; create a new one.',
   },
+  totp_already_enrolled: {
+    status: 409,
+    title: 'TOTP already enrolled',
+    description:
+      'The user already has a TOTP authenticator; remove it (`DELETE /auth/mfa/totp`, with step-up) before enrolling another.',
+  },
+  totp_enrolment_not_started: {
+    status: 409,
+    title: 'TOTP enrolment not started',
+    description:
+      'There is no pending TOTP enrolment to confirm: start one with `POST /auth/mfa/totp`, then confirm a code from the new secret.',
+  },
   idempotency_key_in_use: {
     status: 409,
     title: 'Idempotency key in use',

@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { requireUserPrincipal } from '../../platform/auth/principal';
-import { serviceContext } from '../../platform/http';
+import { noStore, serviceContext } from '../../platform/http';
 import { createRouter, defineRoute, jsonBody, jsonResponse } from '../../platform/openapi';
 import { pageSchema } from '../../platform/pagination';
 import { completeMfaLogin, login } from './login';
@@ -20,8 +20,6 @@ import { endSession, listSessions, refreshSession, revokeOwnSession, revokeUserS
 import { stepUp } from './step-up';
 
 const tags = ['Authentication'];
-/** Token answers are never stored for Idempotency-Key replays, and must not be cached anywhere. */
-const noStore = { 'Cache-Control': 'no-store' };
 
 export function authRoutes() {
   const router = createRouter();

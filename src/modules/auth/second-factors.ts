@@ -1,4 +1,6 @@
 import type { ServiceContext } from '../../platform/context';
+import { consumeRecoveryCode, hasRecoveryCodes } from '../mfa/recovery-codes';
+import { isTotpEnrolled, verifyTotpCode } from '../mfa/totp';
 
 export const secondFactorMethods = ['TOTP', 'RECOVERY_CODE', 'WEBAUTHN'] as const;
 export type SecondFactorMethod = (typeof secondFactorMethods)[number];
@@ -22,7 +24,16 @@ export interface SecondFactor {
   verify(ctx: ServiceContext, userId: string, proof: SecondFactorProof): Promise<boolean>;
 }
 
-export const secondFactors: Partial<Record<SecondFactorMethod, SecondFactor>> = {};
+export const secondFactors: Partial<Record<SecondFactorMethod, SecondFactor>> = {
+  /** RFC 8176 `otp` is the registered value for RFC 6238 codes; login and step-up add `mfa`. */
+  TOTP: { amr: ['otp'], isEnrolled: isTotpEnrolled, verify: verifyTotpCode },
+  /**
+   * RFC 8176 registers nothing for backup codes. They are one-time passwords from a list issued
+   * in advance, so `otp` is the honest registered value; an unregistered one would mean nothing
+   * to relying parties. Which of the two was used is in the audit trail (`mfa.recovery_code_used`).
+   */
+  RECOVERY_CODE: { amr: ['otp'], isEnrolled: hasRecoveryCodes, verify: consumeRecoveryCode },
+};
 
 export async function enrolledSecondFactors(
   ctx: ServiceContext,
