@@ -5,6 +5,7 @@ import { authRoutes } from './modules/auth/routes';
 import { customerRoutes } from './modules/customers/routes';
 import { docsRoutes } from './modules/docs/routes';
 import { oauthRoutes } from './modules/oauth/routes';
+import { passkeyRoutes } from './modules/passkeys/routes';
 import { platformTenantRoutes } from './modules/platform-admin/routes';
 import { registrationRoutes } from './modules/registration/routes';
 import { openApiDocument, systemRoutes } from './modules/system/routes';
@@ -63,6 +64,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.route(BASE_PATH, oauthRoutes());
   app.route(BASE_PATH, registrationRoutes());
   app.route(BASE_PATH, authRoutes());
+  app.route(BASE_PATH, passkeyRoutes());
   app.route(BASE_PATH, customerRoutes());
   openApiDocument(app);
 

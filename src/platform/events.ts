@@ -18,6 +18,18 @@ export const sessionRevocationReasons = [
 ] as const;
 export type SessionRevocationReason = (typeof sessionRevocationReasons)[number];
 
+function passkeyEventData(credential: string) {
+  return z.object({
+    userId: z
+      .string()
+      .openapi({ description: 'The user it belongs to.', example: 'usr_01jd7w3v8m9k2q4r6t8v0x2z4b' }),
+    credentialId: z.string().openapi({
+      description: `${credential} (WebAuthn credential id, base64url).`,
+      example: 'KEbWNCc7NgaYnUyrNeFGX9_3Y-8oJ3KwzjnaiD1d1LU',
+    }),
+  });
+}
+
 /**
  * The event catalogue: every event type with the schema of its `data`. Event data is thin
  * (ids, statuses, changed field names) so a receiver fetches the current state through the API.
@@ -35,6 +47,11 @@ export const eventCatalogue = {
       .max(64)
       .openapi({ description: 'Initial status.', example: 'PENDING_EMAIL_VERIFICATION' }),
   }),
+  'passkey.added': passkeyEventData('The new passkey'),
+  'passkey.removed': passkeyEventData('The removed passkey'),
+  'passkey.clone_suspected': passkeyEventData(
+    'The passkey whose signature counter went backwards, now blocked',
+  ),
   'session.revoked': z.object({
     sessionId: z
       .string()

@@ -1,4 +1,5 @@
 import type { ServiceContext } from '../../platform/context';
+import { passkeySecondFactor } from '../passkeys/webauthn';
 
 export const secondFactorMethods = ['TOTP', 'RECOVERY_CODE', 'WEBAUTHN'] as const;
 export type SecondFactorMethod = (typeof secondFactorMethods)[number];
@@ -22,7 +23,9 @@ export interface SecondFactor {
   verify(ctx: ServiceContext, userId: string, proof: SecondFactorProof): Promise<boolean>;
 }
 
-export const secondFactors: Partial<Record<SecondFactorMethod, SecondFactor>> = {};
+export const secondFactors: Partial<Record<SecondFactorMethod, SecondFactor>> = {
+  WEBAUTHN: passkeySecondFactor,
+};
 
 export async function enrolledSecondFactors(
   ctx: ServiceContext,

@@ -23,7 +23,8 @@ type SessionRow = typeof sessions.$inferSelect;
  */
 const REVOCATION_MARK_TTL_SECONDS = ACCESS_TOKEN_TTL_SECONDS + 60;
 
-function deviceLabel(userAgent: string | undefined): string {
+/** "Firefox on macOS": names sessions and, by default, passkeys. */
+export function deviceLabel(userAgent: string | undefined): string {
   if (!userAgent) return 'Unknown device';
   const { browser, os } = Bowser.parse(userAgent);
   const parts = [browser.name, os.name && `on ${os.name}`].filter(Boolean);
