@@ -10,6 +10,7 @@ import { docsRoutes } from './modules/docs/routes';
 import { eventRoutes } from './modules/events/routes';
 import { mfaRoutes } from './modules/mfa/routes';
 import { oauthMetadataRoutes, oauthRoutes } from './modules/oauth/routes';
+import { passkeyRoutes } from './modules/passkeys/routes';
 import { platformTenantRoutes } from './modules/platform-admin/routes';
 import { registrationRoutes } from './modules/registration/routes';
 import { openApiDocument, systemRoutes } from './modules/system/routes';
@@ -70,6 +71,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.route(BASE_PATH, registrationRoutes());
   app.route(BASE_PATH, authRoutes());
   app.route(BASE_PATH, mfaRoutes());
+  app.route(BASE_PATH, passkeyRoutes());
   app.route(BASE_PATH, customerRoutes());
   app.route(BASE_PATH, consentRoutes());
   app.route(BASE_PATH, eventRoutes());

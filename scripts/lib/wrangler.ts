@@ -67,12 +67,16 @@ export function executeSql(binding: string, target: Target, sql: string): Promis
   return runWrangler(['d1', 'execute', binding, target, '--command', sql]);
 }
 
-/** A long-running wrangler (e.g. `dev`) sharing this terminal. */
-export function spawnWrangler(args: string[]): ChildProcess {
+/**
+ * A long-running wrangler (e.g. `dev`) sharing this terminal. `detached` gives it its own process
+ * group, so a test can stop it together with the workerd it starts.
+ */
+export function spawnWrangler(args: string[], options: { detached?: boolean } = {}): ChildProcess {
   return spawn(process.execPath, [wranglerCli, ...args], {
     cwd: projectRoot,
     env: baseEnv,
     stdio: 'inherit',
+    detached: options.detached ?? false,
   });
 }
 

@@ -325,3 +325,53 @@ export const idempotencyKeys = sqliteTable(
     index('idempotency_expiry_idx').on(table.expiresAt),
   ],
 );
+
+/**
+ * Passkeys (WebAuthn credentials). `id` is the credential id the authenticator chose (base64url);
+ * authenticators pick it, so it is unique only together with the tenant.
+ */
+export const webauthnCredentials = sqliteTable(
+  'webauthn_credentials',
+  {
+    tenantId: text('tenant_id').notNull(),
+    id: text('id').notNull(),
+    userId: text('user_id').notNull(),
+    /** COSE public key, base64url. */
+    publicKey: text('public_key').notNull(),
+    /** The authenticator's signature counter at its last accepted use; 0 when it keeps none. */
+    counter: integer('counter').notNull(),
+    transports: text('transports', { mode: 'json' }).$type<string[]>().notNull(),
+    deviceType: text('device_type', { enum: ['singleDevice', 'multiDevice'] }).notNull(),
+    backedUp: integer('backed_up', { mode: 'boolean' }).notNull(),
+    /** Authenticator model (AAGUID); all zeros when the authenticator does not say. */
+    aaguid: text('aaguid').notNull(),
+    name: text('name').notNull(),
+    createdAt: text('created_at').notNull(),
+    lastUsedAt: text('last_used_at'),
+    /** Set when a signature counter went backwards: a copy of the key may exist, so it is refused. */
+    cloneSuspectedAt: text('clone_suspected_at'),
+  },
+  (table) => [
+    primaryKey({ columns: [table.tenantId, table.id] }),
+    index('webauthn_credentials_user_idx').on(table.tenantId, table.userId),
+  ],
+);
+
+/** WebAuthn challenges: single use (consumed by one DELETE … RETURNING), five minutes. */
+export const webauthnChallenges = sqliteTable(
+  'webauthn_challenges',
+  {
+    tenantId: text('tenant_id').notNull(),
+    /** base64url of 32 random bytes, as the client signs it in `clientDataJSON.challenge`. */
+    challenge: text('challenge').notNull(),
+    purpose: text('purpose', { enum: ['REGISTRATION', 'SIGN_IN', 'SECOND_FACTOR'] }).notNull(),
+    /** The user the challenge was issued to; null for a discoverable-credential sign-in. */
+    userId: text('user_id'),
+    createdAt: text('created_at').notNull(),
+    expiresAt: text('expires_at').notNull(),
+  },
+  (table) => [
+    primaryKey({ columns: [table.tenantId, table.challenge] }),
+    index('webauthn_challenges_expiry_idx').on(table.tenantId, table.expiresAt),
+  ],
+);

@@ -34,6 +34,18 @@ function clientIdData(description: string) {
   return z.string().max(40).openapi({ description, example: 'cli_01jd7w3v8m9k2q4r6t8v0x2z4b' });
 }
 
+function passkeyEventData(credential: string) {
+  return z.object({
+    userId: z
+      .string()
+      .openapi({ description: 'The user it belongs to.', example: 'usr_01jd7w3v8m9k2q4r6t8v0x2z4b' }),
+    credentialId: z.string().openapi({
+      description: `${credential} (WebAuthn credential id, base64url).`,
+      example: 'KEbWNCc7NgaYnUyrNeFGX9_3Y-8oJ3KwzjnaiD1d1LU',
+    }),
+  });
+}
+
 /**
  * The event catalogue: every event type with the schema of its `data`. Event data is thin
  * (ids, statuses, changed field names) so a receiver fetches the current state through the API.
@@ -89,6 +101,11 @@ export const eventCatalogue = {
         example: ['pwd', 'otp', 'mfa'],
       }),
   }),
+  'passkey.added': passkeyEventData('The new passkey'),
+  'passkey.removed': passkeyEventData('The removed passkey'),
+  'passkey.clone_suspected': passkeyEventData(
+    'The passkey whose signature counter went backwards, now blocked',
+  ),
   'session.revoked': z.object({
     sessionId: z
       .string()

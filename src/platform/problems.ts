@@ -94,6 +94,18 @@ export const problemTypes = {
     description:
       'The TOTP code, recovery code or passkey assertion was wrong, already used or expired. Failures count towards the account lockout.',
   },
+  invalid_passkey: {
+    status: 401,
+    title: 'Invalid passkey',
+    description:
+      'The passkey assertion did not verify: an unknown or removed passkey, another origin or RP id, a bad signature, no user verification, or a challenge that is unknown, already used or older than 5 minutes.',
+  },
+  passkey_clone_suspected: {
+    status: 401,
+    title: 'Passkey clone suspected',
+    description:
+      "The authenticator's signature counter did not increase, so a copy of the passkey may exist: the passkey is blocked from now on. Remove it and enrol a new one; if it was the only second factor, the tenant's support resets the credentials.",
+  },
   step_up_required: {
     status: 401,
     title: 'Step-up required',
@@ -240,6 +252,12 @@ export const problemTypes = {
     title: 'Validation failed',
     description:
       'The request is well-formed but some fields are invalid; `errors` lists each failing field with its path.',
+  },
+  invalid_passkey_registration: {
+    status: 422,
+    title: 'Invalid passkey registration',
+    description:
+      'The passkey registration response did not verify: another origin or RP id, an unsupported algorithm or attestation, or a challenge that is unknown, already used, issued to someone else or older than 5 minutes.',
   },
   mfa_method_not_enrolled: {
     status: 422,

@@ -43,7 +43,8 @@ function lockedProblem(lockedUntil: string, now: Date): ApiError {
   });
 }
 
-function assertNotLocked(user: UserRow, now: Date): void {
+/** Every way into an account is closed while it is locked, passkeys included. */
+export function assertNotLocked(user: UserRow, now: Date): void {
   if (user.lockedUntil && user.lockedUntil > now.toISOString()) throw lockedProblem(user.lockedUntil, now);
 }
 

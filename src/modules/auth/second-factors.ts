@@ -1,6 +1,7 @@
 import type { ServiceContext } from '../../platform/context';
 import { consumeRecoveryCode, hasRecoveryCodes } from '../mfa/recovery-codes';
 import { isTotpEnrolled, verifyTotpCode } from '../mfa/totp';
+import { passkeySecondFactor } from '../passkeys/webauthn';
 
 export const secondFactorMethods = ['TOTP', 'RECOVERY_CODE', 'WEBAUTHN'] as const;
 export type SecondFactorMethod = (typeof secondFactorMethods)[number];
@@ -33,6 +34,7 @@ export const secondFactors: Partial<Record<SecondFactorMethod, SecondFactor>> = 
    * to relying parties. Which of the two was used is in the audit trail (`mfa.recovery_code_used`).
    */
   RECOVERY_CODE: { amr: ['otp'], isEnrolled: hasRecoveryCodes, verify: consumeRecoveryCode },
+  WEBAUTHN: passkeySecondFactor,
 };
 
 export async function enrolledSecondFactors(

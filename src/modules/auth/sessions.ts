@@ -17,7 +17,8 @@ import type { AccessTokenView, SessionListQuery, SessionView, TokenPairView } fr
 export type UserRow = typeof users.$inferSelect;
 type SessionRow = typeof sessions.$inferSelect;
 
-function deviceLabel(userAgent: string | undefined): string {
+/** "Firefox on macOS": names sessions and, by default, passkeys. */
+export function deviceLabel(userAgent: string | undefined): string {
   if (!userAgent) return 'Unknown device';
   const { browser, os } = Bowser.parse(userAgent);
   const parts = [browser.name, os.name && `on ${os.name}`].filter(Boolean);

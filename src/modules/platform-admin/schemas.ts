@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { capabilityCodes, tiers } from '../../platform/tenancy';
+import { WebAuthnSettingsSchema } from '../passkeys/schemas';
 
 export const TenantIdSchema = z
   .string()
@@ -50,6 +51,10 @@ export const TenantSchema = z
     databaseBound: z
       .boolean()
       .openapi({ description: 'Whether this deployment has that binding.', example: true }),
+    webauthn: WebAuthnSettingsSchema.nullable().openapi({
+      description: 'Passkey relying party; null uses the API’s own host and origin.',
+      example: null,
+    }),
     createdAt: z
       .string()
       .max(30)
@@ -105,6 +110,16 @@ export const UpdateTenantSchema = z
         example: ['SCT01', 'SCT11'],
       }),
     rateLimitPerMinute: RateLimitSchema.nullable().optional(),
+    webauthn: WebAuthnSettingsSchema.nullable()
+      .optional()
+      .openapi({
+        description: 'Passkey relying party (RP id, name, allowed origins); null restores the default.',
+        example: {
+          rpId: 'acme-bank.example',
+          rpName: 'Acme Bank',
+          origins: ['https://app.acme-bank.example'],
+        },
+      }),
   })
   .strict()
   .openapi('UpdateTenant');

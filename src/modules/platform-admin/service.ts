@@ -1,10 +1,11 @@
 import type { z } from '@hono/zod-openapi';
-import { asc, eq } from 'drizzle-orm';
+import { asc, eq, sql } from 'drizzle-orm';
 import { controlDb } from '../../db/client';
 import { tenants } from '../../db/control';
 import type { Env } from '../../env';
 import { ApiError } from '../../platform/errors';
 import { forgetTenant, tenantFromRow } from '../../platform/tenancy';
+import { WebAuthnSettingsSchema } from '../passkeys/schemas';
 import type { CreateTenantSchema, TenantSchema, UpdateTenantSchema } from './schemas';
 
 type TenantView = z.infer<typeof TenantSchema>;
@@ -22,6 +23,7 @@ function present(env: Env, row: typeof tenants.$inferSelect): TenantView {
     customRateLimit: row.rateLimitPerMinute ?? null,
     d1Binding: row.d1Binding,
     databaseBound: row.d1Binding in env,
+    webauthn: row.settings.webauthn ? WebAuthnSettingsSchema.parse(row.settings.webauthn) : null,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   };
@@ -64,6 +66,14 @@ export async function registerTenant(
   return present(env, row);
 }
 
+/** Changes one key of the settings JSON in place, so concurrent changes to other keys survive. */
+function withSetting(key: string, value: unknown) {
+  const path = `$.${key}`;
+  return value === null
+    ? sql`json_remove(${tenants.settings}, ${path})`
+    : sql`json_set(${tenants.settings}, ${path}, json(${JSON.stringify(value)}))`;
+}
+
 export async function updateTenant(
   env: Env,
   tenantId: string,
@@ -78,6 +88,7 @@ export async function updateTenant(
       ...(input.status !== undefined ? { status: input.status } : {}),
       ...(input.capabilities !== undefined ? { capabilities: input.capabilities } : {}),
       ...(input.rateLimitPerMinute !== undefined ? { rateLimitPerMinute: input.rateLimitPerMinute } : {}),
+      ...(input.webauthn !== undefined ? { settings: withSetting('webauthn', input.webauthn) } : {}),
       updatedAt: now.toISOString(),
     })
     .where(eq(tenants.id, tenantId))
