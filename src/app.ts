@@ -7,6 +7,7 @@ import { docsRoutes } from './modules/docs/routes';
 import { oauthRoutes } from './modules/oauth/routes';
 import { platformTenantRoutes } from './modules/platform-admin/routes';
 import { registrationRoutes } from './modules/registration/routes';
+import { staffUserRoutes } from './modules/staff/routes';
 import { openApiDocument, systemRoutes } from './modules/system/routes';
 import type { AppEnv } from './platform/context';
 import { ApiError, handleError } from './platform/errors';
@@ -64,6 +65,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.route(BASE_PATH, registrationRoutes());
   app.route(BASE_PATH, authRoutes());
   app.route(BASE_PATH, customerRoutes());
+  app.route(BASE_PATH, staffUserRoutes());
   openApiDocument(app);
 
   app.notFound((c) => {

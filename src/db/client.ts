@@ -12,3 +12,9 @@ export function controlDb(database: D1Database) {
 
 export type TenantDb = ReturnType<typeof tenantDb>;
 export type ControlDb = ReturnType<typeof controlDb>;
+
+/** Whether a failed write broke a unique index: the database's answer to two requests racing past a check. */
+export function isUniqueViolation(error: unknown): boolean {
+  const text = String(error instanceof Error ? `${error.message} ${String(error.cause ?? '')}` : error);
+  return text.includes('UNIQUE constraint failed');
+}

@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { type AnyColumn, type SQL, sql } from 'drizzle-orm';
 import { base64UrlDecode, base64UrlEncode } from './crypto';
 import { ApiError } from './errors';
 
@@ -52,4 +53,10 @@ export function toPage<T extends { id: string }>(
   const data = rows.slice(0, limit);
   const last = data.at(-1);
   return { data, nextCursor: rows.length > limit && last ? encodeCursor(last.id) : null };
+}
+
+/** The `q` filter of listings: a substring match with LIKE's wildcards in the term taken literally. */
+export function containsText(column: AnyColumn, term: string): SQL {
+  const escaped = term.replace(/[\\%_]/g, (char) => `\\${char}`);
+  return sql`${column} LIKE ${`%${escaped}%`} ESCAPE '\\'`;
 }

@@ -1,8 +1,8 @@
-import { type AnyColumn, and, desc, eq, gte, lt, or, type SQL, sql } from 'drizzle-orm';
+import { and, desc, eq, gte, lt, or, type SQL } from 'drizzle-orm';
 import { customers } from '../../db/tenant';
 import type { ServiceContext } from '../../platform/context';
 import { notFound } from '../../platform/errors';
-import { decodeCursor, toPage } from '../../platform/pagination';
+import { containsText, decodeCursor, toPage } from '../../platform/pagination';
 import type { CustomerListQuery, CustomerStatus, CustomerView, IndividualProfile } from './schemas';
 
 type CustomerRow = typeof customers.$inferSelect;
@@ -43,12 +43,6 @@ export async function getCustomer(ctx: ServiceContext, customerId: string): Prom
   return presentCustomer(row);
 }
 
-/** Substring match with LIKE's wildcards in the search term taken literally. */
-function contains(column: AnyColumn, term: string): SQL {
-  const escaped = term.replace(/[\\%_]/g, (char) => `\\${char}`);
-  return sql`${column} LIKE ${`%${escaped}%`} ESCAPE '\\'`;
-}
-
 export async function listCustomers(
   ctx: ServiceContext,
   query: CustomerListQuery,
@@ -63,7 +57,7 @@ export async function listCustomers(
     query.createdFrom ? gte(customers.createdAt, new Date(query.createdFrom).toISOString()) : undefined,
     query.createdTo ? lt(customers.createdAt, new Date(query.createdTo).toISOString()) : undefined,
     query.q
-      ? or(contains(customers.displayName, query.q), contains(customers.email, query.q.toLowerCase()))
+      ? or(containsText(customers.displayName, query.q), containsText(customers.email, query.q.toLowerCase()))
       : undefined,
   ];
   const rows = await ctx.db

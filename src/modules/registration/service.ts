@@ -1,4 +1,5 @@
 import { and, eq } from 'drizzle-orm';
+import { isUniqueViolation } from '../../db/client';
 import { consents, customers, users } from '../../db/tenant';
 import { passwordProblems } from '../../platform/auth/password-policy';
 import { hashPassword } from '../../platform/auth/passwords';
@@ -14,11 +15,6 @@ import { MINIMUM_AGE, type RegisterIndividualInput } from './schemas';
 /** Versions of the documents a registration accepts; tenants may set their own in the registry settings. */
 const DEFAULT_CONSENT_VERSION = '1.0';
 
-function isUniqueViolation(error: unknown): boolean {
-  const text = String(error instanceof Error ? `${error.message} ${String(error.cause ?? '')}` : error);
-  return text.includes('UNIQUE constraint failed');
-}
-
 export async function emailInUse(ctx: ServiceContext, email: string): Promise<boolean> {
   const existing = await ctx.db
     .select({ id: users.id })
@@ -33,7 +29,10 @@ export async function registerIndividual(
   input: RegisterIndividualInput,
 ): Promise<CustomerView & { userId: string }> {
   const fieldErrors = [
-    ...passwordProblems(input.password, input.email).map((message) => ({ path: 'password', message })),
+    ...(await passwordProblems(input.password, input.email)).map((message) => ({
+      path: 'password',
+      message,
+    })),
     ...(input.dateOfBirth > ctx.now.toISOString().slice(0, 10)
       ? [{ path: 'dateOfBirth', message: 'must not be in the future' }]
       : ageOn(input.dateOfBirth, ctx.now) < MINIMUM_AGE
