@@ -426,6 +426,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v2/customer/auth/password/change": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Change the password
+         * @description Needs the current password (failures count towards the lockout) and an authentication at most 5 minutes old (`POST /auth/step-up`). The new password must pass the policy. Every other session of the user ends; this one stays. Not idempotent by key: the body holds passwords, which are never stored for replays.
+         */
+        post: operations["changePassword"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/customer/auth/password/forgot": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ask for a password reset
+         * @description Always 202, sent before the email is even looked up, so neither the answer nor its timing tells whether an account exists. For an active account the tenant receives a `notification.requested` event (template `PASSWORD_RESET`) whose single-use token works for 30 minutes with `POST /auth/password/reset`; a newer token voids older ones. Limited per IP, and to 3 messages per account and hour.
+         */
+        post: operations["forgotPassword"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/customer/auth/password/reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Set a new password with an emailed token
+         * @description Takes the token of a password reset, a staff invitation or an administrator’s credential reset. The token works once; a password refused by the policy does not spend it. The account is unlocked and every session of the user ends: log in with the new password. Not idempotent by key: the body holds a password.
+         */
+        post: operations["resetPassword"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v2/customer/auth/mfa/totp": {
         parameters: {
             query?: never;
@@ -917,6 +977,71 @@ export interface paths {
          * @description Answers with the new `clientSecret`, shown this once. The old secret stops working at `/oauth/token` at once; access tokens already issued live out their lifetime (at most 10 minutes): revoke the client to cut them off. Not idempotent by `Idempotency-Key`: a replay would have to store the secret in plaintext, so a retry acts again.
          */
         post: operations["rotateApiClientSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/customer/access/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List staff users
+         * @description The tenant’s back-office users (customers’ logins are not listed). Newest first.
+         */
+        get: operations["listStaffUsers"];
+        put?: never;
+        /**
+         * Invite a staff user
+         * @description Creates the user with the given roles and no usable password, and sends a `notification.requested` event (template `STAFF_INVITATION`) whose token, valid 7 days, lets the invitee choose a password with `POST /auth/password/reset`. Roles may grant only permissions the caller holds.
+         */
+        post: operations["inviteStaffUser"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/customer/access/users/{userId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a staff user */
+        get: operations["getStaffUser"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Enable, disable, rename or change the roles of a staff user
+         * @description `status: DISABLED` ends every session of the user at once and refuses their logins; `roleIds` replaces the roles, and reaches the user’s access tokens at their next refresh. Administrators cannot disable themselves or remove their own `access:admin` (409 `self_lockout`).
+         */
+        patch: operations["updateStaffUser"];
+        trace?: never;
+    };
+    "/v2/customer/access/users/{userId}/credentials/reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reset a staff user’s credentials
+         * @description For a lost or compromised account: the password stops working, every session ends, and a `notification.requested` event (template `CREDENTIALS_RESET`) carries a token, valid 24 hours, to choose a new password with `POST /auth/password/reset`. Not for one’s own account (409 `self_lockout`).
+         */
+        post: operations["resetStaffCredentials"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1783,7 +1908,7 @@ export interface components {
              */
             email: string;
             /**
-             * @description Password, 12–128 characters, not the email.
+             * @description Password, 12–128 characters, not the email, not a common password.
              * @example correct-horse-battery-staple
              */
             password: string;
@@ -2012,6 +2137,37 @@ export interface components {
              */
             code?: string;
             credential?: components["schemas"]["WebAuthnAssertion"];
+        };
+        PasswordChange: {
+            /**
+             * @description The password in use now.
+             * @example correct-horse-battery-staple
+             */
+            currentPassword: string;
+            /**
+             * @description Password, 12–128 characters, not the email, not a common password.
+             * @example correct-horse-battery-staple
+             */
+            newPassword: string;
+        };
+        PasswordForgot: {
+            /**
+             * @description Email address; compared case-insensitively.
+             * @example ada.lovelace@example.com
+             */
+            email: string;
+        };
+        PasswordReset: {
+            /**
+             * @description The token of a `notification.requested` event (password reset, staff invitation or credential reset).
+             * @example hV3x9Q0bJm2kTq7yW1cZr5uN8aL4sE6dF0gH2iK3oP1
+             */
+            token: string;
+            /**
+             * @description Password, 12–128 characters, not the email, not a common password.
+             * @example correct-horse-battery-staple
+             */
+            newPassword: string;
         };
         /** @description A pending TOTP enrolment: confirm it with a code from the app to turn 2FA on. */
         TotpEnrolment: {
@@ -2594,7 +2750,7 @@ export interface components {
              * @example customer.created
              * @enum {string}
              */
-            type: "customer.created" | "customer.updated" | "customer.status_changed" | "consent.granted" | "consent.withdrawn" | "session.created" | "passkey.added" | "passkey.removed" | "passkey.clone_suspected" | "session.revoked" | "user.locked" | "role.created" | "role.updated" | "role.deleted" | "client.created" | "client.secret_rotated" | "client.revoked" | "mfa.enrolled" | "mfa.removed" | "mfa.recovery_codes_regenerated" | "mfa.recovery_code_used";
+            type: "customer.created" | "customer.updated" | "customer.status_changed" | "consent.granted" | "consent.withdrawn" | "session.created" | "passkey.added" | "passkey.removed" | "passkey.clone_suspected" | "session.revoked" | "notification.requested" | "user.invited" | "user.updated" | "user.password_changed" | "user.credentials_reset" | "user.locked" | "role.created" | "role.updated" | "role.deleted" | "client.created" | "client.secret_rotated" | "client.revoked" | "mfa.enrolled" | "mfa.removed" | "mfa.recovery_codes_regenerated" | "mfa.recovery_code_used";
             /**
              * @description When the change happened.
              * @example 2026-11-25T10:00:00.000Z
@@ -2979,6 +3135,116 @@ export interface components {
              *     ]
              */
             permissions: ("customers:read" | "customers:write" | "kyc:review" | "documents:read" | "documents:write" | "beneficiaries:read" | "beneficiaries:write" | "groups:read" | "groups:write" | "access:read" | "access:admin" | "tpp:admin" | "webhooks:admin" | "events:read" | "audit:read")[];
+        };
+        StaffUserPage: {
+            /** @description The items of this page, newest first. */
+            data: components["schemas"]["StaffUser"][];
+            /**
+             * @description Pass as `cursor` to get the next page; null on the last page.
+             * @example null
+             */
+            nextCursor: string | null;
+        };
+        StaffUser: {
+            /**
+             * @description User id of a staff user.
+             * @example usr_01jd7w3v8m9k2q4r6t8v0x2z4b
+             */
+            id: string;
+            /**
+             * @description Email address; compared case-insensitively.
+             * @example ada.lovelace@example.com
+             */
+            email: string;
+            /**
+             * @description Name shown in the back office and audit views.
+             * @example Grace Hopper
+             */
+            displayName: string;
+            /**
+             * @description `DISABLED` users cannot log in and have no sessions.
+             * @example ACTIVE
+             * @enum {string}
+             */
+            status: "ACTIVE" | "DISABLED";
+            /** @description Roles granted; the user has the union of their permissions. */
+            roles: components["schemas"]["RoleRef"][];
+            /**
+             * @description The user has been invited, or had their credentials reset, and has not chosen a password yet.
+             * @example false
+             */
+            passwordSetupPending: boolean;
+            /**
+             * @description Set while logins are locked after repeated failures.
+             * @example null
+             */
+            lockedUntil: string | null;
+            /**
+             * @description When the user last chose a password.
+             * @example 2026-11-25T10:00:00.000Z
+             */
+            passwordChangedAt: string | null;
+            /**
+             * @description ISO 8601 UTC timestamp.
+             * @example 2026-11-25T12:00:00.000Z
+             */
+            createdAt: string;
+            /**
+             * @description ISO 8601 UTC timestamp.
+             * @example 2026-11-25T12:00:00.000Z
+             */
+            updatedAt: string;
+        };
+        RoleRef: {
+            /**
+             * @description A built-in or custom role of the tenant.
+             * @example rol_support_agent
+             */
+            id: string;
+            /**
+             * @description Role name.
+             * @example SUPPORT_AGENT
+             */
+            name: string;
+        };
+        InviteStaffUser: {
+            /**
+             * @description Email address; compared case-insensitively.
+             * @example ada.lovelace@example.com
+             */
+            email: string;
+            /**
+             * @description Name shown in the back office and audit views.
+             * @example Grace Hopper
+             */
+            displayName: string;
+            /**
+             * @description Roles to grant. Built-in (`rol_tenant_admin`, `rol_compliance_officer`, `rol_support_agent`) or custom role ids; you can grant only permissions you hold yourself.
+             * @example [
+             *       "rol_support_agent"
+             *     ]
+             */
+            roleIds: string[];
+        };
+        UpdateStaffUser: {
+            /**
+             * @description `DISABLED` users cannot log in and have no sessions.
+             * @example ACTIVE
+             * @enum {string}
+             */
+            status?: "ACTIVE" | "DISABLED";
+            /**
+             * @description Replaces the user’s roles. Built-in (`rol_tenant_admin`, `rol_compliance_officer`, `rol_support_agent`) or custom role ids; you can grant only permissions you hold yourself.
+             * @example [
+             *       "rol_support_agent"
+             *     ]
+             */
+            roleIds?: string[];
+            /**
+             * @description Name shown in the back office and audit views.
+             * @example Grace Hopper
+             */
+            displayName?: string;
         };
     };
     responses: never;
@@ -5792,6 +6058,493 @@ export interface operations {
             };
         };
     };
+    changePassword: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The tenant (fintech) the request is for. */
+                "X-Tenant-ID": components["parameters"]["TenantId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordChange"];
+            };
+        };
+        responses: {
+            /** @description The password has changed. */
+            204: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            400: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. `step_up_required`: The operation needs a recent authentication: call `POST /auth/step-up` and retry with the access token it returns. `invalid_credentials`: The email and password do not match an account. */
+            401: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `user_session_required`: The operation acts on a login session: it needs the access token of a user, not of an API client. */
+            403: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. */
+            404: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
+            413: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
+            415: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
+            422: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `account_locked`: Too many failed logins (5 in 15 minutes): the account is locked for 15 minutes; `Retry-After` says how long is left. */
+            423: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Seconds until the request may be retried. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
+            429: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Seconds until the request may be retried. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
+            500: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
+            503: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    forgotPassword: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The tenant (fintech) the request is for. */
+                "X-Tenant-ID": components["parameters"]["TenantId"];
+                /** @description Makes the request safe to retry: a replay within 24 h returns the stored answer. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordForgot"];
+            };
+        };
+        responses: {
+            /** @description Accepted; a message follows if the account exists. */
+            202: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            400: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_suspended`: The tenant is suspended by the platform operator. */
+            403: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. */
+            404: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `idempotency_key_in_use`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
+            409: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
+            413: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
+            415: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. `idempotency_key_reused`: The `Idempotency-Key` was already used with a different request body or route. */
+            422: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
+            429: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Seconds until the request may be retried. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
+            500: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
+            503: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    resetPassword: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The tenant (fintech) the request is for. */
+                "X-Tenant-ID": components["parameters"]["TenantId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordReset"];
+            };
+        };
+        responses: {
+            /** @description The password is set. */
+            204: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_password_token`: The password token is unknown, already used, replaced by a newer one or expired: ask for a new one with `POST /auth/password/forgot`. */
+            400: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_suspended`: The tenant is suspended by the platform operator. */
+            403: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. */
+            404: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
+            413: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
+            415: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
+            422: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
+            429: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Seconds until the request may be retried. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
+            500: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
+            503: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     startTotpEnrolment: {
         parameters: {
             query?: never;
@@ -8430,7 +9183,7 @@ export interface operations {
                 /** @description Opaque cursor from the previous page’s `nextCursor`. */
                 cursor?: string;
                 /** @description Only events of this type. */
-                type?: "customer.created" | "customer.updated" | "customer.status_changed" | "consent.granted" | "consent.withdrawn" | "session.created" | "passkey.added" | "passkey.removed" | "passkey.clone_suspected" | "session.revoked" | "user.locked" | "role.created" | "role.updated" | "role.deleted" | "client.created" | "client.secret_rotated" | "client.revoked" | "mfa.enrolled" | "mfa.removed" | "mfa.recovery_codes_regenerated" | "mfa.recovery_code_used";
+                type?: "customer.created" | "customer.updated" | "customer.status_changed" | "consent.granted" | "consent.withdrawn" | "session.created" | "passkey.added" | "passkey.removed" | "passkey.clone_suspected" | "session.revoked" | "notification.requested" | "user.invited" | "user.updated" | "user.password_changed" | "user.credentials_reset" | "user.locked" | "role.created" | "role.updated" | "role.deleted" | "client.created" | "client.secret_rotated" | "client.revoked" | "mfa.enrolled" | "mfa.removed" | "mfa.recovery_codes_regenerated" | "mfa.recovery_code_used";
                 /** @description Created at or after (ISO 8601). */
                 createdFrom?: string;
                 /** @description Created before (ISO 8601). */
@@ -10563,6 +11316,794 @@ export interface operations {
                 };
             };
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
+            422: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
+            429: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Seconds until the request may be retried. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
+            500: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
+            503: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listStaffUsers: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1–100. */
+                limit?: number;
+                /** @description Opaque cursor from the previous page’s `nextCursor`. */
+                cursor?: string;
+                /** @description `DISABLED` users cannot log in and have no sessions. */
+                status?: "ACTIVE" | "DISABLED";
+                /** @description Only users with this role. */
+                roleId?: string;
+                /** @description Search in display name and email. */
+                q?: string;
+            };
+            header: {
+                /** @description The tenant (fintech) the request is for. */
+                "X-Tenant-ID": components["parameters"]["TenantId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of staff users. */
+            200: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffUserPage"];
+                };
+            };
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_cursor`: The pagination cursor was not issued by this API or belongs to another listing. */
+            400: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
+            401: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
+            403: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. */
+            404: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
+            422: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
+            429: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Seconds until the request may be retried. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
+            500: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
+            503: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    inviteStaffUser: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The tenant (fintech) the request is for. */
+                "X-Tenant-ID": components["parameters"]["TenantId"];
+                /** @description Makes the request safe to retry: a replay within 24 h returns the stored answer. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InviteStaffUser"];
+            };
+        };
+        responses: {
+            /** @description The invited user. */
+            201: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffUser"];
+                };
+            };
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            400: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
+            401: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
+            403: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. */
+            404: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `email_taken`: Another account of this tenant already uses this email address. `idempotency_key_in_use`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
+            409: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
+            413: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
+            415: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. `idempotency_key_reused`: The `Idempotency-Key` was already used with a different request body or route. */
+            422: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
+            429: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Seconds until the request may be retried. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
+            500: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
+            503: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getStaffUser: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The tenant (fintech) the request is for. */
+                "X-Tenant-ID": components["parameters"]["TenantId"];
+            };
+            path: {
+                /** @description User id of a staff user. */
+                userId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The staff user. */
+            200: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffUser"];
+                };
+            };
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            400: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
+            401: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
+            403: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
+            404: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
+            422: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
+            429: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Seconds until the request may be retried. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
+            500: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
+            503: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateStaffUser: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The tenant (fintech) the request is for. */
+                "X-Tenant-ID": components["parameters"]["TenantId"];
+            };
+            path: {
+                /** @description User id of a staff user. */
+                userId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateStaffUser"];
+            };
+        };
+        responses: {
+            /** @description The updated user. */
+            200: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffUser"];
+                };
+            };
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            400: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
+            401: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
+            403: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
+            404: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `self_lockout`: Administrators cannot disable their own account, reset their own credentials or remove their own `access:admin`: another administrator must. */
+            409: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
+            413: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
+            415: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
+            422: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
+            429: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Seconds until the request may be retried. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
+            500: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
+            503: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    resetStaffCredentials: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The tenant (fintech) the request is for. */
+                "X-Tenant-ID": components["parameters"]["TenantId"];
+                /** @description Makes the request safe to retry: a replay within 24 h returns the stored answer. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /** @description User id of a staff user. */
+                userId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The user, now waiting to choose a password. */
+            200: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffUser"];
+                };
+            };
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            400: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
+            401: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
+            403: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
+            404: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `self_lockout`: Administrators cannot disable their own account, reset their own credentials or remove their own `access:admin`: another administrator must. `conflict`: The request conflicts with the current state of the resource. `idempotency_key_in_use`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
+            409: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. `idempotency_key_reused`: The `Idempotency-Key` was already used with a different request body or route. */
             422: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */

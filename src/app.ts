@@ -13,6 +13,7 @@ import { oauthMetadataRoutes, oauthRoutes } from './modules/oauth/routes';
 import { passkeyRoutes } from './modules/passkeys/routes';
 import { platformTenantRoutes } from './modules/platform-admin/routes';
 import { registrationRoutes } from './modules/registration/routes';
+import { staffUserRoutes } from './modules/staff/routes';
 import { openApiDocument, systemRoutes } from './modules/system/routes';
 import type { AppEnv } from './platform/context';
 import { ApiError, handleError } from './platform/errors';
@@ -77,6 +78,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.route(BASE_PATH, eventRoutes());
   app.route(BASE_PATH, auditRoutes());
   app.route(BASE_PATH, accessRoutes());
+  app.route(BASE_PATH, staffUserRoutes());
   openApiDocument(app);
 
   app.notFound((c) => {

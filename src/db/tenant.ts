@@ -45,6 +45,11 @@ export const users = sqliteTable(
       .notNull()
       .default('ACTIVE'),
     passwordHash: text('password_hash').notNull(),
+    /**
+     * Set by an invitation or an administrator's credential reset, until the user chooses a
+     * password with the token they were sent; meanwhile the stored hash matches no password.
+     */
+    passwordSetupRequired: integer('password_setup_required', { mode: 'boolean' }).notNull().default(false),
     displayName: text('display_name').notNull(),
     /** Failed logins in the current lockout window, which opened at `failedLoginWindowStartedAt`. */
     failedLoginCount: integer('failed_login_count').notNull().default(0),
@@ -57,7 +62,29 @@ export const users = sqliteTable(
   (table) => [
     uniqueIndex('users_tenant_email_uq').on(table.tenantId, table.email),
     index('users_tenant_customer_idx').on(table.tenantId, table.customerId),
+    // Staff listings page through a table that also holds every customer's login.
+    index('users_tenant_kind_idx').on(table.tenantId, table.kind, table.id),
   ],
+);
+
+/**
+ * Single-use tokens that let a user choose a password: forgotten-password resets, staff
+ * invitations and administrators' credential resets. Only a SHA-256 of the token is kept
+ * (tokens are 256-bit random, so a slow hash would add nothing).
+ */
+export const passwordTokens = sqliteTable(
+  'password_tokens',
+  {
+    tokenHash: text('token_hash').primaryKey(),
+    tenantId: text('tenant_id').notNull(),
+    userId: text('user_id').notNull(),
+    purpose: text('purpose', { enum: ['PASSWORD_RESET', 'STAFF_INVITATION', 'CREDENTIALS_RESET'] }).notNull(),
+    createdAt: text('created_at').notNull(),
+    expiresAt: text('expires_at').notNull(),
+    /** When the token was used, or made void by a newer token, a new password or disabling the user. */
+    consumedAt: text('consumed_at'),
+  },
+  (table) => [index('password_tokens_user_idx').on(table.tenantId, table.userId, table.createdAt)],
 );
 
 export const userRoles = sqliteTable(

@@ -33,6 +33,8 @@ export interface ServiceContext {
   issuer: string;
   ip?: string;
   userAgent?: string;
+  /** The structured logger of the request (or job), carrying its request id and tenant. */
+  logger: Logger;
   /** Work that may finish after the response (publishing outbox rows); the cron sweep is its safety net. */
   waitUntil(promise: Promise<unknown>): void;
 }

@@ -46,6 +46,13 @@ function passkeyEventData(credential: string) {
   });
 }
 
+/** What a `notification.requested` asks the tenant to send; each template has its own wording. */
+export const notificationTemplates = ['PASSWORD_RESET', 'STAFF_INVITATION', 'CREDENTIALS_RESET'] as const;
+export type NotificationTemplate = (typeof notificationTemplates)[number];
+
+const userId = (description: string) =>
+  z.string().max(40).openapi({ description, example: 'usr_01jd7w3v8m9k2q4r6t8v0x2z4b' });
+
 /**
  * The event catalogue: every event type with the schema of its `data`. Event data is thin
  * (ids, statuses, changed field names) so a receiver fetches the current state through the API.
@@ -114,6 +121,60 @@ export const eventCatalogue = {
     reason: z
       .enum(sessionRevocationReasons)
       .openapi({ description: 'Why it was revoked.', example: 'LOGOUT' }),
+  }),
+  'notification.requested': z
+    .object({
+      channel: z.enum(['EMAIL']).openapi({ description: 'How to reach the recipient.', example: 'EMAIL' }),
+      template: z.enum(notificationTemplates).openapi({
+        description:
+          'What to send: `PASSWORD_RESET` (the user asked for a reset), `STAFF_INVITATION` (a new staff user chooses a first password) or `CREDENTIALS_RESET` (an administrator reset the user’s credentials). Each carries a link to the tenant’s own page that posts `token` to `POST /auth/password/reset`.',
+        example: 'PASSWORD_RESET',
+      }),
+      userId: userId('The user the message is for.'),
+      recipient: z
+        .string()
+        .max(254)
+        .openapi({ description: 'Email address to send to.', example: 'ada.lovelace@example.com' }),
+      token: z.string().max(64).openapi({
+        description:
+          'SECRET. The single-use token that lets the recipient choose a password: put it in the message only, never log or store it.',
+        example: 'hV3x9Q0bJm2kTq7yW1cZr5uN8aL4sE6dF0gH2iK3oP1',
+      }),
+      expiresAt: z
+        .string()
+        .max(30)
+        .openapi({ description: 'When the token stops working.', example: '2026-11-25T10:30:00.000Z' }),
+    })
+    .openapi({
+      description:
+        'Asks the tenant to send a message through its own channel (its webhook receiver sends the email). It carries a secret (`token`): treat deliveries of this event as credentials.',
+    }),
+  'user.invited': z.object({
+    userId: userId('The new staff user.'),
+    roleIds: z
+      .array(z.string().max(40))
+      .max(20)
+      .openapi({ description: 'Roles granted.', example: ['rol_support_agent'] }),
+  }),
+  'user.updated': z.object({
+    userId: userId('The staff user.'),
+    changedFields: z
+      .array(z.enum(['status', 'roleIds', 'displayName']))
+      .max(3)
+      .openapi({ description: 'What changed.', example: ['status'] }),
+    status: z
+      .enum(['ACTIVE', 'DISABLED'])
+      .openapi({ description: 'The status after the change.', example: 'DISABLED' }),
+  }),
+  'user.password_changed': z.object({
+    userId: userId('The user.'),
+    via: z.enum(['CHANGE', 'RESET']).openapi({
+      description: '`CHANGE`: the user changed it knowing the old one; `RESET`: with an emailed token.',
+      example: 'RESET',
+    }),
+  }),
+  'user.credentials_reset': z.object({
+    userId: userId('The user whose password an administrator made unusable.'),
   }),
   'user.locked': z.object({
     userId: z

@@ -20,6 +20,7 @@ export function serviceContext(c: Context<AppEnv>): ServiceContext {
     issuer: issuerFor(c.env, c.req.url),
     ip: clientIp(c.req),
     userAgent: c.req.header('User-Agent'),
+    logger: c.get('logger'),
     waitUntil: (promise) => c.executionCtx.waitUntil(promise),
   };
 }

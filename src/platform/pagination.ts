@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi';
-import { type AnyColumn, gte, lt, type SQL } from 'drizzle-orm';
+import { type AnyColumn, gte, lt, type SQL, sql } from 'drizzle-orm';
 import { base64UrlDecode, base64UrlEncode } from './crypto';
 import { ApiError } from './errors';
 
@@ -77,4 +77,10 @@ export function createdRange(
     query.createdFrom ? gte(column, new Date(query.createdFrom).toISOString()) : undefined,
     query.createdTo ? lt(column, new Date(query.createdTo).toISOString()) : undefined,
   ];
+}
+
+/** The `q` filter of listings: a substring match with LIKE's wildcards in the term taken literally. */
+export function containsText(column: AnyColumn, term: string): SQL {
+  const escaped = term.replace(/[\\%_]/g, (char) => `\\${char}`);
+  return sql`${column} LIKE ${`%${escaped}%`} ESCAPE '\\'`;
 }

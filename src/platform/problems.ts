@@ -51,6 +51,12 @@ export const problemTypes = {
     title: 'Invalid cursor',
     description: 'The pagination cursor was not issued by this API or belongs to another listing.',
   },
+  invalid_password_token: {
+    status: 400,
+    title: 'Invalid password token',
+    description:
+      'The password token is unknown, already used, replaced by a newer one or expired: ask for a new one with `POST /auth/password/forgot`.',
+  },
   tenant_required: {
     status: 400,
     title: 'Tenant required',
@@ -231,6 +237,12 @@ export const problemTypes = {
     title: 'TOTP enrolment not started',
     description:
       'There is no pending TOTP enrolment to confirm: start one with `POST /auth/mfa/totp`, then confirm a code from the new secret.',
+  },
+  self_lockout: {
+    status: 409,
+    title: 'Would lock yourself out',
+    description:
+      'Administrators cannot disable their own account, reset their own credentials or remove their own `access:admin`: another administrator must.',
   },
   idempotency_key_in_use: {
     status: 409,

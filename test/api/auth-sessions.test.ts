@@ -1,7 +1,7 @@
 import { and, eq } from 'drizzle-orm';
 import { decodeJwt } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { auditEvents, events, sessions, users } from '../../src/db/tenant';
+import { auditEvents, sessions, users } from '../../src/db/tenant';
 import { LOCKOUT_THRESHOLD } from '../../src/modules/auth/login';
 import { itHandlesTheCommonCases } from '../helpers/common-cases';
 import {
@@ -15,6 +15,7 @@ import {
   type TestTenant,
 } from '../helpers/factories';
 import { call } from '../helpers/http';
+import { eventsOfType } from '../helpers/outbox';
 import { expectProblem } from '../helpers/problems';
 
 function attemptLogin(tenant: TestTenant, email: string, password: string, ip = randomIp()) {
@@ -27,14 +28,6 @@ function attemptLogin(tenant: TestTenant, email: string, password: string, ip = 
 
 function refresh(tenant: TestTenant, refreshToken: string) {
   return call<TestSession>('POST', '/auth/refresh', { tenant: tenant.id, body: { refreshToken } });
-}
-
-async function eventsOfType(tenant: TestTenant, type: string) {
-  const db = database(tenant);
-  return db
-    .select()
-    .from(events)
-    .where(and(eq(events.tenantId, tenant.id), eq(events.type, type)));
 }
 
 describe('POST /auth/login', () => {

@@ -9,6 +9,7 @@ import type { Permission } from '../../src/platform/auth/permissions';
 import { systemPrincipal } from '../../src/platform/auth/principal';
 import type { ServiceContext } from '../../src/platform/context';
 import { newId } from '../../src/platform/ids';
+import { createLogger } from '../../src/platform/logger';
 import { requireActiveTenant, tenantDatabase } from '../../src/platform/tenancy';
 import { itHandlesTheCommonCases } from '../helpers/common-cases';
 import {
@@ -96,6 +97,7 @@ async function serviceContext(tenant: TestTenant, now = new Date()): Promise<Ser
     issuer: ISSUER,
     now,
     requestId: newId('request'),
+    logger: createLogger('silent'),
     waitUntil: () => {},
   };
 }

@@ -1,14 +1,25 @@
 import { z } from '@hono/zod-openapi';
 import { requireUserPrincipal } from '../../platform/auth/principal';
+import { STEP_UP_MAX_AGE_SECONDS } from '../../platform/auth/recent-auth';
 import { noStore, serviceContext } from '../../platform/http';
 import { createRouter, defineRoute, jsonBody, jsonResponse } from '../../platform/openapi';
 import { pageSchema } from '../../platform/pagination';
 import { completeMfaLogin, login } from './login';
 import {
+  changePassword,
+  passwordTokenLifetimeMs,
+  RESET_REQUESTS_PER_HOUR,
+  requestPasswordReset,
+  resetPassword,
+} from './passwords';
+import {
   AccessTokenSchema,
   LoginResultSchema,
   LoginSchema,
   MfaVerifySchema,
+  PasswordChangeSchema,
+  PasswordForgotSchema,
+  PasswordResetSchema,
   RefreshSchema,
   SessionIdSchema,
   SessionListQuerySchema,
@@ -185,6 +196,74 @@ export function authRoutes() {
     async (c) => {
       const user = requireUserPrincipal(c.get('principal'));
       return c.json(await stepUp(serviceContext(c), user, c.req.valid('json')), 200, noStore);
+    },
+  );
+
+  router.openapi(
+    defineRoute({
+      method: 'post',
+      path: '/auth/password/change',
+      operationId: 'changePassword',
+      summary: 'Change the password',
+      description:
+        'Needs the current password (failures count towards the lockout) and an authentication at most 5 minutes old (`POST /auth/step-up`). The new password must pass the policy. Every other session of the user ends; this one stays. Not idempotent by key: the body holds passwords, which are never stored for replays.',
+      tags,
+      access: { auth: 'required', tenant: true, recentAuthSeconds: STEP_UP_MAX_AGE_SECONDS },
+      errors: ['invalid_credentials', 'account_locked'],
+      request: { body: jsonBody(PasswordChangeSchema) },
+      responses: { 204: { description: 'The password has changed.' } },
+    }),
+    async (c) => {
+      const user = requireUserPrincipal(c.get('principal'));
+      await changePassword(serviceContext(c), user, c.req.valid('json'));
+      return c.body(null, 204);
+    },
+  );
+
+  router.openapi(
+    defineRoute({
+      method: 'post',
+      path: '/auth/password/forgot',
+      operationId: 'forgotPassword',
+      summary: 'Ask for a password reset',
+      description: `Always 202, sent before the email is even looked up, so neither the answer nor its timing tells whether an account exists. For an active account the tenant receives a \`notification.requested\` event (template \`PASSWORD_RESET\`) whose single-use token works for ${passwordTokenLifetimeMs.PASSWORD_RESET / 60_000} minutes with \`POST /auth/password/reset\`; a newer token voids older ones. Limited per IP, and to ${RESET_REQUESTS_PER_HOUR} messages per account and hour.`,
+      tags,
+      access: { auth: 'none', tenant: true, bruteForce: 'password-reset' },
+      idempotent: true,
+      errors: ['idempotency_key_in_use', 'idempotency_key_reused'],
+      request: { body: jsonBody(PasswordForgotSchema) },
+      responses: { 202: { description: 'Accepted; a message follows if the account exists.' } },
+    }),
+    async (c) => {
+      const ctx = serviceContext(c);
+      ctx.waitUntil(
+        requestPasswordReset(ctx, c.req.valid('json').email).catch((error: unknown) =>
+          ctx.logger.error('password_reset_request_failed', {
+            error: error instanceof Error ? { name: error.name, message: error.message } : String(error),
+          }),
+        ),
+      );
+      return c.body(null, 202);
+    },
+  );
+
+  router.openapi(
+    defineRoute({
+      method: 'post',
+      path: '/auth/password/reset',
+      operationId: 'resetPassword',
+      summary: 'Set a new password with an emailed token',
+      description:
+        'Takes the token of a password reset, a staff invitation or an administrator’s credential reset. The token works once; a password refused by the policy does not spend it. The account is unlocked and every session of the user ends: log in with the new password. Not idempotent by key: the body holds a password.',
+      tags,
+      access: { auth: 'none', tenant: true, bruteForce: 'password-reset' },
+      errors: ['invalid_password_token'],
+      request: { body: jsonBody(PasswordResetSchema) },
+      responses: { 204: { description: 'The password is set.' } },
+    }),
+    async (c) => {
+      await resetPassword(serviceContext(c), c.req.valid('json'));
+      return c.body(null, 204);
     },
   );
 

@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi';
-import { PASSWORD_MAX_LENGTH } from '../../platform/auth/password-policy';
+import { PASSWORD_MAX_LENGTH, PasswordSchema } from '../../platform/auth/password-policy';
 import { paginationQuery } from '../../platform/pagination';
 import { EmailSchema, TimestampSchema } from '../../platform/schemas';
 import { secondFactorMethods } from './second-factors';
@@ -190,3 +190,30 @@ export type SessionView = z.infer<typeof SessionSchema>;
 
 export const SessionListQuerySchema = z.object(paginationQuery);
 export type SessionListQuery = z.infer<typeof SessionListQuerySchema>;
+
+export const PasswordChangeSchema = z
+  .object({
+    currentPassword: PresentedPasswordSchema.openapi({
+      description: 'The password in use now.',
+      example: 'correct-horse-battery-staple',
+    }),
+    newPassword: PasswordSchema,
+  })
+  .strict()
+  .openapi('PasswordChange');
+export type PasswordChangeInput = z.infer<typeof PasswordChangeSchema>;
+
+export const PasswordForgotSchema = z.object({ email: EmailSchema }).strict().openapi('PasswordForgot');
+
+export const PasswordResetSchema = z
+  .object({
+    token: z.string().min(1).max(64).openapi({
+      description:
+        'The token of a `notification.requested` event (password reset, staff invitation or credential reset).',
+      example: 'hV3x9Q0bJm2kTq7yW1cZr5uN8aL4sE6dF0gH2iK3oP1',
+    }),
+    newPassword: PasswordSchema,
+  })
+  .strict()
+  .openapi('PasswordReset');
+export type PasswordResetInput = z.infer<typeof PasswordResetSchema>;

@@ -2,7 +2,7 @@ import { type AnyColumn, and, desc, eq, lt, or, type SQL, sql } from 'drizzle-or
 import { customers, users } from '../../db/tenant';
 import type { ServiceContext } from '../../platform/context';
 import { ApiError, notFound, validationError } from '../../platform/errors';
-import { createdRange, decodeCursor, toPage } from '../../platform/pagination';
+import { containsText, createdRange, decodeCursor, toPage } from '../../platform/pagination';
 import { ageOn } from '../../platform/schemas';
 import { commit, event } from '../../platform/unit-of-work';
 import { revokeUserSessions } from '../auth/sessions';
@@ -56,12 +56,6 @@ export async function getCustomer(ctx: ServiceContext, customerId: string): Prom
   return presentCustomer(row);
 }
 
-/** Substring match with LIKE's wildcards in the search term taken literally. */
-function contains(column: AnyColumn, term: string): SQL {
-  const escaped = term.replace(/[\\%_]/g, (char) => `\\${char}`);
-  return sql`${column} LIKE ${`%${escaped}%`} ESCAPE '\\'`;
-}
-
 export async function listCustomers(
   ctx: ServiceContext,
   query: CustomerListQuery,
@@ -75,7 +69,7 @@ export async function listCustomers(
     query.email ? eq(customers.email, query.email.trim().toLowerCase()) : undefined,
     ...createdRange(customers.createdAt, query),
     query.q
-      ? or(contains(customers.displayName, query.q), contains(customers.email, query.q.toLowerCase()))
+      ? or(containsText(customers.displayName, query.q), containsText(customers.email, query.q.toLowerCase()))
       : undefined,
   ];
   const rows = await ctx.db

@@ -30,7 +30,10 @@ export async function registerIndividual(
   input: RegisterIndividualInput,
 ): Promise<CustomerView & { userId: string }> {
   const fieldErrors = [
-    ...passwordProblems(input.password, input.email).map((message) => ({ path: 'password', message })),
+    ...(await passwordProblems(input.password, input.email)).map((message) => ({
+      path: 'password',
+      message,
+    })),
     ...dateOfBirthProblems(input.dateOfBirth, ctx.now),
   ];
   if (fieldErrors.length > 0) throw validationError(fieldErrors);

@@ -199,6 +199,10 @@ export function openApiDocument(app: OpenAPIHono<AppEnv>): void {
             { name: 'Platform', description: 'Operator routes: the tenant registry.' },
             { name: 'OAuth', description: 'OAuth 2.0 authorization server.' },
             { name: 'Registration', description: 'Customer self-registration and contact verification.' },
+            {
+              name: 'Authentication',
+              description: 'Login, sessions, step-up, second factors and passwords.',
+            },
             { name: 'Profiles', description: 'Customers, their status and consents.' },
             {
               name: 'Access control',

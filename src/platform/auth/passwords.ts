@@ -20,11 +20,27 @@ async function derive(password: string, salt: Uint8Array, iterations: number): P
   return new Uint8Array(bits);
 }
 
-/** Format: `pbkdf2-sha256$<iterations>$<salt b64>$<hash b64>`. */
-export async function hashPassword(password: string): Promise<string> {
+function formatHash(iterations: number, salt: Uint8Array, hash: Uint8Array): string {
+  return `pbkdf2-sha256$${iterations}$${base64Encode(salt)}$${base64Encode(hash)}`;
+}
+
+/**
+ * Format: `pbkdf2-sha256$<iterations>$<salt b64>$<hash b64>`. Only tests pass `iterations`,
+ * to make the hashes of an older configuration.
+ */
+export async function hashPassword(password: string, iterations = PBKDF2_ITERATIONS): Promise<string> {
   const salt = crypto.getRandomValues(new Uint8Array(SALT_BYTES));
-  const hash = await derive(password, salt, PBKDF2_ITERATIONS);
-  return `pbkdf2-sha256$${PBKDF2_ITERATIONS}$${base64Encode(salt)}$${base64Encode(hash)}`;
+  return formatHash(iterations, salt, await derive(password, salt, iterations));
+}
+
+/**
+ * A well-formed hash that no password matches (its "digest" is random bytes), for accounts
+ * waiting for their user to choose a password: checking a password against it costs the same
+ * work as against a real hash, so timing does not tell such accounts apart.
+ */
+export function unusablePasswordHash(): string {
+  const random = (length: number) => crypto.getRandomValues(new Uint8Array(length));
+  return formatHash(PBKDF2_ITERATIONS, random(SALT_BYTES), random(KEY_BITS / 8));
 }
 
 export interface PasswordCheck {

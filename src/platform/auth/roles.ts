@@ -21,9 +21,34 @@ function assigned(role: BuiltInRole): AssignedRole {
 }
 
 /**
- * The roles a user holds: customers hold the built-in CUSTOMER role by being customers; staff
- * hold what `user_roles` assigns. An assignment whose custom role no longer exists grants nothing.
+ * The roles among `roleIds` that exist for the tenant, built-in or custom, with what they
+ * grant; ids that name no role (a deleted custom role) are left out and grant nothing.
  */
+export async function findRoles(
+  db: TenantDb,
+  tenantId: string,
+  roleIds: readonly string[],
+): Promise<AssignedRole[]> {
+  const found: AssignedRole[] = [];
+  const customIds: string[] = [];
+  for (const roleId of new Set(roleIds)) {
+    const builtIn = builtInRoleById(roleId);
+    if (builtIn) found.push(assigned(builtIn));
+    else customIds.push(roleId);
+  }
+  if (customIds.length > 0) {
+    const custom = await db
+      .select({ id: roles.id, name: roles.name, permissions: roles.permissions })
+      .from(roles)
+      .where(and(eq(roles.tenantId, tenantId), inArray(roles.id, customIds)));
+    for (const role of custom) {
+      found.push({ ...role, builtIn: false, permissions: role.permissions.filter(isPermission) });
+    }
+  }
+  return found;
+}
+
+/** Customers hold the built-in CUSTOMER role by being customers; staff hold what `user_roles` assigns. */
 export async function rolesOfUser(
   db: TenantDb,
   tenantId: string,
@@ -34,22 +59,15 @@ export async function rolesOfUser(
     .select({ roleId: userRoles.roleId })
     .from(userRoles)
     .where(and(eq(userRoles.tenantId, tenantId), eq(userRoles.userId, user.id)));
-  const held: AssignedRole[] = [];
-  const customIds: string[] = [];
-  for (const { roleId } of rows) {
-    const builtIn = builtInRoleById(roleId);
-    if (builtIn) held.push(assigned(builtIn));
-    else customIds.push(roleId);
-  }
-  if (customIds.length > 0) {
-    const custom = await db
-      .select({ id: roles.id, name: roles.name, permissions: roles.permissions })
-      .from(roles)
-      .where(and(eq(roles.tenantId, tenantId), inArray(roles.id, customIds)));
-    for (const role of custom)
-      held.push({ ...role, builtIn: false, permissions: role.permissions.filter(isPermission) });
-  }
-  return held;
+  return findRoles(
+    db,
+    tenantId,
+    rows.map((row) => row.roleId),
+  );
+}
+
+export function permissionsOfRoles(grants: readonly { permissions: readonly Permission[] }[]): Permission[] {
+  return [...new Set(grants.flatMap((role) => role.permissions))].sort();
 }
 
 /**
@@ -61,6 +79,5 @@ export async function permissionsOfUser(
   tenantId: string,
   user: { id: string; kind: 'STAFF' | 'CUSTOMER' },
 ): Promise<Permission[]> {
-  const held = await rolesOfUser(db, tenantId, user);
-  return [...new Set(held.flatMap((role) => role.permissions))].sort();
+  return permissionsOfRoles(await rolesOfUser(db, tenantId, user));
 }

@@ -1,0 +1,43 @@
+import { and, asc, eq } from 'drizzle-orm';
+import { expect } from 'vitest';
+import { events } from '../../src/db/tenant';
+import type { EventData, EventType } from '../../src/platform/events';
+import { database, type TestTenant } from './factories';
+
+/** The tenant's outbox rows of one event type, oldest first. */
+export async function eventsOfType<T extends EventType>(
+  tenant: TestTenant,
+  type: T,
+): Promise<{ id: string; data: EventData<T> }[]> {
+  const rows = await database(tenant)
+    .select({ id: events.id, data: events.data })
+    .from(events)
+    .where(and(eq(events.tenantId, tenant.id), eq(events.type, type)))
+    .orderBy(asc(events.id));
+  return rows as { id: string; data: EventData<T> }[];
+}
+
+export type Notification = EventData<'notification.requested'>;
+
+export async function notificationsFor(tenant: TestTenant, userId: string): Promise<Notification[]> {
+  return (await eventsOfType(tenant, 'notification.requested'))
+    .map((row) => row.data)
+    .filter((data) => data.userId === userId);
+}
+
+/**
+ * Waits for the `count`-th notification to a user (some are sent after the response) and
+ * returns it: its `token` is what the tenant's email would carry.
+ */
+export async function awaitNotification(
+  tenant: TestTenant,
+  userId: string,
+  count = 1,
+): Promise<Notification> {
+  await expect
+    .poll(async () => (await notificationsFor(tenant, userId)).length, { timeout: 5000 })
+    .toBe(count);
+  const notification = (await notificationsFor(tenant, userId))[count - 1];
+  if (!notification) throw new Error('no notification');
+  return notification;
+}
