@@ -8,6 +8,7 @@ import { oauthRoutes } from './modules/oauth/routes';
 import { platformTenantRoutes } from './modules/platform-admin/routes';
 import { registrationRoutes } from './modules/registration/routes';
 import { openApiDocument, systemRoutes } from './modules/system/routes';
+import { registerEventWebhooks, webhookRoutes } from './modules/webhooks/routes';
 import type { AppEnv } from './platform/context';
 import { ApiError, handleError } from './platform/errors';
 import { newId } from './platform/ids';
@@ -64,6 +65,8 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.route(BASE_PATH, registrationRoutes());
   app.route(BASE_PATH, authRoutes());
   app.route(BASE_PATH, customerRoutes());
+  app.route(BASE_PATH, webhookRoutes());
+  registerEventWebhooks(app);
   openApiDocument(app);
 
   app.notFound((c) => {

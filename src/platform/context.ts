@@ -1,6 +1,7 @@
 import type { TenantDb } from '../db/client';
 import type { Env } from '../env';
-import type { Principal } from './auth/principal';
+import { type Principal, systemPrincipal } from './auth/principal';
+import { newId } from './ids';
 import type { Logger } from './logger';
 import type { Tenant } from './tenancy';
 
@@ -35,4 +36,31 @@ export interface ServiceContext {
   userAgent?: string;
   /** Work that may finish after the response (publishing outbox rows); the cron sweep is its safety net. */
   waitUntil(promise: Promise<unknown>): void;
+}
+
+/**
+ * The context of work no request started (queue consumers, the cron): the system is the actor.
+ * `settle()` waits for what it deferred before the work ends; as after a response, a deferred
+ * push that fails is left to the cron sweep. Such work issues no tokens, hence no issuer.
+ */
+export function systemContext(
+  env: Env,
+  tenant: Tenant,
+  db: TenantDb,
+  now = new Date(),
+): ServiceContext & { settle(): Promise<void> } {
+  const deferred: Promise<unknown>[] = [];
+  return {
+    env,
+    tenant,
+    db,
+    actor: systemPrincipal,
+    now,
+    requestId: newId('request', now.getTime()),
+    issuer: '',
+    waitUntil: (promise) => deferred.push(promise),
+    settle: async () => {
+      await Promise.allSettled(deferred);
+    },
+  };
 }

@@ -21,11 +21,14 @@ export type SessionRevocationReason = (typeof sessionRevocationReasons)[number];
 /**
  * The event catalogue: every event type with the schema of its `data`. Event data is thin
  * (ids, statuses, changed field names) so a receiver fetches the current state through the API.
+ * Each entry is published as an OpenAPI `webhooks` entry (src/modules/webhooks/routes.ts) and
+ * can be subscribed to, so its fields follow the house rules: descriptions, examples, bounds.
  */
 export const eventCatalogue = {
   'customer.created': z.object({
     customerId: z
       .string()
+      .max(40)
       .openapi({ description: 'The new customer.', example: 'cus_01jd7w3v8m9k2q4r6t8v0x2z4b' }),
     type: z
       .enum(['INDIVIDUAL', 'BUSINESS'])
@@ -38,8 +41,12 @@ export const eventCatalogue = {
   'session.revoked': z.object({
     sessionId: z
       .string()
+      .max(40)
       .openapi({ description: 'The revoked session.', example: 'ses_01jd7w3v8m9k2q4r6t8v0x2z4b' }),
-    userId: z.string().openapi({ description: 'Its user.', example: 'usr_01jd7w3v8m9k2q4r6t8v0x2z4b' }),
+    userId: z
+      .string()
+      .max(40)
+      .openapi({ description: 'Its user.', example: 'usr_01jd7w3v8m9k2q4r6t8v0x2z4b' }),
     reason: z
       .enum(sessionRevocationReasons)
       .openapi({ description: 'Why it was revoked.', example: 'LOGOUT' }),
@@ -47,10 +54,28 @@ export const eventCatalogue = {
   'user.locked': z.object({
     userId: z
       .string()
+      .max(40)
       .openapi({ description: 'The locked user.', example: 'usr_01jd7w3v8m9k2q4r6t8v0x2z4b' }),
     lockedUntil: z
       .string()
+      .max(30)
       .openapi({ description: 'When logins are accepted again.', example: '2026-11-25T10:15:00.000Z' }),
+  }),
+  'webhook.test': z.object({
+    endpointId: z
+      .string()
+      .max(40)
+      .openapi({ description: 'The endpoint being tested.', example: 'whe_01jd7w3v8m9k2q4r6t8v0x2z4b' }),
+  }),
+  'webhook_endpoint.disabled': z.object({
+    endpointId: z
+      .string()
+      .max(40)
+      .openapi({ description: 'The disabled endpoint.', example: 'whe_01jd7w3v8m9k2q4r6t8v0x2z4b' }),
+    reason: z.enum(['MANUAL', 'FAILING']).openapi({
+      description: 'Disabled by hand, or after its deliveries failed for 5 days in a row.',
+      example: 'FAILING',
+    }),
   }),
 } as const;
 
@@ -66,19 +91,26 @@ function insertEvent(db: TenantDb, row: typeof events.$inferInsert) {
   return db.insert(events).values(row);
 }
 
-/** Builds the outbox row for an event, validated against the catalogue; commit it with the change. */
+/**
+ * Builds the outbox row for an event, validated against the catalogue; commit it with the change.
+ * An event its writer delivers itself to one endpoint (`webhook.test`) is `addressed`: it is
+ * recorded as already fanned out, so neither the queue nor the sweep sends it to subscribers.
+ */
 export function outboxEvent<T extends EventType>(
   db: TenantDb,
   tenantId: string,
   type: T,
   data: EventData<T>,
   now: Date,
+  options: { addressed?: boolean } = {},
 ): OutboxEvent {
   const parsed = eventCatalogue[type].parse(data);
   const id = newId('event', now.getTime());
+  const createdAt = now.toISOString();
+  const fannedOut = options.addressed ? { enqueuedAt: createdAt, dispatchedAt: createdAt } : {};
   return {
     id,
-    statement: insertEvent(db, { id, tenantId, type, data: parsed, createdAt: now.toISOString() }),
+    statement: insertEvent(db, { id, tenantId, type, data: parsed, createdAt, ...fannedOut }),
   };
 }
 

@@ -156,6 +156,17 @@ export const problemTypes = {
     title: 'Email taken',
     description: 'Another account of this tenant already uses this email address.',
   },
+  webhook_endpoint_limit_reached: {
+    status: 409,
+    title: 'Webhook endpoint limit reached',
+    description: 'The tenant already has the most webhook endpoints it may have (20); delete one first.',
+  },
+  webhook_endpoint_disabled: {
+    status: 409,
+    title: 'Webhook endpoint disabled',
+    description:
+      'The webhook endpoint is disabled, so nothing is sent to it; enable it (PATCH `enabled: true`) first.',
+  },
   idempotency_key_in_use: {
     status: 409,
     title: 'Idempotency key in use',
@@ -176,6 +187,12 @@ export const problemTypes = {
     title: 'Validation failed',
     description:
       'The request is well-formed but some fields are invalid; `errors` lists each failing field with its path.',
+  },
+  webhook_url_not_allowed: {
+    status: 422,
+    title: 'Webhook URL not allowed',
+    description:
+      'Webhooks are only sent over https to public hosts: the URL names localhost, or a private, loopback, link-local, CGNAT or other special-purpose address, or is not https. `errors` names the field.',
   },
   mfa_method_not_enrolled: {
     status: 422,

@@ -200,6 +200,11 @@ export function openApiDocument(app: OpenAPIHono<AppEnv>): void {
             { name: 'OAuth', description: 'OAuth 2.0 authorization server.' },
             { name: 'Registration', description: 'Customer self-registration and contact verification.' },
             { name: 'Profiles', description: 'Customers, their status and consents.' },
+            {
+              name: 'Webhooks',
+              description:
+                'Endpoints that receive events, their deliveries and attempts; under `webhooks`, every event a receiver can get.',
+            },
           ],
         });
         documentCache.set(issuer, document);
