@@ -15,6 +15,7 @@ import { platformTenantRoutes } from './modules/platform-admin/routes';
 import { registrationRoutes } from './modules/registration/routes';
 import { staffUserRoutes } from './modules/staff/routes';
 import { openApiDocument, systemRoutes } from './modules/system/routes';
+import { registerEventWebhooks, webhookRoutes } from './modules/webhooks/routes';
 import type { AppEnv } from './platform/context';
 import { ApiError, handleError } from './platform/errors';
 import { newId } from './platform/ids';
@@ -79,6 +80,8 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.route(BASE_PATH, auditRoutes());
   app.route(BASE_PATH, accessRoutes());
   app.route(BASE_PATH, staffUserRoutes());
+  app.route(BASE_PATH, webhookRoutes());
+  registerEventWebhooks(app);
   openApiDocument(app);
 
   app.notFound((c) => {

@@ -402,3 +402,78 @@ export const webauthnChallenges = sqliteTable(
     index('webauthn_challenges_expiry_idx').on(table.tenantId, table.expiresAt),
   ],
 );
+
+export const webhookDeliveryStatuses = ['PENDING', 'DELIVERED', 'RETRYING', 'FAILED'] as const;
+
+/** Where a tenant's events are posted. Secrets are encrypted at rest (src/platform/field-encryption.ts). */
+export const webhookEndpoints = sqliteTable(
+  'webhook_endpoints',
+  {
+    id: text('id').primaryKey(),
+    tenantId: text('tenant_id').notNull(),
+    url: text('url').notNull(),
+    description: text('description'),
+    /** Subscribed event types, or `["*"]` for all of them. */
+    events: text('events', { mode: 'json' }).$type<string[]>().notNull(),
+    enabled: integer('enabled', { mode: 'boolean' }).notNull().default(true),
+    /** Why a disabled endpoint is off: by hand (MANUAL) or after 5 days of failures (FAILING). */
+    disabledReason: text('disabled_reason', { enum: ['MANUAL', 'FAILING'] }),
+    secret: text('secret').notNull(),
+    /** The secret replaced by the last rotation; deliveries carry its signature too until it expires. */
+    previousSecret: text('previous_secret'),
+    previousSecretExpiresAt: text('previous_secret_expires_at'),
+    /** Start of the current run of failed attempts; any successful delivery clears it. */
+    failingSince: text('failing_since'),
+    createdAt: text('created_at').notNull(),
+    updatedAt: text('updated_at').notNull(),
+  },
+  (table) => [index('webhook_endpoints_tenant_idx').on(table.tenantId, table.id)],
+);
+
+/** One event for one endpoint; its `webhook-id` is the event id, the same on every attempt. */
+export const webhookDeliveries = sqliteTable(
+  'webhook_deliveries',
+  {
+    id: text('id').primaryKey(),
+    tenantId: text('tenant_id').notNull(),
+    endpointId: text('endpoint_id').notNull(),
+    eventId: text('event_id').notNull(),
+    eventType: text('event_type').notNull(),
+    status: text('status', { enum: webhookDeliveryStatuses }).notNull(),
+    attemptCount: integer('attempt_count').notNull().default(0),
+    lastAttemptAt: text('last_attempt_at'),
+    lastStatusCode: integer('last_status_code'),
+    lastError: text('last_error'),
+    nextAttemptAt: text('next_attempt_at'),
+    deliveredAt: text('delivered_at'),
+    failedAt: text('failed_at'),
+    /** When the delivery was handed to the queue; PENDING rows left null are swept by the cron. */
+    enqueuedAt: text('enqueued_at'),
+    createdAt: text('created_at').notNull(),
+    updatedAt: text('updated_at').notNull(),
+  },
+  (table) => [
+    // A repeated fan-out of the same event (at-least-once queues) cannot create a second delivery.
+    uniqueIndex('webhook_deliveries_event_endpoint_uq').on(table.tenantId, table.eventId, table.endpointId),
+    index('webhook_deliveries_endpoint_idx').on(table.tenantId, table.endpointId, table.id),
+    index('webhook_deliveries_pending_idx').on(table.enqueuedAt, table.updatedAt),
+  ],
+);
+
+/** Every HTTP attempt of a delivery, successful or not. */
+export const webhookAttempts = sqliteTable(
+  'webhook_attempts',
+  {
+    id: text('id').primaryKey(),
+    tenantId: text('tenant_id').notNull(),
+    deliveryId: text('delivery_id').notNull(),
+    attemptedAt: text('attempted_at').notNull(),
+    /** Null when no response arrived (timeout, connection error, refused URL). */
+    statusCode: integer('status_code'),
+    latencyMs: integer('latency_ms').notNull(),
+    error: text('error'),
+    /** The first KiB of the response body. */
+    responseBody: text('response_body'),
+  },
+  (table) => [index('webhook_attempts_delivery_idx').on(table.tenantId, table.deliveryId, table.id)],
+);

@@ -1,7 +1,8 @@
 import type { TenantDb } from '../db/client';
-import type { Env } from '../env';
-import type { Principal } from './auth/principal';
-import type { Logger } from './logger';
+import { type Env, readConfig } from '../env';
+import { type Principal, systemPrincipal } from './auth/principal';
+import { newId } from './ids';
+import { createLogger, type Logger, type LogLevel } from './logger';
 import type { Tenant } from './tenancy';
 
 /** Hono's type parameters for every router of the app. */
@@ -37,4 +38,33 @@ export interface ServiceContext {
   logger: Logger;
   /** Work that may finish after the response (publishing outbox rows); the cron sweep is its safety net. */
   waitUntil(promise: Promise<unknown>): void;
+}
+
+/**
+ * The context of work no request started (queue consumers, the cron): the system is the actor.
+ * `settle()` waits for what it deferred before the work ends; as after a response, a deferred
+ * push that fails is left to the cron sweep. Such work issues no tokens, hence no issuer.
+ */
+export function systemContext(
+  env: Env,
+  tenant: Tenant,
+  db: TenantDb,
+  now = new Date(),
+): ServiceContext & { settle(): Promise<void> } {
+  const deferred: Promise<unknown>[] = [];
+  const requestId = newId('request', now.getTime());
+  return {
+    env,
+    tenant,
+    db,
+    actor: systemPrincipal,
+    now,
+    requestId,
+    issuer: '',
+    logger: createLogger(readConfig(env).logLevel as LogLevel, { requestId, tenant: tenant.id }),
+    waitUntil: (promise) => deferred.push(promise),
+    settle: async () => {
+      await Promise.allSettled(deferred);
+    },
+  };
 }

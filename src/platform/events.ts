@@ -20,9 +20,13 @@ export const sessionRevocationReasons = [
 export type SessionRevocationReason = (typeof sessionRevocationReasons)[number];
 
 const consentEventData = z.object({
-  customerId: z.string().openapi({ description: 'The customer.', example: 'cus_01jd7w3v8m9k2q4r6t8v0x2z4b' }),
+  customerId: z
+    .string()
+    .max(64)
+    .openapi({ description: 'The customer.', example: 'cus_01jd7w3v8m9k2q4r6t8v0x2z4b' }),
   consentId: z
     .string()
+    .max(64)
     .openapi({ description: 'The consent record.', example: 'cns_01jd7w3v8m9k2q4r6t8v0x2z4b' }),
   type: z.string().max(32).openapi({ description: 'Consent type.', example: 'MARKETING' }),
 });
@@ -38,11 +42,15 @@ function passkeyEventData(credential: string) {
   return z.object({
     userId: z
       .string()
+      .max(64)
       .openapi({ description: 'The user it belongs to.', example: 'usr_01jd7w3v8m9k2q4r6t8v0x2z4b' }),
-    credentialId: z.string().openapi({
-      description: `${credential} (WebAuthn credential id, base64url).`,
-      example: 'KEbWNCc7NgaYnUyrNeFGX9_3Y-8oJ3KwzjnaiD1d1LU',
-    }),
+    credentialId: z
+      .string()
+      .max(64)
+      .openapi({
+        description: `${credential} (WebAuthn credential id, base64url).`,
+        example: 'KEbWNCc7NgaYnUyrNeFGX9_3Y-8oJ3KwzjnaiD1d1LU',
+      }),
   });
 }
 
@@ -56,11 +64,14 @@ const userId = (description: string) =>
 /**
  * The event catalogue: every event type with the schema of its `data`. Event data is thin
  * (ids, statuses, changed field names) so a receiver fetches the current state through the API.
+ * Each entry is published as an OpenAPI `webhooks` entry (src/modules/webhooks/routes.ts) and
+ * can be subscribed to, so its fields follow the house rules: descriptions, examples, bounds.
  */
 export const eventCatalogue = {
   'customer.created': z.object({
     customerId: z
       .string()
+      .max(40)
       .openapi({ description: 'The new customer.', example: 'cus_01jd7w3v8m9k2q4r6t8v0x2z4b' }),
     type: z
       .enum(['INDIVIDUAL', 'BUSINESS'])
@@ -73,6 +84,7 @@ export const eventCatalogue = {
   'customer.updated': z.object({
     customerId: z
       .string()
+      .max(64)
       .openapi({ description: 'The customer.', example: 'cus_01jd7w3v8m9k2q4r6t8v0x2z4b' }),
     changedFields: z
       .array(z.string().max(64))
@@ -85,6 +97,7 @@ export const eventCatalogue = {
   'customer.status_changed': z.object({
     customerId: z
       .string()
+      .max(64)
       .openapi({ description: 'The customer.', example: 'cus_01jd7w3v8m9k2q4r6t8v0x2z4b' }),
     from: z.string().max(32).openapi({ description: 'Previous status.', example: 'ACTIVE' }),
     to: z.string().max(32).openapi({ description: 'New status.', example: 'SUSPENDED' }),
@@ -98,8 +111,12 @@ export const eventCatalogue = {
   'session.created': z.object({
     sessionId: z
       .string()
+      .max(64)
       .openapi({ description: 'The new session.', example: 'ses_01jd7w3v8m9k2q4r6t8v0x2z4b' }),
-    userId: z.string().openapi({ description: 'Its user.', example: 'usr_01jd7w3v8m9k2q4r6t8v0x2z4b' }),
+    userId: z
+      .string()
+      .max(64)
+      .openapi({ description: 'Its user.', example: 'usr_01jd7w3v8m9k2q4r6t8v0x2z4b' }),
     amr: z
       .array(z.string().max(16))
       .max(10)
@@ -116,8 +133,12 @@ export const eventCatalogue = {
   'session.revoked': z.object({
     sessionId: z
       .string()
+      .max(40)
       .openapi({ description: 'The revoked session.', example: 'ses_01jd7w3v8m9k2q4r6t8v0x2z4b' }),
-    userId: z.string().openapi({ description: 'Its user.', example: 'usr_01jd7w3v8m9k2q4r6t8v0x2z4b' }),
+    userId: z
+      .string()
+      .max(40)
+      .openapi({ description: 'Its user.', example: 'usr_01jd7w3v8m9k2q4r6t8v0x2z4b' }),
     reason: z
       .enum(sessionRevocationReasons)
       .openapi({ description: 'Why it was revoked.', example: 'LOGOUT' }),
@@ -179,9 +200,11 @@ export const eventCatalogue = {
   'user.locked': z.object({
     userId: z
       .string()
+      .max(40)
       .openapi({ description: 'The locked user.', example: 'usr_01jd7w3v8m9k2q4r6t8v0x2z4b' }),
     lockedUntil: z
       .string()
+      .max(30)
       .openapi({ description: 'When logins are accepted again.', example: '2026-11-25T10:15:00.000Z' }),
   }),
   'role.created': z.object({ roleId: roleIdData('The new custom role.') }),
@@ -204,32 +227,72 @@ export const eventCatalogue = {
     clientId: clientIdData('The revoked client; its tokens no longer work.'),
   }),
   'mfa.enrolled': z.object({
-    userId: z.string().openapi({ description: 'The user.', example: 'usr_01jd7w3v8m9k2q4r6t8v0x2z4b' }),
+    userId: z
+      .string()
+      .max(64)
+      .openapi({ description: 'The user.', example: 'usr_01jd7w3v8m9k2q4r6t8v0x2z4b' }),
     method: z.enum(['TOTP']).openapi({ description: 'The second factor enrolled.', example: 'TOTP' }),
   }),
   'mfa.removed': z.object({
-    userId: z.string().openapi({ description: 'The user.', example: 'usr_01jd7w3v8m9k2q4r6t8v0x2z4b' }),
+    userId: z
+      .string()
+      .max(64)
+      .openapi({ description: 'The user.', example: 'usr_01jd7w3v8m9k2q4r6t8v0x2z4b' }),
     method: z
       .enum(['TOTP'])
       .openapi({ description: 'The second factor removed, with its recovery codes.', example: 'TOTP' }),
   }),
   'mfa.recovery_codes_regenerated': z.object({
-    userId: z.string().openapi({ description: 'The user.', example: 'usr_01jd7w3v8m9k2q4r6t8v0x2z4b' }),
+    userId: z
+      .string()
+      .max(64)
+      .openapi({ description: 'The user.', example: 'usr_01jd7w3v8m9k2q4r6t8v0x2z4b' }),
     count: z
       .number()
       .int()
-      .openapi({ description: 'New codes issued; all earlier ones are void.', example: 10 }),
+      .min(0)
+      .max(100)
+      .openapi({ description: 'New codes issued; all earlier ones are void.', example: 10, format: 'int32' }),
   }),
   'mfa.recovery_code_used': z.object({
-    userId: z.string().openapi({ description: 'The user.', example: 'usr_01jd7w3v8m9k2q4r6t8v0x2z4b' }),
-    remaining: z.number().int().openapi({
+    userId: z
+      .string()
+      .max(64)
+      .openapi({ description: 'The user.', example: 'usr_01jd7w3v8m9k2q4r6t8v0x2z4b' }),
+    remaining: z.number().int().min(0).max(100).openapi({
+      format: 'int32',
       description: 'Unused recovery codes left, so the user can be told to regenerate.',
       example: 9,
+    }),
+  }),
+  'webhook.test': z.object({
+    endpointId: z
+      .string()
+      .max(40)
+      .openapi({ description: 'The endpoint being tested.', example: 'whe_01jd7w3v8m9k2q4r6t8v0x2z4b' }),
+  }),
+  'webhook_endpoint.disabled': z.object({
+    endpointId: z
+      .string()
+      .max(40)
+      .openapi({ description: 'The disabled endpoint.', example: 'whe_01jd7w3v8m9k2q4r6t8v0x2z4b' }),
+    reason: z.enum(['MANUAL', 'FAILING']).openapi({
+      description: 'Disabled by hand, or after its deliveries failed for 5 days in a row.',
+      example: 'FAILING',
     }),
   }),
 } as const;
 
 export type EventType = keyof typeof eventCatalogue;
+
+/**
+ * Fields that carry a secret for the recipient only: webhook deliveries (to the tenant's own
+ * receiver) include them, the event log that staff read through the API does not.
+ */
+export const secretEventFields: Partial<Record<EventType, readonly string[]>> = {
+  'notification.requested': ['token', 'code'],
+};
+export const REDACTED = '[redacted]';
 export type EventData<T extends EventType> = z.infer<(typeof eventCatalogue)[T]>;
 
 export interface OutboxEvent {
@@ -241,19 +304,26 @@ function insertEvent(db: TenantDb, row: typeof events.$inferInsert) {
   return db.insert(events).values(row);
 }
 
-/** Builds the outbox row for an event, validated against the catalogue; commit it with the change. */
+/**
+ * Builds the outbox row for an event, validated against the catalogue; commit it with the change.
+ * An event its writer delivers itself to one endpoint (`webhook.test`) is `addressed`: it is
+ * recorded as already fanned out, so neither the queue nor the sweep sends it to subscribers.
+ */
 export function outboxEvent<T extends EventType>(
   db: TenantDb,
   tenantId: string,
   type: T,
   data: EventData<T>,
   now: Date,
+  options: { addressed?: boolean } = {},
 ): OutboxEvent {
   const parsed = eventCatalogue[type].parse(data);
   const id = newId('event', now.getTime());
+  const createdAt = now.toISOString();
+  const fannedOut = options.addressed ? { enqueuedAt: createdAt, dispatchedAt: createdAt } : {};
   return {
     id,
-    statement: insertEvent(db, { id, tenantId, type, data: parsed, createdAt: now.toISOString() }),
+    statement: insertEvent(db, { id, tenantId, type, data: parsed, createdAt, ...fannedOut }),
   };
 }
 

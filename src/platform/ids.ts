@@ -15,6 +15,7 @@ export const idPrefixes = {
   webhookEndpoint: 'whe',
   event: 'evt',
   delivery: 'dlv',
+  deliveryAttempt: 'att',
   audit: 'aud',
   request: 'req',
   code: 'cod',

@@ -244,6 +244,17 @@ export const problemTypes = {
     description:
       'Administrators cannot disable their own account, reset their own credentials or remove their own `access:admin`: another administrator must.',
   },
+  webhook_endpoint_limit_reached: {
+    status: 409,
+    title: 'Webhook endpoint limit reached',
+    description: 'The tenant already has the most webhook endpoints it may have (20); delete one first.',
+  },
+  webhook_endpoint_disabled: {
+    status: 409,
+    title: 'Webhook endpoint disabled',
+    description:
+      'The webhook endpoint is disabled, so nothing is sent to it; enable it (PATCH `enabled: true`) first.',
+  },
   idempotency_key_in_use: {
     status: 409,
     title: 'Idempotency key in use',
@@ -270,6 +281,12 @@ export const problemTypes = {
     title: 'Invalid passkey registration',
     description:
       'The passkey registration response did not verify: another origin or RP id, an unsupported algorithm or attestation, or a challenge that is unknown, already used, issued to someone else or older than 5 minutes.',
+  },
+  webhook_url_not_allowed: {
+    status: 422,
+    title: 'Webhook URL not allowed',
+    description:
+      'Webhooks are only sent over https to public hosts: the URL names localhost, or a private, loopback, link-local, CGNAT or other special-purpose address, or is not https. `errors` names the field.',
   },
   mfa_method_not_enrolled: {
     status: 422,

@@ -1,5 +1,9 @@
 /** Typed bodies of every queue message; consumers dispatch on `kind`. */
-export type WebhookQueueMessage = { kind: 'event.dispatch'; tenantId: string; eventId: string };
+export type WebhookQueueMessage =
+  /** Fan an outbox event out into one delivery per subscribed endpoint. */
+  | { kind: 'event.dispatch'; tenantId: string; eventId: string }
+  /** Post one delivery to its endpoint. */
+  | { kind: 'delivery.attempt'; tenantId: string; deliveryId: string };
 
 export const queueNames = {
   verification: 'verification-jobs',
@@ -12,4 +16,18 @@ export const queueNames = {
 export function backoffSeconds(attempt: number, baseSeconds = 30, capSeconds = 43_200): number {
   const ceiling = Math.min(capSeconds, baseSeconds * 2 ** Math.max(0, attempt - 1));
   return Math.max(baseSeconds, Math.round(ceiling / 2 + (Math.random() * ceiling) / 2));
+}
+
+/**
+ * Thrown by a handler whose work failed in an expected way (a webhook receiver answering 500)
+ * and that chooses when to be tried again; any other error is retried with `backoffSeconds`.
+ */
+export class RetryLater extends Error {
+  constructor(
+    readonly delaySeconds: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'RetryLater';
+  }
 }

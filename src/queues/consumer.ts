@@ -1,26 +1,31 @@
-import { and, eq } from 'drizzle-orm';
-import { events } from '../db/tenant';
 import type { Env } from '../env';
 import { readConfig } from '../env';
-import { createLogger, type LogLevel } from '../platform/logger';
-import { backoffSeconds, queueNames, type WebhookQueueMessage } from '../platform/queues';
-import { requireActiveTenant, tenantDatabase } from '../platform/tenancy';
+import { attemptDelivery, failDeliveryForGood, fanOutEvent } from '../modules/webhooks/delivery';
+import { createLogger, type Logger, type LogLevel } from '../platform/logger';
+import { backoffSeconds, queueNames, RetryLater, type WebhookQueueMessage } from '../platform/queues';
 
-type Handlers<M extends { kind: string }> = {
-  [K in M['kind']]: (message: Extract<M, { kind: K }>, env: Env) => Promise<void>;
-};
-
-/** Marks an outbox event as fanned out; webhook endpoints subscribe to it in the webhooks module. */
-async function dispatchEvent(message: WebhookQueueMessage, env: Env): Promise<void> {
-  const tenant = await requireActiveTenant(env, message.tenantId);
-  await tenantDatabase(env, tenant)
-    .update(events)
-    .set({ dispatchedAt: new Date().toISOString() })
-    .where(and(eq(events.tenantId, tenant.id), eq(events.id, message.eventId)));
+interface Delivery {
+  /** How many times the queue has delivered this message, this time included (from 1). */
+  attempts: number;
+  logger: Logger;
 }
 
+type Handlers<M extends { kind: string }> = {
+  [K in M['kind']]: (message: Extract<M, { kind: K }>, env: Env, delivery: Delivery) => Promise<void>;
+};
+
 const webhookHandlers: Handlers<WebhookQueueMessage> = {
-  'event.dispatch': dispatchEvent,
+  'event.dispatch': (message, env) => fanOutEvent(env, message.tenantId, message.eventId),
+  'delivery.attempt': (message, env, { attempts }) => attemptDelivery(env, message, attempts),
+};
+
+/** What the dead-letter queue receives once a message's retries have run out. */
+const webhookDeadLetterHandlers: Handlers<WebhookQueueMessage> = {
+  'event.dispatch': async (message, _env, { logger }) => {
+    // Its deliveries were never created; the event stays in the log (`dispatchedAt` null) for operators.
+    logger.error('event_fan_out_failed', { tenantId: message.tenantId, eventId: message.eventId });
+  },
+  'delivery.attempt': (message, env) => failDeliveryForGood(env, message.tenantId, message.deliveryId),
 };
 
 /**
@@ -31,25 +36,32 @@ async function consume<M extends { kind: string }>(batch: MessageBatch<M>, env: 
   const logger = createLogger(readConfig(env).logLevel as LogLevel, { queue: batch.queue });
   for (const message of batch.messages) {
     const handler = handlers[message.body.kind as M['kind']] as
-      | ((body: M, env: Env) => Promise<void>)
+      | ((body: M, env: Env, delivery: Delivery) => Promise<void>)
       | undefined;
     try {
       if (!handler) throw new Error(`no handler for message kind '${message.body.kind}'`);
-      await handler(message.body, env);
+      await handler(message.body, env, { attempts: message.attempts, logger });
       message.ack();
     } catch (error) {
-      logger.warn('queue_message_failed', {
+      const fields = {
         messageId: message.id,
         kind: message.body.kind,
         attempts: message.attempts,
         error: error instanceof Error ? error.message : String(error),
-      });
-      message.retry({ delaySeconds: backoffSeconds(message.attempts) });
+      };
+      if (error instanceof RetryLater) {
+        // An expected failure (a receiver that is down) that picked its own delay.
+        logger.info('queue_message_retry', { ...fields, delaySeconds: error.delaySeconds });
+        message.retry({ delaySeconds: error.delaySeconds });
+      } else {
+        logger.warn('queue_message_failed', fields);
+        message.retry({ delaySeconds: backoffSeconds(message.attempts) });
+      }
     }
   }
 }
 
-/** Dead letters are logged for operators; the owning modules record the failure on their rows. */
+/** Dead letters without an owner to record them are logged for operators. */
 function consumeDeadLetters(batch: MessageBatch<unknown>, env: Env) {
   const logger = createLogger(readConfig(env).logLevel as LogLevel, { queue: batch.queue });
   for (const message of batch.messages) {
@@ -63,6 +75,7 @@ export async function handleQueue(batch: MessageBatch<unknown>, env: Env): Promi
     case queueNames.webhooks:
       return consume(batch as MessageBatch<WebhookQueueMessage>, env, webhookHandlers);
     case queueNames.webhooksDeadLetter:
+      return consume(batch as MessageBatch<WebhookQueueMessage>, env, webhookDeadLetterHandlers);
     case queueNames.verificationDeadLetter:
       return consumeDeadLetters(batch, env);
     default:

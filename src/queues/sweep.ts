@@ -1,11 +1,12 @@
 import { controlDb } from '../db/client';
 import { tenants } from '../db/control';
 import { type Env, readConfig } from '../env';
+import { sweepUnenqueuedDeliveries } from '../modules/webhooks/delivery';
 import { sweepUnenqueuedEvents } from '../platform/events';
 import { createLogger, type LogLevel } from '../platform/logger';
 import { tenantDatabase, tenantFromRow } from '../platform/tenancy';
 
-/** The cron's safety net: enqueues outbox rows whose push after the response failed. */
+/** The cron's safety net: enqueues outbox events and webhook deliveries whose push after the response failed. */
 export async function sweepOutboxes(env: Env, now = new Date()): Promise<Record<string, number>> {
   const logger = createLogger(readConfig(env).logLevel as LogLevel, { task: 'outbox_sweep' });
   const rows = await controlDb(env.CONTROL_DB).select().from(tenants);
@@ -13,7 +14,10 @@ export async function sweepOutboxes(env: Env, now = new Date()): Promise<Record<
   for (const row of rows) {
     const tenant = tenantFromRow(row);
     try {
-      swept[tenant.id] = await sweepUnenqueuedEvents(env, tenantDatabase(env, tenant), tenant.id, now);
+      const db = tenantDatabase(env, tenant);
+      swept[tenant.id] =
+        (await sweepUnenqueuedEvents(env, db, tenant.id, now)) +
+        (await sweepUnenqueuedDeliveries(env, db, tenant.id, now));
     } catch (error) {
       // One tenant without a bound database must not stop the sweep of the others.
       logger.warn('outbox_sweep_failed', {

@@ -2,18 +2,15 @@ import { and, desc, eq, lt } from 'drizzle-orm';
 import { events } from '../../db/tenant';
 import type { ServiceContext } from '../../platform/context';
 import { notFound } from '../../platform/errors';
-import type { EventType } from '../../platform/events';
+import { type EventType, REDACTED, secretEventFields } from '../../platform/events';
 import { createdRange, decodeCursor, toPage } from '../../platform/pagination';
 import type { EventListQuery, EventView } from './schemas';
 
 function presentEvent(row: typeof events.$inferSelect): EventView {
-  return {
-    id: row.id,
-    type: row.type as EventType,
-    createdAt: row.createdAt,
-    tenantId: row.tenantId,
-    data: row.data,
-  };
+  const type = row.type as EventType;
+  const data = { ...row.data };
+  for (const field of secretEventFields[type] ?? []) if (field in data) data[field] = REDACTED;
+  return { id: row.id, type, createdAt: row.createdAt, tenantId: row.tenantId, data };
 }
 
 export async function listEvents(

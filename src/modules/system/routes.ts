@@ -208,6 +208,11 @@ export function openApiDocument(app: OpenAPIHono<AppEnv>): void {
               name: 'Access control',
               description: 'The caller, permissions, roles, staff users and API clients.',
             },
+            {
+              name: 'Webhooks',
+              description:
+                'Endpoints that receive events, their deliveries and attempts; under `webhooks`, every event a receiver can get.',
+            },
           ],
         });
         documentCache.set(issuer, document);

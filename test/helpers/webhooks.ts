@@ -1,0 +1,101 @@
+import { beforeAll, expect, vi } from 'vitest';
+import { createStaff, type TestStaff, type TestTenant, unique } from './factories';
+import { call } from './http';
+
+export const RECEIVER_ORIGIN = 'https://receiver.example';
+
+export interface ReceivedRequest {
+  path: string;
+  method: string;
+  redirect: string;
+  hasSignal: boolean;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export type Responder = (request: ReceivedRequest) => Response | Promise<Response>;
+
+/**
+ * Stands in for tenants' receivers at https://receiver.example: the worker's outbound fetches to
+ * that host are recorded and answered here, each path as its test programs it; other requests go
+ * out as usual. The worker runs in the test's isolate, so this sees the real consumer's
+ * requests, whether the queue or the test delivered the message. It stays in place until the
+ * file's isolate ends: deliveries still queued when a test (or the last one) finishes must not
+ * go out to the network.
+ */
+export function installReceiver() {
+  const received: ReceivedRequest[] = [];
+  const fetched: string[] = [];
+  const responders = new Map<string, Responder>();
+  beforeAll(() => {
+    const original = globalThis.fetch;
+    vi.spyOn(globalThis, 'fetch').mockImplementation(async (input, init) => {
+      const request = new Request(input, init);
+      fetched.push(request.url);
+      const url = new URL(request.url);
+      if (url.origin !== RECEIVER_ORIGIN) return original(input, init);
+      const record: ReceivedRequest = {
+        path: url.pathname,
+        method: request.method,
+        redirect: request.redirect,
+        hasSignal: init?.signal instanceof AbortSignal,
+        headers: Object.fromEntries(request.headers),
+        body: await request.text(),
+      };
+      received.push(record);
+      const responder = responders.get(url.pathname) ?? (() => new Response('no such hook', { status: 404 }));
+      return responder(record);
+    });
+  });
+  return {
+    /** A fresh path on the receiver, answering with `responder` until told otherwise. */
+    path(responder: Responder = () => new Response('ok')): string {
+      const path = `/${unique('hook')}`;
+      responders.set(path, responder);
+      return path;
+    },
+    respond(path: string, responder: Responder): void {
+      responders.set(path, responder);
+    },
+    requests(path: string): ReceivedRequest[] {
+      return received.filter((request) => request.path === path);
+    },
+    /** Every URL the worker fetched, to any host. */
+    fetched(): readonly string[] {
+      return fetched;
+    },
+  };
+}
+
+export type Receiver = ReturnType<typeof installReceiver>;
+
+export interface TestEndpoint {
+  id: string;
+  secret: string;
+  url: string;
+  path: string;
+}
+
+/** Registers an endpoint through the API, pointing at a fresh path of the receiver. */
+export async function createEndpoint(
+  tenant: TestTenant,
+  receiver: Receiver,
+  options: { events?: string[]; responder?: Responder; staff?: TestStaff } = {},
+): Promise<TestEndpoint & { staff: TestStaff }> {
+  const staff = options.staff ?? (await createStaff(tenant));
+  const path = receiver.path(options.responder);
+  const url = `${RECEIVER_ORIGIN}${path}`;
+  const response = await call<{ id: string; secret: string }>('POST', '/webhooks/endpoints', {
+    tenant: tenant.id,
+    token: staff.token,
+    // Not `*` by default: the staff login above emits `session.created`, whose dispatch may
+    // come after the endpoint exists and would add a delivery the test did not ask for.
+    body: { url, events: options.events ?? ['customer.created', 'webhook.test'] },
+  });
+  expect(response.status, response.text).toBe(201);
+  return { id: response.body.id, secret: response.body.secret, url, path, staff };
+}
+
+export function failWith(status: number, body = 'receiver is down'): Responder {
+  return () => new Response(body, { status });
+}
