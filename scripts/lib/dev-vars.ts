@@ -24,6 +24,15 @@ const generators: { [Name in keyof DevSecrets]: () => string } = {
   PLATFORM_ADMIN_TOKEN: () => randomBytes(32).toString('base64url'),
 };
 
+/** A fresh set, for a server that lives only as long as one run (the benchmarks). */
+export function generateDevSecrets(): DevSecrets {
+  return {
+    JWT_SIGNING_KEYS: generators.JWT_SIGNING_KEYS(),
+    FIELD_ENCRYPTION_KEY: generators.FIELD_ENCRYPTION_KEY(),
+    PLATFORM_ADMIN_TOKEN: generators.PLATFORM_ADMIN_TOKEN(),
+  };
+}
+
 /**
  * Creates `.dev.vars`, or adds only the secrets it lacks: values already there are kept, since
  * replacing the field-encryption or signing key would orphan local data and tokens.
