@@ -25,6 +25,15 @@ export function readDevVars(path: string): Partial<DevSecrets> {
   return existsSync(path) ? (parseEnv(readFileSync(path, 'utf8')) as Partial<DevSecrets>) : {};
 }
 
+/** A fresh set, for a server that lives only as long as one run (the benchmarks). */
+export async function generateDevSecrets(): Promise<DevSecrets> {
+  return {
+    JWT_SIGNING_KEYS: await generators.JWT_SIGNING_KEYS(),
+    FIELD_ENCRYPTION_KEY: await generators.FIELD_ENCRYPTION_KEY(),
+    PLATFORM_ADMIN_TOKEN: await generators.PLATFORM_ADMIN_TOKEN(),
+  };
+}
+
 /**
  * Creates `.dev.vars`, or adds only the secrets it lacks: values already there are kept, since
  * replacing the field-encryption or signing key would orphan local data and tokens.

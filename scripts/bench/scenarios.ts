@@ -1,0 +1,203 @@
+/*
+ * What `npm run bench` measures and what it holds the results to. A scenario whose operation the
+ * served OpenAPI document lacks is skipped, and so is every budget that needs it: the list can
+ * name routes before they exist.
+ */
+import { type Api, type ApiRequest, clientIp } from './api.ts';
+import { benchRoutes } from './protocol.ts';
+import type { Budget } from './report.ts';
+import { individual, type Seed } from './seed.ts';
+
+export interface RequestSource {
+  /** The n-th request of the scenario (numbered across its warm-up and measured phases). */
+  next(n: number): ApiRequest;
+  /** Sees every response body, for scenarios whose requests depend on earlier answers. */
+  onResponse?(body: string): void;
+}
+
+export interface ScenarioContext {
+  seed: Seed;
+  api: Api;
+  connections: number;
+}
+
+export interface Scenario {
+  name: string;
+  /** `METHOD /path` as in the OpenAPI document; absent for the bench entry's own routes. */
+  operation?: string;
+  expectedStatus: number;
+  /**
+   * Requests the warm-up sends before its timed part, when the scenario spreads over more
+   * rate-limit buckets than a short warm-up is sure to reach.
+   */
+  primingRequests?: number;
+  start(context: ScenarioContext): RequestSource | Promise<RequestSource>;
+}
+
+export const BASELINE = 'GET /health';
+/**
+ * Routes without a tenant allow 600 requests a minute per client address, so the health check
+ * comes from 256 of them: about 180k requests in the first 12 s before any bucket runs dry. The
+ * warm-up reaches every address first, so the measured phase finds their limiter objects made,
+ * as steady traffic would.
+ */
+const PUBLIC_ADDRESSES = 256;
+const CUSTOMER_READ = 'GET /customers/{id}';
+const LOGIN = 'POST /auth/login';
+export const READ_BINDINGS = `bindings of ${CUSTOMER_READ} only`;
+export const PASSWORD_VERIFY = 'password verification only';
+
+function pick<T>(items: readonly T[], n: number): T {
+  return items[n % items.length] as T;
+}
+
+/** The staff user's own token, so each user's requests fill that user's rate-limit bucket. */
+function asStaff(seed: Seed, n: number): Pick<ApiRequest, 'tenantId' | 'token'> {
+  return { tenantId: seed.tenantId, token: pick(seed.staff, n).token };
+}
+
+/**
+ * Logins are limited to 20 a minute per client address against password guessing, so each comes
+ * from an address of its own; each therefore also makes that address's limiter objects, as a
+ * login from an address not seen in the last minute does.
+ */
+function staffLogin(seed: Seed, n: number): ApiRequest {
+  return {
+    method: 'POST',
+    path: '/auth/login',
+    tenantId: seed.tenantId,
+    clientIp: clientIp(n),
+    body: { email: pick(seed.staff, n).email, password: seed.staffPassword },
+  };
+}
+
+export const scenarios: Scenario[] = [
+  {
+    name: BASELINE,
+    operation: 'GET /health',
+    expectedStatus: 200,
+    primingRequests: PUBLIC_ADDRESSES,
+    start: () => ({
+      next: (n) => ({ method: 'GET', path: '/health', clientIp: clientIp(n % PUBLIC_ADDRESSES) }),
+    }),
+  },
+  {
+    name: 'GET /me',
+    operation: 'GET /me',
+    expectedStatus: 200,
+    start: ({ seed }) => ({ next: (n) => ({ method: 'GET', path: '/me', ...asStaff(seed, n) }) }),
+  },
+  {
+    name: CUSTOMER_READ,
+    operation: CUSTOMER_READ,
+    expectedStatus: 200,
+    start: ({ seed }) => ({
+      next: (n) => ({ method: 'GET', path: `/customers/${pick(seed.customerIds, n)}`, ...asStaff(seed, n) }),
+    }),
+  },
+  {
+    // What the local simulators of KV, the Durable Object and D1 cost in the customer read.
+    name: READ_BINDINGS,
+    expectedStatus: 200,
+    start: ({ seed }) => ({
+      next: (n) => {
+        const query = new URLSearchParams({
+          tenant: seed.tenantId,
+          customer: pick(seed.customerIds, n),
+          principal: pick(seed.staff, n).id,
+        });
+        return { method: 'GET', path: `${benchRoutes.readBindings}?${query}`, raw: true };
+      },
+    }),
+  },
+  {
+    name: 'POST /individuals',
+    operation: 'POST /individuals',
+    expectedStatus: 201,
+    start: ({ seed }) => ({
+      next: (n) => ({
+        method: 'POST',
+        path: '/individuals',
+        tenantId: seed.tenantId,
+        body: individual(`load-${n}`),
+      }),
+    }),
+  },
+  {
+    name: LOGIN,
+    operation: LOGIN,
+    expectedStatus: 200,
+    start: ({ seed }) => ({ next: (n) => staffLogin(seed, n) }),
+  },
+  {
+    name: 'POST /auth/refresh',
+    operation: 'POST /auth/refresh',
+    expectedStatus: 200,
+    start: async ({ seed, api, connections }) => {
+      // Each refresh spends its token and answers with the successor, so the tokens circulate, each
+      // in one request at a time. Stopping a phase strands the tokens in flight: hence the spares.
+      const tokens: string[] = [];
+      for (let n = 0; n < connections * 3; n++) {
+        tokens.push((await api.call<{ refreshToken: string }>(staffLogin(seed, n))).refreshToken);
+      }
+      return {
+        next: () => ({
+          method: 'POST',
+          path: '/auth/refresh',
+          tenantId: seed.tenantId,
+          body: { refreshToken: tokens.shift() },
+        }),
+        onResponse: (body) => {
+          const { refreshToken } = JSON.parse(body) as { refreshToken?: string };
+          if (refreshToken) tokens.push(refreshToken);
+        },
+      };
+    },
+  },
+  {
+    name: PASSWORD_VERIFY,
+    expectedStatus: 204,
+    start: () => ({ next: () => ({ method: 'POST', path: benchRoutes.passwordVerify, raw: true }) }),
+  },
+];
+
+/** Steady state: in-isolate caches (the tenant registry, the signing keys) are warm. */
+function authenticatedRead(scenario: string): Budget {
+  return {
+    title: `${scenario}: at most 1 D1 query, 1 Durable Object call and 1 KV read`,
+    needs: [scenario],
+    check: (result) => {
+      const { d1Queries, doCalls, kvReads } = result(scenario).perRequest;
+      return {
+        pass: d1Queries <= 1 && doCalls <= 1 && kvReads <= 1,
+        detail: `${d1Queries} D1, ${doCalls} DO, ${kvReads} KV reads per request`,
+      };
+    },
+  };
+}
+
+export const budgets: Budget[] = [
+  authenticatedRead('GET /me'),
+  authenticatedRead(CUSTOMER_READ),
+  {
+    title: `${CUSTOMER_READ}: at least 40 % of the requests/s of ${BASELINE}`,
+    needs: [CUSTOMER_READ, BASELINE],
+    check: (result) => {
+      const share = result(CUSTOMER_READ).requestsPerSecond / result(BASELINE).requestsPerSecond;
+      return { pass: share >= 0.4, detail: `${Math.round(share * 100)} %` };
+    },
+  },
+  {
+    title: `${LOGIN}: at most 1.25 × the time of the password verification alone`,
+    needs: [LOGIN, PASSWORD_VERIFY],
+    check: (result) => {
+      // Time per request is 1/throughput: workerd runs one request's JavaScript at a time.
+      const login = 1000 / result(LOGIN).requestsPerSecond;
+      const verify = 1000 / result(PASSWORD_VERIFY).requestsPerSecond;
+      return {
+        pass: login <= 1.25 * verify,
+        detail: `${login.toFixed(1)} ms against ${verify.toFixed(1)} ms (${(login / verify).toFixed(2)} ×)`,
+      };
+    },
+  },
+];

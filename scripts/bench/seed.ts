@@ -1,0 +1,123 @@
+/*
+ * The bench tenant and its data. The tenant and the customers are made through the API. Staff
+ * users are inserted into the tenant database as `npm start` seeds its demo staff (the API has no
+ * staff-user route yet), and their access tokens are issued by the bench entry the way the tests'
+ * `mintToken` issues them.
+ */
+import { builtInRoles } from '../../src/platform/auth/permissions.ts';
+import { newId } from '../../src/platform/ids.ts';
+import { hashPassword } from '../lib/secrets.ts';
+import { insertStatement } from '../lib/sql.ts';
+import type { Api } from './api.ts';
+import { benchRoutes } from './protocol.ts';
+
+export const BENCH_TENANT_ID = 'bench';
+/** The most the operator API allows: the limiter runs on every request but never refuses one. */
+export const BENCH_RATE_LIMIT_PER_MINUTE = 100_000;
+const STAFF_PASSWORD = 'bench-staff-password-1';
+const CUSTOMERS = 16;
+
+export interface StaffUser {
+  id: string;
+  email: string;
+  /** A TENANT_ADMIN access token. */
+  token: string;
+}
+
+export interface Seed {
+  tenantId: string;
+  /** Several users, so staff requests spread over several rate-limit buckets as real traffic does. */
+  staff: StaffUser[];
+  staffPassword: string;
+  customerIds: string[];
+}
+
+/** A valid self-registration; `tag` makes the email unique. */
+export function individual(tag: string) {
+  return {
+    email: `${tag}@bench.example.com`,
+    password: 'correct-horse-battery-staple',
+    firstName: 'Ada',
+    lastName: 'Lovelace',
+    dateOfBirth: '1990-12-10',
+    nationality: 'GB',
+    phone: '+447911123456',
+    address: { line1: '12 St James’s Square', city: 'London', postalCode: 'SW1Y 4JH', country: 'GB' },
+    consents: { termsAndConditions: true, privacyPolicy: true },
+  };
+}
+
+async function insertStaff(
+  database: D1Database,
+  tenantId: string,
+  count: number,
+): Promise<Omit<StaffUser, 'token'>[]> {
+  const now = new Date().toISOString();
+  const passwordHash = await hashPassword(STAFF_PASSWORD);
+  const users = Array.from({ length: count }, (_, index) => ({
+    id: newId('user'),
+    email: `staff-${index}@bench.example.com`,
+  }));
+  const statements = users.flatMap(({ id, email }) => [
+    insertStatement('users', {
+      id,
+      tenant_id: tenantId,
+      email,
+      kind: 'STAFF',
+      status: 'ACTIVE',
+      password_hash: passwordHash,
+      display_name: 'Bench Staff',
+      created_at: now,
+      updated_at: now,
+    }),
+    insertStatement('user_roles', {
+      tenant_id: tenantId,
+      user_id: id,
+      role_id: builtInRoles.TENANT_ADMIN.id,
+      created_at: now,
+    }),
+  ]);
+  await database.batch(statements.map((statement) => database.prepare(statement)));
+  return users;
+}
+
+export async function seed(
+  client: Api,
+  options: { adminToken: string; tenantDatabase: D1Database; tenantBinding: string; staffUsers: number },
+): Promise<Seed> {
+  const tenantId = BENCH_TENANT_ID;
+  await client.call(
+    {
+      method: 'POST',
+      path: '/platform/tenants',
+      token: options.adminToken,
+      body: {
+        id: tenantId,
+        name: 'Bench tenant',
+        tier: 'ENTERPRISE',
+        d1Binding: options.tenantBinding,
+        rateLimitPerMinute: BENCH_RATE_LIMIT_PER_MINUTE,
+      },
+    },
+    201,
+  );
+  const staff: StaffUser[] = [];
+  for (const user of await insertStaff(options.tenantDatabase, tenantId, options.staffUsers)) {
+    const { token } = await client.call<{ token: string }>({
+      method: 'POST',
+      path: benchRoutes.token,
+      raw: true,
+      body: { tenantId, userId: user.id, permissions: builtInRoles.TENANT_ADMIN.permissions },
+    });
+    staff.push({ ...user, token });
+  }
+  const customerIds: string[] = [];
+  for (let index = 0; index < CUSTOMERS; index++) {
+    const { id } = await client.call<{ id: string }>(
+      { method: 'POST', path: '/individuals', tenantId, body: individual(`seed-${index}`) },
+      201,
+    );
+    customerIds.push(id);
+  }
+  return { tenantId, staff, staffPassword: STAFF_PASSWORD, customerIds };
+}
