@@ -3743,7 +3743,7 @@ export interface components {
             accessToken: string;
             /**
              * @description Opaque, single use: exchange it at `POST /auth/refresh` for a new pair. Valid 30 days from its last use, at most 90 days from login.
-             * @example ses_01jd7w3v8m9k2q4r6t8v0x2z4b.8Jx0pQwB3m1kZc9yT7uV5rS2nL4hG6fD0aE8iK3oP1q
+             * @example ses_01jd7w3v8m9k2q4r6t8v0x2z4b.3.8Jx0pQwB3m1kZc9yT7uV5rS2nL4hG6fD0aE8iK3oP1q
              */
             refreshToken: string;
             /**
@@ -3831,7 +3831,7 @@ export interface components {
         Refresh: {
             /**
              * @description The refresh token of the last pair.
-             * @example ses_01jd7w3v8m9k2q4r6t8v0x2z4b.8Jx0pQwB3m1kZc9yT7uV5rS2nL4hG6fD0aE8iK3oP1q
+             * @example ses_01jd7w3v8m9k2q4r6t8v0x2z4b.3.8Jx0pQwB3m1kZc9yT7uV5rS2nL4hG6fD0aE8iK3oP1q
              */
             refreshToken: string;
         };

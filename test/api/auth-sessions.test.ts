@@ -229,7 +229,15 @@ describe('POST /auth/refresh', () => {
     const other = await createTenant();
     const staff = await createStaff(tenant);
     expectProblem(await refresh(tenant, 'garbage'), 401, 'invalid_refresh_token');
-    expectProblem(await refresh(tenant, `${staff.sessionId}.${'A'.repeat(43)}`), 401, 'refresh_token_reused');
+    // Knowing a session id is not enough to end the session: a forged token changes nothing.
+    for (const generation of [0, 1, 7]) {
+      expectProblem(
+        await refresh(tenant, `${staff.sessionId}.${generation}.${'A'.repeat(43)}`),
+        401,
+        'invalid_refresh_token',
+      );
+    }
+    expect((await refresh(tenant, staff.refreshToken)).status).toBe(200);
     const victim = await createStaff(tenant);
     expectProblem(await refresh(other, victim.refreshToken), 401, 'invalid_refresh_token');
     expect((await refresh(tenant, victim.refreshToken)).status).toBe(200);

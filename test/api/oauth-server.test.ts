@@ -322,7 +322,7 @@ describe('POST /oauth/token', () => {
         expires_in: 600,
         scope: 'customers:read documents:read',
       });
-      expect(tokens.refresh_token).toMatch(/^ses_[0-9a-z]{26}\.[A-Za-z0-9_-]{43}$/);
+      expect(tokens.refresh_token).toMatch(/^ses_[0-9a-z]{26}\.0\.[A-Za-z0-9_-]{43}$/);
       const claims = decodeJwt(tokens.access_token);
       expect(claims).toMatchObject({
         iss: ISSUER,
@@ -522,7 +522,7 @@ describe('POST /oauth/token', () => {
 
     it('refuses malformed and unknown refresh tokens', async () => {
       const setup = await tppSetup();
-      for (const token of ['not-a-refresh-token', `${newId('session')}.${'A'.repeat(43)}`]) {
+      for (const token of ['not-a-refresh-token', `${newId('session')}.0.${'A'.repeat(43)}`]) {
         await expectRefused(oidc.refreshTokenGrant(setup.config, token), 'invalid_grant');
       }
     });
@@ -593,7 +593,7 @@ describe('POST /oauth/introspect', () => {
       elsewhere.tpp.token,
       `${access.slice(0, -4)}AAAA`,
       'not-a-token',
-      `${newId('session')}.${'A'.repeat(43)}`,
+      `${newId('session')}.0.${'A'.repeat(43)}`,
     ];
     for (const token of inactive) {
       expect(await oidc.tokenIntrospection(setup.config, token), token).toEqual({ active: false });
@@ -643,7 +643,7 @@ describe('POST /oauth/revoke', () => {
     const setup = await tppSetup();
     const { refresh } = await grant(setup);
     const rotated = await oidc.refreshTokenGrant(setup.config, refresh);
-    for (const token of ['unknown', refresh, `${newId('session')}.${'A'.repeat(43)}`]) {
+    for (const token of ['unknown', refresh, `${newId('session')}.0.${'A'.repeat(43)}`]) {
       await oidc.tokenRevocation(setup.config, token);
     }
     // The spent token revoked nothing: the live one still works.

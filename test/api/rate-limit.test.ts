@@ -3,16 +3,20 @@ import { createStaff, createTenant } from '../helpers/factories';
 import { call } from '../helpers/http';
 
 describe('rate limiting', () => {
-  it('lets a STARTER principal through exactly 100 times, then answers 429 with Retry-After', async () => {
+  it('lets a STARTER principal through 100 times a minute, then answers 429 with Retry-After', async () => {
     const tenant = await createTenant({ tier: 'STARTER' });
     const staff = await createStaff(tenant);
-    const responses = await Promise.all(
-      Array.from({ length: 101 }, () =>
-        call('GET', '/customers?limit=1', { tenant: tenant.id, token: staff.token }),
-      ),
-    );
-    const statuses = responses.map((response) => response.status);
-    expect(statuses.filter((status) => status === 200)).toHaveLength(100);
+    const request = () => call('GET', '/customers?limit=1', { tenant: tenant.id, token: staff.token });
+    const started = Date.now();
+    const responses = await Promise.all(Array.from({ length: 101 }, request));
+    // The bucket refills one request every 0.6 s: on a slow machine the burst itself earns some.
+    for (let extra = 0; extra < 20 && !responses.some((response) => response.status === 429); extra++) {
+      responses.push(await request());
+    }
+    const refilled = Math.floor(((Date.now() - started) / 60_000) * 100) + 1;
+    const allowed = responses.filter((response) => response.status === 200).length;
+    expect(allowed).toBeGreaterThanOrEqual(100);
+    expect(allowed).toBeLessThanOrEqual(100 + refilled);
     const limited = responses.find((response) => response.status === 429);
     expect(limited?.body.code).toBe('rate_limited');
     expect(Number(limited?.headers.get('Retry-After'))).toBeGreaterThanOrEqual(1);

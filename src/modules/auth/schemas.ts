@@ -55,7 +55,7 @@ export const TokenPairSchema = z
       .openapi({
         description:
           'Opaque, single use: exchange it at `POST /auth/refresh` for a new pair. Valid 30 days from its last use, at most 90 days from login.',
-        example: `${SESSION_ID_EXAMPLE}.8Jx0pQwB3m1kZc9yT7uV5rS2nL4hG6fD0aE8iK3oP1q`,
+        example: `${SESSION_ID_EXAMPLE}.3.8Jx0pQwB3m1kZc9yT7uV5rS2nL4hG6fD0aE8iK3oP1q`,
       }),
     tokenType: z.literal('Bearer').openapi({ description: 'Always `Bearer`.', example: 'Bearer' }),
     expiresIn: z
@@ -124,7 +124,7 @@ export const RefreshSchema = z
       .max(256)
       .openapi({
         description: 'The refresh token of the last pair.',
-        example: `${SESSION_ID_EXAMPLE}.8Jx0pQwB3m1kZc9yT7uV5rS2nL4hG6fD0aE8iK3oP1q`,
+        example: `${SESSION_ID_EXAMPLE}.3.8Jx0pQwB3m1kZc9yT7uV5rS2nL4hG6fD0aE8iK3oP1q`,
       }),
   })
   .strict()

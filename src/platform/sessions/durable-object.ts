@@ -1,7 +1,6 @@
 import { DurableObject } from 'cloudflare:workers';
 import type { Env } from '../../env';
-import { sha256Hex } from '../crypto';
-import { newRefreshToken } from './refresh-tokens';
+import { issuedByFamily, newFamilyKey, parseRefreshToken, refreshTokenFor } from './refresh-tokens';
 
 /** A second refresh with the same token inside this window gets the same successor, not a reuse alarm. */
 export const REFRESH_GRACE_MS = 10_000;
@@ -16,9 +15,12 @@ interface SessionState {
   lastUsedAt: number;
   absoluteExpiresAt: number;
   idleExpiresAt: number;
-  currentHash: string;
-  /** The token rotated last, kept for the grace window so a concurrent refresh gets the same answer. */
-  previous: { hash: string; successor: string; rotatedAt: number } | null;
+  /** HMAC key of the family's tokens (see refresh-tokens.ts); never leaves this object. */
+  familyKey: string;
+  /** The generation of the one live refresh token; every lower one is spent. */
+  generation: number;
+  /** When the last rotation happened: a concurrent refresh of the token it spent gets the same successor. */
+  rotatedAt: number | null;
   revokedAt: number | null;
   revokedReason: string | null;
 }
@@ -45,7 +47,7 @@ export class SessionDurableObject extends DurableObject<Env> {
 
   /** Starts the family and returns its first refresh token. */
   async start(input: { sessionId: string; tenantId: string; userId: string; now: number }): Promise<string> {
-    const refreshToken = newRefreshToken(input.sessionId);
+    const familyKey = newFamilyKey();
     this.write({
       sessionId: input.sessionId,
       tenantId: input.tenantId,
@@ -54,51 +56,56 @@ export class SessionDurableObject extends DurableObject<Env> {
       lastUsedAt: input.now,
       absoluteExpiresAt: input.now + REFRESH_ABSOLUTE_TTL_MS,
       idleExpiresAt: input.now + REFRESH_IDLE_TTL_MS,
-      currentHash: await sha256Hex(refreshToken),
-      previous: null,
+      familyKey,
+      generation: 0,
+      rotatedAt: null,
       revokedAt: null,
       revokedReason: null,
     });
-    return refreshToken;
+    return refreshTokenFor(input.sessionId, familyKey, 0);
   }
 
   async rotate(presentedToken: string, now: number): Promise<RotationResult> {
     const state = this.read();
-    if (!state) return { outcome: 'unknown' };
+    const presented = parseRefreshToken(presentedToken);
+    if (!state || !presented || presented.sessionId !== state.sessionId) return { outcome: 'unknown' };
+    // A token this family never issued is a guess, not a leak: it changes nothing.
+    if (!(await issuedByFamily(presented, state.familyKey))) return { outcome: 'unknown' };
     if (state.revokedAt !== null) return { outcome: 'revoked' };
     if (now >= state.absoluteExpiresAt || now >= state.idleExpiresAt) return { outcome: 'expired' };
-    const presentedHash = await sha256Hex(presentedToken);
-    if (presentedHash === state.currentHash) {
-      const successor = newRefreshToken(state.sessionId);
+    if (presented.generation === state.generation) {
+      const generation = state.generation + 1;
       this.write({
         ...state,
-        currentHash: await sha256Hex(successor),
-        previous: { hash: presentedHash, successor, rotatedAt: now },
+        generation,
+        rotatedAt: now,
         lastUsedAt: now,
         idleExpiresAt: Math.min(state.absoluteExpiresAt, now + REFRESH_IDLE_TTL_MS),
       });
-      return { outcome: 'rotated', refreshToken: successor, userId: state.userId };
+      return {
+        outcome: 'rotated',
+        refreshToken: await refreshTokenFor(state.sessionId, state.familyKey, generation),
+        userId: state.userId,
+      };
     }
-    if (state.previous?.hash === presentedHash && now - state.previous.rotatedAt <= REFRESH_GRACE_MS) {
-      return { outcome: 'rotated', refreshToken: state.previous.successor, userId: state.userId };
+    const withinGrace = state.rotatedAt !== null && now - state.rotatedAt <= REFRESH_GRACE_MS;
+    if (presented.generation === state.generation - 1 && withinGrace) {
+      return {
+        outcome: 'rotated',
+        refreshToken: await refreshTokenFor(state.sessionId, state.familyKey, state.generation),
+        userId: state.userId,
+      };
     }
     // A spent token came back: someone holds a copy, so the whole family dies.
-    this.write({ ...state, revokedAt: now, revokedReason: 'refresh_token_reused', previous: null });
+    this.write({ ...state, revokedAt: now, revokedReason: 'refresh_token_reused' });
     return { outcome: 'reused' };
   }
 
   async revoke(reason: string, now: number): Promise<boolean> {
     const state = this.read();
     if (!state || state.revokedAt !== null) return false;
-    this.write({ ...state, revokedAt: now, revokedReason: reason, previous: null });
+    this.write({ ...state, revokedAt: now, revokedReason: reason });
     return true;
-  }
-
-  async describe(): Promise<Omit<SessionState, 'currentHash' | 'previous'> | null> {
-    const state = this.read();
-    if (!state) return null;
-    const { currentHash: _hash, previous: _previous, ...visible } = state;
-    return visible;
   }
 
   /**
@@ -112,7 +119,9 @@ export class SessionDurableObject extends DurableObject<Env> {
     const state = this.read();
     if (!state || state.revokedAt !== null) return null;
     const expiresAt = Math.min(state.absoluteExpiresAt, state.idleExpiresAt);
-    if (now >= expiresAt || (await sha256Hex(presentedToken)) !== state.currentHash) return null;
+    const presented = parseRefreshToken(presentedToken);
+    if (now >= expiresAt || !presented || presented.generation !== state.generation) return null;
+    if (!(await issuedByFamily(presented, state.familyKey))) return null;
     return { userId: state.userId, createdAt: state.createdAt, expiresAt };
   }
 }
