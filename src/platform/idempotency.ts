@@ -4,8 +4,8 @@ import type { TenantDb } from '../db/client';
 import { idempotencyKeys } from '../db/tenant';
 import { principalKey } from './auth/principal';
 import type { AppEnv } from './context';
-import { sha256Hex } from './crypto';
 import { ApiError, validationError } from './errors';
+import { fieldDigest } from './field-encryption';
 
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 /** An in-flight claim older than this belongs to a request that died; it may be taken over. */
@@ -61,7 +61,17 @@ export function idempotency(): MiddlewareHandler<AppEnv> {
     const db = c.get('db');
     const tenantId = c.get('tenant').id;
     const scope = principalKey(c.get('principal'));
-    const fingerprint = await sha256Hex(`${c.req.method} ${c.req.path}\n${await c.req.text()}`);
+    // Keyed, not a bare hash: bodies can hold passwords, and an unkeyed digest of a guessable
+    // body could be brute-forced offline from the table.
+    const fingerprint = await fieldDigest(
+      {
+        rootKey: c.env.FIELD_ENCRYPTION_KEY,
+        tenantId,
+        purpose: 'idempotency-fingerprint',
+        recordId: `${scope}:${key}`,
+      },
+      `${c.req.method} ${c.req.path}\n${await c.req.text()}`,
+    );
     const now = new Date();
     const row = {
       tenantId,

@@ -1,6 +1,7 @@
 import { and, eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { customers } from '../../src/db/tenant';
+import { customers, idempotencyKeys } from '../../src/db/tenant';
+import { sha256Hex } from '../../src/platform/crypto';
 import { createStaff, createTenant, database, individualInput } from '../helpers/factories';
 import { call } from '../helpers/http';
 
@@ -17,6 +18,23 @@ describe('Idempotency-Key', () => {
     expect(second.headers.get('Idempotent-Replayed')).toBe('true');
     expect(second.body).toEqual(first.body);
     expect(second.headers.get('Location')).toBe(first.headers.get('Location'));
+  });
+
+  it('keeps only a keyed fingerprint of the body, which holds a password, never a bare hash', async () => {
+    const tenant = await createTenant();
+    const input = individualInput();
+    const body = JSON.stringify(input);
+    await call('POST', '/individuals', {
+      tenant: tenant.id,
+      body,
+      headers: { 'Idempotency-Key': 'keyed-1' },
+    });
+    const [row] = await database(tenant)
+      .select()
+      .from(idempotencyKeys)
+      .where(and(eq(idempotencyKeys.tenantId, tenant.id), eq(idempotencyKeys.key, 'keyed-1')));
+    expect(row?.fingerprint).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(row?.fingerprint).not.toBe(await sha256Hex(`POST /v2/customer/individuals\n${body}`));
   });
 
   it('refuses the same key with a different body (422)', async () => {
