@@ -272,6 +272,86 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v2/customer/registration/email-verification": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a code to verify the customer's email address
+         * @description Sends a new 6-digit code, valid 10 minutes, through a `notification.requested` event for an email (template `EMAIL_VERIFICATION`, channel `EMAIL`): the tenant's webhook receiver delivers it. A new code voids the previous one. At most one code per 60 seconds per customer and contact; earlier requests get 429 `rate_limited` with `Retry-After`. A email address already verified, or a closed customer, → 409 `conflict`.
+         */
+        post: operations["requestEmailVerification"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/customer/registration/email-verification/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Confirm the customer's email address with its code
+         * @description A right code sets `emailVerified` and moves a `PENDING_EMAIL_VERIFICATION` customer to `REGISTERED` (`customer.status_changed`), emits `customer.contact_verified` and answers with the customer. A wrong code → 422 `invalid_code` with `attemptsRemaining`; after 5 wrong attempts, or once expired, the code is void and a new one must be requested. Limited per IP against guessing.
+         */
+        post: operations["confirmEmailVerification"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/customer/registration/phone-verification": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a code to verify the customer's phone number
+         * @description Sends a new 6-digit code, valid 10 minutes, through a `notification.requested` event for a text message (template `PHONE_VERIFICATION`, channel `SMS`): the tenant's webhook receiver delivers it. A new code voids the previous one. At most one code per 60 seconds per customer and contact; earlier requests get 429 `rate_limited` with `Retry-After`. A phone number already verified, or a closed customer, → 409 `conflict`.
+         */
+        post: operations["requestPhoneVerification"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/customer/registration/phone-verification/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Confirm the customer's phone number with its code
+         * @description A right code sets `phoneVerified`; the status does not change, emits `customer.contact_verified` and answers with the customer. A wrong code → 422 `invalid_code` with `attemptsRemaining`; after 5 wrong attempts, or once expired, the code is void and a new one must be requested. Limited per IP against guessing.
+         */
+        post: operations["confirmPhoneVerification"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v2/customer/auth/login": {
         parameters: {
             query?: never;
@@ -1439,6 +1519,26 @@ export interface webhooks {
         patch?: never;
         trace?: never;
     };
+    "customer.contact_verified": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * `customer.contact_verified`
+         * @description Posted to endpoints subscribed to `customer.contact_verified` (or `*`). Verify the signature before trusting the body; answer 2xx within 10 s, anything else is retried.
+         */
+        post: operations["onCustomerContactVerified"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "user.invited": {
         parameters: {
             query?: never;
@@ -2222,37 +2322,85 @@ export interface components {
             /** @description What happened: ids, statuses and changed field names. */
             data: {
                 /**
-                 * @description How to reach the recipient.
+                 * @description How to reach the recipient: an email, or a text message to a phone.
                  * @example EMAIL
                  * @enum {string}
                  */
-                channel: "EMAIL";
+                channel: "EMAIL" | "SMS";
                 /**
-                 * @description What to send: `PASSWORD_RESET` (the user asked for a reset), `STAFF_INVITATION` (a new staff user chooses a first password) or `CREDENTIALS_RESET` (an administrator reset the user’s credentials). Each carries a link to the tenant’s own page that posts `token` to `POST /auth/password/reset`.
+                 * @description What to send. With a `token` and a link to the tenant’s own page that posts it to `POST /auth/password/reset`: `PASSWORD_RESET` (the user asked for a reset), `STAFF_INVITATION` (a new staff user chooses a first password), `CREDENTIALS_RESET` (an administrator reset the user’s credentials). With a `code` the customer types in: `EMAIL_VERIFICATION` (channel `EMAIL`, for `POST /registration/email-verification/confirm`) and `PHONE_VERIFICATION` (channel `SMS`, for `POST /registration/phone-verification/confirm`).
                  * @example PASSWORD_RESET
                  * @enum {string}
                  */
-                template: "PASSWORD_RESET" | "STAFF_INVITATION" | "CREDENTIALS_RESET";
+                template: "PASSWORD_RESET" | "STAFF_INVITATION" | "CREDENTIALS_RESET" | "EMAIL_VERIFICATION" | "PHONE_VERIFICATION";
                 /**
                  * @description The user the message is for.
                  * @example usr_01jd7w3v8m9k2q4r6t8v0x2z4b
                  */
                 userId: string;
                 /**
-                 * @description Email address to send to.
+                 * @description The customer whose contact is being verified (code templates only).
+                 * @example cus_01jd7w3v8m9k2q4r6t8v0x2z4b
+                 */
+                customerId?: string;
+                /**
+                 * @description Email address (channel `EMAIL`) or E.164 phone number (channel `SMS`) to send to.
                  * @example ada.lovelace@example.com
                  */
                 recipient: string;
                 /**
-                 * @description SECRET. The single-use token that lets the recipient choose a password: put it in the message only, never log or store it.
+                 * @description SECRET, password templates only. The single-use token that lets the recipient choose a password: put it in the message only, never log or store it.
                  * @example hV3x9Q0bJm2kTq7yW1cZr5uN8aL4sE6dF0gH2iK3oP1
                  */
-                token: string;
+                token?: string;
                 /**
-                 * @description When the token stops working.
+                 * @description SECRET, verification templates only. The 6-digit code the customer types in: put it in the message only, never log or store it.
+                 * @example 492817
+                 */
+                code?: string;
+                /**
+                 * @description When the token or code stops working.
                  * @example 2026-11-25T10:30:00.000Z
                  */
                 expiresAt: string;
+            };
+        };
+        /** @description The body of a `customer.contact_verified` delivery. */
+        CustomerContactVerifiedEvent: {
+            /**
+             * @description Event id, also sent as `webhook-id`.
+             * @example evt_01jd7w3v8m9k2q4r6t8v0x2z4b
+             */
+            id: string;
+            /**
+             * @description Event type.
+             * @example customer.contact_verified
+             * @enum {string}
+             */
+            type: "customer.contact_verified";
+            /**
+             * @description ISO 8601 UTC timestamp.
+             * @example 2026-11-25T12:00:00.000Z
+             */
+            createdAt: string;
+            /**
+             * @description The tenant the event belongs to.
+             * @example demo-pro
+             */
+            tenantId: string;
+            /** @description What happened: ids, statuses and changed field names. */
+            data: {
+                /**
+                 * @description The customer.
+                 * @example cus_01jd7w3v8m9k2q4r6t8v0x2z4b
+                 */
+                customerId: string;
+                /**
+                 * @description Which contact the customer proved control of with a code.
+                 * @example EMAIL
+                 * @enum {string}
+                 */
+                contact: "EMAIL" | "PHONE";
             };
         };
         /** @description The body of a `user.invited` delivery. */
@@ -3733,6 +3881,48 @@ export interface components {
              */
             marketing?: boolean;
         };
+        VerificationCodeIssued: {
+            /**
+             * @description The customer.
+             * @example cus_01jd7w3v8m9k2q4r6t8v0x2z4b
+             */
+            customerId: string;
+            /**
+             * @description The contact the code was sent to.
+             * @example EMAIL
+             * @enum {string}
+             */
+            contact: "EMAIL" | "PHONE";
+            /**
+             * @description When the code stops working.
+             * @example 2026-11-25T10:10:00.000Z
+             */
+            expiresAt: string;
+            /**
+             * @description From when a new code may be requested; earlier requests get 429 `rate_limited`.
+             * @example 2026-11-25T10:01:00.000Z
+             */
+            resendAvailableAt: string;
+        };
+        VerificationCodeRequest: {
+            /**
+             * @description The customer whose contact is verified; a customer may name only itself.
+             * @example cus_01jd7w3v8m9k2q4r6t8v0x2z4b
+             */
+            customerId: string;
+        };
+        VerificationCodeConfirmation: {
+            /**
+             * @description The customer whose contact is verified; a customer may name only itself.
+             * @example cus_01jd7w3v8m9k2q4r6t8v0x2z4b
+             */
+            customerId: string;
+            /**
+             * @description The 6-digit code the customer received.
+             * @example 492817
+             */
+            code: string;
+        };
         /** @description Tokens, or an MFA challenge when the user has a second factor enrolled. */
         LoginResult: components["schemas"]["TokenPair"] | components["schemas"]["MfaChallenge"];
         TokenPair: {
@@ -4545,7 +4735,7 @@ export interface components {
              * @example customer.created
              * @enum {string}
              */
-            type: "customer.created" | "customer.updated" | "customer.status_changed" | "consent.granted" | "consent.withdrawn" | "session.created" | "passkey.added" | "passkey.removed" | "passkey.clone_suspected" | "session.revoked" | "notification.requested" | "user.invited" | "user.updated" | "user.password_changed" | "user.credentials_reset" | "user.locked" | "role.created" | "role.updated" | "role.deleted" | "client.created" | "client.secret_rotated" | "client.revoked" | "mfa.enrolled" | "mfa.removed" | "mfa.recovery_codes_regenerated" | "mfa.recovery_code_used" | "webhook.test" | "webhook_endpoint.disabled";
+            type: "customer.created" | "customer.updated" | "customer.status_changed" | "consent.granted" | "consent.withdrawn" | "session.created" | "passkey.added" | "passkey.removed" | "passkey.clone_suspected" | "session.revoked" | "notification.requested" | "customer.contact_verified" | "user.invited" | "user.updated" | "user.password_changed" | "user.credentials_reset" | "user.locked" | "role.created" | "role.updated" | "role.deleted" | "client.created" | "client.secret_rotated" | "client.revoked" | "mfa.enrolled" | "mfa.removed" | "mfa.recovery_codes_regenerated" | "mfa.recovery_code_used" | "webhook.test" | "webhook_endpoint.disabled";
             /**
              * @description When the change happened.
              * @example 2026-11-25T10:00:00.000Z
@@ -5116,7 +5306,7 @@ export interface components {
              *       "session.revoked"
              *     ]
              */
-            events: ("*" | "customer.created" | "customer.updated" | "customer.status_changed" | "consent.granted" | "consent.withdrawn" | "session.created" | "passkey.added" | "passkey.removed" | "passkey.clone_suspected" | "session.revoked" | "notification.requested" | "user.invited" | "user.updated" | "user.password_changed" | "user.credentials_reset" | "user.locked" | "role.created" | "role.updated" | "role.deleted" | "client.created" | "client.secret_rotated" | "client.revoked" | "mfa.enrolled" | "mfa.removed" | "mfa.recovery_codes_regenerated" | "mfa.recovery_code_used" | "webhook.test" | "webhook_endpoint.disabled")[];
+            events: ("*" | "customer.created" | "customer.updated" | "customer.status_changed" | "consent.granted" | "consent.withdrawn" | "session.created" | "passkey.added" | "passkey.removed" | "passkey.clone_suspected" | "session.revoked" | "notification.requested" | "customer.contact_verified" | "user.invited" | "user.updated" | "user.password_changed" | "user.credentials_reset" | "user.locked" | "role.created" | "role.updated" | "role.deleted" | "client.created" | "client.secret_rotated" | "client.revoked" | "mfa.enrolled" | "mfa.removed" | "mfa.recovery_codes_regenerated" | "mfa.recovery_code_used" | "webhook.test" | "webhook_endpoint.disabled")[];
             /**
              * @description What the endpoint is for.
              * @example Core banking sync
@@ -5145,7 +5335,7 @@ export interface components {
              *       "session.revoked"
              *     ]
              */
-            events?: ("*" | "customer.created" | "customer.updated" | "customer.status_changed" | "consent.granted" | "consent.withdrawn" | "session.created" | "passkey.added" | "passkey.removed" | "passkey.clone_suspected" | "session.revoked" | "notification.requested" | "user.invited" | "user.updated" | "user.password_changed" | "user.credentials_reset" | "user.locked" | "role.created" | "role.updated" | "role.deleted" | "client.created" | "client.secret_rotated" | "client.revoked" | "mfa.enrolled" | "mfa.removed" | "mfa.recovery_codes_regenerated" | "mfa.recovery_code_used" | "webhook.test" | "webhook_endpoint.disabled")[];
+            events?: ("*" | "customer.created" | "customer.updated" | "customer.status_changed" | "consent.granted" | "consent.withdrawn" | "session.created" | "passkey.added" | "passkey.removed" | "passkey.clone_suspected" | "session.revoked" | "notification.requested" | "customer.contact_verified" | "user.invited" | "user.updated" | "user.password_changed" | "user.credentials_reset" | "user.locked" | "role.created" | "role.updated" | "role.deleted" | "client.created" | "client.secret_rotated" | "client.revoked" | "mfa.enrolled" | "mfa.removed" | "mfa.recovery_codes_regenerated" | "mfa.recovery_code_used" | "webhook.test" | "webhook_endpoint.disabled")[];
             /**
              * @description What the endpoint is for.
              * @example Core banking sync
@@ -6806,6 +6996,718 @@ export interface operations {
                 };
             };
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. `idempotency_key_reused`: The `Idempotency-Key` was already used with a different request body or route. */
+            422: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
+            429: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Seconds until the request may be retried. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
+            500: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
+            503: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    requestEmailVerification: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The tenant (fintech) the request is for. */
+                "X-Tenant-ID": components["parameters"]["TenantId"];
+                /** @description Makes the request safe to retry: a replay within 24 h returns the stored answer. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VerificationCodeRequest"];
+            };
+        };
+        responses: {
+            /** @description The code is on its way. */
+            202: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VerificationCodeIssued"];
+                };
+            };
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            400: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
+            401: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `capability_not_enabled`: The tenant's subscription tier does not include the capability this route needs; `capability` and `requiredTiers` say which. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
+            403: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
+            404: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `conflict`: The request conflicts with the current state of the resource. `idempotency_key_in_use`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
+            409: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
+            413: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
+            415: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. `idempotency_key_reused`: The `Idempotency-Key` was already used with a different request body or route. */
+            422: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
+            429: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Seconds until the request may be retried. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
+            500: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
+            503: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    confirmEmailVerification: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The tenant (fintech) the request is for. */
+                "X-Tenant-ID": components["parameters"]["TenantId"];
+                /** @description Makes the request safe to retry: a replay within 24 h returns the stored answer. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VerificationCodeConfirmation"];
+            };
+        };
+        responses: {
+            /** @description The customer with its contact verified. */
+            200: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Customer"];
+                };
+            };
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            400: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
+            401: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `capability_not_enabled`: The tenant's subscription tier does not include the capability this route needs; `capability` and `requiredTiers` say which. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
+            403: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
+            404: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `conflict`: The request conflicts with the current state of the resource. `idempotency_key_in_use`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
+            409: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
+            413: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
+            415: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. `invalid_code`: The verification code is wrong, expired or void. A code works for 10 minutes and for 5 attempts; after that, request a new one. `idempotency_key_reused`: The `Idempotency-Key` was already used with a different request body or route. */
+            422: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
+            429: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Seconds until the request may be retried. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
+            500: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
+            503: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    requestPhoneVerification: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The tenant (fintech) the request is for. */
+                "X-Tenant-ID": components["parameters"]["TenantId"];
+                /** @description Makes the request safe to retry: a replay within 24 h returns the stored answer. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VerificationCodeRequest"];
+            };
+        };
+        responses: {
+            /** @description The code is on its way. */
+            202: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VerificationCodeIssued"];
+                };
+            };
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            400: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
+            401: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `capability_not_enabled`: The tenant's subscription tier does not include the capability this route needs; `capability` and `requiredTiers` say which. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
+            403: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
+            404: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `conflict`: The request conflicts with the current state of the resource. `idempotency_key_in_use`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
+            409: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
+            413: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
+            415: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. `idempotency_key_reused`: The `Idempotency-Key` was already used with a different request body or route. */
+            422: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
+            429: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Seconds until the request may be retried. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
+            500: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
+            503: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    confirmPhoneVerification: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The tenant (fintech) the request is for. */
+                "X-Tenant-ID": components["parameters"]["TenantId"];
+                /** @description Makes the request safe to retry: a replay within 24 h returns the stored answer. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VerificationCodeConfirmation"];
+            };
+        };
+        responses: {
+            /** @description The customer with its contact verified. */
+            200: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Customer"];
+                };
+            };
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            400: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
+            401: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `capability_not_enabled`: The tenant's subscription tier does not include the capability this route needs; `capability` and `requiredTiers` say which. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
+            403: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
+            404: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `conflict`: The request conflicts with the current state of the resource. `idempotency_key_in_use`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
+            409: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
+            413: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
+            415: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. `invalid_code`: The verification code is wrong, expired or void. A code works for 10 minutes and for 5 attempts; after that, request a new one. `idempotency_key_reused`: The `Idempotency-Key` was already used with a different request body or route. */
             422: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -11217,7 +12119,7 @@ export interface operations {
                 /** @description Opaque cursor from the previous page’s `nextCursor`. */
                 cursor?: string;
                 /** @description Only events of this type. */
-                type?: "customer.created" | "customer.updated" | "customer.status_changed" | "consent.granted" | "consent.withdrawn" | "session.created" | "passkey.added" | "passkey.removed" | "passkey.clone_suspected" | "session.revoked" | "notification.requested" | "user.invited" | "user.updated" | "user.password_changed" | "user.credentials_reset" | "user.locked" | "role.created" | "role.updated" | "role.deleted" | "client.created" | "client.secret_rotated" | "client.revoked" | "mfa.enrolled" | "mfa.removed" | "mfa.recovery_codes_regenerated" | "mfa.recovery_code_used" | "webhook.test" | "webhook_endpoint.disabled";
+                type?: "customer.created" | "customer.updated" | "customer.status_changed" | "consent.granted" | "consent.withdrawn" | "session.created" | "passkey.added" | "passkey.removed" | "passkey.clone_suspected" | "session.revoked" | "notification.requested" | "customer.contact_verified" | "user.invited" | "user.updated" | "user.password_changed" | "user.credentials_reset" | "user.locked" | "role.created" | "role.updated" | "role.deleted" | "client.created" | "client.secret_rotated" | "client.revoked" | "mfa.enrolled" | "mfa.removed" | "mfa.recovery_codes_regenerated" | "mfa.recovery_code_used" | "webhook.test" | "webhook_endpoint.disabled";
                 /** @description Created at or after (ISO 8601). */
                 createdFrom?: string;
                 /** @description Created before (ISO 8601). */
@@ -16034,6 +16936,35 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["NotificationRequestedEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the delivery; redirects are not followed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onCustomerContactVerified: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id: the same on every attempt and every manual retry, so repeats can be dropped. */
+                "webhook-id": string;
+                /** @description When this attempt was signed, in Unix seconds; reject messages too far from your clock. */
+                "webhook-timestamp": string;
+                /** @description Space-separated `v1,<base64 HMAC-SHA256 of id.timestamp.body>` signatures: one per live secret (two for 24 h after a rotation). */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CustomerContactVerifiedEvent"];
             };
         };
         responses: {

@@ -87,6 +87,26 @@ export const passwordTokens = sqliteTable(
   (table) => [index('password_tokens_user_idx').on(table.tenantId, table.userId, table.createdAt)],
 );
 
+/**
+ * The one live verification code per customer and contact: a new code replaces the row, a
+ * confirmed one deletes it. The code is kept only as a keyed digest.
+ */
+export const contactVerificationCodes = sqliteTable(
+  'contact_verification_codes',
+  {
+    tenantId: text('tenant_id').notNull(),
+    customerId: text('customer_id').notNull(),
+    contact: text('contact', { enum: ['EMAIL', 'PHONE'] }).notNull(),
+    codeDigest: text('code_digest').notNull(),
+    /** The address the code was sent to: a code proves control of that one only. */
+    recipient: text('recipient').notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    createdAt: text('created_at').notNull(),
+    expiresAt: text('expires_at').notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.tenantId, table.customerId, table.contact] })],
+);
+
 export const userRoles = sqliteTable(
   'user_roles',
   {

@@ -54,9 +54,20 @@ function passkeyEventData(credential: string) {
   });
 }
 
+/** Templates whose message carries a `token` to choose a password with. */
+export const passwordNotificationTemplates = [
+  'PASSWORD_RESET',
+  'STAFF_INVITATION',
+  'CREDENTIALS_RESET',
+] as const;
+export type PasswordNotificationTemplate = (typeof passwordNotificationTemplates)[number];
+/** Templates whose message carries a `code` that proves control of an email address or phone. */
+export const codeNotificationTemplates = ['EMAIL_VERIFICATION', 'PHONE_VERIFICATION'] as const;
 /** What a `notification.requested` asks the tenant to send; each template has its own wording. */
-export const notificationTemplates = ['PASSWORD_RESET', 'STAFF_INVITATION', 'CREDENTIALS_RESET'] as const;
-export type NotificationTemplate = (typeof notificationTemplates)[number];
+export const notificationTemplates = [
+  ...passwordNotificationTemplates,
+  ...codeNotificationTemplates,
+] as const;
 
 const userId = (description: string) =>
   z.string().max(40).openapi({ description, example: 'usr_01jd7w3v8m9k2q4r6t8v0x2z4b' });
@@ -145,31 +156,61 @@ export const eventCatalogue = {
   }),
   'notification.requested': z
     .object({
-      channel: z.enum(['EMAIL']).openapi({ description: 'How to reach the recipient.', example: 'EMAIL' }),
+      channel: z.enum(['EMAIL', 'SMS']).openapi({
+        description: 'How to reach the recipient: an email, or a text message to a phone.',
+        example: 'EMAIL',
+      }),
       template: z.enum(notificationTemplates).openapi({
         description:
-          'What to send: `PASSWORD_RESET` (the user asked for a reset), `STAFF_INVITATION` (a new staff user chooses a first password) or `CREDENTIALS_RESET` (an administrator reset the user’s credentials). Each carries a link to the tenant’s own page that posts `token` to `POST /auth/password/reset`.',
+          'What to send. With a `token` and a link to the tenant’s own page that posts it to `POST /auth/password/reset`: `PASSWORD_RESET` (the user asked for a reset), `STAFF_INVITATION` (a new staff user chooses a first password), `CREDENTIALS_RESET` (an administrator reset the user’s credentials). With a `code` the customer types in: `EMAIL_VERIFICATION` (channel `EMAIL`, for `POST /registration/email-verification/confirm`) and `PHONE_VERIFICATION` (channel `SMS`, for `POST /registration/phone-verification/confirm`).',
         example: 'PASSWORD_RESET',
       }),
       userId: userId('The user the message is for.'),
-      recipient: z
-        .string()
-        .max(254)
-        .openapi({ description: 'Email address to send to.', example: 'ada.lovelace@example.com' }),
-      token: z.string().max(64).openapi({
+      customerId: z.string().max(40).optional().openapi({
+        description: 'The customer whose contact is being verified (code templates only).',
+        example: 'cus_01jd7w3v8m9k2q4r6t8v0x2z4b',
+      }),
+      recipient: z.string().max(254).openapi({
+        description: 'Email address (channel `EMAIL`) or E.164 phone number (channel `SMS`) to send to.',
+        example: 'ada.lovelace@example.com',
+      }),
+      token: z.string().max(64).optional().openapi({
         description:
-          'SECRET. The single-use token that lets the recipient choose a password: put it in the message only, never log or store it.',
+          'SECRET, password templates only. The single-use token that lets the recipient choose a password: put it in the message only, never log or store it.',
         example: 'hV3x9Q0bJm2kTq7yW1cZr5uN8aL4sE6dF0gH2iK3oP1',
       }),
-      expiresAt: z
+      code: z
         .string()
-        .max(30)
-        .openapi({ description: 'When the token stops working.', example: '2026-11-25T10:30:00.000Z' }),
+        .regex(/^\d{6}$/)
+        .max(6)
+        .optional()
+        .openapi({
+          description:
+            'SECRET, verification templates only. The 6-digit code the customer types in: put it in the message only, never log or store it.',
+          example: '492817',
+        }),
+      expiresAt: z.string().max(30).openapi({
+        description: 'When the token or code stops working.',
+        example: '2026-11-25T10:30:00.000Z',
+      }),
+    })
+    .refine((data) => (data.token === undefined) !== (data.code === undefined), {
+      message: 'carries either a token or a code',
     })
     .openapi({
       description:
-        'Asks the tenant to send a message through its own channel (its webhook receiver sends the email). It carries a secret (`token`): treat deliveries of this event as credentials.',
+        'Asks the tenant to send a message through its own channel (its webhook receiver sends the email or text message). It carries a secret (`token` or `code`): treat deliveries of this event as credentials.',
     }),
+  'customer.contact_verified': z.object({
+    customerId: z
+      .string()
+      .max(40)
+      .openapi({ description: 'The customer.', example: 'cus_01jd7w3v8m9k2q4r6t8v0x2z4b' }),
+    contact: z.enum(['EMAIL', 'PHONE']).openapi({
+      description: 'Which contact the customer proved control of with a code.',
+      example: 'EMAIL',
+    }),
+  }),
   'user.invited': z.object({
     userId: userId('The new staff user.'),
     roleIds: z

@@ -276,6 +276,12 @@ export const problemTypes = {
     description:
       'The request is well-formed but some fields are invalid; `errors` lists each failing field with its path.',
   },
+  invalid_code: {
+    status: 422,
+    title: 'Invalid verification code',
+    description:
+      'The verification code is wrong, expired or void. A code works for 10 minutes and for 5 attempts; after that, request a new one.',
+  },
   invalid_passkey_registration: {
     status: 422,
     title: 'Invalid passkey registration',

@@ -27,17 +27,19 @@ export async function notificationsFor(tenant: TestTenant, userId: string): Prom
 
 /**
  * Waits for the `count`-th notification to a user (some are sent after the response) and
- * returns it: its `token` is what the tenant's email would carry.
+ * returns it with its secret: the `token` (password templates) or `code` (verification
+ * templates) that the tenant's message would carry.
  */
-export async function awaitNotification(
+export async function awaitNotification<S extends 'token' | 'code' = 'token'>(
   tenant: TestTenant,
   userId: string,
   count = 1,
-): Promise<Notification> {
+  secret: S = 'token' as S,
+): Promise<Notification & Record<S, string>> {
   await expect
     .poll(async () => (await notificationsFor(tenant, userId)).length, { timeout: 5000 })
     .toBe(count);
   const notification = (await notificationsFor(tenant, userId))[count - 1];
-  if (!notification) throw new Error('no notification');
-  return notification;
+  if (typeof notification?.[secret] !== 'string') throw new Error(`no notification with a ${secret}`);
+  return notification as Notification & Record<S, string>;
 }

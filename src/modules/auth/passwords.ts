@@ -7,7 +7,7 @@ import type { UserPrincipal } from '../../platform/auth/principal';
 import type { ServiceContext } from '../../platform/context';
 import { randomToken, sha256Hex } from '../../platform/crypto';
 import { ApiError, validationError } from '../../platform/errors';
-import type { NotificationTemplate } from '../../platform/events';
+import type { PasswordNotificationTemplate } from '../../platform/events';
 import { type Change, commit, event } from '../../platform/unit-of-work';
 import { clearFailures, findUser, findUserByEmail, provePassword } from './login';
 import type { PasswordChangeInput, PasswordResetInput } from './schemas';
@@ -19,7 +19,7 @@ const MINUTE_MS = 60 * 1000;
  * How long each kind of password token works. A reset answers a request the user has just
  * made; an invitation or an administrator's reset may wait in an inbox for a while.
  */
-export const passwordTokenLifetimeMs: Record<NotificationTemplate, number> = {
+export const passwordTokenLifetimeMs: Record<PasswordNotificationTemplate, number> = {
   PASSWORD_RESET: 30 * MINUTE_MS,
   STAFF_INVITATION: 7 * 24 * 60 * MINUTE_MS,
   CREDENTIALS_RESET: 24 * 60 * MINUTE_MS,
@@ -56,7 +56,7 @@ export function voidPasswordTokens(ctx: ServiceContext, userId: string) {
 export async function commitWithPasswordToken(
   ctx: ServiceContext,
   user: Pick<UserRow, 'id' | 'email'>,
-  template: NotificationTemplate,
+  template: PasswordNotificationTemplate,
   change: Change,
 ): Promise<void> {
   const token = randomToken();

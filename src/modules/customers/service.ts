@@ -18,7 +18,7 @@ import {
   type UpdateCustomerInput,
 } from './schemas';
 
-type CustomerRow = typeof customers.$inferSelect;
+export type CustomerRow = typeof customers.$inferSelect;
 
 export function presentCustomer(row: CustomerRow): CustomerView {
   return {
@@ -94,7 +94,7 @@ export function dateOfBirthProblems(dateOfBirth: string, now: Date): { path: str
 /** Statuses reached only through an approved verification. */
 const verifiedStatuses: readonly CustomerStatus[] = ['VERIFIED', 'ACTIVE', 'SUSPENDED'];
 
-async function requireCustomerRow(ctx: ServiceContext, customerId: string): Promise<CustomerRow> {
+export async function requireCustomerRow(ctx: ServiceContext, customerId: string): Promise<CustomerRow> {
   assertCustomerVisible(ctx, customerId);
   const row = await ctx.db
     .select()
