@@ -8,6 +8,7 @@ import { consentRoutes } from './modules/consents/routes';
 import { customerRoutes } from './modules/customers/routes';
 import { docsRoutes } from './modules/docs/routes';
 import { eventRoutes } from './modules/events/routes';
+import { groupRoutes } from './modules/groups/routes';
 import { mfaRoutes } from './modules/mfa/routes';
 import { oauthMetadataRoutes, oauthRoutes } from './modules/oauth/routes';
 import { passkeyRoutes } from './modules/passkeys/routes';
@@ -80,6 +81,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.route(BASE_PATH, auditRoutes());
   app.route(BASE_PATH, accessRoutes());
   app.route(BASE_PATH, staffUserRoutes());
+  app.route(BASE_PATH, groupRoutes());
   app.route(BASE_PATH, webhookRoutes());
   registerEventWebhooks(app);
   openApiDocument(app);

@@ -118,6 +118,41 @@ export const userRoles = sqliteTable(
   (table) => [primaryKey({ columns: [table.tenantId, table.userId, table.roleId] })],
 );
 
+/**
+ * Groups of staff users; members hold the group's roles on top of their own. `nameKey` is the
+ * name lower-cased in JavaScript (Unicode-aware, unlike SQLite's `lower()`), so the unique index
+ * makes names unique case-insensitively and settles races.
+ */
+export const groups = sqliteTable(
+  'groups',
+  {
+    id: text('id').primaryKey(),
+    tenantId: text('tenant_id').notNull(),
+    name: text('name').notNull(),
+    nameKey: text('name_key').notNull(),
+    description: text('description').notNull(),
+    roleIds: text('role_ids', { mode: 'json' }).$type<string[]>().notNull(),
+    createdAt: text('created_at').notNull(),
+    updatedAt: text('updated_at').notNull(),
+  },
+  (table) => [uniqueIndex('groups_tenant_name_uq').on(table.tenantId, table.nameKey)],
+);
+
+export const groupMembers = sqliteTable(
+  'group_members',
+  {
+    tenantId: text('tenant_id').notNull(),
+    groupId: text('group_id').notNull(),
+    userId: text('user_id').notNull(),
+    addedAt: text('added_at').notNull(),
+  },
+  (table) => [
+    primaryKey({ columns: [table.tenantId, table.groupId, table.userId] }),
+    // rolesOfUser reads a user's groups at every login and refresh.
+    index('group_members_user_idx').on(table.tenantId, table.userId),
+  ],
+);
+
 /** Custom roles; the built-in ones live in code (src/platform/auth/permissions.ts) and are read-only. */
 export const roles = sqliteTable(
   'roles',

@@ -34,6 +34,10 @@ function roleIdData(description: string) {
   return z.string().max(40).openapi({ description, example: 'rol_01jd7w3v8m9k2q4r6t8v0x2z4b' });
 }
 
+function groupIdData(description: string) {
+  return z.string().max(40).openapi({ description, example: 'grp_01jd7w3v8m9k2q4r6t8v0x2z4b' });
+}
+
 function clientIdData(description: string) {
   return z.string().max(40).openapi({ description, example: 'cli_01jd7w3v8m9k2q4r6t8v0x2z4b' });
 }
@@ -260,6 +264,27 @@ export const eventCatalogue = {
       }),
   }),
   'role.deleted': z.object({ roleId: roleIdData('The deleted custom role.') }),
+  'group.created': z.object({ groupId: groupIdData('The new group.') }),
+  'group.updated': z.object({
+    groupId: groupIdData('The changed group.'),
+    changed: z
+      .array(z.enum(['name', 'description', 'roleIds']))
+      .max(3)
+      .openapi({
+        description:
+          'Fields that changed. A change of `roleIds` reaches the members at their next token refresh.',
+        example: ['roleIds'],
+      }),
+  }),
+  'group.deleted': z.object({ groupId: groupIdData('The deleted group; its members lost its roles.') }),
+  'group.member_added': z.object({
+    groupId: groupIdData('The group.'),
+    userId: userId('The staff user who now holds the group’s roles.'),
+  }),
+  'group.member_removed': z.object({
+    groupId: groupIdData('The group.'),
+    userId: userId('The staff user who no longer holds the group’s roles through it.'),
+  }),
   'client.created': z.object({ clientId: clientIdData('The new API client.') }),
   'client.secret_rotated': z.object({
     clientId: clientIdData('The client whose secret was replaced; the old secret no longer works.'),

@@ -210,6 +210,11 @@ export const problemTypes = {
     description:
       'Another role of this tenant has this name, or it is the name of a built-in role (compared case-insensitively).',
   },
+  group_name_taken: {
+    status: 409,
+    title: 'Group name taken',
+    description: 'Another group of this tenant has this name (compared case-insensitively).',
+  },
   role_read_only: {
     status: 409,
     title: 'Built-in role is read-only',
@@ -219,7 +224,8 @@ export const problemTypes = {
   role_in_use: {
     status: 409,
     title: 'Role in use',
-    description: 'The role is still assigned to users: take it away from them before deleting it.',
+    description:
+      'The role is still assigned to users or granted by groups: take it away from them before deleting it.',
   },
   client_revoked: {
     status: 409,

@@ -152,7 +152,7 @@ export function accessRoutes() {
       operationId: 'deleteRole',
       summary: 'Delete a custom role',
       description:
-        'Built-in roles are read-only; a role still assigned to users cannot be deleted (`role_in_use`).',
+        'Built-in roles are read-only; a role still assigned to users or granted by groups cannot be deleted (`role_in_use`).',
       tags,
       access: writes,
       errors: ['role_read_only', 'role_in_use'],

@@ -1,7 +1,7 @@
-import { and, count, desc, eq, lt, ne, type SQL } from 'drizzle-orm';
+import { and, count, desc, eq, lt, ne, type SQL, sql } from 'drizzle-orm';
 import { controlDb, isUniqueViolation } from '../../db/client';
 import { clientDirectory } from '../../db/control';
-import { clients, roles, userRoles, users } from '../../db/tenant';
+import { clients, groups, roles, userRoles, users } from '../../db/tenant';
 import { markRevoked } from '../../platform/auth/authenticate';
 import {
   allPermissions,
@@ -241,20 +241,37 @@ export async function updateRole(
 }
 
 /**
- * Refused while users hold the role. An assignment racing this delete would point at nothing,
- * and an assignment to a missing role grants nothing (see `rolesOfUser`), so the race fails safe.
+ * Refused while users hold the role, directly or through a group. An assignment racing this
+ * delete would point at nothing, and an assignment to a missing role grants nothing (see
+ * `rolesOfUser`), so the race fails safe.
  */
 export async function deleteRole(ctx: ServiceContext, roleId: string): Promise<void> {
   const row = await changeableRole(ctx, roleId);
-  const holders = await ctx.db
-    .select({ holders: count() })
-    .from(userRoles)
-    .where(and(eq(userRoles.tenantId, ctx.tenant.id), eq(userRoles.roleId, row.id)))
-    .get();
-  const assigned = holders?.holders ?? 0;
-  if (assigned > 0) {
+  const [holders, granting] = await ctx.db.batch([
+    ctx.db
+      .select({ count: count() })
+      .from(userRoles)
+      .where(and(eq(userRoles.tenantId, ctx.tenant.id), eq(userRoles.roleId, row.id))),
+    ctx.db
+      .select({ count: count() })
+      .from(groups)
+      .where(
+        and(
+          eq(groups.tenantId, ctx.tenant.id),
+          sql`exists (select 1 from json_each(${groups.roleIds}) where value = ${row.id})`,
+        ),
+      ),
+  ]);
+  const users = holders[0]?.count ?? 0;
+  const viaGroups = granting[0]?.count ?? 0;
+  if (users > 0 || viaGroups > 0) {
+    const plural = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
+    const uses = [
+      users > 0 ? `assigned to ${plural(users, 'user')}` : undefined,
+      viaGroups > 0 ? `granted by ${plural(viaGroups, 'group')}` : undefined,
+    ].filter(Boolean);
     throw new ApiError('role_in_use', {
-      detail: `The role is assigned to ${assigned} user${assigned === 1 ? '' : 's'}; take it away from them first.`,
+      detail: `The role is ${uses.join(' and ')}; take it away from them first.`,
     });
   }
   await commit(ctx, {

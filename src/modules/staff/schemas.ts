@@ -79,7 +79,8 @@ export const StaffUserListQuerySchema = z.object({
 });
 export type StaffUserListQuery = z.infer<typeof StaffUserListQuerySchema>;
 
-function roleIds(minItems: number, description: string) {
+/** A list of roles to grant, to a staff user or to a group's members. */
+export function roleIds(minItems: number, description: string) {
   return z
     .array(RoleIdSchema)
     .min(minItems)

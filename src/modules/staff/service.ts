@@ -73,7 +73,7 @@ async function rolesOfUsers(
 }
 
 /** Customers' logins live in the same table but are not staff: to these routes they do not exist. */
-async function findStaffUser(ctx: ServiceContext, userId: string): Promise<UserRow> {
+export async function findStaffUser(ctx: ServiceContext, userId: string): Promise<UserRow> {
   const row = await ctx.db
     .select()
     .from(users)
@@ -134,11 +134,10 @@ export async function listStaffUsers(
 
 /**
  * The roles `roleIds` names: 422 for an id that names no role of the tenant (or the customers'
- * role), 403 when a role not yet held would grant a permission the caller lacks, so that
- * `access:admin` lets one manage staff without making anyone, oneself included, more powerful
- * than oneself.
+ * role), 403 when a role not yet held would grant a permission the caller lacks (see
+ * `assertMayGrantRoles`). Groups grant roles through it too.
  */
-async function grantableRoles(
+export async function grantableRoles(
   ctx: ServiceContext,
   roleIds: readonly string[],
   held: readonly AssignedRole[],
@@ -153,8 +152,25 @@ async function grantableRoles(
         : [{ path: `roleIds.${index}`, message: 'names no role of this tenant' }],
   );
   if (errors.length > 0) throw validationError(errors);
-  const heldIds = new Set(held.map((role) => role.id));
-  for (const role of found.filter((candidate) => !heldIds.has(candidate.id))) {
+  assertMayGrantRoles(
+    ctx,
+    found,
+    held.map((role) => role.id),
+  );
+  return found;
+}
+
+/**
+ * No privilege escalation: 403 when one of `roles`, other than those already held, grants a
+ * permission the caller lacks, so that `access:admin` (or `groups:write`) lets one manage staff
+ * without making anyone, oneself included, more powerful than oneself.
+ */
+export function assertMayGrantRoles(
+  ctx: ServiceContext,
+  roles: readonly AssignedRole[],
+  heldRoleIds: readonly string[] = [],
+): void {
+  for (const role of roles.filter((candidate) => !heldRoleIds.includes(candidate.id))) {
     const missing = role.permissions.find((permission) => !hasPermission(ctx.actor, permission));
     if (missing) {
       throw new ApiError('forbidden', {
@@ -163,7 +179,6 @@ async function grantableRoles(
       });
     }
   }
-  return found;
 }
 
 function roleAssignments(ctx: ServiceContext, userId: string, roles: readonly AssignedRole[]) {

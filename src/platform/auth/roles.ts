@@ -1,6 +1,6 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import type { TenantDb } from '../../db/client';
-import { roles, userRoles } from '../../db/tenant';
+import { groupMembers, groups, roles, userRoles } from '../../db/tenant';
 import {
   type BuiltInRole,
   builtInRoleById,
@@ -48,22 +48,31 @@ export async function findRoles(
   return found;
 }
 
-/** Customers hold the built-in CUSTOMER role by being customers; staff hold what `user_roles` assigns. */
+/**
+ * Customers hold the built-in CUSTOMER role by being customers; staff hold what `user_roles`
+ * assigns them plus the roles of every group they belong to (one round trip for both).
+ */
 export async function rolesOfUser(
   db: TenantDb,
   tenantId: string,
   user: { id: string; kind: 'STAFF' | 'CUSTOMER' },
 ): Promise<AssignedRole[]> {
   if (user.kind === 'CUSTOMER') return [assigned(builtInRoles.CUSTOMER)];
-  const rows = await db
-    .select({ roleId: userRoles.roleId })
-    .from(userRoles)
-    .where(and(eq(userRoles.tenantId, tenantId), eq(userRoles.userId, user.id)));
-  return findRoles(
-    db,
-    tenantId,
-    rows.map((row) => row.roleId),
-  );
+  const [direct, throughGroups] = await db.batch([
+    db
+      .select({ roleId: userRoles.roleId })
+      .from(userRoles)
+      .where(and(eq(userRoles.tenantId, tenantId), eq(userRoles.userId, user.id))),
+    db
+      .select({ roleIds: groups.roleIds })
+      .from(groupMembers)
+      .innerJoin(groups, and(eq(groups.tenantId, groupMembers.tenantId), eq(groups.id, groupMembers.groupId)))
+      .where(and(eq(groupMembers.tenantId, tenantId), eq(groupMembers.userId, user.id))),
+  ]);
+  return findRoles(db, tenantId, [
+    ...direct.map((row) => row.roleId),
+    ...throughGroups.flatMap((row) => row.roleIds),
+  ]);
 }
 
 export function permissionsOfRoles(grants: readonly { permissions: readonly Permission[] }[]): Permission[] {
