@@ -6,7 +6,12 @@ import type { ServiceContext } from '../../platform/context';
 import { ApiError } from '../../platform/errors';
 import { commit, event } from '../../platform/unit-of-work';
 import type { LoginInput, LoginResultView, MfaVerifyInput, TokenPairView } from './schemas';
-import { enrolledSecondFactors, type SecondFactorMethod, secondFactors } from './second-factors';
+import {
+  enrolledSecondFactors,
+  hasSecondFactor,
+  type SecondFactorMethod,
+  secondFactors,
+} from './second-factors';
 import { startSession, type UserRow } from './sessions';
 
 export const LOCKOUT_THRESHOLD = 5;
@@ -150,7 +155,7 @@ export async function proveSecondFactor(
 ): Promise<readonly string[]> {
   assertNotLocked(user, ctx.now);
   const factor = secondFactors[method];
-  if (!factor || !(await factor.isEnrolled(ctx, user.id))) {
+  if (!factor || !(await hasSecondFactor(ctx, user.id, method))) {
     throw new ApiError('mfa_method_not_enrolled', { detail: `${method} is not enrolled for this user.` });
   }
   if (!(await factor.verify(ctx, user.id, proof))) {

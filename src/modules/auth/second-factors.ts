@@ -1,6 +1,7 @@
+import type { BatchItem } from 'drizzle-orm/batch';
 import type { ServiceContext } from '../../platform/context';
-import { consumeRecoveryCode, hasRecoveryCodes } from '../mfa/recovery-codes';
-import { isTotpEnrolled, verifyTotpCode } from '../mfa/totp';
+import { consumeRecoveryCode, recoveryCodeEnrolment } from '../mfa/recovery-codes';
+import { totpEnrolment, verifyTotpCode } from '../mfa/totp';
 import { passkeySecondFactor } from '../passkeys/webauthn';
 
 export const secondFactorMethods = ['TOTP', 'RECOVERY_CODE', 'WEBAUTHN'] as const;
@@ -20,20 +21,24 @@ export interface SecondFactorProof {
 export interface SecondFactor {
   /** RFC 8176 `amr` values recorded in tokens when this factor is used. */
   amr: readonly string[];
-  isEnrolled(ctx: ServiceContext, userId: string): Promise<boolean>;
+  /**
+   * A query that finds a row when the user has the factor; a query rather than an answer, so
+   * that a login asks for all factors in one D1 round trip.
+   */
+  enrolment(ctx: ServiceContext, userId: string): BatchItem<'sqlite'>;
   /** True when the proof is good; single-use material (codes, challenges) is spent either way. */
   verify(ctx: ServiceContext, userId: string, proof: SecondFactorProof): Promise<boolean>;
 }
 
 export const secondFactors: Partial<Record<SecondFactorMethod, SecondFactor>> = {
   /** RFC 8176 `otp` is the registered value for RFC 6238 codes; login and step-up add `mfa`. */
-  TOTP: { amr: ['otp'], isEnrolled: isTotpEnrolled, verify: verifyTotpCode },
+  TOTP: { amr: ['otp'], enrolment: totpEnrolment, verify: verifyTotpCode },
   /**
    * RFC 8176 registers nothing for backup codes. They are one-time passwords from a list issued
    * in advance, so `otp` is the honest registered value; an unregistered one would mean nothing
    * to relying parties. Which of the two was used is in the audit trail (`mfa.recovery_code_used`).
    */
-  RECOVERY_CODE: { amr: ['otp'], isEnrolled: hasRecoveryCodes, verify: consumeRecoveryCode },
+  RECOVERY_CODE: { amr: ['otp'], enrolment: recoveryCodeEnrolment, verify: consumeRecoveryCode },
   WEBAUTHN: passkeySecondFactor,
 };
 
@@ -42,6 +47,19 @@ export async function enrolledSecondFactors(
   userId: string,
 ): Promise<SecondFactorMethod[]> {
   const entries = Object.entries(secondFactors) as [SecondFactorMethod, SecondFactor][];
-  const enrolled = await Promise.all(entries.map(([, factor]) => factor.isEnrolled(ctx, userId)));
-  return entries.filter((_, index) => enrolled[index]).map(([method]) => method);
+  const [first, ...rest] = entries.map(([, factor]) => factor.enrolment(ctx, userId));
+  if (!first) return [];
+  const found = (await ctx.db.batch([first, ...rest])) as unknown[][];
+  return entries.filter((_, index) => (found[index]?.length ?? 0) > 0).map(([method]) => method);
+}
+
+export async function hasSecondFactor(
+  ctx: ServiceContext,
+  userId: string,
+  method: SecondFactorMethod,
+): Promise<boolean> {
+  const factor = secondFactors[method];
+  if (!factor) return false;
+  const [found] = (await ctx.db.batch([factor.enrolment(ctx, userId)])) as unknown[][];
+  return (found?.length ?? 0) > 0;
 }

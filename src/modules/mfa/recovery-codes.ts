@@ -82,14 +82,13 @@ export async function issueRecoveryCodes(ctx: ServiceContext, userId: string) {
 
 const unused = isNull(recoveryCodes.consumedAt);
 
-export async function hasRecoveryCodes(ctx: ServiceContext, userId: string): Promise<boolean> {
-  const row = await ctx.db
+/** A query that finds a row while the user has an unused recovery code. */
+export function recoveryCodeEnrolment(ctx: ServiceContext, userId: string) {
+  return ctx.db
     .select({ userId: recoveryCodes.userId })
     .from(recoveryCodes)
     .where(and(codesOf(ctx, userId), unused))
-    .limit(1)
-    .get();
-  return row !== undefined;
+    .limit(1);
 }
 
 /**

@@ -57,13 +57,17 @@ export function deleteTotpCredential(ctx: ServiceContext, userId: string) {
   return ctx.db.delete(totpCredentials).where(credentialOf(ctx, userId));
 }
 
-export async function isTotpEnrolled(ctx: ServiceContext, userId: string): Promise<boolean> {
-  const row = await ctx.db
+/** A query that finds a row when the user has a confirmed TOTP authenticator. */
+export function totpEnrolment(ctx: ServiceContext, userId: string) {
+  return ctx.db
     .select({ userId: totpCredentials.userId })
     .from(totpCredentials)
     .where(credentialOf(ctx, userId))
-    .get();
-  return row !== undefined;
+    .limit(1);
+}
+
+export async function isTotpEnrolled(ctx: ServiceContext, userId: string): Promise<boolean> {
+  return (await totpEnrolment(ctx, userId)).length > 0;
 }
 
 /**

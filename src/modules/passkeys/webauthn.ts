@@ -278,14 +278,12 @@ export async function verifyAssertion(
  */
 export const passkeySecondFactor: SecondFactor = {
   amr: PASSKEY_AMR,
-  async isEnrolled(ctx, userId) {
-    const any = await ctx.db
+  enrolment(ctx, userId) {
+    return ctx.db
       .select({ id: webauthnCredentials.id })
       .from(webauthnCredentials)
       .where(and(eq(webauthnCredentials.tenantId, ctx.tenant.id), eq(webauthnCredentials.userId, userId)))
-      .limit(1)
-      .get();
-    return any !== undefined;
+      .limit(1);
   },
   async verify(ctx, userId, proof) {
     const parsed = AuthenticationResponseSchema.safeParse(proof.credential);
