@@ -852,6 +852,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v2/customer/customers/{id}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export everything held on a customer (GDPR)
+         * @description Staff with `customers:read`, or the customer itself. One JSON document with the profile, logins, consents, sessions, second factors (never secrets), pending contact verifications, third-party grants, audit entries about the customer and by its logins, and outbox events naming it (secrets redacted). Sections with more than 10,000 rows are cut and named in `truncated`. Each export is audited (`customer.exported`); the answer is `Cache-Control: no-store`.
+         */
+        get: operations["exportCustomer"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v2/customer/events": {
         parameters: {
             query?: never;
@@ -5085,57 +5105,249 @@ export interface components {
              */
             expiresAt?: string;
         };
-        EventPage: {
-            /** @description The items of this page, newest first. */
-            data: components["schemas"]["Event"][];
+        /** @description Everything held on a customer (GDPR Art. 15 and 20). Never contains password hashes, TOTP secrets, recovery-code digests or tokens. */
+        CustomerExport: {
             /**
-             * @description Pass as `cursor` to get the next page; null on the last page.
-             * @example null
+             * @description When the export was made.
+             * @example 2026-11-25T12:00:00.000Z
              */
-            nextCursor: string | null;
-        };
-        Event: {
+            exportedAt: string;
+            customer: components["schemas"]["Customer"];
+            /** @description The customer’s logins (users). */
+            logins: components["schemas"]["ExportedLogin"][];
+            /** @description Every consent record, oldest first, withdrawn and superseded ones included. */
+            consents: components["schemas"]["Consent"][];
+            /** @description Every session of the customer’s logins, oldest first, ended ones included. */
+            sessions: components["schemas"]["ExportedSession"][];
+            /** @description Second factors, one entry per login. */
+            secondFactors: components["schemas"]["ExportedSecondFactors"][];
+            /** @description Pending email and phone verifications. */
+            contactVerifications: components["schemas"]["ExportedContactVerification"][];
+            /** @description Access granted to third-party clients, oldest first. */
+            oauthGrants: components["schemas"]["ExportedOAuthGrant"][];
+            /** @description Audit entries about the customer or its logins, and those of actions its logins took, oldest first. */
+            auditEvents: components["schemas"]["AuditEvent"][];
+            /** @description Outbox events that name the customer or its logins, oldest first; secrets redacted. */
+            events: components["schemas"]["Event"][];
+            /** @description Roles the customer holds in organizations; empty until organizations exist. */
+            organizationPeople: {
+                [key: string]: unknown;
+            }[];
+            /** @description Metadata of the customer’s documents; empty until documents exist. */
+            documents: {
+                [key: string]: unknown;
+            }[];
+            /** @description The customer’s beneficiaries; empty until beneficiaries exist. */
+            beneficiaries: {
+                [key: string]: unknown;
+            }[];
             /**
-             * @description Event id.
-             * @example evt_01jd7w3v8m9k2q4r6t8v0x2z4b
+             * @description Sections that hold more than 10000 rows and were cut at that many; empty when the export is complete.
+             * @example []
+             */
+            truncated: ("sessions" | "consents" | "auditEvents" | "events")[];
+        };
+        /** @description A login of the customer. Password hashes are never exported. */
+        ExportedLogin: {
+            /**
+             * @description The login (user) id.
+             * @example usr_01jd7w3v8m9k2q4r6t8v0x2z4b
              */
             id: string;
             /**
-             * @description Event type, from the catalogue.
-             * @example customer.created
+             * @description Login email.
+             * @example ada@example.com
+             */
+            email: string;
+            /**
+             * @description Name shown for the login.
+             * @example Ada Lovelace
+             */
+            displayName: string;
+            /**
+             * @description Whether the login may sign in.
+             * @example ACTIVE
              * @enum {string}
              */
-            type: "customer.created" | "customer.updated" | "customer.status_changed" | "consent.granted" | "consent.withdrawn" | "session.created" | "passkey.added" | "passkey.removed" | "passkey.clone_suspected" | "session.revoked" | "notification.requested" | "customer.contact_verified" | "user.invited" | "user.updated" | "user.password_changed" | "user.credentials_reset" | "user.locked" | "role.created" | "role.updated" | "role.deleted" | "group.created" | "group.updated" | "group.deleted" | "group.member_added" | "group.member_removed" | "client.created" | "client.secret_rotated" | "client.revoked" | "mfa.enrolled" | "mfa.removed" | "mfa.recovery_codes_regenerated" | "mfa.recovery_code_used" | "webhook.test" | "webhook_endpoint.disabled";
+            status: "ACTIVE" | "DISABLED";
             /**
-             * @description When the change happened.
+             * @description When the login was created.
              * @example 2026-11-25T10:00:00.000Z
              */
             createdAt: string;
             /**
-             * @description The tenant.
-             * @example demo-pro
-             */
-            tenantId: string;
-            /**
-             * @description Thin data of the event type (ids, statuses, changed field names); its schema is in the catalogue.
-             * @example {
-             *       "customerId": "cus_01jd7w3v8m9k2q4r6t8v0x2z4b",
-             *       "type": "INDIVIDUAL",
-             *       "status": "PENDING_EMAIL_VERIFICATION"
-             *     }
-             */
-            data: {
-                [key: string]: unknown;
-            };
-        };
-        AuditEventPage: {
-            /** @description The items of this page, newest first. */
-            data: components["schemas"]["AuditEvent"][];
-            /**
-             * @description Pass as `cursor` to get the next page; null on the last page.
+             * @description When the password was last changed; null if never since registration.
              * @example null
              */
-            nextCursor: string | null;
+            passwordChangedAt: string | null;
+        };
+        /** @description A login session, live or ended. Tokens are never exported. */
+        ExportedSession: {
+            /**
+             * @description Session id.
+             * @example ses_01jd7w3v8m9k2q4r6t8v0x2z4b
+             */
+            id: string;
+            /**
+             * @description Browser and OS from the User-Agent.
+             * @example Firefox on macOS
+             */
+            device: string;
+            /**
+             * @description The User-Agent at login.
+             * @example Mozilla/5.0 (Macintosh; Intel Mac OS X 14.5; rv:133.0) Gecko/20100101 Firefox/133.0
+             */
+            userAgent: string | null;
+            /**
+             * @description Client IP at login.
+             * @example 203.0.113.7
+             */
+            ip: string | null;
+            /**
+             * @description RFC 8176 methods of the last authentication.
+             * @example [
+             *       "pwd",
+             *       "otp",
+             *       "mfa"
+             *     ]
+             */
+            amr: string[];
+            /**
+             * @description Login time.
+             * @example 2026-11-25T10:00:00.000Z
+             */
+            createdAt: string;
+            /**
+             * @description Last refresh or step-up.
+             * @example 2026-11-25T10:20:00.000Z
+             */
+            lastUsedAt: string;
+            /**
+             * @description The login (user) id.
+             * @example usr_01jd7w3v8m9k2q4r6t8v0x2z4b
+             */
+            userId: string;
+            /**
+             * @description When the session ended; null while it is live.
+             * @example null
+             */
+            revokedAt: string | null;
+            /**
+             * @description Why it ended.
+             * @example null
+             */
+            revokedReason: string | null;
+        };
+        /** @description Which second factors a login has enrolled, and when. Secrets, code digests and keys are never exported. */
+        ExportedSecondFactors: {
+            /**
+             * @description The login (user) id.
+             * @example usr_01jd7w3v8m9k2q4r6t8v0x2z4b
+             */
+            userId: string;
+            /**
+             * @description When the TOTP authenticator was confirmed; null if none.
+             * @example 2026-11-25T10:05:00.000Z
+             */
+            totpEnrolledAt: string | null;
+            /**
+             * @description When an enrolment not yet confirmed with a code was started; null if none.
+             * @example null
+             */
+            totpEnrolmentStartedAt: string | null;
+            /**
+             * Format: int32
+             * @description How many recovery codes are still usable.
+             * @example 10
+             */
+            unusedRecoveryCodes: number;
+            /** @description Registered passkeys. */
+            passkeys: components["schemas"]["ExportedPasskey"][];
+        };
+        ExportedPasskey: {
+            /**
+             * @description Name the user gave the passkey.
+             * @example iPhone
+             */
+            name: string;
+            /**
+             * @description When it was registered.
+             * @example 2026-11-25T10:00:00.000Z
+             */
+            createdAt: string;
+            /**
+             * @description When it was last used to sign in.
+             * @example null
+             */
+            lastUsedAt: string | null;
+        };
+        /** @description A pending email or phone verification. The code itself is never exported. */
+        ExportedContactVerification: {
+            /**
+             * @description Which contact is being verified.
+             * @example EMAIL
+             * @enum {string}
+             */
+            contact: "EMAIL" | "PHONE";
+            /**
+             * @description Where the code was sent.
+             * @example ada@example.com
+             */
+            recipient: string;
+            /**
+             * Format: int32
+             * @description Wrong codes tried so far.
+             * @example 0
+             */
+            attempts: number;
+            /**
+             * @description When the code was sent.
+             * @example 2026-11-25T10:00:00.000Z
+             */
+            createdAt: string;
+            /**
+             * @description When the code lapses.
+             * @example 2026-11-25T10:15:00.000Z
+             */
+            expiresAt: string;
+        };
+        /** @description Access the customer granted a third-party client. Tokens are never exported. */
+        ExportedOAuthGrant: {
+            /**
+             * @description Session id.
+             * @example ses_01jd7w3v8m9k2q4r6t8v0x2z4b
+             */
+            sessionId: string;
+            /**
+             * @description The third-party client granted access.
+             * @example cli_01jd7w3v8m9k2q4r6t8v0x2z4b
+             */
+            clientId: string;
+            /**
+             * @description The login (user) id.
+             * @example usr_01jd7w3v8m9k2q4r6t8v0x2z4b
+             */
+            userId: string;
+            /**
+             * @description Granted permissions, space-separated.
+             * @example customers:read
+             */
+            scope: string;
+            /**
+             * @description When access was granted.
+             * @example 2026-11-25T10:00:00.000Z
+             */
+            createdAt: string;
+            /**
+             * @description When access ended; null while it lasts.
+             * @example null
+             */
+            revokedAt: string | null;
+            /**
+             * @description Why it ended.
+             * @example null
+             */
+            revokedReason: string | null;
         };
         AuditEvent: {
             /**
@@ -5193,6 +5405,58 @@ export interface components {
              * @example 2026-11-25T10:00:00.000Z
              */
             createdAt: string;
+        };
+        Event: {
+            /**
+             * @description Event id.
+             * @example evt_01jd7w3v8m9k2q4r6t8v0x2z4b
+             */
+            id: string;
+            /**
+             * @description Event type, from the catalogue.
+             * @example customer.created
+             * @enum {string}
+             */
+            type: "customer.created" | "customer.updated" | "customer.status_changed" | "consent.granted" | "consent.withdrawn" | "session.created" | "passkey.added" | "passkey.removed" | "passkey.clone_suspected" | "session.revoked" | "notification.requested" | "customer.contact_verified" | "user.invited" | "user.updated" | "user.password_changed" | "user.credentials_reset" | "user.locked" | "role.created" | "role.updated" | "role.deleted" | "group.created" | "group.updated" | "group.deleted" | "group.member_added" | "group.member_removed" | "client.created" | "client.secret_rotated" | "client.revoked" | "mfa.enrolled" | "mfa.removed" | "mfa.recovery_codes_regenerated" | "mfa.recovery_code_used" | "webhook.test" | "webhook_endpoint.disabled";
+            /**
+             * @description When the change happened.
+             * @example 2026-11-25T10:00:00.000Z
+             */
+            createdAt: string;
+            /**
+             * @description The tenant.
+             * @example demo-pro
+             */
+            tenantId: string;
+            /**
+             * @description Thin data of the event type (ids, statuses, changed field names); its schema is in the catalogue.
+             * @example {
+             *       "customerId": "cus_01jd7w3v8m9k2q4r6t8v0x2z4b",
+             *       "type": "INDIVIDUAL",
+             *       "status": "PENDING_EMAIL_VERIFICATION"
+             *     }
+             */
+            data: {
+                [key: string]: unknown;
+            };
+        };
+        EventPage: {
+            /** @description The items of this page, newest first. */
+            data: components["schemas"]["Event"][];
+            /**
+             * @description Pass as `cursor` to get the next page; null on the last page.
+             * @example null
+             */
+            nextCursor: string | null;
+        };
+        AuditEventPage: {
+            /** @description The items of this page, newest first. */
+            data: components["schemas"]["AuditEvent"][];
+            /**
+             * @description Pass as `cursor` to get the next page; null on the last page.
+             * @example null
+             */
+            nextCursor: string | null;
         };
         Me: {
             principal: components["schemas"]["MePrincipal"];
@@ -12527,6 +12791,142 @@ export interface operations {
             };
             /** @description `consent_not_withdrawable`: Terms and conditions and the privacy policy are required for as long as the customer relationship lasts. `conflict`: The request conflicts with the current state of the resource. */
             409: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
+            422: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
+            429: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Seconds until the request may be retried. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
+            500: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
+            503: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    exportCustomer: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The tenant (fintech) the request is for. */
+                "X-Tenant-ID": components["parameters"]["TenantId"];
+            };
+            path: {
+                /** @description Customer id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The export. */
+            200: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomerExport"];
+                };
+            };
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            400: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
+            401: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
+            403: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
+            404: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
                     "RateLimit-Policy"?: string;

@@ -13,6 +13,7 @@ import { mfaRoutes } from './modules/mfa/routes';
 import { oauthMetadataRoutes, oauthRoutes } from './modules/oauth/routes';
 import { passkeyRoutes } from './modules/passkeys/routes';
 import { platformTenantRoutes } from './modules/platform-admin/routes';
+import { privacyRoutes } from './modules/privacy/routes';
 import { registrationRoutes } from './modules/registration/routes';
 import { staffUserRoutes } from './modules/staff/routes';
 import { openApiDocument, systemRoutes } from './modules/system/routes';
@@ -77,6 +78,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.route(BASE_PATH, passkeyRoutes());
   app.route(BASE_PATH, customerRoutes());
   app.route(BASE_PATH, consentRoutes());
+  app.route(BASE_PATH, privacyRoutes());
   app.route(BASE_PATH, eventRoutes());
   app.route(BASE_PATH, auditRoutes());
   app.route(BASE_PATH, accessRoutes());

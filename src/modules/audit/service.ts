@@ -4,6 +4,10 @@ import type { ServiceContext } from '../../platform/context';
 import { createdRange, decodeCursor, toPage } from '../../platform/pagination';
 import type { AuditEventListQuery, AuditEventView } from './schemas';
 
+export function presentAuditEvent(row: typeof auditEvents.$inferSelect): AuditEventView {
+  return { ...row, actorType: row.actorType as AuditEventView['actorType'] };
+}
+
 export async function listAuditEvents(
   ctx: ServiceContext,
   query: AuditEventListQuery,
@@ -27,7 +31,7 @@ export async function listAuditEvents(
     .limit(query.limit + 1);
   const page = toPage(rows, query.limit);
   return {
-    data: page.data.map((row) => ({ ...row, actorType: row.actorType as AuditEventView['actorType'] })),
+    data: page.data.map(presentAuditEvent),
     nextCursor: page.nextCursor,
   };
 }

@@ -13,7 +13,7 @@ import {
   requiredConsentTypes,
 } from './schemas';
 
-type ConsentRow = typeof consents.$inferSelect;
+export type ConsentRow = typeof consents.$inferSelect;
 
 /** The proof a regulator asks for: who accepted which version, when, from where. */
 export function consentRecord(
@@ -35,7 +35,7 @@ export function consentRecord(
   };
 }
 
-function presentConsent(row: ConsentRow): ConsentView {
+export function presentConsent(row: ConsentRow): ConsentView {
   return {
     id: row.id,
     customerId: row.customerId,

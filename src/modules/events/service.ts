@@ -6,7 +6,7 @@ import { type EventType, REDACTED, secretEventFields } from '../../platform/even
 import { createdRange, decodeCursor, toPage } from '../../platform/pagination';
 import type { EventListQuery, EventView } from './schemas';
 
-function presentEvent(row: typeof events.$inferSelect): EventView {
+export function presentEvent(row: typeof events.$inferSelect): EventView {
   const type = row.type as EventType;
   const data = { ...row.data };
   for (const field of secretEventFields[type] ?? []) if (field in data) data[field] = REDACTED;
