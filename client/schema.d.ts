@@ -811,6 +811,138 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v2/customer/organizations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Register an organization (B2B) customer
+         * @description Public self-registration (anonymous, rate-limited per IP) or by staff and API clients with `customers:write`. Creates a `BUSINESS` customer in `PENDING_EMAIL_VERIFICATION` (codes go to the organization’s `email`) and its administrator: the first employee, with the organization role `ADMIN_USER` and a login for `admin.email` (`userId`). The LEI’s check digits are verified (ISO 17442); `industryCode` must have the NACE Rev. 2 format; `incorporationDate` may not be in the future. Emits `customer.created`.
+         */
+        post: operations["registerOrganization"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/customer/organizations/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get an organization
+         * @description Staff with `customers:read`, or the organization’s own users. The customer with its business profile in `organization`; an individual’s id is 404.
+         */
+        get: operations["getOrganization"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change an organization’s business profile
+         * @description Staff with `customers:write`, or the organization’s own users with the organization role `ADMIN_USER` (others get 403 `forbidden`). Identity fields (legal name, registration number, legal form, incorporation date and country, LEI) of a verified organization: 409 `reverification_required` for its users; staff may correct them, which returns the organization to REGISTERED for a new verification. A changed phone must be verified again. Emits `customer.updated`.
+         */
+        patch: operations["updateOrganization"];
+        trace?: never;
+    };
+    "/v2/customer/organizations/{id}/directors": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List an organization’s directors
+         * @description Staff with `customers:read`, or the organization’s own users. Newest first, cursor-paginated.
+         */
+        get: operations["listOrganizationDirectors"];
+        put?: never;
+        /**
+         * Add a director
+         * @description Staff with `customers:write`, or the organization’s own users with the organization role `ADMIN_USER` (others get 403 `forbidden`). A closed organization → 409 `conflict`. Emits `organization.member_added`.
+         */
+        post: operations["addOrganizationDirector"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/customer/organizations/{id}/directors/{personId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove a director
+         * @description Staff with `customers:write`, or the organization’s own users with the organization role `ADMIN_USER` (others get 403 `forbidden`). Emits `organization.member_removed`.
+         */
+        delete: operations["removeOrganizationDirector"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/customer/organizations/{id}/shareholders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List an organization’s shareholders
+         * @description Staff with `customers:read`, or the organization’s own users. Newest first, cursor-paginated; `isUbo` marks stakes of 25 % or more.
+         */
+        get: operations["listOrganizationShareholders"];
+        put?: never;
+        /**
+         * Add a shareholder
+         * @description Staff with `customers:write`, or the organization’s own users with the organization role `ADMIN_USER` (others get 403 `forbidden`). An individual or a corporate shareholder. If the stakes would then total more than 100 % → 422 `validation_failed` on `ownershipPercentage` (checked again inside the write, so concurrent additions cannot pass it together). A stake of 25 % or more is flagged `isUbo`. Emits `organization.member_added`.
+         */
+        post: operations["addOrganizationShareholder"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/customer/organizations/{id}/shareholders/{personId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove a shareholder
+         * @description Staff with `customers:write`, or the organization’s own users with the organization role `ADMIN_USER` (others get 403 `forbidden`). Emits `organization.member_removed`.
+         */
+        delete: operations["removeOrganizationShareholder"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v2/customer/customers/{id}/consents": {
         parameters: {
             query?: never;
@@ -2046,6 +2178,46 @@ export interface webhooks {
          * @description Posted to endpoints subscribed to `mfa.recovery_code_used` (or `*`). Verify the signature before trusting the body; answer 2xx within 10 s, anything else is retried.
          */
         post: operations["onMfaRecoveryCodeUsed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "organization.member_added": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * `organization.member_added`
+         * @description Posted to endpoints subscribed to `organization.member_added` (or `*`). Verify the signature before trusting the body; answer 2xx within 10 s, anything else is retried.
+         */
+        post: operations["onOrganizationMemberAdded"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "organization.member_removed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * `organization.member_removed`
+         * @description Posted to endpoints subscribed to `organization.member_removed` (or `*`). Verify the signature before trusting the body; answer 2xx within 10 s, anything else is retried.
+         */
+        post: operations["onOrganizationMemberRemoved"];
         delete?: never;
         options?: never;
         head?: never;
@@ -3335,6 +3507,92 @@ export interface components {
                 remaining: number;
             };
         };
+        /** @description The body of a `organization.member_added` delivery. */
+        OrganizationMemberAddedEvent: {
+            /**
+             * @description Event id, also sent as `webhook-id`.
+             * @example evt_01jd7w3v8m9k2q4r6t8v0x2z4b
+             */
+            id: string;
+            /**
+             * @description Event type.
+             * @example organization.member_added
+             * @enum {string}
+             */
+            type: "organization.member_added";
+            /**
+             * @description ISO 8601 UTC timestamp.
+             * @example 2026-11-25T12:00:00.000Z
+             */
+            createdAt: string;
+            /**
+             * @description The tenant the event belongs to.
+             * @example demo-pro
+             */
+            tenantId: string;
+            /** @description What happened: ids, statuses and changed field names. */
+            data: {
+                /**
+                 * @description The organization (a BUSINESS customer).
+                 * @example cus_01jd7w3v8m9k2q4r6t8v0x2z4b
+                 */
+                customerId: string;
+                /**
+                 * @description The person.
+                 * @example per_01jd7w3v8m9k2q4r6t8v0x2z4b
+                 */
+                personId: string;
+                /**
+                 * @description How the person belongs to the organization.
+                 * @example SHAREHOLDER
+                 * @enum {string}
+                 */
+                kind: "DIRECTOR" | "SHAREHOLDER" | "EMPLOYEE";
+            };
+        };
+        /** @description The body of a `organization.member_removed` delivery. */
+        OrganizationMemberRemovedEvent: {
+            /**
+             * @description Event id, also sent as `webhook-id`.
+             * @example evt_01jd7w3v8m9k2q4r6t8v0x2z4b
+             */
+            id: string;
+            /**
+             * @description Event type.
+             * @example organization.member_removed
+             * @enum {string}
+             */
+            type: "organization.member_removed";
+            /**
+             * @description ISO 8601 UTC timestamp.
+             * @example 2026-11-25T12:00:00.000Z
+             */
+            createdAt: string;
+            /**
+             * @description The tenant the event belongs to.
+             * @example demo-pro
+             */
+            tenantId: string;
+            /** @description What happened: ids, statuses and changed field names. */
+            data: {
+                /**
+                 * @description The organization (a BUSINESS customer).
+                 * @example cus_01jd7w3v8m9k2q4r6t8v0x2z4b
+                 */
+                customerId: string;
+                /**
+                 * @description The person.
+                 * @example per_01jd7w3v8m9k2q4r6t8v0x2z4b
+                 */
+                personId: string;
+                /**
+                 * @description How the person belongs to the organization.
+                 * @example SHAREHOLDER
+                 * @enum {string}
+                 */
+                kind: "DIRECTOR" | "SHAREHOLDER" | "EMPLOYEE";
+            };
+        };
         /** @description The body of a `webhook.test` delivery. */
         WebhookTestEvent: {
             /**
@@ -4137,6 +4395,67 @@ export interface components {
              */
             country: string;
         };
+        /** @description Profile of a BUSINESS customer (an organization). */
+        OrganizationProfile: {
+            /**
+             * @description Registered legal name.
+             * @example Analytical Engines Ltd
+             */
+            legalName: string;
+            /**
+             * @description Name the business trades under.
+             * @example Analytical Engines
+             */
+            tradingName?: string;
+            /**
+             * @description Company registration number in its register.
+             * @example 09876543
+             */
+            registrationNumber: string;
+            /**
+             * @description Tax identification number.
+             * @example 1234567890
+             */
+            taxId?: string;
+            /**
+             * @description VAT registration number.
+             * @example GB123456789
+             */
+            vatNumber?: string;
+            /**
+             * @description Legal Entity Identifier (ISO 17442); its check digits are verified (ISO 7064 MOD 97-10).
+             * @example 5493001KJTIIGC8Y1R12
+             */
+            lei?: string;
+            /**
+             * @description Legal form.
+             * @example Private limited company
+             */
+            legalForm: string;
+            /**
+             * @description Date of incorporation, YYYY-MM-DD; not in the future.
+             * @example 2015-03-02
+             */
+            incorporationDate: string;
+            /**
+             * @description Country of incorporation, ISO 3166-1 alpha-2.
+             * @example GB
+             */
+            incorporationCountry: string;
+            /**
+             * @description Main activity as a NACE Rev. 2 code (`K64.19`, `64.19`, `64.1` or `64`); the format is checked, not the code list.
+             * @example K64.19
+             */
+            industryCode?: string;
+            /**
+             * Format: uri
+             * @description Website, https only.
+             * @example https://analytical-engines.example
+             */
+            website?: string;
+            registeredAddress: components["schemas"]["Address"];
+            businessAddress?: components["schemas"]["Address"];
+        } | null;
         Customer: {
             /**
              * @description Customer id.
@@ -4176,6 +4495,7 @@ export interface components {
              */
             phoneVerified: boolean;
             individual: components["schemas"]["IndividualProfile"];
+            organization: components["schemas"]["OrganizationProfile"];
             /**
              * @description ISO 8601 UTC timestamp.
              * @example 2026-11-25T12:00:00.000Z
@@ -5028,6 +5348,411 @@ export interface components {
              */
             reason: string;
         };
+        RegisterOrganization: {
+            /**
+             * @description Registered legal name.
+             * @example Analytical Engines Ltd
+             */
+            legalName: string;
+            /**
+             * @description Name the business trades under.
+             * @example Analytical Engines
+             */
+            tradingName?: string;
+            /**
+             * @description Company registration number in its register.
+             * @example 09876543
+             */
+            registrationNumber: string;
+            /**
+             * @description Tax identification number.
+             * @example 1234567890
+             */
+            taxId?: string;
+            /**
+             * @description VAT registration number.
+             * @example GB123456789
+             */
+            vatNumber?: string;
+            /**
+             * @description Legal Entity Identifier (ISO 17442); its check digits are verified (ISO 7064 MOD 97-10).
+             * @example 5493001KJTIIGC8Y1R12
+             */
+            lei?: string;
+            /**
+             * @description Legal form.
+             * @example Private limited company
+             */
+            legalForm: string;
+            /**
+             * @description Date of incorporation, YYYY-MM-DD; not in the future.
+             * @example 2015-03-02
+             */
+            incorporationDate: string;
+            /**
+             * @description Country of incorporation, ISO 3166-1 alpha-2.
+             * @example GB
+             */
+            incorporationCountry: string;
+            /**
+             * @description Main activity as a NACE Rev. 2 code (`K64.19`, `64.19`, `64.1` or `64`); the format is checked, not the code list.
+             * @example K64.19
+             */
+            industryCode?: string;
+            /**
+             * Format: uri
+             * @description Website, https only.
+             * @example https://analytical-engines.example
+             */
+            website?: string;
+            registeredAddress: components["schemas"]["Address"];
+            businessAddress?: components["schemas"]["Address"];
+            /**
+             * @description The organization’s contact email; verification codes go here.
+             * @example finance@analytical-engines.example
+             */
+            email: string;
+            /**
+             * @description Phone number in E.164 format.
+             * @example +447911123456
+             */
+            phone: string;
+            admin: components["schemas"]["OrganizationAdmin"];
+            consents: components["schemas"]["RegistrationConsents"];
+        };
+        /** @description The first employee: gets the organization role `ADMIN_USER` and a login. */
+        OrganizationAdmin: {
+            /**
+             * @description The administrator’s login email; unique in the tenant.
+             * @example grace.hopper@analytical-engines.example
+             */
+            email: string;
+            /**
+             * @description Password, 12–128 characters, not the email, not a common password.
+             * @example correct-horse-battery-staple
+             */
+            password: string;
+            /**
+             * @description Given name.
+             * @example Grace
+             */
+            firstName: string;
+            /**
+             * @description Family name.
+             * @example Hopper
+             */
+            lastName: string;
+            /**
+             * @description Phone number in E.164 format.
+             * @example +447911123456
+             */
+            phone: string;
+            /**
+             * @description Job title in the organization.
+             * @example Chief Financial Officer
+             */
+            position: string;
+        };
+        /** @description Fields to change on the business profile; absent fields stay as they are. A new phone number must be verified again. Email changes are not accepted here. */
+        UpdateOrganization: {
+            /**
+             * @description Registered legal name.
+             * @example Analytical Engines Ltd
+             */
+            legalName?: string;
+            /**
+             * @description Name the business trades under.
+             * @example Analytical Engines
+             */
+            tradingName?: string;
+            /**
+             * @description Company registration number in its register.
+             * @example 09876543
+             */
+            registrationNumber?: string;
+            /**
+             * @description Tax identification number.
+             * @example 1234567890
+             */
+            taxId?: string;
+            /**
+             * @description VAT registration number.
+             * @example GB123456789
+             */
+            vatNumber?: string;
+            /**
+             * @description Legal Entity Identifier (ISO 17442); its check digits are verified (ISO 7064 MOD 97-10).
+             * @example 5493001KJTIIGC8Y1R12
+             */
+            lei?: string;
+            /**
+             * @description Legal form.
+             * @example Private limited company
+             */
+            legalForm?: string;
+            /**
+             * @description Date of incorporation, YYYY-MM-DD; not in the future.
+             * @example 2015-03-02
+             */
+            incorporationDate?: string;
+            /**
+             * @description Country of incorporation, ISO 3166-1 alpha-2.
+             * @example GB
+             */
+            incorporationCountry?: string;
+            /**
+             * @description Main activity as a NACE Rev. 2 code (`K64.19`, `64.19`, `64.1` or `64`); the format is checked, not the code list.
+             * @example K64.19
+             */
+            industryCode?: string;
+            /**
+             * Format: uri
+             * @description Website, https only.
+             * @example https://analytical-engines.example
+             */
+            website?: string;
+            registeredAddress?: components["schemas"]["Address"];
+            businessAddress?: components["schemas"]["Address"];
+            /**
+             * @description Phone number in E.164 format.
+             * @example +447911123456
+             */
+            phone?: string;
+        };
+        DirectorPage: {
+            /** @description The items of this page, newest first. */
+            data: components["schemas"]["Director"][];
+            /**
+             * @description Pass as `cursor` to get the next page; null on the last page.
+             * @example null
+             */
+            nextCursor: string | null;
+        };
+        Director: components["schemas"]["CreateDirector"] & {
+            /**
+             * @description A person in the organization.
+             * @example per_01jd7w3v8m9k2q4r6t8v0x2z4b
+             */
+            id: string;
+            /**
+             * @description ISO 8601 UTC timestamp.
+             * @example 2026-11-25T12:00:00.000Z
+             */
+            createdAt: string;
+        };
+        CreateDirector: {
+            /**
+             * @description Given name.
+             * @example Grace
+             */
+            firstName: string;
+            /**
+             * @description Family name.
+             * @example Hopper
+             */
+            lastName: string;
+            /**
+             * @description Calendar date, YYYY-MM-DD.
+             * @example 1990-12-10
+             */
+            dateOfBirth?: string;
+            /**
+             * @description ISO 3166-1 alpha-2 country code.
+             * @example GB
+             */
+            nationality?: string;
+            /**
+             * @description Politically exposed person (FATF): calls for enhanced due diligence.
+             * @example false
+             */
+            isPep: boolean;
+            /**
+             * @description Role on the board.
+             * @example MANAGING_DIRECTOR
+             * @enum {string}
+             */
+            role: "MANAGING_DIRECTOR" | "EXECUTIVE_DIRECTOR" | "NON_EXECUTIVE_DIRECTOR" | "BOARD_MEMBER";
+        };
+        ShareholderPage: {
+            /** @description The items of this page, newest first. */
+            data: components["schemas"]["Shareholder"][];
+            /**
+             * @description Pass as `cursor` to get the next page; null on the last page.
+             * @example null
+             */
+            nextCursor: string | null;
+        };
+        Shareholder: components["schemas"]["IndividualShareholder"] | components["schemas"]["CorporateShareholder"];
+        IndividualShareholder: {
+            /**
+             * @description A natural person. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "INDIVIDUAL";
+            /**
+             * @description Given name.
+             * @example Grace
+             */
+            firstName: string;
+            /**
+             * @description Family name.
+             * @example Hopper
+             */
+            lastName: string;
+            /**
+             * @description Calendar date, YYYY-MM-DD.
+             * @example 1990-12-10
+             */
+            dateOfBirth?: string;
+            /**
+             * @description ISO 3166-1 alpha-2 country code.
+             * @example GB
+             */
+            nationality?: string;
+            /**
+             * @description Politically exposed person (FATF): calls for enhanced due diligence.
+             * @example false
+             */
+            isPep: boolean;
+            /**
+             * @description Share of ownership in percent, to 2 decimals.
+             * @example 30
+             */
+            ownershipPercentage: number;
+            /**
+             * @description A person in the organization.
+             * @example per_01jd7w3v8m9k2q4r6t8v0x2z4b
+             */
+            id: string;
+            /**
+             * @description ISO 8601 UTC timestamp.
+             * @example 2026-11-25T12:00:00.000Z
+             */
+            createdAt: string;
+            /**
+             * @description Ultimate beneficial owner: holds 25 % or more (EU AMLD threshold).
+             * @example true
+             */
+            isUbo: boolean;
+        };
+        CorporateShareholder: {
+            /**
+             * @description Another legal entity. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "CORPORATE";
+            /**
+             * @description Registered legal name of the shareholder.
+             * @example Babbage Holdings plc
+             */
+            legalName: string;
+            /**
+             * @description Its registration number.
+             * @example 01234567
+             */
+            registrationNumber?: string;
+            /**
+             * @description Its country of incorporation, ISO 3166-1 alpha-2.
+             * @example GB
+             */
+            incorporationCountry: string;
+            /**
+             * @description Legal Entity Identifier (ISO 17442); its check digits are verified (ISO 7064 MOD 97-10).
+             * @example 5493001KJTIIGC8Y1R12
+             */
+            lei?: string;
+            /**
+             * @description Share of ownership in percent, to 2 decimals.
+             * @example 30
+             */
+            ownershipPercentage: number;
+            /**
+             * @description A person in the organization.
+             * @example per_01jd7w3v8m9k2q4r6t8v0x2z4b
+             */
+            id: string;
+            /**
+             * @description ISO 8601 UTC timestamp.
+             * @example 2026-11-25T12:00:00.000Z
+             */
+            createdAt: string;
+            /**
+             * @description Ultimate beneficial owner: holds 25 % or more (EU AMLD threshold).
+             * @example true
+             */
+            isUbo: boolean;
+        };
+        /** @description A person or entity holding shares; the total of all stakes may not pass 100 %. */
+        CreateShareholder: components["schemas"]["CreateIndividualShareholder"] | components["schemas"]["CreateCorporateShareholder"];
+        CreateIndividualShareholder: {
+            /**
+             * @description A natural person. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "INDIVIDUAL";
+            /**
+             * @description Given name.
+             * @example Grace
+             */
+            firstName: string;
+            /**
+             * @description Family name.
+             * @example Hopper
+             */
+            lastName: string;
+            /**
+             * @description Calendar date, YYYY-MM-DD.
+             * @example 1990-12-10
+             */
+            dateOfBirth?: string;
+            /**
+             * @description ISO 3166-1 alpha-2 country code.
+             * @example GB
+             */
+            nationality?: string;
+            /**
+             * @description Politically exposed person (FATF): calls for enhanced due diligence.
+             * @example false
+             */
+            isPep: boolean;
+            /**
+             * @description Share of ownership in percent, to 2 decimals.
+             * @example 30
+             */
+            ownershipPercentage: number;
+        };
+        CreateCorporateShareholder: {
+            /**
+             * @description Another legal entity. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "CORPORATE";
+            /**
+             * @description Registered legal name of the shareholder.
+             * @example Babbage Holdings plc
+             */
+            legalName: string;
+            /**
+             * @description Its registration number.
+             * @example 01234567
+             */
+            registrationNumber?: string;
+            /**
+             * @description Its country of incorporation, ISO 3166-1 alpha-2.
+             * @example GB
+             */
+            incorporationCountry: string;
+            /**
+             * @description Legal Entity Identifier (ISO 17442); its check digits are verified (ISO 7064 MOD 97-10).
+             * @example 5493001KJTIIGC8Y1R12
+             */
+            lei?: string;
+            /**
+             * @description Share of ownership in percent, to 2 decimals.
+             * @example 30
+             */
+            ownershipPercentage: number;
+        };
         ConsentList: {
             /** @description Every consent record of the customer, newest first: the history is kept. */
             data: components["schemas"]["Consent"][];
@@ -5417,7 +6142,7 @@ export interface components {
              * @example customer.created
              * @enum {string}
              */
-            type: "customer.created" | "customer.updated" | "customer.status_changed" | "consent.granted" | "consent.withdrawn" | "session.created" | "passkey.added" | "passkey.removed" | "passkey.clone_suspected" | "session.revoked" | "notification.requested" | "customer.contact_verified" | "user.invited" | "user.updated" | "user.password_changed" | "user.credentials_reset" | "user.locked" | "role.created" | "role.updated" | "role.deleted" | "group.created" | "group.updated" | "group.deleted" | "group.member_added" | "group.member_removed" | "client.created" | "client.secret_rotated" | "client.revoked" | "mfa.enrolled" | "mfa.removed" | "mfa.recovery_codes_regenerated" | "mfa.recovery_code_used" | "webhook.test" | "webhook_endpoint.disabled";
+            type: "customer.created" | "customer.updated" | "customer.status_changed" | "consent.granted" | "consent.withdrawn" | "session.created" | "passkey.added" | "passkey.removed" | "passkey.clone_suspected" | "session.revoked" | "notification.requested" | "customer.contact_verified" | "user.invited" | "user.updated" | "user.password_changed" | "user.credentials_reset" | "user.locked" | "role.created" | "role.updated" | "role.deleted" | "group.created" | "group.updated" | "group.deleted" | "group.member_added" | "group.member_removed" | "client.created" | "client.secret_rotated" | "client.revoked" | "mfa.enrolled" | "mfa.removed" | "mfa.recovery_codes_regenerated" | "mfa.recovery_code_used" | "organization.member_added" | "organization.member_removed" | "webhook.test" | "webhook_endpoint.disabled";
             /**
              * @description When the change happened.
              * @example 2026-11-25T10:00:00.000Z
@@ -6053,7 +6778,7 @@ export interface components {
              *       "session.revoked"
              *     ]
              */
-            events: ("*" | "customer.created" | "customer.updated" | "customer.status_changed" | "consent.granted" | "consent.withdrawn" | "session.created" | "passkey.added" | "passkey.removed" | "passkey.clone_suspected" | "session.revoked" | "notification.requested" | "customer.contact_verified" | "user.invited" | "user.updated" | "user.password_changed" | "user.credentials_reset" | "user.locked" | "role.created" | "role.updated" | "role.deleted" | "group.created" | "group.updated" | "group.deleted" | "group.member_added" | "group.member_removed" | "client.created" | "client.secret_rotated" | "client.revoked" | "mfa.enrolled" | "mfa.removed" | "mfa.recovery_codes_regenerated" | "mfa.recovery_code_used" | "webhook.test" | "webhook_endpoint.disabled")[];
+            events: ("*" | "customer.created" | "customer.updated" | "customer.status_changed" | "consent.granted" | "consent.withdrawn" | "session.created" | "passkey.added" | "passkey.removed" | "passkey.clone_suspected" | "session.revoked" | "notification.requested" | "customer.contact_verified" | "user.invited" | "user.updated" | "user.password_changed" | "user.credentials_reset" | "user.locked" | "role.created" | "role.updated" | "role.deleted" | "group.created" | "group.updated" | "group.deleted" | "group.member_added" | "group.member_removed" | "client.created" | "client.secret_rotated" | "client.revoked" | "mfa.enrolled" | "mfa.removed" | "mfa.recovery_codes_regenerated" | "mfa.recovery_code_used" | "organization.member_added" | "organization.member_removed" | "webhook.test" | "webhook_endpoint.disabled")[];
             /**
              * @description What the endpoint is for.
              * @example Core banking sync
@@ -6082,7 +6807,7 @@ export interface components {
              *       "session.revoked"
              *     ]
              */
-            events?: ("*" | "customer.created" | "customer.updated" | "customer.status_changed" | "consent.granted" | "consent.withdrawn" | "session.created" | "passkey.added" | "passkey.removed" | "passkey.clone_suspected" | "session.revoked" | "notification.requested" | "customer.contact_verified" | "user.invited" | "user.updated" | "user.password_changed" | "user.credentials_reset" | "user.locked" | "role.created" | "role.updated" | "role.deleted" | "group.created" | "group.updated" | "group.deleted" | "group.member_added" | "group.member_removed" | "client.created" | "client.secret_rotated" | "client.revoked" | "mfa.enrolled" | "mfa.removed" | "mfa.recovery_codes_regenerated" | "mfa.recovery_code_used" | "webhook.test" | "webhook_endpoint.disabled")[];
+            events?: ("*" | "customer.created" | "customer.updated" | "customer.status_changed" | "consent.granted" | "consent.withdrawn" | "session.created" | "passkey.added" | "passkey.removed" | "passkey.clone_suspected" | "session.revoked" | "notification.requested" | "customer.contact_verified" | "user.invited" | "user.updated" | "user.password_changed" | "user.credentials_reset" | "user.locked" | "role.created" | "role.updated" | "role.deleted" | "group.created" | "group.updated" | "group.deleted" | "group.member_added" | "group.member_removed" | "client.created" | "client.secret_rotated" | "client.revoked" | "mfa.enrolled" | "mfa.removed" | "mfa.recovery_codes_regenerated" | "mfa.recovery_code_used" | "organization.member_added" | "organization.member_removed" | "webhook.test" | "webhook_endpoint.disabled")[];
             /**
              * @description What the endpoint is for.
              * @example Core banking sync
@@ -12116,7 +12841,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `reverification_required`: Identity fields (names, date of birth, nationality) of a verified customer can only be changed by staff, which starts a new verification. `conflict`: The request conflicts with the current state of the resource. */
+            /** @description `reverification_required`: Identity fields of a verified customer (names, date of birth, nationality; an organization’s legal name, registration number, legal form, incorporation date and country, LEI) can only be changed by staff, which starts a new verification. `conflict`: The request conflicts with the current state of the resource. */
             409: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -12323,6 +13048,1441 @@ export interface operations {
             };
             /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
             415: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
+            422: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
+            429: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Seconds until the request may be retried. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
+            500: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
+            503: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    registerOrganization: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The tenant (fintech) the request is for. */
+                "X-Tenant-ID": components["parameters"]["TenantId"];
+                /** @description Makes the request safe to retry: a replay within 24 h returns the stored answer. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RegisterOrganization"];
+            };
+        };
+        responses: {
+            /** @description The new organization and its administrator’s user id. */
+            201: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RegisteredCustomer"];
+                };
+            };
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            400: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
+            401: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `capability_not_enabled`: The tenant's subscription tier does not include the capability this route needs; `capability` and `requiredTiers` say which. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
+            403: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. */
+            404: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `email_taken`: Another account of this tenant already uses this email address. `idempotency_key_in_use`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
+            409: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
+            413: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
+            415: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. `idempotency_key_reused`: The `Idempotency-Key` was already used with a different request body or route. */
+            422: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
+            429: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Seconds until the request may be retried. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
+            500: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
+            503: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getOrganization: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The tenant (fintech) the request is for. */
+                "X-Tenant-ID": components["parameters"]["TenantId"];
+            };
+            path: {
+                /** @description The organization’s customer id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The organization. */
+            200: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Customer"];
+                };
+            };
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            400: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
+            401: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `capability_not_enabled`: The tenant's subscription tier does not include the capability this route needs; `capability` and `requiredTiers` say which. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
+            403: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
+            404: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
+            422: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
+            429: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Seconds until the request may be retried. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
+            500: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
+            503: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateOrganization: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The tenant (fintech) the request is for. */
+                "X-Tenant-ID": components["parameters"]["TenantId"];
+            };
+            path: {
+                /** @description The organization’s customer id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateOrganization"];
+            };
+        };
+        responses: {
+            /** @description The changed organization. */
+            200: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Customer"];
+                };
+            };
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            400: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
+            401: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `capability_not_enabled`: The tenant's subscription tier does not include the capability this route needs; `capability` and `requiredTiers` say which. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
+            403: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
+            404: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `reverification_required`: Identity fields of a verified customer (names, date of birth, nationality; an organization’s legal name, registration number, legal form, incorporation date and country, LEI) can only be changed by staff, which starts a new verification. `conflict`: The request conflicts with the current state of the resource. */
+            409: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
+            413: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
+            415: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
+            422: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
+            429: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Seconds until the request may be retried. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
+            500: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
+            503: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listOrganizationDirectors: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1–100. */
+                limit?: number;
+                /** @description Opaque cursor from the previous page’s `nextCursor`. */
+                cursor?: string;
+            };
+            header: {
+                /** @description The tenant (fintech) the request is for. */
+                "X-Tenant-ID": components["parameters"]["TenantId"];
+            };
+            path: {
+                /** @description The organization’s customer id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of directors. */
+            200: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DirectorPage"];
+                };
+            };
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_cursor`: The pagination cursor was not issued by this API or belongs to another listing. */
+            400: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
+            401: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `capability_not_enabled`: The tenant's subscription tier does not include the capability this route needs; `capability` and `requiredTiers` say which. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
+            403: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
+            404: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
+            422: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
+            429: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Seconds until the request may be retried. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
+            500: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
+            503: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    addOrganizationDirector: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The tenant (fintech) the request is for. */
+                "X-Tenant-ID": components["parameters"]["TenantId"];
+                /** @description Makes the request safe to retry: a replay within 24 h returns the stored answer. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /** @description The organization’s customer id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateDirector"];
+            };
+        };
+        responses: {
+            /** @description The new director. */
+            201: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Director"];
+                };
+            };
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            400: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
+            401: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `capability_not_enabled`: The tenant's subscription tier does not include the capability this route needs; `capability` and `requiredTiers` say which. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
+            403: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
+            404: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `conflict`: The request conflicts with the current state of the resource. `idempotency_key_in_use`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
+            409: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
+            413: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
+            415: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. `idempotency_key_reused`: The `Idempotency-Key` was already used with a different request body or route. */
+            422: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
+            429: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Seconds until the request may be retried. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
+            500: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
+            503: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    removeOrganizationDirector: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The tenant (fintech) the request is for. */
+                "X-Tenant-ID": components["parameters"]["TenantId"];
+            };
+            path: {
+                /** @description The organization’s customer id. */
+                id: string;
+                /** @description A person in the organization. */
+                personId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The director is removed. */
+            204: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            400: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
+            401: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `capability_not_enabled`: The tenant's subscription tier does not include the capability this route needs; `capability` and `requiredTiers` say which. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
+            403: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
+            404: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `conflict`: The request conflicts with the current state of the resource. */
+            409: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
+            422: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
+            429: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Seconds until the request may be retried. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
+            500: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
+            503: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listOrganizationShareholders: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1–100. */
+                limit?: number;
+                /** @description Opaque cursor from the previous page’s `nextCursor`. */
+                cursor?: string;
+            };
+            header: {
+                /** @description The tenant (fintech) the request is for. */
+                "X-Tenant-ID": components["parameters"]["TenantId"];
+            };
+            path: {
+                /** @description The organization’s customer id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of shareholders. */
+            200: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShareholderPage"];
+                };
+            };
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_cursor`: The pagination cursor was not issued by this API or belongs to another listing. */
+            400: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
+            401: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `capability_not_enabled`: The tenant's subscription tier does not include the capability this route needs; `capability` and `requiredTiers` say which. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
+            403: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
+            404: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
+            422: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
+            429: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Seconds until the request may be retried. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
+            500: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
+            503: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    addOrganizationShareholder: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The tenant (fintech) the request is for. */
+                "X-Tenant-ID": components["parameters"]["TenantId"];
+                /** @description Makes the request safe to retry: a replay within 24 h returns the stored answer. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /** @description The organization’s customer id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateShareholder"];
+            };
+        };
+        responses: {
+            /** @description The new shareholder. */
+            201: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Shareholder"];
+                };
+            };
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            400: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
+            401: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `capability_not_enabled`: The tenant's subscription tier does not include the capability this route needs; `capability` and `requiredTiers` say which. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
+            403: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
+            404: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `conflict`: The request conflicts with the current state of the resource. `idempotency_key_in_use`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
+            409: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
+            413: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
+            415: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. `idempotency_key_reused`: The `Idempotency-Key` was already used with a different request body or route. */
+            422: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
+            429: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Seconds until the request may be retried. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
+            500: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
+            503: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    removeOrganizationShareholder: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The tenant (fintech) the request is for. */
+                "X-Tenant-ID": components["parameters"]["TenantId"];
+            };
+            path: {
+                /** @description The organization’s customer id. */
+                id: string;
+                /** @description A person in the organization. */
+                personId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The shareholder is removed. */
+            204: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            400: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
+            401: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `capability_not_enabled`: The tenant's subscription tier does not include the capability this route needs; `capability` and `requiredTiers` say which. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
+            403: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
+            404: {
+                headers: {
+                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `conflict`: The request conflicts with the current state of the resource. */
+            409: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
                     "RateLimit-Policy"?: string;
@@ -13002,7 +15162,7 @@ export interface operations {
                 /** @description Opaque cursor from the previous page’s `nextCursor`. */
                 cursor?: string;
                 /** @description Only events of this type. */
-                type?: "customer.created" | "customer.updated" | "customer.status_changed" | "consent.granted" | "consent.withdrawn" | "session.created" | "passkey.added" | "passkey.removed" | "passkey.clone_suspected" | "session.revoked" | "notification.requested" | "customer.contact_verified" | "user.invited" | "user.updated" | "user.password_changed" | "user.credentials_reset" | "user.locked" | "role.created" | "role.updated" | "role.deleted" | "group.created" | "group.updated" | "group.deleted" | "group.member_added" | "group.member_removed" | "client.created" | "client.secret_rotated" | "client.revoked" | "mfa.enrolled" | "mfa.removed" | "mfa.recovery_codes_regenerated" | "mfa.recovery_code_used" | "webhook.test" | "webhook_endpoint.disabled";
+                type?: "customer.created" | "customer.updated" | "customer.status_changed" | "consent.granted" | "consent.withdrawn" | "session.created" | "passkey.added" | "passkey.removed" | "passkey.clone_suspected" | "session.revoked" | "notification.requested" | "customer.contact_verified" | "user.invited" | "user.updated" | "user.password_changed" | "user.credentials_reset" | "user.locked" | "role.created" | "role.updated" | "role.deleted" | "group.created" | "group.updated" | "group.deleted" | "group.member_added" | "group.member_removed" | "client.created" | "client.secret_rotated" | "client.revoked" | "mfa.enrolled" | "mfa.removed" | "mfa.recovery_codes_regenerated" | "mfa.recovery_code_used" | "organization.member_added" | "organization.member_removed" | "webhook.test" | "webhook_endpoint.disabled";
                 /** @description Created at or after (ISO 8601). */
                 createdFrom?: string;
                 /** @description Created before (ISO 8601). */
@@ -19621,6 +21781,64 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["MfaRecoveryCodeUsedEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the delivery; redirects are not followed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onOrganizationMemberAdded: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id: the same on every attempt and every manual retry, so repeats can be dropped. */
+                "webhook-id": string;
+                /** @description When this attempt was signed, in Unix seconds; reject messages too far from your clock. */
+                "webhook-timestamp": string;
+                /** @description Space-separated `v1,<base64 HMAC-SHA256 of id.timestamp.body>` signatures: one per live secret (two for 24 h after a rotation). */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OrganizationMemberAddedEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the delivery; redirects are not followed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onOrganizationMemberRemoved: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id: the same on every attempt and every manual retry, so repeats can be dropped. */
+                "webhook-id": string;
+                /** @description When this attempt was signed, in Unix seconds; reject messages too far from your clock. */
+                "webhook-timestamp": string;
+                /** @description Space-separated `v1,<base64 HMAC-SHA256 of id.timestamp.body>` signatures: one per live secret (two for 24 h after a rotation). */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OrganizationMemberRemovedEvent"];
             };
         };
         responses: {

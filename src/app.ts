@@ -11,6 +11,7 @@ import { eventRoutes } from './modules/events/routes';
 import { groupRoutes } from './modules/groups/routes';
 import { mfaRoutes } from './modules/mfa/routes';
 import { oauthMetadataRoutes, oauthRoutes } from './modules/oauth/routes';
+import { organizationRoutes } from './modules/organizations/routes';
 import { passkeyRoutes } from './modules/passkeys/routes';
 import { platformTenantRoutes } from './modules/platform-admin/routes';
 import { privacyRoutes } from './modules/privacy/routes';
@@ -77,6 +78,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.route(BASE_PATH, mfaRoutes());
   app.route(BASE_PATH, passkeyRoutes());
   app.route(BASE_PATH, customerRoutes());
+  app.route(BASE_PATH, organizationRoutes());
   app.route(BASE_PATH, consentRoutes());
   app.route(BASE_PATH, privacyRoutes());
   app.route(BASE_PATH, eventRoutes());

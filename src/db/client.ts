@@ -13,8 +13,17 @@ export function controlDb(database: D1Database) {
 export type TenantDb = ReturnType<typeof tenantDb>;
 export type ControlDb = ReturnType<typeof controlDb>;
 
+function errorText(error: unknown): string {
+  return String(error instanceof Error ? `${error.message} ${String(error.cause ?? '')}` : error);
+}
+
 /** Whether a D1 write (or the batch it was in, which then rolled back) hit a unique index. */
 export function isUniqueViolation(error: unknown): boolean {
-  const text = String(error instanceof Error ? `${error.message} ${String(error.cause ?? '')}` : error);
-  return text.includes('UNIQUE constraint failed');
+  return errorText(error).includes('UNIQUE constraint failed');
+}
+
+/** Whether a D1 write (or the batch it was in, which then rolled back) failed the named CHECK. */
+export function isCheckViolation(error: unknown, constraint: string): boolean {
+  const text = errorText(error);
+  return text.includes('CHECK constraint failed') && text.includes(constraint);
 }

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { check, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 /*
  * One database per tenant, yet every row still carries `tenant_id` and every query filters on
@@ -105,6 +105,39 @@ export const contactVerificationCodes = sqliteTable(
     expiresAt: text('expires_at').notNull(),
   },
   (table) => [primaryKey({ columns: [table.tenantId, table.customerId, table.contact] })],
+);
+
+/**
+ * The people of a BUSINESS customer: directors, shareholders and employees (`kind`). `role` is a
+ * director's board role or an employee's organization role; employees have a login (`userId`).
+ * Kind-specific facts (names, PEP flag, a corporate shareholder's legal name) are in `details`.
+ */
+export const organizationPeople = sqliteTable(
+  'organization_people',
+  {
+    id: text('id').primaryKey(),
+    tenantId: text('tenant_id').notNull(),
+    customerId: text('customer_id').notNull(),
+    kind: text('kind', { enum: ['DIRECTOR', 'SHAREHOLDER', 'EMPLOYEE'] }).notNull(),
+    role: text('role'),
+    userId: text('user_id'),
+    /** A shareholder's stake in hundredths of a percent, so totals add up exactly. */
+    ownershipBasisPoints: integer('ownership_basis_points'),
+    details: text('details', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+    createdAt: text('created_at').notNull(),
+    updatedAt: text('updated_at').notNull(),
+  },
+  (table) => [
+    index('organization_people_kind_idx').on(table.tenantId, table.customerId, table.kind, table.id),
+    /*
+     * Every shareholder has a stake. Adding one writes NULL when the total would pass 100 %, so
+     * this check fails the whole batch (audit row and event included) inside D1's transaction.
+     */
+    check(
+      'organization_people_stake_ck',
+      sql`${table.kind} <> 'SHAREHOLDER' OR ${table.ownershipBasisPoints} IS NOT NULL`,
+    ),
+  ],
 );
 
 export const userRoles = sqliteTable(

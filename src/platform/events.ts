@@ -76,6 +76,21 @@ export const notificationTemplates = [
 const userId = (description: string) =>
   z.string().max(40).openapi({ description, example: 'usr_01jd7w3v8m9k2q4r6t8v0x2z4b' });
 
+/** A director, shareholder or employee joined or left an organization; receivers fetch the person. */
+const organizationMemberEventData = z.object({
+  customerId: z.string().max(40).openapi({
+    description: 'The organization (a BUSINESS customer).',
+    example: 'cus_01jd7w3v8m9k2q4r6t8v0x2z4b',
+  }),
+  personId: z
+    .string()
+    .max(40)
+    .openapi({ description: 'The person.', example: 'per_01jd7w3v8m9k2q4r6t8v0x2z4b' }),
+  kind: z
+    .enum(['DIRECTOR', 'SHAREHOLDER', 'EMPLOYEE'])
+    .openapi({ description: 'How the person belongs to the organization.', example: 'SHAREHOLDER' }),
+});
+
 /**
  * The event catalogue: every event type with the schema of its `data`. Event data is thin
  * (ids, statuses, changed field names) so a receiver fetches the current state through the API.
@@ -331,6 +346,8 @@ export const eventCatalogue = {
       example: 9,
     }),
   }),
+  'organization.member_added': organizationMemberEventData,
+  'organization.member_removed': organizationMemberEventData,
   'webhook.test': z.object({
     endpointId: z
       .string()

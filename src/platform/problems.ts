@@ -197,7 +197,7 @@ export const problemTypes = {
     status: 409,
     title: 'Re-verification required',
     description:
-      'Identity fields (names, date of birth, nationality) of a verified customer can only be changed by staff, which starts a new verification.',
+      'Identity fields of a verified customer (names, date of birth, nationality; an organization’s legal name, registration number, legal form, incorporation date and country, LEI) can only be changed by staff, which starts a new verification.',
   },
   email_taken: {
     status: 409,

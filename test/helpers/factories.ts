@@ -237,3 +237,46 @@ export async function createCustomer(
     ...session,
   };
 }
+
+export function organizationInput(overrides: Record<string, unknown> = {}) {
+  return {
+    legalName: 'Analytical Engines Ltd',
+    registrationNumber: '09876543',
+    legalForm: 'Private limited company',
+    incorporationDate: '2015-03-02',
+    incorporationCountry: 'GB',
+    email: `${unique('finance')}@example.com`,
+    phone: '+442079460000',
+    registeredAddress: { line1: '1 Babbage Row', city: 'London', postalCode: 'EC1A 1BB', country: 'GB' },
+    admin: {
+      email: `${unique('grace')}@example.com`,
+      password: 'correct-horse-battery-staple',
+      firstName: 'Grace',
+      lastName: 'Hopper',
+      phone: '+447911123456',
+      position: 'Chief Financial Officer',
+    },
+    consents: { termsAndConditions: true, privacyPolicy: true },
+    ...overrides,
+  };
+}
+
+export interface TestOrganization extends TestPrincipal, TestSession {
+  /** The organization's customer id. */
+  customerId: string;
+}
+
+/** Self-registers an organization through the public route and logs its administrator in. */
+export async function createOrganization(
+  tenant: TestTenant,
+  overrides: Record<string, unknown> = {},
+): Promise<TestOrganization> {
+  const input = organizationInput(overrides);
+  const response = await call<{ id: string; userId: string }>('POST', '/organizations', {
+    tenant: tenant.id,
+    body: input,
+  });
+  expect(response.status, response.text).toBe(201);
+  const session = await logIn(tenant, input.admin.email, input.admin.password);
+  return { id: response.body.userId, customerId: response.body.id, token: session.accessToken, ...session };
+}

@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { isValidLei } from '../../platform/lei';
 import { createdRangeQuery, paginationQuery } from '../../platform/pagination';
 import {
   AddressSchema,
@@ -47,6 +48,59 @@ export const IndividualProfileSchema = z
   .openapi('IndividualProfile');
 export type IndividualProfile = z.infer<typeof IndividualProfileSchema>;
 
+export const LeiSchema = z
+  .string()
+  .max(20)
+  .regex(/^[0-9A-Z]{18}[0-9]{2}$/, 'must be 20 upper-case letters and digits ending in 2 check digits')
+  .refine(isValidLei, 'has wrong check digits (ISO 17442)')
+  .openapi({
+    description: 'Legal Entity Identifier (ISO 17442); its check digits are verified (ISO 7064 MOD 97-10).',
+    example: '5493001KJTIIGC8Y1R12',
+  });
+
+/**
+ * NACE Rev. 2 codes: an optional section letter, the 2-digit division, then the group and class
+ * digits. Only the format is checked, not membership of the published list.
+ */
+export const NaceCodeSchema = z
+  .string()
+  .max(6)
+  .regex(/^(?:[A-U])?\d{2}(?:\.\d{1,2})?$/, 'must be a NACE Rev. 2 code such as K64.19 or 64.19')
+  .openapi({
+    description:
+      'Main activity as a NACE Rev. 2 code (`K64.19`, `64.19`, `64.1` or `64`); the format is checked, not the code list.',
+    example: 'K64.19',
+  });
+
+export const OrganizationProfileSchema = z
+  .object({
+    legalName: text(200, 'Registered legal name.', 'Analytical Engines Ltd'),
+    tradingName: text(200, 'Name the business trades under.', 'Analytical Engines').optional(),
+    registrationNumber: text(50, 'Company registration number in its register.', '09876543'),
+    taxId: text(50, 'Tax identification number.', '1234567890').optional(),
+    vatNumber: text(20, 'VAT registration number.', 'GB123456789').optional(),
+    lei: LeiSchema.optional(),
+    legalForm: text(100, 'Legal form.', 'Private limited company'),
+    incorporationDate: DateSchema.openapi({
+      description: 'Date of incorporation, YYYY-MM-DD; not in the future.',
+      example: '2015-03-02',
+    }),
+    incorporationCountry: CountrySchema.openapi({
+      description: 'Country of incorporation, ISO 3166-1 alpha-2.',
+      example: 'GB',
+    }),
+    industryCode: NaceCodeSchema.optional(),
+    website: z
+      .url({ protocol: /^https$/, hostname: z.regexes.domain, error: 'must be an https URL' })
+      .max(2048)
+      .optional()
+      .openapi({ description: 'Website, https only.', example: 'https://analytical-engines.example' }),
+    registeredAddress: AddressSchema,
+    businessAddress: AddressSchema.optional(),
+  })
+  .openapi('OrganizationProfile');
+export type OrganizationProfile = z.infer<typeof OrganizationProfileSchema>;
+
 export const CustomerSchema = z
   .object({
     id: CustomerIdSchema,
@@ -66,6 +120,9 @@ export const CustomerSchema = z
       .openapi({ description: 'Whether the phone number was confirmed.', example: false }),
     individual: IndividualProfileSchema.nullable().openapi({
       description: 'Profile of an INDIVIDUAL customer.',
+    }),
+    organization: OrganizationProfileSchema.nullable().openapi({
+      description: 'Profile of a BUSINESS customer (an organization).',
     }),
     createdAt: TimestampSchema,
     updatedAt: TimestampSchema,
@@ -101,6 +158,15 @@ export type CustomerListQuery = z.infer<typeof CustomerListQuerySchema>;
 
 /** Fields whose change invalidates an identity verification (API.md §6). */
 export const identityFields = ['firstName', 'middleName', 'lastName', 'dateOfBirth', 'nationality'] as const;
+/** The same for an organization: what a company-register check vouches for. */
+export const organizationIdentityFields = [
+  'legalName',
+  'registrationNumber',
+  'legalForm',
+  'incorporationDate',
+  'incorporationCountry',
+  'lei',
+] as const;
 
 export const UpdateCustomerSchema = IndividualProfileSchema.partial()
   .extend({ phone: PhoneSchema.optional() })

@@ -1,7 +1,7 @@
 import { and, desc, eq, lt, or, type SQL } from 'drizzle-orm';
 import { customers, users } from '../../db/tenant';
 import type { ServiceContext } from '../../platform/context';
-import { ApiError, notFound, validationError } from '../../platform/errors';
+import { ApiError, type FieldError, notFound, validationError } from '../../platform/errors';
 import { containsText, createdRange, decodeCursor, toPage } from '../../platform/pagination';
 import { ageOn } from '../../platform/schemas';
 import { commit, event } from '../../platform/unit-of-work';
@@ -14,6 +14,8 @@ import {
   type IndividualProfile,
   identityFields,
   MINIMUM_AGE,
+  type OrganizationProfile,
+  organizationIdentityFields,
   statusTransitions,
   type UpdateCustomerInput,
 } from './schemas';
@@ -30,6 +32,7 @@ export function presentCustomer(row: CustomerRow): CustomerView {
     emailVerified: row.emailVerifiedAt !== null,
     phoneVerified: row.phoneVerifiedAt !== null,
     individual: row.type === 'INDIVIDUAL' ? (row.profile as IndividualProfile) : null,
+    organization: row.type === 'BUSINESS' ? (row.profile as OrganizationProfile) : null,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   };
@@ -82,7 +85,7 @@ export async function listCustomers(
   return { data: page.data.map(presentCustomer), nextCursor: page.nextCursor };
 }
 
-export function dateOfBirthProblems(dateOfBirth: string, now: Date): { path: string; message: string }[] {
+export function dateOfBirthProblems(dateOfBirth: string, now: Date): FieldError[] {
   if (dateOfBirth > now.toISOString().slice(0, 10))
     return [{ path: 'dateOfBirth', message: 'must not be in the future' }];
   if (ageOn(dateOfBirth, now) < MINIMUM_AGE) {
@@ -134,8 +137,47 @@ function isStaff(ctx: ServiceContext): boolean {
 }
 
 /**
- * Changes profile fields. Identity fields of a verified customer may be corrected by staff only,
- * and doing so sends the customer back to REGISTERED: the verification no longer matches.
+ * What differs between the two kinds of profile when one changes: the fields a verification
+ * vouches for (API.md §6), the name shown in listings and the checks beyond the schema.
+ */
+interface ProfileRules {
+  identityFields: readonly string[];
+  displayName(profile: Record<string, unknown>): string;
+  problems(patch: Record<string, unknown>, now: Date): FieldError[];
+}
+
+const profileRules: Record<CustomerRow['type'], ProfileRules> = {
+  INDIVIDUAL: {
+    identityFields,
+    displayName: (profile) =>
+      [profile.firstName, profile.middleName, profile.lastName].filter(Boolean).join(' '),
+    problems: (patch, now) =>
+      typeof patch.dateOfBirth === 'string' ? dateOfBirthProblems(patch.dateOfBirth, now) : [],
+  },
+  BUSINESS: {
+    identityFields: organizationIdentityFields,
+    displayName: (profile) => String(profile.legalName),
+    problems: (patch, now) =>
+      typeof patch.incorporationDate === 'string'
+        ? incorporationDateProblems(patch.incorporationDate, now)
+        : [],
+  },
+};
+
+export function incorporationDateProblems(incorporationDate: string, now: Date): FieldError[] {
+  return incorporationDate > now.toISOString().slice(0, 10)
+    ? [{ path: 'incorporationDate', message: 'must not be in the future' }]
+    : [];
+}
+
+/** The name listings and searches show: the person's full name, or the legal name. */
+export function displayNameOf(type: CustomerRow['type'], profile: Record<string, unknown>): string {
+  return profileRules[type].displayName(profile);
+}
+
+/**
+ * Changes an INDIVIDUAL customer's profile fields; a business profile changes through
+ * PATCH /organizations/{id}.
  */
 export async function updateCustomer(
   ctx: ServiceContext,
@@ -148,34 +190,44 @@ export async function updateCustomer(
       detail: 'A business profile is changed with PATCH /organizations/{id}.',
     });
   }
+  return updateProfile(ctx, row, patch);
+}
+
+/**
+ * Changes profile fields. Identity fields of a verified customer may be corrected by staff only,
+ * and doing so sends the customer back to REGISTERED: the verification no longer matches.
+ */
+export async function updateProfile(
+  ctx: ServiceContext,
+  row: CustomerRow,
+  patch: { phone?: string } & Record<string, unknown>,
+): Promise<CustomerView> {
+  const customerId = row.id;
+  const rules = profileRules[row.type];
   if (row.status === 'CLOSED') throw new ApiError('conflict', { detail: 'The customer is closed.' });
   const { phone, ...profilePatch } = patch;
-  const profile = { ...(row.profile as IndividualProfile), ...profilePatch };
+  const profile = { ...row.profile, ...profilePatch };
   const changedFields = Object.keys(patch).filter((field) =>
     field === 'phone'
       ? phone !== row.phone
-      : JSON.stringify(profilePatch[field as keyof typeof profilePatch]) !==
-        JSON.stringify((row.profile as Record<string, unknown>)[field]),
+      : JSON.stringify(profilePatch[field]) !== JSON.stringify(row.profile[field]),
   );
-  if (profilePatch.dateOfBirth) {
-    const problems = dateOfBirthProblems(profilePatch.dateOfBirth, ctx.now);
-    if (problems.length > 0) throw validationError(problems);
-  }
+  const problems = rules.problems(profilePatch, ctx.now);
+  if (problems.length > 0) throw validationError(problems);
   if (changedFields.length === 0) return presentCustomer(row);
 
-  const identityChanged = changedFields.some((field) =>
-    (identityFields as readonly string[]).includes(field),
-  );
+  const changedIdentityFields = changedFields.filter((field) => rules.identityFields.includes(field));
+  const identityChanged = changedIdentityFields.length > 0;
   const invalidatesVerification = identityChanged && verifiedStatuses.includes(row.status as CustomerStatus);
   if (invalidatesVerification && !isStaff(ctx)) {
     throw new ApiError('reverification_required', {
-      detail: `Changing ${changedFields.filter((field) => (identityFields as readonly string[]).includes(field)).join(', ')} after verification needs staff review and a new verification.`,
+      detail: `Changing ${changedIdentityFields.join(', ')} after verification needs staff review and a new verification.`,
     });
   }
   const status: CustomerStatus = invalidatesVerification ? 'REGISTERED' : (row.status as CustomerStatus);
   const values: Partial<CustomerRow> = {
     profile,
-    displayName: [profile.firstName, profile.middleName, profile.lastName].filter(Boolean).join(' '),
+    displayName: rules.displayName(profile),
     status,
     ...(phone !== undefined && phone !== row.phone ? { phone, phoneVerifiedAt: null } : {}),
   };

@@ -1,16 +1,17 @@
 import { and, eq } from 'drizzle-orm';
+import type { BatchItem } from 'drizzle-orm/batch';
 import { isUniqueViolation } from '../../db/client';
 import { consents, customers, users } from '../../db/tenant';
 import { passwordProblems } from '../../platform/auth/password-policy';
 import { hashPassword } from '../../platform/auth/passwords';
 import type { ServiceContext } from '../../platform/context';
-import { ApiError, validationError } from '../../platform/errors';
+import { ApiError, type FieldError, validationError } from '../../platform/errors';
 import { newId } from '../../platform/ids';
 import { commit, event } from '../../platform/unit-of-work';
 import { type ConsentType, requiredConsentTypes } from '../consents/schemas';
 import { consentRecord } from '../consents/service';
 import type { CustomerView } from '../customers/schemas';
-import { dateOfBirthProblems, presentCustomer } from '../customers/service';
+import { type CustomerRow, dateOfBirthProblems, displayNameOf, presentCustomer } from '../customers/service';
 import type { RegisterIndividualInput } from './schemas';
 
 /** Versions of the documents a registration accepts; tenants may set their own in the registry settings. */
@@ -29,30 +30,63 @@ export async function registerIndividual(
   ctx: ServiceContext,
   input: RegisterIndividualInput,
 ): Promise<CustomerView & { userId: string }> {
+  const { email, password, phone, consents: accepted, ...profile } = input;
+  return registerCustomer(ctx, {
+    type: 'INDIVIDUAL',
+    email,
+    phone,
+    profile,
+    login: { email, password, displayName: displayNameOf('INDIVIDUAL', profile), passwordPath: 'password' },
+    marketing: accepted.marketing === true,
+    problems: dateOfBirthProblems(input.dateOfBirth, ctx.now),
+  });
+}
+
+export interface NewCustomer {
+  type: CustomerRow['type'];
+  email: string;
+  phone: string;
+  profile: Record<string, unknown>;
+  /** The customer's first login: the person itself, or an organization's first administrator. */
+  login: { email: string; password: string; displayName: string; passwordPath: string };
+  marketing: boolean;
+  /** Checks beyond the schema that the caller ran on its own fields. */
+  problems: FieldError[];
+  /** Rows that come into being with the customer, given its id and its login's id. */
+  related?: (customerId: string, userId: string) => BatchItem<'sqlite'>[];
+}
+
+/**
+ * Creates a customer in PENDING_EMAIL_VERIFICATION with its login, the consents given at sign-up,
+ * an audit row and `customer.created`, all in one batch.
+ */
+export async function registerCustomer(
+  ctx: ServiceContext,
+  customer: NewCustomer,
+): Promise<CustomerView & { userId: string }> {
+  const { login } = customer;
   const fieldErrors = [
-    ...(await passwordProblems(input.password, input.email)).map((message) => ({
-      path: 'password',
+    ...(await passwordProblems(login.password, login.email)).map((message) => ({
+      path: login.passwordPath,
       message,
     })),
-    ...dateOfBirthProblems(input.dateOfBirth, ctx.now),
+    ...customer.problems,
   ];
   if (fieldErrors.length > 0) throw validationError(fieldErrors);
-  if (await emailInUse(ctx, input.email)) throw new ApiError('email_taken');
+  if (await emailInUse(ctx, login.email)) throw new ApiError('email_taken');
 
-  const { email, password, phone, consents: accepted, ...profile } = input;
   const now = ctx.now.toISOString();
   const customerId = newId('customer', ctx.now.getTime());
   const userId = newId('user', ctx.now.getTime());
-  const displayName = [profile.firstName, profile.middleName, profile.lastName].filter(Boolean).join(' ');
-  const customerRow = {
+  const customerRow: CustomerRow = {
     id: customerId,
     tenantId: ctx.tenant.id,
-    type: 'INDIVIDUAL' as const,
+    type: customer.type,
     status: 'PENDING_EMAIL_VERIFICATION',
-    email,
-    phone,
-    displayName,
-    profile,
+    email: customer.email,
+    phone: customer.phone,
+    displayName: displayNameOf(customer.type, customer.profile),
+    profile: customer.profile,
     emailVerifiedAt: null,
     phoneVerifiedAt: null,
     createdBy: ctx.actor.type === 'anonymous' ? null : ctx.actor.id,
@@ -62,7 +96,7 @@ export async function registerIndividual(
   const version = (ctx.tenant.settings.consentVersion as string | undefined) ?? DEFAULT_CONSENT_VERSION;
   const consentTypes: ConsentType[] = [
     ...requiredConsentTypes,
-    ...(accepted.marketing ? ['MARKETING' as const] : []),
+    ...(customer.marketing ? ['MARKETING' as const] : []),
   ];
 
   try {
@@ -72,17 +106,18 @@ export async function registerIndividual(
         ctx.db.insert(users).values({
           id: userId,
           tenantId: ctx.tenant.id,
-          email,
+          email: login.email,
           kind: 'CUSTOMER',
           customerId,
-          passwordHash: await hashPassword(password),
-          displayName,
+          passwordHash: await hashPassword(login.password),
+          displayName: login.displayName,
           createdAt: now,
           updatedAt: now,
         }),
         ...consentTypes.map((type) =>
           ctx.db.insert(consents).values(consentRecord(ctx, customerId, { type, version })),
         ),
+        ...(customer.related?.(customerId, userId) ?? []),
       ],
       audit: [
         {
@@ -90,13 +125,13 @@ export async function registerIndividual(
           targetType: 'customer',
           targetId: customerId,
           data: {
-            type: 'INDIVIDUAL',
+            type: customer.type,
             selfRegistered: ctx.actor.type === 'anonymous',
             consents: consentTypes,
           },
         },
       ],
-      events: [event('customer.created', { customerId, type: 'INDIVIDUAL', status: customerRow.status })],
+      events: [event('customer.created', { customerId, type: customer.type, status: customerRow.status })],
     });
   } catch (error) {
     // Two registrations raced past the check above: the unique index decides, the loser gets 409.

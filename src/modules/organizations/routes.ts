@@ -1,0 +1,215 @@
+import { serviceContext } from '../../platform/http';
+import { createRouter, defineRoute, jsonBody, jsonResponse } from '../../platform/openapi';
+import { pageSchema } from '../../platform/pagination';
+import { CustomerSchema } from '../customers/schemas';
+import { RegisteredCustomerSchema } from '../registration/schemas';
+import {
+  CreateDirectorSchema,
+  CreateShareholderSchema,
+  DirectorSchema,
+  OrganizationParamsSchema,
+  PeopleQuerySchema,
+  PersonParamsSchema,
+  RegisterOrganizationSchema,
+  ShareholderSchema,
+  UpdateOrganizationSchema,
+} from './schemas';
+import {
+  addDirector,
+  addShareholder,
+  getOrganization,
+  listDirectors,
+  listShareholders,
+  registerOrganization,
+  removePerson,
+  updateOrganization,
+} from './service';
+
+/** Registration is in API.md §2, the business profile and its people in §6 (Profiles). */
+const tags = ['Profiles'];
+
+const reads = {
+  auth: 'required',
+  tenant: true,
+  capability: 'SCT02',
+  permission: 'customers:read',
+  selfService: true,
+} as const;
+const writes = { ...reads, permission: 'customers:write' } as const;
+const BY_WHOM_READ = 'Staff with `customers:read`, or the organization’s own users.';
+const BY_WHOM_WRITE =
+  'Staff with `customers:write`, or the organization’s own users with the organization role `ADMIN_USER` (others get 403 `forbidden`).';
+
+export function organizationRoutes() {
+  const router = createRouter();
+
+  router.openapi(
+    defineRoute({
+      method: 'post',
+      path: '/organizations',
+      operationId: 'registerOrganization',
+      summary: 'Register an organization (B2B) customer',
+      description:
+        'Public self-registration (anonymous, rate-limited per IP) or by staff and API clients with `customers:write`. Creates a `BUSINESS` customer in `PENDING_EMAIL_VERIFICATION` (codes go to the organization’s `email`) and its administrator: the first employee, with the organization role `ADMIN_USER` and a login for `admin.email` (`userId`). The LEI’s check digits are verified (ISO 17442); `industryCode` must have the NACE Rev. 2 format; `incorporationDate` may not be in the future. Emits `customer.created`.',
+      tags: ['Registration'],
+      access: { auth: 'optional', tenant: true, capability: 'SCT02', permission: 'customers:write' },
+      idempotent: true,
+      errors: ['email_taken', 'idempotency_key_in_use', 'idempotency_key_reused'],
+      request: { body: jsonBody(RegisterOrganizationSchema) },
+      responses: {
+        201: jsonResponse(RegisteredCustomerSchema, 'The new organization and its administrator’s user id.'),
+      },
+    }),
+    async (c) => {
+      const organization = await registerOrganization(serviceContext(c), c.req.valid('json'));
+      c.header('Location', `/v2/customer/organizations/${organization.id}`);
+      return c.json(organization, 201);
+    },
+  );
+
+  router.openapi(
+    defineRoute({
+      method: 'get',
+      path: '/organizations/{id}',
+      operationId: 'getOrganization',
+      summary: 'Get an organization',
+      description: `${BY_WHOM_READ} The customer with its business profile in \`organization\`; an individual’s id is 404.`,
+      tags,
+      access: reads,
+      request: { params: OrganizationParamsSchema },
+      responses: { 200: jsonResponse(CustomerSchema, 'The organization.') },
+    }),
+    async (c) => c.json(await getOrganization(serviceContext(c), c.req.valid('param').id), 200),
+  );
+
+  router.openapi(
+    defineRoute({
+      method: 'patch',
+      path: '/organizations/{id}',
+      operationId: 'updateOrganization',
+      summary: 'Change an organization’s business profile',
+      description: `${BY_WHOM_WRITE} Identity fields (legal name, registration number, legal form, incorporation date and country, LEI) of a verified organization: 409 \`reverification_required\` for its users; staff may correct them, which returns the organization to REGISTERED for a new verification. A changed phone must be verified again. Emits \`customer.updated\`.`,
+      tags,
+      access: writes,
+      errors: ['reverification_required', 'conflict'],
+      request: { params: OrganizationParamsSchema, body: jsonBody(UpdateOrganizationSchema) },
+      responses: { 200: jsonResponse(CustomerSchema, 'The changed organization.') },
+    }),
+    async (c) =>
+      c.json(await updateOrganization(serviceContext(c), c.req.valid('param').id, c.req.valid('json')), 200),
+  );
+
+  router.openapi(
+    defineRoute({
+      method: 'get',
+      path: '/organizations/{id}/directors',
+      operationId: 'listOrganizationDirectors',
+      summary: 'List an organization’s directors',
+      description: `${BY_WHOM_READ} Newest first, cursor-paginated.`,
+      tags,
+      access: reads,
+      errors: ['invalid_cursor'],
+      request: { params: OrganizationParamsSchema, query: PeopleQuerySchema },
+      responses: { 200: jsonResponse(pageSchema(DirectorSchema, 'DirectorPage'), 'A page of directors.') },
+    }),
+    async (c) =>
+      c.json(await listDirectors(serviceContext(c), c.req.valid('param').id, c.req.valid('query')), 200),
+  );
+
+  router.openapi(
+    defineRoute({
+      method: 'post',
+      path: '/organizations/{id}/directors',
+      operationId: 'addOrganizationDirector',
+      summary: 'Add a director',
+      description: `${BY_WHOM_WRITE} A closed organization → 409 \`conflict\`. Emits \`organization.member_added\`.`,
+      tags,
+      access: writes,
+      idempotent: true,
+      errors: ['conflict', 'idempotency_key_in_use', 'idempotency_key_reused'],
+      request: { params: OrganizationParamsSchema, body: jsonBody(CreateDirectorSchema) },
+      responses: { 201: jsonResponse(DirectorSchema, 'The new director.') },
+    }),
+    async (c) =>
+      c.json(await addDirector(serviceContext(c), c.req.valid('param').id, c.req.valid('json')), 201),
+  );
+
+  router.openapi(
+    defineRoute({
+      method: 'delete',
+      path: '/organizations/{id}/directors/{personId}',
+      operationId: 'removeOrganizationDirector',
+      summary: 'Remove a director',
+      description: `${BY_WHOM_WRITE} Emits \`organization.member_removed\`.`,
+      tags,
+      access: writes,
+      errors: ['conflict'],
+      request: { params: PersonParamsSchema },
+      responses: { 204: { description: 'The director is removed.' } },
+    }),
+    async (c) => {
+      const { id, personId } = c.req.valid('param');
+      await removePerson(serviceContext(c), id, 'DIRECTOR', personId);
+      return c.body(null, 204);
+    },
+  );
+
+  router.openapi(
+    defineRoute({
+      method: 'get',
+      path: '/organizations/{id}/shareholders',
+      operationId: 'listOrganizationShareholders',
+      summary: 'List an organization’s shareholders',
+      description: `${BY_WHOM_READ} Newest first, cursor-paginated; \`isUbo\` marks stakes of 25 % or more.`,
+      tags,
+      access: reads,
+      errors: ['invalid_cursor'],
+      request: { params: OrganizationParamsSchema, query: PeopleQuerySchema },
+      responses: {
+        200: jsonResponse(pageSchema(ShareholderSchema, 'ShareholderPage'), 'A page of shareholders.'),
+      },
+    }),
+    async (c) =>
+      c.json(await listShareholders(serviceContext(c), c.req.valid('param').id, c.req.valid('query')), 200),
+  );
+
+  router.openapi(
+    defineRoute({
+      method: 'post',
+      path: '/organizations/{id}/shareholders',
+      operationId: 'addOrganizationShareholder',
+      summary: 'Add a shareholder',
+      description: `${BY_WHOM_WRITE} An individual or a corporate shareholder. If the stakes would then total more than 100 % → 422 \`validation_failed\` on \`ownershipPercentage\` (checked again inside the write, so concurrent additions cannot pass it together). A stake of 25 % or more is flagged \`isUbo\`. Emits \`organization.member_added\`.`,
+      tags,
+      access: writes,
+      idempotent: true,
+      errors: ['conflict', 'idempotency_key_in_use', 'idempotency_key_reused'],
+      request: { params: OrganizationParamsSchema, body: jsonBody(CreateShareholderSchema) },
+      responses: { 201: jsonResponse(ShareholderSchema, 'The new shareholder.') },
+    }),
+    async (c) =>
+      c.json(await addShareholder(serviceContext(c), c.req.valid('param').id, c.req.valid('json')), 201),
+  );
+
+  router.openapi(
+    defineRoute({
+      method: 'delete',
+      path: '/organizations/{id}/shareholders/{personId}',
+      operationId: 'removeOrganizationShareholder',
+      summary: 'Remove a shareholder',
+      description: `${BY_WHOM_WRITE} Emits \`organization.member_removed\`.`,
+      tags,
+      access: writes,
+      errors: ['conflict'],
+      request: { params: PersonParamsSchema },
+      responses: { 204: { description: 'The shareholder is removed.' } },
+    }),
+    async (c) => {
+      const { id, personId } = c.req.valid('param');
+      await removePerson(serviceContext(c), id, 'SHAREHOLDER', personId);
+      return c.body(null, 204);
+    },
+  );
+
+  return router;
+}

@@ -1,0 +1,166 @@
+import { z } from '@hono/zod-openapi';
+import { PasswordSchema } from '../../platform/auth/password-policy';
+import { paginationQuery } from '../../platform/pagination';
+import {
+  CountrySchema,
+  DateSchema,
+  EmailSchema,
+  PhoneSchema,
+  TimestampSchema,
+  text,
+} from '../../platform/schemas';
+import { LeiSchema, OrganizationProfileSchema } from '../customers/schemas';
+import { RegistrationConsentsSchema } from '../registration/schemas';
+
+export const OrganizationIdSchema = z
+  .string()
+  .max(40)
+  .openapi({ description: 'The organization’s customer id.', example: 'cus_01jd7w3v8m9k2q4r6t8v0x2z4b' });
+
+export const PersonIdSchema = z
+  .string()
+  .max(40)
+  .openapi({ description: 'A person in the organization.', example: 'per_01jd7w3v8m9k2q4r6t8v0x2z4b' });
+
+export const OrganizationParamsSchema = z.object({ id: OrganizationIdSchema });
+export const PersonParamsSchema = z.object({ id: OrganizationIdSchema, personId: PersonIdSchema });
+export const PeopleQuerySchema = z.object({ ...paginationQuery });
+export type PeopleQuery = z.infer<typeof PeopleQuerySchema>;
+
+export const organizationRoles = [
+  'ADMIN_USER',
+  'COMPLIANCE_OFFICER',
+  'TRANSACTION_APPROVER',
+  'EMPLOYEE',
+] as const;
+
+const firstName = text(100, 'Given name.', 'Grace');
+const lastName = text(100, 'Family name.', 'Hopper');
+
+export const OrganizationAdminSchema = z
+  .object({
+    email: EmailSchema.openapi({
+      description: 'The administrator’s login email; unique in the tenant.',
+      example: 'grace.hopper@analytical-engines.example',
+    }),
+    password: PasswordSchema,
+    firstName,
+    lastName,
+    phone: PhoneSchema,
+    position: text(100, 'Job title in the organization.', 'Chief Financial Officer'),
+  })
+  .strict()
+  .openapi('OrganizationAdmin', {
+    description: 'The first employee: gets the organization role `ADMIN_USER` and a login.',
+  });
+
+export const RegisterOrganizationSchema = OrganizationProfileSchema.extend({
+  email: EmailSchema.openapi({
+    description: 'The organization’s contact email; verification codes go here.',
+    example: 'finance@analytical-engines.example',
+  }),
+  phone: PhoneSchema,
+  admin: OrganizationAdminSchema,
+  consents: RegistrationConsentsSchema,
+})
+  .strict()
+  .openapi('RegisterOrganization');
+export type RegisterOrganizationInput = z.infer<typeof RegisterOrganizationSchema>;
+
+export const UpdateOrganizationSchema = OrganizationProfileSchema.partial()
+  .extend({ phone: PhoneSchema.optional() })
+  .strict()
+  .refine((patch) => Object.keys(patch).length > 0, 'must change at least one field')
+  .openapi('UpdateOrganization', {
+    description:
+      'Fields to change on the business profile; absent fields stay as they are. A new phone number must be verified again. Email changes are not accepted here.',
+  });
+export type UpdateOrganizationInput = z.infer<typeof UpdateOrganizationSchema>;
+
+export const directorRoles = [
+  'MANAGING_DIRECTOR',
+  'EXECUTIVE_DIRECTOR',
+  'NON_EXECUTIVE_DIRECTOR',
+  'BOARD_MEMBER',
+] as const;
+
+const isPep = z.boolean().openapi({
+  description: 'Politically exposed person (FATF): calls for enhanced due diligence.',
+  example: false,
+});
+
+const personFields = {
+  firstName,
+  lastName,
+  dateOfBirth: DateSchema.optional(),
+  nationality: CountrySchema.optional(),
+  isPep,
+};
+
+export const CreateDirectorSchema = z
+  .object({
+    ...personFields,
+    role: z.enum(directorRoles).openapi({ description: 'Role on the board.', example: 'MANAGING_DIRECTOR' }),
+  })
+  .strict()
+  .openapi('CreateDirector');
+export type CreateDirectorInput = z.infer<typeof CreateDirectorSchema>;
+
+const personCommon = {
+  id: PersonIdSchema,
+  createdAt: TimestampSchema,
+};
+
+export const DirectorSchema = CreateDirectorSchema.extend(personCommon).openapi('Director');
+export type DirectorView = z.infer<typeof DirectorSchema>;
+
+const ownershipPercentage = z
+  .number()
+  .gt(0)
+  .max(100)
+  .multipleOf(0.01)
+  .openapi({ description: 'Share of ownership in percent, to 2 decimals.', example: 30 });
+
+const IndividualShareholderFields = z.object({
+  type: z.literal('INDIVIDUAL').openapi({ description: 'A natural person.', example: 'INDIVIDUAL' }),
+  ...personFields,
+  ownershipPercentage,
+});
+
+const CorporateShareholderFields = z.object({
+  type: z.literal('CORPORATE').openapi({ description: 'Another legal entity.', example: 'CORPORATE' }),
+  legalName: text(200, 'Registered legal name of the shareholder.', 'Babbage Holdings plc'),
+  registrationNumber: text(50, 'Its registration number.', '01234567').optional(),
+  incorporationCountry: CountrySchema.openapi({
+    description: 'Its country of incorporation, ISO 3166-1 alpha-2.',
+    example: 'GB',
+  }),
+  lei: LeiSchema.optional(),
+  ownershipPercentage,
+});
+
+export const CreateShareholderSchema = z
+  .discriminatedUnion('type', [
+    IndividualShareholderFields.strict().openapi('CreateIndividualShareholder'),
+    CorporateShareholderFields.strict().openapi('CreateCorporateShareholder'),
+  ])
+  .openapi('CreateShareholder', {
+    description: 'A person or entity holding shares; the total of all stakes may not pass 100 %.',
+  });
+export type CreateShareholderInput = z.infer<typeof CreateShareholderSchema>;
+
+const shareholderOutput = {
+  ...personCommon,
+  isUbo: z.boolean().openapi({
+    description: 'Ultimate beneficial owner: holds 25 % or more (EU AMLD threshold).',
+    example: true,
+  }),
+};
+
+export const ShareholderSchema = z
+  .discriminatedUnion('type', [
+    IndividualShareholderFields.extend(shareholderOutput).openapi('IndividualShareholder'),
+    CorporateShareholderFields.extend(shareholderOutput).openapi('CorporateShareholder'),
+  ])
+  .openapi('Shareholder');
+export type ShareholderView = z.infer<typeof ShareholderSchema>;
