@@ -12,7 +12,7 @@ import {
   type Permission,
   permissionCatalogue,
 } from '../../platform/auth/permissions';
-import { rolesOfUser } from '../../platform/auth/roles';
+import { customerRole, roleAssignmentQueries, rolesFromAssignments } from '../../platform/auth/roles';
 import type { ServiceContext } from '../../platform/context';
 import { ApiError, notFound } from '../../platform/errors';
 import { newId } from '../../platform/ids';
@@ -491,13 +491,21 @@ export async function describeCaller(ctx: ServiceContext): Promise<MeView> {
       roles: [],
     };
   }
-  const user = await ctx.db
-    .select({ email: users.email, displayName: users.displayName })
-    .from(users)
-    .where(and(eq(users.tenantId, ctx.tenant.id), eq(users.id, actor.id)))
-    .get();
+  // The user and its role assignments in one round trip: /me is the cheapest authenticated read.
+  const [direct, throughGroups] = roleAssignmentQueries(ctx.db, ctx.tenant.id, actor.id);
+  const [[user], ...assignments] = await ctx.db.batch([
+    ctx.db
+      .select({ email: users.email, displayName: users.displayName })
+      .from(users)
+      .where(and(eq(users.tenantId, ctx.tenant.id), eq(users.id, actor.id))),
+    direct,
+    throughGroups,
+  ]);
   if (!user) throw principalGone();
-  const held = await rolesOfUser(ctx.db, ctx.tenant.id, { id: actor.id, kind: actor.userKind });
+  const held =
+    actor.userKind === 'CUSTOMER'
+      ? [customerRole()]
+      : await rolesFromAssignments(ctx.db, ctx.tenant.id, assignments);
   return {
     ...common,
     principal: {

@@ -1,4 +1,4 @@
-import { and, eq, inArray } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { TenantDb } from '../../db/client';
 import { groupMembers, groups, roles, userRoles } from '../../db/tenant';
 import {
@@ -52,27 +52,44 @@ export async function findRoles(
  * Customers hold the built-in CUSTOMER role by being customers; staff hold what `user_roles`
  * assigns them plus the roles of every group they belong to (one round trip for both).
  */
+/** The two queries behind a staff user's roles: assigned directly, and through groups. */
+export function roleAssignmentQueries(db: TenantDb, tenantId: string, userId: string) {
+  return [
+    db
+      .select({ roleIds: sql<string>`json_array(${userRoles.roleId})` })
+      .from(userRoles)
+      .where(and(eq(userRoles.tenantId, tenantId), eq(userRoles.userId, userId))),
+    db
+      .select({ roleIds: sql<string>`${groups.roleIds}` })
+      .from(groupMembers)
+      .innerJoin(groups, and(eq(groups.tenantId, groupMembers.tenantId), eq(groups.id, groupMembers.groupId)))
+      .where(and(eq(groupMembers.tenantId, tenantId), eq(groupMembers.userId, userId))),
+  ] as const;
+}
+
+/** The roles the rows of `roleAssignmentQueries` name (built-in ones need no further query). */
+export function rolesFromAssignments(
+  db: TenantDb,
+  tenantId: string,
+  assignments: readonly (readonly { roleIds: string }[])[],
+): Promise<AssignedRole[]> {
+  const roleIds = assignments.flatMap((rows) => rows.flatMap((row) => JSON.parse(row.roleIds) as string[]));
+  return findRoles(db, tenantId, roleIds);
+}
+
+/** Customers hold the built-in CUSTOMER role by being customers; staff what they are assigned. */
 export async function rolesOfUser(
   db: TenantDb,
   tenantId: string,
   user: { id: string; kind: 'STAFF' | 'CUSTOMER' },
 ): Promise<AssignedRole[]> {
-  if (user.kind === 'CUSTOMER') return [assigned(builtInRoles.CUSTOMER)];
-  const [direct, throughGroups] = await db.batch([
-    db
-      .select({ roleId: userRoles.roleId })
-      .from(userRoles)
-      .where(and(eq(userRoles.tenantId, tenantId), eq(userRoles.userId, user.id))),
-    db
-      .select({ roleIds: groups.roleIds })
-      .from(groupMembers)
-      .innerJoin(groups, and(eq(groups.tenantId, groupMembers.tenantId), eq(groups.id, groupMembers.groupId)))
-      .where(and(eq(groupMembers.tenantId, tenantId), eq(groupMembers.userId, user.id))),
-  ]);
-  return findRoles(db, tenantId, [
-    ...direct.map((row) => row.roleId),
-    ...throughGroups.flatMap((row) => row.roleIds),
-  ]);
+  if (user.kind === 'CUSTOMER') return [customerRole()];
+  const [direct, throughGroups] = roleAssignmentQueries(db, tenantId, user.id);
+  return rolesFromAssignments(db, tenantId, await db.batch([direct, throughGroups]));
+}
+
+export function customerRole(): AssignedRole {
+  return assigned(builtInRoles.CUSTOMER);
 }
 
 export function permissionsOfRoles(grants: readonly { permissions: readonly Permission[] }[]): Permission[] {
