@@ -577,6 +577,19 @@ export interface components {
              */
             scope: string;
         };
+        /** @description An RFC 9457 problem that is also an RFC 6749 error response. */
+        OAuthProblem: components["schemas"]["Problem"] & {
+            /**
+             * @description RFC 6749 error code: `invalid_request`, `invalid_client`, `invalid_grant`, `invalid_scope`, `unauthorized_client`, `unsupported_grant_type`, `server_error` or `temporarily_unavailable`.
+             * @example invalid_client
+             */
+            error: string;
+            /**
+             * @description Human-readable detail (RFC 6749).
+             * @example Client authentication failed.
+             */
+            error_description: string;
+        };
         TokenRequest: {
             /**
              * @description OAuth grant type.
@@ -1692,7 +1705,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["OAuthProblem"];
                 };
             };
             /** @description `invalid_client`: RFC 6749: client authentication failed (unknown client, wrong secret, revoked client or another tenant). */
@@ -1705,7 +1718,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["OAuthProblem"];
                 };
             };
             /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
@@ -1718,7 +1731,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["OAuthProblem"];
                 };
             };
             /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
@@ -1731,7 +1744,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["OAuthProblem"];
                 };
             };
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
@@ -1744,7 +1757,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["OAuthProblem"];
                 };
             };
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
@@ -1759,7 +1772,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["OAuthProblem"];
                 };
             };
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
@@ -1772,7 +1785,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["OAuthProblem"];
                 };
             };
         };

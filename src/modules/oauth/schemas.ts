@@ -42,13 +42,3 @@ export const TokenResponseSchema = z
       .openapi({ description: 'Granted permissions.', example: 'customers:read customers:write' }),
   })
   .openapi('TokenResponse');
-
-export const OAuthErrorSchema = z
-  .object({
-    error: z.string().max(64).openapi({ description: 'RFC 6749 error code.', example: 'invalid_client' }),
-    error_description: z
-      .string()
-      .max(2000)
-      .openapi({ description: 'Human-readable detail.', example: 'Client authentication failed.' }),
-  })
-  .openapi('OAuthError');

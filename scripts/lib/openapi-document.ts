@@ -1,0 +1,54 @@
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
+import { projectRoot } from './wrangler.ts';
+
+/** As `npm start` serves it: `servers` is the origin the document was requested from. */
+const ORIGIN = 'http://localhost:8787';
+
+/**
+ * The OpenAPI document the worker serves at GET /v2/customer/openapi.json, built offline: no server,
+ * no workerd. `src/app.ts` is bundled for Node with esbuild (its imports are extensionless, which
+ * Node cannot load directly) and the document route is called in-process with `app.request`.
+ * Only the Durable Object classes import `cloudflare:workers`, and `src/app.ts` does not reach them.
+ */
+export async function buildOpenApiDocument(): Promise<Record<string, unknown>> {
+  const workDir = join(projectRoot, '.openapi');
+  mkdirSync(workDir, { recursive: true });
+  // Inside the project so the bundle's bare imports (hono, zod, …) resolve from node_modules.
+  const bundle = join(workDir, `app.${process.pid}.${Date.now()}.mjs`);
+  try {
+    await build({
+      entryPoints: [join(projectRoot, 'src/app.ts')],
+      outfile: bundle,
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node22',
+      packages: 'external',
+      external: ['cloudflare:*'],
+      logLevel: 'error',
+    });
+    const { createApp } = (await import(pathToFileURL(bundle).href)) as typeof import('../../src/app.ts');
+    // Only what the document route reads; the route touches no binding.
+    // The document route is rate-limited like every route; outside workerd a bucket that always
+    // allows stands in for the Durable Object.
+    const alwaysAllow = {
+      take: async () => ({ allowed: true, remaining: 1, resetSeconds: 0, retryAfterSeconds: 0 }),
+    };
+    const RATE_LIMITER = { idFromName: (name: string) => name, get: () => alwaysAllow };
+    const env = {
+      ENVIRONMENT: 'development',
+      LOG_LEVEL: 'silent',
+      RATE_LIMITER,
+    } as unknown as Cloudflare.Env;
+    const response = await createApp().request(`${ORIGIN}/v2/customer/openapi.json`, {}, env);
+    if (response.status !== 200) {
+      throw new Error(`GET /v2/customer/openapi.json answered ${response.status}: ${await response.text()}`);
+    }
+    return (await response.json()) as Record<string, unknown>;
+  } finally {
+    rmSync(bundle, { force: true });
+  }
+}
