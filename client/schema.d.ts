@@ -3354,6 +3354,19 @@ export interface components {
              */
             scope: string;
         };
+        /** @description An RFC 9457 problem that is also an RFC 6749 error response. */
+        OAuthProblem: components["schemas"]["Problem"] & {
+            /**
+             * @description RFC 6749 error code: `invalid_request`, `invalid_client`, `invalid_grant`, `invalid_scope`, `unauthorized_client`, `unsupported_grant_type`, `server_error` or `temporarily_unavailable`.
+             * @example invalid_client
+             */
+            error: string;
+            /**
+             * @description Human-readable detail (RFC 6749).
+             * @example Client authentication failed.
+             */
+            error_description: string;
+        };
         TokenRequest: {
             /**
              * @description `client_credentials`, `authorization_code` or `refresh_token`.
@@ -6209,7 +6222,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["OAuthProblem"];
                 };
             };
             /** @description `invalid_client`: RFC 6749: client authentication failed (unknown client, wrong secret, revoked client or another tenant). */
@@ -6222,7 +6235,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["OAuthProblem"];
                 };
             };
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. */
@@ -6248,7 +6261,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["OAuthProblem"];
                 };
             };
             /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
@@ -6261,7 +6274,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["OAuthProblem"];
                 };
             };
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
@@ -6274,7 +6287,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["OAuthProblem"];
                 };
             };
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
@@ -6289,7 +6302,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["OAuthProblem"];
                 };
             };
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
@@ -6302,7 +6315,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["OAuthProblem"];
                 };
             };
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
