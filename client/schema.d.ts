@@ -6248,7 +6248,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["OAuthProblem"];
                 };
             };
             /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
@@ -6328,7 +6328,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["OAuthProblem"];
                 };
             };
         };
@@ -6372,7 +6372,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["OAuthProblem"];
                 };
             };
             /** @description `invalid_client`: RFC 6749: client authentication failed (unknown client, wrong secret, revoked client or another tenant). */
@@ -6385,7 +6385,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["OAuthProblem"];
                 };
             };
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. */
@@ -6398,7 +6398,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["OAuthProblem"];
                 };
             };
             /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
@@ -6411,7 +6411,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["OAuthProblem"];
                 };
             };
             /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
@@ -6424,7 +6424,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["OAuthProblem"];
                 };
             };
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
@@ -6437,7 +6437,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["OAuthProblem"];
                 };
             };
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
@@ -6452,7 +6452,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["OAuthProblem"];
                 };
             };
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
@@ -6465,7 +6465,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["OAuthProblem"];
                 };
             };
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
@@ -6478,7 +6478,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["OAuthProblem"];
                 };
             };
         };
@@ -6520,7 +6520,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["OAuthProblem"];
                 };
             };
             /** @description `invalid_client`: RFC 6749: client authentication failed (unknown client, wrong secret, revoked client or another tenant). */
@@ -6533,7 +6533,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["OAuthProblem"];
                 };
             };
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. */
@@ -6546,7 +6546,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["OAuthProblem"];
                 };
             };
             /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
@@ -6559,7 +6559,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["OAuthProblem"];
                 };
             };
             /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
@@ -6572,7 +6572,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["OAuthProblem"];
                 };
             };
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
@@ -6585,7 +6585,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["OAuthProblem"];
                 };
             };
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
@@ -6600,7 +6600,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["OAuthProblem"];
                 };
             };
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
@@ -6613,7 +6613,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["OAuthProblem"];
                 };
             };
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
@@ -6626,7 +6626,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["OAuthProblem"];
                 };
             };
         };

@@ -5,7 +5,14 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { call } from '../helpers/http';
 import { contractViolations } from './conformance';
 import { contractOperations, type OpenApiDocument } from './openapi';
-import { type ApiRequest, describeRequest, type RequestContext, requestArbitrary, send } from './requests';
+import {
+  type ApiRequest,
+  clientAddressesFor,
+  describeRequest,
+  type RequestContext,
+  requestArbitrary,
+  send,
+} from './requests';
 import { createOwner, createResource, hasResourceFactory } from './resources';
 
 /*
@@ -67,6 +74,7 @@ describe('fuzzing every operation of the OpenAPI document', () => {
       const owner = await createOwner({ rateLimitPerMinute: 100_000 });
       const context: RequestContext = {
         owner,
+        clientAddresses: clientAddressesFor(operation, runs),
         ...(hasResourceFactory(operation) ? { resource: await createResource(operation, owner) } : {}),
       };
       const request = fc.oneof(

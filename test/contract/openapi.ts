@@ -26,6 +26,8 @@ export interface Operation {
   responses: Record<string, Response | Ref>;
   security?: Record<string, string[]>[];
   'x-permissions'?: { anyOf: string[]; selfService: boolean };
+  /** The per-IP limit against guessing secrets. */
+  'x-brute-force-limit'?: { capacity: number; windowSeconds: number };
 }
 
 export interface OpenApiDocument {

@@ -29,6 +29,8 @@ export interface ApiRequest {
 export interface RequestContext {
   owner: Owner;
   resource?: Resource;
+  /** How many client addresses the requests come from in turn (`clientAddressesFor`); one by default. */
+  clientAddresses?: number;
 }
 
 /** One past the API's JSON body limit (src/app.ts). */
@@ -306,17 +308,33 @@ export interface ApiResponse {
   text: string;
 }
 
+/** Keeps the public per-IP limit, which every route without a tenant shares, out of reach. */
+const MAX_CLIENT_ADDRESSES = 128;
+
+/**
+ * How many client addresses an operation's requests rotate through: enough that a per-IP limit
+ * (the public one of the routes without a required tenant, an `x-brute-force-limit`) rarely
+ * bites, and otherwise one. Each (tenant, address) pair is a rate-limit Durable Object whose
+ * SQLite files local workerd keeps open until the run ends: with a new address for every request,
+ * a run of some 20,000 requests exhausted the file descriptors.
+ */
+export function clientAddressesFor(operation: ContractOperation, runs: number): number {
+  const limit = operation.operation['x-brute-force-limit'];
+  if (limit) return Math.min(MAX_CLIENT_ADDRESSES, Math.ceil(runs / limit.capacity));
+  const tenanted = operation.parameters.some((parameter) => isTenantHeader(parameter) && parameter.required);
+  return tenanted ? 1 : MAX_CLIENT_ADDRESSES;
+}
+
 let sequence = 0;
 
 /**
  * Sends through the worker's fetch handler as sent, byte for byte: not `call()`, which would add
- * a JSON content type and parse the answer. From 1024 client addresses in turn, so the per-IP
- * limit of the routes without a tenant rarely bites.
+ * a JSON content type and parse the answer. From the context's client addresses in turn.
  */
 export async function send(request: ApiRequest, context: RequestContext): Promise<ApiResponse> {
   sequence += 1;
   const headers = new Headers(request.headers);
-  headers.set('CF-Connecting-IP', `10.254.${(sequence >> 8) & 3}.${sequence & 255}`);
+  headers.set('CF-Connecting-IP', `10.254.0.${(sequence % (context.clientAddresses ?? 1)) + 1}`);
   const token = tokenOf(request.actor, context);
   if (token && !headers.has('Authorization')) headers.set('Authorization', `Bearer ${token}`);
   const response = await SELF.fetch(`${ORIGIN}${request.url}`, {

@@ -255,7 +255,8 @@ export function invalidValue(document: OpenApiDocument, input: Schema, depth = 0
   }
   if (types.includes('object') && schema.properties) {
     const required = (schema.required as string[] | undefined) ?? [];
-    const valid = value(document, schema, false, depth) as fc.Arbitrary<Record<string, unknown>>;
+    // The object branch alone: a nullable object's valid values include null, which has no members.
+    const valid = validObject(document, schema, false, depth) as fc.Arbitrary<Record<string, unknown>>;
     if (required.length > 0) {
       options.push(
         fc.tuple(valid, fc.constantFrom(...required)).map(([object, missing]) => {
