@@ -1,6 +1,7 @@
 import { webcrypto } from 'node:crypto';
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin';
-import { defineConfig } from 'vitest/config';
+import { defineConfig, type Plugin } from 'vitest/config';
+import { openApiContractModule } from './scripts/lib/openapi-contract.ts';
 
 /** Fresh secrets for every run: tests never depend on the developer's `.dev.vars`. */
 async function testSecrets() {
@@ -21,8 +22,22 @@ async function testSecrets() {
   };
 }
 
+/**
+ * `virtual:openapi-contract`: the OpenAPI document and its compiled response validators, built in
+ * Node from the current sources whenever a test imports it (scripts/lib/openapi-contract.ts).
+ */
+function openApiContract(): Plugin {
+  const id = 'virtual:openapi-contract';
+  return {
+    name: 'openapi-contract',
+    resolveId: (source) => (source === id ? `\0${id}` : undefined),
+    load: (resolved) => (resolved === `\0${id}` ? openApiContractModule() : undefined),
+  };
+}
+
 export default defineConfig(async () => ({
   plugins: [
+    openApiContract(),
     cloudflareTest({
       wrangler: { configPath: './wrangler.toml' },
       miniflare: {
@@ -30,6 +45,9 @@ export default defineConfig(async () => ({
           ...(await testSecrets()),
           ENVIRONMENT: 'test',
           LOG_LEVEL: 'silent',
+          // `npm run fuzz -- --runs N --seed S` (scripts/fuzz.ts); empty: the fuzz test's defaults.
+          FUZZ_RUNS: process.env.FUZZ_RUNS ?? '',
+          FUZZ_SEED: process.env.FUZZ_SEED ?? '',
           TEST_MIGRATIONS: {
             control: await readD1Migrations('./migrations/control'),
             tenant: await readD1Migrations('./migrations/tenant'),

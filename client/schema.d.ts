@@ -4150,6 +4150,19 @@ export interface components {
              */
             scope: string;
         };
+        /** @description An RFC 9457 problem that is also an RFC 6749 error response. */
+        OAuthProblem: components["schemas"]["Problem"] & {
+            /**
+             * @description RFC 6749 error code: `invalid_request`, `invalid_client`, `invalid_grant`, `invalid_scope`, `unauthorized_client`, `unsupported_grant_type`, `server_error` or `temporarily_unavailable`.
+             * @example invalid_client
+             */
+            error: string;
+            /**
+             * @description Human-readable detail (RFC 6749).
+             * @example Client authentication failed.
+             */
+            error_description: string;
+        };
         TokenRequest: {
             /**
              * @description `client_credentials`, `authorization_code` or `refresh_token`.
@@ -5528,7 +5541,38 @@ export interface components {
              */
             nextCursor: string | null;
         };
-        Director: components["schemas"]["CreateDirector"] & {
+        Director: {
+            /**
+             * @description Given name.
+             * @example Grace
+             */
+            firstName: string;
+            /**
+             * @description Family name.
+             * @example Hopper
+             */
+            lastName: string;
+            /**
+             * @description Calendar date, YYYY-MM-DD.
+             * @example 1990-12-10
+             */
+            dateOfBirth?: string;
+            /**
+             * @description ISO 3166-1 alpha-2 country code.
+             * @example GB
+             */
+            nationality?: string;
+            /**
+             * @description Politically exposed person (FATF): calls for enhanced due diligence.
+             * @example false
+             */
+            isPep: boolean;
+            /**
+             * @description Role on the board.
+             * @example MANAGING_DIRECTOR
+             * @enum {string}
+             */
+            role: "MANAGING_DIRECTOR" | "EXECUTIVE_DIRECTOR" | "NON_EXECUTIVE_DIRECTOR" | "BOARD_MEMBER";
             /**
              * @description A person in the organization.
              * @example per_01jd7w3v8m9k2q4r6t8v0x2z4b
@@ -7871,7 +7915,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["OAuthProblem"];
                 };
             };
             /** @description `invalid_client`: RFC 6749: client authentication failed (unknown client, wrong secret, revoked client or another tenant). */
@@ -7884,7 +7928,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["OAuthProblem"];
                 };
             };
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. */
@@ -7897,7 +7941,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["OAuthProblem"];
                 };
             };
             /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
@@ -7910,7 +7954,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["OAuthProblem"];
                 };
             };
             /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
@@ -7923,7 +7967,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["OAuthProblem"];
                 };
             };
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
@@ -7936,7 +7980,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["OAuthProblem"];
                 };
             };
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
@@ -7951,7 +7995,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["OAuthProblem"];
                 };
             };
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
@@ -7964,7 +8008,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["OAuthProblem"];
                 };
             };
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
@@ -7977,7 +8021,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["OAuthProblem"];
                 };
             };
         };
@@ -8021,7 +8065,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["OAuthProblem"];
                 };
             };
             /** @description `invalid_client`: RFC 6749: client authentication failed (unknown client, wrong secret, revoked client or another tenant). */
@@ -8034,7 +8078,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["OAuthProblem"];
                 };
             };
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. */
@@ -8047,7 +8091,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["OAuthProblem"];
                 };
             };
             /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
@@ -8060,7 +8104,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["OAuthProblem"];
                 };
             };
             /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
@@ -8073,7 +8117,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["OAuthProblem"];
                 };
             };
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
@@ -8086,7 +8130,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["OAuthProblem"];
                 };
             };
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
@@ -8101,7 +8145,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["OAuthProblem"];
                 };
             };
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
@@ -8114,7 +8158,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["OAuthProblem"];
                 };
             };
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
@@ -8127,7 +8171,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["OAuthProblem"];
                 };
             };
         };
@@ -8169,7 +8213,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["OAuthProblem"];
                 };
             };
             /** @description `invalid_client`: RFC 6749: client authentication failed (unknown client, wrong secret, revoked client or another tenant). */
@@ -8182,7 +8226,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["OAuthProblem"];
                 };
             };
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. */
@@ -8195,7 +8239,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["OAuthProblem"];
                 };
             };
             /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
@@ -8208,7 +8252,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["OAuthProblem"];
                 };
             };
             /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
@@ -8221,7 +8265,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["OAuthProblem"];
                 };
             };
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
@@ -8234,7 +8278,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["OAuthProblem"];
                 };
             };
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
@@ -8249,7 +8293,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["OAuthProblem"];
                 };
             };
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
@@ -8262,7 +8306,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["OAuthProblem"];
                 };
             };
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
@@ -8275,7 +8319,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["OAuthProblem"];
                 };
             };
         };

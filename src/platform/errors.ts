@@ -70,21 +70,46 @@ export interface ProblemBody {
   [extension: string]: unknown;
 }
 
+/**
+ * Bounds of the problem members the document declares (ProblemSchema): a problem echoes the
+ * request path and the client's field names, so an absurd request must not make it unbounded.
+ */
+export const problemLimits = {
+  detail: 2000,
+  instance: 2048,
+  errors: 200,
+  errorPath: 500,
+  errorMessage: 1000,
+} as const;
+
+function clip(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
 export function problemBody(error: ApiError, instance: string, requestId: string): ProblemBody {
   return {
     ...error.extensions,
     type: problemTypeUri(error.code),
     title: problemTypes[error.code].title,
     status: error.status,
-    detail: error.detail,
+    detail: clip(error.detail, problemLimits.detail),
     code: error.code,
-    instance,
+    instance: clip(instance, problemLimits.instance),
     requestId,
-    ...(error.errors ? { errors: error.errors } : {}),
+    ...(error.errors
+      ? {
+          errors: error.errors.slice(0, problemLimits.errors).map((fieldError) => ({
+            path: clip(fieldError.path, problemLimits.errorPath),
+            message: clip(fieldError.message, problemLimits.errorMessage),
+          })),
+        }
+      : {}),
   };
 }
 
-const OAUTH_PATH = '/v2/customer/oauth/';
+/** Routes below this prefix (of /v2/customer) answer problems in RFC 6749 form as well. */
+export const OAUTH_ROUTES = '/oauth/';
+const OAUTH_PATH = `/v2/customer${OAUTH_ROUTES}`;
 const oauthErrorCodes = new Set<ProblemCode>([
   'invalid_request',
   'invalid_client',
@@ -99,7 +124,7 @@ const oauthErrorCodes = new Set<ProblemCode>([
  * OAuth clients read RFC 6749 error bodies (`error`, `error_description`, JSON), so on /oauth/*
  * those members are added to the problem and the media type is plain JSON.
  */
-function oauthMembers(error: ApiError): Record<string, string> {
+function oauthMembers(error: ApiError, detail: string): Record<string, string> {
   const oauthError = oauthErrorCodes.has(error.code)
     ? error.code
     : error.status >= 500 || error.status === 429
@@ -107,7 +132,7 @@ function oauthMembers(error: ApiError): Record<string, string> {
         ? 'server_error'
         : 'temporarily_unavailable'
       : 'invalid_request';
-  return { error: oauthError, error_description: error.detail };
+  return { error: oauthError, error_description: detail };
 }
 
 export function problemResponse(error: ApiError, instance: string, requestId: string): Response {
@@ -117,7 +142,8 @@ export function problemResponse(error: ApiError, instance: string, requestId: st
     ...(oauth && error.code === 'invalid_client' ? { 'WWW-Authenticate': 'Basic realm="fincore"' } : {}),
     ...error.headers,
   });
-  const body = { ...problemBody(error, instance, requestId), ...(oauth ? oauthMembers(error) : {}) };
+  const problem = problemBody(error, instance, requestId);
+  const body = { ...problem, ...(oauth ? oauthMembers(error, problem.detail) : {}) };
   return new Response(JSON.stringify(body), { status: error.status, headers });
 }
 

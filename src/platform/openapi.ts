@@ -1,6 +1,6 @@
 import { createRoute, OpenAPIHono, type RouteConfig, z } from '@hono/zod-openapi';
 import type { AppEnv } from './context';
-import { fieldErrorsFromZod, validationError } from './errors';
+import { fieldErrorsFromZod, OAUTH_ROUTES, problemLimits, validationError } from './errors';
 import { idempotency } from './idempotency';
 import { bruteForcePolicies, guard, type RouteAccess } from './pipeline';
 import { type ProblemCode, problemTypes } from './problems';
@@ -22,7 +22,7 @@ export const ProblemSchema = z
       .min(100)
       .max(599)
       .openapi({ description: 'HTTP status code.', example: 422, format: 'int32' }),
-    detail: z.string().max(2000).openapi({
+    detail: z.string().max(problemLimits.detail).openapi({
       description: 'What went wrong in this occurrence.',
       example: 'email: Invalid email address',
     }),
@@ -32,7 +32,7 @@ export const ProblemSchema = z
       .openapi({ description: 'Stable snake_case code of the problem type.', example: 'validation_failed' }),
     instance: z
       .string()
-      .max(2048)
+      .max(problemLimits.instance)
       .openapi({ description: 'The request path.', example: '/v2/customer/individuals' }),
     requestId: z.string().max(64).openapi({
       description: 'Id of the request, also in `X-Request-Id`.',
@@ -43,15 +43,15 @@ export const ProblemSchema = z
         z.object({
           path: z
             .string()
-            .max(500)
+            .max(problemLimits.errorPath)
             .openapi({ description: 'Dotted path of the failing field.', example: 'address.country' }),
           message: z
             .string()
-            .max(1000)
+            .max(problemLimits.errorMessage)
             .openapi({ description: 'Why the field failed.', example: 'Invalid country code' }),
         }),
       )
-      .max(200)
+      .max(problemLimits.errors)
       .optional()
       .openapi({ description: 'Failing fields, for validation problems.' }),
     capability: z
@@ -95,7 +95,21 @@ export const ProblemSchema = z
   })
   .openapi('Problem', { description: 'An RFC 9457 problem details object.' });
 
+/** What `problemResponse` in errors.ts sends on /oauth/*: the problem plus the RFC 6749 members, as JSON. */
+const OAuthProblemSchema = ProblemSchema.extend({
+  error: z.string().max(64).openapi({
+    description:
+      'RFC 6749 error code: `invalid_request`, `invalid_client`, `invalid_grant`, `invalid_scope`, `unauthorized_client`, `unsupported_grant_type`, `server_error` or `temporarily_unavailable`.',
+    example: 'invalid_client',
+  }),
+  error_description: z
+    .string()
+    .max(problemLimits.detail)
+    .openapi({ description: 'Human-readable detail (RFC 6749).', example: 'Client authentication failed.' }),
+}).openapi('OAuthProblem', { description: 'An RFC 9457 problem that is also an RFC 6749 error response.' });
+
 const problemContent = { 'application/problem+json': { schema: ProblemSchema } };
+const oauthProblemContent = { 'application/json': { schema: OAuthProblemSchema } };
 
 const retryAfterHeader = {
   'Retry-After': {
@@ -104,7 +118,7 @@ const retryAfterHeader = {
   },
 };
 
-function problemResponse(status: number, codes: ProblemCode[]) {
+function problemResponse(status: number, codes: ProblemCode[], oauth: boolean) {
   const headers = {
     ...rateLimitHeaders,
     ...(status === 429 || status === 423 ? retryAfterHeader : {}),
@@ -112,7 +126,7 @@ function problemResponse(status: number, codes: ProblemCode[]) {
   return {
     description: codes.map((code) => `\`${code}\`: ${problemTypes[code].description}`).join(' '),
     ...(Object.keys(headers).length > 0 ? { headers } : {}),
-    content: problemContent,
+    content: oauth ? oauthProblemContent : problemContent,
   };
 }
 
@@ -122,6 +136,7 @@ function errorResponses(
   extra: readonly ProblemCode[],
   hasBody: boolean,
   hasParams: boolean,
+  oauth: boolean,
 ) {
   const codes: ProblemCode[] = ['validation_failed', 'internal_error', 'rate_limited'];
   if (access.tenant) {
@@ -149,7 +164,7 @@ function errorResponses(
     byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
   }
   return Object.fromEntries(
-    [...byStatus].map(([status, grouped]) => [status, problemResponse(status, grouped)]),
+    [...byStatus].map(([status, grouped]) => [status, problemResponse(status, grouped, oauth)]),
   );
 }
 
@@ -210,7 +225,10 @@ export function defineRoute<R extends AccessRoute>(config: R): Omit<R, 'access' 
       ...(route.parameters ?? []),
     ],
     middleware: [guard(access), ...(idempotent ? [idempotency()] : [])],
-    responses: { ...errorResponses(access, errors, hasBody, hasParams), ...responses },
+    responses: {
+      ...errorResponses(access, errors, hasBody, hasParams, route.path.startsWith(OAUTH_ROUTES)),
+      ...responses,
+    },
     ...(access.capability
       ? { 'x-capability': { code: access.capability, requiredTiers: requiredTiers(access.capability) } }
       : {}),

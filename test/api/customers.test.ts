@@ -102,6 +102,22 @@ describe('GET /customers', () => {
     expect(await list(`createdTo=${before}`)).toEqual([]);
   });
 
+  it('searches with the longest term allowed (LIKE patterns over 50 bytes fail on D1)', async () => {
+    const tenant = await createTenant();
+    const staff = await createStaff(tenant);
+    const name = `Ada${'é'.repeat(96)}`;
+    const ada = await createCustomer(tenant, { lastName: name });
+    const search = (term: string) =>
+      call<{ data: { id: string }[] }>('GET', `/customers?q=${encodeURIComponent(term)}`, {
+        tenant: tenant.id,
+        token: staff.token,
+      });
+    const found = await search(`Ada ${name}`.slice(0, 100));
+    expect(found.status, found.text).toBe(200);
+    expect(found.body.data.map((customer) => customer.id)).toEqual([ada.customerId]);
+    expect((await search('x'.repeat(100))).body.data).toEqual([]);
+  });
+
   it('is for staff only: a customer gets 403', async () => {
     const tenant = await createTenant();
     const customer = await createCustomer(tenant);

@@ -67,6 +67,13 @@ describe('every error class is problem+json', () => {
     expect(response.body.errors).toEqual([expect.objectContaining({ path: 'query.limit' })]);
   });
 
+  it('keeps an echoed request path within the declared bound of `instance`', async () => {
+    const response = await call('GET', `/problems/${'é'.repeat(3000)}`);
+    expectProblem(response, 422, 'validation_failed');
+    expect(String(response.body.instance)).toHaveLength(2048);
+    expect(String(response.body.instance)).toMatch(/^\/v2\/customer\/problems\/%C3%A9.*…$/);
+  });
+
   it('400 for a cursor the API did not issue', async () => {
     const tenant = await createTenant();
     const staff = await createStaff(tenant);

@@ -21,9 +21,10 @@ export type Responder = (request: ReceivedRequest) => Response | Promise<Respons
  * out as usual. The worker runs in the test's isolate, so this sees the real consumer's
  * requests, whether the queue or the test delivered the message. It stays in place until the
  * file's isolate ends: deliveries still queued when a test (or the last one) finishes must not
- * go out to the network.
+ * go out to the network. With `everyHost`, requests to any other host are answered here too (404
+ * unless a path is programmed), for tests that register endpoints at URLs they do not choose.
  */
-export function installReceiver() {
+export function installReceiver(options: { everyHost?: boolean } = {}) {
   const received: ReceivedRequest[] = [];
   const fetched: string[] = [];
   const responders = new Map<string, Responder>();
@@ -33,7 +34,7 @@ export function installReceiver() {
       const request = new Request(input, init);
       fetched.push(request.url);
       const url = new URL(request.url);
-      if (url.origin !== RECEIVER_ORIGIN) return original(input, init);
+      if (url.origin !== RECEIVER_ORIGIN && !options.everyHost) return original(input, init);
       const record: ReceivedRequest = {
         path: url.pathname,
         method: request.method,

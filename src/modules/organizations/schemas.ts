@@ -97,13 +97,12 @@ const personFields = {
   isPep,
 };
 
-export const CreateDirectorSchema = z
-  .object({
-    ...personFields,
-    role: z.enum(directorRoles).openapi({ description: 'Role on the board.', example: 'MANAGING_DIRECTOR' }),
-  })
-  .strict()
-  .openapi('CreateDirector');
+const directorFields = {
+  ...personFields,
+  role: z.enum(directorRoles).openapi({ description: 'Role on the board.', example: 'MANAGING_DIRECTOR' }),
+};
+
+export const CreateDirectorSchema = z.object(directorFields).strict().openapi('CreateDirector');
 export type CreateDirectorInput = z.infer<typeof CreateDirectorSchema>;
 
 const personCommon = {
@@ -111,7 +110,9 @@ const personCommon = {
   createdAt: TimestampSchema,
 };
 
-export const DirectorSchema = CreateDirectorSchema.extend(personCommon).openapi('Director');
+// Built from the fields, not by extending the strict input: its `additionalProperties: false`
+// would make `id` and `createdAt` invalid in the document.
+export const DirectorSchema = z.object({ ...directorFields, ...personCommon }).openapi('Director');
 export type DirectorView = z.infer<typeof DirectorSchema>;
 
 const ownershipPercentage = z
