@@ -4,7 +4,7 @@ import type { TenantDb } from '../db/client';
 import { events } from '../db/tenant';
 import type { Env } from '../env';
 import { newId } from './ids';
-import type { WebhookQueueMessage } from './queues';
+import { handToWebhookQueue } from './queues';
 
 export const sessionRevocationReasons = [
   'LOGOUT',
@@ -417,15 +417,15 @@ export async function enqueueEvents(
   tenantId: string,
   eventIds: string[],
 ): Promise<void> {
-  if (eventIds.length === 0) return;
-  const messages: { body: WebhookQueueMessage }[] = eventIds.map((eventId) => ({
-    body: { kind: 'event.dispatch', tenantId, eventId },
-  }));
-  await env.WEBHOOK_QUEUE.sendBatch(messages);
-  await db
-    .update(events)
-    .set({ enqueuedAt: new Date().toISOString() })
-    .where(and(eq(events.tenantId, tenantId), inArray(events.id, eventIds)));
+  await handToWebhookQueue(
+    env,
+    eventIds.map((eventId) => ({ kind: 'event.dispatch', tenantId, eventId })),
+    (enqueuedAt) =>
+      db
+        .update(events)
+        .set({ enqueuedAt })
+        .where(and(eq(events.tenantId, tenantId), inArray(events.id, eventIds))),
+  );
 }
 
 /** Rows older than this that are still not enqueued were missed by the request path. */

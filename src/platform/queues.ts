@@ -1,3 +1,4 @@
+import type { Env } from '../env';
 /** Typed bodies of every queue message; consumers dispatch on `kind`. */
 export type WebhookQueueMessage =
   /** Fan an outbox event out into one delivery per subscribed endpoint. */
@@ -30,4 +31,18 @@ export class RetryLater extends Error {
     super(message);
     this.name = 'RetryLater';
   }
+}
+
+/**
+ * Sends messages to the webhook queue, then records that their rows were handed over. A failure
+ * between the two leaves the rows unmarked, so the cron sweep sends them again: at least once.
+ */
+export async function handToWebhookQueue(
+  env: Env,
+  messages: WebhookQueueMessage[],
+  markEnqueued: (at: string) => Promise<unknown>,
+): Promise<void> {
+  if (messages.length === 0) return;
+  await env.WEBHOOK_QUEUE.sendBatch(messages.map((body) => ({ body })));
+  await markEnqueued(new Date().toISOString());
 }

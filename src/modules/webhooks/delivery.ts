@@ -6,7 +6,7 @@ import { type Env, readConfig } from '../../env';
 import { systemContext } from '../../platform/context';
 import { decryptField, type FieldContext } from '../../platform/field-encryption';
 import { newId } from '../../platform/ids';
-import { RetryLater, type WebhookQueueMessage } from '../../platform/queues';
+import { handToWebhookQueue, RetryLater } from '../../platform/queues';
 import { requireActiveTenant, tenantDatabase } from '../../platform/tenancy';
 import { commit, event } from '../../platform/unit-of-work';
 import { ALL_EVENTS } from './schemas';
@@ -180,15 +180,15 @@ export async function enqueueDeliveries(
   tenantId: string,
   deliveryIds: string[],
 ): Promise<void> {
-  if (deliveryIds.length === 0) return;
-  const messages: { body: WebhookQueueMessage }[] = deliveryIds.map((deliveryId) => ({
-    body: { kind: 'delivery.attempt', tenantId, deliveryId },
-  }));
-  await env.WEBHOOK_QUEUE.sendBatch(messages);
-  await db
-    .update(webhookDeliveries)
-    .set({ enqueuedAt: new Date().toISOString() })
-    .where(and(eq(webhookDeliveries.tenantId, tenantId), inArray(webhookDeliveries.id, deliveryIds)));
+  await handToWebhookQueue(
+    env,
+    deliveryIds.map((deliveryId) => ({ kind: 'delivery.attempt', tenantId, deliveryId })),
+    (enqueuedAt) =>
+      db
+        .update(webhookDeliveries)
+        .set({ enqueuedAt })
+        .where(and(eq(webhookDeliveries.tenantId, tenantId), inArray(webhookDeliveries.id, deliveryIds))),
+  );
 }
 
 export function subscribes(endpoint: Pick<EndpointRow, 'events'>, type: string): boolean {
