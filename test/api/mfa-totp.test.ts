@@ -3,14 +3,7 @@ import { and, eq } from 'drizzle-orm';
 import { decodeJwt } from 'jose';
 import { TOTP, URI } from 'otpauth';
 import { describe, expect, it } from 'vitest';
-import {
-  auditEvents,
-  events,
-  recoveryCodes,
-  sessions,
-  totpCredentials,
-  totpEnrolments,
-} from '../../src/db/tenant';
+import { auditEvents, events, recoveryCodes, totpCredentials, totpEnrolments } from '../../src/db/tenant';
 import { LOCKOUT_THRESHOLD } from '../../src/modules/auth/login';
 import { issueMfaToken } from '../../src/platform/auth/tokens';
 import { decryptField } from '../../src/platform/field-encryption';
@@ -21,6 +14,7 @@ import {
   createTenant,
   database,
   randomIp,
+  staleAccessToken,
   type TestCustomer,
   type TestSession,
   type TestTenant,
@@ -126,20 +120,6 @@ function stepUp(tenant: TestTenant, token: string, body: Record<string, unknown>
     body,
     headers: { 'CF-Connecting-IP': randomIp() },
   });
-}
-
-/** The session's login was an hour ago: a refreshed access token carries that old `auth_time`. */
-async function staleAccessToken(tenant: TestTenant, session: TestSession): Promise<string> {
-  await database(tenant)
-    .update(sessions)
-    .set({ authTime: Math.floor(Date.now() / 1000) - 3600 })
-    .where(eq(sessions.id, session.sessionId));
-  const refreshed = await call<TestSession>('POST', '/auth/refresh', {
-    tenant: tenant.id,
-    body: { refreshToken: session.refreshToken },
-  });
-  expect(refreshed.status, refreshed.text).toBe(200);
-  return refreshed.body.accessToken;
 }
 
 async function eventsOfType(tenant: TestTenant, type: string) {

@@ -1,14 +1,7 @@
 import { and, eq } from 'drizzle-orm';
 import { decodeJwt } from 'jose';
 import { describe, expect, it } from 'vitest';
-import {
-  auditEvents,
-  events,
-  sessions,
-  users,
-  webauthnChallenges,
-  webauthnCredentials,
-} from '../../src/db/tenant';
+import { auditEvents, events, users, webauthnChallenges, webauthnCredentials } from '../../src/db/tenant';
 import { base64UrlEncode } from '../../src/platform/crypto';
 import { type CreationOptions, type RequestOptions, SoftwareAuthenticator } from '../helpers/authenticator';
 import { itHandlesTheCommonCases } from '../helpers/common-cases';
@@ -19,6 +12,7 @@ import {
   createTenant,
   database,
   randomIp,
+  staleAccessToken,
   type TestSession,
   type TestTenant,
 } from '../helpers/factories';
@@ -116,20 +110,6 @@ function listPasskeys(tenant: TestTenant, accessToken: string) {
   });
 }
 
-/** Makes the user's last authentication an hour old, and returns a refreshed (stale) token. */
-async function staleToken(tenant: TestTenant, session: TestSession): Promise<string> {
-  await database(tenant)
-    .update(sessions)
-    .set({ authTime: Math.floor(Date.now() / 1000) - 3600 })
-    .where(eq(sessions.id, session.sessionId));
-  const refreshed = await call<TestSession>('POST', '/auth/refresh', {
-    tenant: tenant.id,
-    body: { refreshToken: session.refreshToken },
-  });
-  expect(refreshed.status).toBe(200);
-  return refreshed.body.accessToken;
-}
-
 async function auditOf(tenant: TestTenant, userId: string, action: string) {
   return database(tenant)
     .select()
@@ -191,7 +171,7 @@ describe('POST /auth/webauthn/registration/options', () => {
   it('needs a recent authentication, since a passkey can sign in on its own', async () => {
     const tenant = await createTenant();
     const customer = await createCustomer(tenant);
-    const stale = await staleToken(tenant, customer);
+    const stale = await staleAccessToken(tenant, customer);
     const response = await registrationOptions(tenant, stale);
     expectProblem(response, 401, 'step_up_required');
     expect(response.body.maxAgeSeconds).toBe(300);
@@ -695,7 +675,7 @@ describe('WEBAUTHN as a second factor', () => {
 
   it('steps up a session: fresh auth_time, amr merged', async () => {
     const { tenant, customer, authenticator } = await enrolledCustomer();
-    const stale = await staleToken(tenant, customer);
+    const stale = await staleAccessToken(tenant, customer);
     const options = await authenticationOptions(tenant, {}, stale);
     const response = await call<{ accessToken: string }>('POST', '/auth/step-up', {
       tenant: tenant.id,
@@ -757,7 +737,7 @@ describe('DELETE /auth/webauthn/credentials/{credentialId}', () => {
     const passkey = await enrol(tenant, customer, authenticator);
     const path = `/auth/webauthn/credentials/${passkey.id}`;
 
-    const stale = await staleToken(tenant, customer);
+    const stale = await staleAccessToken(tenant, customer);
     expectProblem(await call('DELETE', path, { tenant: tenant.id, token: stale }), 401, 'step_up_required');
 
     const login = await passwordLogin(tenant, customer.email, customer.password);

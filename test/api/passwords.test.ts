@@ -1,6 +1,6 @@
 import { and, eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { auditEvents, passwordTokens, sessions, users } from '../../src/db/tenant';
+import { auditEvents, passwordTokens, users } from '../../src/db/tenant';
 import { LOCKOUT_THRESHOLD } from '../../src/modules/auth/login';
 import { RESET_REQUESTS_PER_HOUR } from '../../src/modules/auth/passwords';
 import { hashPassword, PBKDF2_ITERATIONS } from '../../src/platform/auth/passwords';
@@ -13,6 +13,7 @@ import {
   logIn,
   randomIp,
   STAFF_PASSWORD,
+  staleAccessToken,
   type TestSession,
   type TestTenant,
 } from '../helpers/factories';
@@ -86,19 +87,15 @@ describe('POST /auth/password/change', () => {
   it('needs an authentication at most 5 minutes old, then works after a step-up', async () => {
     const tenant = await createTenant();
     const customer = await createCustomer(tenant);
-    await database(tenant)
-      .update(sessions)
-      .set({ authTime: Math.floor(Date.now() / 1000) - 3600 })
-      .where(eq(sessions.id, customer.sessionId));
-    const stale = await refresh(tenant, customer.refreshToken);
+    const stale = await staleAccessToken(tenant, customer);
     const body = { currentPassword: customer.password, newPassword: NEW_PASSWORD };
-    const refused = await change(tenant, stale.body.accessToken, body);
+    const refused = await change(tenant, stale, body);
     expectProblem(refused, 401, 'step_up_required');
     expect(refused.body.maxAgeSeconds).toBe(300);
 
     const steppedUp = await call<{ accessToken: string }>('POST', '/auth/step-up', {
       tenant: tenant.id,
-      token: stale.body.accessToken,
+      token: stale,
       body: { method: 'PASSWORD', password: customer.password },
     });
     expect((await change(tenant, steppedUp.body.accessToken, body)).status).toBe(204);

@@ -1,8 +1,9 @@
 import { env } from 'cloudflare:test';
+import { eq } from 'drizzle-orm';
 import { expect } from 'vitest';
 import { controlDb, tenantDb } from '../../src/db/client';
 import { clientDirectory } from '../../src/db/control';
-import { clients, roles, userRoles, users } from '../../src/db/tenant';
+import { clients, roles, sessions, userRoles, users } from '../../src/db/tenant';
 import { hashPassword } from '../../src/platform/auth/passwords';
 import { type BuiltInRoleName, builtInRoles, type Permission } from '../../src/platform/auth/permissions';
 import { issueAccessToken } from '../../src/platform/auth/tokens';
@@ -279,4 +280,21 @@ export async function createOrganization(
   expect(response.status, response.text).toBe(201);
   const session = await logIn(tenant, input.admin.email, input.admin.password);
   return { id: response.body.userId, customerId: response.body.id, token: session.accessToken, ...session };
+}
+
+/**
+ * Makes the session's last authentication an hour old and returns a refreshed access token,
+ * which carries that old `auth_time`: what routes requiring a step-up must refuse.
+ */
+export async function staleAccessToken(tenant: TestTenant, session: TestSession): Promise<string> {
+  await database(tenant)
+    .update(sessions)
+    .set({ authTime: Math.floor(Date.now() / 1000) - 3600 })
+    .where(eq(sessions.id, session.sessionId));
+  const refreshed = await call<TestSession>('POST', '/auth/refresh', {
+    tenant: tenant.id,
+    body: { refreshToken: session.refreshToken },
+  });
+  expect(refreshed.status, refreshed.text).toBe(200);
+  return refreshed.body.accessToken;
 }

@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi';
-import { serviceContext } from '../../platform/http';
+import { noStore, serviceContext } from '../../platform/http';
 import { createRouter, defineRoute, jsonBody, jsonResponse } from '../../platform/openapi';
 import { pageSchema } from '../../platform/pagination';
 import type { RouteAccess } from '../../platform/pipeline';
@@ -35,8 +35,6 @@ import {
 const tags = ['Access control'];
 const reads: RouteAccess = { auth: 'required', tenant: true, permission: 'access:read' };
 const writes: RouteAccess = { auth: 'required', tenant: true, permission: 'access:admin' };
-/** A client secret must not be cached anywhere on its way. */
-const noStore = { 'Cache-Control': 'no-store' };
 const SECRET_NOT_REPLAYED =
   'Not idempotent by `Idempotency-Key`: a replay would have to store the secret in plaintext, so a retry acts again.';
 

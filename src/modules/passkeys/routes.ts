@@ -1,7 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { requireUserPrincipal } from '../../platform/auth/principal';
 import { STEP_UP_MAX_AGE_SECONDS } from '../../platform/auth/recent-auth';
-import { serviceContext } from '../../platform/http';
+import { noStore, serviceContext } from '../../platform/http';
 import { createRouter, defineRoute, jsonBody, jsonResponse } from '../../platform/openapi';
 import { TokenPairSchema } from '../auth/schemas';
 import {
@@ -24,9 +24,6 @@ import {
 } from './service';
 
 const tags = ['Authentication'];
-/** Challenges and tokens are single use: no cache may keep them. */
-const noStore = { 'Cache-Control': 'no-store' };
-
 export function passkeyRoutes() {
   const router = createRouter();
 

@@ -1,7 +1,7 @@
 import { type OpenAPIHono, z } from '@hono/zod-openapi';
 import type { AppEnv } from '../../platform/context';
 import { eventCatalogue } from '../../platform/events';
-import { serviceContext } from '../../platform/http';
+import { noStore, serviceContext } from '../../platform/http';
 import { createRouter, defineRoute, jsonBody, jsonResponse } from '../../platform/openapi';
 import { pageSchema } from '../../platform/pagination';
 import { TimestampSchema } from '../../platform/schemas';
@@ -33,8 +33,6 @@ import {
 
 const tags = ['Webhooks'];
 const access = { auth: 'required', tenant: true, permission: 'webhooks:admin' } as const;
-/** Secrets are in these answers: no cache may keep them. */
-const noStore = { 'Cache-Control': 'no-store' };
 const endpointParams = z.object({ id: EndpointIdSchema });
 const deliveryParams = z.object({ id: DeliveryIdSchema });
 

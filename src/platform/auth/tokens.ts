@@ -1,7 +1,6 @@
 import {
   type CryptoKey,
   createLocalJWKSet,
-  exportJWK,
   importJWK,
   type JWK,
   type JWTPayload,
@@ -101,15 +100,6 @@ export async function verifyAccessToken(env: Env, token: string, issuer: string)
 
 export async function publicJwks(env: Env): Promise<{ keys: JWK[] }> {
   return (await signingKeys(env)).jwks;
-}
-
-/** Used by scripts and tests to make a fresh ES256 signing key. */
-export async function generateSigningJwk(kid: string): Promise<JWK> {
-  const pair = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, [
-    'sign',
-    'verify',
-  ]);
-  return { ...(await exportJWK((pair as CryptoKeyPair).privateKey)), kid, alg: TOKEN_ALGORITHM, use: 'sig' };
 }
 
 /** Lifetime of the token that carries a half-finished (password-only) login to its MFA step. */
