@@ -66,7 +66,7 @@ async function migrateAll(): Promise<void> {
   }
 }
 
-async function seed(): Promise<DemoCredentials[]> {
+async function seed(fieldEncryptionKey: string): Promise<DemoCredentials[]> {
   const previous = previousCredentials();
   const now = new Date().toISOString();
   const seeded = demoTenants.map((tenant) => ({
@@ -81,7 +81,11 @@ async function seed(): Promise<DemoCredentials[]> {
   for (const { tenant, credentials } of seeded) {
     const binding = tenantBinding(tenant.id);
     step(`seed: staff users and OAuth client of ${tenant.id} (${binding})`);
-    await executeSql(binding, '--local', (await tenantSeedStatements(credentials, now)).join('\n'));
+    await executeSql(
+      binding,
+      '--local',
+      (await tenantSeedStatements(credentials, now, fieldEncryptionKey)).join('\n'),
+    );
   }
   return seeded.map(({ credentials }) => credentials);
 }
@@ -127,7 +131,7 @@ async function main(): Promise<void> {
   const { secrets, added } = await ensureDevVars(join(projectRoot, '.dev.vars'));
   step(added.length > 0 ? `.dev.vars: generated ${added.join(', ')}` : '.dev.vars: present');
   await migrateAll();
-  const tenants = await seed();
+  const tenants = await seed(secrets.FIELD_ENCRYPTION_KEY);
   const file: CredentialsFile = {
     baseUrl: BASE_URL,
     platformAdminToken: secrets.PLATFORM_ADMIN_TOKEN,

@@ -163,6 +163,7 @@ async function main(): Promise<void> {
     step(`seed the bench tenant through the API (${server.origin})`);
     const seeded = await seed(client, {
       adminToken: server.secrets.PLATFORM_ADMIN_TOKEN,
+      fieldEncryptionKey: server.secrets.FIELD_ENCRYPTION_KEY,
       tenantDatabase: await server.database(BENCH_TENANT_BINDING),
       tenantBinding: BENCH_TENANT_BINDING,
       staffUsers: options.connections,

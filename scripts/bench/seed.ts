@@ -6,6 +6,7 @@
  */
 import { builtInRoles } from '../../src/platform/auth/permissions.ts';
 import { newId } from '../../src/platform/ids.ts';
+import { emailDigest } from '../../src/platform/lookup-digests.ts';
 import { hashPassword } from '../lib/secrets.ts';
 import { insertStatement } from '../lib/sql.ts';
 import type { Api } from './api.ts';
@@ -51,18 +52,22 @@ async function insertStaff(
   database: D1Database,
   tenantId: string,
   count: number,
+  fieldEncryptionKey: string,
 ): Promise<Omit<StaffUser, 'token'>[]> {
   const now = new Date().toISOString();
   const passwordHash = await hashPassword(STAFF_PASSWORD);
-  const users = Array.from({ length: count }, (_, index) => ({
-    id: newId('user'),
-    email: `staff-${index}@bench.example.com`,
-  }));
-  const statements = users.flatMap(({ id, email }) => [
+  const users = await Promise.all(
+    Array.from({ length: count }, async (_, index) => {
+      const email = `staff-${index}@bench.example.com`;
+      return { id: newId('user'), email, digest: await emailDigest(fieldEncryptionKey, tenantId, email) };
+    }),
+  );
+  const statements = users.flatMap(({ id, email, digest }) => [
     insertStatement('users', {
       id,
       tenant_id: tenantId,
       email,
+      email_digest: digest,
       kind: 'STAFF',
       status: 'ACTIVE',
       password_hash: passwordHash,
@@ -83,7 +88,13 @@ async function insertStaff(
 
 export async function seed(
   client: Api,
-  options: { adminToken: string; tenantDatabase: D1Database; tenantBinding: string; staffUsers: number },
+  options: {
+    adminToken: string;
+    fieldEncryptionKey: string;
+    tenantDatabase: D1Database;
+    tenantBinding: string;
+    staffUsers: number;
+  },
 ): Promise<Seed> {
   const tenantId = BENCH_TENANT_ID;
   await client.call(
@@ -102,7 +113,12 @@ export async function seed(
     201,
   );
   const staff: StaffUser[] = [];
-  for (const user of await insertStaff(options.tenantDatabase, tenantId, options.staffUsers)) {
+  for (const user of await insertStaff(
+    options.tenantDatabase,
+    tenantId,
+    options.staffUsers,
+    options.fieldEncryptionKey,
+  )) {
     const { token } = await client.call<{ token: string }>({
       method: 'POST',
       path: benchRoutes.token,

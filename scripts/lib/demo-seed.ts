@@ -4,6 +4,7 @@
  */
 import { builtInRoles } from '../../src/platform/auth/permissions.ts';
 import { newId } from '../../src/platform/ids.ts';
+import { emailDigest, normaliseEmail } from '../../src/platform/lookup-digests.ts';
 import type { Tier } from '../../src/platform/tenancy';
 import { hashPassword, randomSecret, sha256Hex } from './secrets.ts';
 import { insertStatement, sqlLiteral } from './sql.ts';
@@ -89,7 +90,11 @@ export function controlSeedStatements(tenant: TenantDefinition, credentials: Dem
  * OAuth client with every permission. Secrets are upserted, not ignored, so the credentials file
  * stays the truth even after a password was changed through the API or the file was regenerated.
  */
-export async function tenantSeedStatements(credentials: DemoCredentials, now: string): Promise<string[]> {
+export async function tenantSeedStatements(
+  credentials: DemoCredentials,
+  now: string,
+  fieldEncryptionKey: string,
+): Promise<string[]> {
   const tenantId = credentials.id;
   const staff = [
     { login: credentials.admin, displayName: 'Demo Tenant Admin', role: builtInRoles.TENANT_ADMIN },
@@ -101,7 +106,8 @@ export async function tenantSeedStatements(credentials: DemoCredentials, now: st
   ];
   const statements: string[] = [];
   for (const { login, displayName, role } of staff) {
-    const email = login.email.toLowerCase();
+    const email = normaliseEmail(login.email);
+    const digest = await emailDigest(fieldEncryptionKey, tenantId, email);
     statements.push(
       insertStatement(
         'users',
@@ -109,6 +115,7 @@ export async function tenantSeedStatements(credentials: DemoCredentials, now: st
           id: newId('user'),
           tenant_id: tenantId,
           email,
+          email_digest: digest,
           kind: 'STAFF',
           status: 'ACTIVE',
           password_hash: await hashPassword(login.password),
@@ -118,11 +125,11 @@ export async function tenantSeedStatements(credentials: DemoCredentials, now: st
         },
         {
           suffix:
-            "ON CONFLICT (tenant_id, email) DO UPDATE SET password_hash = excluded.password_hash, status = 'ACTIVE', updated_at = excluded.updated_at",
+            "ON CONFLICT (tenant_id, email_digest) DO UPDATE SET password_hash = excluded.password_hash, status = 'ACTIVE', updated_at = excluded.updated_at",
         },
       ),
       // The user id is looked up rather than carried over: on a re-run the existing row keeps its id.
-      `INSERT OR IGNORE INTO user_roles (tenant_id, user_id, role_id, created_at) SELECT tenant_id, id, ${sqlLiteral(role.id)}, ${sqlLiteral(now)} FROM users WHERE tenant_id = ${sqlLiteral(tenantId)} AND email = ${sqlLiteral(email)};`,
+      `INSERT OR IGNORE INTO user_roles (tenant_id, user_id, role_id, created_at) SELECT tenant_id, id, ${sqlLiteral(role.id)}, ${sqlLiteral(now)} FROM users WHERE tenant_id = ${sqlLiteral(tenantId)} AND email_digest = ${sqlLiteral(digest)};`,
     );
   }
   statements.push(

@@ -27,3 +27,9 @@ export function isCheckViolation(error: unknown, constraint: string): boolean {
   const text = errorText(error);
   return text.includes('CHECK constraint failed') && text.includes(constraint);
 }
+
+/** Whether a D1 write (or the batch it was in, which then rolled back) set the named NOT NULL column to null. */
+export function isNotNullViolation(error: unknown, column: string): boolean {
+  const text = errorText(error);
+  return text.includes('NOT NULL constraint failed') && text.includes(column);
+}

@@ -6,6 +6,11 @@ import { check, index, integer, primaryKey, sqliteTable, text, uniqueIndex } fro
  * it: defence in depth, and it lets several test tenants share one local database.
  */
 
+/**
+ * A customer's personal data (email, phone, name, profile) is not in this table in the clear: it
+ * is `personal`, sealed under the customer's own data key (`customer_keys`, see
+ * src/platform/personal-data.ts). Erasure destroys that key. Lookups go through keyed digests.
+ */
 export const customers = sqliteTable(
   'customers',
   {
@@ -13,22 +18,58 @@ export const customers = sqliteTable(
     tenantId: text('tenant_id').notNull(),
     type: text('type', { enum: ['INDIVIDUAL', 'BUSINESS'] }).notNull(),
     status: text('status').notNull(),
-    email: text('email').notNull(),
-    phone: text('phone'),
-    displayName: text('display_name').notNull(),
-    /** Type-specific profile (individual or organization) as JSON; shape owned by the customers module. */
-    profile: text('profile', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+    /** Sealed JSON of email, phone, display name and the type-specific profile; null once erased. */
+    personal: text('personal'),
+    /** Keyed digest of the lower-cased email (per tenant), for the `email` filter; null once erased. */
+    emailDigest: text('email_digest'),
     emailVerifiedAt: text('email_verified_at'),
     phoneVerifiedAt: text('phone_verified_at'),
+    /** Set while a legal obligation (an investigation, AML record keeping) forbids erasure. */
+    legalHoldReason: text('legal_hold_reason'),
+    legalHoldPlacedAt: text('legal_hold_placed_at'),
+    legalHoldPlacedBy: text('legal_hold_placed_by'),
+    erasedAt: text('erased_at'),
     createdBy: text('created_by'),
     createdAt: text('created_at').notNull(),
     updatedAt: text('updated_at').notNull(),
   },
   (table) => [
     index('customers_tenant_id_idx').on(table.tenantId, table.id),
-    index('customers_tenant_email_idx').on(table.tenantId, table.email),
+    index('customers_tenant_email_digest_idx').on(table.tenantId, table.emailDigest),
     index('customers_tenant_status_idx').on(table.tenantId, table.status, table.id),
     index('customers_tenant_type_idx').on(table.tenantId, table.type, table.id),
+  ],
+);
+
+/**
+ * Each customer's data key, wrapped (encrypted) under a key derived from FIELD_ENCRYPTION_KEY.
+ * Deleting the row is the crypto-shredding step of an erasure.
+ */
+export const customerKeys = sqliteTable(
+  'customer_keys',
+  {
+    tenantId: text('tenant_id').notNull(),
+    customerId: text('customer_id').notNull(),
+    wrappedKey: text('wrapped_key').notNull(),
+    createdAt: text('created_at').notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.tenantId, table.customerId] })],
+);
+
+/**
+ * Blind index for `GET /customers?q=`: keyed digests of the words of a customer's name and of its
+ * email, so staff can search without the names being stored in the clear.
+ */
+export const customerSearchTerms = sqliteTable(
+  'customer_search_terms',
+  {
+    tenantId: text('tenant_id').notNull(),
+    termDigest: text('term_digest').notNull(),
+    customerId: text('customer_id').notNull(),
+  },
+  (table) => [
+    primaryKey({ columns: [table.tenantId, table.termDigest, table.customerId] }),
+    index('customer_search_terms_customer_idx').on(table.tenantId, table.customerId),
   ],
 );
 
@@ -37,7 +78,15 @@ export const users = sqliteTable(
   {
     id: text('id').primaryKey(),
     tenantId: text('tenant_id').notNull(),
-    /** Lower-cased; unique per tenant across staff and customers, since login takes only an email. */
+    /**
+     * Keyed digest of the lower-cased email: login looks users up by it, and its unique index
+     * makes an email unique per tenant across staff and customers.
+     */
+    emailDigest: text('email_digest').notNull(),
+    /**
+     * Staff: the lower-cased email. Customer logins: sealed under their customer's data key
+     * (src/platform/personal-data.ts), like `displayName`.
+     */
     email: text('email').notNull(),
     kind: text('kind', { enum: ['STAFF', 'CUSTOMER'] }).notNull(),
     customerId: text('customer_id'),
@@ -60,7 +109,7 @@ export const users = sqliteTable(
     updatedAt: text('updated_at').notNull(),
   },
   (table) => [
-    uniqueIndex('users_tenant_email_uq').on(table.tenantId, table.email),
+    uniqueIndex('users_tenant_email_digest_uq').on(table.tenantId, table.emailDigest),
     index('users_tenant_customer_idx').on(table.tenantId, table.customerId),
     // Staff listings page through a table that also holds every customer's login.
     index('users_tenant_kind_idx').on(table.tenantId, table.kind, table.id),
@@ -98,8 +147,8 @@ export const contactVerificationCodes = sqliteTable(
     customerId: text('customer_id').notNull(),
     contact: text('contact', { enum: ['EMAIL', 'PHONE'] }).notNull(),
     codeDigest: text('code_digest').notNull(),
-    /** The address the code was sent to: a code proves control of that one only. */
-    recipient: text('recipient').notNull(),
+    /** Keyed digest of the address the code was sent to: a code proves control of that one only. */
+    recipientDigest: text('recipient_digest').notNull(),
     attempts: integer('attempts').notNull().default(0),
     createdAt: text('created_at').notNull(),
     expiresAt: text('expires_at').notNull(),
@@ -407,6 +456,11 @@ export const events = sqliteTable(
     id: text('id').primaryKey(),
     tenantId: text('tenant_id').notNull(),
     type: text('type').notNull(),
+    /**
+     * The customer the event is about. Its personal fields (src/platform/events.ts) are sealed
+     * under that customer's data key, and the export finds a customer's events by it.
+     */
+    subjectId: text('subject_id'),
     data: text('data', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
     createdAt: text('created_at').notNull(),
     /** When the event was handed to the queue; null rows are swept by the cron. */
@@ -416,6 +470,7 @@ export const events = sqliteTable(
   },
   (table) => [
     index('events_tenant_idx').on(table.tenantId, table.id),
+    index('events_subject_idx').on(table.tenantId, table.subjectId, table.id),
     index('events_pending_idx').on(table.enqueuedAt, table.createdAt),
   ],
 );

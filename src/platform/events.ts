@@ -4,6 +4,7 @@ import type { TenantDb } from '../db/client';
 import { events } from '../db/tenant';
 import type { Env } from '../env';
 import { newId } from './ids';
+import { type CustomerKey, ERASED, loadCustomerKeys, seal, unseal } from './personal-data';
 import { handToWebhookQueue } from './queues';
 
 export const sessionRevocationReasons = [
@@ -16,6 +17,7 @@ export const sessionRevocationReasons = [
   'PASSWORD_RESET',
   'CREDENTIALS_RESET',
   'CUSTOMER_CLOSED',
+  'CUSTOMER_ERASED',
 ] as const;
 export type SessionRevocationReason = (typeof sessionRevocationReasons)[number];
 
@@ -124,6 +126,25 @@ export const eventCatalogue = {
         example: ['address', 'phone'],
       }),
   }),
+  'customer.erased': z.object({
+    customerId: z.string().max(40).openapi({
+      description:
+        'The erased customer (GDPR Art. 17): its personal data is gone for good, it is CLOSED, and only its id, type, status and dates remain. Delete what your own systems hold about it.',
+      example: 'cus_01jd7w3v8m9k2q4r6t8v0x2z4b',
+    }),
+  }),
+  'customer.legal_hold_placed': z.object({
+    customerId: z.string().max(40).openapi({
+      description: 'The customer now under a legal hold: it cannot be erased until the hold is released.',
+      example: 'cus_01jd7w3v8m9k2q4r6t8v0x2z4b',
+    }),
+  }),
+  'customer.legal_hold_released': z.object({
+    customerId: z.string().max(40).openapi({
+      description: 'The customer whose legal hold was released.',
+      example: 'cus_01jd7w3v8m9k2q4r6t8v0x2z4b',
+    }),
+  }),
   'customer.status_changed': z.object({
     customerId: z
       .string()
@@ -186,7 +207,8 @@ export const eventCatalogue = {
       }),
       userId: userId('The user the message is for.'),
       customerId: z.string().max(40).optional().openapi({
-        description: 'The customer whose contact is being verified (code templates only).',
+        description:
+          'The customer the message is about: whose contact is being verified, or whose login it is; absent for staff.',
         example: 'cus_01jd7w3v8m9k2q4r6t8v0x2z4b',
       }),
       recipient: z.string().max(254).openapi({
@@ -378,6 +400,16 @@ export const secretEventFields: Partial<Record<EventType, readonly string[]>> = 
 export const REDACTED = '[redacted]';
 export type EventData<T extends EventType> = z.infer<(typeof eventCatalogue)[T]>;
 
+/**
+ * Fields that hold a customer's personal data (or a secret sent to the customer). In the outbox
+ * they are sealed under the data key of the customer the event is about, so erasing that
+ * customer leaves them unreadable in the event log and its later copies; `openEvents` opens them.
+ */
+export const personalEventFields: Partial<Record<EventType, readonly string[]>> = {
+  'notification.requested': ['recipient', 'token', 'code'],
+  'customer.status_changed': ['reason'],
+};
+
 export interface OutboxEvent {
   id: string;
   statement: ReturnType<typeof insertEvent>;
@@ -391,23 +423,82 @@ function insertEvent(db: TenantDb, row: typeof events.$inferInsert) {
  * Builds the outbox row for an event, validated against the catalogue; commit it with the change.
  * An event its writer delivers itself to one endpoint (`webhook.test`) is `addressed`: it is
  * recorded as already fanned out, so neither the queue nor the sweep sends it to subscribers.
+ * `subject` is the data key of the customer the event is about; events with personal fields
+ * about a customer must name it.
  */
-export function outboxEvent<T extends EventType>(
+export async function outboxEvent<T extends EventType>(
   db: TenantDb,
   tenantId: string,
   type: T,
   data: EventData<T>,
   now: Date,
-  options: { addressed?: boolean } = {},
-): OutboxEvent {
-  const parsed = eventCatalogue[type].parse(data);
+  options: { addressed?: boolean; subject?: CustomerKey } = {},
+): Promise<OutboxEvent> {
+  const parsed: Record<string, unknown> = eventCatalogue[type].parse(data);
+  const { subject } = options;
+  const personal = (personalEventFields[type] ?? []).filter((field) => parsed[field] !== undefined);
+  const customerId = typeof parsed.customerId === 'string' ? parsed.customerId : null;
+  if (personal.length > 0 && customerId !== null && subject?.customerId !== customerId) {
+    throw new Error(
+      `A ${type} event about ${customerId} needs that customer's key to seal its personal fields.`,
+    );
+  }
+  if (subject) {
+    for (const field of personal)
+      parsed[field] = await seal(subject, tenantId, eventSealPurpose(type, field), parsed[field]);
+  }
   const id = newId('event', now.getTime());
   const createdAt = now.toISOString();
   const fannedOut = options.addressed ? { enqueuedAt: createdAt, dispatchedAt: createdAt } : {};
   return {
     id,
-    statement: insertEvent(db, { id, tenantId, type, data: parsed, createdAt, ...fannedOut }),
+    statement: insertEvent(db, {
+      id,
+      tenantId,
+      type,
+      subjectId: subject?.customerId ?? customerId,
+      data: parsed,
+      createdAt,
+      ...fannedOut,
+    }),
   };
+}
+
+function eventSealPurpose(type: string, field: string): string {
+  return `event:${type}:${field}`;
+}
+
+/**
+ * Event rows with their personal fields opened. Fields of a customer who has been erased read
+ * as `[erased]`: the key that sealed them is gone.
+ */
+export async function openEvents<Row extends Pick<typeof events.$inferSelect, 'type' | 'data' | 'subjectId'>>(
+  db: TenantDb,
+  rootKey: string,
+  tenantId: string,
+  rows: Row[],
+): Promise<Row[]> {
+  const sealed = rows.filter((row) => row.subjectId !== null && personalEventFields[row.type as EventType]);
+  const keys = await loadCustomerKeys(
+    db,
+    rootKey,
+    tenantId,
+    sealed.map((row) => row.subjectId as string),
+  );
+  return Promise.all(
+    rows.map(async (row) => {
+      if (!sealed.includes(row)) return row;
+      const key = keys.get(row.subjectId as string);
+      const data = { ...row.data };
+      for (const field of personalEventFields[row.type as EventType] ?? []) {
+        if (typeof data[field] !== 'string') continue;
+        data[field] = key
+          ? await unseal(key, tenantId, eventSealPurpose(row.type, field), data[field])
+          : ERASED;
+      }
+      return { ...row, data };
+    }),
+  );
 }
 
 /** Hands events to the webhook queue and marks them enqueued; anything left over is swept by the cron. */

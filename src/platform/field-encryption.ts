@@ -1,4 +1,5 @@
-import { base64Decode, base64UrlDecode, base64UrlEncode } from './crypto';
+// With its extension: Node runs this module in the seed scripts (through lookup-digests.ts).
+import { base64Decode, base64UrlDecode, base64UrlEncode } from './crypto.ts';
 
 /**
  * Encryption at rest for single fields that must never sit in a database in the clear (TOTP

@@ -49,10 +49,20 @@ export function decodeCursor(cursor: string | undefined, idPrefix: string): stri
 export function toPage<T extends { id: string }>(
   rows: T[],
   limit: number,
+): { data: T[]; nextCursor: string | null };
+export function toPage<T>(
+  rows: T[],
+  limit: number,
+  idOf: (row: T) => string,
+): { data: T[]; nextCursor: string | null };
+export function toPage<T>(
+  rows: T[],
+  limit: number,
+  idOf: (row: T) => string = (row) => (row as { id: string }).id,
 ): { data: T[]; nextCursor: string | null } {
   const data = rows.slice(0, limit);
   const last = data.at(-1);
-  return { data, nextCursor: rows.length > limit && last ? encodeCursor(last.id) : null };
+  return { data, nextCursor: rows.length > limit && last ? encodeCursor(idOf(last)) : null };
 }
 
 /** The time-range filter of list routes: `createdFrom` inclusive, `createdTo` exclusive. */

@@ -199,6 +199,18 @@ export const problemTypes = {
     description:
       'Identity fields of a verified customer (names, date of birth, nationality; an organization’s legal name, registration number, legal form, incorporation date and country, LEI) can only be changed by staff, which starts a new verification.',
   },
+  customer_erased: {
+    status: 409,
+    title: 'Customer erased',
+    description:
+      'The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates.',
+  },
+  legal_hold: {
+    status: 409,
+    title: 'Legal hold',
+    description:
+      'A legal hold (an investigation, record-keeping duties) applies to the customer, so its data cannot be erased until compliance staff release the hold.',
+  },
   email_taken: {
     status: 409,
     title: 'Email taken',

@@ -2,14 +2,21 @@ import type { BatchItem } from 'drizzle-orm/batch';
 import { type AuditEntry, auditStatement } from './audit';
 import type { ServiceContext } from './context';
 import { type EventData, type EventType, enqueueEvents, outboxEvent } from './events';
+import type { CustomerKey } from './personal-data';
 
 export interface PendingEvent<T extends EventType = EventType> {
   type: T;
   data: EventData<T>;
+  /** The data key of the customer the event is about, which seals its personal fields. */
+  subject?: CustomerKey;
 }
 
-export function event<T extends EventType>(type: T, data: EventData<T>): PendingEvent<T> {
-  return { type, data };
+export function event<T extends EventType>(
+  type: T,
+  data: EventData<T>,
+  subject?: CustomerKey,
+): PendingEvent<T> {
+  return { type, data, subject };
 }
 
 export interface Change {
@@ -27,8 +34,12 @@ export async function commit(
   ctx: ServiceContext,
   change: Change,
 ): Promise<{ eventIds: string[] /** The results of `change.statements`, in order. */; results: unknown[] }> {
-  const outbox = change.events.map((pending) =>
-    outboxEvent(ctx.db, ctx.tenant.id, pending.type, pending.data as never, ctx.now),
+  const outbox = await Promise.all(
+    change.events.map((pending) =>
+      outboxEvent(ctx.db, ctx.tenant.id, pending.type, pending.data as never, ctx.now, {
+        subject: pending.subject,
+      }),
+    ),
   );
   const statements: BatchItem<'sqlite'>[] = [
     ...change.statements,

@@ -122,6 +122,7 @@ describe('GET /me', () => {
     expect(response.body.permissions).toEqual([
       'audit:read',
       'beneficiaries:read',
+      'customers:hold',
       'customers:read',
       'documents:read',
       'events:read',

@@ -1,6 +1,6 @@
 import { and, eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { customers, idempotencyKeys } from '../../src/db/tenant';
+import { idempotencyKeys } from '../../src/db/tenant';
 import { sha256Hex } from '../../src/platform/crypto';
 import { createStaff, createTenant, database, individualInput } from '../helpers/factories';
 import { call } from '../helpers/http';
@@ -69,11 +69,15 @@ describe('Idempotency-Key', () => {
     expect(created.length + inFlight.length).toBe(20);
     expect(new Set(created.map((response) => response.body.id)).size).toBe(1);
     for (const response of inFlight) expect(response.body.code).toBe('idempotency_key_in_use');
-    const rows = await database(tenant)
-      .select()
-      .from(customers)
-      .where(and(eq(customers.tenantId, tenant.id), eq(customers.email, input.email)));
-    expect(rows).toHaveLength(1);
+    const listed = await call<{ data: unknown[] }>(
+      'GET',
+      `/customers?email=${encodeURIComponent(input.email)}`,
+      {
+        tenant: tenant.id,
+        token: staff.token,
+      },
+    );
+    expect(listed.body.data).toHaveLength(1);
   });
 
   it('keeps keys private to their caller', async () => {

@@ -1,6 +1,6 @@
 import { and, eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { auditEvents, consents, customers, events, organizationPeople, users } from '../../src/db/tenant';
+import { auditEvents, consents, events, organizationPeople, users } from '../../src/db/tenant';
 import { newId } from '../../src/platform/ids';
 import { itHandlesTheCommonCases } from '../helpers/common-cases';
 import {
@@ -10,6 +10,7 @@ import {
   createStaff,
   createTenant,
   database,
+  insertCustomer,
   logIn,
   organizationInput,
   type TestTenant,
@@ -62,21 +63,14 @@ async function eventsOf(tenant: TestTenant, type: string) {
  */
 async function seedOrganization(tenant: TestTenant): Promise<string> {
   const { email, phone, admin, consents: _, ...profile } = organizationInput();
-  const now = new Date().toISOString();
-  const id = newId('customer');
-  await database(tenant).insert(customers).values({
-    id,
-    tenantId: tenant.id,
+  return insertCustomer(tenant, {
     type: 'BUSINESS',
     status: 'REGISTERED',
     email,
     phone,
     displayName: profile.legalName,
     profile,
-    createdAt: now,
-    updatedAt: now,
   });
-  return id;
 }
 
 /** A path below an organization made in `tenant`, for the common cases. */
@@ -149,8 +143,9 @@ describe('POST /organizations', () => {
     expect(await db.select().from(users).where(eq(users.id, response.body.userId)).get()).toMatchObject({
       kind: 'CUSTOMER',
       customerId: response.body.id,
-      email: input.admin.email,
-      displayName: 'Grace Hopper',
+      // The login's identity is the organization's personal data, sealed under its key.
+      email: expect.stringMatching(/^v1\./),
+      displayName: expect.stringMatching(/^v1\./),
     });
     expect(
       await db.select().from(organizationPeople).where(eq(organizationPeople.customerId, response.body.id)),
@@ -188,6 +183,8 @@ describe('POST /organizations', () => {
       type: 'BUSINESS',
       organization: { legalName: 'Analytical Engines Ltd' },
     });
+    const me = await call('GET', '/me', { tenant: tenant.id, token: session.accessToken });
+    expect(me.body.principal).toMatchObject({ name: 'Grace Hopper', email: input.admin.email });
   });
 
   it('lets staff and API clients with customers:write register organizations', async () => {

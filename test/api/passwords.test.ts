@@ -208,6 +208,7 @@ describe('POST /auth/password/forgot', () => {
       channel: 'EMAIL',
       template: 'PASSWORD_RESET',
       userId: customer.id,
+      customerId: customer.customerId,
       recipient: customer.email,
       token: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
       expiresAt: expect.any(String),

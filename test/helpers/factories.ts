@@ -3,13 +3,17 @@ import { eq } from 'drizzle-orm';
 import { expect } from 'vitest';
 import { controlDb, tenantDb } from '../../src/db/client';
 import { clientDirectory } from '../../src/db/control';
-import { clients, roles, sessions, userRoles, users } from '../../src/db/tenant';
+import { clients, customers, roles, sessions, userRoles, users } from '../../src/db/tenant';
+import { type PersonalData, storePersonal } from '../../src/modules/customers/service';
 import { hashPassword } from '../../src/platform/auth/passwords';
 import { type BuiltInRoleName, builtInRoles, type Permission } from '../../src/platform/auth/permissions';
 import { issueAccessToken } from '../../src/platform/auth/tokens';
+import { systemContext } from '../../src/platform/context';
 import { sha256Hex } from '../../src/platform/crypto';
 import { newId } from '../../src/platform/ids';
-import type { Capability, Tier } from '../../src/platform/tenancy';
+import { emailDigest } from '../../src/platform/lookup-digests';
+import { newCustomerKey } from '../../src/platform/personal-data';
+import { type Capability, requireActiveTenant, type Tier } from '../../src/platform/tenancy';
 import { call, ISSUER } from './http';
 
 export interface TestTenant {
@@ -59,6 +63,37 @@ export async function createTenant(
 
 export function database(tenant: TestTenant) {
   return tenantDb((env as unknown as Record<string, D1Database>)[tenant.binding] as D1Database);
+}
+
+/**
+ * A customer written straight to the tenant's database, its personal data sealed as the API
+ * seals it: for tenants whose tier cannot create that kind of customer through the API.
+ */
+export async function insertCustomer(
+  tenant: TestTenant,
+  customer: { type: 'INDIVIDUAL' | 'BUSINESS'; status: string } & PersonalData,
+): Promise<string> {
+  const db = database(tenant);
+  const ctx = systemContext(env, await requireActiveTenant(env, tenant.id), db);
+  const id = newId('customer');
+  const now = new Date();
+  const { key, statement } = await newCustomerKey(db, env.FIELD_ENCRYPTION_KEY, tenant.id, id, now);
+  const { type, status, ...personal } = customer;
+  const stored = await storePersonal(ctx, key, personal);
+  await db.batch([
+    statement,
+    db.insert(customers).values({
+      id,
+      tenantId: tenant.id,
+      type,
+      status,
+      ...stored.columns,
+      createdAt: now.toISOString(),
+      updatedAt: now.toISOString(),
+    }),
+    ...stored.searchIndex,
+  ]);
+  return id;
 }
 
 export interface TestPrincipal {
@@ -133,6 +168,7 @@ export async function createStaff(
       id,
       tenantId: tenant.id,
       email,
+      emailDigest: await emailDigest(env.FIELD_ENCRYPTION_KEY, tenant.id, email),
       kind: 'STAFF',
       passwordHash: await hashPassword(STAFF_PASSWORD),
       displayName: 'Test Staff',

@@ -1,20 +1,26 @@
+import { env } from 'cloudflare:test';
 import { and, asc, eq } from 'drizzle-orm';
 import { expect } from 'vitest';
 import { events } from '../../src/db/tenant';
-import type { EventData, EventType } from '../../src/platform/events';
+import { type EventData, type EventType, openEvents } from '../../src/platform/events';
 import { database, type TestTenant } from './factories';
 
-/** The tenant's outbox rows of one event type, oldest first. */
+/**
+ * The tenant's outbox rows of one event type, oldest first, personal fields opened as webhook
+ * deliveries open them.
+ */
 export async function eventsOfType<T extends EventType>(
   tenant: TestTenant,
   type: T,
 ): Promise<{ id: string; data: EventData<T> }[]> {
-  const rows = await database(tenant)
-    .select({ id: events.id, data: events.data })
+  const db = database(tenant);
+  const rows = await db
+    .select({ id: events.id, type: events.type, subjectId: events.subjectId, data: events.data })
     .from(events)
     .where(and(eq(events.tenantId, tenant.id), eq(events.type, type)))
     .orderBy(asc(events.id));
-  return rows as { id: string; data: EventData<T> }[];
+  const opened = await openEvents(db, env.FIELD_ENCRYPTION_KEY, tenant.id, rows);
+  return opened.map(({ id, data }) => ({ id, data: data as EventData<T> }));
 }
 
 export type Notification = EventData<'notification.requested'>;

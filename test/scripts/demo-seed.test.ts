@@ -39,7 +39,10 @@ async function seed(previous: DemoCredentials[] = []): Promise<DemoCredentials[]
     seeded.flatMap(({ tenant, credentials }) => controlSeedStatements(tenant, credentials, now)),
   );
   for (const { tenant, credentials } of seeded) {
-    await run(database(tenantBinding(tenant.id)), await tenantSeedStatements(credentials, now));
+    await run(
+      database(tenantBinding(tenant.id)),
+      await tenantSeedStatements(credentials, now, env.FIELD_ENCRYPTION_KEY),
+    );
   }
   return seeded.map(({ credentials }) => credentials);
 }

@@ -1,7 +1,7 @@
 import { and, count, desc, eq, lt, ne, type SQL, sql } from 'drizzle-orm';
 import { controlDb, isUniqueViolation } from '../../db/client';
 import { clientDirectory } from '../../db/control';
-import { clients, groups, roles, userRoles, users } from '../../db/tenant';
+import { clients, customerKeys, groups, roles, userRoles, users } from '../../db/tenant';
 import { markRevoked } from '../../platform/auth/authenticate';
 import {
   allPermissions,
@@ -13,10 +13,12 @@ import {
   permissionCatalogue,
 } from '../../platform/auth/permissions';
 import { customerRole, roleAssignmentQueries, rolesFromAssignments } from '../../platform/auth/roles';
+import { identityOf } from '../../platform/auth/user-identity';
 import type { ServiceContext } from '../../platform/context';
 import { ApiError, notFound } from '../../platform/errors';
 import { newId } from '../../platform/ids';
 import { decodeCursor, toPage } from '../../platform/pagination';
+import { unwrapCustomerKey } from '../../platform/personal-data';
 import { commit, event } from '../../platform/unit-of-work';
 import { newClientSecret } from '../oauth/clients';
 import type {
@@ -493,15 +495,37 @@ export async function describeCaller(ctx: ServiceContext): Promise<MeView> {
   }
   // The user and its role assignments in one round trip: /me is the cheapest authenticated read.
   const [direct, throughGroups] = roleAssignmentQueries(ctx.db, ctx.tenant.id, actor.id);
-  const [[user], ...assignments] = await ctx.db.batch([
+  const [[found], ...assignments] = await ctx.db.batch([
     ctx.db
-      .select({ email: users.email, displayName: users.displayName })
+      .select({
+        user: {
+          kind: users.kind,
+          customerId: users.customerId,
+          email: users.email,
+          displayName: users.displayName,
+        },
+        wrappedKey: customerKeys.wrappedKey,
+      })
       .from(users)
+      .leftJoin(
+        customerKeys,
+        and(eq(customerKeys.tenantId, users.tenantId), eq(customerKeys.customerId, users.customerId)),
+      )
       .where(and(eq(users.tenantId, ctx.tenant.id), eq(users.id, actor.id))),
     direct,
     throughGroups,
   ]);
-  if (!user) throw principalGone();
+  if (!found) throw principalGone();
+  const customerKey =
+    found.wrappedKey && found.user.customerId
+      ? await unwrapCustomerKey(
+          ctx.env.FIELD_ENCRYPTION_KEY,
+          ctx.tenant.id,
+          found.user.customerId,
+          found.wrappedKey,
+        )
+      : undefined;
+  const user = await identityOf(ctx, found.user, customerKey);
   const held =
     actor.userKind === 'CUSTOMER'
       ? [customerRole()]

@@ -4,6 +4,7 @@ import { hashPassword, PBKDF2_ITERATIONS, verifyPassword } from '../../platform/
 import { issueMfaToken, verifyMfaToken } from '../../platform/auth/tokens';
 import type { ServiceContext } from '../../platform/context';
 import { ApiError } from '../../platform/errors';
+import { emailDigest } from '../../platform/lookup-digests';
 import { commit, event } from '../../platform/unit-of-work';
 import type { LoginInput, LoginResultView, MfaVerifyInput, TokenPairView } from './schemas';
 import {
@@ -25,10 +26,11 @@ export const LOCKOUT_DURATION_MS = 15 * 60 * 1000;
 const UNKNOWN_USER_HASH = `pbkdf2-sha256$${PBKDF2_ITERATIONS}$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=`;
 
 export async function findUserByEmail(ctx: ServiceContext, email: string): Promise<UserRow | undefined> {
+  const digest = await emailDigest(ctx.env.FIELD_ENCRYPTION_KEY, ctx.tenant.id, email);
   return ctx.db
     .select()
     .from(users)
-    .where(and(eq(users.tenantId, ctx.tenant.id), eq(users.email, email)))
+    .where(and(eq(users.tenantId, ctx.tenant.id), eq(users.emailDigest, digest)))
     .get();
 }
 

@@ -4,14 +4,17 @@ import { readConfig } from '../../env';
 import { passwordProblems } from '../../platform/auth/password-policy';
 import { hashPassword } from '../../platform/auth/passwords';
 import type { UserPrincipal } from '../../platform/auth/principal';
+import { identityOf } from '../../platform/auth/user-identity';
 import type { ServiceContext } from '../../platform/context';
 import { randomToken, sha256Hex } from '../../platform/crypto';
 import { ApiError, validationError } from '../../platform/errors';
 import type { PasswordNotificationTemplate } from '../../platform/events';
+import { normaliseEmail } from '../../platform/lookup-digests';
+import type { CustomerKey } from '../../platform/personal-data';
 import { type Change, commit, event } from '../../platform/unit-of-work';
 import { clearFailures, findUser, findUserByEmail, provePassword } from './login';
 import type { PasswordChangeInput, PasswordResetInput } from './schemas';
-import { revokeUserSessions, type UserRow } from './sessions';
+import { revokeUserSessions } from './sessions';
 
 const MINUTE_MS = 60 * 1000;
 
@@ -55,7 +58,7 @@ export function voidPasswordTokens(ctx: ServiceContext, userId: string) {
  */
 export async function commitWithPasswordToken(
   ctx: ServiceContext,
-  user: Pick<UserRow, 'id' | 'email'>,
+  user: { id: string; email: string; customerKey: CustomerKey | null },
   template: PasswordNotificationTemplate,
   change: Change,
 ): Promise<void> {
@@ -77,14 +80,19 @@ export async function commitWithPasswordToken(
     audit: change.audit,
     events: [
       ...change.events,
-      event('notification.requested', {
-        channel: 'EMAIL',
-        template,
-        userId: user.id,
-        recipient: user.email,
-        token,
-        expiresAt,
-      }),
+      event(
+        'notification.requested',
+        {
+          channel: 'EMAIL',
+          template,
+          userId: user.id,
+          customerId: user.customerKey?.customerId,
+          recipient: user.email,
+          token,
+          expiresAt,
+        },
+        user.customerKey ?? undefined,
+      ),
     ],
   });
   if (readConfig(ctx.env).environment === 'development') {
@@ -122,7 +130,7 @@ export async function changePassword(
     throw new ApiError('invalid_token', { detail: 'The account is not active.' });
   await assertAcceptable(
     input.newPassword,
-    user.email,
+    (await identityOf(ctx, user)).email,
     input.newPassword === input.currentPassword ? ['must differ from the current password'] : [],
   );
   await provePassword(ctx, user, input.currentPassword);
@@ -163,11 +171,17 @@ export async function requestPasswordReset(ctx: ServiceContext, email: string): 
     ctx.logger.warn('password_reset_throttled', { userId: user.id });
     return;
   }
-  await commitWithPasswordToken(ctx, user, 'PASSWORD_RESET', {
-    statements: [],
-    audit: [{ action: 'user.password_reset_requested', targetType: 'user', targetId: user.id }],
-    events: [],
-  });
+  const { customerKey } = await identityOf(ctx, user);
+  await commitWithPasswordToken(
+    ctx,
+    { id: user.id, email: normaliseEmail(email), customerKey },
+    'PASSWORD_RESET',
+    {
+      statements: [],
+      audit: [{ action: 'user.password_reset_requested', targetType: 'user', targetId: user.id }],
+      events: [],
+    },
+  );
 }
 
 function invalidToken(): ApiError {
@@ -196,7 +210,7 @@ export async function resetPassword(ctx: ServiceContext, input: PasswordResetInp
     .get();
   if (found?.user.status !== 'ACTIVE') throw invalidToken();
   const { user } = found;
-  await assertAcceptable(input.newPassword, user.email);
+  await assertAcceptable(input.newPassword, (await identityOf(ctx, user)).email);
   const passwordHash = await hashPassword(input.newPassword);
 
   const spent = await ctx.db

@@ -4,7 +4,7 @@ import type { ServiceContext } from '../../platform/context';
 import { ApiError, notFound, validationError } from '../../platform/errors';
 import { newId } from '../../platform/ids';
 import { commit, event } from '../../platform/unit-of-work';
-import { assertCustomerVisible } from '../customers/service';
+import { assertCustomerVisible, customerErased } from '../customers/service';
 import {
   type ConsentStatus,
   type ConsentType,
@@ -53,11 +53,12 @@ export function presentConsent(row: ConsentRow): ConsentView {
 async function requireCustomer(ctx: ServiceContext, customerId: string) {
   assertCustomerVisible(ctx, customerId);
   const customer = await ctx.db
-    .select({ id: customers.id, status: customers.status })
+    .select({ id: customers.id, status: customers.status, erasedAt: customers.erasedAt })
     .from(customers)
     .where(and(eq(customers.tenantId, ctx.tenant.id), eq(customers.id, customerId)))
     .get();
   if (!customer) throw notFound('customer');
+  if (customer.erasedAt !== null) throw customerErased(customer.erasedAt);
   return customer;
 }
 

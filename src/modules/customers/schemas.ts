@@ -5,7 +5,6 @@ import {
   AddressSchema,
   CountrySchema,
   DateSchema,
-  EmailSchema,
   PhoneSchema,
   TimestampSchema,
   text,
@@ -110,8 +109,15 @@ export const CustomerSchema = z
     status: z
       .enum(customerStatuses)
       .openapi({ description: 'Lifecycle status.', example: 'PENDING_EMAIL_VERIFICATION' }),
-    email: EmailSchema,
-    phone: z.string().max(16).nullable().openapi({ description: 'E.164 phone.', example: '+447911123456' }),
+    email: z.string().max(254).nullable().openapi({
+      description: 'Email address; null once the customer is erased.',
+      example: 'ada.lovelace@example.com',
+    }),
+    phone: z
+      .string()
+      .max(16)
+      .nullable()
+      .openapi({ description: 'E.164 phone; null if none or once erased.', example: '+447911123456' }),
     emailVerified: z
       .boolean()
       .openapi({ description: 'Whether the email address was confirmed.', example: false }),
@@ -119,10 +125,15 @@ export const CustomerSchema = z
       .boolean()
       .openapi({ description: 'Whether the phone number was confirmed.', example: false }),
     individual: IndividualProfileSchema.nullable().openapi({
-      description: 'Profile of an INDIVIDUAL customer.',
+      description: 'Profile of an INDIVIDUAL customer; null for organizations and once erased.',
     }),
     organization: OrganizationProfileSchema.nullable().openapi({
-      description: 'Profile of a BUSINESS customer (an organization).',
+      description: 'Profile of a BUSINESS customer (an organization); null for individuals and once erased.',
+    }),
+    erasedAt: TimestampSchema.nullable().openapi({
+      description:
+        'When the customer’s personal data was erased (GDPR Art. 17). An erased customer is CLOSED and keeps only its id, type, status and dates.',
+      example: null,
     }),
     createdAt: TimestampSchema,
     updatedAt: TimestampSchema,
@@ -146,13 +157,11 @@ export const CustomerListQuerySchema = z.object({
     .optional()
     .openapi({ description: 'Exact email, case-insensitive.', example: 'ada.lovelace@example.com' }),
   ...createdRangeQuery,
-  q: z
-    .string()
-    .trim()
-    .min(2)
-    .max(100)
-    .optional()
-    .openapi({ description: 'Search in name and email.', example: 'lovelace' }),
+  q: z.string().trim().min(2).max(100).optional().openapi({
+    description:
+      'Whole words of the name or the email, case-insensitive; every word must match (`ada lovelace`, `lovelace`, `ada.lovelace@example.com`). Names are stored encrypted, so the search runs on a keyed index of words: no prefixes or substrings.',
+    example: 'lovelace',
+  }),
 });
 export type CustomerListQuery = z.infer<typeof CustomerListQuerySchema>;
 

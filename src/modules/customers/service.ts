@@ -1,11 +1,15 @@
-import { and, desc, eq, lt, or, type SQL } from 'drizzle-orm';
-import { customers, users } from '../../db/tenant';
+import { and, desc, eq, inArray, lt, type SQL, sql } from 'drizzle-orm';
+import { isNotNullViolation } from '../../db/client';
+import { customerKeys, customerSearchTerms, customers, users } from '../../db/tenant';
 import type { ServiceContext } from '../../platform/context';
 import { ApiError, type FieldError, notFound, validationError } from '../../platform/errors';
-import { containsText, createdRange, decodeCursor, toPage } from '../../platform/pagination';
+import { emailDigest, searchTermDigest, searchTerms } from '../../platform/lookup-digests';
+import { createdRange, decodeCursor, toPage } from '../../platform/pagination';
+import { type CustomerKey, seal, unseal, unwrapCustomerKey } from '../../platform/personal-data';
 import { ageOn } from '../../platform/schemas';
-import { commit, event } from '../../platform/unit-of-work';
+import { type Change, commit, event } from '../../platform/unit-of-work';
 import { revokeUserSessions } from '../auth/sessions';
+import { revokeCustomerGrants } from '../oauth/service';
 import {
   type ChangeStatusInput,
   type CustomerListQuery,
@@ -20,19 +24,41 @@ import {
   type UpdateCustomerInput,
 } from './schemas';
 
-export type CustomerRow = typeof customers.$inferSelect;
+export type StoredCustomer = typeof customers.$inferSelect;
 
-export function presentCustomer(row: CustomerRow): CustomerView {
+/** The personal part of a customer: sealed under its data key at rest (`customers.personal`). */
+export interface PersonalData {
+  email: string;
+  phone: string | null;
+  displayName: string;
+  profile: Record<string, unknown>;
+}
+
+/** A customer as services work with it: the stored row with its personal data opened. */
+export type CustomerRow = Omit<StoredCustomer, 'personal' | 'emailDigest'> &
+  PersonalData & { key: CustomerKey; erasedAt: null };
+
+/** What is left of an erased customer: no key, no personal data. */
+export type ErasedCustomer = Omit<StoredCustomer, 'personal' | 'emailDigest'> & {
+  key: null;
+  erasedAt: string;
+};
+
+const PERSONAL_PURPOSE = 'customer-personal';
+
+export function presentCustomer(row: CustomerRow | ErasedCustomer): CustomerView {
+  const personal = row.erasedAt === null ? row : null;
   return {
     id: row.id,
     type: row.type,
     status: row.status as CustomerStatus,
-    email: row.email,
-    phone: row.phone,
+    email: personal?.email ?? null,
+    phone: personal?.phone ?? null,
     emailVerified: row.emailVerifiedAt !== null,
     phoneVerified: row.phoneVerifiedAt !== null,
-    individual: row.type === 'INDIVIDUAL' ? (row.profile as IndividualProfile) : null,
-    organization: row.type === 'BUSINESS' ? (row.profile as OrganizationProfile) : null,
+    individual: personal && row.type === 'INDIVIDUAL' ? (personal.profile as IndividualProfile) : null,
+    organization: personal && row.type === 'BUSINESS' ? (personal.profile as OrganizationProfile) : null,
+    erasedAt: row.erasedAt,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   };
@@ -48,15 +74,69 @@ export function assertCustomerVisible(ctx: ServiceContext, customerId: string): 
   }
 }
 
-export async function getCustomer(ctx: ServiceContext, customerId: string): Promise<CustomerView> {
-  assertCustomerVisible(ctx, customerId);
-  const row = await ctx.db
-    .select()
+/** Customers with their wrapped data key, which the same round trip brings along. */
+function selectCustomers(ctx: ServiceContext) {
+  return ctx.db
+    .select({ customer: customers, wrappedKey: customerKeys.wrappedKey })
     .from(customers)
+    .leftJoin(
+      customerKeys,
+      and(eq(customerKeys.tenantId, customers.tenantId), eq(customerKeys.customerId, customers.id)),
+    );
+}
+
+async function openCustomer(
+  ctx: ServiceContext,
+  { customer, wrappedKey }: { customer: StoredCustomer; wrappedKey: string | null },
+): Promise<CustomerRow | ErasedCustomer> {
+  const { personal, emailDigest: _digest, ...rest } = customer;
+  if (rest.erasedAt !== null || personal === null || wrappedKey === null) {
+    return { ...rest, key: null, erasedAt: rest.erasedAt ?? rest.updatedAt };
+  }
+  const key = await unwrapCustomerKey(ctx.env.FIELD_ENCRYPTION_KEY, ctx.tenant.id, customer.id, wrappedKey);
+  const data = await unseal<PersonalData>(key, ctx.tenant.id, PERSONAL_PURPOSE, personal);
+  return { ...rest, ...data, key, erasedAt: null };
+}
+
+async function readCustomer(ctx: ServiceContext, customerId: string): Promise<CustomerRow | ErasedCustomer> {
+  assertCustomerVisible(ctx, customerId);
+  const row = await selectCustomers(ctx)
     .where(and(eq(customers.tenantId, ctx.tenant.id), eq(customers.id, customerId)))
     .get();
   if (!row) throw notFound('customer');
-  return presentCustomer(row);
+  return openCustomer(ctx, row);
+}
+
+export async function getCustomer(ctx: ServiceContext, customerId: string): Promise<CustomerView> {
+  return presentCustomer(await readCustomer(ctx, customerId));
+}
+
+/** The sealed columns and search-index rows that store `personal` for a customer. */
+export async function storePersonal(ctx: ServiceContext, key: CustomerKey, personal: PersonalData) {
+  const rootKey = ctx.env.FIELD_ENCRYPTION_KEY;
+  const terms = searchTerms(personal.displayName, personal.email);
+  const digests = await Promise.all(terms.map((term) => searchTermDigest(rootKey, ctx.tenant.id, term)));
+  return {
+    columns: {
+      personal: await seal(key, ctx.tenant.id, PERSONAL_PURPOSE, personal),
+      emailDigest: await emailDigest(rootKey, ctx.tenant.id, personal.email),
+    },
+    searchIndex: [
+      ctx.db
+        .delete(customerSearchTerms)
+        .where(
+          and(
+            eq(customerSearchTerms.tenantId, ctx.tenant.id),
+            eq(customerSearchTerms.customerId, key.customerId),
+          ),
+        ),
+      ...digests.map((termDigest) =>
+        ctx.db
+          .insert(customerSearchTerms)
+          .values({ tenantId: ctx.tenant.id, termDigest, customerId: key.customerId }),
+      ),
+    ],
+  };
 }
 
 export async function listCustomers(
@@ -64,25 +144,43 @@ export async function listCustomers(
   query: CustomerListQuery,
 ): Promise<{ data: CustomerView[]; nextCursor: string | null }> {
   const after = decodeCursor(query.cursor, 'cus');
+  const rootKey = ctx.env.FIELD_ENCRYPTION_KEY;
   const filters: (SQL | undefined)[] = [
     eq(customers.tenantId, ctx.tenant.id),
     after ? lt(customers.id, after) : undefined,
     query.type ? eq(customers.type, query.type) : undefined,
     query.status ? eq(customers.status, query.status) : undefined,
-    query.email ? eq(customers.email, query.email.trim().toLowerCase()) : undefined,
-    ...createdRange(customers.createdAt, query),
-    query.q
-      ? or(containsText(customers.displayName, query.q), containsText(customers.email, query.q.toLowerCase()))
+    query.email
+      ? eq(customers.emailDigest, await emailDigest(rootKey, ctx.tenant.id, query.email))
       : undefined,
+    ...createdRange(customers.createdAt, query),
+    query.q ? await matchesEveryTerm(ctx, query.q) : undefined,
   ];
-  const rows = await ctx.db
-    .select()
-    .from(customers)
+  const rows = await selectCustomers(ctx)
     .where(and(...filters))
     .orderBy(desc(customers.id))
     .limit(query.limit + 1);
-  const page = toPage(rows, query.limit);
-  return { data: page.data.map(presentCustomer), nextCursor: page.nextCursor };
+  const page = toPage(rows, query.limit, (row) => row.customer.id);
+  const opened = await Promise.all(page.data.map((row) => openCustomer(ctx, row)));
+  return { data: opened.map(presentCustomer), nextCursor: page.nextCursor };
+}
+
+/** Customers whose index holds a digest of every word of `q`. */
+async function matchesEveryTerm(ctx: ServiceContext, q: string): Promise<SQL> {
+  const terms = searchTerms(q);
+  if (terms.length === 0) return sql`0`;
+  const digests = await Promise.all(
+    terms.map((term) => searchTermDigest(ctx.env.FIELD_ENCRYPTION_KEY, ctx.tenant.id, term)),
+  );
+  const matching = ctx.db
+    .select({ customerId: customerSearchTerms.customerId })
+    .from(customerSearchTerms)
+    .where(
+      and(eq(customerSearchTerms.tenantId, ctx.tenant.id), inArray(customerSearchTerms.termDigest, digests)),
+    )
+    .groupBy(customerSearchTerms.customerId)
+    .having(sql`count(*) = ${digests.length}`);
+  return inArray(customers.id, matching);
 }
 
 export function dateOfBirthProblems(dateOfBirth: string, now: Date): FieldError[] {
@@ -97,38 +195,47 @@ export function dateOfBirthProblems(dateOfBirth: string, now: Date): FieldError[
 /** Statuses reached only through an approved verification. */
 const verifiedStatuses: readonly CustomerStatus[] = ['VERIFIED', 'ACTIVE', 'SUSPENDED'];
 
+export function customerErased(erasedAt: string): ApiError {
+  return new ApiError('customer_erased', {
+    detail: `The customer's personal data was erased on ${erasedAt}.`,
+  });
+}
+
+/** A customer that still has its personal data; an erased one cannot be acted on (409). */
 export async function requireCustomerRow(ctx: ServiceContext, customerId: string): Promise<CustomerRow> {
-  assertCustomerVisible(ctx, customerId);
-  const row = await ctx.db
-    .select()
-    .from(customers)
-    .where(and(eq(customers.tenantId, ctx.tenant.id), eq(customers.id, customerId)))
-    .get();
-  if (!row) throw notFound('customer');
+  const row = await readCustomer(ctx, customerId);
+  if (row.erasedAt !== null) {
+    throw new ApiError('customer_erased', {
+      detail: `The customer's personal data was erased on ${row.erasedAt}.`,
+    });
+  }
   return row;
 }
 
-/** Writes only if nobody changed the row since it was read, so no update is silently lost. */
-function guardedUpdate(ctx: ServiceContext, row: CustomerRow, values: Partial<CustomerRow>) {
+/**
+ * Writes only if nobody changed the row since it was read, so no update is silently lost. A
+ * stale row gets a null `updated_at`, which its NOT NULL constraint refuses: the whole batch —
+ * audit row and events included — rolls back, where a WHERE clause would only skip the row.
+ */
+export function guardedUpdate(ctx: ServiceContext, row: CustomerRow, values: Partial<StoredCustomer>) {
+  const now = ctx.now.toISOString();
   return ctx.db
     .update(customers)
-    .set({ ...values, updatedAt: ctx.now.toISOString() })
-    .where(
-      and(
-        eq(customers.tenantId, ctx.tenant.id),
-        eq(customers.id, row.id),
-        eq(customers.updatedAt, row.updatedAt),
-      ),
-    )
-    .returning({ id: customers.id });
+    .set({ ...values, updatedAt: sql`CASE WHEN ${customers.updatedAt} = ${row.updatedAt} THEN ${now} END` })
+    .where(and(eq(customers.tenantId, ctx.tenant.id), eq(customers.id, row.id)));
 }
 
-function assertApplied(results: unknown[]): void {
-  const [rows] = results as [{ id: string }[]];
-  if (rows.length === 0) {
-    throw new ApiError('conflict', {
-      detail: 'The customer was changed by another request; read it again and retry.',
-    });
+/** Commits a change that went through `guardedUpdate`; a lost race becomes 409. */
+export async function commitGuarded(ctx: ServiceContext, change: Change): Promise<void> {
+  try {
+    await commit(ctx, change);
+  } catch (error) {
+    if (isNotNullViolation(error, 'customers.updated_at')) {
+      throw new ApiError('conflict', {
+        detail: 'The customer was changed by another request; read it again and retry.',
+      });
+    }
+    throw error;
   }
 }
 
@@ -225,14 +332,19 @@ export async function updateProfile(
     });
   }
   const status: CustomerStatus = invalidatesVerification ? 'REGISTERED' : (row.status as CustomerStatus);
-  const values: Partial<CustomerRow> = {
-    profile,
+  const personal: PersonalData = {
+    email: row.email,
+    phone: phone ?? row.phone,
     displayName: rules.displayName(profile),
-    status,
-    ...(phone !== undefined && phone !== row.phone ? { phone, phoneVerifiedAt: null } : {}),
+    profile,
   };
-  const { results } = await commit(ctx, {
-    statements: [guardedUpdate(ctx, row, values)],
+  const stored = await storePersonal(ctx, row.key, personal);
+  const values = {
+    status,
+    ...(phone !== undefined && phone !== row.phone ? { phoneVerifiedAt: null } : {}),
+  };
+  await commitGuarded(ctx, {
+    statements: [guardedUpdate(ctx, row, { ...stored.columns, ...values }), ...stored.searchIndex],
     audit: [
       { action: 'customer.updated', targetType: 'customer', targetId: customerId, data: { changedFields } },
     ],
@@ -240,18 +352,21 @@ export async function updateProfile(
       event('customer.updated', { customerId, changedFields }),
       ...(status !== row.status
         ? [
-            event('customer.status_changed', {
-              customerId,
-              from: row.status,
-              to: status,
-              reason: 'Identity fields changed after verification',
-            }),
+            event(
+              'customer.status_changed',
+              {
+                customerId,
+                from: row.status,
+                to: status,
+                reason: 'Identity fields changed after verification',
+              },
+              row.key,
+            ),
           ]
         : []),
     ],
   });
-  assertApplied(results);
-  return presentCustomer({ ...row, ...values, updatedAt: ctx.now.toISOString() } as CustomerRow);
+  return presentCustomer({ ...row, ...personal, ...values, updatedAt: ctx.now.toISOString() });
 }
 
 /** Moves a customer along the lifecycle; closing also ends every session of its users. */
@@ -268,7 +383,7 @@ export async function changeCustomerStatus(
       extensions: { from, to: input.status, allowed: statusTransitions[from] },
     });
   }
-  const { results } = await commit(ctx, {
+  await commitGuarded(ctx, {
     statements: [guardedUpdate(ctx, row, { status: input.status })],
     audit: [
       {
@@ -278,17 +393,24 @@ export async function changeCustomerStatus(
         data: { from, to: input.status, reason: input.reason },
       },
     ],
-    events: [event('customer.status_changed', { customerId, from, to: input.status, reason: input.reason })],
+    events: [
+      event('customer.status_changed', { customerId, from, to: input.status, reason: input.reason }, row.key),
+    ],
   });
-  assertApplied(results);
-  if (input.status === 'CLOSED') await endCustomerSessions(ctx, customerId);
+  if (input.status === 'CLOSED') await endCustomerAccess(ctx, customerId, 'CUSTOMER_CLOSED');
   return presentCustomer({ ...row, status: input.status, updatedAt: ctx.now.toISOString() });
 }
 
-async function endCustomerSessions(ctx: ServiceContext, customerId: string): Promise<void> {
+/** Ends every way in for a customer: the sessions of its logins and the grants of third parties acting for it. */
+export async function endCustomerAccess(
+  ctx: ServiceContext,
+  customerId: string,
+  reason: 'CUSTOMER_CLOSED' | 'CUSTOMER_ERASED',
+): Promise<void> {
   const logins = await ctx.db
     .select({ id: users.id })
     .from(users)
     .where(and(eq(users.tenantId, ctx.tenant.id), eq(users.customerId, customerId)));
-  for (const login of logins) await revokeUserSessions(ctx, login.id, 'CUSTOMER_CLOSED');
+  for (const login of logins) await revokeUserSessions(ctx, login.id, reason);
+  await revokeCustomerGrants(ctx, customerId, reason);
 }

@@ -2,7 +2,7 @@ import { and, desc, eq, lt } from 'drizzle-orm';
 import { events } from '../../db/tenant';
 import type { ServiceContext } from '../../platform/context';
 import { notFound } from '../../platform/errors';
-import { type EventType, REDACTED, secretEventFields } from '../../platform/events';
+import { type EventType, openEvents, REDACTED, secretEventFields } from '../../platform/events';
 import { createdRange, decodeCursor, toPage } from '../../platform/pagination';
 import type { EventListQuery, EventView } from './schemas';
 
@@ -32,7 +32,8 @@ export async function listEvents(
     .orderBy(desc(events.id))
     .limit(query.limit + 1);
   const page = toPage(rows, query.limit);
-  return { data: page.data.map(presentEvent), nextCursor: page.nextCursor };
+  const opened = await openEvents(ctx.db, ctx.env.FIELD_ENCRYPTION_KEY, ctx.tenant.id, page.data);
+  return { data: opened.map(presentEvent), nextCursor: page.nextCursor };
 }
 
 export async function getEvent(ctx: ServiceContext, eventId: string): Promise<EventView> {
@@ -42,5 +43,6 @@ export async function getEvent(ctx: ServiceContext, eventId: string): Promise<Ev
     .where(and(eq(events.tenantId, ctx.tenant.id), eq(events.id, eventId)))
     .get();
   if (!row) throw notFound('event');
-  return presentEvent(row);
+  const [opened = row] = await openEvents(ctx.db, ctx.env.FIELD_ENCRYPTION_KEY, ctx.tenant.id, [row]);
+  return presentEvent(opened);
 }

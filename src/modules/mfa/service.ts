@@ -2,6 +2,7 @@ import { and, eq } from 'drizzle-orm';
 import { isUniqueViolation } from '../../db/client';
 import { totpCredentials, totpEnrolments } from '../../db/tenant';
 import type { UserPrincipal } from '../../platform/auth/principal';
+import { identityOf } from '../../platform/auth/user-identity';
 import type { ServiceContext } from '../../platform/context';
 import { ApiError, validationError } from '../../platform/errors';
 import { decryptField, encryptField } from '../../platform/field-encryption';
@@ -42,7 +43,7 @@ export async function startTotpEnrolment(
     throw new ApiError('invalid_token', { detail: 'The account is not active.' });
   if (await isTotpEnrolled(ctx, user.id)) throw new ApiError('totp_already_enrolled');
 
-  const authenticator = newAuthenticator(ctx.tenant.name, user.email);
+  const authenticator = newAuthenticator(ctx.tenant.name, (await identityOf(ctx, user)).email);
   const secret = await encryptField(totpSecretContext(ctx, user.id), authenticator.secret);
   const createdAt = ctx.now.toISOString();
   await commit(ctx, {

@@ -342,6 +342,25 @@ async function revokeGrant(ctx: ServiceContext, grant: Grant, reason: string): P
   ]);
 }
 
+/** Ends every live third-party grant of a customer: closing or erasing it ends their access too. */
+export async function revokeCustomerGrants(
+  ctx: ServiceContext,
+  customerId: string,
+  reason: string,
+): Promise<void> {
+  const live = await ctx.db
+    .select()
+    .from(oauthGrants)
+    .where(
+      and(
+        eq(oauthGrants.tenantId, ctx.tenant.id),
+        eq(oauthGrants.customerId, customerId),
+        isNull(oauthGrants.revokedAt),
+      ),
+    );
+  await Promise.all(live.map((grant) => revokeGrant(ctx, grant, reason)));
+}
+
 const invalidRefreshToken = (
   detail = 'The refresh token is invalid, expired, revoked or was issued to another client.',
 ) => new ApiError('invalid_grant', { detail });

@@ -56,7 +56,7 @@ export async function registerOrganization(
     },
     marketing: accepted.marketing === true,
     problems: incorporationDateProblems(profile.incorporationDate, ctx.now),
-    related: (customerId, userId) => [
+    related: async ({ customerId, userId }) => [
       ctx.db.insert(organizationPeople).values({
         id: newId('person', ctx.now.getTime()),
         tenantId: ctx.tenant.id,

@@ -9,6 +9,7 @@ import { and, eq } from 'drizzle-orm';
 import { webauthnCredentials } from '../../db/tenant';
 import { requireUserPrincipal, type UserPrincipal } from '../../platform/auth/principal';
 import { verifyMfaToken } from '../../platform/auth/tokens';
+import { identityOf } from '../../platform/auth/user-identity';
 import type { ServiceContext } from '../../platform/context';
 import { ApiError, notFound, validationError } from '../../platform/errors';
 import { commit, event } from '../../platform/unit-of-work';
@@ -79,12 +80,13 @@ export async function registrationOptions(ctx: ServiceContext, principal: UserPr
   const existing = await credentialsOf(ctx, user.id);
   assertRoomForAnother(existing);
   const rp = relyingParty(ctx);
+  const identity = await identityOf(ctx, user);
   const options = await generateRegistrationOptions({
     rpName: rp.name,
     rpID: rp.id,
     userID: userHandle(user.id),
-    userName: user.email,
-    userDisplayName: user.displayName,
+    userName: identity.email,
+    userDisplayName: identity.displayName,
     timeout: CHALLENGE_TTL_SECONDS * 1000,
     attestationType: 'none',
     excludeCredentials: existing.map((credential) => ({

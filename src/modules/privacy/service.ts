@@ -12,7 +12,9 @@ import {
   users,
   webauthnCredentials,
 } from '../../db/tenant';
+import { identityOf } from '../../platform/auth/user-identity';
 import type { ServiceContext } from '../../platform/context';
+import { openEvents } from '../../platform/events';
 import { commit } from '../../platform/unit-of-work';
 import { presentAuditEvent } from '../audit/service';
 import { presentConsent } from '../consents/service';
@@ -64,18 +66,24 @@ function mentions(ids: string[]): SQL | undefined {
 export async function exportCustomer(ctx: ServiceContext, customerId: string): Promise<CustomerExportView> {
   const customer = await requireCustomerRow(ctx, customerId);
   const tenantId = ctx.tenant.id;
-  const logins = await ctx.db
-    .select({
-      id: users.id,
-      email: users.email,
-      displayName: users.displayName,
-      status: users.status,
-      createdAt: users.createdAt,
-      passwordChangedAt: users.passwordChangedAt,
-    })
+  const loginRows = await ctx.db
+    .select()
     .from(users)
     .where(and(eq(users.tenantId, tenantId), eq(users.customerId, customerId)))
     .orderBy(asc(users.id));
+  const logins = await Promise.all(
+    loginRows.map(async (login) => {
+      const { email, displayName } = await identityOf(ctx, login, customer.key);
+      return {
+        id: login.id,
+        email,
+        displayName,
+        status: login.status,
+        createdAt: login.createdAt,
+        passwordChangedAt: login.passwordChangedAt,
+      };
+    }),
+  );
   const userIds = logins.map((login) => login.id);
   const ofLogins = (column: Parameters<typeof inArray>[0]) => inArray(column, userIds);
   const truncated: ExportSection[] = [];
@@ -154,7 +162,6 @@ export async function exportCustomer(ctx: ServiceContext, customerId: string): P
     ctx.db
       .select({
         contact: contactVerificationCodes.contact,
-        recipient: contactVerificationCodes.recipient,
         attempts: contactVerificationCodes.attempts,
         createdAt: contactVerificationCodes.createdAt,
         expiresAt: contactVerificationCodes.expiresAt,
@@ -210,7 +217,7 @@ export async function exportCustomer(ctx: ServiceContext, customerId: string): P
     contactVerifications: verifications,
     oauthGrants: grants,
     auditEvents: auditRows.map(presentAuditEvent),
-    events: eventRows.map(presentEvent),
+    events: (await openEvents(ctx.db, ctx.env.FIELD_ENCRYPTION_KEY, tenantId, eventRows)).map(presentEvent),
     organizationPeople: [],
     documents: [],
     beneficiaries: [],

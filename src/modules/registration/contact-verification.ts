@@ -1,5 +1,5 @@
 import { and, eq, gt, lt, lte, sql } from 'drizzle-orm';
-import { contactVerificationCodes, customers, users } from '../../db/tenant';
+import { contactVerificationCodes, users } from '../../db/tenant';
 import { readConfig } from '../../env';
 import type { ServiceContext } from '../../platform/context';
 import { timingSafeEqual } from '../../platform/crypto';
@@ -7,7 +7,13 @@ import { ApiError, notFound } from '../../platform/errors';
 import { type FieldContext, fieldDigest } from '../../platform/field-encryption';
 import { commit, event } from '../../platform/unit-of-work';
 import type { CustomerView } from '../customers/schemas';
-import { type CustomerRow, presentCustomer, requireCustomerRow } from '../customers/service';
+import {
+  type CustomerRow,
+  commitGuarded,
+  guardedUpdate,
+  presentCustomer,
+  requireCustomerRow,
+} from '../customers/service';
 import type { VerifiableContact, VerificationCodeConfirmationInput, VerificationCodeIssued } from './schemas';
 
 export const CODE_LIFETIME_MS = 10 * 60 * 1000;
@@ -33,6 +39,22 @@ function digestContext(ctx: ServiceContext, customerId: string, contact: Verifia
     purpose: `${contact.toLowerCase()}-verification-code`,
     recordId: customerId,
   };
+}
+
+/** The address a code went to is kept only as a digest: enough to tell whether it is still the customer's. */
+function recipientDigest(
+  ctx: ServiceContext,
+  customerId: string,
+  contact: VerifiableContact,
+  recipient: string,
+): Promise<string> {
+  return fieldDigest(
+    {
+      ...digestContext(ctx, customerId, contact),
+      purpose: `${contact.toLowerCase()}-verification-recipient`,
+    },
+    recipient,
+  );
 }
 
 /** Six uniformly random digits: values at or above the largest multiple of 10^6 are drawn again. */
@@ -92,7 +114,7 @@ export async function issueVerificationCode(
   const expiresAt = new Date(ctx.now.getTime() + CODE_LIFETIME_MS).toISOString();
   const row = {
     codeDigest: await fieldDigest(digestContext(ctx, customerId, contact), code),
-    recipient,
+    recipientDigest: await recipientDigest(ctx, customerId, contact, recipient),
     attempts: 0,
     createdAt,
     expiresAt,
@@ -128,7 +150,11 @@ export async function issueVerificationCode(
       },
     ],
     events: [
-      event('notification.requested', { channel, template, userId, customerId, recipient, code, expiresAt }),
+      event(
+        'notification.requested',
+        { channel, template, userId, customerId, recipient, code, expiresAt },
+        customer.key,
+      ),
     ],
   });
   if (readConfig(ctx.env).environment === 'development') {
@@ -191,7 +217,7 @@ export async function confirmVerificationCode(
     )
     .returning({
       codeDigest: contactVerificationCodes.codeDigest,
-      recipient: contactVerificationCodes.recipient,
+      recipientDigest: contactVerificationCodes.recipientDigest,
       attempts: contactVerificationCodes.attempts,
     })
     .get();
@@ -200,7 +226,7 @@ export async function confirmVerificationCode(
       `No usable code: it expired, was voided by ${MAX_CODE_ATTEMPTS} wrong attempts, or none was sent. Request a new one.`,
     );
   }
-  if (attempt.recipient !== recipient) {
+  if (attempt.recipientDigest !== (await recipientDigest(ctx, customer.id, contact, recipient))) {
     throw invalidCode(`The code was sent to a ${noun} the customer no longer has. Request a new one.`);
   }
   const digest = await fieldDigest(digestContext(ctx, customer.id, contact), input.code);
@@ -223,24 +249,10 @@ export async function confirmVerificationCode(
   const now = ctx.now.toISOString();
   const from = customer.status;
   const to = contact === 'EMAIL' && from === 'PENDING_EMAIL_VERIFICATION' ? 'REGISTERED' : from;
-  const values: Partial<CustomerRow> =
-    contact === 'EMAIL' ? { emailVerifiedAt: now, status: to } : { phoneVerifiedAt: now };
-  const { results } = await commit(ctx, {
-    statements: [
-      ctx.db
-        .update(customers)
-        .set({ ...values, updatedAt: now })
-        .where(
-          and(
-            eq(customers.tenantId, ctx.tenant.id),
-            eq(customers.id, customer.id),
-            // The contact and status the code was checked against are still the customer's.
-            eq(customers.status, from),
-            eq(contact === 'EMAIL' ? customers.email : customers.phone, recipient),
-          ),
-        )
-        .returning({ id: customers.id }),
-    ],
+  const values = contact === 'EMAIL' ? { emailVerifiedAt: now, status: to } : { phoneVerifiedAt: now };
+  // The guard also keeps the contact and status the code was checked against.
+  await commitGuarded(ctx, {
+    statements: [guardedUpdate(ctx, customer, values)],
     audit: [
       {
         action: 'customer.contact_verified',
@@ -253,21 +265,14 @@ export async function confirmVerificationCode(
       event('customer.contact_verified', { customerId: customer.id, contact }),
       ...(to !== from
         ? [
-            event('customer.status_changed', {
-              customerId: customer.id,
-              from,
-              to,
-              reason: 'Email address verified',
-            }),
+            event(
+              'customer.status_changed',
+              { customerId: customer.id, from, to, reason: 'Email address verified' },
+              customer.key,
+            ),
           ]
         : []),
     ],
   });
-  const [updated] = results as [{ id: string }[]];
-  if (updated.length === 0) {
-    throw new ApiError('conflict', {
-      detail: 'The customer was changed by another request; read it again and retry.',
-    });
-  }
   return presentCustomer({ ...customer, ...values, updatedAt: now });
 }

@@ -4,24 +4,35 @@ import { isUniqueViolation } from '../../db/client';
 import { consents, customers, users } from '../../db/tenant';
 import { passwordProblems } from '../../platform/auth/password-policy';
 import { hashPassword } from '../../platform/auth/passwords';
+import { identityColumns } from '../../platform/auth/user-identity';
 import type { ServiceContext } from '../../platform/context';
 import { ApiError, type FieldError, validationError } from '../../platform/errors';
 import { newId } from '../../platform/ids';
+import { emailDigest, normaliseEmail } from '../../platform/lookup-digests';
+import { type CustomerKey, newCustomerKey } from '../../platform/personal-data';
 import { commit, event } from '../../platform/unit-of-work';
 import { type ConsentType, requiredConsentTypes } from '../consents/schemas';
 import { consentRecord } from '../consents/service';
 import type { CustomerView } from '../customers/schemas';
-import { type CustomerRow, dateOfBirthProblems, displayNameOf, presentCustomer } from '../customers/service';
+import {
+  type CustomerRow,
+  dateOfBirthProblems,
+  displayNameOf,
+  type PersonalData,
+  presentCustomer,
+  storePersonal,
+} from '../customers/service';
 import type { RegisterIndividualInput } from './schemas';
 
 /** Versions of the documents a registration accepts; tenants may set their own in the registry settings. */
 const DEFAULT_CONSENT_VERSION = '1.0';
 
 export async function emailInUse(ctx: ServiceContext, email: string): Promise<boolean> {
+  const digest = await emailDigest(ctx.env.FIELD_ENCRYPTION_KEY, ctx.tenant.id, email);
   const existing = await ctx.db
     .select({ id: users.id })
     .from(users)
-    .where(and(eq(users.tenantId, ctx.tenant.id), eq(users.email, email)))
+    .where(and(eq(users.tenantId, ctx.tenant.id), eq(users.emailDigest, digest)))
     .get();
   return existing !== undefined;
 }
@@ -52,8 +63,12 @@ export interface NewCustomer {
   marketing: boolean;
   /** Checks beyond the schema that the caller ran on its own fields. */
   problems: FieldError[];
-  /** Rows that come into being with the customer, given its id and its login's id. */
-  related?: (customerId: string, userId: string) => BatchItem<'sqlite'>[];
+  /** Rows that come into being with the customer, given its id, its login's id and its data key. */
+  related?: (created: {
+    customerId: string;
+    userId: string;
+    key: CustomerKey;
+  }) => Promise<BatchItem<'sqlite'>[]>;
 }
 
 /**
@@ -78,17 +93,33 @@ export async function registerCustomer(
   const now = ctx.now.toISOString();
   const customerId = newId('customer', ctx.now.getTime());
   const userId = newId('user', ctx.now.getTime());
+  const { key, statement: storeKey } = await newCustomerKey(
+    ctx.db,
+    ctx.env.FIELD_ENCRYPTION_KEY,
+    ctx.tenant.id,
+    customerId,
+    ctx.now,
+  );
+  const personal: PersonalData = {
+    email: normaliseEmail(customer.email),
+    phone: customer.phone,
+    displayName: displayNameOf(customer.type, customer.profile),
+    profile: customer.profile,
+  };
+  const stored = await storePersonal(ctx, key, personal);
   const customerRow: CustomerRow = {
     id: customerId,
     tenantId: ctx.tenant.id,
     type: customer.type,
     status: 'PENDING_EMAIL_VERIFICATION',
-    email: customer.email,
-    phone: customer.phone,
-    displayName: displayNameOf(customer.type, customer.profile),
-    profile: customer.profile,
+    ...personal,
+    key,
     emailVerifiedAt: null,
     phoneVerifiedAt: null,
+    legalHoldReason: null,
+    legalHoldPlacedAt: null,
+    legalHoldPlacedBy: null,
+    erasedAt: null,
     createdBy: ctx.actor.type === 'anonymous' ? null : ctx.actor.id,
     createdAt: now,
     updatedAt: now,
@@ -102,22 +133,32 @@ export async function registerCustomer(
   try {
     await commit(ctx, {
       statements: [
-        ctx.db.insert(customers).values(customerRow),
+        storeKey,
+        ctx.db.insert(customers).values({
+          id: customerId,
+          tenantId: ctx.tenant.id,
+          type: customerRow.type,
+          status: customerRow.status,
+          ...stored.columns,
+          createdBy: customerRow.createdBy,
+          createdAt: now,
+          updatedAt: now,
+        }),
+        ...stored.searchIndex,
         ctx.db.insert(users).values({
           id: userId,
           tenantId: ctx.tenant.id,
-          email: login.email,
+          ...(await identityColumns(ctx, login, key)),
           kind: 'CUSTOMER',
           customerId,
           passwordHash: await hashPassword(login.password),
-          displayName: login.displayName,
           createdAt: now,
           updatedAt: now,
         }),
         ...consentTypes.map((type) =>
           ctx.db.insert(consents).values(consentRecord(ctx, customerId, { type, version })),
         ),
-        ...(customer.related?.(customerId, userId) ?? []),
+        ...((await customer.related?.({ customerId, userId, key })) ?? []),
       ],
       audit: [
         {

@@ -5,6 +5,7 @@ import { unusablePasswordHash } from '../../platform/auth/passwords';
 import { builtInRoles } from '../../platform/auth/permissions';
 import { hasPermission } from '../../platform/auth/principal';
 import { type AssignedRole, findRoles, permissionsOfRoles } from '../../platform/auth/roles';
+import { identityColumns } from '../../platform/auth/user-identity';
 import type { ServiceContext } from '../../platform/context';
 import { ApiError, notFound, validationError } from '../../platform/errors';
 import { newId } from '../../platform/ids';
@@ -209,18 +210,18 @@ export async function inviteStaffUser(
   const roles = await grantableRoles(ctx, input.roleIds, []);
   if (await emailInUse(ctx, input.email)) throw new ApiError('email_taken');
   const now = ctx.now.toISOString();
-  const user = { id: newId('user', ctx.now.getTime()), email: input.email };
+  const user = { id: newId('user', ctx.now.getTime()), email: input.email, customerKey: null };
   const roleIds = roles.map((role) => role.id);
   try {
     await commitWithPasswordToken(ctx, user, 'STAFF_INVITATION', {
       statements: [
         ctx.db.insert(users).values({
-          ...user,
+          id: user.id,
+          ...(await identityColumns(ctx, { email: input.email, displayName: input.displayName }, null)),
           tenantId: ctx.tenant.id,
           kind: 'STAFF',
           passwordHash: unusablePasswordHash(),
           passwordSetupRequired: true,
-          displayName: input.displayName,
           createdAt: now,
           updatedAt: now,
         }),
@@ -319,20 +320,25 @@ export async function resetStaffCredentials(ctx: ServiceContext, userId: string)
       detail: 'The user is disabled: enable it before resetting its credentials.',
     });
   }
-  await commitWithPasswordToken(ctx, row, 'CREDENTIALS_RESET', {
-    statements: [
-      ctx.db
-        .update(users)
-        .set({
-          passwordHash: unusablePasswordHash(),
-          passwordSetupRequired: true,
-          updatedAt: ctx.now.toISOString(),
-        })
-        .where(and(eq(users.tenantId, ctx.tenant.id), eq(users.id, row.id))),
-    ],
-    audit: [{ action: 'user.credentials_reset', targetType: 'user', targetId: row.id }],
-    events: [event('user.credentials_reset', { userId: row.id })],
-  });
+  await commitWithPasswordToken(
+    ctx,
+    { id: row.id, email: row.email, customerKey: null },
+    'CREDENTIALS_RESET',
+    {
+      statements: [
+        ctx.db
+          .update(users)
+          .set({
+            passwordHash: unusablePasswordHash(),
+            passwordSetupRequired: true,
+            updatedAt: ctx.now.toISOString(),
+          })
+          .where(and(eq(users.tenantId, ctx.tenant.id), eq(users.id, row.id))),
+      ],
+      audit: [{ action: 'user.credentials_reset', targetType: 'user', targetId: row.id }],
+      events: [event('user.credentials_reset', { userId: row.id })],
+    },
+  );
   await revokeUserSessions(ctx, row.id, 'CREDENTIALS_RESET');
   return getStaffUser(ctx, row.id);
 }

@@ -4,6 +4,7 @@ import type { TenantDb } from '../../db/client';
 import { events, webhookAttempts, webhookDeliveries, webhookEndpoints } from '../../db/tenant';
 import { type Env, readConfig } from '../../env';
 import { systemContext } from '../../platform/context';
+import { openEvents } from '../../platform/events';
 import { decryptField, type FieldContext } from '../../platform/field-encryption';
 import { newId } from '../../platform/ids';
 import { handToWebhookQueue, RetryLater } from '../../platform/queues';
@@ -311,7 +312,8 @@ export async function attemptDelivery(
   }
 
   const refusal = webhookUrlRefusal(endpoint.url, readConfig(env).environment);
-  const payload = deliveryPayload(row);
+  const [opened = row] = await openEvents(db, env.FIELD_ENCRYPTION_KEY, tenant.id, [row]);
+  const payload = deliveryPayload(opened);
   const outcome: AttemptOutcome = refusal
     ? { ok: false, statusCode: null, latencyMs: 0, error: `URL refused: ${refusal}`, responseBody: null }
     : await post(

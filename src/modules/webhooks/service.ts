@@ -279,7 +279,7 @@ function assertEnabled(endpoint: EndpointRow): void {
 export async function sendTestEvent(ctx: ServiceContext, endpointId: string): Promise<DeliveryView> {
   const endpoint = await findEndpoint(ctx, endpointId);
   assertEnabled(endpoint);
-  const test = outboxEvent(ctx.db, ctx.tenant.id, 'webhook.test', { endpointId }, ctx.now, {
+  const test = await outboxEvent(ctx.db, ctx.tenant.id, 'webhook.test', { endpointId }, ctx.now, {
     addressed: true,
   });
   const now = ctx.now.toISOString();

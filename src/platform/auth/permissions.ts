@@ -2,6 +2,8 @@
 export const permissionCatalogue = {
   'customers:read': 'Read customers, their profiles, consents and exports',
   'customers:write': 'Create and change customers, their status and consents',
+  'customers:erase': "Erase customers' personal data (GDPR Art. 17)",
+  'customers:hold': 'Place and release legal holds, which keep a customer from being erased',
   'kyc:review': 'Decide on KYC/KYB verifications',
   'documents:read': "Read customers' documents",
   'documents:write': 'Upload and delete documents',
@@ -44,6 +46,7 @@ export const builtInRoles = {
     description: 'Reviews verifications and reads everything a review needs',
     permissions: [
       'customers:read',
+      'customers:hold',
       'kyc:review',
       'documents:read',
       'beneficiaries:read',

@@ -1,0 +1,56 @@
+-- Personal data moves under per-customer keys (src/platform/personal-data.ts). Rows written
+-- before held it in the clear and cannot be sealed in SQL; no deployment holds real customers
+-- yet, so logins, customers and what hangs off them are removed (`npm start` seeds its demo
+-- staff again). Emails are looked up by keyed digests from here on.
+DELETE FROM `users`;--> statement-breakpoint
+DELETE FROM `user_roles`;--> statement-breakpoint
+DELETE FROM `group_members`;--> statement-breakpoint
+DELETE FROM `sessions`;--> statement-breakpoint
+DELETE FROM `password_tokens`;--> statement-breakpoint
+DELETE FROM `totp_enrolments`;--> statement-breakpoint
+DELETE FROM `totp_credentials`;--> statement-breakpoint
+DELETE FROM `recovery_codes`;--> statement-breakpoint
+DELETE FROM `webauthn_credentials`;--> statement-breakpoint
+DELETE FROM `webauthn_challenges`;--> statement-breakpoint
+DELETE FROM `authorization_codes`;--> statement-breakpoint
+DELETE FROM `oauth_grants`;--> statement-breakpoint
+DELETE FROM `customers`;--> statement-breakpoint
+DELETE FROM `consents`;--> statement-breakpoint
+DELETE FROM `organization_people`;--> statement-breakpoint
+DELETE FROM `contact_verification_codes`;--> statement-breakpoint
+DELETE FROM `idempotency_keys`;--> statement-breakpoint
+CREATE TABLE `customer_keys` (
+	`tenant_id` text NOT NULL,
+	`customer_id` text NOT NULL,
+	`wrapped_key` text NOT NULL,
+	`created_at` text NOT NULL,
+	PRIMARY KEY(`tenant_id`, `customer_id`)
+);
+--> statement-breakpoint
+CREATE TABLE `customer_search_terms` (
+	`tenant_id` text NOT NULL,
+	`term_digest` text NOT NULL,
+	`customer_id` text NOT NULL,
+	PRIMARY KEY(`tenant_id`, `term_digest`, `customer_id`)
+);
+--> statement-breakpoint
+CREATE INDEX `customer_search_terms_customer_idx` ON `customer_search_terms` (`tenant_id`,`customer_id`);--> statement-breakpoint
+DROP INDEX `customers_tenant_email_idx`;--> statement-breakpoint
+ALTER TABLE `customers` ADD `personal` text;--> statement-breakpoint
+ALTER TABLE `customers` ADD `email_digest` text;--> statement-breakpoint
+ALTER TABLE `customers` ADD `legal_hold_reason` text;--> statement-breakpoint
+ALTER TABLE `customers` ADD `legal_hold_placed_at` text;--> statement-breakpoint
+ALTER TABLE `customers` ADD `legal_hold_placed_by` text;--> statement-breakpoint
+ALTER TABLE `customers` ADD `erased_at` text;--> statement-breakpoint
+CREATE INDEX `customers_tenant_email_digest_idx` ON `customers` (`tenant_id`,`email_digest`);--> statement-breakpoint
+ALTER TABLE `customers` DROP COLUMN `email`;--> statement-breakpoint
+ALTER TABLE `customers` DROP COLUMN `phone`;--> statement-breakpoint
+ALTER TABLE `customers` DROP COLUMN `display_name`;--> statement-breakpoint
+ALTER TABLE `customers` DROP COLUMN `profile`;--> statement-breakpoint
+DROP INDEX `users_tenant_email_uq`;--> statement-breakpoint
+ALTER TABLE `users` ADD `email_digest` text NOT NULL;--> statement-breakpoint
+CREATE UNIQUE INDEX `users_tenant_email_digest_uq` ON `users` (`tenant_id`,`email_digest`);--> statement-breakpoint
+ALTER TABLE `contact_verification_codes` ADD `recipient_digest` text NOT NULL;--> statement-breakpoint
+ALTER TABLE `contact_verification_codes` DROP COLUMN `recipient`;--> statement-breakpoint
+ALTER TABLE `events` ADD `subject_id` text;--> statement-breakpoint
+CREATE INDEX `events_subject_idx` ON `events` (`tenant_id`,`subject_id`,`id`);

@@ -1,0 +1,231 @@
+import { and, eq, inArray, isNotNull, or, sql } from 'drizzle-orm';
+import type { SQLiteColumn } from 'drizzle-orm/sqlite-core';
+import {
+  auditEvents,
+  authorizationCodes,
+  consents,
+  contactVerificationCodes,
+  customerKeys,
+  customerSearchTerms,
+  idempotencyKeys,
+  organizationPeople,
+  passwordTokens,
+  recoveryCodes,
+  sessions,
+  totpCredentials,
+  totpEnrolments,
+  users,
+  webauthnChallenges,
+  webauthnCredentials,
+} from '../../db/tenant';
+import { actorId } from '../../platform/auth/principal';
+import type { ServiceContext } from '../../platform/context';
+import { ApiError } from '../../platform/errors';
+import { ERASED } from '../../platform/personal-data';
+import { event } from '../../platform/unit-of-work';
+import type { CustomerView } from '../customers/schemas';
+import {
+  type CustomerRow,
+  commitGuarded,
+  endCustomerAccess,
+  guardedUpdate,
+  presentCustomer,
+  requireCustomerRow,
+} from '../customers/service';
+import type { ErasureInput, LegalHoldInput, LegalHoldView } from './schemas';
+
+function presentLegalHold(
+  row: Pick<CustomerRow, 'id' | 'legalHoldReason' | 'legalHoldPlacedAt' | 'legalHoldPlacedBy'>,
+): LegalHoldView {
+  return {
+    customerId: row.id,
+    active: row.legalHoldPlacedAt !== null,
+    reason: row.legalHoldReason,
+    placedAt: row.legalHoldPlacedAt,
+    placedBy: row.legalHoldPlacedBy,
+  };
+}
+
+export async function getLegalHold(ctx: ServiceContext, customerId: string): Promise<LegalHoldView> {
+  return presentLegalHold(await requireCustomerRow(ctx, customerId));
+}
+
+/** Places (or restates the reason of) a legal hold; erasure is refused while it applies. */
+export async function placeLegalHold(
+  ctx: ServiceContext,
+  customerId: string,
+  input: LegalHoldInput,
+): Promise<LegalHoldView> {
+  const row = await requireCustomerRow(ctx, customerId);
+  const hold = {
+    legalHoldReason: input.reason,
+    legalHoldPlacedAt: row.legalHoldPlacedAt ?? ctx.now.toISOString(),
+    legalHoldPlacedBy: row.legalHoldPlacedBy ?? actorId(ctx.actor),
+  };
+  await commitGuarded(ctx, {
+    statements: [guardedUpdate(ctx, row, hold)],
+    audit: [
+      {
+        action: 'customer.legal_hold_placed',
+        targetType: 'customer',
+        targetId: customerId,
+        data: { reason: input.reason },
+      },
+    ],
+    events: row.legalHoldPlacedAt === null ? [event('customer.legal_hold_placed', { customerId })] : [],
+  });
+  return presentLegalHold({ ...row, ...hold });
+}
+
+export async function releaseLegalHold(ctx: ServiceContext, customerId: string): Promise<void> {
+  const row = await requireCustomerRow(ctx, customerId);
+  if (row.legalHoldPlacedAt === null) {
+    throw new ApiError('conflict', { detail: 'No legal hold applies to the customer.' });
+  }
+  await commitGuarded(ctx, {
+    statements: [
+      guardedUpdate(ctx, row, { legalHoldReason: null, legalHoldPlacedAt: null, legalHoldPlacedBy: null }),
+    ],
+    audit: [{ action: 'customer.legal_hold_released', targetType: 'customer', targetId: customerId }],
+    events: [event('customer.legal_hold_released', { customerId })],
+  });
+}
+
+/**
+ * GDPR Art. 17 erasure by crypto-shredding: the customer's data key is deleted, so its sealed
+ * personal data (profile, login identities, event payloads) cannot be read from this database
+ * or any copy made of it later (src/platform/personal-data.ts). What was never sealed goes too: logins and their credentials, sessions
+ * (devices, IPs), the people of an organization, search digests, cached idempotent replies.
+ * Consents and audit rows stay as the record of what happened, pseudonymised: the ids in them
+ * are random and now lead nowhere, and their IPs, user agents and free-text reasons go.
+ *
+ * Sessions and third-party grants end first: should the batch fail, the customer is locked
+ * out, never erased with a way in left open.
+ */
+export async function eraseCustomer(
+  ctx: ServiceContext,
+  customerId: string,
+  input: ErasureInput,
+): Promise<CustomerView> {
+  const row = await requireCustomerRow(ctx, customerId);
+  if (row.legalHoldPlacedAt !== null) {
+    throw new ApiError('legal_hold', {
+      detail: `A legal hold placed on ${row.legalHoldPlacedAt} applies: release it before erasing the customer.`,
+    });
+  }
+  await endCustomerAccess(ctx, customerId, 'CUSTOMER_ERASED');
+  const tenantId = ctx.tenant.id;
+  const logins = await ctx.db
+    .select({ id: users.id })
+    .from(users)
+    .where(and(eq(users.tenantId, tenantId), eq(users.customerId, customerId)));
+  const people = await ctx.db
+    .select({ id: organizationPeople.id })
+    .from(organizationPeople)
+    .where(and(eq(organizationPeople.tenantId, tenantId), eq(organizationPeople.customerId, customerId)));
+  const userIds = logins.map((login) => login.id);
+  const subjects = [customerId, ...userIds, ...people.map((person) => person.id)];
+  const ofLogins = (column: SQLiteColumn) => inArray(column, userIds);
+  const now = ctx.now.toISOString();
+
+  const aboutTheCustomer = and(
+    eq(auditEvents.tenantId, tenantId),
+    or(inArray(auditEvents.targetId, subjects), ofLogins(auditEvents.actorId)),
+  );
+  const byItsLogins = userIds.length > 0;
+  await commitGuarded(ctx, {
+    statements: [
+      guardedUpdate(ctx, row, {
+        status: 'CLOSED',
+        personal: null,
+        emailDigest: null,
+        erasedAt: now,
+      }),
+      ctx.db
+        .delete(customerKeys)
+        .where(and(eq(customerKeys.tenantId, tenantId), eq(customerKeys.customerId, customerId))),
+      ctx.db
+        .delete(customerSearchTerms)
+        .where(
+          and(eq(customerSearchTerms.tenantId, tenantId), eq(customerSearchTerms.customerId, customerId)),
+        ),
+      ctx.db
+        .delete(contactVerificationCodes)
+        .where(
+          and(
+            eq(contactVerificationCodes.tenantId, tenantId),
+            eq(contactVerificationCodes.customerId, customerId),
+          ),
+        ),
+      ctx.db
+        .delete(authorizationCodes)
+        .where(and(eq(authorizationCodes.tenantId, tenantId), eq(authorizationCodes.customerId, customerId))),
+      ctx.db
+        .delete(organizationPeople)
+        .where(and(eq(organizationPeople.tenantId, tenantId), eq(organizationPeople.customerId, customerId))),
+      ctx.db
+        .update(consents)
+        .set({ ip: null, userAgent: null })
+        .where(and(eq(consents.tenantId, tenantId), eq(consents.customerId, customerId))),
+      ...(byItsLogins
+        ? [
+            ctx.db.delete(sessions).where(and(eq(sessions.tenantId, tenantId), ofLogins(sessions.userId))),
+            ctx.db
+              .delete(passwordTokens)
+              .where(and(eq(passwordTokens.tenantId, tenantId), ofLogins(passwordTokens.userId))),
+            ctx.db
+              .delete(totpEnrolments)
+              .where(and(eq(totpEnrolments.tenantId, tenantId), ofLogins(totpEnrolments.userId))),
+            ctx.db
+              .delete(totpCredentials)
+              .where(and(eq(totpCredentials.tenantId, tenantId), ofLogins(totpCredentials.userId))),
+            ctx.db
+              .delete(recoveryCodes)
+              .where(and(eq(recoveryCodes.tenantId, tenantId), ofLogins(recoveryCodes.userId))),
+            ctx.db
+              .delete(webauthnCredentials)
+              .where(and(eq(webauthnCredentials.tenantId, tenantId), ofLogins(webauthnCredentials.userId))),
+            ctx.db
+              .delete(webauthnChallenges)
+              .where(and(eq(webauthnChallenges.tenantId, tenantId), ofLogins(webauthnChallenges.userId))),
+            ctx.db.delete(idempotencyKeys).where(
+              and(
+                eq(idempotencyKeys.tenantId, tenantId),
+                // Their own requests: keys are scoped by principal id.
+                ofLogins(idempotencyKeys.scope),
+              ),
+            ),
+            ctx.db.delete(users).where(and(eq(users.tenantId, tenantId), ofLogins(users.id))),
+          ]
+        : []),
+      // Replies cached for other callers (staff who registered the customer) name it by id.
+      ctx.db
+        .delete(idempotencyKeys)
+        .where(
+          and(
+            eq(idempotencyKeys.tenantId, tenantId),
+            sql`instr(${idempotencyKeys.responseBody}, ${customerId}) > 0`,
+          ),
+        ),
+      ctx.db.update(auditEvents).set({ ip: null }).where(aboutTheCustomer),
+      ctx.db
+        .update(auditEvents)
+        .set({ data: sql`json_set(${auditEvents.data}, '$.reason', ${ERASED})` })
+        .where(and(aboutTheCustomer, isNotNull(sql`json_extract(${auditEvents.data}, '$.reason')`))),
+    ],
+    audit: [
+      {
+        action: 'customer.erased',
+        targetType: 'customer',
+        targetId: customerId,
+        data: {
+          logins: userIds.length,
+          organizationPeople: people.length,
+          requestReference: input.reference ?? null,
+        },
+      },
+    ],
+    events: [event('customer.erased', { customerId })],
+  });
+  return presentCustomer({ ...row, status: 'CLOSED', key: null, erasedAt: now, updatedAt: now });
+}

@@ -1,0 +1,59 @@
+import type { ServiceContext } from '../context';
+import { emailDigest, normaliseEmail } from '../lookup-digests';
+import { type CustomerKey, ERASED, loadCustomerKeys, seal, unseal } from '../personal-data';
+
+/** The email and name a user is known by. */
+export interface UserIdentity {
+  email: string;
+  displayName: string;
+}
+
+const EMAIL_PURPOSE = 'user-email';
+const NAME_PURPOSE = 'user-display-name';
+
+/**
+ * The `users` columns for a login's identity. Staff keep theirs in the clear (they are the
+ * tenant's employees, listed and searched by email); a customer's login is personal data of
+ * that customer, sealed under its data key so that erasure takes it along.
+ */
+export async function identityColumns(
+  ctx: ServiceContext,
+  identity: UserIdentity,
+  customerKey: CustomerKey | null,
+): Promise<UserIdentity & { emailDigest: string }> {
+  const email = normaliseEmail(identity.email);
+  const digest = await emailDigest(ctx.env.FIELD_ENCRYPTION_KEY, ctx.tenant.id, email);
+  if (!customerKey) return { email, displayName: identity.displayName, emailDigest: digest };
+  return {
+    email: await seal(customerKey, ctx.tenant.id, EMAIL_PURPOSE, email),
+    displayName: await seal(customerKey, ctx.tenant.id, NAME_PURPOSE, identity.displayName),
+    emailDigest: digest,
+  };
+}
+
+/**
+ * Opens what `identityColumns` stored, with the data key of the login's customer (null for
+ * staff) for sealing what is written about them. Logins of erased customers no longer exist.
+ */
+export async function identityOf(
+  ctx: ServiceContext,
+  user: { kind: 'STAFF' | 'CUSTOMER'; customerId: string | null; email: string; displayName: string },
+  /** The customer's key when the caller holds it already, saving a read. */
+  knownKey?: CustomerKey,
+): Promise<UserIdentity & { customerKey: CustomerKey | null }> {
+  if (user.kind === 'STAFF' || user.customerId === null) {
+    return { email: user.email, displayName: user.displayName, customerKey: null };
+  }
+  const key =
+    knownKey?.customerId === user.customerId
+      ? knownKey
+      : (await loadCustomerKeys(ctx.db, ctx.env.FIELD_ENCRYPTION_KEY, ctx.tenant.id, [user.customerId])).get(
+          user.customerId,
+        );
+  if (!key) return { email: ERASED, displayName: ERASED, customerKey: null };
+  return {
+    email: await unseal<string>(key, ctx.tenant.id, EMAIL_PURPOSE, user.email),
+    displayName: await unseal<string>(key, ctx.tenant.id, NAME_PURPOSE, user.displayName),
+    customerKey: key,
+  };
+}

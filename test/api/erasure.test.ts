@@ -1,0 +1,378 @@
+import { env } from 'cloudflare:test';
+import { eq, getTableName, is } from 'drizzle-orm';
+import { SQLiteTable } from 'drizzle-orm/sqlite-core';
+import { describe, expect, it } from 'vitest';
+import * as tenantSchema from '../../src/db/tenant';
+import { customerKeys, customers } from '../../src/db/tenant';
+import { decryptField } from '../../src/platform/field-encryption';
+import { itHandlesTheCommonCases } from '../helpers/common-cases';
+import {
+  createApiClient,
+  createCustomer,
+  createOrganization,
+  createStaff,
+  createTenant,
+  database,
+  individualInput,
+  logIn,
+  type TestTenant,
+  unique,
+} from '../helpers/factories';
+import { call } from '../helpers/http';
+import { awaitNotification, eventsOfType } from '../helpers/outbox';
+import { expectProblem } from '../helpers/problems';
+
+const erasurePath = (customerId: string) => `/customers/${customerId}/erasure`;
+const holdPath = (customerId: string) => `/customers/${customerId}/legal-hold`;
+
+/** Every row the tenant's database holds for `tenant`, in every table, as one JSON text. */
+async function everythingStoredFor(tenant: TestTenant): Promise<string> {
+  const d1 = (env as unknown as Record<string, D1Database>)[tenant.binding] as D1Database;
+  const tables = Object.values(tenantSchema)
+    .filter((value) => is(value, SQLiteTable))
+    .map((table) => getTableName(table));
+  const dumps = await Promise.all(
+    tables.map((table) => d1.prepare(`SELECT * FROM "${table}" WHERE tenant_id = ?`).bind(tenant.id).all()),
+  );
+  return JSON.stringify(dumps.map((dump) => dump.results));
+}
+
+describe('POST /customers/{id}/erasure', () => {
+  itHandlesTheCommonCases({
+    method: 'POST',
+    permission: 'customers:erase',
+    ownsResource: true,
+    setup: async (tenant) => ({
+      path: erasurePath((await createCustomer(tenant)).customerId),
+      body: { reference: 'DSR-1' },
+    }),
+  });
+
+  it('runs the B2C journey to its end: register, confirm, log in, update, export, erase — and nothing personal is left', async () => {
+    const tenant = await createTenant();
+    const staff = await createStaff(tenant);
+    const marker = unique('Quorra').replaceAll('-', '');
+    const ip = '198.51.100.77';
+    const userAgent = `JourneyBrowser/${marker}`;
+    const input = individualInput({
+      firstName: marker,
+      lastName: `Lovelace${marker}`,
+      address: { line1: `1 ${marker} Street`, city: 'London', postalCode: 'SW1Y 4JH', country: 'GB' },
+    });
+    const asVisitor = { tenant: tenant.id, headers: { 'CF-Connecting-IP': ip, 'User-Agent': userAgent } };
+
+    const registered = await call<{ id: string; userId: string }>('POST', '/individuals', {
+      ...asVisitor,
+      body: input,
+    });
+    expect(registered.status, registered.text).toBe(201);
+    const customerId = registered.body.id;
+    const session = await logIn(tenant, input.email, input.password);
+    const asCustomer = { tenant: tenant.id, token: session.accessToken };
+
+    const sent = await call('POST', '/registration/email-verification', {
+      ...asCustomer,
+      body: { customerId },
+    });
+    expect(sent.status, sent.text).toBe(202);
+    const { code } = await awaitNotification(tenant, registered.body.userId, 1, 'code');
+    const confirmed = await call('POST', '/registration/email-verification/confirm', {
+      ...asCustomer,
+      body: { customerId, code },
+    });
+    expect(confirmed.body).toMatchObject({ status: 'REGISTERED', emailVerified: true });
+
+    const updated = await call('PATCH', `/customers/${customerId}`, {
+      ...asCustomer,
+      body: { occupation: `Analyst of ${marker}` },
+    });
+    expect(updated.status, updated.text).toBe(200);
+    const exported = await call('GET', `/customers/${customerId}/export`, asCustomer);
+    expect(exported.status, exported.text).toBe(200);
+    expect(exported.text).toContain(input.email);
+    expect(exported.text).toContain(`Analyst of ${marker}`);
+
+    // The scan below reads what it should: the consents' IP and user agent are there until the erasure.
+    const before = await everythingStoredFor(tenant);
+    expect(before).toContain(ip);
+    expect(before).toContain(userAgent);
+    expect(before).not.toContain(input.email);
+
+    const erased = await call('POST', erasurePath(customerId), {
+      tenant: tenant.id,
+      token: staff.token,
+      body: { reference: 'DSR-2026-0042' },
+    });
+    expect(erased.status, erased.text).toBe(200);
+    expect(erased.body).toMatchObject({
+      id: customerId,
+      status: 'CLOSED',
+      email: null,
+      phone: null,
+      individual: null,
+      erasedAt: expect.any(String),
+    });
+
+    // Through the API: a tombstone, and every other door shut.
+    const asStaff = { tenant: tenant.id, token: staff.token };
+    const read = await call('GET', `/customers/${customerId}`, asStaff);
+    expect(read.body).toMatchObject({ id: customerId, status: 'CLOSED', email: null, individual: null });
+    expectProblem(await call('GET', `/customers/${customerId}/export`, asStaff), 409, 'customer_erased');
+    expectProblem(await call('GET', `/customers/${customerId}/consents`, asStaff), 409, 'customer_erased');
+    expectProblem(
+      await call('POST', '/registration/email-verification', { ...asStaff, body: { customerId } }),
+      409,
+      'customer_erased',
+    );
+    expectProblem(
+      await call('PATCH', `/customers/${customerId}`, { ...asStaff, body: { occupation: 'x' } }),
+      409,
+      'customer_erased',
+    );
+    expectProblem(await call('GET', '/me', asCustomer), 401, 'invalid_token');
+    expectProblem(
+      await call('POST', '/auth/refresh', {
+        tenant: tenant.id,
+        body: { refreshToken: session.refreshToken },
+      }),
+      401,
+      'invalid_refresh_token',
+    );
+    expectProblem(
+      await call('POST', '/auth/login', {
+        tenant: tenant.id,
+        body: { email: input.email, password: input.password },
+      }),
+      401,
+      'invalid_credentials',
+    );
+    const byEmail = await call<{ data: unknown[] }>(
+      'GET',
+      `/customers?email=${encodeURIComponent(input.email)}`,
+      asStaff,
+    );
+    expect(byEmail.body.data).toEqual([]);
+    const byName = await call<{ data: unknown[] }>('GET', `/customers?q=${marker}`, asStaff);
+    expect(byName.body.data).toEqual([]);
+    const eventLog = await call<{ data: { type: string; data: Record<string, unknown> }[] }>(
+      'GET',
+      '/events?limit=100',
+      asStaff,
+    );
+    const notification = eventLog.body.data.find((entry) => entry.type === 'notification.requested');
+    expect(notification?.data).toMatchObject({ recipient: '[erased]', customerId });
+    expect(eventLog.body.data.map((entry) => entry.type)).toContain('customer.erased');
+    const audit = await call('GET', '/audit-events?limit=100', asStaff);
+    expect(audit.body).toMatchObject({
+      data: expect.arrayContaining([
+        expect.objectContaining({ action: 'customer.erased', targetId: customerId }),
+      ]),
+    });
+    for (const text of [read.text, eventLog.text, audit.text]) {
+      expect(text).not.toContain(marker);
+      expect(text).not.toContain(input.email);
+      expect(text).not.toContain(ip);
+    }
+
+    // In the database itself: not one personal value of the customer, in any table.
+    const stored = await everythingStoredFor(tenant);
+    for (const value of [marker, input.email, input.phone, ip, userAgent])
+      expect(stored).not.toContain(value);
+
+    // The address is free for a new registration.
+    const again = await call('POST', '/individuals', {
+      tenant: tenant.id,
+      body: individualInput({ email: input.email }),
+    });
+    expect(again.status, again.text).toBe(201);
+  });
+
+  it('shreds the key: a copy of the row taken before the erasure cannot be opened after it', async () => {
+    const tenant = await createTenant();
+    const staff = await createStaff(tenant);
+    const customer = await createCustomer(tenant);
+    const db = database(tenant);
+    const backup = await db
+      .select()
+      .from(customerKeys)
+      .where(eq(customerKeys.customerId, customer.customerId))
+      .get();
+    const row = await db.select().from(customers).where(eq(customers.id, customer.customerId)).get();
+    expect(backup?.wrappedKey).toMatch(/^v1\./);
+    expect(row?.personal).toMatch(/^v1\./);
+
+    const erased = await call('POST', erasurePath(customer.customerId), {
+      tenant: tenant.id,
+      token: staff.token,
+      body: {},
+    });
+    expect(erased.status, erased.text).toBe(200);
+    expect(
+      await db.select().from(customerKeys).where(eq(customerKeys.customerId, customer.customerId)).get(),
+    ).toBeUndefined();
+    expect(
+      await db.select().from(customers).where(eq(customers.id, customer.customerId)).get(),
+    ).toMatchObject({
+      personal: null,
+      emailDigest: null,
+      status: 'CLOSED',
+    });
+    // The sealed profile is bound to its key: the tenant-wide root key alone does not open it.
+    await expect(
+      decryptField(
+        {
+          rootKey: env.FIELD_ENCRYPTION_KEY,
+          tenantId: tenant.id,
+          purpose: 'customer-personal',
+          recordId: customer.customerId,
+        },
+        String(row?.personal),
+      ),
+    ).rejects.toThrow();
+  });
+
+  it('erases an organization with its people and every login of its employees', async () => {
+    const tenant = await createTenant();
+    const staff = await createStaff(tenant);
+    const organization = await createOrganization(tenant);
+    const asStaff = { tenant: tenant.id, token: staff.token };
+    const director = await call('POST', `/organizations/${organization.customerId}/directors`, {
+      ...asStaff,
+      body: { firstName: 'Charles', lastName: 'Babbage', role: 'MANAGING_DIRECTOR', isPep: false },
+    });
+    expect(director.status, director.text).toBe(201);
+
+    const erased = await call('POST', erasurePath(organization.customerId), { ...asStaff, body: {} });
+    expect(erased.status, erased.text).toBe(200);
+    expect(erased.body).toMatchObject({ type: 'BUSINESS', organization: null, erasedAt: expect.any(String) });
+    expectProblem(
+      await call('GET', `/organizations/${organization.customerId}`, asStaff),
+      409,
+      'customer_erased',
+    );
+    expectProblem(
+      await call('GET', '/me', { tenant: tenant.id, token: organization.token }),
+      401,
+      'invalid_token',
+    );
+    const stored = await everythingStoredFor(tenant);
+    expect(stored).not.toContain('Babbage');
+    expect(stored).not.toContain('Grace');
+  });
+
+  it('is final: a second erasure answers 409 customer_erased', async () => {
+    const tenant = await createTenant();
+    const client = await createApiClient(tenant, ['customers:erase']);
+    const customer = await createCustomer(tenant);
+    const erase = () =>
+      call('POST', erasurePath(customer.customerId), { tenant: tenant.id, token: client.token, body: {} });
+    expect((await erase()).status).toBe(200);
+    expectProblem(await erase(), 409, 'customer_erased');
+  });
+
+  it('is for staff with customers:erase: the customer itself and support agents get 403', async () => {
+    const tenant = await createTenant();
+    const customer = await createCustomer(tenant);
+    const support = await createStaff(tenant, 'SUPPORT_AGENT');
+    for (const token of [customer.token, support.token]) {
+      expectProblem(
+        await call('POST', erasurePath(customer.customerId), { tenant: tenant.id, token, body: {} }),
+        403,
+        'forbidden',
+      );
+    }
+  });
+});
+
+describe('legal holds', () => {
+  for (const method of ['GET', 'PUT', 'DELETE'] as const) {
+    describe(`${method} /customers/{id}/legal-hold`, () => {
+      itHandlesTheCommonCases({
+        method,
+        permission: 'customers:hold',
+        ownsResource: true,
+        setup: async (tenant) => {
+          const { customerId } = await createCustomer(tenant);
+          if (method === 'DELETE') {
+            const client = await createApiClient(tenant, ['customers:hold']);
+            const placed = await call('PUT', holdPath(customerId), {
+              tenant: tenant.id,
+              token: client.token,
+              body: { reason: 'Investigation 7' },
+            });
+            expect(placed.status, placed.text).toBe(200);
+          }
+          return {
+            path: holdPath(customerId),
+            body: method === 'PUT' ? { reason: 'Investigation 7' } : undefined,
+          };
+        },
+      });
+    });
+  }
+
+  it('blocks erasure while it applies (409 legal_hold) and lets it through once released', async () => {
+    const tenant = await createTenant();
+    const officer = await createStaff(tenant, 'COMPLIANCE_OFFICER');
+    const admin = await createStaff(tenant);
+    const customer = await createCustomer(tenant);
+    const asOfficer = { tenant: tenant.id, token: officer.token };
+
+    expect((await call('GET', holdPath(customer.customerId), asOfficer)).body).toMatchObject({
+      active: false,
+    });
+    const placed = await call('PUT', holdPath(customer.customerId), {
+      ...asOfficer,
+      body: { reason: 'AML record keeping (case 117)' },
+    });
+    expect(placed.body).toMatchObject({
+      customerId: customer.customerId,
+      active: true,
+      reason: 'AML record keeping (case 117)',
+      placedBy: officer.id,
+    });
+    const restated = await call('PUT', holdPath(customer.customerId), {
+      ...asOfficer,
+      body: { reason: 'AML record keeping (case 118)' },
+    });
+    expect(restated.body).toMatchObject({
+      reason: 'AML record keeping (case 118)',
+      placedAt: placed.body.placedAt,
+    });
+
+    const erase = () =>
+      call('POST', erasurePath(customer.customerId), { tenant: tenant.id, token: admin.token, body: {} });
+    expectProblem(await erase(), 409, 'legal_hold');
+    expect((await call('GET', `/customers/${customer.customerId}`, asOfficer)).body).toMatchObject({
+      erasedAt: null,
+    });
+    // Customers are never told of a hold.
+    expectProblem(
+      await call('GET', holdPath(customer.customerId), { tenant: tenant.id, token: customer.token }),
+      403,
+      'forbidden',
+    );
+
+    expect((await call('DELETE', holdPath(customer.customerId), asOfficer)).status).toBe(204);
+    expectProblem(await call('DELETE', holdPath(customer.customerId), asOfficer), 409, 'conflict');
+    expect((await erase()).status).toBe(200);
+    expect((await eventsOfType(tenant, 'customer.legal_hold_placed')).map((row) => row.data)).toEqual([
+      { customerId: customer.customerId },
+    ]);
+    expect((await eventsOfType(tenant, 'customer.legal_hold_released')).map((row) => row.data)).toEqual([
+      { customerId: customer.customerId },
+    ]);
+  });
+
+  it('refuses a hold without a reason (422)', async () => {
+    const tenant = await createTenant();
+    const officer = await createStaff(tenant, 'COMPLIANCE_OFFICER');
+    const customer = await createCustomer(tenant);
+    const response = await call('PUT', holdPath(customer.customerId), {
+      tenant: tenant.id,
+      token: officer.token,
+      body: { reason: '  ' },
+    });
+    expectProblem(response, 422, 'validation_failed');
+  });
+});
