@@ -155,7 +155,10 @@ function errorResponses(
   if (access.capability) codes.push('capability_not_enabled');
   if (access.permission) codes.push('forbidden');
   if (access.bruteForce) codes.push('rate_limited');
-  if (access.recentAuthSeconds !== undefined) codes.push('step_up_required', 'user_session_required');
+  if (access.recentAuthSeconds !== undefined) {
+    codes.push('step_up_required');
+    if (!access.apiClientsSkipRecentAuth) codes.push('user_session_required');
+  }
   if (hasParams) codes.push('not_found');
   if (hasBody) codes.push('malformed_request', 'payload_too_large', 'unsupported_media_type');
   const byStatus = new Map<number, ProblemCode[]>();
@@ -236,7 +239,12 @@ export function defineRoute<R extends AccessRoute>(config: R): Omit<R, 'access' 
       ? { 'x-permissions': { anyOf: [access.permission], selfService: Boolean(access.selfService) } }
       : {}),
     ...(access.recentAuthSeconds !== undefined
-      ? { 'x-step-up': { maxAgeSeconds: access.recentAuthSeconds } }
+      ? {
+          'x-step-up': {
+            maxAgeSeconds: access.recentAuthSeconds,
+            ...(access.apiClientsSkipRecentAuth ? { apiClientsExempt: true } : {}),
+          },
+        }
       : {}),
     ...(access.bruteForce ? { 'x-brute-force-limit': bruteForcePolicies[access.bruteForce] } : {}),
   }) as Omit<R, 'access' | 'idempotent' | 'errors'>;
@@ -291,4 +299,9 @@ export function jsonResponse<T extends z.ZodType>(schema: T, description: string
 
 export function jsonBody<T extends z.ZodType>(schema: T) {
   return { required: true, content: { 'application/json': { schema } } };
+}
+
+/** A body the route also takes absent, for options added to a route that had none: read as `{}`. */
+export function optionalJsonBody<T extends z.ZodType>(schema: T) {
+  return { required: false, content: { 'application/json': { schema } } };
 }

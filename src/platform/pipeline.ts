@@ -46,6 +46,11 @@ export interface RouteAccess {
   bruteForce?: BruteForcePolicy;
   /** The user must have authenticated (login or step-up) at most this many seconds ago. */
   recentAuthSeconds?: number;
+  /**
+   * With `recentAuthSeconds`, API clients (client_credentials) pass instead of getting 403
+   * `user_session_required`: a tenant's back end has no person at the keyboard to step up.
+   */
+  apiClientsSkipRecentAuth?: boolean;
 }
 
 export function clientIp(headers: { header(name: string): string | undefined }): string {
@@ -127,7 +132,10 @@ export function guard(access: RouteAccess): MiddlewareHandler<AppEnv> {
 
     if (access.capability) requireCapability(tenant, access.capability);
     if (access.permission) authorize(principal, access.permission, access);
-    if (access.recentAuthSeconds !== undefined) {
+    if (
+      access.recentAuthSeconds !== undefined &&
+      !(access.apiClientsSkipRecentAuth && principal.type === 'client')
+    ) {
       requireRecentAuth(principal, access.recentAuthSeconds, new Date());
     }
     return next();

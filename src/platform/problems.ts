@@ -127,7 +127,7 @@ export const problemTypes = {
     status: 403,
     title: 'User session required',
     description:
-      'The operation acts on a login session: it needs the access token of a user, not of an API client.',
+      'The operation acts on a login session: it needs the access token of the user itself, not of an API client or of a third party acting for a customer.',
   },
   forbidden: {
     status: 403,

@@ -25,6 +25,15 @@ export interface Change {
   events: PendingEvent[];
 }
 
+/** One change made of several, in order: each part's statements, audit rows and events. */
+export function mergeChanges(...changes: readonly Change[]): Change {
+  return {
+    statements: changes.flatMap((change) => change.statements),
+    audit: changes.flatMap((change) => change.audit),
+    events: changes.flatMap((change) => change.events),
+  };
+}
+
 /**
  * Commits a change, its audit rows and its outbox events in one D1 batch (D1 has no
  * interactive transactions): all of them land or none does. The events are then pushed to the

@@ -198,6 +198,29 @@ describe('POST /auth/mfa/totp and /auth/mfa/totp/confirm', () => {
     );
   });
 
+  it('needs a recent authentication to start and to confirm; a fresh login is recent enough', async () => {
+    const tenant = await createTenant();
+    const customer = await createCustomer(tenant);
+    // Right after the login, no step-up: the login itself is the recent authentication.
+    const started = await startEnrolment(tenant, customer.accessToken);
+    expect(started.status, started.text).toBe(200);
+    const app = URI.parse(started.body.otpauthUri) as TOTP;
+
+    const stale = await staleAccessToken(tenant, customer);
+    const refusedStart = await startEnrolment(tenant, stale);
+    expectProblem(refusedStart, 401, 'step_up_required');
+    expect(refusedStart.body).toMatchObject({ maxAgeSeconds: 300 });
+    expectProblem(await confirmEnrolment(tenant, stale, app.generate()), 401, 'step_up_required');
+    expect((await attemptLogin(tenant, customer)).body.accessToken).toEqual(expect.any(String));
+
+    // Without a second factor yet, the password steps up; the pending secret survived the refusals.
+    const stepped = await stepUp(tenant, stale, { method: 'PASSWORD', password: customer.password });
+    expect(stepped.status, JSON.stringify(stepped.body)).toBe(200);
+    const confirmed = await confirmEnrolment(tenant, stepped.body.accessToken, app.generate());
+    expect(confirmed.status, confirmed.text).toBe(200);
+    expect((await attemptLogin(tenant, customer)).body.mfaRequired).toBe(true);
+  });
+
   it('stores the secret encrypted and the recovery codes as digests only', async () => {
     const tenant = await createTenant();
     const customer = await createCustomer(tenant);

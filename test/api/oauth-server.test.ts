@@ -22,6 +22,7 @@ import {
   type TestTenant,
 } from '../helpers/factories';
 import { call, ISSUER, ORIGIN } from '../helpers/http';
+import { expectProblem } from '../helpers/problems';
 
 /*
  * The authorization server as a standard library sees it: openid-client v6 discovers the server
@@ -308,6 +309,28 @@ describe('POST /oauth/token', () => {
       });
       expect(outsideScope.status).toBe(403);
       expect(outsideScope.body.permission).toBe('customers:write');
+    });
+
+    it("never lets a delegated token manage the customer's own login (second factors, sessions, step-up)", async () => {
+      const setup = await tppSetup(['customers:read']);
+      const { code, verifier } = await authorize(setup, { scope: ['customers:read'] });
+      const { access_token: token } = await exchange(setup.config, code, verifier);
+      const as = { tenant: setup.tenant.id, token };
+      // A passkey or TOTP secret enrolled by the third party would be a login of its own.
+      for (const [method, path, body] of [
+        ['POST', '/auth/mfa/totp', undefined],
+        ['POST', '/auth/webauthn/registration/options', undefined],
+        ['GET', '/auth/sessions', undefined],
+        ['POST', '/auth/logout-all', undefined],
+        ['POST', '/auth/step-up', { method: 'PASSWORD', password: setup.customer.password }],
+        [
+          'POST',
+          '/auth/password/change',
+          { currentPassword: setup.customer.password, newPassword: 'another-long-password-42' },
+        ],
+      ] as const) {
+        expectProblem(await call(method, path, { ...as, body }), 403, 'user_session_required');
+      }
     });
 
     it('issues tokens acting for the consenting customer on behalf of the client', async () => {

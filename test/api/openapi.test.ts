@@ -55,6 +55,26 @@ describe('the OpenAPI document', () => {
     expect(get?.parameters).toEqual(expect.arrayContaining([{ $ref: '#/components/parameters/TenantId' }]));
   });
 
+  it('marks the step-up routes with x-step-up, and which of them API clients may call', async () => {
+    const doc = await document();
+    const enrolment = [
+      ['/v2/customer/auth/mfa/totp', 'post'],
+      ['/v2/customer/auth/mfa/totp/confirm', 'post'],
+      ['/v2/customer/auth/webauthn/registration/options', 'post'],
+      ['/v2/customer/auth/webauthn/registration/verify', 'post'],
+    ] as const;
+    for (const [path, method] of enrolment) {
+      const operation = doc.paths[path]?.[method];
+      expect(operation?.['x-step-up'], path).toEqual({ maxAgeSeconds: 300 });
+      expect(JSON.stringify(operation?.responses['401']), path).toContain('step_up_required');
+      expect(JSON.stringify(operation?.responses['403']), path).toContain('user_session_required');
+    }
+    const exported = doc.paths['/v2/customer/customers/{id}/export']?.get;
+    expect(exported?.['x-step-up']).toEqual({ maxAgeSeconds: 300, apiClientsExempt: true });
+    expect(JSON.stringify(exported?.responses['401'])).toContain('step_up_required');
+    expect(JSON.stringify(exported?.responses['403'])).not.toContain('user_session_required');
+  });
+
   it('describes every field with an example and bounds every string and array', async () => {
     const doc = await document();
     const problems: string[] = [];

@@ -226,6 +226,30 @@ describe('POST /auth/webauthn/registration/verify', () => {
     expect(login.body).toMatchObject({ mfaRequired: true, methods: ['WEBAUTHN'] });
   });
 
+  it('needs a recent authentication too; the challenge outlives a refusal and works after a step-up', async () => {
+    const tenant = await createTenant();
+    const customer = await createCustomer(tenant);
+    const authenticator = await SoftwareAuthenticator.create();
+    const options = await registrationOptions(tenant, customer.accessToken);
+    const credential = await authenticator.register(options.body);
+
+    const stale = await staleAccessToken(tenant, customer);
+    const refused = await verifyRegistration(tenant, stale, { credential });
+    expectProblem(refused, 401, 'step_up_required');
+    expect(refused.body.maxAgeSeconds).toBe(300);
+    expect((await listPasskeys(tenant, customer.accessToken)).body.data).toEqual([]);
+
+    const stepped = await call<{ accessToken: string }>('POST', '/auth/step-up', {
+      tenant: tenant.id,
+      token: stale,
+      body: { method: 'PASSWORD', password: customer.password },
+      headers: { 'CF-Connecting-IP': randomIp() },
+    });
+    expect(stepped.status, stepped.text).toBe(200);
+    const enrolled = await verifyRegistration(tenant, stepped.body.accessToken, { credential });
+    expect(enrolled.status, enrolled.text).toBe(201);
+  });
+
   it('names the passkey after the browser when no name is given', async () => {
     const tenant = await createTenant();
     const customer = await createCustomer(tenant);

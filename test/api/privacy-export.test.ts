@@ -1,21 +1,23 @@
 import { env } from 'cloudflare:test';
 import { and, eq } from 'drizzle-orm';
-import { type TOTP, URI } from 'otpauth';
 import { describe, expect, it } from 'vitest';
 import { auditEvents, recoveryCodes, users } from '../../src/db/tenant';
 import { REDACTED } from '../../src/platform/events';
 import { itHandlesTheCommonCases } from '../helpers/common-cases';
 import {
+  createApiClient,
   createCustomer,
   createStaff,
   createTenant,
   database,
   logIn,
-  type TestCustomer,
+  randomIp,
+  staleAccessToken,
   type TestTenant,
 } from '../helpers/factories';
 import { call } from '../helpers/http';
 import { expectProblem } from '../helpers/problems';
+import { enrolTotp } from '../helpers/second-factors';
 
 interface CustomerExport {
   exportedAt: string;
@@ -42,25 +44,6 @@ interface CustomerExport {
 
 function exportOf(tenant: TestTenant, customerId: string, token: string) {
   return call<CustomerExport>('GET', `/customers/${customerId}/export`, { tenant: tenant.id, token });
-}
-
-/** Enrols TOTP through the API, with otpauth as the authenticator app; returns the secret and codes shown. */
-async function enrolTotp(tenant: TestTenant, customer: TestCustomer) {
-  const started = await call<{ secret: string; otpauthUri: string }>('POST', '/auth/mfa/totp', {
-    tenant: tenant.id,
-    token: customer.accessToken,
-  });
-  expect(started.status, started.text).toBe(200);
-  const app = URI.parse(started.body.otpauthUri) as TOTP;
-  // The current step's code: should the step end before the worker checks it, the previous step is accepted too.
-  const code = app.generate();
-  const confirmed = await call<{ recoveryCodes: string[] }>('POST', '/auth/mfa/totp/confirm', {
-    tenant: tenant.id,
-    token: customer.accessToken,
-    body: { code },
-  });
-  expect(confirmed.status, confirmed.text).toBe(200);
-  return { secret: started.body.secret, recoveryCodes: confirmed.body.recoveryCodes };
 }
 
 describe('GET /customers/{id}/export', () => {
@@ -193,6 +176,31 @@ describe('GET /customers/{id}/export', () => {
 
     const outsider = await createStaff(tenant, { permissions: [] });
     expectProblem(await exportOf(tenant, customer.customerId, outsider.token), 403, 'forbidden');
+  });
+
+  it('needs a recent authentication from users, customer or staff; API clients are not asked for one', async () => {
+    const tenant = await createTenant();
+    const customer = await createCustomer(tenant);
+    const reader = await createStaff(tenant, { permissions: ['customers:read'] });
+    for (const user of [customer, reader]) {
+      const stale = await staleAccessToken(tenant, user);
+      const refused = await exportOf(tenant, customer.customerId, stale);
+      expectProblem(refused, 401, 'step_up_required');
+      expect(refused.text).not.toContain(customer.email);
+      const stepped = await call<{ accessToken: string }>('POST', '/auth/step-up', {
+        tenant: tenant.id,
+        token: stale,
+        body: { method: 'PASSWORD', password: user.password },
+        headers: { 'CF-Connecting-IP': randomIp() },
+      });
+      expect(stepped.status, stepped.text).toBe(200);
+      expect((await exportOf(tenant, customer.customerId, stepped.body.accessToken)).status).toBe(200);
+    }
+
+    const client = await createApiClient(tenant, ['customers:read']);
+    const served = await exportOf(tenant, customer.customerId, client.token);
+    expect(served.status, served.text).toBe(200);
+    expect(served.body.customer.id).toBe(customer.customerId);
   });
 
   it('answers 404 for an unknown customer', async () => {

@@ -1,7 +1,7 @@
-import { eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import { decodeJwt } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { auditEvents, roles } from '../../src/db/tenant';
+import { auditEvents, recoveryCodes, roles, totpCredentials, webauthnCredentials } from '../../src/db/tenant';
 import type { Permission } from '../../src/platform/auth/permissions';
 import { newId } from '../../src/platform/ids';
 import { itHandlesTheCommonCases } from '../helpers/common-cases';
@@ -18,6 +18,7 @@ import {
 import { call } from '../helpers/http';
 import { awaitNotification, eventsOfType } from '../helpers/outbox';
 import { expectProblem } from '../helpers/problems';
+import { enrolPasskey, enrolTotp } from '../helpers/second-factors';
 
 interface StaffUser {
   id: string;
@@ -388,6 +389,95 @@ describe('POST /access/users/{userId}/credentials/reset', () => {
     expect(notification.template).toBe('CREDENTIALS_RESET');
     expect((await setPassword(tenant, notification.token)).status).toBe(204);
     expect((await login(tenant, agent.email, NEW_PASSWORD)).status).toBe(200);
+  });
+
+  it('with resetSecondFactors also removes TOTP, recovery codes and passkeys: the new password logs in alone', async () => {
+    const tenant = await createTenant();
+    const admin = await createStaff(tenant);
+    const agent = await createStaff(tenant, 'SUPPORT_AGENT');
+    await enrolTotp(tenant, agent);
+    const passkey = await enrolPasskey(tenant, agent);
+    const response = await call<StaffUser>('POST', `/access/users/${agent.id}/credentials/reset`, {
+      tenant: tenant.id,
+      token: admin.token,
+      body: { resetSecondFactors: true },
+    });
+    expect(response.status, response.text).toBe(200);
+
+    const db = database(tenant);
+    for (const table of [totpCredentials, recoveryCodes, webauthnCredentials]) {
+      expect(await db.select().from(table).where(eq(table.userId, agent.id))).toEqual([]);
+    }
+    expect((await eventsOfType(tenant, 'mfa.removed')).map((row) => row.data)).toEqual([
+      { userId: agent.id, method: 'TOTP' },
+    ]);
+    expect((await eventsOfType(tenant, 'passkey.removed')).map((row) => row.data)).toEqual([
+      { userId: agent.id, credentialId: passkey.id },
+    ]);
+    const audit = await db
+      .select({ action: auditEvents.action, actorId: auditEvents.actorId, data: auditEvents.data })
+      .from(auditEvents)
+      .where(
+        and(
+          eq(auditEvents.targetId, agent.id),
+          eq(auditEvents.requestId, String(response.headers.get('X-Request-Id'))),
+        ),
+      );
+    expect(audit).toEqual(
+      expect.arrayContaining([
+        { action: 'user.credentials_reset', actorId: admin.id, data: { resetSecondFactors: true } },
+        { action: 'mfa.removed', actorId: admin.id, data: { method: 'TOTP' } },
+        {
+          action: 'passkey.removed',
+          actorId: admin.id,
+          data: { credentialId: passkey.id, name: expect.any(String) },
+        },
+      ]),
+    );
+
+    const notification = await awaitNotification(tenant, agent.id);
+    expect((await setPassword(tenant, notification.token)).status).toBe(204);
+    const loggedIn = await login(tenant, agent.email, NEW_PASSWORD);
+    expect(loggedIn.status, loggedIn.text).toBe(200);
+    expect(loggedIn.body).not.toHaveProperty('mfaRequired');
+    expect(decodeJwt(loggedIn.body.accessToken).amr).toEqual(['pwd']);
+  });
+
+  it('keeps the second factors without the flag: the new password leads to the MFA step', async () => {
+    const tenant = await createTenant();
+    const admin = await createStaff(tenant);
+    for (const body of [undefined, {}, { resetSecondFactors: false }]) {
+      const agent = await createStaff(tenant, 'SUPPORT_AGENT');
+      await enrolTotp(tenant, agent);
+      const response = await call('POST', `/access/users/${agent.id}/credentials/reset`, {
+        tenant: tenant.id,
+        token: admin.token,
+        body,
+      });
+      expect(response.status, response.text).toBe(200);
+      const notification = await awaitNotification(tenant, agent.id);
+      expect((await setPassword(tenant, notification.token)).status).toBe(204);
+      const loggedIn = await login(tenant, agent.email, NEW_PASSWORD);
+      expect(loggedIn.status, loggedIn.text).toBe(200);
+      expect(loggedIn.body).toMatchObject({ mfaRequired: true, methods: ['TOTP', 'RECOVERY_CODE'] });
+    }
+    expect(await eventsOfType(tenant, 'mfa.removed')).toEqual([]);
+  });
+
+  it('validates the optional body (422)', async () => {
+    const tenant = await createTenant();
+    const admin = await createStaff(tenant);
+    const agent = await createStaff(tenant, 'SUPPORT_AGENT');
+    for (const body of [{ resetSecondFactors: 'yes' }, { resetSecondFactors: true, extra: 1 }]) {
+      const response = await call('POST', `/access/users/${agent.id}/credentials/reset`, {
+        tenant: tenant.id,
+        token: admin.token,
+        body,
+      });
+      expectProblem(response, 422, 'validation_failed');
+    }
+    // Refused before anything changed: the agent still logs in.
+    expect((await login(tenant, agent.email, agent.password)).status).toBe(200);
   });
 
   it('refuses the caller’s own account and a disabled user (409)', async () => {

@@ -21,10 +21,10 @@ export function mfaRoutes() {
       operationId: 'startTotpEnrolment',
       summary: 'Start enrolling a TOTP authenticator app',
       description:
-        'Returns a new secret and its `otpauth://` URI (show it as a QR code). Nothing changes for logins until `POST /auth/mfa/totp/confirm` proves the app has it; starting again replaces a pending secret.',
+        'Returns a new secret and its `otpauth://` URI (show it as a QR code). Nothing changes for logins until `POST /auth/mfa/totp/confirm` proves the app has it; starting again replaces a pending secret. A second factor guards every later login and step-up, so adding one needs an authentication at most 5 minutes old (login or `POST /auth/step-up`), like removing one.',
       tags,
-      access: { auth: 'required', tenant: true },
-      errors: ['user_session_required', 'totp_already_enrolled'],
+      access: { auth: 'required', tenant: true, recentAuthSeconds: STEP_UP_MAX_AGE_SECONDS },
+      errors: ['totp_already_enrolled'],
       responses: { 200: jsonResponse(TotpEnrolmentSchema, 'The pending enrolment.') },
     }),
     async (c) => {
@@ -40,10 +40,10 @@ export function mfaRoutes() {
       operationId: 'confirmTotpEnrolment',
       summary: 'Confirm the TOTP authenticator and turn 2FA on',
       description:
-        'With a current code from the app, the pending secret becomes the user’s second factor: from now on logins answer with an MFA challenge. Returns 10 single-use recovery codes, shown this once.',
+        'With a current code from the app, the pending secret becomes the user’s second factor: from now on logins answer with an MFA challenge. Returns 10 single-use recovery codes, shown this once. Needs an authentication at most 5 minutes old, like the start; after a step-up the pending secret is still there to confirm.',
       tags,
-      access: { auth: 'required', tenant: true },
-      errors: ['user_session_required', 'totp_already_enrolled', 'totp_enrolment_not_started'],
+      access: { auth: 'required', tenant: true, recentAuthSeconds: STEP_UP_MAX_AGE_SECONDS },
+      errors: ['totp_already_enrolled', 'totp_enrolment_not_started'],
       request: { body: jsonBody(TotpConfirmSchema) },
       responses: { 200: jsonResponse(RecoveryCodesSchema, '2FA is on; the recovery codes.') },
     }),

@@ -6,7 +6,7 @@ import { identityOf } from '../../platform/auth/user-identity';
 import type { ServiceContext } from '../../platform/context';
 import { ApiError, validationError } from '../../platform/errors';
 import { decryptField, encryptField } from '../../platform/field-encryption';
-import { commit, event } from '../../platform/unit-of-work';
+import { type Change, commit, event } from '../../platform/unit-of-work';
 import { findUser } from '../auth/login';
 import { deleteRecoveryCodes, issueRecoveryCodes } from './recovery-codes';
 import type { RecoveryCodesView, TotpConfirmInput, TotpEnrolmentView } from './schemas';
@@ -118,21 +118,27 @@ export async function confirmTotpEnrolment(
 }
 
 /**
- * Removes the TOTP credential with its recovery codes: the codes stand in for the authenticator,
- * so they must not outlive it as a second factor of their own.
+ * Removing TOTP takes its recovery codes and any pending enrolment with it: the codes stand in
+ * for the authenticator, so they must not outlive it as a second factor of their own. Audited
+ * and announced only when there was a confirmed authenticator to remove.
  */
-export async function removeTotp(ctx: ServiceContext, principal: UserPrincipal): Promise<void> {
-  const userId = principal.id;
-  await requireTotpEnrolled(ctx, userId);
-  await commit(ctx, {
+export function totpRemoval(ctx: ServiceContext, userId: string, enrolled: boolean): Change {
+  return {
     statements: [
       deleteTotpCredential(ctx, userId),
       ctx.db.delete(totpEnrolments).where(pendingEnrolmentOf(ctx, userId)),
       deleteRecoveryCodes(ctx, userId),
     ],
-    audit: [{ action: 'mfa.removed', targetType: 'user', targetId: userId, data: { method: 'TOTP' } }],
-    events: [event('mfa.removed', { userId, method: 'TOTP' })],
-  });
+    audit: enrolled
+      ? [{ action: 'mfa.removed', targetType: 'user', targetId: userId, data: { method: 'TOTP' } }]
+      : [],
+    events: enrolled ? [event('mfa.removed', { userId, method: 'TOTP' })] : [],
+  };
+}
+
+export async function removeTotp(ctx: ServiceContext, principal: UserPrincipal): Promise<void> {
+  await requireTotpEnrolled(ctx, principal.id);
+  await commit(ctx, totpRemoval(ctx, principal.id, true));
 }
 
 /** A new set of recovery codes; every earlier code, used or not, stops working. */

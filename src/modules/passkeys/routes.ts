@@ -53,12 +53,11 @@ export function passkeyRoutes() {
       operationId: 'passkeyRegistrationVerify',
       summary: 'Finish enrolling a passkey',
       description:
-        'Verifies the browser’s registration response against the challenge issued to this user (spent by this call, right or wrong) and the tenant’s RP id and origins, and stores the passkey. From then on WEBAUTHN is one of the user’s second factors, and the passkey can sign in without a password. At most 10 passkeys per user.',
+        'Verifies the browser’s registration response against the challenge issued to this user (spent by this call, right or wrong) and the tenant’s RP id and origins, and stores the passkey. From then on WEBAUTHN is one of the user’s second factors, and the passkey can sign in without a password. At most 10 passkeys per user. Needs an authentication at most 5 minutes old, like the options: the challenge lives 5 minutes too, so an options call at the edge of the window cannot stretch it.',
       tags,
-      access: { auth: 'required', tenant: true },
+      access: { auth: 'required', tenant: true, recentAuthSeconds: STEP_UP_MAX_AGE_SECONDS },
       idempotent: true,
       errors: [
-        'user_session_required',
         'invalid_passkey_registration',
         'conflict',
         'idempotency_key_in_use',

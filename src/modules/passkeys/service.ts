@@ -12,7 +12,7 @@ import { verifyMfaToken } from '../../platform/auth/tokens';
 import { identityOf } from '../../platform/auth/user-identity';
 import type { ServiceContext } from '../../platform/context';
 import { ApiError, notFound, validationError } from '../../platform/errors';
-import { commit, event } from '../../platform/unit-of-work';
+import { type Change, commit, event } from '../../platform/unit-of-work';
 import { assertNotLocked, clearFailures, findUser, findUserByEmail } from '../auth/login';
 import type { TokenPairView } from '../auth/schemas';
 import { deviceLabel, startSession, type UserRow } from '../auth/sessions';
@@ -31,6 +31,7 @@ import {
   credentialsOf,
   descriptorsOf,
   PASSKEY_AMR,
+  passkeysOfUser,
   reasonOf,
   relyingParty,
   SUPPORTED_ALGORITHMS,
@@ -275,14 +276,31 @@ export async function removePasskey(
   if (!row) throw notFound('passkey');
   await commit(ctx, {
     statements: [ctx.db.delete(webauthnCredentials).where(ownPasskey)],
-    audit: [
-      {
-        action: 'passkey.removed',
-        targetType: 'user',
-        targetId: principal.id,
-        data: { credentialId, name: row.name },
-      },
-    ],
-    events: [event('passkey.removed', { userId: principal.id, credentialId })],
+    ...passkeysRemoved(principal.id, [row]),
   });
+}
+
+function passkeysRemoved(userId: string, rows: readonly CredentialRow[]): Pick<Change, 'audit' | 'events'> {
+  return {
+    audit: rows.map((row) => ({
+      action: 'passkey.removed',
+      targetType: 'user',
+      targetId: userId,
+      data: { credentialId: row.id, name: row.name },
+    })),
+    events: rows.map((row) => event('passkey.removed', { userId, credentialId: row.id })),
+  };
+}
+
+/**
+ * Removes every passkey of the user (an administrator's reset). The delete is by user rather
+ * than by the ids read first, so a passkey added in between does not survive the reset either;
+ * only its event would be missing.
+ */
+export async function allPasskeysRemoval(ctx: ServiceContext, userId: string): Promise<Change> {
+  const rows = await credentialsOf(ctx, userId);
+  return {
+    statements: [ctx.db.delete(webauthnCredentials).where(passkeysOfUser(ctx, userId))],
+    ...passkeysRemoved(userId, rows),
+  };
 }

@@ -112,11 +112,16 @@ export async function consumeChallenge(
   return { userId: row.userId };
 }
 
+/** A user's passkeys, scoped to the tenant like every query. */
+export function passkeysOfUser(ctx: ServiceContext, userId: string) {
+  return and(eq(webauthnCredentials.tenantId, ctx.tenant.id), eq(webauthnCredentials.userId, userId));
+}
+
 export function credentialsOf(ctx: ServiceContext, userId: string): Promise<CredentialRow[]> {
   return ctx.db
     .select()
     .from(webauthnCredentials)
-    .where(and(eq(webauthnCredentials.tenantId, ctx.tenant.id), eq(webauthnCredentials.userId, userId)))
+    .where(passkeysOfUser(ctx, userId))
     .orderBy(desc(webauthnCredentials.createdAt));
 }
 

@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { STEP_UP_MAX_AGE_SECONDS } from '../../platform/auth/recent-auth';
 import { noStore, serviceContext } from '../../platform/http';
 import { createRouter, defineRoute, jsonBody, jsonResponse } from '../../platform/openapi';
 import { CustomerIdSchema, CustomerSchema } from '../customers/schemas';
@@ -20,9 +21,16 @@ export function privacyRoutes() {
       operationId: 'exportCustomer',
       summary: 'Export everything held on a customer (GDPR)',
       description:
-        'Staff with `customers:read`, or the customer itself. One JSON document with the profile, logins, consents, sessions, second factors (never secrets), pending contact verifications, third-party grants, audit entries about the customer and by its logins, and outbox events naming it (secrets redacted). Sections with more than 10,000 rows are cut and named in `truncated`. Each export is audited (`customer.exported`); the answer is `Cache-Control: no-store`.',
+        'Staff with `customers:read`, or the customer itself. Users (staff, the customer, a third party acting for it) need an authentication at most 5 minutes old (login or `POST /auth/step-up`), since the answer is everything held on the customer; API clients with the permission are not asked for one. One JSON document with the profile, logins, consents, sessions, second factors (never secrets), pending contact verifications, third-party grants, audit entries about the customer and by its logins, and outbox events naming it (secrets redacted). Sections with more than 10,000 rows are cut and named in `truncated`. Each export is audited (`customer.exported`); the answer is `Cache-Control: no-store`.',
       tags,
-      access: { auth: 'required', tenant: true, permission: 'customers:read', selfService: true },
+      access: {
+        auth: 'required',
+        tenant: true,
+        permission: 'customers:read',
+        selfService: true,
+        recentAuthSeconds: STEP_UP_MAX_AGE_SECONDS,
+        apiClientsSkipRecentAuth: true,
+      },
       errors: ['customer_erased'],
       request: { params: customerParams },
       responses: { 200: jsonResponse(CustomerExportSchema, 'The export.') },
@@ -37,9 +45,15 @@ export function privacyRoutes() {
       operationId: 'eraseCustomer',
       summary: 'Erase a customer’s personal data (GDPR Art. 17)',
       description:
-        'Staff or API clients with `customers:erase`. Crypto-shredding: the customer’s data key is destroyed, so its personal data — profile, contacts, login identities, the personal fields of its events — can no longer be read from the database or from any backup or export taken afterwards (backups taken before expire with D1’s 30-day Time Travel window). Logins, credentials, sessions, an organization’s people and cached idempotent replies are deleted; sessions and third-party grants end at once. Consents and audit entries stay as the record of what happened, pseudonymised (IPs, user agents and free-text reasons removed). The customer becomes CLOSED for good and answers with `erasedAt` set and no personal data; its other routes answer 409 `customer_erased`. 409 `legal_hold` while a legal hold applies. Emits `customer.erased`.',
+        'Staff or API clients with `customers:erase`; staff users need an authentication at most 5 minutes old (login or `POST /auth/step-up`). Crypto-shredding: the customer’s data key is destroyed, so its personal data — profile, contacts, login identities, the personal fields of its events — can no longer be read from the database or from any backup or export taken afterwards (backups taken before expire with D1’s 30-day Time Travel window). Logins, credentials, sessions, an organization’s people and cached idempotent replies are deleted; sessions and third-party grants end at once. Consents and audit entries stay as the record of what happened, pseudonymised (IPs, user agents and free-text reasons removed). The customer becomes CLOSED for good and answers with `erasedAt` set and no personal data; its other routes answer 409 `customer_erased`. 409 `legal_hold` while a legal hold applies. Emits `customer.erased`.',
       tags,
-      access: { auth: 'required', tenant: true, permission: 'customers:erase' },
+      access: {
+        auth: 'required',
+        tenant: true,
+        permission: 'customers:erase',
+        recentAuthSeconds: STEP_UP_MAX_AGE_SECONDS,
+        apiClientsSkipRecentAuth: true,
+      },
       idempotent: true,
       errors: [
         'customer_erased',

@@ -1,9 +1,10 @@
 import { z } from '@hono/zod-openapi';
 import { serviceContext } from '../../platform/http';
-import { createRouter, defineRoute, jsonBody, jsonResponse } from '../../platform/openapi';
+import { createRouter, defineRoute, jsonBody, jsonResponse, optionalJsonBody } from '../../platform/openapi';
 import { pageSchema } from '../../platform/pagination';
 import {
   InviteStaffUserSchema,
+  ResetStaffCredentialsSchema,
   StaffUserIdSchema,
   StaffUserListQuerySchema,
   StaffUserSchema,
@@ -102,15 +103,19 @@ export function staffUserRoutes() {
       operationId: 'resetStaffCredentials',
       summary: 'Reset a staff user’s credentials',
       description:
-        'For a lost or compromised account: the password stops working, every session ends, and a `notification.requested` event (template `CREDENTIALS_RESET`) carries a token, valid 24 hours, to choose a new password with `POST /auth/password/reset`. Not for one’s own account (409 `self_lockout`).',
+        'For a lost or compromised account: the password stops working, every session ends, and a `notification.requested` event (template `CREDENTIALS_RESET`) carries a token, valid 24 hours, to choose a new password with `POST /auth/password/reset`. Second factors stay unless the body says `{"resetSecondFactors": true}` (for a lost device): then TOTP with its recovery codes and every passkey are removed in the same write, each audited with events `mfa.removed` and `passkey.removed`. The body is optional. Not for one’s own account (409 `self_lockout`).',
       tags,
       access: { auth: 'required', tenant: true, permission: 'access:admin' },
       idempotent: true,
       errors: ['self_lockout', 'conflict', 'idempotency_key_in_use', 'idempotency_key_reused'],
-      request: { params },
+      request: { params, body: optionalJsonBody(ResetStaffCredentialsSchema) },
       responses: { 200: jsonResponse(StaffUserSchema, 'The user, now waiting to choose a password.') },
     }),
-    async (c) => c.json(await resetStaffCredentials(serviceContext(c), c.req.valid('param').userId), 200),
+    async (c) =>
+      c.json(
+        await resetStaffCredentials(serviceContext(c), c.req.valid('param').userId, c.req.valid('json')),
+        200,
+      ),
   );
 
   return router;

@@ -101,6 +101,18 @@ export const InviteStaffUserSchema = z
   .openapi('InviteStaffUser');
 export type InviteStaffUserInput = z.infer<typeof InviteStaffUserSchema>;
 
+export const ResetStaffCredentialsSchema = z
+  .object({
+    resetSecondFactors: z.boolean().optional().openapi({
+      description:
+        'Also remove the user’s second factors (TOTP with its recovery codes and any pending enrolment, every passkey), for a lost or stolen device: the new password then logs in alone, and the user enrols again. Default `false`: the factors stay and are asked for after the new password.',
+      example: true,
+    }),
+  })
+  .strict()
+  .openapi('ResetStaffCredentials');
+export type ResetStaffCredentialsInput = z.infer<typeof ResetStaffCredentialsSchema>;
+
 export const UpdateStaffUserSchema = z
   .object({
     status: StatusSchema.optional(),

@@ -10,12 +10,16 @@ import type { ServiceContext } from '../../platform/context';
 import { ApiError, notFound, validationError } from '../../platform/errors';
 import { newId } from '../../platform/ids';
 import { containsText, decodeCursor, toPage } from '../../platform/pagination';
-import { commit, event } from '../../platform/unit-of-work';
+import { type Change, commit, event, mergeChanges } from '../../platform/unit-of-work';
 import { commitWithPasswordToken, voidPasswordTokens } from '../auth/passwords';
 import { revokeUserSessions } from '../auth/sessions';
+import { totpRemoval } from '../mfa/service';
+import { isTotpEnrolled } from '../mfa/totp';
+import { allPasskeysRemoval } from '../passkeys/service';
 import { emailInUse } from '../registration/service';
 import type {
   InviteStaffUserInput,
+  ResetStaffCredentialsInput,
   StaffUserListQuery,
   StaffUserView,
   UpdateStaffUserInput,
@@ -304,11 +308,25 @@ export async function updateStaffUser(
   return getStaffUser(ctx, row.id);
 }
 
+/** TOTP (with its recovery codes) and every passkey, each removal audited and announced. */
+async function secondFactorsRemoval(ctx: ServiceContext, userId: string): Promise<Change> {
+  const [totpEnrolled, passkeys] = await Promise.all([
+    isTotpEnrolled(ctx, userId),
+    allPasskeysRemoval(ctx, userId),
+  ]);
+  return mergeChanges(totpRemoval(ctx, userId, totpEnrolled), passkeys);
+}
+
 /**
  * An administrator's reset: the password stops working, every session ends, and the user is
- * sent a token (template `CREDENTIALS_RESET`) to choose a new password.
+ * sent a token (template `CREDENTIALS_RESET`) to choose a new password. With
+ * `resetSecondFactors` the second factors go in the same batch, for a user who lost the device.
  */
-export async function resetStaffCredentials(ctx: ServiceContext, userId: string): Promise<StaffUserView> {
+export async function resetStaffCredentials(
+  ctx: ServiceContext,
+  userId: string,
+  input: ResetStaffCredentialsInput,
+): Promise<StaffUserView> {
   const row = await findStaffUser(ctx, userId);
   if (isSelf(ctx, row.id)) {
     throw selfLockout(
@@ -320,24 +338,33 @@ export async function resetStaffCredentials(ctx: ServiceContext, userId: string)
       detail: 'The user is disabled: enable it before resetting its credentials.',
     });
   }
+  const resetSecondFactors = input.resetSecondFactors === true;
+  const passwordReset: Change = {
+    statements: [
+      ctx.db
+        .update(users)
+        .set({
+          passwordHash: unusablePasswordHash(),
+          passwordSetupRequired: true,
+          updatedAt: ctx.now.toISOString(),
+        })
+        .where(and(eq(users.tenantId, ctx.tenant.id), eq(users.id, row.id))),
+    ],
+    audit: [
+      {
+        action: 'user.credentials_reset',
+        targetType: 'user',
+        targetId: row.id,
+        data: { resetSecondFactors },
+      },
+    ],
+    events: [event('user.credentials_reset', { userId: row.id })],
+  };
   await commitWithPasswordToken(
     ctx,
     { id: row.id, email: row.email, customerKey: null },
     'CREDENTIALS_RESET',
-    {
-      statements: [
-        ctx.db
-          .update(users)
-          .set({
-            passwordHash: unusablePasswordHash(),
-            passwordSetupRequired: true,
-            updatedAt: ctx.now.toISOString(),
-          })
-          .where(and(eq(users.tenantId, ctx.tenant.id), eq(users.id, row.id))),
-      ],
-      audit: [{ action: 'user.credentials_reset', targetType: 'user', targetId: row.id }],
-      events: [event('user.credentials_reset', { userId: row.id })],
-    },
+    resetSecondFactors ? mergeChanges(passwordReset, await secondFactorsRemoval(ctx, row.id)) : passwordReset,
   );
   await revokeUserSessions(ctx, row.id, 'CREDENTIALS_RESET');
   return getStaffUser(ctx, row.id);

@@ -42,8 +42,17 @@ export function hasPermission(principal: Principal, permission: Permission): boo
 
 export type UserPrincipal = Extract<Principal, { type: 'user' }>;
 
-/** For operations on the caller's own login session, which API clients do not have. */
+/**
+ * For operations on the caller's own login: its sessions, password, second factors, step-up.
+ * API clients have no login; a third party acting for a customer uses the customer's, but must
+ * never manage it (a passkey it enrolled would be a way in of its own).
+ */
 export function requireUserPrincipal(principal: Principal): UserPrincipal {
   if (principal.type !== 'user') throw new ApiError('user_session_required');
+  if (principal.delegatedTo !== null) {
+    throw new ApiError('user_session_required', {
+      detail: 'A third party acting for the customer cannot act on the customer’s own login.',
+    });
+  }
   return principal;
 }

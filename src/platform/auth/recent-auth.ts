@@ -1,7 +1,10 @@
 import { ApiError } from '../errors';
 import { type Principal, requireUserPrincipal } from './principal';
 
-/** API.md §3: beneficiaries, password change, 2FA removal and TPP consents need a login or step-up this recent. */
+/**
+ * API.md §3: beneficiaries, password change, 2FA removal and TPP consents need a login or step-up
+ * this recent; so do adding a second factor and the GDPR export.
+ */
 export const STEP_UP_MAX_AGE_SECONDS = 300;
 
 /**
