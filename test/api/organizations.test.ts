@@ -1,6 +1,6 @@
 import { and, eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { auditEvents, consents, customers, events, organizationPeople, users } from '../../src/db/tenant';
+import { auditEvents, consents, events, organizationPeople, users } from '../../src/db/tenant';
 import { newId } from '../../src/platform/ids';
 import { itHandlesTheCommonCases } from '../helpers/common-cases';
 import {
@@ -12,6 +12,7 @@ import {
   database,
   logIn,
   organizationInput,
+  seedOrganization,
   type TestTenant,
 } from '../helpers/factories';
 import { call } from '../helpers/http';
@@ -54,29 +55,6 @@ async function eventsOf(tenant: TestTenant, type: string) {
     .select()
     .from(events)
     .where(and(eq(events.tenantId, tenant.id), eq(events.type, type)));
-}
-
-/**
- * An organization written straight to the database, so the common cases can address one in a
- * tenant whose tier cannot register organizations through the API.
- */
-async function seedOrganization(tenant: TestTenant): Promise<string> {
-  const { email, phone, admin, consents: _, ...profile } = organizationInput();
-  const now = new Date().toISOString();
-  const id = newId('customer');
-  await database(tenant).insert(customers).values({
-    id,
-    tenantId: tenant.id,
-    type: 'BUSINESS',
-    status: 'REGISTERED',
-    email,
-    phone,
-    displayName: profile.legalName,
-    profile,
-    createdAt: now,
-    updatedAt: now,
-  });
-  return id;
 }
 
 /** A path below an organization made in `tenant`, for the common cases. */

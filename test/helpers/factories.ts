@@ -3,7 +3,7 @@ import { eq } from 'drizzle-orm';
 import { expect } from 'vitest';
 import { controlDb, tenantDb } from '../../src/db/client';
 import { clientDirectory } from '../../src/db/control';
-import { clients, roles, sessions, userRoles, users } from '../../src/db/tenant';
+import { clients, customers, roles, sessions, userRoles, users } from '../../src/db/tenant';
 import { hashPassword } from '../../src/platform/auth/passwords';
 import { type BuiltInRoleName, builtInRoles, type Permission } from '../../src/platform/auth/permissions';
 import { issueAccessToken } from '../../src/platform/auth/tokens';
@@ -260,6 +260,29 @@ export function organizationInput(overrides: Record<string, unknown> = {}) {
     consents: { termsAndConditions: true, privacyPolicy: true },
     ...overrides,
   };
+}
+
+/**
+ * An organization written straight to the database, so the common cases can address one in a
+ * tenant whose tier cannot register organizations through the API.
+ */
+export async function seedOrganization(tenant: TestTenant): Promise<string> {
+  const { email, phone, admin: _admin, consents: _consents, ...profile } = organizationInput();
+  const now = new Date().toISOString();
+  const id = newId('customer');
+  await database(tenant).insert(customers).values({
+    id,
+    tenantId: tenant.id,
+    type: 'BUSINESS',
+    status: 'REGISTERED',
+    email,
+    phone,
+    displayName: profile.legalName,
+    profile,
+    createdAt: now,
+    updatedAt: now,
+  });
+  return id;
 }
 
 export interface TestOrganization extends TestPrincipal, TestSession {
