@@ -117,8 +117,8 @@ export const users = sqliteTable(
 );
 
 /**
- * Single-use tokens that let a user choose a password: forgotten-password resets, staff
- * invitations and administrators' credential resets. Only a SHA-256 of the token is kept
+ * Single-use tokens that let a user choose a password: forgotten-password resets, staff and
+ * organization-employee invitations and administrators' credential resets. Only a SHA-256 of the token is kept
  * (tokens are 256-bit random, so a slow hash would add nothing).
  */
 export const passwordTokens = sqliteTable(
@@ -127,7 +127,9 @@ export const passwordTokens = sqliteTable(
     tokenHash: text('token_hash').primaryKey(),
     tenantId: text('tenant_id').notNull(),
     userId: text('user_id').notNull(),
-    purpose: text('purpose', { enum: ['PASSWORD_RESET', 'STAFF_INVITATION', 'CREDENTIALS_RESET'] }).notNull(),
+    purpose: text('purpose', {
+      enum: ['PASSWORD_RESET', 'STAFF_INVITATION', 'CREDENTIALS_RESET', 'ORGANIZATION_INVITATION'],
+    }).notNull(),
     createdAt: text('created_at').notNull(),
     expiresAt: text('expires_at').notNull(),
     /** When the token was used, or made void by a newer token, a new password or disabling the user. */
@@ -172,7 +174,8 @@ export const organizationPeople = sqliteTable(
     userId: text('user_id'),
     /** A shareholder's stake in hundredths of a percent, so totals add up exactly. */
     ownershipBasisPoints: integer('ownership_basis_points'),
-    details: text('details', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+    /** Sealed JSON of the kind's facts (names, PEP flag, …) under the organization's data key. */
+    details: text('details').notNull(),
     createdAt: text('created_at').notNull(),
     updatedAt: text('updated_at').notNull(),
   },
@@ -185,6 +188,15 @@ export const organizationPeople = sqliteTable(
     check(
       'organization_people_stake_ck',
       sql`${table.kind} <> 'SHAREHOLDER' OR ${table.ownershipBasisPoints} IS NOT NULL`,
+    ),
+    /*
+     * Every employee has an organization role and a login. Demoting or removing an employee
+     * writes a NULL role when no other ADMIN_USER would be left, so this check fails the whole
+     * batch the same way.
+     */
+    check(
+      'organization_people_employee_ck',
+      sql`${table.kind} <> 'EMPLOYEE' OR (${table.role} IS NOT NULL AND ${table.userId} IS NOT NULL)`,
     ),
   ],
 );

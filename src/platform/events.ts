@@ -65,6 +65,7 @@ export const passwordNotificationTemplates = [
   'PASSWORD_RESET',
   'STAFF_INVITATION',
   'CREDENTIALS_RESET',
+  'ORGANIZATION_INVITATION',
 ] as const;
 export type PasswordNotificationTemplate = (typeof passwordNotificationTemplates)[number];
 /** Templates whose message carries a `code` that proves control of an email address or phone. */
@@ -202,7 +203,7 @@ export const eventCatalogue = {
       }),
       template: z.enum(notificationTemplates).openapi({
         description:
-          'What to send. With a `token` and a link to the tenant’s own page that posts it to `POST /auth/password/reset`: `PASSWORD_RESET` (the user asked for a reset), `STAFF_INVITATION` (a new staff user chooses a first password), `CREDENTIALS_RESET` (an administrator reset the user’s credentials). With a `code` the customer types in: `EMAIL_VERIFICATION` (channel `EMAIL`, for `POST /registration/email-verification/confirm`) and `PHONE_VERIFICATION` (channel `SMS`, for `POST /registration/phone-verification/confirm`).',
+          'What to send. With a `token` and a link to the tenant’s own page that posts it to `POST /auth/password/reset`: `PASSWORD_RESET` (the user asked for a reset), `STAFF_INVITATION` (a new staff user chooses a first password), `CREDENTIALS_RESET` (an administrator reset the user’s credentials), `ORGANIZATION_INVITATION` (an organization’s new employee chooses a first password). With a `code` the customer types in: `EMAIL_VERIFICATION` (channel `EMAIL`, for `POST /registration/email-verification/confirm`) and `PHONE_VERIFICATION` (channel `SMS`, for `POST /registration/phone-verification/confirm`).',
         example: 'PASSWORD_RESET',
       }),
       userId: userId('The user the message is for.'),
@@ -370,6 +371,16 @@ export const eventCatalogue = {
   }),
   'organization.member_added': organizationMemberEventData,
   'organization.member_removed': organizationMemberEventData,
+  'organization.member_updated': organizationMemberEventData.extend({
+    changedFields: z
+      .array(z.enum(['role', 'firstName', 'lastName', 'phone', 'position']))
+      .max(5)
+      .openapi({ description: 'What changed (never the values).', example: ['role'] }),
+    role: z.string().max(40).openapi({
+      description: 'The employee’s organization role after the change.',
+      example: 'COMPLIANCE_OFFICER',
+    }),
+  }),
   'webhook.test': z.object({
     endpointId: z
       .string()

@@ -262,6 +262,12 @@ export const problemTypes = {
     description:
       'Administrators cannot disable their own account, reset their own credentials or remove their own `access:admin`: another administrator must.',
   },
+  last_admin_user: {
+    status: 409,
+    title: 'Last ADMIN_USER',
+    description:
+      'The organization would be left without an employee with the organization role `ADMIN_USER`: give another employee that role before removing or demoting this one.',
+  },
   webhook_endpoint_limit_reached: {
     status: 409,
     title: 'Webhook endpoint limit reached',

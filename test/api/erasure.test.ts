@@ -241,6 +241,18 @@ describe('POST /customers/{id}/erasure', () => {
       body: { firstName: 'Charles', lastName: 'Babbage', role: 'MANAGING_DIRECTOR', isPep: false },
     });
     expect(director.status, director.text).toBe(201);
+    const exported = await call<{ organizationPeople: { kind: string; details: Record<string, unknown> }[] }>(
+      'GET',
+      `/customers/${organization.customerId}/export`,
+      asStaff,
+    );
+    expect(exported.body.organizationPeople).toEqual([
+      expect.objectContaining({ kind: 'EMPLOYEE', details: expect.objectContaining({ firstName: 'Grace' }) }),
+      expect.objectContaining({
+        kind: 'DIRECTOR',
+        details: expect.objectContaining({ lastName: 'Babbage' }),
+      }),
+    ]);
 
     const erased = await call('POST', erasurePath(organization.customerId), { ...asStaff, body: {} });
     expect(erased.status, erased.text).toBe(200);

@@ -1,7 +1,6 @@
 import { and, eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { auditEvents, consents, events, organizationPeople, users } from '../../src/db/tenant';
-import { newId } from '../../src/platform/ids';
 import { itHandlesTheCommonCases } from '../helpers/common-cases';
 import {
   createApiClient,
@@ -10,9 +9,10 @@ import {
   createStaff,
   createTenant,
   database,
-  insertCustomer,
+  insertPerson,
   logIn,
   organizationInput,
+  seedOrganization,
   type TestTenant,
 } from '../helpers/factories';
 import { call } from '../helpers/http';
@@ -57,22 +57,6 @@ async function eventsOf(tenant: TestTenant, type: string) {
     .where(and(eq(events.tenantId, tenant.id), eq(events.type, type)));
 }
 
-/**
- * An organization written straight to the database, so the common cases can address one in a
- * tenant whose tier cannot register organizations through the API.
- */
-async function seedOrganization(tenant: TestTenant): Promise<string> {
-  const { email, phone, admin, consents: _, ...profile } = organizationInput();
-  return insertCustomer(tenant, {
-    type: 'BUSINESS',
-    status: 'REGISTERED',
-    email,
-    phone,
-    displayName: profile.legalName,
-    profile,
-  });
-}
-
 /** A path below an organization made in `tenant`, for the common cases. */
 async function organizationPath(tenant: TestTenant, suffix = '') {
   return `/organizations/${await seedOrganization(tenant)}${suffix}`;
@@ -80,20 +64,13 @@ async function organizationPath(tenant: TestTenant, suffix = '') {
 
 async function personPath(tenant: TestTenant, kind: 'directors' | 'shareholders') {
   const customerId = await seedOrganization(tenant);
-  const now = new Date().toISOString();
-  const id = newId('person');
-  await database(tenant)
-    .insert(organizationPeople)
-    .values({
-      id,
-      tenantId: tenant.id,
-      customerId,
-      ...(kind === 'directors'
-        ? { kind: 'DIRECTOR', role: 'BOARD_MEMBER', details: director }
-        : { kind: 'SHAREHOLDER', ownershipBasisPoints: 1000, details: individualShareholder(10) }),
-      createdAt: now,
-      updatedAt: now,
-    });
+  const id = await insertPerson(
+    tenant,
+    customerId,
+    kind === 'directors'
+      ? { kind: 'DIRECTOR', role: 'BOARD_MEMBER', details: director }
+      : { kind: 'SHAREHOLDER', ownershipBasisPoints: 1000, details: individualShareholder(10) },
+  );
   return `/organizations/${customerId}/${kind}/${id}`;
 }
 
@@ -154,7 +131,8 @@ describe('POST /organizations', () => {
         kind: 'EMPLOYEE',
         role: 'ADMIN_USER',
         userId: response.body.userId,
-        details: expect.objectContaining({ position: 'Chief Financial Officer' }),
+        // The person's details are the organization's personal data, sealed under its key.
+        details: expect.stringMatching(/^v1\./),
       }),
     ]);
     const granted = await db.select().from(consents).where(eq(consents.customerId, response.body.id));
@@ -185,6 +163,13 @@ describe('POST /organizations', () => {
     });
     const me = await call('GET', '/me', { tenant: tenant.id, token: session.accessToken });
     expect(me.body.principal).toMatchObject({ name: 'Grace Hopper', email: input.admin.email });
+    const employees = await call('GET', `/organizations/${response.body.id}/employees`, {
+      tenant: tenant.id,
+      token: session.accessToken,
+    });
+    expect(employees.body).toMatchObject({
+      data: [{ role: 'ADMIN_USER', email: input.admin.email, position: 'Chief Financial Officer' }],
+    });
   });
 
   it('lets staff and API clients with customers:write register organizations', async () => {

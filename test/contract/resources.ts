@@ -166,6 +166,20 @@ export const resourceFactories: Record<string, ResourceFactory> = {
       tokens: { customer: organization.token },
     };
   },
+  '/organizations/{id}/employees/{personId}': async ({ tenant, staff }) => {
+    const organization = await createOrganization(tenant);
+    const person = await expectSuccess<{ id: string }>(
+      tenant,
+      staff.token,
+      'POST',
+      `/organizations/${organization.customerId}/employees`,
+      { email: `${unique('employee')}@example.com`, firstName: 'Ada', lastName: 'King', role: 'EMPLOYEE' },
+    );
+    return {
+      ids: { id: organization.customerId, personId: person.id },
+      tokens: { customer: organization.token },
+    };
+  },
   '/organizations/{id}/shareholders/{personId}': async ({ tenant, staff }) => {
     const organization = await createOrganization(tenant);
     const person = await expectSuccess<{ id: string }>(

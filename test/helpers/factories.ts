@@ -3,16 +3,26 @@ import { eq } from 'drizzle-orm';
 import { expect } from 'vitest';
 import { controlDb, tenantDb } from '../../src/db/client';
 import { clientDirectory } from '../../src/db/control';
-import { clients, customers, roles, sessions, userRoles, users } from '../../src/db/tenant';
+import {
+  clients,
+  customers,
+  organizationPeople,
+  roles,
+  sessions,
+  userRoles,
+  users,
+} from '../../src/db/tenant';
 import { type PersonalData, storePersonal } from '../../src/modules/customers/service';
-import { hashPassword } from '../../src/platform/auth/passwords';
+import { sealDetails } from '../../src/modules/organizations/service';
+import { hashPassword, unusablePasswordHash } from '../../src/platform/auth/passwords';
 import { type BuiltInRoleName, builtInRoles, type Permission } from '../../src/platform/auth/permissions';
 import { issueAccessToken } from '../../src/platform/auth/tokens';
+import { identityColumns, identityOf } from '../../src/platform/auth/user-identity';
 import { systemContext } from '../../src/platform/context';
 import { sha256Hex } from '../../src/platform/crypto';
 import { newId } from '../../src/platform/ids';
 import { emailDigest } from '../../src/platform/lookup-digests';
-import { newCustomerKey } from '../../src/platform/personal-data';
+import { loadCustomerKeys, newCustomerKey } from '../../src/platform/personal-data';
 import { type Capability, requireActiveTenant, type Tier } from '../../src/platform/tenancy';
 import { call, ISSUER } from './http';
 
@@ -74,7 +84,7 @@ export async function insertCustomer(
   customer: { type: 'INDIVIDUAL' | 'BUSINESS'; status: string } & PersonalData,
 ): Promise<string> {
   const db = database(tenant);
-  const ctx = systemContext(env, await requireActiveTenant(env, tenant.id), db);
+  const ctx = await serviceContextOf(tenant);
   const id = newId('customer');
   const now = new Date();
   const { key, statement } = await newCustomerKey(db, env.FIELD_ENCRYPTION_KEY, tenant.id, id, now);
@@ -94,6 +104,79 @@ export async function insertCustomer(
     ...stored.searchIndex,
   ]);
   return id;
+}
+
+/** The context services get, for factories that write as the API writes. */
+async function serviceContextOf(tenant: TestTenant) {
+  return systemContext(env, await requireActiveTenant(env, tenant.id), database(tenant));
+}
+
+/** The data key of a customer made in `tenant`. */
+async function customerKeyOf(tenant: TestTenant, customerId: string) {
+  const keys = await loadCustomerKeys(database(tenant), env.FIELD_ENCRYPTION_KEY, tenant.id, [customerId]);
+  const key = keys.get(customerId);
+  if (!key) throw new Error(`no key for ${customerId}`);
+  return key;
+}
+
+/** A person of an organization written straight to the database, details sealed as the API seals them. */
+export async function insertPerson(
+  tenant: TestTenant,
+  organizationId: string,
+  person: Pick<
+    typeof organizationPeople.$inferInsert,
+    'kind' | 'role' | 'userId' | 'ownershipBasisPoints'
+  > & {
+    details: Record<string, unknown>;
+  },
+): Promise<string> {
+  const id = newId('person');
+  const now = new Date().toISOString();
+  const ctx = await serviceContextOf(tenant);
+  await database(tenant)
+    .insert(organizationPeople)
+    .values({
+      ...person,
+      id,
+      tenantId: tenant.id,
+      customerId: organizationId,
+      details: await sealDetails(ctx, await customerKeyOf(tenant, organizationId), person.details),
+      createdAt: now,
+      updatedAt: now,
+    });
+  return id;
+}
+
+/** A login of a customer written straight to the database, with a password nobody knows. */
+export async function insertCustomerLogin(
+  tenant: TestTenant,
+  customerId: string,
+  identity: { email: string; displayName: string },
+): Promise<string> {
+  const id = newId('user');
+  const now = new Date().toISOString();
+  const ctx = await serviceContextOf(tenant);
+  await database(tenant)
+    .insert(users)
+    .values({
+      id,
+      tenantId: tenant.id,
+      ...(await identityColumns(ctx, identity, await customerKeyOf(tenant, customerId))),
+      kind: 'CUSTOMER',
+      customerId,
+      passwordHash: unusablePasswordHash(),
+      createdAt: now,
+      updatedAt: now,
+    });
+  return id;
+}
+
+/** A login's email and name as the API reads them (sealed at rest for customers' logins). */
+export async function loginIdentity(tenant: TestTenant, userId: string) {
+  const row = await database(tenant).select().from(users).where(eq(users.id, userId)).get();
+  if (!row) throw new Error(`no user ${userId}`);
+  const { email, displayName } = await identityOf(await serviceContextOf(tenant), row);
+  return { email, displayName };
 }
 
 export interface TestPrincipal {
@@ -296,6 +379,22 @@ export function organizationInput(overrides: Record<string, unknown> = {}) {
     consents: { termsAndConditions: true, privacyPolicy: true },
     ...overrides,
   };
+}
+
+/**
+ * An organization written straight to the database, so the common cases can address one in a
+ * tenant whose tier cannot register organizations through the API.
+ */
+export async function seedOrganization(tenant: TestTenant): Promise<string> {
+  const { email, phone, admin: _admin, consents: _consents, ...profile } = organizationInput();
+  return insertCustomer(tenant, {
+    type: 'BUSINESS',
+    status: 'REGISTERED',
+    email,
+    phone,
+    displayName: profile.legalName,
+    profile,
+  });
 }
 
 export interface TestOrganization extends TestPrincipal, TestSession {

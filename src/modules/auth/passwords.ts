@@ -26,6 +26,7 @@ export const passwordTokenLifetimeMs: Record<PasswordNotificationTemplate, numbe
   PASSWORD_RESET: 30 * MINUTE_MS,
   STAFF_INVITATION: 7 * 24 * 60 * MINUTE_MS,
   CREDENTIALS_RESET: 24 * 60 * MINUTE_MS,
+  ORGANIZATION_INVITATION: 7 * 24 * 60 * MINUTE_MS,
 };
 
 /**

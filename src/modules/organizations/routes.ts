@@ -7,21 +7,28 @@ import {
   CreateDirectorSchema,
   CreateShareholderSchema,
   DirectorSchema,
+  EmployeeSchema,
+  InviteEmployeeSchema,
   OrganizationParamsSchema,
   PeopleQuerySchema,
   PersonParamsSchema,
   RegisterOrganizationSchema,
   ShareholderSchema,
+  UpdateEmployeeSchema,
   UpdateOrganizationSchema,
 } from './schemas';
 import {
   addDirector,
   addShareholder,
   getOrganization,
+  inviteEmployee,
   listDirectors,
+  listEmployees,
   listShareholders,
   registerOrganization,
+  removeEmployee,
   removePerson,
+  updateEmployee,
   updateOrganization,
 } from './service';
 
@@ -76,6 +83,7 @@ export function organizationRoutes() {
       description: `${BY_WHOM_READ} The customer with its business profile in \`organization\`; an individual’s id is 404.`,
       tags,
       access: reads,
+      errors: ['customer_erased'],
       request: { params: OrganizationParamsSchema },
       responses: { 200: jsonResponse(CustomerSchema, 'The organization.') },
     }),
@@ -91,12 +99,92 @@ export function organizationRoutes() {
       description: `${BY_WHOM_WRITE} Identity fields (legal name, registration number, legal form, incorporation date and country, LEI) of a verified organization: 409 \`reverification_required\` for its users; staff may correct them, which returns the organization to REGISTERED for a new verification. A changed phone must be verified again. Emits \`customer.updated\`.`,
       tags,
       access: writes,
-      errors: ['reverification_required', 'conflict'],
+      errors: ['customer_erased', 'reverification_required', 'conflict'],
       request: { params: OrganizationParamsSchema, body: jsonBody(UpdateOrganizationSchema) },
       responses: { 200: jsonResponse(CustomerSchema, 'The changed organization.') },
     }),
     async (c) =>
       c.json(await updateOrganization(serviceContext(c), c.req.valid('param').id, c.req.valid('json')), 200),
+  );
+
+  router.openapi(
+    defineRoute({
+      method: 'get',
+      path: '/organizations/{id}/employees',
+      operationId: 'listOrganizationEmployees',
+      summary: 'List an organization’s employees',
+      description: `${BY_WHOM_READ} Newest first, cursor-paginated. Employees log in as the organization; their organization role says what they may do: \`ADMIN_USER\` manages the organization (profile, directors, shareholders, employees), the other roles (\`COMPLIANCE_OFFICER\`, \`TRANSACTION_APPROVER\`, \`EMPLOYEE\`) read it. \`passwordSetupPending\` marks invitations not yet accepted.`,
+      tags,
+      access: reads,
+      errors: ['customer_erased', 'invalid_cursor'],
+      request: { params: OrganizationParamsSchema, query: PeopleQuerySchema },
+      responses: { 200: jsonResponse(pageSchema(EmployeeSchema, 'EmployeePage'), 'A page of employees.') },
+    }),
+    async (c) =>
+      c.json(await listEmployees(serviceContext(c), c.req.valid('param').id, c.req.valid('query')), 200),
+  );
+
+  router.openapi(
+    defineRoute({
+      method: 'post',
+      path: '/organizations/{id}/employees',
+      operationId: 'inviteOrganizationEmployee',
+      summary: 'Invite an employee',
+      description: `${BY_WHOM_WRITE} Creates a login for \`email\` (unique in the tenant across staff and customers, else 409 \`email_taken\`) linked to the organization, with the given organization role and no usable password, and sends a \`notification.requested\` event (template \`ORGANIZATION_INVITATION\`) whose token, valid 7 days, lets the invitee choose a password with \`POST /auth/password/reset\`. A closed organization → 409 \`conflict\`. Emits \`organization.member_added\`.`,
+      tags,
+      access: writes,
+      idempotent: true,
+      errors: [
+        'customer_erased',
+        'email_taken',
+        'conflict',
+        'idempotency_key_in_use',
+        'idempotency_key_reused',
+      ],
+      request: { params: OrganizationParamsSchema, body: jsonBody(InviteEmployeeSchema) },
+      responses: { 201: jsonResponse(EmployeeSchema, 'The invited employee.') },
+    }),
+    async (c) =>
+      c.json(await inviteEmployee(serviceContext(c), c.req.valid('param').id, c.req.valid('json')), 201),
+  );
+
+  router.openapi(
+    defineRoute({
+      method: 'patch',
+      path: '/organizations/{id}/employees/{personId}',
+      operationId: 'updateOrganizationEmployee',
+      summary: 'Change an employee’s role or details',
+      description: `${BY_WHOM_WRITE} Changes the organization role, names, phone or position; the login email stays. A new role applies from the employee’s next request. Demoting the organization’s last \`ADMIN_USER\` → 409 \`last_admin_user\` (checked inside the write, so two concurrent demotions cannot leave none). Emits \`organization.member_updated\`.`,
+      tags,
+      access: writes,
+      errors: ['customer_erased', 'last_admin_user', 'conflict'],
+      request: { params: PersonParamsSchema, body: jsonBody(UpdateEmployeeSchema) },
+      responses: { 200: jsonResponse(EmployeeSchema, 'The changed employee.') },
+    }),
+    async (c) => {
+      const { id, personId } = c.req.valid('param');
+      return c.json(await updateEmployee(serviceContext(c), id, personId, c.req.valid('json')), 200);
+    },
+  );
+
+  router.openapi(
+    defineRoute({
+      method: 'delete',
+      path: '/organizations/{id}/employees/{personId}',
+      operationId: 'removeOrganizationEmployee',
+      summary: 'Remove an employee',
+      description: `${BY_WHOM_WRITE} Disables the employee’s login, voids an unused invitation and ends its sessions at once. Removing the organization’s last \`ADMIN_USER\` → 409 \`last_admin_user\` (checked inside the write). Emits \`organization.member_removed\`.`,
+      tags,
+      access: writes,
+      errors: ['customer_erased', 'last_admin_user', 'conflict'],
+      request: { params: PersonParamsSchema },
+      responses: { 204: { description: 'The employee is removed.' } },
+    }),
+    async (c) => {
+      const { id, personId } = c.req.valid('param');
+      await removeEmployee(serviceContext(c), id, personId);
+      return c.body(null, 204);
+    },
   );
 
   router.openapi(
@@ -108,7 +196,7 @@ export function organizationRoutes() {
       description: `${BY_WHOM_READ} Newest first, cursor-paginated.`,
       tags,
       access: reads,
-      errors: ['invalid_cursor'],
+      errors: ['customer_erased', 'invalid_cursor'],
       request: { params: OrganizationParamsSchema, query: PeopleQuerySchema },
       responses: { 200: jsonResponse(pageSchema(DirectorSchema, 'DirectorPage'), 'A page of directors.') },
     }),
@@ -126,7 +214,7 @@ export function organizationRoutes() {
       tags,
       access: writes,
       idempotent: true,
-      errors: ['conflict', 'idempotency_key_in_use', 'idempotency_key_reused'],
+      errors: ['customer_erased', 'conflict', 'idempotency_key_in_use', 'idempotency_key_reused'],
       request: { params: OrganizationParamsSchema, body: jsonBody(CreateDirectorSchema) },
       responses: { 201: jsonResponse(DirectorSchema, 'The new director.') },
     }),
@@ -143,7 +231,7 @@ export function organizationRoutes() {
       description: `${BY_WHOM_WRITE} Emits \`organization.member_removed\`.`,
       tags,
       access: writes,
-      errors: ['conflict'],
+      errors: ['customer_erased', 'conflict'],
       request: { params: PersonParamsSchema },
       responses: { 204: { description: 'The director is removed.' } },
     }),
@@ -163,7 +251,7 @@ export function organizationRoutes() {
       description: `${BY_WHOM_READ} Newest first, cursor-paginated; \`isUbo\` marks stakes of 25 % or more.`,
       tags,
       access: reads,
-      errors: ['invalid_cursor'],
+      errors: ['customer_erased', 'invalid_cursor'],
       request: { params: OrganizationParamsSchema, query: PeopleQuerySchema },
       responses: {
         200: jsonResponse(pageSchema(ShareholderSchema, 'ShareholderPage'), 'A page of shareholders.'),
@@ -183,7 +271,7 @@ export function organizationRoutes() {
       tags,
       access: writes,
       idempotent: true,
-      errors: ['conflict', 'idempotency_key_in_use', 'idempotency_key_reused'],
+      errors: ['customer_erased', 'conflict', 'idempotency_key_in_use', 'idempotency_key_reused'],
       request: { params: OrganizationParamsSchema, body: jsonBody(CreateShareholderSchema) },
       responses: { 201: jsonResponse(ShareholderSchema, 'The new shareholder.') },
     }),
@@ -200,7 +288,7 @@ export function organizationRoutes() {
       description: `${BY_WHOM_WRITE} Emits \`organization.member_removed\`.`,
       tags,
       access: writes,
-      errors: ['conflict'],
+      errors: ['customer_erased', 'conflict'],
       request: { params: PersonParamsSchema },
       responses: { 204: { description: 'The shareholder is removed.' } },
     }),

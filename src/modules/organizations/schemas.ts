@@ -34,8 +34,15 @@ export const organizationRoles = [
   'EMPLOYEE',
 ] as const;
 
+export const OrganizationRoleSchema = z.enum(organizationRoles).openapi('OrganizationRole', {
+  description:
+    'What an employee may do for the organization. Every employee logs in as the organization and may read it, its directors, shareholders and employees. `ADMIN_USER` may also change them: the business profile, directors, shareholders and employees (invite, change roles, remove); an organization always keeps at least one. `COMPLIANCE_OFFICER`, `TRANSACTION_APPROVER` and `EMPLOYEE` only read on these routes; the tenant’s own systems (a payments product deciding who approves transfers, say) learn the roles from this listing and the `organization.member_*` events.',
+  example: 'EMPLOYEE',
+});
+
 const firstName = text(100, 'Given name.', 'Grace');
 const lastName = text(100, 'Family name.', 'Hopper');
+const position = text(100, 'Job title in the organization.', 'Chief Financial Officer');
 
 export const OrganizationAdminSchema = z
   .object({
@@ -47,7 +54,7 @@ export const OrganizationAdminSchema = z
     firstName,
     lastName,
     phone: PhoneSchema,
-    position: text(100, 'Job title in the organization.', 'Chief Financial Officer'),
+    position,
   })
   .strict()
   .openapi('OrganizationAdmin', {
@@ -165,3 +172,60 @@ export const ShareholderSchema = z
   ])
   .openapi('Shareholder');
 export type ShareholderView = z.infer<typeof ShareholderSchema>;
+
+const employeeFields = {
+  firstName,
+  lastName,
+  phone: PhoneSchema.optional(),
+  position: position.optional(),
+  role: OrganizationRoleSchema,
+};
+
+const employeeEmail = EmailSchema.openapi({
+  description: 'The employee’s login email; unique in the tenant, staff and customers included.',
+  example: 'ada.king@analytical-engines.example',
+});
+
+export const InviteEmployeeSchema = z
+  .object({ email: employeeEmail, ...employeeFields })
+  .strict()
+  .openapi('InviteEmployee', {
+    description: 'A new employee: gets a login for `email` and chooses its password with an emailed token.',
+  });
+export type InviteEmployeeInput = z.infer<typeof InviteEmployeeSchema>;
+
+export const UpdateEmployeeSchema = z
+  .object(employeeFields)
+  .partial()
+  .strict()
+  .refine((patch) => Object.keys(patch).length > 0, 'must change at least one field')
+  .openapi('UpdateEmployee', {
+    description:
+      'Fields to change; absent fields stay as they are. The email is the employee’s login and is not changed here.',
+  });
+export type UpdateEmployeeInput = z.infer<typeof UpdateEmployeeSchema>;
+
+/** What `organization_people.details` holds for an employee. */
+export type EmployeeDetails = Pick<
+  InviteEmployeeInput,
+  'email' | 'firstName' | 'lastName' | 'phone' | 'position'
+>;
+
+export const EmployeeSchema = z
+  .object({
+    ...employeeFields,
+    email: employeeEmail,
+    id: PersonIdSchema,
+    userId: z.string().max(40).openapi({
+      description: 'The employee’s login (a customer user of the organization).',
+      example: 'usr_01jd7w3v8m9k2q4r6t8v0x2z4b',
+    }),
+    passwordSetupPending: z.boolean().openapi({
+      description: 'Invited and has not chosen a password yet, so cannot log in.',
+      example: false,
+    }),
+    createdAt: TimestampSchema,
+    updatedAt: TimestampSchema,
+  })
+  .openapi('Employee');
+export type EmployeeView = z.infer<typeof EmployeeSchema>;

@@ -1,11 +1,17 @@
-import { and, desc, eq, lt, sql } from 'drizzle-orm';
-import { isCheckViolation } from '../../db/client';
-import { organizationPeople } from '../../db/tenant';
+import { and, desc, eq, exists, getTableColumns, lt, ne, or, sql } from 'drizzle-orm';
+import { alias } from 'drizzle-orm/sqlite-core';
+import { isCheckViolation, isUniqueViolation } from '../../db/client';
+import { organizationPeople, users } from '../../db/tenant';
+import { unusablePasswordHash } from '../../platform/auth/passwords';
+import { identityColumns } from '../../platform/auth/user-identity';
 import type { ServiceContext } from '../../platform/context';
 import { ApiError, notFound, validationError } from '../../platform/errors';
 import { newId } from '../../platform/ids';
 import { decodeCursor, toPage } from '../../platform/pagination';
+import { type CustomerKey, seal, unseal } from '../../platform/personal-data';
 import { commit, event } from '../../platform/unit-of-work';
+import { commitWithPasswordToken, voidPasswordTokens } from '../auth/passwords';
+import { revokeUserSessions } from '../auth/sessions';
 import type { CustomerView } from '../customers/schemas';
 import {
   type CustomerRow,
@@ -14,18 +20,60 @@ import {
   requireCustomerRow,
   updateProfile,
 } from '../customers/service';
-import { registerCustomer } from '../registration/service';
+import { emailInUse, registerCustomer } from '../registration/service';
 import type {
   CreateDirectorInput,
   CreateShareholderInput,
   DirectorView,
+  EmployeeDetails,
+  EmployeeView,
+  InviteEmployeeInput,
   PeopleQuery,
   RegisterOrganizationInput,
   ShareholderView,
+  UpdateEmployeeInput,
   UpdateOrganizationInput,
 } from './schemas';
 
-type PersonRow = typeof organizationPeople.$inferSelect;
+type StoredPerson = typeof organizationPeople.$inferSelect;
+/** A person with its details opened: names, dates of birth and the like are sealed at rest. */
+type PersonRow = Omit<StoredPerson, 'details'> & { details: Record<string, unknown> };
+
+const DETAILS_PURPOSE = 'organization-person';
+/** Far above any real board, shareholder register or staff of a customer. */
+const EXPORT_PEOPLE_CAP = 10_000;
+
+/** The people's details are the organization's personal data: sealed under its key, gone with it. */
+export function sealDetails(ctx: ServiceContext, key: CustomerKey, details: Record<string, unknown>) {
+  return seal(key, ctx.tenant.id, DETAILS_PURPOSE, details);
+}
+
+async function openPeople<R extends { details: string }>(
+  ctx: ServiceContext,
+  organization: CustomerRow,
+  rows: R[],
+): Promise<(Omit<R, 'details'> & { details: Record<string, unknown> })[]> {
+  return Promise.all(
+    rows.map(async (row) => ({
+      ...row,
+      details: await unseal<Record<string, unknown>>(
+        organization.key,
+        ctx.tenant.id,
+        DETAILS_PURPOSE,
+        row.details,
+      ),
+    })),
+  );
+}
+
+/** The row to insert for a person: its details sealed. */
+async function storedPerson(
+  ctx: ServiceContext,
+  organization: CustomerRow,
+  person: PersonRow,
+): Promise<StoredPerson> {
+  return { ...person, details: await sealDetails(ctx, organization.key, person.details) };
+}
 type PersonKind = PersonRow['kind'];
 
 /** Stakes are stored in hundredths of a percent; a shareholder at or above 25 % is a UBO. */
@@ -41,8 +89,6 @@ export async function registerOrganization(
   input: RegisterOrganizationInput,
 ): Promise<CustomerView & { userId: string }> {
   const { email, phone, admin, consents: accepted, ...profile } = input;
-  const now = ctx.now.toISOString();
-  const adminName = `${admin.firstName} ${admin.lastName}`;
   return registerCustomer(ctx, {
     type: 'BUSINESS',
     email,
@@ -51,28 +97,17 @@ export async function registerOrganization(
     login: {
       email: admin.email,
       password: admin.password,
-      displayName: adminName,
+      displayName: employeeName(admin),
       passwordPath: 'admin.password',
     },
     marketing: accepted.marketing === true,
     problems: incorporationDateProblems(profile.incorporationDate, ctx.now),
-    related: async ({ customerId, userId }) => [
+    related: async ({ customerId, userId, key }) => [
       ctx.db.insert(organizationPeople).values({
-        id: newId('person', ctx.now.getTime()),
-        tenantId: ctx.tenant.id,
-        customerId,
-        kind: 'EMPLOYEE',
+        ...newPerson(ctx, customerId, 'EMPLOYEE'),
         role: 'ADMIN_USER',
         userId,
-        details: {
-          firstName: admin.firstName,
-          lastName: admin.lastName,
-          email: admin.email,
-          phone: admin.phone,
-          position: admin.position,
-        },
-        createdAt: now,
-        updatedAt: now,
+        details: await sealDetails(ctx, key, employeeDetails(admin)),
       }),
     ],
   });
@@ -87,7 +122,7 @@ async function requireOrganization(ctx: ServiceContext, organizationId: string):
 
 /**
  * Staff and clients passed the route's permission already. An organization's own users may read
- * it; changing it, its directors or its shareholders takes the organization role ADMIN_USER.
+ * it; changing it or its people takes the organization role ADMIN_USER.
  */
 async function requireManageableOrganization(
   ctx: ServiceContext,
@@ -130,28 +165,38 @@ export async function updateOrganization(
   return updateProfile(ctx, await requireManageableOrganization(ctx, organizationId), patch);
 }
 
+/** The organization's people of one kind: all of them, one (`personId`) or those older than a cursor. */
+function peopleOf(
+  ctx: ServiceContext,
+  organizationId: string,
+  kind: PersonKind,
+  which: { personId?: string; before?: string } = {},
+) {
+  return and(
+    eq(organizationPeople.tenantId, ctx.tenant.id),
+    eq(organizationPeople.customerId, organizationId),
+    eq(organizationPeople.kind, kind),
+    which.personId === undefined ? undefined : eq(organizationPeople.id, which.personId),
+    which.before === undefined ? undefined : lt(organizationPeople.id, which.before),
+  );
+}
+
 async function listPeople(
   ctx: ServiceContext,
   organizationId: string,
   kind: PersonKind,
   query: PeopleQuery,
 ): Promise<{ data: PersonRow[]; nextCursor: string | null }> {
-  await requireOrganization(ctx, organizationId);
-  const after = decodeCursor(query.cursor, 'per');
+  const organization = await requireOrganization(ctx, organizationId);
+  const before = decodeCursor(query.cursor, 'per');
   const rows = await ctx.db
     .select()
     .from(organizationPeople)
-    .where(
-      and(
-        eq(organizationPeople.tenantId, ctx.tenant.id),
-        eq(organizationPeople.customerId, organizationId),
-        eq(organizationPeople.kind, kind),
-        after ? lt(organizationPeople.id, after) : undefined,
-      ),
-    )
+    .where(peopleOf(ctx, organizationId, kind, { before }))
     .orderBy(desc(organizationPeople.id))
     .limit(query.limit + 1);
-  return toPage(rows, query.limit);
+  const page = toPage(rows, query.limit);
+  return { data: await openPeople(ctx, organization, page.data), nextCursor: page.nextCursor };
 }
 
 function presentDirector(row: PersonRow): DirectorView {
@@ -172,6 +217,28 @@ function presentShareholder(row: PersonRow): ShareholderView {
     isUbo: basisPoints >= UBO_THRESHOLD,
     createdAt: row.createdAt,
   } as ShareholderView;
+}
+
+/** Every person of an organization with their details, for the GDPR export. */
+export async function peopleForExport(ctx: ServiceContext, organization: CustomerRow) {
+  if (organization.type !== 'BUSINESS') return [];
+  const rows = await ctx.db
+    .select()
+    .from(organizationPeople)
+    .where(
+      and(eq(organizationPeople.tenantId, ctx.tenant.id), eq(organizationPeople.customerId, organization.id)),
+    )
+    .orderBy(organizationPeople.id)
+    .limit(EXPORT_PEOPLE_CAP);
+  return (await openPeople(ctx, organization, rows)).map((row) => ({
+    id: row.id,
+    kind: row.kind,
+    role: row.role,
+    userId: row.userId,
+    ownershipPercentage: row.ownershipBasisPoints === null ? null : row.ownershipBasisPoints / 100,
+    details: row.details,
+    createdAt: row.createdAt,
+  }));
 }
 
 export async function listDirectors(ctx: ServiceContext, organizationId: string, query: PeopleQuery) {
@@ -196,14 +263,14 @@ function newPerson(ctx: ServiceContext, organizationId: string, kind: PersonKind
   };
 }
 
-function memberAdded(organizationId: string, person: { id: string; kind: PersonKind }) {
+function memberAdded(organizationId: string, person: Pick<PersonRow, 'id' | 'kind' | 'role'>) {
   return {
     audit: [
       {
         action: 'organization.member_added',
         targetType: 'customer',
         targetId: organizationId,
-        data: { personId: person.id, kind: person.kind },
+        data: { personId: person.id, kind: person.kind, ...(person.role ? { role: person.role } : {}) },
       },
     ],
     events: [
@@ -216,12 +283,26 @@ function memberAdded(organizationId: string, person: { id: string; kind: PersonK
   };
 }
 
+function memberRemoved(organizationId: string, personId: string, kind: PersonKind) {
+  return {
+    audit: [
+      {
+        action: 'organization.member_removed',
+        targetType: 'customer',
+        targetId: organizationId,
+        data: { personId, kind },
+      },
+    ],
+    events: [event('organization.member_removed', { customerId: organizationId, personId, kind })],
+  };
+}
+
 export async function addDirector(
   ctx: ServiceContext,
   organizationId: string,
   input: CreateDirectorInput,
 ): Promise<DirectorView> {
-  await requireManageableOrganization(ctx, organizationId);
+  const organization = await requireManageableOrganization(ctx, organizationId);
   const { role, ...details } = input;
   const row: PersonRow = {
     ...newPerson(ctx, organizationId, 'DIRECTOR'),
@@ -231,7 +312,7 @@ export async function addDirector(
     details,
   };
   await commit(ctx, {
-    statements: [ctx.db.insert(organizationPeople).values(row)],
+    statements: [ctx.db.insert(organizationPeople).values(await storedPerson(ctx, organization, row))],
     ...memberAdded(organizationId, row),
   });
   return presentDirector(row);
@@ -270,7 +351,7 @@ export async function addShareholder(
   organizationId: string,
   input: CreateShareholderInput,
 ): Promise<ShareholderView> {
-  await requireManageableOrganization(ctx, organizationId);
+  const organization = await requireManageableOrganization(ctx, organizationId);
   const { ownershipPercentage, ...details } = input;
   const basisPoints = Math.round(ownershipPercentage * 100);
   const { total } = (await stakesTotal(ctx, organizationId).get()) ?? { total: 0 };
@@ -287,7 +368,7 @@ export async function addShareholder(
     await commit(ctx, {
       statements: [
         ctx.db.insert(organizationPeople).values({
-          ...row,
+          ...(await storedPerson(ctx, organization, row)),
           ownershipBasisPoints: sql`CASE WHEN (${stakesTotal(ctx, organizationId)}) + ${basisPoints} <= ${FULL_OWNERSHIP} THEN ${basisPoints} END`,
         }),
       ],
@@ -311,12 +392,7 @@ export async function removePerson(
   personId: string,
 ): Promise<void> {
   await requireManageableOrganization(ctx, organizationId);
-  const person = and(
-    eq(organizationPeople.tenantId, ctx.tenant.id),
-    eq(organizationPeople.customerId, organizationId),
-    eq(organizationPeople.kind, kind),
-    eq(organizationPeople.id, personId),
-  );
+  const person = peopleOf(ctx, organizationId, kind, { personId });
   const found = await ctx.db
     .select({ id: organizationPeople.id })
     .from(organizationPeople)
@@ -325,14 +401,293 @@ export async function removePerson(
   if (!found) throw notFound(kind === 'DIRECTOR' ? 'director' : 'shareholder');
   await commit(ctx, {
     statements: [ctx.db.delete(organizationPeople).where(person)],
-    audit: [
-      {
-        action: 'organization.member_removed',
-        targetType: 'customer',
-        targetId: organizationId,
-        data: { personId, kind },
-      },
-    ],
-    events: [event('organization.member_removed', { customerId: organizationId, personId, kind })],
+    ...memberRemoved(organizationId, personId, kind),
   });
+}
+
+/**
+ * The one place that knows how an employee's details are kept in `organization_people.details`;
+ * `presentEmployee` reads them back.
+ */
+function employeeDetails({ email, firstName, lastName, phone, position }: EmployeeDetails) {
+  return { email, firstName, lastName, phone, position };
+}
+
+function employeeName(person: Pick<EmployeeDetails, 'firstName' | 'lastName'>): string {
+  return `${person.firstName} ${person.lastName}`;
+}
+
+type EmployeeRow = PersonRow & { passwordSetupRequired: boolean };
+
+function presentEmployee(row: EmployeeRow): EmployeeView {
+  const { email, firstName, lastName, phone, position } = row.details as EmployeeDetails;
+  return {
+    id: row.id,
+    // organization_people_employee_ck: an employee always has a role and a login.
+    userId: row.userId as string,
+    role: row.role as EmployeeView['role'],
+    email,
+    firstName,
+    lastName,
+    ...(phone === undefined ? {} : { phone }),
+    ...(position === undefined ? {} : { position }),
+    passwordSetupPending: row.passwordSetupRequired,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+  };
+}
+
+/** Employees with whether their login still waits for its first password. */
+function selectEmployees(ctx: ServiceContext) {
+  return ctx.db
+    .select({ ...getTableColumns(organizationPeople), passwordSetupRequired: users.passwordSetupRequired })
+    .from(organizationPeople)
+    .innerJoin(
+      users,
+      and(eq(users.tenantId, organizationPeople.tenantId), eq(users.id, organizationPeople.userId)),
+    );
+}
+
+export async function listEmployees(
+  ctx: ServiceContext,
+  organizationId: string,
+  query: PeopleQuery,
+): Promise<{ data: EmployeeView[]; nextCursor: string | null }> {
+  const organization = await requireOrganization(ctx, organizationId);
+  const before = decodeCursor(query.cursor, 'per');
+  const rows = await selectEmployees(ctx)
+    .where(peopleOf(ctx, organizationId, 'EMPLOYEE', { before }))
+    .orderBy(desc(organizationPeople.id))
+    .limit(query.limit + 1);
+  const page = toPage(rows, query.limit);
+  return {
+    data: (await openPeople(ctx, organization, page.data)).map(presentEmployee),
+    nextCursor: page.nextCursor,
+  };
+}
+
+async function requireEmployee(
+  ctx: ServiceContext,
+  organization: CustomerRow,
+  personId: string,
+): Promise<EmployeeRow> {
+  const row = await selectEmployees(ctx)
+    .where(peopleOf(ctx, organization.id, 'EMPLOYEE', { personId }))
+    .get();
+  if (!row) throw notFound('employee');
+  const [opened] = await openPeople(ctx, organization, [row]);
+  return opened as EmployeeRow;
+}
+
+/**
+ * Creates the employee's login (a customer user of the organization) without a usable password
+ * and sends it, through `notification.requested` (template `ORGANIZATION_INVITATION`), a token
+ * to choose one with `POST /auth/password/reset`.
+ */
+export async function inviteEmployee(
+  ctx: ServiceContext,
+  organizationId: string,
+  input: InviteEmployeeInput,
+): Promise<EmployeeView> {
+  const organization = await requireManageableOrganization(ctx, organizationId);
+  if (await emailInUse(ctx, input.email)) throw new ApiError('email_taken');
+  const { role, ...details } = input;
+  const now = ctx.now.toISOString();
+  const user = { id: newId('user', ctx.now.getTime()), email: input.email, customerKey: organization.key };
+  const row: EmployeeRow = {
+    ...newPerson(ctx, organizationId, 'EMPLOYEE'),
+    role,
+    userId: user.id,
+    ownershipBasisPoints: null,
+    details: employeeDetails(details),
+    passwordSetupRequired: true,
+  };
+  const { passwordSetupRequired: _, ...person } = row;
+  try {
+    await commitWithPasswordToken(ctx, user, 'ORGANIZATION_INVITATION', {
+      statements: [
+        ctx.db.insert(users).values({
+          id: user.id,
+          ...(await identityColumns(
+            ctx,
+            { email: input.email, displayName: employeeName(details) },
+            organization.key,
+          )),
+          tenantId: ctx.tenant.id,
+          kind: 'CUSTOMER',
+          customerId: organizationId,
+          passwordHash: unusablePasswordHash(),
+          passwordSetupRequired: true,
+          createdAt: now,
+          updatedAt: now,
+        }),
+        ctx.db.insert(organizationPeople).values(await storedPerson(ctx, organization, person)),
+      ],
+      ...memberAdded(organizationId, row),
+    });
+  } catch (error) {
+    // Two invitations (or a registration) raced past the check above: the unique index decides.
+    if (isUniqueViolation(error)) throw new ApiError('email_taken');
+    throw error;
+  }
+  return presentEmployee(row);
+}
+
+/**
+ * The role to write for an employee who may be an ADMIN_USER now: NULL when no other ADMIN_USER
+ * employee of the organization would be left, which `organization_people_employee_ck` refuses,
+ * failing the whole batch (audit row and events included). The condition is evaluated inside
+ * the write, and D1 runs batches one at a time, so of two racing demotions or removals of the
+ * last two administrators only one lands.
+ */
+function roleUnlessLastAdmin(
+  ctx: ServiceContext,
+  organizationId: string,
+  personId: string,
+  role: string | typeof organizationPeople.role,
+) {
+  if (role === 'ADMIN_USER') return role;
+  const other = alias(organizationPeople, 'other');
+  const otherAdmins = ctx.db
+    .select({ id: other.id })
+    .from(other)
+    .where(
+      and(
+        eq(other.tenantId, ctx.tenant.id),
+        eq(other.customerId, organizationId),
+        eq(other.kind, 'EMPLOYEE'),
+        eq(other.role, 'ADMIN_USER'),
+        ne(other.id, personId),
+      ),
+    );
+  return sql`CASE WHEN ${or(ne(organizationPeople.role, 'ADMIN_USER'), exists(otherAdmins))} THEN ${role} END`;
+}
+
+/** Runs a change that goes through `roleUnlessLastAdmin`, answering its refusal with a 409. */
+async function withAnAdminLeft<T>(change: Promise<T>): Promise<T> {
+  try {
+    return await change;
+  } catch (error) {
+    if (isCheckViolation(error, 'organization_people_employee_ck')) {
+      throw new ApiError('last_admin_user', {
+        detail: 'This is the organization’s last ADMIN_USER: give another employee that role first.',
+      });
+    }
+    throw error;
+  }
+}
+
+const updatableEmployeeFields = ['role', 'firstName', 'lastName', 'phone', 'position'] as const;
+
+/**
+ * Changes an employee's organization role or details. A role change takes effect at the
+ * employee's next request: writes check the role in the database, not in the token.
+ */
+export async function updateEmployee(
+  ctx: ServiceContext,
+  organizationId: string,
+  personId: string,
+  patch: UpdateEmployeeInput,
+): Promise<EmployeeView> {
+  const organization = await requireManageableOrganization(ctx, organizationId);
+  const employee = await requireEmployee(ctx, organization, personId);
+  const before = { ...(employee.details as EmployeeDetails), role: employee.role };
+  const after = { ...before, ...patch };
+  const changedFields = updatableEmployeeFields.filter((field) => after[field] !== before[field]);
+  if (changedFields.length === 0) return presentEmployee(employee);
+
+  const now = ctx.now.toISOString();
+  const { role, ...details } = after;
+  const updated: EmployeeRow = { ...employee, role, details: employeeDetails(details), updatedAt: now };
+  const renamed = changedFields.includes('firstName') || changedFields.includes('lastName');
+  await withAnAdminLeft(
+    commit(ctx, {
+      statements: [
+        ctx.db
+          .update(organizationPeople)
+          .set({
+            role: changedFields.includes('role')
+              ? roleUnlessLastAdmin(ctx, organizationId, personId, updated.role as string)
+              : undefined,
+            details: await sealDetails(ctx, organization.key, updated.details),
+            updatedAt: now,
+          })
+          .where(peopleOf(ctx, organizationId, 'EMPLOYEE', { personId })),
+        ...(renamed
+          ? [
+              ctx.db
+                .update(users)
+                .set({
+                  ...(await identityColumns(
+                    ctx,
+                    { email: details.email, displayName: employeeName(details) },
+                    organization.key,
+                  )),
+                  updatedAt: now,
+                })
+                .where(and(eq(users.tenantId, ctx.tenant.id), eq(users.id, updated.userId as string))),
+            ]
+          : []),
+      ],
+      audit: [
+        {
+          action: 'organization.member_updated',
+          targetType: 'customer',
+          targetId: organizationId,
+          // Names and phone numbers stay out of the audit trail; a role is not personal data.
+          data: {
+            personId,
+            kind: 'EMPLOYEE',
+            changedFields,
+            ...(changedFields.includes('role') ? { role: { from: before.role, to: role } } : {}),
+          },
+        },
+      ],
+      events: [
+        event('organization.member_updated', {
+          customerId: organizationId,
+          personId,
+          kind: 'EMPLOYEE',
+          changedFields,
+          role: updated.role as string,
+        }),
+      ],
+    }),
+  );
+  return presentEmployee(updated);
+}
+
+/**
+ * Removes an employee: its login is disabled (kept, like every user, for the audit trail), an
+ * unused invitation token dies with it and its sessions end. The last ADMIN_USER stays.
+ */
+export async function removeEmployee(
+  ctx: ServiceContext,
+  organizationId: string,
+  personId: string,
+): Promise<void> {
+  const organization = await requireManageableOrganization(ctx, organizationId);
+  const employee = await requireEmployee(ctx, organization, personId);
+  const userId = employee.userId as string;
+  const person = peopleOf(ctx, organizationId, 'EMPLOYEE', { personId });
+  await withAnAdminLeft(
+    commit(ctx, {
+      statements: [
+        // Rewrites the role through the guard first: the batch stops here if this is the last admin.
+        ctx.db
+          .update(organizationPeople)
+          .set({ role: roleUnlessLastAdmin(ctx, organizationId, personId, organizationPeople.role) })
+          .where(person),
+        ctx.db.delete(organizationPeople).where(person),
+        ctx.db
+          .update(users)
+          .set({ status: 'DISABLED', updatedAt: ctx.now.toISOString() })
+          .where(and(eq(users.tenantId, ctx.tenant.id), eq(users.id, userId))),
+        voidPasswordTokens(ctx, userId),
+      ],
+      ...memberRemoved(organizationId, personId, 'EMPLOYEE'),
+    }),
+  );
+  // After the commit, so a login or refresh racing the removal already meets the DISABLED status.
+  await revokeUserSessions(ctx, userId, 'USER_DISABLED');
 }

@@ -146,6 +146,34 @@ function laterSection(description: string) {
     .openapi({ description });
 }
 
+const ExportedPersonSchema = z
+  .object({
+    id: z.string().max(40).openapi({ description: 'Person id.', example: 'per_01jd7w3v8m9k2q4r6t8v0x2z4b' }),
+    kind: z
+      .enum(['DIRECTOR', 'SHAREHOLDER', 'EMPLOYEE'])
+      .openapi({ description: 'How the person belongs to the organization.', example: 'DIRECTOR' }),
+    role: z.string().max(40).nullable().openapi({
+      description: 'Board role or organization role; null for shareholders.',
+      example: 'MANAGING_DIRECTOR',
+    }),
+    userId: z.string().max(40).nullable().openapi({
+      description: 'An employee’s login; null otherwise.',
+      example: 'usr_01jd7w3v8m9k2q4r6t8v0x2z4b',
+    }),
+    ownershipPercentage: z
+      .number()
+      .min(0)
+      .max(100)
+      .nullable()
+      .openapi({ description: 'A shareholder’s stake in percent; null otherwise.', example: 30 }),
+    details: z.record(z.string().max(64), z.unknown()).openapi({
+      description: 'What is held on the person: names, contacts, PEP flag, …',
+      example: { firstName: 'Charles' },
+    }),
+    createdAt: TimestampSchema,
+  })
+  .openapi('ExportedOrganizationPerson');
+
 function rows<T extends z.ZodType>(item: T, description: string) {
   return z.array(item).max(EXPORT_SECTION_CAP).openapi({ description });
 }
@@ -177,8 +205,9 @@ export const CustomerExportSchema = z
       EventSchema,
       'Outbox events that name the customer or its logins, oldest first; secrets redacted.',
     ),
-    organizationPeople: laterSection(
-      'Roles the customer holds in organizations; empty until organizations exist.',
+    organizationPeople: rows(
+      ExportedPersonSchema,
+      'The people of a BUSINESS customer (directors, shareholders, employees) with their details; empty for individuals.',
     ),
     documents: laterSection('Metadata of the customer’s documents; empty until documents exist.'),
     beneficiaries: laterSection('The customer’s beneficiaries; empty until beneficiaries exist.'),

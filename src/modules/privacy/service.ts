@@ -20,6 +20,7 @@ import { presentAuditEvent } from '../audit/service';
 import { presentConsent } from '../consents/service';
 import { presentCustomer, requireCustomerRow } from '../customers/service';
 import { presentEvent } from '../events/service';
+import { peopleForExport } from '../organizations/service';
 import { type CustomerExportView, EXPORT_SECTION_CAP, type ExportSection } from './schemas';
 
 /** A divisor of the cap, so pages never overshoot it. */
@@ -218,7 +219,7 @@ export async function exportCustomer(ctx: ServiceContext, customerId: string): P
     oauthGrants: grants,
     auditEvents: auditRows.map(presentAuditEvent),
     events: (await openEvents(ctx.db, ctx.env.FIELD_ENCRYPTION_KEY, tenantId, eventRows)).map(presentEvent),
-    organizationPeople: [],
+    organizationPeople: await peopleForExport(ctx, customer),
     documents: [],
     beneficiaries: [],
     truncated,

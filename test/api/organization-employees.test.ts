@@ -1,0 +1,547 @@
+import { and, eq } from 'drizzle-orm';
+import { decodeJwt } from 'jose';
+import { describe, expect, it } from 'vitest';
+import { auditEvents, users } from '../../src/db/tenant';
+import { newId } from '../../src/platform/ids';
+import { itHandlesTheCommonCases } from '../helpers/common-cases';
+import {
+  createOrganization,
+  createStaff,
+  createTenant,
+  database,
+  insertCustomerLogin,
+  insertPerson,
+  loginIdentity,
+  randomIp,
+  seedOrganization,
+  type TestOrganization,
+  type TestSession,
+  type TestTenant,
+  unique,
+} from '../helpers/factories';
+import { call } from '../helpers/http';
+import { awaitNotification, eventsOfType } from '../helpers/outbox';
+import { expectProblem } from '../helpers/problems';
+
+const capability = { code: 'SCT02', without: { tier: 'STARTER' } } as const;
+const PASSWORD = 'a-brand-new-passphrase';
+
+interface Employee {
+  id: string;
+  userId: string;
+  role: string;
+  email: string;
+  firstName: string;
+  lastName: string;
+  phone?: string;
+  position?: string;
+  passwordSetupPending: boolean;
+}
+
+function employeeInput(overrides: Record<string, unknown> = {}) {
+  return {
+    email: `${unique('ada')}@example.com`,
+    firstName: 'Ada',
+    lastName: 'King',
+    position: 'Head of Compliance',
+    role: 'EMPLOYEE',
+    ...overrides,
+  };
+}
+
+function employeesPath(organization: TestOrganization) {
+  return `/organizations/${organization.customerId}/employees`;
+}
+
+function invite(tenant: TestTenant, token: string, organization: TestOrganization, body: unknown) {
+  return call<Employee>('POST', employeesPath(organization), { tenant: tenant.id, token, body });
+}
+
+function login(tenant: TestTenant, email: string, password = PASSWORD) {
+  return call<TestSession>('POST', '/auth/login', {
+    tenant: tenant.id,
+    body: { email, password },
+    headers: { 'CF-Connecting-IP': randomIp() },
+  });
+}
+
+function setPassword(tenant: TestTenant, token: string) {
+  return call('POST', '/auth/password/reset', {
+    tenant: tenant.id,
+    body: { token, newPassword: PASSWORD },
+    headers: { 'CF-Connecting-IP': randomIp() },
+  });
+}
+
+async function listEmployees(tenant: TestTenant, token: string, organization: TestOrganization) {
+  const response = await call<{ data: Employee[]; nextCursor: string | null }>(
+    'GET',
+    employeesPath(organization),
+    { tenant: tenant.id, token },
+  );
+  expect(response.status, response.text).toBe(200);
+  return response.body.data;
+}
+
+/** The organization's administrator, as the employees listing shows it. */
+async function adminOf(tenant: TestTenant, organization: TestOrganization): Promise<Employee> {
+  const admin = (await listEmployees(tenant, organization.token, organization)).find(
+    (employee) => employee.userId === organization.id,
+  );
+  if (!admin) throw new Error('the administrator is not listed');
+  return admin;
+}
+
+/** Invites an employee through the API, accepts the invitation and logs the employee in. */
+async function onboard(
+  tenant: TestTenant,
+  organization: TestOrganization,
+  role: string,
+): Promise<{ employee: Employee; session: TestSession }> {
+  const invited = await invite(tenant, organization.token, organization, employeeInput({ role }));
+  expect(invited.status, invited.text).toBe(201);
+  const { token } = await awaitNotification(tenant, invited.body.userId);
+  expect((await setPassword(tenant, token)).status).toBe(204);
+  const session = await login(tenant, invited.body.email);
+  expect(session.status, session.text).toBe(200);
+  return { employee: invited.body, session: session.body };
+}
+
+/** An employee with a login written straight to the database, for the common cases. */
+async function employeePath(tenant: TestTenant): Promise<string> {
+  const customerId = await seedOrganization(tenant);
+  const email = `${unique('seeded')}@example.com`;
+  const userId = await insertCustomerLogin(tenant, customerId, { email, displayName: 'Ada King' });
+  const personId = await insertPerson(tenant, customerId, {
+    kind: 'EMPLOYEE',
+    role: 'EMPLOYEE',
+    userId,
+    details: { email, firstName: 'Ada', lastName: 'King' },
+  });
+  return `/organizations/${customerId}/employees/${personId}`;
+}
+
+describe('GET, POST /organizations/{id}/employees', () => {
+  itHandlesTheCommonCases({
+    method: 'GET',
+    permission: 'customers:read',
+    capability,
+    ownsResource: true,
+    setup: async (tenant) => ({ path: `/organizations/${await seedOrganization(tenant)}/employees` }),
+  });
+  itHandlesTheCommonCases({
+    method: 'POST',
+    permission: 'customers:write',
+    capability,
+    ownsResource: true,
+    setup: async (tenant) => ({
+      path: `/organizations/${await seedOrganization(tenant)}/employees`,
+      body: employeeInput(),
+    }),
+  });
+
+  it('invites an employee, who chooses a password with the emailed token and logs in as the organization', async () => {
+    const tenant = await createTenant();
+    const organization = await createOrganization(tenant);
+    const email = `${unique('Ada.King')}@Example.com`;
+    const invited = await invite(
+      tenant,
+      organization.token,
+      organization,
+      employeeInput({ email, role: 'COMPLIANCE_OFFICER', phone: '+447911123457' }),
+    );
+    expect(invited.status, invited.text).toBe(201);
+    expect(invited.body).toMatchObject({
+      email: email.toLowerCase(),
+      firstName: 'Ada',
+      lastName: 'King',
+      phone: '+447911123457',
+      position: 'Head of Compliance',
+      role: 'COMPLIANCE_OFFICER',
+      passwordSetupPending: true,
+    });
+    expect(invited.body.id).toMatch(/^per_/);
+    expect(invited.body.userId).toMatch(/^usr_/);
+    expect(
+      await database(tenant).select().from(users).where(eq(users.id, invited.body.userId)).get(),
+    ).toMatchObject({
+      kind: 'CUSTOMER',
+      customerId: organization.customerId,
+      status: 'ACTIVE',
+    });
+    expect(await loginIdentity(tenant, invited.body.userId)).toEqual({
+      email: email.toLowerCase(),
+      displayName: 'Ada King',
+    });
+    expectProblem(await login(tenant, email, 'any-password-at-all'), 401, 'invalid_credentials');
+
+    const notification = await awaitNotification(tenant, invited.body.userId);
+    expect(notification).toMatchObject({
+      template: 'ORGANIZATION_INVITATION',
+      recipient: email.toLowerCase(),
+    });
+    expect(Date.parse(notification.expiresAt) - Date.now()).toBeGreaterThan(6.9 * 24 * 3600 * 1000);
+    expect((await setPassword(tenant, notification.token)).status).toBe(204);
+    expectProblem(await setPassword(tenant, notification.token), 400, 'invalid_password_token');
+
+    const session = await login(tenant, email);
+    expect(session.status, session.text).toBe(200);
+    expect(decodeJwt(session.body.accessToken)).toMatchObject({
+      ptype: 'customer',
+      cus: organization.customerId,
+    });
+    const own = await call('GET', `/organizations/${organization.customerId}`, {
+      tenant: tenant.id,
+      token: session.body.accessToken,
+    });
+    expect(own.status, own.text).toBe(200);
+
+    const listed = await listEmployees(tenant, session.body.accessToken, organization);
+    expect(listed).toEqual([
+      { ...invited.body, passwordSetupPending: false },
+      expect.objectContaining({
+        userId: organization.id,
+        role: 'ADMIN_USER',
+        firstName: 'Grace',
+        position: 'Chief Financial Officer',
+        passwordSetupPending: false,
+      }),
+    ]);
+    expect((await eventsOfType(tenant, 'organization.member_added')).map((row) => row.data)).toEqual([
+      { customerId: organization.customerId, personId: invited.body.id, kind: 'EMPLOYEE' },
+    ]);
+    expect(
+      await database(tenant)
+        .select({ action: auditEvents.action, data: auditEvents.data })
+        .from(auditEvents)
+        .where(
+          and(
+            eq(auditEvents.targetId, organization.customerId),
+            eq(auditEvents.action, 'organization.member_added'),
+          ),
+        ),
+    ).toEqual([
+      {
+        action: 'organization.member_added',
+        data: { personId: invited.body.id, kind: 'EMPLOYEE', role: 'COMPLIANCE_OFFICER' },
+      },
+    ]);
+  });
+
+  it('pages through employees with a cursor', async () => {
+    const tenant = await createTenant();
+    const organization = await createOrganization(tenant);
+    for (const role of ['EMPLOYEE', 'TRANSACTION_APPROVER'])
+      expect((await invite(tenant, organization.token, organization, employeeInput({ role }))).status).toBe(
+        201,
+      );
+    const first = await call<{ data: Employee[]; nextCursor: string }>(
+      'GET',
+      `${employeesPath(organization)}?limit=2`,
+      { tenant: tenant.id, token: organization.token },
+    );
+    expect(first.body.data.map((employee) => employee.role)).toEqual(['TRANSACTION_APPROVER', 'EMPLOYEE']);
+    const second = await call<{ data: Employee[]; nextCursor: null }>(
+      'GET',
+      `${employeesPath(organization)}?limit=2&cursor=${first.body.nextCursor}`,
+      { tenant: tenant.id, token: organization.token },
+    );
+    expect(second.body).toEqual({
+      data: [expect.objectContaining({ role: 'ADMIN_USER' })],
+      nextCursor: null,
+    });
+  });
+
+  it('lets staff invite; refuses an email in use anywhere in the tenant (409) and an unknown role (422)', async () => {
+    const tenant = await createTenant();
+    const organization = await createOrganization(tenant);
+    const staff = await createStaff(tenant, 'SUPPORT_AGENT');
+    const byStaff = await invite(tenant, staff.token, organization, employeeInput({ role: 'ADMIN_USER' }));
+    expect(byStaff.status, byStaff.text).toBe(201);
+
+    for (const email of [byStaff.body.email.toUpperCase(), staff.email]) {
+      expectProblem(
+        await invite(tenant, organization.token, organization, employeeInput({ email })),
+        409,
+        'email_taken',
+      );
+    }
+    expectProblem(
+      await invite(tenant, organization.token, organization, employeeInput({ role: 'OWNER' })),
+      422,
+      'validation_failed',
+    );
+    expectProblem(
+      await invite(tenant, organization.token, organization, {
+        ...employeeInput(),
+        password: 'chosen-by-admin',
+      }),
+      422,
+      'validation_failed',
+    );
+    expect(await eventsOfType(tenant, 'organization.member_added')).toHaveLength(1);
+  });
+
+  it('answers 404 for another organization, to its users as to staff', async () => {
+    const tenant = await createTenant();
+    const organization = await createOrganization(tenant);
+    const other = await createOrganization(tenant);
+    expectProblem(
+      await call('GET', employeesPath(other), { tenant: tenant.id, token: organization.token }),
+      404,
+      'not_found',
+    );
+    expectProblem(await invite(tenant, organization.token, other, employeeInput()), 404, 'not_found');
+  });
+});
+
+describe('PATCH, DELETE /organizations/{id}/employees/{personId}', () => {
+  itHandlesTheCommonCases({
+    method: 'PATCH',
+    permission: 'customers:write',
+    capability,
+    ownsResource: true,
+    setup: async (tenant) => ({ path: await employeePath(tenant), body: { role: 'COMPLIANCE_OFFICER' } }),
+  });
+  itHandlesTheCommonCases({
+    method: 'DELETE',
+    permission: 'customers:write',
+    capability,
+    ownsResource: true,
+    setup: async (tenant) => ({ path: await employeePath(tenant) }),
+  });
+
+  it('lets employees without ADMIN_USER read but not write (403); a new role applies at once', async () => {
+    const tenant = await createTenant();
+    const organization = await createOrganization(tenant);
+    const { employee, session } = await onboard(tenant, organization, 'TRANSACTION_APPROVER');
+    const as = session.accessToken;
+    const path = `${employeesPath(organization)}/${employee.id}`;
+    expect(await listEmployees(tenant, as, organization)).toHaveLength(2);
+    const admin = await adminOf(tenant, organization);
+    for (const refused of [
+      await invite(tenant, as, organization, employeeInput()),
+      await call('PATCH', path, { tenant: tenant.id, token: as, body: { role: 'ADMIN_USER' } }),
+      await call('DELETE', `${employeesPath(organization)}/${admin.id}`, { tenant: tenant.id, token: as }),
+    ]) {
+      expectProblem(refused, 403, 'forbidden');
+    }
+
+    const promoted = await call<Employee>('PATCH', path, {
+      tenant: tenant.id,
+      token: organization.token,
+      body: { role: 'ADMIN_USER', position: 'Treasurer' },
+    });
+    expect(promoted.status, promoted.text).toBe(200);
+    expect(promoted.body).toMatchObject({ role: 'ADMIN_USER', position: 'Treasurer', firstName: 'Ada' });
+    expect((await eventsOfType(tenant, 'organization.member_updated')).map((row) => row.data)).toEqual([
+      {
+        customerId: organization.customerId,
+        personId: employee.id,
+        kind: 'EMPLOYEE',
+        changedFields: ['role', 'position'],
+        role: 'ADMIN_USER',
+      },
+    ]);
+    const audit = await database(tenant)
+      .select({ data: auditEvents.data })
+      .from(auditEvents)
+      .where(eq(auditEvents.action, 'organization.member_updated'));
+    expect(audit.filter((row) => (row.data as { personId?: string }).personId === employee.id)).toEqual([
+      {
+        data: {
+          personId: employee.id,
+          kind: 'EMPLOYEE',
+          changedFields: ['role', 'position'],
+          role: { from: 'TRANSACTION_APPROVER', to: 'ADMIN_USER' },
+        },
+      },
+    ]);
+    // The same access token: the role is read from the database, not from the token.
+    expect((await invite(tenant, as, organization, employeeInput())).status).toBe(201);
+  });
+
+  it('renames the login with the person, ignores a change to nothing and refuses an empty or email change (422)', async () => {
+    const tenant = await createTenant();
+    const organization = await createOrganization(tenant);
+    const invited = await invite(tenant, organization.token, organization, employeeInput());
+    const path = `${employeesPath(organization)}/${invited.body.id}`;
+    const patch = (body: unknown) =>
+      call<Employee>('PATCH', path, { tenant: tenant.id, token: organization.token, body });
+
+    const renamed = await patch({ lastName: 'Lovelace' });
+    expect(renamed.status, renamed.text).toBe(200);
+    expect(renamed.body).toMatchObject({ firstName: 'Ada', lastName: 'Lovelace', role: 'EMPLOYEE' });
+    expect(await loginIdentity(tenant, invited.body.userId)).toMatchObject({ displayName: 'Ada Lovelace' });
+    const same = await patch({ lastName: 'Lovelace', role: 'EMPLOYEE' });
+    expect(same.body).toEqual(renamed.body);
+    expect((await eventsOfType(tenant, 'organization.member_updated')).map((row) => row.data)).toEqual([
+      expect.objectContaining({ changedFields: ['lastName'], role: 'EMPLOYEE' }),
+    ]);
+    expectProblem(await patch({}), 422, 'validation_failed');
+    expectProblem(await patch({ email: 'someone.else@example.com' }), 422, 'validation_failed');
+    expectProblem(
+      await call('PATCH', `${employeesPath(organization)}/${newId('person')}`, {
+        tenant: tenant.id,
+        token: organization.token,
+        body: { role: 'EMPLOYEE' },
+      }),
+      404,
+      'not_found',
+    );
+  });
+
+  it('keeps the last ADMIN_USER: it can be neither removed nor demoted (409), by its peers or by staff', async () => {
+    const tenant = await createTenant();
+    const organization = await createOrganization(tenant);
+    const staff = await createStaff(tenant, 'SUPPORT_AGENT');
+    const admin = await adminOf(tenant, organization);
+    const path = `${employeesPath(organization)}/${admin.id}`;
+    for (const token of [organization.token, staff.token]) {
+      expectProblem(await call('DELETE', path, { tenant: tenant.id, token }), 409, 'last_admin_user');
+      expectProblem(
+        await call('PATCH', path, { tenant: tenant.id, token, body: { role: 'EMPLOYEE', position: 'CEO' } }),
+        409,
+        'last_admin_user',
+      );
+    }
+    // The refused batches left nothing behind: no change, no audit row, no event, a working login.
+    expect(await adminOf(tenant, organization)).toEqual(admin);
+    expect(await eventsOfType(tenant, 'organization.member_removed')).toEqual([]);
+    expect(await eventsOfType(tenant, 'organization.member_updated')).toEqual([]);
+    expect(
+      await database(tenant)
+        .select()
+        .from(auditEvents)
+        .where(eq(auditEvents.targetId, organization.customerId))
+        .then((rows) => rows.filter((row) => row.action.startsWith('organization.member'))),
+    ).toEqual([]);
+    expect(
+      (await login(tenant, (await adminOf(tenant, organization)).email, 'correct-horse-battery-staple'))
+        .status,
+    ).toBe(200);
+
+    // With a second administrator the first may step down, and then leave.
+    await onboard(tenant, organization, 'ADMIN_USER');
+    const demoted = await call<Employee>('PATCH', path, {
+      tenant: tenant.id,
+      token: organization.token,
+      body: { role: 'COMPLIANCE_OFFICER' },
+    });
+    expect(demoted.status, demoted.text).toBe(200);
+    expect(demoted.body.role).toBe('COMPLIANCE_OFFICER');
+    const removed = await call('DELETE', path, { tenant: tenant.id, token: staff.token });
+    expect(removed.status, removed.text).toBe(204);
+  });
+
+  it('lets one of two racing removals or demotions of the last two administrators through, never both', async () => {
+    const tenant = await createTenant();
+    for (const change of ['DELETE', 'PATCH'] as const) {
+      const organization = await createOrganization(tenant);
+      const staff = await createStaff(tenant, 'SUPPORT_AGENT');
+      await onboard(tenant, organization, 'ADMIN_USER');
+      const admins = await listEmployees(tenant, staff.token, organization);
+      const responses = await Promise.all(
+        admins.map((admin) =>
+          call(change, `${employeesPath(organization)}/${admin.id}`, {
+            tenant: tenant.id,
+            token: staff.token,
+            ...(change === 'PATCH' ? { body: { role: 'EMPLOYEE' } } : {}),
+          }),
+        ),
+      );
+      expect(responses.map((response) => response.status).sort(), change).toEqual(
+        change === 'DELETE' ? [204, 409] : [200, 409],
+      );
+      const left = await listEmployees(tenant, staff.token, organization);
+      expect(
+        left.filter((employee) => employee.role === 'ADMIN_USER'),
+        change,
+      ).toHaveLength(1);
+    }
+  });
+
+  it('removing an employee disables its login and ends its sessions; a pending invitation dies with it', async () => {
+    const tenant = await createTenant();
+    const organization = await createOrganization(tenant);
+    const { employee, session } = await onboard(tenant, organization, 'EMPLOYEE');
+    const path = `${employeesPath(organization)}/${employee.id}`;
+    const removed = await call('DELETE', path, { tenant: tenant.id, token: organization.token });
+    expect(removed.status, removed.text).toBe(204);
+    expect((await eventsOfType(tenant, 'organization.member_removed')).map((row) => row.data)).toEqual([
+      { customerId: organization.customerId, personId: employee.id, kind: 'EMPLOYEE' },
+    ]);
+    expect((await eventsOfType(tenant, 'session.revoked')).map((row) => row.data)).toContainEqual({
+      sessionId: session.sessionId,
+      userId: employee.userId,
+      reason: 'USER_DISABLED',
+    });
+    expect(
+      await database(tenant).select().from(users).where(eq(users.id, employee.userId)).get(),
+    ).toMatchObject({ status: 'DISABLED' });
+
+    expectProblem(await login(tenant, employee.email), 403, 'account_disabled');
+    expectProblem(
+      await call('POST', '/auth/refresh', {
+        tenant: tenant.id,
+        body: { refreshToken: session.refreshToken },
+      }),
+      401,
+      'invalid_refresh_token',
+    );
+    expectProblem(
+      await call('GET', `/organizations/${organization.customerId}`, {
+        tenant: tenant.id,
+        token: session.accessToken,
+      }),
+      401,
+      'invalid_token',
+    );
+    expect(
+      (await listEmployees(tenant, organization.token, organization)).map((row) => row.id),
+    ).not.toContain(employee.id);
+    expectProblem(
+      await call('DELETE', path, { tenant: tenant.id, token: organization.token }),
+      404,
+      'not_found',
+    );
+
+    const pending = await invite(tenant, organization.token, organization, employeeInput());
+    const { token } = await awaitNotification(tenant, pending.body.userId);
+    expect(
+      (
+        await call('DELETE', `${employeesPath(organization)}/${pending.body.id}`, {
+          tenant: tenant.id,
+          token: organization.token,
+        })
+      ).status,
+    ).toBe(204);
+    expectProblem(await setPassword(tenant, token), 400, 'invalid_password_token');
+  });
+
+  it('addresses employees only: a director’s id under /employees is 404', async () => {
+    const tenant = await createTenant();
+    const organization = await createOrganization(tenant);
+    const director = await call<{ id: string }>(
+      'POST',
+      `/organizations/${organization.customerId}/directors`,
+      {
+        tenant: tenant.id,
+        token: organization.token,
+        body: { firstName: 'Charles', lastName: 'Babbage', role: 'MANAGING_DIRECTOR', isPep: false },
+      },
+    );
+    expect(director.status, director.text).toBe(201);
+    const path = `${employeesPath(organization)}/${director.body.id}`;
+    expectProblem(
+      await call('DELETE', path, { tenant: tenant.id, token: organization.token }),
+      404,
+      'not_found',
+    );
+    expectProblem(
+      await call('PATCH', path, { tenant: tenant.id, token: organization.token, body: { role: 'EMPLOYEE' } }),
+      404,
+      'not_found',
+    );
+  });
+});
