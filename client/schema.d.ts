@@ -4088,6 +4088,13 @@ export interface components {
              */
             permission?: string;
             /**
+             * @description For `forbidden` to an organization’s own user: the organization roles the operation takes.
+             * @example [
+             *       "ADMIN_USER"
+             *     ]
+             */
+            organizationRoles?: string[];
+            /**
              * @description For `permission_not_held`: the permissions the caller may not grant.
              * @example [
              *       "kyc:review"

@@ -27,6 +27,11 @@ export interface FieldKeyContext {
   tenantId: string;
   /** What the value is, e.g. `totp-secret`: values of one purpose cannot be read as another. */
   purpose: string;
+  /**
+   * A key of one data subject's own: its derived keys are not kept in memory beyond the call,
+   * so nothing outlives the erasure that destroys it.
+   */
+  subjectKey?: boolean;
 }
 
 export interface FieldContext extends FieldKeyContext {
@@ -42,7 +47,28 @@ const decoder = new TextDecoder();
 
 type DerivedKeyUse = 'encryption' | 'digest';
 
-async function deriveKey(context: FieldKeyContext, use: DerivedKeyUse): Promise<CryptoKey> {
+/**
+ * Keys derived from the deployment's root key, per tenant, purpose and use: a bounded set that
+ * every request needs (lookups, unwrapping), so each is derived once per isolate.
+ */
+const derivedKeys = new Map<string, Promise<CryptoKey>>();
+const DERIVED_KEYS_KEPT = 10_000;
+
+function deriveKey(context: FieldKeyContext, use: DerivedKeyUse): Promise<CryptoKey> {
+  if (context.subjectKey) return deriveKeyOnce(context, use);
+  const id = JSON.stringify([context.rootKey, context.tenantId, context.purpose, use]);
+  let key = derivedKeys.get(id);
+  if (!key) {
+    if (derivedKeys.size >= DERIVED_KEYS_KEPT) derivedKeys.clear();
+    key = deriveKeyOnce(context, use);
+    // A failed derivation (a malformed root key) is not kept: the next call throws afresh.
+    key.catch(() => derivedKeys.delete(id));
+    derivedKeys.set(id, key);
+  }
+  return key;
+}
+
+async function deriveKeyOnce(context: FieldKeyContext, use: DerivedKeyUse): Promise<CryptoKey> {
   const rootKey = base64Decode(context.rootKey);
   if (rootKey.length !== ROOT_KEY_BYTES) {
     throw new Error(`The field-encryption root key must be ${ROOT_KEY_BYTES} bytes of base64.`);

@@ -84,6 +84,15 @@ export const ProblemSchema = z
       description: 'For `forbidden`: the permission the route needs.',
       example: 'customers:read',
     }),
+    organizationRoles: z
+      .array(z.string().max(32))
+      .max(4)
+      .optional()
+      .openapi({
+        description:
+          'For `forbidden` to an organization’s own user: the organization roles the operation takes.',
+        example: ['ADMIN_USER'],
+      }),
     permissions: z
       .array(z.string().max(64))
       .max(100)

@@ -32,7 +32,7 @@ function wrapContext(rootKey: string, tenantId: string, customerId: string): Fie
 }
 
 function sealContext(key: CustomerKey, tenantId: string, purpose: string): FieldContext {
-  return { rootKey: key.dataKey, tenantId, purpose, recordId: key.customerId };
+  return { rootKey: key.dataKey, tenantId, purpose, recordId: key.customerId, subjectKey: true };
 }
 
 /** A fresh data key for a new customer and the statement that stores it wrapped. */

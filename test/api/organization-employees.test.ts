@@ -545,3 +545,43 @@ describe('PATCH, DELETE /organizations/{id}/employees/{personId}', () => {
     );
   });
 });
+
+describe('organization roles on the organization’s customer routes', () => {
+  it('takes ADMIN_USER to change consents and contacts, ADMIN_USER or COMPLIANCE_OFFICER to export', async () => {
+    const tenant = await createTenant();
+    const organization = await createOrganization(tenant);
+    const { session: employee } = await onboard(tenant, organization, 'EMPLOYEE');
+    const { session: officer } = await onboard(tenant, organization, 'COMPLIANCE_OFFICER');
+    const id = organization.customerId;
+    const as = (session: TestSession) => ({ tenant: tenant.id, token: session.accessToken });
+
+    const refusals = [
+      ['POST', `/customers/${id}/consents`, { type: 'MARKETING', version: '1.0' }],
+      ['POST', '/registration/phone-verification', { customerId: id }],
+      ['GET', `/customers/${id}/export`, undefined],
+    ] as const;
+    for (const [method, path, body] of refusals) {
+      const response = await call(method, path, { ...as(employee), body });
+      expectProblem(response, 403, 'forbidden');
+      expect(response.body).toMatchObject({ organizationRoles: expect.arrayContaining(['ADMIN_USER']) });
+    }
+    // Every employee reads the consents; the compliance officer also takes the export.
+    expect((await call('GET', `/customers/${id}/consents`, as(employee))).status).toBe(200);
+    const exported = await call('GET', `/customers/${id}/export`, as(officer));
+    expect(exported.status, exported.text).toBe(200);
+    expectProblem(
+      await call('POST', `/customers/${id}/consents`, {
+        ...as(officer),
+        body: { type: 'MARKETING', version: '1.0' },
+      }),
+      403,
+      'forbidden',
+    );
+    const granted = await call('POST', `/customers/${id}/consents`, {
+      tenant: tenant.id,
+      token: organization.token,
+      body: { type: 'MARKETING', version: '1.0' },
+    });
+    expect(granted.status, granted.text).toBe(201);
+  });
+});

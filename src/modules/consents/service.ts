@@ -4,7 +4,7 @@ import type { ServiceContext } from '../../platform/context';
 import { ApiError, notFound, validationError } from '../../platform/errors';
 import { newId } from '../../platform/ids';
 import { commit, event } from '../../platform/unit-of-work';
-import { assertCustomerVisible, customerErased } from '../customers/service';
+import { assertCustomerVisible, assertOrganizationRole, customerErased } from '../customers/service';
 import {
   type ConsentStatus,
   type ConsentType,
@@ -53,7 +53,12 @@ export function presentConsent(row: ConsentRow): ConsentView {
 async function requireCustomer(ctx: ServiceContext, customerId: string) {
   assertCustomerVisible(ctx, customerId);
   const customer = await ctx.db
-    .select({ id: customers.id, status: customers.status, erasedAt: customers.erasedAt })
+    .select({
+      id: customers.id,
+      type: customers.type,
+      status: customers.status,
+      erasedAt: customers.erasedAt,
+    })
     .from(customers)
     .where(and(eq(customers.tenantId, ctx.tenant.id), eq(customers.id, customerId)))
     .get();
@@ -83,6 +88,7 @@ export async function grantConsent(
   input: GrantConsentInput,
 ): Promise<ConsentView> {
   const customer = await requireCustomer(ctx, customerId);
+  await assertOrganizationRole(ctx, customer, ['ADMIN_USER'], "grant the organization's consents");
   if (customer.status === 'CLOSED') throw new ApiError('conflict', { detail: 'The customer is closed.' });
   if (input.expiresAt && new Date(input.expiresAt) <= ctx.now) {
     throw validationError([{ path: 'expiresAt', message: 'must be in the future' }]);
@@ -121,7 +127,8 @@ export async function withdrawConsent(
   customerId: string,
   consentId: string,
 ): Promise<ConsentView> {
-  await requireCustomer(ctx, customerId);
+  const customer = await requireCustomer(ctx, customerId);
+  await assertOrganizationRole(ctx, customer, ['ADMIN_USER'], "withdraw the organization's consents");
   const row = await ctx.db
     .select()
     .from(consents)

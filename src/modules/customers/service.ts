@@ -1,6 +1,6 @@
 import { and, desc, eq, inArray, lt, type SQL, sql } from 'drizzle-orm';
 import { isNotNullViolation } from '../../db/client';
-import { customerKeys, customerSearchTerms, customers, users } from '../../db/tenant';
+import { customerKeys, customerSearchTerms, customers, organizationPeople, users } from '../../db/tenant';
 import type { ServiceContext } from '../../platform/context';
 import { ApiError, type FieldError, notFound, validationError } from '../../platform/errors';
 import { emailDigest, searchTermDigest, searchTerms } from '../../platform/lookup-digests';
@@ -194,6 +194,39 @@ export function dateOfBirthProblems(dateOfBirth: string, now: Date): FieldError[
 
 /** Statuses reached only through an approved verification. */
 const verifiedStatuses: readonly CustomerStatus[] = ['VERIFIED', 'ACTIVE', 'SUSPENDED'];
+
+/**
+ * An organization's own users act on it by their organization role (API.md §6): every employee
+ * may read it, `allowed` may do the rest. Staff and API clients passed the route's permission
+ * already, and an individual acts on itself.
+ */
+export async function assertOrganizationRole(
+  ctx: ServiceContext,
+  customer: Pick<StoredCustomer, 'id' | 'type'>,
+  allowed: readonly string[],
+  action: string,
+): Promise<void> {
+  if (customer.type !== 'BUSINESS' || !(ctx.actor.type === 'user' && ctx.actor.userKind === 'CUSTOMER'))
+    return;
+  const employee = await ctx.db
+    .select({ role: organizationPeople.role })
+    .from(organizationPeople)
+    .where(
+      and(
+        eq(organizationPeople.tenantId, ctx.tenant.id),
+        eq(organizationPeople.customerId, customer.id),
+        eq(organizationPeople.kind, 'EMPLOYEE'),
+        eq(organizationPeople.userId, ctx.actor.id),
+      ),
+    )
+    .get();
+  if (!employee?.role || !allowed.includes(employee.role)) {
+    throw new ApiError('forbidden', {
+      detail: `Only employees with the organization role ${allowed.join(' or ')} may ${action}.`,
+      extensions: { organizationRoles: allowed },
+    });
+  }
+}
 
 export function customerErased(erasedAt: string): ApiError {
   return new ApiError('customer_erased', {

@@ -14,6 +14,7 @@ import { commitWithPasswordToken, voidPasswordTokens } from '../auth/passwords';
 import { revokeUserSessions } from '../auth/sessions';
 import type { CustomerView } from '../customers/schemas';
 import {
+  assertOrganizationRole,
   type CustomerRow,
   incorporationDateProblems,
   presentCustomer,
@@ -129,26 +130,7 @@ async function requireManageableOrganization(
   organizationId: string,
 ): Promise<CustomerRow> {
   const row = await requireOrganization(ctx, organizationId);
-  if (ctx.actor.type === 'user' && ctx.actor.userKind === 'CUSTOMER') {
-    const employee = await ctx.db
-      .select({ role: organizationPeople.role })
-      .from(organizationPeople)
-      .where(
-        and(
-          eq(organizationPeople.tenantId, ctx.tenant.id),
-          eq(organizationPeople.customerId, row.id),
-          eq(organizationPeople.kind, 'EMPLOYEE'),
-          eq(organizationPeople.userId, ctx.actor.id),
-        ),
-      )
-      .get();
-    if (employee?.role !== 'ADMIN_USER') {
-      throw new ApiError('forbidden', {
-        detail: 'Only employees with the organization role ADMIN_USER may change the organization.',
-        extensions: { permission: 'customers:write' },
-      });
-    }
-  }
+  await assertOrganizationRole(ctx, row, ['ADMIN_USER'], 'change the organization');
   if (row.status === 'CLOSED') throw new ApiError('conflict', { detail: 'The organization is closed.' });
   return row;
 }

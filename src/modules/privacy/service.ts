@@ -18,7 +18,7 @@ import { openEvents } from '../../platform/events';
 import { commit } from '../../platform/unit-of-work';
 import { presentAuditEvent } from '../audit/service';
 import { presentConsent } from '../consents/service';
-import { presentCustomer, requireCustomerRow } from '../customers/service';
+import { assertOrganizationRole, presentCustomer, requireCustomerRow } from '../customers/service';
 import { presentEvent } from '../events/service';
 import { peopleForExport } from '../organizations/service';
 import { type CustomerExportView, EXPORT_SECTION_CAP, type ExportSection } from './schemas';
@@ -66,6 +66,12 @@ function mentions(ids: string[]): SQL | undefined {
  */
 export async function exportCustomer(ctx: ServiceContext, customerId: string): Promise<CustomerExportView> {
   const customer = await requireCustomerRow(ctx, customerId);
+  await assertOrganizationRole(
+    ctx,
+    customer,
+    ['ADMIN_USER', 'COMPLIANCE_OFFICER'],
+    "export the organization's data",
+  );
   const tenantId = ctx.tenant.id;
   const loginRows = await ctx.db
     .select()

@@ -8,6 +8,7 @@ import { type FieldContext, fieldDigest } from '../../platform/field-encryption'
 import { commit, event } from '../../platform/unit-of-work';
 import type { CustomerView } from '../customers/schemas';
 import {
+  assertOrganizationRole,
   type CustomerRow,
   commitGuarded,
   guardedUpdate,
@@ -107,6 +108,7 @@ export async function issueVerificationCode(
   customerId: string,
 ): Promise<VerificationCodeIssued> {
   const customer = await requireCustomerRow(ctx, customerId);
+  await assertOrganizationRole(ctx, customer, ['ADMIN_USER'], "verify the organization's contacts");
   const recipient = recipientOf(customer, contact);
   const userId = await loginOf(ctx, customerId);
   const code = newCode();
@@ -202,6 +204,7 @@ export async function confirmVerificationCode(
   input: VerificationCodeConfirmationInput,
 ): Promise<CustomerView> {
   const customer = await requireCustomerRow(ctx, input.customerId);
+  await assertOrganizationRole(ctx, customer, ['ADMIN_USER'], "verify the organization's contacts");
   const recipient = recipientOf(customer, contact);
   const { noun } = channels[contact];
   const live = codeOf(ctx, customer.id, contact);
