@@ -1041,7 +1041,7 @@ export interface paths {
         };
         /**
          * Export everything held on a customer (GDPR)
-         * @description Staff with `customers:read`, or the customer itself. Users (staff, the customer, a third party acting for it) need an authentication at most 5 minutes old (login or `POST /auth/step-up`), since the answer is everything held on the customer; API clients with the permission are not asked for one. One JSON document with the profile, logins, consents, sessions, second factors (never secrets), pending contact verifications, third-party grants, audit entries about the customer and by its logins, and outbox events naming it (secrets redacted). Sections with more than 10,000 rows are cut and named in `truncated`. Each export is audited (`customer.exported`); the answer is `Cache-Control: no-store`.
+         * @description Staff with `customers:read`, or the customer itself. Users (staff, the customer) need an authentication at most 5 minutes old (login or `POST /auth/step-up`), since the answer is everything held on the customer; API clients with the permission are not asked for one, and third parties acting for the customer cannot export (403 `user_session_required`). One JSON document with the profile, logins, consents, sessions, second factors (never secrets), pending contact verifications, third-party grants, audit entries about the customer and by its logins, and outbox events naming it (secrets redacted). Sections with more than 10,000 rows are cut and named in `truncated`. Each export is audited (`customer.exported`); the answer is `Cache-Control: no-store`.
          */
         get: operations["exportCustomer"];
         put?: never;
@@ -16376,7 +16376,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
+            /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. `user_session_required`: The operation acts on a login session: it needs the access token of the user itself, not of an API client or of a third party acting for a customer. */
             403: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -16531,7 +16531,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
+            /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. `user_session_required`: The operation acts on a login session: it needs the access token of the user itself, not of an API client or of a third party acting for a customer. */
             403: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */

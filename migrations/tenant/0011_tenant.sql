@@ -54,6 +54,8 @@ ALTER TABLE `contact_verification_codes` ADD `recipient_digest` text NOT NULL;--
 ALTER TABLE `contact_verification_codes` DROP COLUMN `recipient`;--> statement-breakpoint
 ALTER TABLE `events` ADD `subject_id` text;--> statement-breakpoint
 CREATE INDEX `events_subject_idx` ON `events` (`tenant_id`,`subject_id`,`id`);--> statement-breakpoint
+ALTER TABLE `idempotency_keys` ADD `subject_id` text;--> statement-breakpoint
+CREATE INDEX `idempotency_subject_idx` ON `idempotency_keys` (`tenant_id`,`subject_id`);--> statement-breakpoint
 PRAGMA foreign_keys=OFF;--> statement-breakpoint
 CREATE TABLE `__new_organization_people` (
 	`id` text PRIMARY KEY NOT NULL,

@@ -498,13 +498,17 @@ export const idempotencyKeys = sqliteTable(
     state: text('state', { enum: ['IN_FLIGHT', 'COMPLETED'] }).notNull(),
     responseStatus: integer('response_status'),
     responseHeaders: text('response_headers', { mode: 'json' }).$type<Record<string, string>>(),
+    /** Sealed (src/platform/idempotency.ts): replies can carry personal data. */
     responseBody: text('response_body'),
+    /** The customer the reply is about: erasing it deletes the reply. */
+    subjectId: text('subject_id'),
     createdAt: text('created_at').notNull(),
     expiresAt: text('expires_at').notNull(),
   },
   (table) => [
     primaryKey({ columns: [table.tenantId, table.scope, table.key] }),
     index('idempotency_expiry_idx').on(table.expiresAt),
+    index('idempotency_subject_idx').on(table.tenantId, table.subjectId),
   ],
 );
 

@@ -475,6 +475,11 @@ export async function outboxEvent<T extends EventType>(
   };
 }
 
+/** A `notification.requested` whose recipient's key was destroyed by an erasure. */
+export function isMessageToErasedCustomer(row: Pick<typeof events.$inferSelect, 'type' | 'data'>): boolean {
+  return row.type === 'notification.requested' && row.data.recipient === ERASED;
+}
+
 function eventSealPurpose(type: string, field: string): string {
   return `event:${type}:${field}`;
 }

@@ -5,7 +5,7 @@ import { idempotencyKeys } from '../db/tenant';
 import { principalKey } from './auth/principal';
 import type { AppEnv } from './context';
 import { ApiError, validationError } from './errors';
-import { fieldDigest } from './field-encryption';
+import { decryptField, encryptField, type FieldContext, fieldDigest } from './field-encryption';
 
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 /** An in-flight claim older than this belongs to a request that died; it may be taken over. */
@@ -37,10 +37,28 @@ function isStale(row: Row, now: Date): boolean {
   return row.state === 'IN_FLIGHT' && Date.parse(row.createdAt) < now.getTime() - IDEMPOTENCY_LOCK_MS;
 }
 
-function replay(row: Row): Response {
+/**
+ * Stored replies can carry a customer's personal data (a registration answers with the profile),
+ * so they are sealed under a key derived from the root key, bound to their caller and key.
+ */
+function replyContext(rootKey: string, tenantId: string, scope: string, key: string): FieldContext {
+  return { rootKey, tenantId, purpose: 'idempotency-reply', recordId: `${scope}:${key}` };
+}
+
+/** The customer a reply is about, for erasure to delete it: the one in the path, else the one it names. */
+function subjectOf(path: string, body: string): string | null {
+  return CUSTOMER_ID.exec(path)?.[0] ?? CUSTOMER_ID.exec(body)?.[0] ?? null;
+}
+const CUSTOMER_ID = /cus_[0-9a-z]{26}/;
+
+async function replay(rootKey: string, row: Row): Promise<Response> {
   const headers = new Headers(row.responseHeaders ?? {});
   headers.set('Idempotent-Replayed', 'true');
-  return new Response(row.responseBody, { status: row.responseStatus ?? 200, headers });
+  const body =
+    row.responseBody === null
+      ? null
+      : await decryptField(replyContext(rootKey, row.tenantId, row.scope, row.key), row.responseBody);
+  return new Response(body, { status: row.responseStatus ?? 200, headers });
 }
 
 /**
@@ -103,7 +121,7 @@ export function idempotency(): MiddlewareHandler<AppEnv> {
         if (!current) throw new ApiError('idempotency_key_in_use');
         if (current.fingerprint !== fingerprint) throw new ApiError('idempotency_key_reused');
         if (current.state === 'IN_FLIGHT') throw new ApiError('idempotency_key_in_use');
-        return replay(current);
+        return replay(c.env.FIELD_ENCRYPTION_KEY, current);
       }
     }
 
@@ -118,13 +136,18 @@ export function idempotency(): MiddlewareHandler<AppEnv> {
       const value = c.res.headers.get(name);
       if (value !== null) responseHeaders[name] = value;
     }
+    const body = await c.res.clone().text();
     await db
       .update(idempotencyKeys)
       .set({
         state: 'COMPLETED',
         responseStatus: c.res.status,
         responseHeaders,
-        responseBody: await c.res.clone().text(),
+        responseBody: await encryptField(
+          replyContext(c.env.FIELD_ENCRYPTION_KEY, tenantId, scope, key),
+          body,
+        ),
+        subjectId: subjectOf(c.req.path, body),
       })
       .where(keyFilter(tenantId, scope, key));
   };

@@ -164,10 +164,8 @@ function errorResponses(
   if (access.capability) codes.push('capability_not_enabled');
   if (access.permission) codes.push('forbidden');
   if (access.bruteForce) codes.push('rate_limited');
-  if (access.recentAuthSeconds !== undefined) {
-    codes.push('step_up_required');
-    if (!access.apiClientsSkipRecentAuth) codes.push('user_session_required');
-  }
+  // Third parties acting for a customer cannot step up, API clients unless exempt cannot either.
+  if (access.recentAuthSeconds !== undefined) codes.push('step_up_required', 'user_session_required');
   if (hasParams) codes.push('not_found');
   if (hasBody) codes.push('malformed_request', 'payload_too_large', 'unsupported_media_type');
   const byStatus = new Map<number, ProblemCode[]>();

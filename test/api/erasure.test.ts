@@ -3,8 +3,13 @@ import { eq, getTableName, is } from 'drizzle-orm';
 import { SQLiteTable } from 'drizzle-orm/sqlite-core';
 import { describe, expect, it } from 'vitest';
 import * as tenantSchema from '../../src/db/tenant';
-import { customerKeys, customers } from '../../src/db/tenant';
+import { consents, customerKeys, customers, idempotencyKeys, sessions, users } from '../../src/db/tenant';
+import { startSession } from '../../src/modules/auth/sessions';
+import { commitUnlessErased } from '../../src/modules/customers/service';
+import { systemContext } from '../../src/platform/context';
 import { decryptField } from '../../src/platform/field-encryption';
+import { newId } from '../../src/platform/ids';
+import { requireActiveTenant } from '../../src/platform/tenancy';
 import { itHandlesTheCommonCases } from '../helpers/common-cases';
 import {
   createApiClient,
@@ -238,9 +243,19 @@ describe('POST /customers/{id}/erasure', () => {
     const asStaff = { tenant: tenant.id, token: staff.token };
     const director = await call('POST', `/organizations/${organization.customerId}/directors`, {
       ...asStaff,
+      headers: { 'Idempotency-Key': 'director-1' },
       body: { firstName: 'Charles', lastName: 'Babbage', role: 'MANAGING_DIRECTOR', isPep: false },
     });
     expect(director.status, director.text).toBe(201);
+    // The reply kept for a retry names the director, so it is sealed, and filed under the organization.
+    const replies = () =>
+      database(tenant)
+        .select()
+        .from(idempotencyKeys)
+        .where(eq(idempotencyKeys.subjectId, organization.customerId));
+    expect(await replies()).toEqual([
+      expect.objectContaining({ responseBody: expect.stringMatching(/^v1\./) }),
+    ]);
     const exported = await call<{ organizationPeople: { kind: string; details: Record<string, unknown> }[] }>(
       'GET',
       `/customers/${organization.customerId}/export`,
@@ -270,6 +285,55 @@ describe('POST /customers/{id}/erasure', () => {
     const stored = await everythingStoredFor(tenant);
     expect(stored).not.toContain('Babbage');
     expect(stored).not.toContain('Grace');
+    expect(await replies()).toEqual([]);
+  });
+
+  it('fails a change that adds rows about a customer erased meanwhile, leaving nothing behind', async () => {
+    const tenant = await createTenant();
+    const staff = await createStaff(tenant);
+    const customer = await createCustomer(tenant);
+    const erased = await call('POST', erasurePath(customer.customerId), {
+      tenant: tenant.id,
+      token: staff.token,
+      body: {},
+    });
+    expect(erased.status, erased.text).toBe(200);
+    // What a consent grant that read the customer just before the erasure would commit after it.
+    const db = database(tenant);
+    const ctx = systemContext(env, await requireActiveTenant(env, tenant.id), db);
+    const consentId = newId('consent');
+    await expect(
+      commitUnlessErased(ctx, customer.customerId, {
+        statements: [
+          db.insert(consents).values({
+            id: consentId,
+            tenantId: tenant.id,
+            customerId: customer.customerId,
+            type: 'MARKETING',
+            version: '1.0',
+            status: 'GRANTED',
+            acceptedAt: new Date().toISOString(),
+            ip: '198.51.100.9',
+          }),
+        ],
+        audit: [{ action: 'consent.granted', targetType: 'customer', targetId: customer.customerId }],
+        events: [],
+      }),
+    ).rejects.toMatchObject({ code: 'customer_erased' });
+    expect(await db.select().from(consents).where(eq(consents.id, consentId))).toEqual([]);
+  });
+
+  it('gives no session to a login erased or disabled while its password was checked', async () => {
+    const tenant = await createTenant();
+    const customer = await createCustomer(tenant);
+    const db = database(tenant);
+    const user = await db.select().from(users).where(eq(users.id, customer.id)).get();
+    if (!user) throw new Error('no login');
+    await db.update(users).set({ status: 'DISABLED' }).where(eq(users.id, customer.id));
+    const ctx = systemContext(env, await requireActiveTenant(env, tenant.id), db);
+    await expect(startSession(ctx, user, ['pwd'])).rejects.toMatchObject({ code: 'invalid_credentials' });
+    const open = await db.select().from(sessions).where(eq(sessions.userId, customer.id));
+    expect(open.filter((session) => session.id !== customer.sessionId)).toEqual([]);
   });
 
   it('is final: a second erasure answers 409 customer_erased', async () => {

@@ -72,7 +72,8 @@ describe('the OpenAPI document', () => {
     const exported = doc.paths['/v2/customer/customers/{id}/export']?.get;
     expect(exported?.['x-step-up']).toEqual({ maxAgeSeconds: 300, apiClientsExempt: true });
     expect(JSON.stringify(exported?.responses['401'])).toContain('step_up_required');
-    expect(JSON.stringify(exported?.responses['403'])).not.toContain('user_session_required');
+    // Third parties acting for the customer are refused: they cannot step up.
+    expect(JSON.stringify(exported?.responses['403'])).toContain('user_session_required');
   });
 
   it('describes every field with an example and bounds every string and array', async () => {

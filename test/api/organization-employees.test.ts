@@ -11,7 +11,10 @@ import {
   database,
   insertCustomerLogin,
   insertPerson,
+  logIn,
   loginIdentity,
+  mintToken,
+  organizationInput,
   randomIp,
   seedOrganization,
   type TestOrganization,
@@ -583,5 +586,84 @@ describe('organization roles on the organization’s customer routes', () => {
       body: { type: 'MARKETING', version: '1.0' },
     });
     expect(granted.status, granted.text).toBe(201);
+  });
+});
+
+describe('third parties acting for an organization', () => {
+  it('cannot manage its employees, even for an ADMIN_USER: a login would outlive the grant', async () => {
+    const tenant = await createTenant();
+    const organization = await createOrganization(tenant);
+    const admin = await adminOf(tenant, organization);
+    const token = await mintToken(tenant, {
+      sub: organization.id,
+      ptype: 'customer',
+      scope: 'customers:read customers:write',
+      cus: organization.customerId,
+      client_id: 'cli_01jd7w3v8m9k2q4r6t8v0x2z4b',
+    });
+    const as = { tenant: tenant.id, token };
+    expect((await call('GET', employeesPath(organization), as)).status).toBe(200);
+    for (const [method, path, body] of [
+      ['POST', employeesPath(organization), employeeInput({ role: 'ADMIN_USER' })],
+      ['PATCH', `${employeesPath(organization)}/${admin.id}`, { position: 'Owner' }],
+      ['DELETE', `${employeesPath(organization)}/${admin.id}`, undefined],
+    ] as const) {
+      expectProblem(await call(method, path, { ...as, body }), 403, 'forbidden');
+    }
+  });
+});
+
+describe('the B2B journey', () => {
+  it('registers an organization, whose admin adds an employee, a director and shareholders; totals and the last admin hold', async () => {
+    const tenant = await createTenant();
+    const input = organizationInput();
+    const registered = await call<{ id: string; userId: string }>('POST', '/organizations', {
+      tenant: tenant.id,
+      body: input,
+    });
+    expect(registered.status, registered.text).toBe(201);
+    const organizationId = registered.body.id;
+    const adminSession = await logIn(tenant, input.admin.email, input.admin.password);
+    const organization: TestOrganization = {
+      id: registered.body.userId,
+      customerId: organizationId,
+      token: adminSession.accessToken,
+      ...adminSession,
+    };
+    const asAdmin = { tenant: tenant.id, token: organization.token };
+
+    const { employee, session } = await onboard(tenant, organization, 'TRANSACTION_APPROVER');
+    const mine = await call('GET', `/organizations/${organizationId}`, {
+      tenant: tenant.id,
+      token: session.accessToken,
+    });
+    expect(mine.body).toMatchObject({ id: organizationId, type: 'BUSINESS' });
+
+    const director = await call('POST', `/organizations/${organizationId}/directors`, {
+      ...asAdmin,
+      body: { firstName: 'Charles', lastName: 'Babbage', role: 'MANAGING_DIRECTOR', isPep: true },
+    });
+    expect(director.status, director.text).toBe(201);
+    const shareholder = (ownershipPercentage: number) =>
+      call('POST', `/organizations/${organizationId}/shareholders`, {
+        ...asAdmin,
+        body: { type: 'INDIVIDUAL', firstName: 'Ada', lastName: 'King', isPep: false, ownershipPercentage },
+      });
+    expect((await shareholder(60)).body).toMatchObject({ ownershipPercentage: 60, isUbo: true });
+    expect((await shareholder(40)).body).toMatchObject({ ownershipPercentage: 40, isUbo: true });
+    expectProblem(await shareholder(0.01), 422, 'validation_failed');
+
+    const admin = (await listEmployees(tenant, asAdmin.token, organization)).find(
+      (person) => person.role === 'ADMIN_USER',
+    );
+    if (!admin) throw new Error('no ADMIN_USER listed');
+    expectProblem(
+      await call('DELETE', `/organizations/${organizationId}/employees/${admin.id}`, asAdmin),
+      409,
+      'last_admin_user',
+    );
+    expect(
+      (await call('DELETE', `/organizations/${organizationId}/employees/${employee.id}`, asAdmin)).status,
+    ).toBe(204);
   });
 });

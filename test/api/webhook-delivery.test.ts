@@ -12,7 +12,13 @@ import { describe, expect, it } from 'vitest';
 import { auditEvents, events, webhookDeliveries, webhookEndpoints } from '../../src/db/tenant';
 import worker from '../../src/index';
 import type { WebhookQueueMessage } from '../../src/platform/queues';
-import { createTenant, database, individualInput, type TestTenant } from '../helpers/factories';
+import {
+  createCustomer,
+  createTenant,
+  database,
+  individualInput,
+  type TestTenant,
+} from '../helpers/factories';
 import { call } from '../helpers/http';
 import { expectProblem } from '../helpers/problems';
 import {
@@ -411,6 +417,42 @@ describe('webhook delivery, end to end', () => {
       lastError: 'the endpoint is disabled',
     });
     expect(receiver.requests(flaky.path)).toHaveLength(1);
+  });
+
+  it('drops a pending message to a customer erased since: its recipient is gone', async () => {
+    const tenant = await createTenant();
+    const endpoint = await createEndpoint(tenant, receiver, {
+      events: ['notification.requested'],
+      responder: failWith(503),
+    });
+    const customer = await createCustomer(tenant);
+    const sent = await call('POST', '/registration/email-verification', {
+      tenant: tenant.id,
+      token: customer.token,
+      body: { customerId: customer.customerId },
+    });
+    expect(sent.status, sent.text).toBe(202);
+    await expect.poll(async () => (await deliveries(tenant, endpoint)).length, { timeout: 15_000 }).toBe(1);
+    const [pending] = await deliveries(tenant, endpoint);
+    if (!pending) throw new Error('no delivery');
+    await settled(tenant, endpoint, pending.id, (current) => current.status === 'RETRYING');
+    const attemptsBefore = receiver.requests(endpoint.path).length;
+
+    const erased = await call('POST', `/customers/${customer.customerId}/erasure`, {
+      tenant: tenant.id,
+      token: endpoint.staff.token,
+      body: {},
+    });
+    expect(erased.status, erased.text).toBe(200);
+    receiver.respond(endpoint.path, () => new Response('ok'));
+    await runQueue('webhook-deliveries', [
+      { id: 'retry', attempts: 2, body: attemptMessage(tenant, pending.id) },
+    ]);
+    expect(await delivery(tenant, endpoint, pending.id)).toMatchObject({
+      status: 'FAILED',
+      lastError: 'the customer the message was for was erased',
+    });
+    expect(receiver.requests(endpoint.path)).toHaveLength(attemptsBefore);
   });
 
   it('is at least once with a stable webhook-id when the consumer fails in the middle of a batch', async () => {

@@ -213,7 +213,15 @@ export const STAFF_PASSWORD = 'staff-password-123';
 
 export async function mintToken(
   tenant: TestTenant,
-  claims: { sub: string; ptype: 'staff' | 'customer' | 'client'; scope: string; cus?: string; sid?: string },
+  claims: {
+    sub: string;
+    ptype: 'staff' | 'customer' | 'client';
+    scope: string;
+    cus?: string;
+    sid?: string;
+    /** A third party acting for the user under an OAuth grant. */
+    client_id?: string;
+  },
   options: { ttlSeconds?: number; now?: Date } = {},
 ): Promise<string> {
   const now = options.now ?? new Date();

@@ -173,6 +173,8 @@ export async function requestPasswordReset(ctx: ServiceContext, email: string): 
     return;
   }
   const { customerKey } = await identityOf(ctx, user);
+  // A login left behind by an erasure racing its creation: nobody to send a token to.
+  if (user.kind === 'CUSTOMER' && !customerKey) return;
   await commitWithPasswordToken(
     ctx,
     { id: user.id, email: normaliseEmail(email), customerKey },

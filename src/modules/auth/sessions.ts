@@ -1,6 +1,7 @@
 import Bowser from 'bowser';
-import { and, desc, eq, inArray, isNull, lt, ne, type SQL } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNull, lt, ne, type SQL, sql } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
+import { isNotNullViolation } from '../../db/client';
 import { sessions, users } from '../../db/tenant';
 import { markRevoked } from '../../platform/auth/authenticate';
 import { permissionsOfUser } from '../../platform/auth/roles';
@@ -11,7 +12,7 @@ import type { SessionRevocationReason } from '../../platform/events';
 import { newId } from '../../platform/ids';
 import { decodeCursor, toPage } from '../../platform/pagination';
 import { sessionIdOfRefreshToken, sessionStub } from '../../platform/sessions/refresh-tokens';
-import { commit, event } from '../../platform/unit-of-work';
+import { type Change, commit, event } from '../../platform/unit-of-work';
 import type { AccessTokenView, SessionListQuery, SessionView, TokenPairView } from './schemas';
 
 export type UserRow = typeof users.$inferSelect;
@@ -64,12 +65,12 @@ export async function startSession(
 ): Promise<TokenPairView> {
   const now = ctx.now.toISOString();
   const session = { id: newId('session', ctx.now.getTime()), amr, authTime: epochSeconds(ctx.now) };
-  await commit(ctx, {
+  await commitWhileActive(ctx, user.id, {
     statements: [
       ctx.db.insert(sessions).values({
         ...session,
         tenantId: ctx.tenant.id,
-        userId: user.id,
+        userId: stillActive(ctx, user.id),
         device: deviceLabel(ctx.userAgent),
         userAgent: ctx.userAgent?.slice(0, 512) ?? null,
         ip: ctx.ip ?? null,
@@ -104,6 +105,27 @@ export async function startSession(
     expiresIn: ACCESS_TOKEN_TTL_SECONDS,
     sessionId: session.id,
   };
+}
+
+/**
+ * The user's id while it is an ACTIVE login, else NULL, which `sessions.user_id` refuses: a
+ * login that was disabled or erased while its password was being checked gets no session, and
+ * the whole batch (audit row, event) rolls back.
+ */
+function stillActive(ctx: ServiceContext, userId: string) {
+  return sql<string>`(SELECT ${users.id} FROM ${users} WHERE ${users.tenantId} = ${ctx.tenant.id} AND ${users.id} = ${userId} AND ${users.status} = 'ACTIVE')`;
+}
+
+async function commitWhileActive(ctx: ServiceContext, userId: string, change: Change): Promise<void> {
+  try {
+    await commit(ctx, change);
+  } catch (error) {
+    if (isNotNullViolation(error, 'sessions.user_id')) {
+      ctx.logger.warn('session_refused_inactive_user', { userId });
+      throw new ApiError('invalid_credentials');
+    }
+    throw error;
+  }
 }
 
 /** Exchanges a refresh token for a new pair; the old one is spent (see SessionDurableObject). */

@@ -4,7 +4,12 @@ import type { ServiceContext } from '../../platform/context';
 import { ApiError, notFound, validationError } from '../../platform/errors';
 import { newId } from '../../platform/ids';
 import { commit, event } from '../../platform/unit-of-work';
-import { assertCustomerVisible, assertOrganizationRole, customerErased } from '../customers/service';
+import {
+  assertCustomerVisible,
+  assertOrganizationRole,
+  commitUnlessErased,
+  customerErased,
+} from '../customers/service';
 import {
   type ConsentStatus,
   type ConsentType,
@@ -94,7 +99,7 @@ export async function grantConsent(
     throw validationError([{ path: 'expiresAt', message: 'must be in the future' }]);
   }
   const record = consentRecord(ctx, customerId, input);
-  await commit(ctx, {
+  await commitUnlessErased(ctx, customerId, {
     statements: [
       ctx.db
         .update(consents)

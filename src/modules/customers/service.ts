@@ -228,6 +228,36 @@ export async function assertOrganizationRole(
   }
 }
 
+/**
+ * A statement that fails its batch if the customer has been erased (it sets the NOT NULL
+ * `updated_at` to NULL then, and otherwise rewrites it unchanged): for changes that add rows
+ * about a customer, which an erasure committing meanwhile would otherwise leave behind.
+ */
+export function unlessErased(ctx: ServiceContext, customerId: string) {
+  return ctx.db
+    .update(customers)
+    .set({ updatedAt: sql`CASE WHEN ${customers.erasedAt} IS NULL THEN ${customers.updatedAt} END` })
+    .where(and(eq(customers.tenantId, ctx.tenant.id), eq(customers.id, customerId)));
+}
+
+/** Whether a batch holding `unlessErased` failed because the customer was erased meanwhile. */
+export function erasedMeanwhile(error: unknown): boolean {
+  return isNotNullViolation(error, 'customers.updated_at');
+}
+
+/** Commits a change that adds rows about a customer, unless the customer was erased meanwhile (409). */
+export async function commitUnlessErased(ctx: ServiceContext, customerId: string, change: Change) {
+  try {
+    return await commit(ctx, {
+      ...change,
+      statements: [...change.statements, unlessErased(ctx, customerId)],
+    });
+  } catch (error) {
+    if (erasedMeanwhile(error)) throw customerErased(ctx.now.toISOString());
+    throw error;
+  }
+}
+
 export function customerErased(erasedAt: string): ApiError {
   return new ApiError('customer_erased', {
     detail: `The customer's personal data was erased on ${erasedAt}.`,

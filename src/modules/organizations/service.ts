@@ -16,9 +16,13 @@ import type { CustomerView } from '../customers/schemas';
 import {
   assertOrganizationRole,
   type CustomerRow,
+  commitUnlessErased,
+  customerErased,
+  erasedMeanwhile,
   incorporationDateProblems,
   presentCustomer,
   requireCustomerRow,
+  unlessErased,
   updateProfile,
 } from '../customers/service';
 import { emailInUse, registerCustomer } from '../registration/service';
@@ -293,7 +297,7 @@ export async function addDirector(
     ownershipBasisPoints: null,
     details,
   };
-  await commit(ctx, {
+  await commitUnlessErased(ctx, organizationId, {
     statements: [ctx.db.insert(organizationPeople).values(await storedPerson(ctx, organization, row))],
     ...memberAdded(organizationId, row),
   });
@@ -347,7 +351,7 @@ export async function addShareholder(
     details,
   };
   try {
-    await commit(ctx, {
+    await commitUnlessErased(ctx, organizationId, {
       statements: [
         ctx.db.insert(organizationPeople).values({
           ...(await storedPerson(ctx, organization, row)),
@@ -462,6 +466,18 @@ async function requireEmployee(
 }
 
 /**
+ * Logins are the organization's own to hand out or take away: a third party acting for one of
+ * its administrators (an OAuth grant) could otherwise mint a way in that outlives its grant.
+ */
+function assertNotDelegated(ctx: ServiceContext): void {
+  if (ctx.actor.type === 'user' && ctx.actor.delegatedTo !== null) {
+    throw new ApiError('forbidden', {
+      detail: 'A third party acting for the organization cannot manage its employees.',
+    });
+  }
+}
+
+/**
  * Creates the employee's login (a customer user of the organization) without a usable password
  * and sends it, through `notification.requested` (template `ORGANIZATION_INVITATION`), a token
  * to choose one with `POST /auth/password/reset`.
@@ -471,6 +487,7 @@ export async function inviteEmployee(
   organizationId: string,
   input: InviteEmployeeInput,
 ): Promise<EmployeeView> {
+  assertNotDelegated(ctx);
   const organization = await requireManageableOrganization(ctx, organizationId);
   if (await emailInUse(ctx, input.email)) throw new ApiError('email_taken');
   const { role, ...details } = input;
@@ -504,12 +521,14 @@ export async function inviteEmployee(
           updatedAt: now,
         }),
         ctx.db.insert(organizationPeople).values(await storedPerson(ctx, organization, person)),
+        unlessErased(ctx, organizationId),
       ],
       ...memberAdded(organizationId, row),
     });
   } catch (error) {
     // Two invitations (or a registration) raced past the check above: the unique index decides.
     if (isUniqueViolation(error)) throw new ApiError('email_taken');
+    if (erasedMeanwhile(error)) throw customerErased(ctx.now.toISOString());
     throw error;
   }
   return presentEmployee(row);
@@ -571,6 +590,7 @@ export async function updateEmployee(
   personId: string,
   patch: UpdateEmployeeInput,
 ): Promise<EmployeeView> {
+  assertNotDelegated(ctx);
   const organization = await requireManageableOrganization(ctx, organizationId);
   const employee = await requireEmployee(ctx, organization, personId);
   const before = { ...(employee.details as EmployeeDetails), role: employee.role };
@@ -648,6 +668,7 @@ export async function removeEmployee(
   organizationId: string,
   personId: string,
 ): Promise<void> {
+  assertNotDelegated(ctx);
   const organization = await requireManageableOrganization(ctx, organizationId);
   const employee = await requireEmployee(ctx, organization, personId);
   const userId = employee.userId as string;

@@ -92,6 +92,17 @@ export async function releaseLegalHold(ctx: ServiceContext, customerId: string):
 }
 
 /**
+ * Audit fields that people fill in freely, so they may name the customer: staff's reasons and the
+ * names users give their passkeys. Reason codes (`LOGOUT`, …) are no one's data and stay.
+ */
+const freeTextAuditFields: Record<string, string> = {
+  'customer.status_changed': 'reason',
+  'customer.legal_hold_placed': 'reason',
+  'passkey.added': 'name',
+  'passkey.removed': 'name',
+};
+
+/**
  * GDPR Art. 17 erasure by crypto-shredding: the customer's data key is deleted, so its sealed
  * personal data (profile, login identities, event payloads) cannot be read from this database
  * or any copy made of it later (src/platform/personal-data.ts). What was never sealed goes too: logins and their credentials, sessions
@@ -198,20 +209,23 @@ export async function eraseCustomer(
             ctx.db.delete(users).where(and(eq(users.tenantId, tenantId), ofLogins(users.id))),
           ]
         : []),
-      // Replies cached for other callers (staff who registered the customer) name it by id.
+      // Cached replies about the customer, whoever asked (staff who registered it, its employees).
       ctx.db
         .delete(idempotencyKeys)
-        .where(
-          and(
-            eq(idempotencyKeys.tenantId, tenantId),
-            sql`instr(${idempotencyKeys.responseBody}, ${customerId}) > 0`,
-          ),
-        ),
+        .where(and(eq(idempotencyKeys.tenantId, tenantId), eq(idempotencyKeys.subjectId, customerId))),
       ctx.db.update(auditEvents).set({ ip: null }).where(aboutTheCustomer),
-      ctx.db
-        .update(auditEvents)
-        .set({ data: sql`json_set(${auditEvents.data}, '$.reason', ${ERASED})` })
-        .where(and(aboutTheCustomer, isNotNull(sql`json_extract(${auditEvents.data}, '$.reason')`))),
+      ...Object.entries(freeTextAuditFields).map(([action, field]) =>
+        ctx.db
+          .update(auditEvents)
+          .set({ data: sql`json_set(${auditEvents.data}, ${`$.${field}`}, ${ERASED})` })
+          .where(
+            and(
+              aboutTheCustomer,
+              eq(auditEvents.action, action),
+              isNotNull(sql`json_extract(${auditEvents.data}, ${`$.${field}`})`),
+            ),
+          ),
+      ),
     ],
     audit: [
       {

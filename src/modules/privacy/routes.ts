@@ -21,7 +21,7 @@ export function privacyRoutes() {
       operationId: 'exportCustomer',
       summary: 'Export everything held on a customer (GDPR)',
       description:
-        'Staff with `customers:read`, or the customer itself. Users (staff, the customer, a third party acting for it) need an authentication at most 5 minutes old (login or `POST /auth/step-up`), since the answer is everything held on the customer; API clients with the permission are not asked for one. One JSON document with the profile, logins, consents, sessions, second factors (never secrets), pending contact verifications, third-party grants, audit entries about the customer and by its logins, and outbox events naming it (secrets redacted). Sections with more than 10,000 rows are cut and named in `truncated`. Each export is audited (`customer.exported`); the answer is `Cache-Control: no-store`.',
+        'Staff with `customers:read`, or the customer itself. Users (staff, the customer) need an authentication at most 5 minutes old (login or `POST /auth/step-up`), since the answer is everything held on the customer; API clients with the permission are not asked for one, and third parties acting for the customer cannot export (403 `user_session_required`). One JSON document with the profile, logins, consents, sessions, second factors (never secrets), pending contact verifications, third-party grants, audit entries about the customer and by its logins, and outbox events naming it (secrets redacted). Sections with more than 10,000 rows are cut and named in `truncated`. Each export is audited (`customer.exported`); the answer is `Cache-Control: no-store`.',
       tags,
       access: {
         auth: 'required',

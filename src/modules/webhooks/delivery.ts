@@ -4,7 +4,7 @@ import type { TenantDb } from '../../db/client';
 import { events, webhookAttempts, webhookDeliveries, webhookEndpoints } from '../../db/tenant';
 import { type Env, readConfig } from '../../env';
 import { systemContext } from '../../platform/context';
-import { openEvents } from '../../platform/events';
+import { isMessageToErasedCustomer, openEvents } from '../../platform/events';
 import { decryptField, type FieldContext } from '../../platform/field-encryption';
 import { newId } from '../../platform/ids';
 import { handToWebhookQueue, RetryLater } from '../../platform/queues';
@@ -296,23 +296,23 @@ export async function attemptDelivery(
   const thisDelivery = and(eq(webhookDeliveries.tenantId, tenant.id), eq(webhookDeliveries.id, delivery.id));
   const thisEndpoint = and(eq(webhookEndpoints.tenantId, tenant.id), eq(webhookEndpoints.id, endpoint.id));
 
-  if (!endpoint.enabled) {
-    // A disabled endpoint receives nothing; the delivery can be retried by hand once it is enabled.
+  const [opened = row] = await openEvents(db, env.FIELD_ENCRYPTION_KEY, tenant.id, [row]);
+  const notDelivered = !endpoint.enabled
+    ? // A disabled endpoint receives nothing; the delivery can be retried by hand once it is enabled.
+      'the endpoint is disabled'
+    : isMessageToErasedCustomer(opened)
+      ? // Its recipient was erased: there is nobody left to send the message to, nor a right to.
+        'the customer the message was for was erased'
+      : null;
+  if (notDelivered) {
     await db
       .update(webhookDeliveries)
-      .set({
-        status: 'FAILED',
-        lastError: 'the endpoint is disabled',
-        failedAt: now,
-        nextAttemptAt: null,
-        updatedAt: now,
-      })
+      .set({ status: 'FAILED', lastError: notDelivered, failedAt: now, nextAttemptAt: null, updatedAt: now })
       .where(thisDelivery);
     return;
   }
 
   const refusal = webhookUrlRefusal(endpoint.url, readConfig(env).environment);
-  const [opened = row] = await openEvents(db, env.FIELD_ENCRYPTION_KEY, tenant.id, [row]);
   const payload = deliveryPayload(opened);
   const outcome: AttemptOutcome = refusal
     ? { ok: false, statusCode: null, latencyMs: 0, error: `URL refused: ${refusal}`, responseBody: null }
