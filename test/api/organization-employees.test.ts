@@ -667,3 +667,16 @@ describe('the B2B journey', () => {
     ).toBe(204);
   });
 });
+
+describe('sealed identities', () => {
+  it('binds a login’s sealed email to its row: copied onto a colleague’s login it does not open', async () => {
+    const tenant = await createTenant();
+    const organization = await createOrganization(tenant);
+    const { employee } = await onboard(tenant, organization, 'EMPLOYEE');
+    const db = database(tenant);
+    const admin = await db.select().from(users).where(eq(users.id, organization.id)).get();
+    await db.update(users).set({ email: admin?.email }).where(eq(users.id, employee.userId));
+    await expect(loginIdentity(tenant, employee.userId)).rejects.toThrow(/does not decrypt/);
+    expect((await loginIdentity(tenant, organization.id)).displayName).toBe('Grace Hopper');
+  });
+});

@@ -140,7 +140,7 @@ export async function insertPerson(
       id,
       tenantId: tenant.id,
       customerId: organizationId,
-      details: await sealDetails(ctx, await customerKeyOf(tenant, organizationId), person.details),
+      details: await sealDetails(ctx, await customerKeyOf(tenant, organizationId), id, person.details),
       createdAt: now,
       updatedAt: now,
     });
@@ -161,7 +161,7 @@ export async function insertCustomerLogin(
     .values({
       id,
       tenantId: tenant.id,
-      ...(await identityColumns(ctx, identity, await customerKeyOf(tenant, customerId))),
+      ...(await identityColumns(ctx, id, identity, await customerKeyOf(tenant, customerId))),
       kind: 'CUSTOMER',
       customerId,
       passwordHash: unusablePasswordHash(),

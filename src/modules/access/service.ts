@@ -499,6 +499,7 @@ export async function describeCaller(ctx: ServiceContext): Promise<MeView> {
     ctx.db
       .select({
         user: {
+          id: users.id,
           kind: users.kind,
           customerId: users.customerId,
           email: users.email,

@@ -49,11 +49,17 @@ const DETAILS_PURPOSE = 'organization-person';
 const EXPORT_PEOPLE_CAP = 10_000;
 
 /** The people's details are the organization's personal data: sealed under its key, gone with it. */
-export function sealDetails(ctx: ServiceContext, key: CustomerKey, details: Record<string, unknown>) {
-  return seal(key, ctx.tenant.id, DETAILS_PURPOSE, details);
+/** Bound to the person's row as well as to the organization, so details cannot be swapped between people. */
+export function sealDetails(
+  ctx: ServiceContext,
+  key: CustomerKey,
+  personId: string,
+  details: Record<string, unknown>,
+) {
+  return seal(key, ctx.tenant.id, `${DETAILS_PURPOSE}:${personId}`, details);
 }
 
-async function openPeople<R extends { details: string }>(
+async function openPeople<R extends { id: string; details: string }>(
   ctx: ServiceContext,
   organization: CustomerRow,
   rows: R[],
@@ -64,7 +70,7 @@ async function openPeople<R extends { details: string }>(
       details: await unseal<Record<string, unknown>>(
         organization.key,
         ctx.tenant.id,
-        DETAILS_PURPOSE,
+        `${DETAILS_PURPOSE}:${row.id}`,
         row.details,
       ),
     })),
@@ -77,7 +83,7 @@ async function storedPerson(
   organization: CustomerRow,
   person: PersonRow,
 ): Promise<StoredPerson> {
-  return { ...person, details: await sealDetails(ctx, organization.key, person.details) };
+  return { ...person, details: await sealDetails(ctx, organization.key, person.id, person.details) };
 }
 type PersonKind = PersonRow['kind'];
 
@@ -107,14 +113,17 @@ export async function registerOrganization(
     },
     marketing: accepted.marketing === true,
     problems: incorporationDateProblems(profile.incorporationDate, ctx.now),
-    related: async ({ customerId, userId, key }) => [
-      ctx.db.insert(organizationPeople).values({
-        ...newPerson(ctx, customerId, 'EMPLOYEE'),
-        role: 'ADMIN_USER',
-        userId,
-        details: await sealDetails(ctx, key, employeeDetails(admin)),
-      }),
-    ],
+    related: async ({ customerId, userId, key }) => {
+      const person = newPerson(ctx, customerId, 'EMPLOYEE');
+      return [
+        ctx.db.insert(organizationPeople).values({
+          ...person,
+          role: 'ADMIN_USER',
+          userId,
+          details: await sealDetails(ctx, key, person.id, employeeDetails(admin)),
+        }),
+      ];
+    },
   });
 }
 
@@ -509,6 +518,7 @@ export async function inviteEmployee(
           id: user.id,
           ...(await identityColumns(
             ctx,
+            user.id,
             { email: input.email, displayName: employeeName(details) },
             organization.key,
           )),
@@ -611,7 +621,7 @@ export async function updateEmployee(
             role: changedFields.includes('role')
               ? roleUnlessLastAdmin(ctx, organizationId, personId, updated.role as string)
               : undefined,
-            details: await sealDetails(ctx, organization.key, updated.details),
+            details: await sealDetails(ctx, organization.key, personId, updated.details),
             updatedAt: now,
           })
           .where(peopleOf(ctx, organizationId, 'EMPLOYEE', { personId })),
@@ -622,6 +632,7 @@ export async function updateEmployee(
                 .set({
                   ...(await identityColumns(
                     ctx,
+                    updated.userId as string,
                     { email: details.email, displayName: employeeName(details) },
                     organization.key,
                   )),

@@ -148,7 +148,7 @@ export async function registerCustomer(
         ctx.db.insert(users).values({
           id: userId,
           tenantId: ctx.tenant.id,
-          ...(await identityColumns(ctx, login, key)),
+          ...(await identityColumns(ctx, userId, login, key)),
           kind: 'CUSTOMER',
           customerId,
           passwordHash: await hashPassword(login.password),

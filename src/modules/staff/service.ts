@@ -221,7 +221,12 @@ export async function inviteStaffUser(
       statements: [
         ctx.db.insert(users).values({
           id: user.id,
-          ...(await identityColumns(ctx, { email: input.email, displayName: input.displayName }, null)),
+          ...(await identityColumns(
+            ctx,
+            user.id,
+            { email: input.email, displayName: input.displayName },
+            null,
+          )),
           tenantId: ctx.tenant.id,
           kind: 'STAFF',
           passwordHash: unusablePasswordHash(),

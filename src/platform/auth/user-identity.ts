@@ -12,12 +12,21 @@ const EMAIL_PURPOSE = 'user-email';
 const NAME_PURPOSE = 'user-display-name';
 
 /**
+ * Sealed values are bound to their customer by its key; the user id in the purpose binds them
+ * to their row too, so one login's sealed email copied onto another login fails to open.
+ */
+function sealedAs(purpose: string, userId: string): string {
+  return `${purpose}:${userId}`;
+}
+
+/**
  * The `users` columns for a login's identity. Staff keep theirs in the clear (they are the
  * tenant's employees, listed and searched by email); a customer's login is personal data of
  * that customer, sealed under its data key so that erasure takes it along.
  */
 export async function identityColumns(
   ctx: ServiceContext,
+  userId: string,
   identity: UserIdentity,
   customerKey: CustomerKey | null,
 ): Promise<UserIdentity & { emailDigest: string }> {
@@ -25,8 +34,8 @@ export async function identityColumns(
   const digest = await emailDigest(ctx.env.FIELD_ENCRYPTION_KEY, ctx.tenant.id, email);
   if (!customerKey) return { email, displayName: identity.displayName, emailDigest: digest };
   return {
-    email: await seal(customerKey, ctx.tenant.id, EMAIL_PURPOSE, email),
-    displayName: await seal(customerKey, ctx.tenant.id, NAME_PURPOSE, identity.displayName),
+    email: await seal(customerKey, ctx.tenant.id, sealedAs(EMAIL_PURPOSE, userId), email),
+    displayName: await seal(customerKey, ctx.tenant.id, sealedAs(NAME_PURPOSE, userId), identity.displayName),
     emailDigest: digest,
   };
 }
@@ -37,7 +46,13 @@ export async function identityColumns(
  */
 export async function identityOf(
   ctx: ServiceContext,
-  user: { kind: 'STAFF' | 'CUSTOMER'; customerId: string | null; email: string; displayName: string },
+  user: {
+    id: string;
+    kind: 'STAFF' | 'CUSTOMER';
+    customerId: string | null;
+    email: string;
+    displayName: string;
+  },
   /** The customer's key when the caller holds it already, saving a read. */
   knownKey?: CustomerKey,
 ): Promise<UserIdentity & { customerKey: CustomerKey | null }> {
@@ -52,8 +67,8 @@ export async function identityOf(
         );
   if (!key) return { email: ERASED, displayName: ERASED, customerKey: null };
   return {
-    email: await unseal<string>(key, ctx.tenant.id, EMAIL_PURPOSE, user.email),
-    displayName: await unseal<string>(key, ctx.tenant.id, NAME_PURPOSE, user.displayName),
+    email: await unseal<string>(key, ctx.tenant.id, sealedAs(EMAIL_PURPOSE, user.id), user.email),
+    displayName: await unseal<string>(key, ctx.tenant.id, sealedAs(NAME_PURPOSE, user.id), user.displayName),
     customerKey: key,
   };
 }
