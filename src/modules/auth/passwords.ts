@@ -2,9 +2,9 @@ import { and, count, eq, gt, isNull } from 'drizzle-orm';
 import { passwordTokens, users } from '../../db/tenant';
 import { readConfig } from '../../env';
 import { passwordProblems } from '../../platform/auth/password-policy';
-import { hashPassword } from '../../platform/auth/passwords';
+import { hashPassword, unusablePasswordHash } from '../../platform/auth/passwords';
 import type { UserPrincipal } from '../../platform/auth/principal';
-import { identityOf } from '../../platform/auth/user-identity';
+import { identityColumns, identityOf } from '../../platform/auth/user-identity';
 import type { ServiceContext } from '../../platform/context';
 import { randomToken, sha256Hex } from '../../platform/crypto';
 import { ApiError, validationError } from '../../platform/errors';
@@ -99,6 +99,31 @@ export async function commitWithPasswordToken(
   if (readConfig(ctx.env).environment === 'development') {
     ctx.logger.info('password_token_issued', { userId: user.id, template, token, expiresAt });
   }
+}
+
+/**
+ * A login created without a usable password (an invitation): its user chooses one with the
+ * token `commitWithPasswordToken` sends. A customer's login is sealed under `customerKey`.
+ */
+export async function invitedLogin(
+  ctx: ServiceContext,
+  login: { id: string; email: string; displayName: string; kind: 'STAFF' | 'CUSTOMER' },
+  customerKey: CustomerKey | null,
+) {
+  const now = ctx.now.toISOString();
+  // Wrapped: a query builder returned from an async function would be awaited, that is run.
+  const statement = ctx.db.insert(users).values({
+    id: login.id,
+    ...(await identityColumns(ctx, login.id, login, customerKey)),
+    tenantId: ctx.tenant.id,
+    kind: login.kind,
+    customerId: customerKey?.customerId ?? null,
+    passwordHash: unusablePasswordHash(),
+    passwordSetupRequired: true,
+    createdAt: now,
+    updatedAt: now,
+  });
+  return { statement };
 }
 
 /** The new password's hash, marking the account as having a password its user chose. */

@@ -2,7 +2,6 @@ import { and, desc, eq, exists, getTableColumns, lt, ne, or, sql } from 'drizzle
 import { alias } from 'drizzle-orm/sqlite-core';
 import { isCheckViolation, isUniqueViolation } from '../../db/client';
 import { organizationPeople, users } from '../../db/tenant';
-import { unusablePasswordHash } from '../../platform/auth/passwords';
 import { identityColumns } from '../../platform/auth/user-identity';
 import type { ServiceContext } from '../../platform/context';
 import { ApiError, notFound, validationError } from '../../platform/errors';
@@ -10,7 +9,7 @@ import { newId } from '../../platform/ids';
 import { decodeCursor, toPage } from '../../platform/pagination';
 import { type CustomerKey, seal, unseal } from '../../platform/personal-data';
 import { commit, event } from '../../platform/unit-of-work';
-import { commitWithPasswordToken, voidPasswordTokens } from '../auth/passwords';
+import { commitWithPasswordToken, invitedLogin, voidPasswordTokens } from '../auth/passwords';
 import { revokeUserSessions } from '../auth/sessions';
 import type { CustomerView } from '../customers/schemas';
 import {
@@ -500,7 +499,7 @@ export async function inviteEmployee(
   const organization = await requireManageableOrganization(ctx, organizationId);
   if (await emailInUse(ctx, input.email)) throw new ApiError('email_taken');
   const { role, ...details } = input;
-  const now = ctx.now.toISOString();
+  const _now = ctx.now.toISOString();
   const user = { id: newId('user', ctx.now.getTime()), email: input.email, customerKey: organization.key };
   const row: EmployeeRow = {
     ...newPerson(ctx, organizationId, 'EMPLOYEE'),
@@ -514,22 +513,13 @@ export async function inviteEmployee(
   try {
     await commitWithPasswordToken(ctx, user, 'ORGANIZATION_INVITATION', {
       statements: [
-        ctx.db.insert(users).values({
-          id: user.id,
-          ...(await identityColumns(
+        (
+          await invitedLogin(
             ctx,
-            user.id,
-            { email: input.email, displayName: employeeName(details) },
+            { id: user.id, email: input.email, displayName: employeeName(details), kind: 'CUSTOMER' },
             organization.key,
-          )),
-          tenantId: ctx.tenant.id,
-          kind: 'CUSTOMER',
-          customerId: organizationId,
-          passwordHash: unusablePasswordHash(),
-          passwordSetupRequired: true,
-          createdAt: now,
-          updatedAt: now,
-        }),
+          )
+        ).statement,
         ctx.db.insert(organizationPeople).values(await storedPerson(ctx, organization, person)),
         unlessErased(ctx, organizationId),
       ],

@@ -5,13 +5,12 @@ import { unusablePasswordHash } from '../../platform/auth/passwords';
 import { builtInRoles } from '../../platform/auth/permissions';
 import { hasPermission } from '../../platform/auth/principal';
 import { type AssignedRole, findRoles, permissionsOfRoles } from '../../platform/auth/roles';
-import { identityColumns } from '../../platform/auth/user-identity';
 import type { ServiceContext } from '../../platform/context';
 import { ApiError, notFound, validationError } from '../../platform/errors';
 import { newId } from '../../platform/ids';
 import { containsText, decodeCursor, toPage } from '../../platform/pagination';
 import { type Change, commit, event, mergeChanges } from '../../platform/unit-of-work';
-import { commitWithPasswordToken, voidPasswordTokens } from '../auth/passwords';
+import { commitWithPasswordToken, invitedLogin, voidPasswordTokens } from '../auth/passwords';
 import { revokeUserSessions } from '../auth/sessions';
 import { totpRemoval } from '../mfa/service';
 import { isTotpEnrolled } from '../mfa/totp';
@@ -213,27 +212,19 @@ export async function inviteStaffUser(
 ): Promise<StaffUserView> {
   const roles = await grantableRoles(ctx, input.roleIds, []);
   if (await emailInUse(ctx, input.email)) throw new ApiError('email_taken');
-  const now = ctx.now.toISOString();
+  const _now = ctx.now.toISOString();
   const user = { id: newId('user', ctx.now.getTime()), email: input.email, customerKey: null };
   const roleIds = roles.map((role) => role.id);
   try {
     await commitWithPasswordToken(ctx, user, 'STAFF_INVITATION', {
       statements: [
-        ctx.db.insert(users).values({
-          id: user.id,
-          ...(await identityColumns(
+        (
+          await invitedLogin(
             ctx,
-            user.id,
-            { email: input.email, displayName: input.displayName },
+            { id: user.id, email: input.email, displayName: input.displayName, kind: 'STAFF' },
             null,
-          )),
-          tenantId: ctx.tenant.id,
-          kind: 'STAFF',
-          passwordHash: unusablePasswordHash(),
-          passwordSetupRequired: true,
-          createdAt: now,
-          updatedAt: now,
-        }),
+          )
+        ).statement,
         ...roleAssignments(ctx, user.id, roles),
       ],
       audit: [{ action: 'user.invited', targetType: 'user', targetId: user.id, data: { roleIds } }],
