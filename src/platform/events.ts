@@ -494,16 +494,18 @@ export async function openEvents<Row extends Pick<typeof events.$inferSelect, 't
   tenantId: string,
   rows: Row[],
 ): Promise<Row[]> {
-  const sealed = rows.filter((row) => row.subjectId !== null && personalEventFields[row.type as EventType]);
+  const sealed = new Set(
+    rows.filter((row) => row.subjectId !== null && personalEventFields[row.type as EventType]),
+  );
   const keys = await loadCustomerKeys(
     db,
     rootKey,
     tenantId,
-    sealed.map((row) => row.subjectId as string),
+    [...sealed].map((row) => row.subjectId as string),
   );
   return Promise.all(
     rows.map(async (row) => {
-      if (!sealed.includes(row)) return row;
+      if (!sealed.has(row)) return row;
       const key = keys.get(row.subjectId as string);
       const data = { ...row.data };
       for (const field of personalEventFields[row.type as EventType] ?? []) {

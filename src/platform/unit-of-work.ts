@@ -1,6 +1,8 @@
 import type { BatchItem } from 'drizzle-orm/batch';
+import { isNotNullViolation } from '../db/client';
 import { type AuditEntry, auditStatement } from './audit';
 import type { ServiceContext } from './context';
+import type { ApiError } from './errors';
 import { type EventData, type EventType, enqueueEvents, outboxEvent } from './events';
 import type { CustomerKey } from './personal-data';
 
@@ -61,4 +63,22 @@ export async function commit(
   const eventIds = outbox.map((row) => row.id);
   ctx.waitUntil(enqueueEvents(ctx.env, ctx.db, ctx.tenant.id, eventIds));
   return { eventIds, results: results.slice(0, change.statements.length) };
+}
+
+/**
+ * Commits a change one of whose statements refuses it by writing NULL into a NOT NULL column: a
+ * guard evaluated inside the write, so a race cannot slip past a check made before it. D1 rolls
+ * the whole batch back, audit rows and events included, and the guard's refusal is thrown.
+ */
+export async function commitUnlessRefused(
+  ctx: ServiceContext,
+  change: Change,
+  guard: { column: string; refusal: () => ApiError },
+): Promise<Awaited<ReturnType<typeof commit>>> {
+  try {
+    return await commit(ctx, change);
+  } catch (error) {
+    if (isNotNullViolation(error, guard.column)) throw guard.refusal();
+    throw error;
+  }
 }

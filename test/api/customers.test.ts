@@ -140,6 +140,26 @@ describe('GET /customers', () => {
     expect(JSON.stringify(stored)).not.toMatch(/[@ëé]/);
   });
 
+  it('keeps the search index with the name: a rename is found by the new name only', async () => {
+    const tenant = await createTenant();
+    const staff = await createStaff(tenant);
+    const ada = await createCustomer(tenant, { lastName: 'Byron' });
+    const search = async (term: string) =>
+      (
+        await call<{ data: { id: string }[] }>('GET', `/customers?q=${term}`, {
+          tenant: tenant.id,
+          token: staff.token,
+        })
+      ).body.data.map((customer) => customer.id);
+    const patch = (body: Record<string, unknown>) =>
+      call('PATCH', `/customers/${ada.customerId}`, { tenant: tenant.id, token: staff.token, body });
+    expect((await patch({ occupation: 'Mathematician' })).status).toBe(200);
+    expect(await search('byron')).toEqual([ada.customerId]);
+    expect((await patch({ lastName: 'Lovelace' })).status).toBe(200);
+    expect(await search('lovelace')).toEqual([ada.customerId]);
+    expect(await search('byron')).toEqual([]);
+  });
+
   it('is for staff only: a customer gets 403', async () => {
     const tenant = await createTenant();
     const customer = await createCustomer(tenant);

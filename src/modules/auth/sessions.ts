@@ -1,7 +1,6 @@
 import Bowser from 'bowser';
 import { and, desc, eq, inArray, isNull, lt, ne, type SQL, sql } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
-import { isNotNullViolation } from '../../db/client';
 import { sessions, users } from '../../db/tenant';
 import { markRevoked } from '../../platform/auth/authenticate';
 import { permissionsOfUser } from '../../platform/auth/roles';
@@ -12,7 +11,7 @@ import type { SessionRevocationReason } from '../../platform/events';
 import { newId } from '../../platform/ids';
 import { decodeCursor, toPage } from '../../platform/pagination';
 import { sessionIdOfRefreshToken, sessionStub } from '../../platform/sessions/refresh-tokens';
-import { type Change, commit, event } from '../../platform/unit-of-work';
+import { commit, commitUnlessRefused, event } from '../../platform/unit-of-work';
 import type { AccessTokenView, SessionListQuery, SessionView, TokenPairView } from './schemas';
 
 export type UserRow = typeof users.$inferSelect;
@@ -65,30 +64,34 @@ export async function startSession(
 ): Promise<TokenPairView> {
   const now = ctx.now.toISOString();
   const session = { id: newId('session', ctx.now.getTime()), amr, authTime: epochSeconds(ctx.now) };
-  await commitWhileActive(ctx, user.id, {
-    statements: [
-      ctx.db.insert(sessions).values({
-        ...session,
-        tenantId: ctx.tenant.id,
-        userId: stillActive(ctx, user.id),
-        device: deviceLabel(ctx.userAgent),
-        userAgent: ctx.userAgent?.slice(0, 512) ?? null,
-        ip: ctx.ip ?? null,
-        createdAt: now,
-        lastUsedAt: now,
-      }),
-      ...alongside,
-    ],
-    audit: [
-      {
-        action: 'session.created',
-        targetType: 'user',
-        targetId: user.id,
-        data: { sessionId: session.id, amr },
-      },
-    ],
-    events: [event('session.created', { sessionId: session.id, userId: user.id, amr })],
-  });
+  await commitUnlessRefused(
+    ctx,
+    {
+      statements: [
+        ctx.db.insert(sessions).values({
+          ...session,
+          tenantId: ctx.tenant.id,
+          userId: stillActive(ctx, user.id),
+          device: deviceLabel(ctx.userAgent),
+          userAgent: ctx.userAgent?.slice(0, 512) ?? null,
+          ip: ctx.ip ?? null,
+          createdAt: now,
+          lastUsedAt: now,
+        }),
+        ...alongside,
+      ],
+      audit: [
+        {
+          action: 'session.created',
+          targetType: 'user',
+          targetId: user.id,
+          data: { sessionId: session.id, amr },
+        },
+      ],
+      events: [event('session.created', { sessionId: session.id, userId: user.id, amr })],
+    },
+    { column: 'sessions.user_id', refusal: () => new ApiError('invalid_credentials') },
+  );
   const [refreshToken, accessToken] = await Promise.all([
     sessionStub(ctx.env, session.id).start({
       sessionId: session.id,
@@ -114,18 +117,6 @@ export async function startSession(
  */
 function stillActive(ctx: ServiceContext, userId: string) {
   return sql<string>`(SELECT ${users.id} FROM ${users} WHERE ${users.tenantId} = ${ctx.tenant.id} AND ${users.id} = ${userId} AND ${users.status} = 'ACTIVE')`;
-}
-
-async function commitWhileActive(ctx: ServiceContext, userId: string, change: Change): Promise<void> {
-  try {
-    await commit(ctx, change);
-  } catch (error) {
-    if (isNotNullViolation(error, 'sessions.user_id')) {
-      ctx.logger.warn('session_refused_inactive_user', { userId });
-      throw new ApiError('invalid_credentials');
-    }
-    throw error;
-  }
 }
 
 /** Exchanges a refresh token for a new pair; the old one is spent (see SessionDurableObject). */

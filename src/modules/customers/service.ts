@@ -7,7 +7,7 @@ import { emailDigest, searchTermDigest, searchTerms } from '../../platform/looku
 import { createdRange, decodeCursor, toPage } from '../../platform/pagination';
 import { type CustomerKey, seal, unseal, unwrapCustomerKey } from '../../platform/personal-data';
 import { ageOn } from '../../platform/schemas';
-import { type Change, commit, event } from '../../platform/unit-of-work';
+import { type Change, commitUnlessRefused, event } from '../../platform/unit-of-work';
 import { revokeUserSessions } from '../auth/sessions';
 import { revokeCustomerGrants } from '../oauth/service';
 import {
@@ -111,16 +111,28 @@ export async function getCustomer(ctx: ServiceContext, customerId: string): Prom
   return presentCustomer(await readCustomer(ctx, customerId));
 }
 
-/** The sealed columns and search-index rows that store `personal` for a customer. */
-export async function storePersonal(ctx: ServiceContext, key: CustomerKey, personal: PersonalData) {
+/**
+ * The sealed columns and search-index rows that store `personal` for a customer. Given what it
+ * replaces, the index is rewritten only when the name or email it is built from changed.
+ */
+export async function storePersonal(
+  ctx: ServiceContext,
+  key: CustomerKey,
+  personal: PersonalData,
+  replaced?: PersonalData,
+) {
   const rootKey = ctx.env.FIELD_ENCRYPTION_KEY;
+  const columns = {
+    personal: await seal(key, ctx.tenant.id, PERSONAL_PURPOSE, personal),
+    emailDigest: await emailDigest(rootKey, ctx.tenant.id, personal.email),
+  };
+  if (replaced?.displayName === personal.displayName && replaced.email === personal.email) {
+    return { columns, searchIndex: [] };
+  }
   const terms = searchTerms(personal.displayName, personal.email);
   const digests = await Promise.all(terms.map((term) => searchTermDigest(rootKey, ctx.tenant.id, term)));
   return {
-    columns: {
-      personal: await seal(key, ctx.tenant.id, PERSONAL_PURPOSE, personal),
-      emailDigest: await emailDigest(rootKey, ctx.tenant.id, personal.email),
-    },
+    columns,
     searchIndex: [
       ctx.db
         .delete(customerSearchTerms)
@@ -228,6 +240,9 @@ export async function assertOrganizationRole(
   }
 }
 
+/** What `guardedUpdate` and `unlessErased` set to NULL to refuse their batch. */
+const CUSTOMER_GUARD_COLUMN = 'customers.updated_at';
+
 /**
  * A statement that fails its batch if the customer has been erased (it sets the NOT NULL
  * `updated_at` to NULL then, and otherwise rewrites it unchanged): for changes that add rows
@@ -242,20 +257,16 @@ export function unlessErased(ctx: ServiceContext, customerId: string) {
 
 /** Whether a batch holding `unlessErased` failed because the customer was erased meanwhile. */
 export function erasedMeanwhile(error: unknown): boolean {
-  return isNotNullViolation(error, 'customers.updated_at');
+  return isNotNullViolation(error, CUSTOMER_GUARD_COLUMN);
 }
 
 /** Commits a change that adds rows about a customer, unless the customer was erased meanwhile (409). */
-export async function commitUnlessErased(ctx: ServiceContext, customerId: string, change: Change) {
-  try {
-    return await commit(ctx, {
-      ...change,
-      statements: [...change.statements, unlessErased(ctx, customerId)],
-    });
-  } catch (error) {
-    if (erasedMeanwhile(error)) throw customerErased(ctx.now.toISOString());
-    throw error;
-  }
+export function commitUnlessErased(ctx: ServiceContext, customerId: string, change: Change) {
+  return commitUnlessRefused(
+    ctx,
+    { ...change, statements: [...change.statements, unlessErased(ctx, customerId)] },
+    { column: CUSTOMER_GUARD_COLUMN, refusal: () => customerErased(ctx.now.toISOString()) },
+  );
 }
 
 export function customerErased(erasedAt: string): ApiError {
@@ -290,16 +301,13 @@ export function guardedUpdate(ctx: ServiceContext, row: CustomerRow, values: Par
 
 /** Commits a change that went through `guardedUpdate`; a lost race becomes 409. */
 export async function commitGuarded(ctx: ServiceContext, change: Change): Promise<void> {
-  try {
-    await commit(ctx, change);
-  } catch (error) {
-    if (isNotNullViolation(error, 'customers.updated_at')) {
-      throw new ApiError('conflict', {
+  await commitUnlessRefused(ctx, change, {
+    column: CUSTOMER_GUARD_COLUMN,
+    refusal: () =>
+      new ApiError('conflict', {
         detail: 'The customer was changed by another request; read it again and retry.',
-      });
-    }
-    throw error;
-  }
+      }),
+  });
 }
 
 function isStaff(ctx: ServiceContext): boolean {
@@ -401,7 +409,7 @@ export async function updateProfile(
     displayName: rules.displayName(profile),
     profile,
   };
-  const stored = await storePersonal(ctx, row.key, personal);
+  const stored = await storePersonal(ctx, row.key, personal, row);
   const values = {
     status,
     ...(phone !== undefined && phone !== row.phone ? { phoneVerifiedAt: null } : {}),
@@ -464,16 +472,20 @@ export async function changeCustomerStatus(
   return presentCustomer({ ...row, status: input.status, updatedAt: ctx.now.toISOString() });
 }
 
-/** Ends every way in for a customer: the sessions of its logins and the grants of third parties acting for it. */
+/**
+ * Ends every way in for a customer: the sessions of its logins and the grants of third parties
+ * acting for it. Returns the ids of its logins.
+ */
 export async function endCustomerAccess(
   ctx: ServiceContext,
   customerId: string,
   reason: 'CUSTOMER_CLOSED' | 'CUSTOMER_ERASED',
-): Promise<void> {
+): Promise<string[]> {
   const logins = await ctx.db
     .select({ id: users.id })
     .from(users)
     .where(and(eq(users.tenantId, ctx.tenant.id), eq(users.customerId, customerId)));
   for (const login of logins) await revokeUserSessions(ctx, login.id, reason);
   await revokeCustomerGrants(ctx, customerId, reason);
+  return logins.map((login) => login.id);
 }

@@ -124,17 +124,12 @@ export async function eraseCustomer(
       detail: `A legal hold placed on ${row.legalHoldPlacedAt} applies: release it before erasing the customer.`,
     });
   }
-  await endCustomerAccess(ctx, customerId, 'CUSTOMER_ERASED');
+  const userIds = await endCustomerAccess(ctx, customerId, 'CUSTOMER_ERASED');
   const tenantId = ctx.tenant.id;
-  const logins = await ctx.db
-    .select({ id: users.id })
-    .from(users)
-    .where(and(eq(users.tenantId, tenantId), eq(users.customerId, customerId)));
   const people = await ctx.db
     .select({ id: organizationPeople.id })
     .from(organizationPeople)
     .where(and(eq(organizationPeople.tenantId, tenantId), eq(organizationPeople.customerId, customerId)));
-  const userIds = logins.map((login) => login.id);
   const subjects = [customerId, ...userIds, ...people.map((person) => person.id)];
   const ofLogins = (column: SQLiteColumn) => inArray(column, userIds);
   const now = ctx.now.toISOString();
