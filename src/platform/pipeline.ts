@@ -67,7 +67,7 @@ export function issuerFor(env: AppEnv['Bindings'], requestUrl: string): string {
 }
 
 /**
- * The request pipeline of ARCHITECTURE.md, steps 2–5, as one route-level middleware: tenant,
+ * Step 2 of a request's path in docs/architecture.md, as one route-level middleware: tenant,
  * authentication, rate limit, capability, permission. The rate limit runs before an
  * authentication failure is reported, so failed attempts are throttled per IP as well.
  */

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ACCESS_TOKEN_TTL_SECONDS } from '../../src/platform/auth/tokens';
 import { call } from '../helpers/http';
 
 type Operation = Record<string, unknown> & { responses: Record<string, unknown>; security?: unknown[] };
@@ -114,5 +115,11 @@ describe('the OpenAPI document', () => {
     };
     for (const [name, schema] of Object.entries(doc.components.schemas ?? {})) visit(schema, name, false);
     expect(problems, problems.join('\n')).toEqual([]);
+  });
+
+  it('states the lifetime access tokens are issued with', async () => {
+    const doc = await document();
+    const bearer = doc.components.securitySchemes?.bearerAuth as { description?: string } | undefined;
+    expect(bearer?.description).toContain(`tokens live at most ${ACCESS_TOKEN_TTL_SECONDS / 60} minutes`);
   });
 });

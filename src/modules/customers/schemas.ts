@@ -165,7 +165,7 @@ export const CustomerListQuerySchema = z.object({
 });
 export type CustomerListQuery = z.infer<typeof CustomerListQuerySchema>;
 
-/** Fields whose change invalidates an identity verification (API.md §6). */
+/** Fields whose change invalidates an identity verification (docs/api.md, Statuses and transitions). */
 export const identityFields = ['firstName', 'middleName', 'lastName', 'dateOfBirth', 'nationality'] as const;
 /** The same for an organization: what a company-register check vouches for. */
 export const organizationIdentityFields = [
@@ -188,7 +188,7 @@ export const UpdateCustomerSchema = IndividualProfileSchema.partial()
 export type UpdateCustomerInput = z.infer<typeof UpdateCustomerSchema>;
 
 /**
- * The lifecycle of API.md §6: the forward path, rejection after review, reversible
+ * The customer lifecycle of docs/api.md (Statuses and transitions): the forward path, rejection after review, reversible
  * suspension of verified customers, and closure from anywhere (final).
  */
 export const statusTransitions: Record<CustomerStatus, readonly CustomerStatus[]> = {

@@ -208,7 +208,7 @@ export function dateOfBirthProblems(dateOfBirth: string, now: Date): FieldError[
 const verifiedStatuses: readonly CustomerStatus[] = ['VERIFIED', 'ACTIVE', 'SUSPENDED'];
 
 /**
- * An organization's own users act on it by their organization role (API.md §6): every employee
+ * An organization's own users act on it by their organization role (docs/api.md, Profiles): every employee
  * may read it, `allowed` may do the rest. Staff and API clients passed the route's permission
  * already, and an individual acts on itself.
  */
@@ -316,7 +316,7 @@ function isStaff(ctx: ServiceContext): boolean {
 
 /**
  * What differs between the two kinds of profile when one changes: the fields a verification
- * vouches for (API.md §6), the name shown in listings and the checks beyond the schema.
+ * vouches for (docs/api.md, Statuses and transitions), the name shown in listings and the checks beyond the schema.
  */
 interface ProfileRules {
   identityFields: readonly string[];

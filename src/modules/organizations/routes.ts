@@ -32,7 +32,7 @@ import {
   updateOrganization,
 } from './service';
 
-/** Registration is in API.md §2, the business profile and its people in §6 (Profiles). */
+/** As in docs/api.md: registering is under Registration, the business profile and its people under Profiles. */
 const tags = ['Profiles'];
 
 const reads = {

@@ -141,6 +141,12 @@ export function systemRoutes() {
   return router;
 }
 
+/**
+ * The contract's version, not the package's (docs/api.md, Versions): its major is the base path's
+ * `/v2`, and a release that adds to the contract raises the minor.
+ */
+const API_VERSION = '2.0.0';
+
 const documentCache = new Map<string, unknown>();
 
 /** Wording for the server entry: OWASP's inventory rule looks for local/test/production. */
@@ -181,7 +187,7 @@ export function openApiDocument(app: OpenAPIHono<AppEnv>): void {
           openapi: '3.1.0',
           info: {
             title: 'FinCore Customer API',
-            version: '2.0.0',
+            version: API_VERSION,
             description:
               'Multi-tenant customer lifecycle API: registration, authentication, KYC/KYB, profiles, documents, beneficiaries, access control and TPP consents. Errors are RFC 9457 problem+json; see `/v2/customer/problems/{code}`.',
             contact: { name: 'FinCore Customer API reference', url: `${issuer}/docs` },

@@ -3,7 +3,7 @@ import { z } from '@hono/zod-openapi';
 export const PASSWORD_MIN_LENGTH = 12;
 export const PASSWORD_MAX_LENGTH = 128;
 
-/** Length rules of API.md §3; the rules that need the email are applied by `passwordProblems`. */
+/** Length rules of docs/api.md (Authentication); the rules that need the email are applied by `passwordProblems`. */
 export const PasswordSchema = z
   .string()
   .min(PASSWORD_MIN_LENGTH, `must be at least ${PASSWORD_MIN_LENGTH} characters`)

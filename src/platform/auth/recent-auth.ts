@@ -2,8 +2,9 @@ import { ApiError } from '../errors';
 import { type Principal, requireUserPrincipal } from './principal';
 
 /**
- * API.md §3: beneficiaries, password change, 2FA removal and TPP consents need a login or step-up
- * this recent; so do adding a second factor and the GDPR export.
+ * The step-up window of docs/api.md (Authentication): changing the password, adding or removing a
+ * second factor, the GDPR export and erasure (and, once built, beneficiaries and TPP consents) need
+ * a login or step-up this recent.
  */
 export const STEP_UP_MAX_AGE_SECONDS = 300;
 
