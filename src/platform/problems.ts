@@ -6,7 +6,8 @@ export const problemTypes = {
   invalid_request: {
     status: 400,
     title: 'Invalid OAuth request',
-    description: 'RFC 6749: a required parameter is missing or malformed.',
+    description:
+      'RFC 6749: a required parameter is missing or malformed, or the client authenticated with more than one method (Basic credentials and a client secret in the form, or a form `client_id` naming another client).',
   },
   invalid_grant: {
     status: 400,
