@@ -34,7 +34,7 @@ export const problemTypes = {
     status: 400,
     title: 'Unsupported token type',
     description:
-      'RFC 7009: this kind of token cannot be revoked. Client-credentials access tokens expire within minutes; revoke the client to stop them.',
+      'RFC 7009: the server cannot revoke this kind of token. No longer answered: every token this API issues can be revoked.',
   },
   invalid_client: {
     status: 401,
