@@ -203,7 +203,7 @@ export interface paths {
         put?: never;
         /**
          * OAuth 2.0 token introspection (RFC 7662)
-         * @description Tells the calling client whether one of its own access or refresh tokens is live, and what it grants. Tokens of other clients, expired, revoked or unknown tokens are all `{"active": false}`.
+         * @description Tells the calling client whether one of its own access or refresh tokens is live, and what it grants. Tokens of other clients, expired, revoked or unknown tokens are all `{"active": false}`. A revoked token is inactive here at once, in every location (the revocation is read from the database, not from a cache).
          */
         post: operations["introspectToken"];
         delete?: never;
@@ -223,7 +223,7 @@ export interface paths {
         put?: never;
         /**
          * OAuth 2.0 token revocation (RFC 7009)
-         * @description Revoking a refresh token or an access token of an `authorization_code` grant revokes the whole grant: the refresh token stops at once, its access tokens within seconds (a revocation mark in KV). Invalid, expired or already revoked tokens answer 200 too. A token of another client is refused (`unauthorized_client`); a `client_credentials` access token cannot be revoked on its own (`unsupported_token_type`): it expires within 10 minutes, and revoking the client stops it.
+         * @description Every token this server issues can be revoked; `token_type_hint` is ignored. Revoking a refresh token or an access token of an `authorization_code` grant revokes the whole grant; revoking a `client_credentials` access token revokes that token alone. Refresh tokens stop at once and introspection answers `{"active": false}` at once; other routes refuse a revoked access token at once in the location that revoked it and within 60 seconds everywhere else (a revocation mark in KV). Invalid, expired or already revoked tokens answer 200 too. A token of another client is refused (`unauthorized_client`).
          */
         post: operations["revokeToken"];
         delete?: never;
@@ -8448,7 +8448,7 @@ export interface operations {
                     "application/json": components["schemas"]["TokenResponse"];
                 };
             };
-            /** @description `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_request`: RFC 6749: a required parameter is missing or malformed. `invalid_grant`: RFC 6749: the authorization code or refresh token is invalid, expired, revoked or bound to another client. `invalid_scope`: RFC 6749: the requested scope exceeds what the client may be granted. `unauthorized_client`: RFC 6749: the client may not use this grant type. `unsupported_grant_type`: RFC 6749: the grant type is not supported by this server. */
+            /** @description `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_request`: RFC 6749: a required parameter is missing or malformed, or the client authenticated with more than one method (Basic credentials and a client secret in the form, or a form `client_id` naming another client). `invalid_grant`: RFC 6749: the authorization code or refresh token is invalid, expired, revoked or bound to another client. `invalid_scope`: RFC 6749: the requested scope exceeds what the client may be granted. `unauthorized_client`: RFC 6749: the client may not use this grant type. `unsupported_grant_type`: RFC 6749: the grant type is not supported by this server. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -8598,7 +8598,7 @@ export interface operations {
                     "application/json": components["schemas"]["TokenIntrospection"];
                 };
             };
-            /** @description `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_request`: RFC 6749: a required parameter is missing or malformed, or the client authenticated with more than one method (Basic credentials and a client secret in the form, or a form `client_id` naming another client). */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -8746,7 +8746,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `unauthorized_client`: RFC 6749: the client may not use this grant type. `unsupported_token_type`: RFC 7009: this kind of token cannot be revoked. Client-credentials access tokens expire within minutes; revoke the client to stop them. */
+            /** @description `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_request`: RFC 6749: a required parameter is missing or malformed, or the client authenticated with more than one method (Basic credentials and a client secret in the form, or a form `client_id` naming another client). `unauthorized_client`: RFC 6749: the client may not use this grant type. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */

@@ -11,7 +11,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { and, eq } from 'drizzle-orm';
 import { customers } from '../../src/db/tenant';
 import worker from '../../src/index';
-import { revocationKey } from '../../src/platform/auth/authenticate';
+import { isRevoked } from '../../src/platform/auth/authenticate';
 import { hashPassword, verifyPassword } from '../../src/platform/auth/passwords';
 import { issueAccessToken } from '../../src/platform/auth/tokens';
 import { newId } from '../../src/platform/ids';
@@ -244,7 +244,7 @@ async function readBindings(request: Request, env: Env): Promise<Response> {
     (name) => query.get(name) ?? '',
   ) as [string, string, string];
   const tenant = await requireActiveTenant(env, tenantId);
-  await env.CACHE.get(revocationKey(tenantId, principal));
+  await isRevoked(env, tenantId, [principal, 'jti_bench']);
   await consumeRateLimit(env, 'bench', `bench:${tenantId}:${principal}`, {
     capacity: tenant.rateLimitPerMinute,
     windowSeconds: 60,

@@ -6,7 +6,8 @@ export const problemTypes = {
   invalid_request: {
     status: 400,
     title: 'Invalid OAuth request',
-    description: 'RFC 6749: a required parameter is missing or malformed.',
+    description:
+      'RFC 6749: a required parameter is missing or malformed, or the client authenticated with more than one method (Basic credentials and a client secret in the form, or a form `client_id` naming another client).',
   },
   invalid_grant: {
     status: 400,
@@ -33,7 +34,7 @@ export const problemTypes = {
     status: 400,
     title: 'Unsupported token type',
     description:
-      'RFC 7009: this kind of token cannot be revoked. Client-credentials access tokens expire within minutes; revoke the client to stop them.',
+      'RFC 7009: the server cannot revoke this kind of token. No longer answered: every token this API issues can be revoked.',
   },
   invalid_client: {
     status: 401,

@@ -237,6 +237,48 @@ function itHandlesTheClientCases(route: ClientAuthenticatedRouteUnderTest): void
     }
   });
 
+  it('refuses malformed Basic credentials with a Basic challenge (401 invalid_client, never 500)', async () => {
+    const { client, form } = await setup();
+    for (const authorization of [
+      `Basic ${btoa(`${client.id}:%E0%A4%A`)}`, // broken percent-encoding in the secret
+      `Basic ${btoa(`%ZZ:${client.clientSecret}`)}`, // and in the id
+      `Basic ${btoa(`${client.id}:%C3`)}`, // a percent-encoded byte that is not UTF-8
+      `Basic ${btoa(client.id)}`, // no colon
+      'Basic not*base64!',
+      'Basic ',
+      `basic ${btoa(`${client.id}:%E0%A4%A`)}`, // the scheme is case-insensitive (RFC 9110 §11.1)
+    ]) {
+      const response = await call(route.method, route.path, {
+        form,
+        headers: { Authorization: authorization },
+      });
+      expectOAuthError(response, 401, 'invalid_client');
+      expect(response.headers.get('WWW-Authenticate'), authorization).toMatch(/^Basic /);
+    }
+  });
+
+  it('refuses two client authentication methods in one request (400 invalid_request, RFC 6749 §2.3)', async () => {
+    const { tenant, client, form } = await setup();
+    const other = await createApiClient(tenant, ['customers:read']);
+    const headers = { Authorization: clientSecretBasic(client.id, client.clientSecret) };
+    const doubled: Record<string, string>[] = [
+      { client_secret: client.clientSecret },
+      { client_id: client.id, client_secret: client.clientSecret },
+      { client_id: other.id },
+      { client_id: other.id, client_secret: other.clientSecret },
+    ];
+    for (const extra of doubled) {
+      expectOAuthError(
+        await call(route.method, route.path, { form: { ...form, ...extra }, headers }),
+        400,
+        'invalid_request',
+      );
+    }
+    // Naming the same client in the form as well is one method, not two.
+    const same = await call(route.method, route.path, { form: { ...form, client_id: client.id }, headers });
+    expect(same.status, same.text).toBe(200);
+  });
+
   it('refuses a revoked client (401 invalid_client)', async () => {
     const { tenant, client, form } = await setup();
     await database(tenant).update(clients).set({ status: 'REVOKED' }).where(eq(clients.id, client.id));

@@ -30,25 +30,58 @@ export interface ClientCredentials {
   clientSecret: string;
 }
 
-/** `client_secret_basic` (RFC 6749 §2.3.1: form-urlencoded id and secret) or `client_secret_post`. */
+const malformedBasic = (detail: string) =>
+  new ApiError('invalid_client', { detail: `The Basic credentials ${detail}.` });
+
+/** RFC 6749 §2.3.1: id and secret are each form-urlencoded before they are joined. */
+function formDecoded(value: string): string {
+  try {
+    return decodeURIComponent(value.replaceAll('+', ' '));
+  } catch {
+    throw malformedBasic('carry malformed percent-encoding');
+  }
+}
+
+function basicCredentials(encoded: string): ClientCredentials {
+  let decoded: string;
+  try {
+    decoded = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(base64Decode(encoded));
+  } catch {
+    throw malformedBasic('are not valid base64 of UTF-8 text');
+  }
+  const separator = decoded.indexOf(':');
+  if (separator < 0) throw malformedBasic('need `id:secret`');
+  return {
+    clientId: formDecoded(decoded.slice(0, separator)),
+    clientSecret: formDecoded(decoded.slice(separator + 1)),
+  };
+}
+
+/** The scheme is case-insensitive (RFC 9110 §11.1); other schemes are not client authentication. */
+const BASIC_SCHEME = /^Basic(?:\s+(.*))?$/i;
+
+/**
+ * The one client authentication of /oauth/*: `client_secret_basic` or `client_secret_post`
+ * (RFC 6749 §2.3.1), never both. A form `client_id` beside Basic credentials is allowed when it
+ * names the same client (some libraries always send it).
+ */
 export function clientCredentials(
   authorization: string | undefined,
   form: { client_id?: string; client_secret?: string },
 ): ClientCredentials {
-  if (authorization?.startsWith('Basic ')) {
-    let decoded: string;
-    try {
-      decoded = new TextDecoder().decode(base64Decode(authorization.slice(6).trim()));
-    } catch {
-      throw new ApiError('invalid_client', { detail: 'The Basic credentials are not valid base64.' });
+  const basic = authorization === undefined ? null : BASIC_SCHEME.exec(authorization.trim());
+  if (basic) {
+    const credentials = basicCredentials(basic[1] ?? '');
+    if (
+      form.client_secret !== undefined ||
+      (form.client_id !== undefined && form.client_id !== credentials.clientId)
+    ) {
+      throw new ApiError('invalid_request', {
+        detail:
+          'Use one client authentication method (RFC 6749 §2.3): Basic credentials or `client_id` and `client_secret` in the form, not both.',
+      });
     }
-    const separator = decoded.indexOf(':');
-    if (separator < 0)
-      throw new ApiError('invalid_client', { detail: 'The Basic credentials need `id:secret`.' });
-    return {
-      clientId: decodeURIComponent(decoded.slice(0, separator).replaceAll('+', ' ')),
-      clientSecret: decodeURIComponent(decoded.slice(separator + 1).replaceAll('+', ' ')),
-    };
+    return credentials;
   }
   if (form.client_id && form.client_secret)
     return { clientId: form.client_id, clientSecret: form.client_secret };

@@ -1,6 +1,11 @@
 import { and, eq, gt, isNull, sql } from 'drizzle-orm';
-import { authorizationCodes, clients, oauthGrants, users } from '../../db/tenant';
-import { isRevoked, markRevoked, revocationSubject } from '../../platform/auth/authenticate';
+import { auditEvents, authorizationCodes, clients, oauthGrants, users } from '../../db/tenant';
+import {
+  isRevoked,
+  markRevoked,
+  markTokenRevoked,
+  revocationSubject,
+} from '../../platform/auth/authenticate';
 import { isPermission, type Permission } from '../../platform/auth/permissions';
 import {
   ACCESS_TOKEN_TTL_SECONDS,
@@ -408,13 +413,34 @@ export async function refreshTokenGrant(
 
 type Presented =
   | { kind: 'refresh'; grant: Grant; expiresAt: number; createdAt: number }
-  | { kind: 'access'; claims: AccessTokenClaims; owner: string | undefined; grant?: Grant }
+  /** A grant's access token carries its live grant; a client-credentials token has none. */
+  | { kind: 'access'; claims: AccessTokenClaims; owner: string; grant?: Grant }
   | { kind: 'foreign' }
   | { kind: 'invalid' };
+
+/** The audit row of a single access token's revocation: its record in D1. */
+const ACCESS_TOKEN_REVOKED = 'oauth.access_token.revoked';
+
+async function accessTokenRevocationRecorded(ctx: ServiceContext, jti: string): Promise<boolean> {
+  const row = await ctx.db
+    .select({ id: auditEvents.id })
+    .from(auditEvents)
+    .where(
+      and(
+        eq(auditEvents.tenantId, ctx.tenant.id),
+        eq(auditEvents.targetId, jti),
+        eq(auditEvents.action, ACCESS_TOKEN_REVOKED),
+      ),
+    )
+    .get();
+  return row !== undefined;
+}
 
 /**
  * What a token presented to introspection or revocation is, from the point of view of `client`:
  * its own live refresh or access token, a live token of someone else, or nothing valid.
+ * Access tokens are checked against their KV marks like on any route, then against D1, which
+ * holds every revocation at once while a mark may take up to a minute to reach this location.
  */
 async function identify(
   ctx: ServiceContext,
@@ -438,12 +464,21 @@ async function identify(
     return { kind: 'invalid' };
   }
   const subject = revocationSubject(claims);
-  if (claims.tid !== ctx.tenant.id || !subject || (await isRevoked(ctx.env, ctx.tenant.id, subject))) {
+  if (
+    claims.tid !== ctx.tenant.id ||
+    !subject ||
+    (await isRevoked(ctx.env, ctx.tenant.id, [subject, claims.jti]))
+  ) {
     return { kind: 'invalid' };
   }
   const owner = claims.client_id ?? (claims.ptype === 'client' ? claims.sub : undefined);
   if (owner !== client.clientId) return { kind: 'foreign' };
-  return { kind: 'access', claims, owner, grant: claims.sid ? await findGrant(ctx, claims.sid) : undefined };
+  if (claims.sid) {
+    const grant = await findGrant(ctx, claims.sid);
+    return grant?.revokedAt === null ? { kind: 'access', claims, owner, grant } : { kind: 'invalid' };
+  }
+  if (await accessTokenRevocationRecorded(ctx, claims.jti)) return { kind: 'invalid' };
+  return { kind: 'access', claims, owner };
 }
 
 /** RFC 7662. A client learns about its own tokens only; anything else is simply inactive. */
@@ -491,10 +526,31 @@ export async function introspectToken(
 }
 
 /**
- * RFC 7009. Revoking either token of a grant revokes the whole grant: the refresh-token family
- * and every access token of its session. Invalid, expired or already revoked tokens are a
- * success with nothing to do. A client-credentials access token cannot be revoked on its own
- * (it is self-contained and lives ten minutes); revoking the client stops them.
+ * A client-credentials token has no grant to end: its own KV mark stops it on every route, and
+ * the audit row is the record introspection reads. The mark is written first, so a recorded
+ * revocation always has its mark.
+ */
+async function revokeAccessToken(ctx: ServiceContext, claims: AccessTokenClaims, reason: string) {
+  await markTokenRevoked(ctx.env, ctx.tenant.id, claims, reason, ctx.now);
+  await commit(ctx, {
+    statements: [],
+    audit: [
+      {
+        action: ACCESS_TOKEN_REVOKED,
+        targetType: 'access_token',
+        targetId: claims.jti,
+        data: { reason, clientId: claims.sub, expiresAt: new Date(claims.exp * 1000).toISOString() },
+      },
+    ],
+    events: [],
+  });
+}
+
+/**
+ * RFC 7009, for every token this server issues; the hint is ignored, the token's form tells.
+ * Revoking either token of a grant revokes the whole grant: the refresh-token family and every
+ * access token of its session. A client-credentials access token is revoked on its own.
+ * Invalid, expired or already revoked tokens are a success with nothing to do.
  */
 export async function revokeToken(
   ctx: ServiceContext,
@@ -508,13 +564,6 @@ export async function revokeToken(
   }
   if (presented.kind === 'refresh') return revokeGrant(ctx, presented.grant, 'revoked_by_client');
   if (presented.kind !== 'access') return;
-  if (!presented.claims.sid) {
-    throw new ApiError('unsupported_token_type', {
-      detail:
-        'Client-credentials access tokens cannot be revoked one by one; they expire within minutes. Revoke the client to stop them.',
-    });
-  }
-  if (presented.grant && presented.grant.revokedAt === null) {
-    await revokeGrant(ctx, presented.grant, 'revoked_by_client');
-  }
+  if (presented.grant) return revokeGrant(ctx, presented.grant, 'revoked_by_client');
+  return revokeAccessToken(ctx, presented.claims, 'revoked_by_client');
 }

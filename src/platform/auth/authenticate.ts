@@ -16,22 +16,42 @@ export function bearerToken(authorization: string | undefined): string | undefin
   return match[1];
 }
 
-/** KV key marking a session or client as revoked until its last access token has expired. */
+/** KV key marking a session, a client or one access token (its `jti`) as revoked. */
 export function revocationKey(tenantId: string, subjectId: string): string {
   return `revoked:${tenantId}:${subjectId}`;
 }
 
-/**
- * KV keeps a revocation mark this long: past it, every access token of the session or client
- * has expired anyway. KV's minimum TTL is 60 s, and the slack covers clock skew between locations.
- */
-export const REVOCATION_MARK_TTL_SECONDS = ACCESS_TOKEN_TTL_SECONDS + 60;
+/** KV refuses an `expirationTtl` below this. */
+const KV_MINIMUM_TTL_SECONDS = 60;
+/** Marks outlive the tokens they stop by this much: clocks of other locations may run behind. */
+const CLOCK_SKEW_SECONDS = 60;
+
+/** KV keeps a session's or client's mark this long: past it, all of its access tokens have expired. */
+export const REVOCATION_MARK_TTL_SECONDS = ACCESS_TOKEN_TTL_SECONDS + CLOCK_SKEW_SECONDS;
 
 /** From now on, access tokens of the session or client are refused (see `authenticateToken`). */
-export function markRevoked(env: Env, tenantId: string, subjectId: string, reason: string): Promise<void> {
+export function markRevoked(
+  env: Env,
+  tenantId: string,
+  subjectId: string,
+  reason: string,
+  ttlSeconds = REVOCATION_MARK_TTL_SECONDS,
+): Promise<void> {
   return env.CACHE.put(revocationKey(tenantId, subjectId), reason, {
-    expirationTtl: REVOCATION_MARK_TTL_SECONDS,
+    expirationTtl: Math.max(KV_MINIMUM_TTL_SECONDS, Math.ceil(ttlSeconds)),
   });
+}
+
+/** From now on this one access token is refused, for as long as it could still verify anywhere. */
+export function markTokenRevoked(
+  env: Env,
+  tenantId: string,
+  claims: AccessTokenClaims,
+  reason: string,
+  now: Date,
+): Promise<void> {
+  const remaining = claims.exp - now.getTime() / 1000;
+  return markRevoked(env, tenantId, claims.jti, reason, remaining + CLOCK_SKEW_SECONDS);
 }
 
 /** Client tokens are revoked with their client, user tokens with their session. */
@@ -39,13 +59,18 @@ export function revocationSubject(claims: AccessTokenClaims): string | undefined
   return claims.ptype === 'client' ? claims.sub : claims.sid;
 }
 
-export async function isRevoked(env: Env, tenantId: string, subjectId: string): Promise<boolean> {
-  return (await env.CACHE.get(revocationKey(tenantId, subjectId))) !== null;
+/**
+ * Whether any of the ids (a token's session or client, and its `jti`) is marked revoked. One
+ * bulk KV read for all of them, so an authenticated request spends a single KV operation.
+ */
+export async function isRevoked(env: Env, tenantId: string, ids: readonly string[]): Promise<boolean> {
+  const marks = await env.CACHE.get(ids.map((id) => revocationKey(tenantId, id)));
+  return [...marks.values()].some((mark) => mark !== null);
 }
 
 /**
- * Verifies the access token locally (no round trip) and checks the revocation mark in KV: the
- * only I/O an authenticated request spends on authentication.
+ * Verifies the access token locally (no round trip) and checks its revocation marks in one KV
+ * read: the only I/O an authenticated request spends on authentication.
  */
 export async function authenticateToken(
   env: Env,
@@ -67,7 +92,7 @@ export async function authenticateToken(
     throw new ApiError('tenant_mismatch', { detail: 'The access token was issued for another tenant.' });
   }
   const subject = revocationSubject(claims);
-  if (!subject || (await isRevoked(env, tenant.id, subject))) {
+  if (!subject || (await isRevoked(env, tenant.id, [subject, claims.jti]))) {
     throw new ApiError('invalid_token', { detail: 'The access token has been revoked.' });
   }
   const permissions = new Set<Permission>((claims.scope ?? '').split(' ').filter(isPermission));

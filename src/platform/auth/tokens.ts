@@ -17,6 +17,10 @@ export const TOKEN_ALGORITHM = 'ES256';
 export interface AccessTokenClaims extends JWTPayload {
   sub: string;
   tid: string;
+  /** Required by `verifyAccessToken`: the key of the token's own revocation mark. */
+  jti: string;
+  exp: number;
+  iat: number;
   sid?: string;
   scope: string;
   amr: string[];
