@@ -363,7 +363,7 @@ export interface paths {
         put?: never;
         /**
          * Log in with email and password
-         * @description Answers with tokens, or with an MFA challenge when the user has a second factor. Unknown emails get the same answer, after the same work, as wrong passwords. Five failures within 15 minutes lock the account for 15 minutes; logins are also limited per IP. Not idempotent by key: tokens are never stored for replays.
+         * @description Answers with tokens, or with an MFA challenge when the user has a second factor. Unknown emails get the same answer, after the same work, as wrong passwords. Five failures within 15 minutes lock the account for 15 minutes, however many attempts run at once: each attempt reserves a slot before the password is checked, and once the five are taken every attempt, the right password included, gets 423 unchecked. Logins are also limited per IP. Not idempotent by key: tokens are never stored for replays.
          */
         post: operations["login"];
         delete?: never;
@@ -9942,7 +9942,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `account_locked`: Too many failed logins (5 in 15 minutes): the account is locked for 15 minutes; `Retry-After` says how long is left. */
+            /** @description `account_locked`: Too many failed attempts at the password or a second factor (5 in 15 minutes, checks still running included): the account is locked for 15 minutes, the right secret included; `Retry-After` says how long is left. */
             423: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -10120,7 +10120,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `account_locked`: Too many failed logins (5 in 15 minutes): the account is locked for 15 minutes; `Retry-After` says how long is left. */
+            /** @description `account_locked`: Too many failed attempts at the password or a second factor (5 in 15 minutes, checks still running included): the account is locked for 15 minutes, the right secret included; `Retry-After` says how long is left. */
             423: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -10995,7 +10995,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `account_locked`: Too many failed logins (5 in 15 minutes): the account is locked for 15 minutes; `Retry-After` says how long is left. */
+            /** @description `account_locked`: Too many failed attempts at the password or a second factor (5 in 15 minutes, checks still running included): the account is locked for 15 minutes, the right secret included; `Retry-After` says how long is left. */
             423: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -11171,7 +11171,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `account_locked`: Too many failed logins (5 in 15 minutes): the account is locked for 15 minutes; `Retry-After` says how long is left. */
+            /** @description `account_locked`: Too many failed attempts at the password or a second factor (5 in 15 minutes, checks still running included): the account is locked for 15 minutes, the right secret included; `Retry-After` says how long is left. */
             423: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -12733,7 +12733,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `account_locked`: Too many failed logins (5 in 15 minutes): the account is locked for 15 minutes; `Retry-After` says how long is left. */
+            /** @description `account_locked`: Too many failed attempts at the password or a second factor (5 in 15 minutes, checks still running included): the account is locked for 15 minutes, the right secret included; `Retry-After` says how long is left. */
             423: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */

@@ -100,7 +100,10 @@ export const users = sqliteTable(
      */
     passwordSetupRequired: integer('password_setup_required', { mode: 'boolean' }).notNull().default(false),
     displayName: text('display_name').notNull(),
-    /** Failed logins in the current lockout window, which opened at `failedLoginWindowStartedAt`. */
+    /**
+     * Attempts at the user's secrets reserved in the current lockout window, which opened at
+     * `failedLoginWindowStartedAt`: failures plus checks still running (src/platform/auth/lockout.ts).
+     */
     failedLoginCount: integer('failed_login_count').notNull().default(0),
     failedLoginWindowStartedAt: text('failed_login_window_started_at'),
     lockedUntil: text('locked_until'),

@@ -339,7 +339,7 @@ export const problemTypes = {
     status: 423,
     title: 'Account locked',
     description:
-      'Too many failed logins (5 in 15 minutes): the account is locked for 15 minutes; `Retry-After` says how long is left.',
+      'Too many failed attempts at the password or a second factor (5 in 15 minutes, checks still running included): the account is locked for 15 minutes, the right secret included; `Retry-After` says how long is left.',
   },
   rate_limited: {
     status: 429,

@@ -2,7 +2,7 @@ import { and, eq } from 'drizzle-orm';
 import { decodeJwt } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { auditEvents, sessions, users } from '../../src/db/tenant';
-import { LOCKOUT_THRESHOLD } from '../../src/modules/auth/login';
+import { ACCOUNT_LOCKOUT } from '../../src/platform/auth/lockout';
 import { itHandlesTheCommonCases } from '../helpers/common-cases';
 import {
   createCustomer,
@@ -15,6 +15,7 @@ import {
   type TestTenant,
 } from '../helpers/factories';
 import { call } from '../helpers/http';
+import { BURST, burstThenRight, expectExactLockout, expireLock } from '../helpers/lockout';
 import { eventsOfType } from '../helpers/outbox';
 import { expectProblem } from '../helpers/problems';
 
@@ -99,10 +100,10 @@ describe('POST /auth/login', () => {
     expectProblem(await attemptLogin(other, staff.email, staff.password), 401, 'invalid_credentials');
   });
 
-  it(`locks the account after ${LOCKOUT_THRESHOLD} failures, even for the right password, then unlocks`, async () => {
+  it(`locks the account after ${ACCOUNT_LOCKOUT.limit} failures, even for the right password, then unlocks`, async () => {
     const tenant = await createTenant();
     const staff = await createStaff(tenant);
-    for (let attempt = 1; attempt < LOCKOUT_THRESHOLD; attempt++) {
+    for (let attempt = 1; attempt < ACCOUNT_LOCKOUT.limit; attempt++) {
       expectProblem(
         await attemptLogin(tenant, staff.email, 'wrong-password-guess'),
         401,
@@ -132,11 +133,28 @@ describe('POST /auth/login', () => {
     expect((await attemptLogin(tenant, staff.email, staff.password)).status).toBe(200);
   });
 
+  it(`checks only ${ACCOUNT_LOCKOUT.limit} of ${BURST} parallel wrong passwords; the right one then gets 423 until the lock ends`, async () => {
+    const tenant = await createTenant({ rateLimitPerMinute: 1000 });
+    const staff = await createStaff(tenant);
+    const outcome = await burstThenRight(
+      tenant,
+      staff.id,
+      () => attemptLogin(tenant, staff.email, 'wrong-password-guess'),
+      () => attemptLogin(tenant, staff.email, staff.password),
+    );
+    await expectExactLockout(tenant, staff.id, outcome, { status: 401, code: 'invalid_credentials' });
+    const later = await attemptLogin(tenant, staff.email, staff.password);
+    expectProblem(later, 423, 'account_locked');
+    expect(Number(later.headers.get('Retry-After'))).toBeGreaterThan(14 * 60);
+    await expireLock(tenant, staff.id);
+    expect((await attemptLogin(tenant, staff.email, staff.password)).status).toBe(200);
+  });
+
   it('does not lock for failures spread beyond the 15-minute window', async () => {
     const tenant = await createTenant();
     const staff = await createStaff(tenant);
     const db = database(tenant);
-    for (let attempt = 1; attempt < LOCKOUT_THRESHOLD; attempt++) {
+    for (let attempt = 1; attempt < ACCOUNT_LOCKOUT.limit; attempt++) {
       await attemptLogin(tenant, staff.email, 'wrong-password-guess');
     }
     await db
@@ -392,6 +410,29 @@ describe('POST /auth/step-up', () => {
     expect(new Date(response.body.authTime).getTime() / 1000).toBe(claims.auth_time);
     const refreshed = await refresh(tenant, stale.body.refreshToken);
     expect(decodeJwt(refreshed.body.accessToken).auth_time).toBe(claims.auth_time);
+  });
+
+  it(`checks only ${ACCOUNT_LOCKOUT.limit} of ${BURST} parallel wrong passwords, and the lock shuts login too`, async () => {
+    const tenant = await createTenant({ rateLimitPerMinute: 1000 });
+    const customer = await createCustomer(tenant);
+    const stepUp = (password: string) =>
+      call('POST', '/auth/step-up', {
+        tenant: tenant.id,
+        token: customer.accessToken,
+        body: { method: 'PASSWORD', password },
+        headers: { 'CF-Connecting-IP': randomIp() },
+      });
+    const outcome = await burstThenRight(
+      tenant,
+      customer.id,
+      () => stepUp('wrong-password-guess'),
+      () => stepUp(customer.password),
+    );
+    await expectExactLockout(tenant, customer.id, outcome, { status: 401, code: 'invalid_credentials' });
+    expectProblem(await stepUp(customer.password), 423, 'account_locked');
+    expectProblem(await attemptLogin(tenant, customer.email, customer.password), 423, 'account_locked');
+    await expireLock(tenant, customer.id);
+    expect((await stepUp(customer.password)).status).toBe(200);
   });
 
   it('refuses a wrong password, a missing proof and a second factor that is not enrolled', async () => {

@@ -4,7 +4,7 @@ import { decodeJwt } from 'jose';
 import { TOTP, URI } from 'otpauth';
 import { describe, expect, it } from 'vitest';
 import { auditEvents, events, recoveryCodes, totpCredentials, totpEnrolments } from '../../src/db/tenant';
-import { LOCKOUT_THRESHOLD } from '../../src/modules/auth/login';
+import { ACCOUNT_LOCKOUT } from '../../src/platform/auth/lockout';
 import { issueMfaToken } from '../../src/platform/auth/tokens';
 import { decryptField } from '../../src/platform/field-encryption';
 import { itHandlesTheCommonCases } from '../helpers/common-cases';
@@ -20,6 +20,7 @@ import {
   type TestTenant,
 } from '../helpers/factories';
 import { call, ISSUER } from '../helpers/http';
+import { BURST, burstThenRight, expectExactLockout, expireLock } from '../helpers/lockout';
 import { expectProblem } from '../helpers/problems';
 
 const STEP_MS = 30_000;
@@ -486,12 +487,12 @@ describe('POST /auth/mfa/verify with TOTP and recovery codes', () => {
     ).toBe(200);
   });
 
-  it(`counts wrong codes towards the lockout: the ${LOCKOUT_THRESHOLD}th locks the account`, async () => {
+  it(`counts wrong codes towards the lockout: the ${ACCOUNT_LOCKOUT.limit}th locks the account`, async () => {
     const tenant = await createTenant();
     const customer = await enrolledCustomer(tenant);
     const mfaToken = await challenge(tenant, customer);
     const code = wrongCode(customer.app);
-    for (let attempt = 1; attempt < LOCKOUT_THRESHOLD; attempt++) {
+    for (let attempt = 1; attempt < ACCOUNT_LOCKOUT.limit; attempt++) {
       expectProblem(await verifyMfa(tenant, { mfaToken, method: 'TOTP', code }), 401, 'invalid_mfa_code');
     }
     expectProblem(await verifyMfa(tenant, { mfaToken, method: 'TOTP', code }), 423, 'account_locked');
@@ -505,6 +506,31 @@ describe('POST /auth/mfa/verify with TOTP and recovery codes', () => {
       423,
       'account_locked',
     );
+  });
+
+  it(`checks only ${ACCOUNT_LOCKOUT.limit} of ${BURST} parallel wrong codes; the right code then gets 423 until the lock ends`, async () => {
+    const tenant = await createTenant({ rateLimitPerMinute: 1000 });
+    const customer = await enrolledCustomer(tenant);
+    const mfaToken = await challenge(tenant, customer);
+    const code = wrongCode(customer.app);
+    await awayFromStepBoundary();
+    const outcome = await burstThenRight(
+      tenant,
+      customer.id,
+      () => verifyMfa(tenant, { mfaToken, method: 'TOTP', code }),
+      () => verifyMfa(tenant, { mfaToken, method: 'TOTP', code: codeAt(customer.app, 0) }),
+    );
+    await expectExactLockout(tenant, customer.id, outcome, { status: 401, code: 'invalid_mfa_code' });
+    expectProblem(
+      await verifyMfa(tenant, { mfaToken, method: 'RECOVERY_CODE', code: customer.recoveryCodes[0] }),
+      423,
+      'account_locked',
+    );
+    await expireLock(tenant, customer.id);
+    expect(
+      (await verifyMfa(tenant, { mfaToken, method: 'RECOVERY_CODE', code: customer.recoveryCodes[0] }))
+        .status,
+    ).toBe(200);
   });
 });
 

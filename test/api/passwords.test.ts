@@ -1,8 +1,8 @@
 import { and, eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { auditEvents, passwordTokens, users } from '../../src/db/tenant';
-import { LOCKOUT_THRESHOLD } from '../../src/modules/auth/login';
 import { RESET_REQUESTS_PER_HOUR } from '../../src/modules/auth/passwords';
+import { ACCOUNT_LOCKOUT } from '../../src/platform/auth/lockout';
 import { hashPassword, PBKDF2_ITERATIONS } from '../../src/platform/auth/passwords';
 import { itHandlesTheCommonCases } from '../helpers/common-cases';
 import {
@@ -351,7 +351,7 @@ describe('POST /auth/password/reset', () => {
     const tenant = await createTenant();
     const customer = await createCustomer(tenant);
     const laptop = await logIn(tenant, customer.email, customer.password);
-    for (let attempt = 1; attempt < LOCKOUT_THRESHOLD; attempt++) {
+    for (let attempt = 1; attempt < ACCOUNT_LOCKOUT.limit; attempt++) {
       await login(tenant, customer.email, 'wrong-password-guess');
     }
     expectProblem(await login(tenant, customer.email, 'wrong-password-guess'), 423, 'account_locked');

@@ -1,23 +1,28 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import { users } from '../../db/tenant';
 import { hashPassword, PBKDF2_ITERATIONS, verifyPassword } from '../../platform/auth/passwords';
 import { issueMfaToken, verifyMfaToken } from '../../platform/auth/tokens';
 import type { ServiceContext } from '../../platform/context';
 import { ApiError } from '../../platform/errors';
 import { emailDigest } from '../../platform/lookup-digests';
-import { commit, event } from '../../platform/unit-of-work';
+import {
+  clearFailures,
+  failAttempt,
+  type ReservedAttempt,
+  releaseAttempt,
+  releasedIfRefused,
+  reserveAttempt,
+} from './attempts';
 import type { LoginInput, LoginResultView, MfaVerifyInput, TokenPairView } from './schemas';
 import {
   enrolledSecondFactors,
   hasSecondFactor,
+  type SecondFactor,
   type SecondFactorMethod,
+  type SecondFactorProof,
   secondFactors,
 } from './second-factors';
 import { startSession, type UserRow } from './sessions';
-
-export const LOCKOUT_THRESHOLD = 5;
-export const LOCKOUT_WINDOW_MS = 15 * 60 * 1000;
-export const LOCKOUT_DURATION_MS = 15 * 60 * 1000;
 
 /**
  * Verified when the email is unknown, so that answer costs the same hash work as a wrong
@@ -42,73 +47,24 @@ export async function findUser(ctx: ServiceContext, userId: string): Promise<Use
     .get();
 }
 
-function lockedProblem(lockedUntil: string, now: Date): ApiError {
-  const seconds = Math.max(1, Math.ceil((Date.parse(lockedUntil) - now.getTime()) / 1000));
-  return new ApiError('account_locked', {
-    detail: `Too many failed attempts: try again in ${Math.ceil(seconds / 60)} minute(s).`,
-    headers: { 'Retry-After': String(seconds) },
-  });
-}
-
-/** Every way into an account is closed while it is locked, passkeys included. */
-export function assertNotLocked(user: UserRow, now: Date): void {
-  if (user.lockedUntil && user.lockedUntil > now.toISOString()) throw lockedProblem(user.lockedUntil, now);
-}
-
-export function clearFailures(ctx: ServiceContext, userId: string) {
-  return ctx.db
-    .update(users)
-    .set({ failedLoginCount: 0, failedLoginWindowStartedAt: null, lockedUntil: null })
-    .where(and(eq(users.tenantId, ctx.tenant.id), eq(users.id, userId)));
-}
-
 /**
- * Counts a failed password or second factor in one atomic UPDATE (D1 serialises writes, so
- * concurrent failures cannot both read a stale count); the failure that reaches the threshold
- * locks the account and says so with an audit row and a `user.locked` event.
- */
-export async function recordFailedAttempt(ctx: ServiceContext, userId: string): Promise<void> {
-  const now = ctx.now.toISOString();
-  const windowOpen = sql`${users.failedLoginWindowStartedAt} > ${new Date(ctx.now.getTime() - LOCKOUT_WINDOW_MS).toISOString()}`;
-  const lockUntil = new Date(ctx.now.getTime() + LOCKOUT_DURATION_MS).toISOString();
-  const updated = await ctx.db
-    .update(users)
-    .set({
-      failedLoginCount: sql`CASE WHEN ${windowOpen} THEN ${users.failedLoginCount} + 1 ELSE 1 END`,
-      failedLoginWindowStartedAt: sql`CASE WHEN ${windowOpen} THEN ${users.failedLoginWindowStartedAt} ELSE ${now} END`,
-      lockedUntil: sql`CASE WHEN ${windowOpen} AND ${users.failedLoginCount} + 1 >= ${LOCKOUT_THRESHOLD} THEN ${lockUntil} ELSE ${users.lockedUntil} END`,
-    })
-    .where(and(eq(users.tenantId, ctx.tenant.id), eq(users.id, userId)))
-    .returning({ lockedUntil: users.lockedUntil })
-    .get();
-  if (updated?.lockedUntil !== lockUntil) return;
-  await commit(ctx, {
-    statements: [],
-    audit: [
-      { action: 'user.locked', targetType: 'user', targetId: userId, data: { lockedUntil: lockUntil } },
-    ],
-    events: [event('user.locked', { userId, lockedUntil: lockUntil })],
-  });
-  throw lockedProblem(lockUntil, ctx.now);
-}
-
-/**
- * Step one of a login. Every path verifies a password hash, so unknown emails, wrong passwords
- * and locked accounts cost the same; with a second factor enrolled, the answer is an MFA
- * challenge instead of tokens.
+ * Step one of a login. The attempt is reserved before the password hash is checked (which also
+ * reads the user); a refused one gets 423 unchecked. Unknown emails and wrong passwords cost the
+ * same hash work. With a second factor enrolled, the answer is an MFA challenge instead of
+ * tokens, and the password's slot is given back: the second factor reserves its own.
  */
 export async function login(ctx: ServiceContext, input: LoginInput): Promise<LoginResultView> {
-  const user = await findUserByEmail(ctx, input.email);
-  const check = await verifyPassword(input.password, user?.passwordHash ?? UNKNOWN_USER_HASH);
-  if (!user) throw new ApiError('invalid_credentials');
-  assertNotLocked(user, ctx.now);
-  if (!check.valid) {
-    await recordFailedAttempt(ctx, user.id);
-    throw new ApiError('invalid_credentials');
-  }
+  const attempt = await reserveAttempt(ctx, {
+    emailDigest: await emailDigest(ctx.env.FIELD_ENCRYPTION_KEY, ctx.tenant.id, input.email),
+  });
+  const check = await verifyPassword(input.password, attempt?.user.passwordHash ?? UNKNOWN_USER_HASH);
+  if (!attempt) throw new ApiError('invalid_credentials');
+  if (!check.valid) await failAttempt(ctx, attempt, new ApiError('invalid_credentials'));
+  const { user } = attempt;
+  // A disabled account keeps the slot: it cannot log in, so nothing is lost by counting it.
   if (user.status !== 'ACTIVE') throw new ApiError('account_disabled');
 
-  const methods = await enrolledSecondFactors(ctx, user.id);
+  const methods = await enrolledSecondFactors(ctx, user.id, [releaseAttempt(ctx, attempt)]);
   if (methods.length > 0) {
     return {
       mfaRequired: true,
@@ -135,34 +91,50 @@ function replacePasswordHash(ctx: ServiceContext, userId: string, passwordHash: 
     .where(and(eq(users.tenantId, ctx.tenant.id), eq(users.id, userId)));
 }
 
-/** The password check of step-up: wrong passwords count towards the lockout like at login. */
-export async function provePassword(ctx: ServiceContext, user: UserRow, password: string): Promise<void> {
-  assertNotLocked(user, ctx.now);
-  const check = await verifyPassword(password, user.passwordHash);
+/** The password check of step-up and of a password change, inside a reserved attempt. */
+export async function provePassword(
+  ctx: ServiceContext,
+  attempt: ReservedAttempt,
+  password: string,
+): Promise<void> {
+  const check = await verifyPassword(password, attempt.user.passwordHash);
   if (!check.valid) {
-    await recordFailedAttempt(ctx, user.id);
-    throw new ApiError('invalid_credentials', { detail: 'The password is wrong.' });
+    await failAttempt(
+      ctx,
+      attempt,
+      new ApiError('invalid_credentials', { detail: 'The password is wrong.' }),
+    );
   }
 }
 
 /**
- * Checks a second factor for a user; a wrong proof counts towards the lockout. Shared by the
+ * The second factor a proof is for, refused before any attempt is reserved when the user does
+ * not have it: choosing a method one lacks is no guess at a secret.
+ */
+export async function enrolledFactor(
+  ctx: ServiceContext,
+  userId: string,
+  method: SecondFactorMethod,
+): Promise<SecondFactor> {
+  const factor = secondFactors[method];
+  if (!factor || !(await hasSecondFactor(ctx, userId, method))) {
+    throw new ApiError('mfa_method_not_enrolled', { detail: `${method} is not enrolled for this user.` });
+  }
+  return factor;
+}
+
+/**
+ * Checks a second factor inside a reserved attempt; a wrong proof is a failure. Shared by the
  * login's MFA step and step-up.
  */
 export async function proveSecondFactor(
   ctx: ServiceContext,
-  user: UserRow,
-  method: SecondFactorMethod,
-  proof: { code?: string; credential?: unknown },
+  attempt: ReservedAttempt,
+  factor: SecondFactor,
+  proof: SecondFactorProof,
 ): Promise<readonly string[]> {
-  assertNotLocked(user, ctx.now);
-  const factor = secondFactors[method];
-  if (!factor || !(await hasSecondFactor(ctx, user.id, method))) {
-    throw new ApiError('mfa_method_not_enrolled', { detail: `${method} is not enrolled for this user.` });
-  }
-  if (!(await factor.verify(ctx, user.id, proof))) {
-    await recordFailedAttempt(ctx, user.id);
-    throw new ApiError('invalid_mfa_code');
+  if (!(await releasedIfRefused(ctx, attempt, () => factor.verify(ctx, attempt.user.id, proof)))) {
+    await failAttempt(ctx, attempt, new ApiError('invalid_mfa_code'));
   }
   return factor.amr;
 }
@@ -170,8 +142,10 @@ export async function proveSecondFactor(
 /** Step two of a login with 2FA: the MFA token from step one plus a second factor. */
 export async function completeMfaLogin(ctx: ServiceContext, input: MfaVerifyInput): Promise<TokenPairView> {
   const claims = await verifyMfaToken(ctx.env, input.mfaToken, ctx.issuer);
-  const user = claims && claims.tenantId === ctx.tenant.id ? await findUser(ctx, claims.userId) : undefined;
-  if (user?.status !== 'ACTIVE') throw new ApiError('invalid_mfa_token');
-  const amr = await proveSecondFactor(ctx, user, input.method, input);
-  return startSession(ctx, user, ['pwd', ...amr, 'mfa'], [clearFailures(ctx, user.id)]);
+  if (claims?.tenantId !== ctx.tenant.id) throw new ApiError('invalid_mfa_token');
+  const factor = await enrolledFactor(ctx, claims.userId, input.method);
+  const attempt = await reserveAttempt(ctx, { userId: claims.userId });
+  if (attempt?.user.status !== 'ACTIVE') throw new ApiError('invalid_mfa_token');
+  const amr = await proveSecondFactor(ctx, attempt, factor, input);
+  return startSession(ctx, attempt.user, ['pwd', ...amr, 'mfa'], [clearFailures(ctx, attempt.user.id)]);
 }

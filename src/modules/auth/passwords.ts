@@ -12,7 +12,8 @@ import type { PasswordNotificationTemplate } from '../../platform/events';
 import { normaliseEmail } from '../../platform/lookup-digests';
 import type { CustomerKey } from '../../platform/personal-data';
 import { type Change, commit, event } from '../../platform/unit-of-work';
-import { clearFailures, findUser, findUserByEmail, provePassword } from './login';
+import { clearFailures, releaseAttempt, releasedIfRefused, reserveAttempt } from './attempts';
+import { findUserByEmail, provePassword } from './login';
 import type { PasswordChangeInput, PasswordResetInput } from './schemas';
 import { revokeUserSessions } from './sessions';
 
@@ -151,19 +152,23 @@ export async function changePassword(
   principal: UserPrincipal,
   input: PasswordChangeInput,
 ): Promise<void> {
-  const user = await findUser(ctx, principal.id);
-  if (user?.status !== 'ACTIVE')
+  const attempt = await reserveAttempt(ctx, { userId: principal.id });
+  if (attempt?.user.status !== 'ACTIVE')
     throw new ApiError('invalid_token', { detail: 'The account is not active.' });
-  await assertAcceptable(
-    input.newPassword,
-    (await identityOf(ctx, user)).email,
-    input.newPassword === input.currentPassword ? ['must differ from the current password'] : [],
+  const { user } = attempt;
+  await releasedIfRefused(ctx, attempt, async () =>
+    assertAcceptable(
+      input.newPassword,
+      (await identityOf(ctx, user)).email,
+      input.newPassword === input.currentPassword ? ['must differ from the current password'] : [],
+    ),
   );
-  await provePassword(ctx, user, input.currentPassword);
+  await provePassword(ctx, attempt, input.currentPassword);
   await commit(ctx, {
     statements: [
       setPassword(ctx, user.id, await hashPassword(input.newPassword)),
       voidPasswordTokens(ctx, user.id),
+      releaseAttempt(ctx, attempt),
     ],
     audit: [
       { action: 'user.password_changed', targetType: 'user', targetId: user.id, data: { via: 'CHANGE' } },

@@ -42,7 +42,7 @@ export function authRoutes() {
       operationId: 'login',
       summary: 'Log in with email and password',
       description:
-        'Answers with tokens, or with an MFA challenge when the user has a second factor. Unknown emails get the same answer, after the same work, as wrong passwords. Five failures within 15 minutes lock the account for 15 minutes; logins are also limited per IP. Not idempotent by key: tokens are never stored for replays.',
+        'Answers with tokens, or with an MFA challenge when the user has a second factor. Unknown emails get the same answer, after the same work, as wrong passwords. Five failures within 15 minutes lock the account for 15 minutes, however many attempts run at once: each attempt reserves a slot before the password is checked, and once the five are taken every attempt, the right password included, gets 423 unchecked. Logins are also limited per IP. Not idempotent by key: tokens are never stored for replays.',
       tags,
       access: { auth: 'none', tenant: true, bruteForce: 'login' },
       errors: ['invalid_credentials', 'account_locked', 'account_disabled'],

@@ -42,12 +42,14 @@ export const secondFactors: Partial<Record<SecondFactorMethod, SecondFactor>> = 
   WEBAUTHN: passkeySecondFactor,
 };
 
+/** The user's factors; `alongside` statements ride in the same round trip. */
 export async function enrolledSecondFactors(
   ctx: ServiceContext,
   userId: string,
+  alongside: BatchItem<'sqlite'>[] = [],
 ): Promise<SecondFactorMethod[]> {
   const entries = Object.entries(secondFactors) as [SecondFactorMethod, SecondFactor][];
-  const [first, ...rest] = entries.map(([, factor]) => factor.enrolment(ctx, userId));
+  const [first, ...rest] = [...entries.map(([, factor]) => factor.enrolment(ctx, userId)), ...alongside];
   if (!first) return [];
   const found = (await ctx.db.batch([first, ...rest])) as unknown[][];
   return entries.filter((_, index) => (found[index]?.length ?? 0) > 0).map(([method]) => method);

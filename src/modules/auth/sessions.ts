@@ -290,14 +290,16 @@ export async function listSessions(
 }
 
 /**
- * Records a fresh authentication on the session (step-up) and returns an access token whose
- * `auth_time` says so; later refreshes keep it.
+ * Records a fresh authentication on the session (step-up), with the caller's extra statements
+ * (giving the attempt's slot back), and returns an access token whose `auth_time` says so; later
+ * refreshes keep it.
  */
 export async function reauthenticateSession(
   ctx: ServiceContext,
   user: UserRow,
   sessionId: string,
   amr: string[],
+  alongside: BatchItem<'sqlite'>[] = [],
 ): Promise<AccessTokenView> {
   const session = await ctx.db
     .select()
@@ -317,6 +319,7 @@ export async function reauthenticateSession(
         .update(sessions)
         .set({ amr: renewed.amr, authTime: renewed.authTime, lastUsedAt: ctx.now.toISOString() })
         .where(and(eq(sessions.tenantId, ctx.tenant.id), eq(sessions.id, sessionId))),
+      ...alongside,
     ],
     audit: [
       { action: 'session.stepped_up', targetType: 'user', targetId: user.id, data: { sessionId, amr } },

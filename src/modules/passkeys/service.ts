@@ -13,7 +13,8 @@ import { identityOf } from '../../platform/auth/user-identity';
 import type { ServiceContext } from '../../platform/context';
 import { ApiError, notFound, validationError } from '../../platform/errors';
 import { type Change, commit, event } from '../../platform/unit-of-work';
-import { assertNotLocked, clearFailures, findUser, findUserByEmail } from '../auth/login';
+import { assertNotLocked, clearFailures } from '../auth/attempts';
+import { findUser, findUserByEmail } from '../auth/login';
 import type { TokenPairView } from '../auth/schemas';
 import { deviceLabel, startSession, type UserRow } from '../auth/sessions';
 import {
