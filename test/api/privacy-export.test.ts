@@ -337,6 +337,24 @@ describe('GET /customers/{id}/export', () => {
       }
     });
 
+    it('leaves the customer’s view as it was when a hold is placed and released, `updatedAt` included', async () => {
+      const tenant = await createTenant();
+      const customer = await createCustomer(tenant);
+      const officer = await createStaff(tenant, 'COMPLIANCE_OFFICER');
+      const view = () =>
+        call('GET', `/customers/${customer.customerId}`, { tenant: tenant.id, token: customer.accessToken });
+      const before = await view();
+      expect(before.status, before.text).toBe(200);
+      const holdPath = `/customers/${customer.customerId}/legal-hold`;
+      const asOfficer = { tenant: tenant.id, token: officer.token };
+      for (const reason of ['AML investigation (case 1)', 'AML investigation (case 2)']) {
+        expect((await call('PUT', holdPath, { ...asOfficer, body: { reason } })).status).toBe(200);
+        expect((await view()).body).toEqual(before.body);
+      }
+      expect((await call('DELETE', holdPath, asOfficer)).status).toBe(204);
+      expect((await view()).body).toEqual(before.body);
+    });
+
     it("gives an organization's ADMIN_USER no trace of a hold on the organization, nor of staff", async () => {
       const tenant = await createTenant();
       const organization = await createOrganization(tenant);
