@@ -1003,7 +1003,7 @@ export interface paths {
         put?: never;
         /**
          * Record a consent
-         * @description Records version, time, IP and User-Agent. A grant replaces the consent of the same type in force, which stays in the history as SUPERSEDED.
+         * @description Records version, time, and the IP and User-Agent of the customer’s device (none when staff or an API client record it for the customer). A grant replaces the consent of the same type in force, which stays in the history as SUPERSEDED.
          */
         post: operations["grantConsent"];
         delete?: never;
@@ -1041,7 +1041,7 @@ export interface paths {
         };
         /**
          * Export everything held on a customer (GDPR)
-         * @description Staff with `customers:read`, or the customer itself. Users (staff, the customer) need an authentication at most 5 minutes old (login or `POST /auth/step-up`), since the answer is everything held on the customer; API clients with the permission are not asked for one, and third parties acting for the customer cannot export (403 `user_session_required`). One JSON document with the profile, logins, consents, sessions, second factors (never secrets), pending contact verifications, third-party grants, audit entries about the customer and by its logins, and outbox events naming it (secrets redacted). Sections with more than 10,000 rows are cut and named in `truncated`. Each export is audited (`customer.exported`); the answer is `Cache-Control: no-store`.
+         * @description Staff with `customers:read`, or the customer itself. Users (staff, the customer) need an authentication at most 5 minutes old (login or `POST /auth/step-up`), since the answer is everything held on the customer; API clients with the permission are not asked for one, and third parties acting for the customer cannot export (403 `user_session_required`). One JSON document with the profile, logins, consents, sessions, second factors (never secrets), pending contact verifications, third-party grants, audit entries about the customer and by its logins, and outbox events naming it (secrets redacted). What it shows depends on the requester: the customer itself and its organization’s users never see internal records (legal holds: their audit entries and events), and see actions of staff and API clients by `actorType` alone (`actorId` and `ip` null); staff and API clients see every actor, and legal holds only with `customers:hold` (the permission that reads them). Sections with more than 10,000 rows are cut and named in `truncated`. Each export is audited (`customer.exported`); the answer is `Cache-Control: no-store`.
          */
         get: operations["exportCustomer"];
         put?: never;
@@ -6295,12 +6295,12 @@ export interface components {
              */
             acceptedAt: string;
             /**
-             * @description Client IP when it was given.
+             * @description IP of the customer’s device when it was given; null when staff or an API client recorded it (its audit entry names who).
              * @example 203.0.113.7
              */
             ip: string | null;
             /**
-             * @description User-Agent when it was given.
+             * @description User-Agent of the customer’s device when it was given; null when staff or an API client recorded it.
              * @example Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X)
              */
             userAgent: string | null;
@@ -6354,9 +6354,9 @@ export interface components {
             contactVerifications: components["schemas"]["ExportedContactVerification"][];
             /** @description Access granted to third-party clients, oldest first. */
             oauthGrants: components["schemas"]["ExportedOAuthGrant"][];
-            /** @description Audit entries about the customer or its logins, and those of actions its logins took, oldest first. */
+            /** @description Audit entries about the customer or its logins, and those of actions its logins took, oldest first. Exported by the customer or its organization’s users, actions of staff and API clients have `actorId` and `ip` null. Legal-hold entries only for staff and API clients with `customers:hold`. */
             auditEvents: components["schemas"]["AuditEvent"][];
-            /** @description Outbox events that name the customer or its logins, oldest first; secrets redacted. */
+            /** @description Outbox events that name the customer or its logins, oldest first; secrets redacted. Legal-hold events only for staff and API clients with `customers:hold`. */
             events: components["schemas"]["Event"][];
             /** @description The people of a BUSINESS customer (directors, shareholders, employees) with their details; empty for individuals. */
             organizationPeople: components["schemas"]["ExportedOrganizationPerson"][];

@@ -440,6 +440,30 @@ describe('legal holds', () => {
     ]);
   });
 
+  it('never lets an erasure and a hold placed at the same time both succeed', async () => {
+    const tenant = await createTenant();
+    const officer = await createStaff(tenant, 'COMPLIANCE_OFFICER');
+    const admin = await createStaff(tenant);
+    const customers = await Promise.all(Array.from({ length: 10 }, () => createCustomer(tenant)));
+    const outcomes = await Promise.all(
+      customers.map(async (customer) => {
+        const [hold, erasure] = await Promise.all([
+          call('PUT', holdPath(customer.customerId), {
+            tenant: tenant.id,
+            token: officer.token,
+            body: { reason: 'AML investigation' },
+          }),
+          call('POST', erasurePath(customer.customerId), { tenant: tenant.id, token: admin.token, body: {} }),
+        ]);
+        return [hold.status, erasure.status];
+      }),
+    );
+    // One of the two may win; the other answers 409 (conflict, legal_hold or customer_erased).
+    for (const [hold, erasure] of outcomes) {
+      expect([hold, erasure].sort()).toEqual([200, 409]);
+    }
+  });
+
   it('refuses a hold without a reason (422)', async () => {
     const tenant = await createTenant();
     const officer = await createStaff(tenant, 'COMPLIANCE_OFFICER');

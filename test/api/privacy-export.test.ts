@@ -7,13 +7,16 @@ import { itHandlesTheCommonCases } from '../helpers/common-cases';
 import {
   createApiClient,
   createCustomer,
+  createOrganization,
   createStaff,
   createTenant,
   database,
   logIn,
   randomIp,
   staleAccessToken,
+  type TestStaff,
   type TestTenant,
+  unique,
 } from '../helpers/factories';
 import { call } from '../helpers/http';
 import { expectProblem } from '../helpers/problems';
@@ -23,7 +26,7 @@ interface CustomerExport {
   exportedAt: string;
   customer: { id: string; email: string };
   logins: Record<string, unknown>[];
-  consents: { type: string; status: string }[];
+  consents: { type: string; status: string; ip: string | null; userAgent: string | null }[];
   sessions: { id: string; userId: string; revokedAt: string | null }[];
   secondFactors: {
     userId: string;
@@ -34,7 +37,14 @@ interface CustomerExport {
   }[];
   contactVerifications: { contact: string }[];
   oauthGrants: unknown[];
-  auditEvents: { action: string; actorId: string | null; targetId: string }[];
+  auditEvents: {
+    action: string;
+    actorType: string;
+    actorId: string | null;
+    targetId: string;
+    ip: string | null;
+    data: Record<string, unknown>;
+  }[];
   events: { type: string; data: Record<string, unknown> }[];
   organizationPeople: unknown[];
   documents: unknown[];
@@ -44,6 +54,63 @@ interface CustomerExport {
 
 function exportOf(tenant: TestTenant, customerId: string, token: string) {
   return call<CustomerExport>('GET', `/customers/${customerId}/export`, { tenant: tenant.id, token });
+}
+
+const STAFF_IP = '198.51.100.23';
+const STAFF_USER_AGENT = 'BackOfficeDesk/7.2';
+
+interface StaffTraces {
+  officer: TestStaff;
+  agent: TestStaff;
+  reason: string;
+}
+
+/**
+ * What the bank does on a customer behind its back: a compliance officer places a legal hold, and
+ * a support agent records a consent and changes the customer from a desk of its own.
+ */
+async function workOnCustomerBehindItsBack(
+  tenant: TestTenant,
+  customerId: string,
+  edit: (asAgent: { tenant: string; token: string; headers: Record<string, string> }) => Promise<number>,
+): Promise<StaffTraces> {
+  const officer = await createStaff(tenant, 'COMPLIANCE_OFFICER');
+  const agent = await createStaff(tenant, 'SUPPORT_AGENT');
+  const reason = `AML investigation ${unique('case')}`;
+  const hold = await call('PUT', `/customers/${customerId}/legal-hold`, {
+    tenant: tenant.id,
+    token: officer.token,
+    body: { reason },
+    headers: { 'CF-Connecting-IP': STAFF_IP, 'User-Agent': STAFF_USER_AGENT },
+  });
+  expect(hold.status, hold.text).toBe(200);
+  const asAgent = {
+    tenant: tenant.id,
+    token: agent.token,
+    headers: { 'CF-Connecting-IP': STAFF_IP, 'User-Agent': STAFF_USER_AGENT },
+  };
+  const consent = await call('POST', `/customers/${customerId}/consents`, {
+    ...asAgent,
+    body: { type: 'MARKETING', version: '3.0' },
+  });
+  expect(consent.status, consent.text).toBe(201);
+  expect(await edit(asAgent)).toBeLessThan(300);
+  return { officer, agent, reason };
+}
+
+/** Searches the whole serialised answer, so a trace left in any section or field fails. */
+function expectNoInternalTraces(text: string, traces: StaffTraces) {
+  for (const trace of [
+    traces.reason,
+    'legal_hold',
+    'legalHold',
+    traces.officer.id,
+    traces.agent.id,
+    STAFF_IP,
+    STAFF_USER_AGENT,
+  ]) {
+    expect(text).not.toContain(trace);
+  }
 }
 
 describe('GET /customers/{id}/export', () => {
@@ -227,5 +294,125 @@ describe('GET /customers/{id}/export', () => {
     expect(response.status, response.text.slice(0, 500)).toBe(200);
     expect(response.body.events).toHaveLength(10_000);
     expect(response.body.truncated).toEqual(['events']);
+  });
+
+  describe('what the data subject is not shown', () => {
+    it('gives the customer no trace of a legal hold, and staff actions without who did them or from where', async () => {
+      const tenant = await createTenant();
+      const customer = await createCustomer(tenant);
+      const traces = await workOnCustomerBehindItsBack(tenant, customer.customerId, async (asAgent) => {
+        const edited = await call('PATCH', `/customers/${customer.customerId}`, {
+          ...asAgent,
+          body: { occupation: 'Astronomer' },
+        });
+        return edited.status;
+      });
+
+      const response = await exportOf(tenant, customer.customerId, customer.accessToken);
+      expect(response.status, response.text).toBe(200);
+      expectNoInternalTraces(response.text, traces);
+      // The staff edit is there, by a user the customer is not told the name or address of.
+      expect(response.body.auditEvents).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ action: 'customer.updated', actorType: 'user', actorId: null, ip: null }),
+        ]),
+      );
+      expect(response.body.events.map((event) => event.type)).toContain('customer.updated');
+      // The customer's own actions still name its login.
+      const again = await exportOf(tenant, customer.customerId, customer.accessToken);
+      expect(again.body.auditEvents).toContainEqual(
+        expect.objectContaining({ action: 'customer.exported', actorId: customer.id }),
+      );
+      const marketing = response.body.consents.find((consent) => consent.type === 'MARKETING');
+      expect(marketing).toMatchObject({ status: 'GRANTED', ip: null, userAgent: null });
+
+      // Its other self-service reads hold no such trace either.
+      for (const path of [
+        `/customers/${customer.customerId}`,
+        `/customers/${customer.customerId}/consents`,
+      ]) {
+        const read = await call('GET', path, { tenant: tenant.id, token: customer.accessToken });
+        expect(read.status, read.text).toBe(200);
+        expectNoInternalTraces(read.text, traces);
+      }
+    });
+
+    it('leaves the customer’s view as it was when a hold is placed and released, `updatedAt` included', async () => {
+      const tenant = await createTenant();
+      const customer = await createCustomer(tenant);
+      const officer = await createStaff(tenant, 'COMPLIANCE_OFFICER');
+      const view = () =>
+        call('GET', `/customers/${customer.customerId}`, { tenant: tenant.id, token: customer.accessToken });
+      const before = await view();
+      expect(before.status, before.text).toBe(200);
+      const holdPath = `/customers/${customer.customerId}/legal-hold`;
+      const asOfficer = { tenant: tenant.id, token: officer.token };
+      for (const reason of ['AML investigation (case 1)', 'AML investigation (case 2)']) {
+        expect((await call('PUT', holdPath, { ...asOfficer, body: { reason } })).status).toBe(200);
+        expect((await view()).body).toEqual(before.body);
+      }
+      expect((await call('DELETE', holdPath, asOfficer)).status).toBe(204);
+      expect((await view()).body).toEqual(before.body);
+    });
+
+    it("gives an organization's ADMIN_USER no trace of a hold on the organization, nor of staff", async () => {
+      const tenant = await createTenant();
+      const organization = await createOrganization(tenant);
+      const traces = await workOnCustomerBehindItsBack(tenant, organization.customerId, async (asAgent) => {
+        const director = await call('POST', `/organizations/${organization.customerId}/directors`, {
+          ...asAgent,
+          headers: { ...asAgent.headers, 'Idempotency-Key': unique('director') },
+          body: { firstName: 'Charles', lastName: 'Babbage', role: 'MANAGING_DIRECTOR', isPep: false },
+        });
+        return director.status;
+      });
+
+      const response = await exportOf(tenant, organization.customerId, organization.accessToken);
+      expect(response.status, response.text).toBe(200);
+      expectNoInternalTraces(response.text, traces);
+      expect(response.body.auditEvents).toContainEqual(
+        expect.objectContaining({ action: 'organization.member_added', actorId: null, ip: null }),
+      );
+      const again = await exportOf(tenant, organization.customerId, organization.accessToken);
+      expect(again.body.auditEvents).toContainEqual(
+        expect.objectContaining({ action: 'customer.exported', actorId: organization.id }),
+      );
+    });
+
+    it('shows staff holding customers:hold the hold, its reason and who acted from where; other staff not the hold', async () => {
+      const tenant = await createTenant();
+      const customer = await createCustomer(tenant);
+      const traces = await workOnCustomerBehindItsBack(tenant, customer.customerId, async (asAgent) => {
+        const edited = await call('PATCH', `/customers/${customer.customerId}`, {
+          ...asAgent,
+          body: { occupation: 'Astronomer' },
+        });
+        return edited.status;
+      });
+
+      const full = await exportOf(tenant, customer.customerId, traces.officer.token);
+      expect(full.status, full.text).toBe(200);
+      expect(full.body.auditEvents).toContainEqual(
+        expect.objectContaining({
+          action: 'customer.legal_hold_placed',
+          actorId: traces.officer.id,
+          ip: STAFF_IP,
+          data: { reason: traces.reason },
+        }),
+      );
+      expect(full.body.auditEvents).toContainEqual(
+        expect.objectContaining({ action: 'customer.updated', actorId: traces.agent.id, ip: STAFF_IP }),
+      );
+      expect(full.body.events.map((event) => event.type)).toContain('customer.legal_hold_placed');
+
+      // A support agent reads the customer but not its holds (GET /customers/{id}/legal-hold is 403 to it).
+      const support = await exportOf(tenant, customer.customerId, traces.agent.token);
+      expect(support.status, support.text).toBe(200);
+      expect(support.text).not.toContain(traces.reason);
+      expect(support.text).not.toContain('legal_hold');
+      expect(support.body.auditEvents).toContainEqual(
+        expect.objectContaining({ action: 'customer.updated', actorId: traces.agent.id, ip: STAFF_IP }),
+      );
+    });
   });
 });

@@ -33,7 +33,7 @@ export function consentRoutes() {
       operationId: 'grantConsent',
       summary: 'Record a consent',
       description:
-        'Records version, time, IP and User-Agent. A grant replaces the consent of the same type in force, which stays in the history as SUPERSEDED.',
+        'Records version, time, and the IP and User-Agent of the customer’s device (none when staff or an API client record it for the customer). A grant replaces the consent of the same type in force, which stays in the history as SUPERSEDED.',
       tags,
       access: { auth: 'required', tenant: true, permission: 'customers:write', selfService: true },
       idempotent: true,

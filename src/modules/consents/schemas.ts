@@ -39,13 +39,14 @@ export const ConsentSchema = z
       description: 'When it was given.',
       example: '2026-11-25T10:00:00.000Z',
     }),
-    ip: z
-      .string()
-      .max(64)
-      .nullable()
-      .openapi({ description: 'Client IP when it was given.', example: '203.0.113.7' }),
+    ip: z.string().max(64).nullable().openapi({
+      description:
+        'IP of the customer’s device when it was given; null when staff or an API client recorded it (its audit entry names who).',
+      example: '203.0.113.7',
+    }),
     userAgent: z.string().max(512).nullable().openapi({
-      description: 'User-Agent when it was given.',
+      description:
+        'User-Agent of the customer’s device when it was given; null when staff or an API client recorded it.',
       example: 'Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X)',
     }),
     expiresAt: TimestampSchema.nullable().openapi({ description: 'When it lapses, if ever.', example: null }),

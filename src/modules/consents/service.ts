@@ -10,6 +10,7 @@ import {
   commitUnlessErased,
   customerErased,
 } from '../customers/service';
+import { actsForTheBank } from '../privacy/disclosure';
 import {
   type ConsentStatus,
   type ConsentType,
@@ -20,7 +21,12 @@ import {
 
 export type ConsentRow = typeof consents.$inferSelect;
 
-/** The proof a regulator asks for: who accepted which version, when, from where. */
+/**
+ * The proof a regulator asks for: who accepted which version, when, from where. The IP and
+ * User-Agent are the customer's device; a consent staff or an API client record for the customer
+ * (on the phone, from the tenant's backend) has none, and its audit entry names who recorded it:
+ * the customer, who reads its consents, is not shown a staff member's address.
+ */
 export function consentRecord(
   ctx: ServiceContext,
   customerId: string,
@@ -34,8 +40,9 @@ export function consentRecord(
     version: grant.version,
     status: 'GRANTED' as const,
     acceptedAt: ctx.now.toISOString(),
-    ip: ctx.ip ?? null,
-    userAgent: ctx.userAgent?.slice(0, 512) ?? null,
+    ...(actsForTheBank(ctx.actor)
+      ? { ip: null, userAgent: null }
+      : { ip: ctx.ip ?? null, userAgent: ctx.userAgent?.slice(0, 512) ?? null }),
     expiresAt: grant.expiresAt ? new Date(grant.expiresAt).toISOString() : null,
   };
 }

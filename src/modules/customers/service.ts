@@ -290,12 +290,22 @@ export async function requireCustomerRow(ctx: ServiceContext, customerId: string
  * Writes only if nobody changed the row since it was read, so no update is silently lost. A
  * stale row gets a null `updated_at`, which its NOT NULL constraint refuses: the whole batch —
  * audit row and events included — rolls back, where a WHERE clause would only skip the row.
+ * The version is `updated_at` and the legal hold: a hold leaves `updated_at` as it was (`touch:
+ * false`, since the customer sees it), yet an erasure read before the hold must still fail.
  */
-export function guardedUpdate(ctx: ServiceContext, row: CustomerRow, values: Partial<StoredCustomer>) {
-  const now = ctx.now.toISOString();
+export function guardedUpdate(
+  ctx: ServiceContext,
+  row: CustomerRow,
+  values: Partial<StoredCustomer>,
+  options: { touch?: boolean } = {},
+) {
+  const next = options.touch === false ? customers.updatedAt : ctx.now.toISOString();
   return ctx.db
     .update(customers)
-    .set({ ...values, updatedAt: sql`CASE WHEN ${customers.updatedAt} = ${row.updatedAt} THEN ${now} END` })
+    .set({
+      ...values,
+      updatedAt: sql`CASE WHEN ${customers.updatedAt} = ${row.updatedAt} AND ${customers.legalHoldPlacedAt} IS ${row.legalHoldPlacedAt} THEN ${next} END`,
+    })
     .where(and(eq(customers.tenantId, ctx.tenant.id), eq(customers.id, row.id)));
 }
 

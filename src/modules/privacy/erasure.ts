@@ -46,6 +46,9 @@ function presentLegalHold(
   };
 }
 
+/** A hold leaves `updatedAt`, which the customer sees, as it was: its moving would tell of the hold. */
+const unseenByTheCustomer = { touch: false };
+
 export async function getLegalHold(ctx: ServiceContext, customerId: string): Promise<LegalHoldView> {
   return presentLegalHold(await requireCustomerRow(ctx, customerId));
 }
@@ -63,7 +66,7 @@ export async function placeLegalHold(
     legalHoldPlacedBy: row.legalHoldPlacedBy ?? actorId(ctx.actor),
   };
   await commitGuarded(ctx, {
-    statements: [guardedUpdate(ctx, row, hold)],
+    statements: [guardedUpdate(ctx, row, hold, unseenByTheCustomer)],
     audit: [
       {
         action: 'customer.legal_hold_placed',
@@ -84,7 +87,12 @@ export async function releaseLegalHold(ctx: ServiceContext, customerId: string):
   }
   await commitGuarded(ctx, {
     statements: [
-      guardedUpdate(ctx, row, { legalHoldReason: null, legalHoldPlacedAt: null, legalHoldPlacedBy: null }),
+      guardedUpdate(
+        ctx,
+        row,
+        { legalHoldReason: null, legalHoldPlacedAt: null, legalHoldPlacedBy: null },
+        unseenByTheCustomer,
+      ),
     ],
     audit: [{ action: 'customer.legal_hold_released', targetType: 'customer', targetId: customerId }],
     events: [event('customer.legal_hold_released', { customerId })],

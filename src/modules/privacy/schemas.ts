@@ -199,11 +199,11 @@ export const CustomerExportSchema = z
     oauthGrants: rows(OAuthGrantSchema, 'Access granted to third-party clients, oldest first.'),
     auditEvents: rows(
       AuditEventSchema,
-      'Audit entries about the customer or its logins, and those of actions its logins took, oldest first.',
+      'Audit entries about the customer or its logins, and those of actions its logins took, oldest first. Exported by the customer or its organization’s users, actions of staff and API clients have `actorId` and `ip` null. Legal-hold entries only for staff and API clients with `customers:hold`.',
     ),
     events: rows(
       EventSchema,
-      'Outbox events that name the customer or its logins, oldest first; secrets redacted.',
+      'Outbox events that name the customer or its logins, oldest first; secrets redacted. Legal-hold events only for staff and API clients with `customers:hold`.',
     ),
     organizationPeople: rows(
       ExportedPersonSchema,

@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, inArray, isNull, or, type SQL, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, isNull, notInArray, or, type SQL, sql } from 'drizzle-orm';
 import {
   auditEvents,
   consents,
@@ -21,6 +21,7 @@ import { presentConsent } from '../consents/service';
 import { assertOrganizationRole, presentCustomer, requireCustomerRow } from '../customers/service';
 import { presentEvent } from '../events/service';
 import { peopleForExport } from '../organizations/service';
+import { disclosedAuditEvent, disclosureTo } from './disclosure';
 import { type CustomerExportView, EXPORT_SECTION_CAP, type ExportSection } from './schemas';
 
 /** A divisor of the cap, so pages never overshoot it. */
@@ -62,6 +63,8 @@ function mentions(ids: string[]): SQL | undefined {
 /**
  * Everything held on a customer, as one document (GDPR Art. 15 and 20). Credentials stay out:
  * no password hash, TOTP secret, recovery-code digest, verification code or token is read.
+ * What the requester may not see (./disclosure.ts) is left out in the queries, so the section
+ * caps count only what is handed out.
  * The export is audited before it is handed out, so no disclosure goes unrecorded.
  */
 export async function exportCustomer(ctx: ServiceContext, customerId: string): Promise<CustomerExportView> {
@@ -92,8 +95,10 @@ export async function exportCustomer(ctx: ServiceContext, customerId: string): P
     }),
   );
   const userIds = logins.map((login) => login.id);
+  const ownLogins = new Set(userIds);
   const ofLogins = (column: Parameters<typeof inArray>[0]) => inArray(column, userIds);
   const truncated: ExportSection[] = [];
+  const disclosure = disclosureTo(ctx.actor);
 
   const consentRows = await readSection('consents', truncated, (id, limit) =>
     ctx.db
@@ -121,6 +126,7 @@ export async function exportCustomer(ctx: ServiceContext, customerId: string): P
         and(
           eq(auditEvents.tenantId, tenantId),
           or(inArray(auditEvents.targetId, [customerId, ...userIds]), ofLogins(auditEvents.actorId)),
+          notInArray(auditEvents.action, disclosure.withheld),
           pastId(auditEvents.id, id),
         ),
       )
@@ -131,7 +137,14 @@ export async function exportCustomer(ctx: ServiceContext, customerId: string): P
     ctx.db
       .select()
       .from(events)
-      .where(and(eq(events.tenantId, tenantId), mentions([customerId, ...userIds]), pastId(events.id, id)))
+      .where(
+        and(
+          eq(events.tenantId, tenantId),
+          mentions([customerId, ...userIds]),
+          notInArray(events.type, disclosure.withheld),
+          pastId(events.id, id),
+        ),
+      )
       .orderBy(asc(events.id))
       .limit(limit),
   );
@@ -223,7 +236,7 @@ export async function exportCustomer(ctx: ServiceContext, customerId: string): P
     })),
     contactVerifications: verifications,
     oauthGrants: grants,
-    auditEvents: auditRows.map(presentAuditEvent),
+    auditEvents: auditRows.map((row) => disclosedAuditEvent(disclosure, ownLogins, presentAuditEvent(row))),
     events: (await openEvents(ctx.db, ctx.env.FIELD_ENCRYPTION_KEY, tenantId, eventRows)).map(presentEvent),
     organizationPeople: await peopleForExport(ctx, customer),
     documents: [],
