@@ -7535,7 +7535,7 @@ export interface components {
              */
             error: string | null;
             /**
-             * @description The first KiB of the response body.
+             * @description The first KiB of the response body; null for deliveries of an event that carries a token or code, which a receiver might echo.
              * @example Service Unavailable
              */
             responseBody: string | null;

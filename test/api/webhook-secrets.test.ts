@@ -113,6 +113,22 @@ describe('secret-bearing deliveries', () => {
     expect(receiver.requests(attackerPath)).toEqual([]);
   });
 
+  it('keeps no receiver answer for a secret-bearing delivery: an echo of the body would hold the token', async () => {
+    const echo: Responder = (request) => new Response(request.body, { status: 500 });
+    const { tenant, endpoint, token, first } = await invitationDelivery({
+      responder: echo,
+      until: 'RETRYING',
+    });
+    expect(receiver.requests(endpoint.path)[0]?.body).toContain(token);
+    const attempted = await call<{ attempts: { statusCode: number; responseBody: string | null }[] }>(
+      'GET',
+      `/webhooks/deliveries/${first.id}`,
+      { tenant: tenant.id, token: endpoint.staff.token },
+    );
+    expect(attempted.body.attempts).toMatchObject([{ statusCode: 500, responseBody: null }]);
+    expect(attempted.text).not.toContain(token);
+  });
+
   it('refuses a manual retry of a secret-bearing delivery even to the URL it was meant for', async () => {
     const { tenant, admin, endpoint, first } = await invitationDelivery({ until: 'DELIVERED' });
     const retried = await call<{ detail: string }>('POST', `/webhooks/deliveries/${first.id}/retry`, {

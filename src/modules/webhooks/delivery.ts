@@ -379,7 +379,8 @@ export async function attemptDelivery(
     statusCode: outcome.statusCode,
     latencyMs: outcome.latencyMs,
     error: outcome.error,
-    responseBody: outcome.responseBody,
+    // A receiver may echo what it was sent, and the attempt log is read by anyone managing webhooks.
+    responseBody: carriesSecret(row.type) ? null : outcome.responseBody,
   });
   const counted = {
     attemptCount: sql`${webhookDeliveries.attemptCount} + 1`,

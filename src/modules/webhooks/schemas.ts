@@ -214,7 +214,8 @@ export const AttemptSchema = z
       .nullable()
       .openapi({ description: 'Why the attempt failed; null on success.', example: 'HTTP 503' }),
     responseBody: z.string().max(1024).nullable().openapi({
-      description: 'The first KiB of the response body.',
+      description:
+        'The first KiB of the response body; null for deliveries of an event that carries a token or code, which a receiver might echo.',
       example: 'Service Unavailable',
     }),
   })
