@@ -1609,7 +1609,7 @@ export interface paths {
         put?: never;
         /**
          * Send a delivery again
-         * @description Queues a FAILED delivery (or a DELIVERED one, as a replay) again, with the same `webhook-id` so the receiver can tell a repeat. The retry schedule starts over.
+         * @description Queues a FAILED delivery (or a DELIVERED one, as a replay) again, with the same `webhook-id` so the receiver can tell a repeat. The retry schedule starts over. A delivery whose event carries a token or code (`notification.requested`) is never sent again: `webhook_delivery_carries_secret`.
          */
         post: operations["retryWebhookDelivery"];
         delete?: never;
@@ -7428,11 +7428,11 @@ export interface components {
              */
             eventType: string;
             /**
-             * @description Delivery status.
+             * @description Delivery status. `VOIDED`: never to be sent, for the reason in `voidReason`, and not retryable.
              * @example DELIVERED
              * @enum {string}
              */
-            status: "PENDING" | "DELIVERED" | "RETRYING" | "FAILED";
+            status: "PENDING" | "DELIVERED" | "RETRYING" | "FAILED" | "VOIDED";
             /**
              * Format: int32
              * @description Attempts made so far.
@@ -7470,6 +7470,17 @@ export interface components {
              * @example null
              */
             failedAt: string | null;
+            /**
+             * @description When it was marked VOIDED.
+             * @example null
+             */
+            voidedAt: string | null;
+            /**
+             * @description Why a VOIDED delivery is never sent: `ENDPOINT_URL_CHANGED`, its event carries a token or code and the endpoint’s URL changed (or the endpoint was created) after the event, so the secret goes nowhere but the receiver it was subscribed for.
+             * @example null
+             * @enum {string|null}
+             */
+            voidReason: "ENDPOINT_URL_CHANGED" | null;
             /**
              * @description ISO 8601 UTC timestamp.
              * @example 2026-11-25T12:00:00.000Z
@@ -7524,7 +7535,7 @@ export interface components {
              */
             error: string | null;
             /**
-             * @description The first KiB of the response body.
+             * @description The first KiB of the response body; null for deliveries of an event that carries a token or code, which a receiver might echo.
              * @example Service Unavailable
              */
             responseBody: string | null;
@@ -22378,8 +22389,8 @@ export interface operations {
                 limit?: number;
                 /** @description Opaque cursor from the previous page’s `nextCursor`. */
                 cursor?: string;
-                /** @description Delivery status. */
-                status?: "PENDING" | "DELIVERED" | "RETRYING" | "FAILED";
+                /** @description Delivery status. `VOIDED`: never to be sent, for the reason in `voidReason`, and not retryable. */
+                status?: "PENDING" | "DELIVERED" | "RETRYING" | "FAILED" | "VOIDED";
             };
             header: {
                 /** @description The tenant (fintech) the request is for. */
@@ -22732,7 +22743,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `conflict`: The request conflicts with the current state of the resource. `webhook_endpoint_disabled`: The webhook endpoint is disabled, so nothing is sent to it; enable it (PATCH `enabled: true`) first. `idempotency_key_in_use`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
+            /** @description `conflict`: The request conflicts with the current state of the resource. `webhook_delivery_carries_secret`: The delivery’s event carries a single-use token or code (`notification.requested`), which is delivered once, only to the URL the endpoint had when the event was created, and never sent again by hand: issue a new one (a new password token, a credentials reset, a new verification code), which sends a new event. `webhook_endpoint_disabled`: The webhook endpoint is disabled, so nothing is sent to it; enable it (PATCH `enabled: true`) first. `idempotency_key_in_use`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
             409: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */

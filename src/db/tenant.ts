@@ -565,7 +565,9 @@ export const webauthnChallenges = sqliteTable(
   ],
 );
 
-export const webhookDeliveryStatuses = ['PENDING', 'DELIVERED', 'RETRYING', 'FAILED'] as const;
+export const webhookDeliveryStatuses = ['PENDING', 'DELIVERED', 'RETRYING', 'FAILED', 'VOIDED'] as const;
+/** Why a delivery is VOIDED: never to be sent, by hand or otherwise. */
+export const webhookVoidReasons = ['ENDPOINT_URL_CHANGED'] as const;
 
 /** Where a tenant's events are posted. Secrets are encrypted at rest (src/platform/field-encryption.ts). */
 export const webhookEndpoints = sqliteTable(
@@ -586,6 +588,11 @@ export const webhookEndpoints = sqliteTable(
     previousSecretExpiresAt: text('previous_secret_expires_at'),
     /** Start of the current run of failed attempts; any successful delivery clears it. */
     failingSince: text('failing_since'),
+    /**
+     * When the URL was last changed; null while it is the one the endpoint was created with. A
+     * secret-bearing event created before this is never delivered to the endpoint.
+     */
+    urlChangedAt: text('url_changed_at'),
     createdAt: text('created_at').notNull(),
     updatedAt: text('updated_at').notNull(),
   },
@@ -609,6 +616,8 @@ export const webhookDeliveries = sqliteTable(
     nextAttemptAt: text('next_attempt_at'),
     deliveredAt: text('delivered_at'),
     failedAt: text('failed_at'),
+    voidedAt: text('voided_at'),
+    voidReason: text('void_reason', { enum: webhookVoidReasons }),
     /** When the delivery was handed to the queue; PENDING rows left null are swept by the cron. */
     enqueuedAt: text('enqueued_at'),
     createdAt: text('created_at').notNull(),

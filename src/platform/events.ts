@@ -402,13 +402,31 @@ export const eventCatalogue = {
 export type EventType = keyof typeof eventCatalogue;
 
 /**
- * Fields that carry a secret for the recipient only: webhook deliveries (to the tenant's own
- * receiver) include them, the event log that staff read through the API does not.
+ * Fields that carry a live secret for the recipient only (a password token, a verification
+ * code): the one declaration every path that shows or sends event data follows. A delivery to
+ * the tenant's own receiver (and the queue's retries of it) includes them, only to the URL the
+ * endpoint had when the event was created; a manual retry or replay never sends them again, a
+ * URL change voids the deliveries not yet made, and the event log and the privacy export show
+ * them redacted.
  */
 export const secretEventFields: Partial<Record<EventType, readonly string[]>> = {
   'notification.requested': ['token', 'code'],
 };
+export const secretEventTypes = Object.keys(secretEventFields) as EventType[];
 export const REDACTED = '[redacted]';
+
+export function carriesSecret(type: string): boolean {
+  return Object.hasOwn(secretEventFields, type);
+}
+
+/** The data as anyone but the first delivery's receiver may see it. */
+export function redactSecrets(type: string, data: Record<string, unknown>): Record<string, unknown> {
+  const redacted = { ...data };
+  for (const field of secretEventFields[type as EventType] ?? []) {
+    if (field in redacted) redacted[field] = REDACTED;
+  }
+  return redacted;
+}
 export type EventData<T extends EventType> = z.infer<(typeof eventCatalogue)[T]>;
 
 /**

@@ -280,6 +280,12 @@ export const problemTypes = {
     description:
       'The webhook endpoint is disabled, so nothing is sent to it; enable it (PATCH `enabled: true`) first.',
   },
+  webhook_delivery_carries_secret: {
+    status: 409,
+    title: 'Delivery carries a secret',
+    description:
+      'The delivery’s event carries a single-use token or code (`notification.requested`), which is delivered once, only to the URL the endpoint had when the event was created, and never sent again by hand: issue a new one (a new password token, a credentials reset, a new verification code), which sends a new event.',
+  },
   idempotency_key_in_use: {
     status: 409,
     title: 'Idempotency key in use',

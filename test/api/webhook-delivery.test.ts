@@ -1,9 +1,7 @@
 import {
   createExecutionContext,
-  createMessageBatch,
   createScheduledController,
   env,
-  getQueueResult,
   waitOnExecutionContext,
 } from 'cloudflare:test';
 import { and, eq } from 'drizzle-orm';
@@ -22,73 +20,22 @@ import {
 import { call } from '../helpers/http';
 import { expectProblem } from '../helpers/problems';
 import {
+  attemptMessage,
   createEndpoint,
+  type Delivery,
+  deliveries,
+  delivery,
+  type Endpoint,
   failWith,
   installReceiver,
   type ReceivedRequest,
+  runQueue,
+  settled,
   type TestEndpoint,
 } from '../helpers/webhooks';
 
 const receiver = installReceiver();
 const DAY_MS = 24 * 60 * 60 * 1000;
-
-interface Attempt {
-  number: number;
-  attemptedAt: string;
-  statusCode: number | null;
-  latencyMs: number;
-  error: string | null;
-  responseBody: string | null;
-}
-
-interface Delivery {
-  id: string;
-  endpointId: string;
-  eventId: string;
-  eventType: string;
-  status: 'PENDING' | 'DELIVERED' | 'RETRYING' | 'FAILED';
-  attemptCount: number;
-  nextAttemptAt: string | null;
-  lastError: string | null;
-  failedAt: string | null;
-  deliveredAt: string | null;
-  attempts: Attempt[];
-}
-
-type Endpoint = Awaited<ReturnType<typeof createEndpoint>>;
-
-async function delivery(tenant: TestTenant, endpoint: Endpoint, id: string): Promise<Delivery> {
-  const response = await call<Delivery>('GET', `/webhooks/deliveries/${id}`, {
-    tenant: tenant.id,
-    token: endpoint.staff.token,
-  });
-  expect(response.status, response.text).toBe(200);
-  return response.body;
-}
-
-async function deliveries(tenant: TestTenant, endpoint: Endpoint, query = ''): Promise<Delivery[]> {
-  const response = await call<{ data: Delivery[] }>(
-    'GET',
-    `/webhooks/endpoints/${endpoint.id}/deliveries${query}`,
-    {
-      tenant: tenant.id,
-      token: endpoint.staff.token,
-    },
-  );
-  expect(response.status, response.text).toBe(200);
-  return response.body.data;
-}
-
-/** Waits until the delivery, moved along by the real queue, satisfies `done`. */
-async function settled(
-  tenant: TestTenant,
-  endpoint: Endpoint,
-  id: string,
-  done: (delivery: Delivery) => boolean,
-): Promise<Delivery> {
-  await expect.poll(async () => done(await delivery(tenant, endpoint, id)), { timeout: 15_000 }).toBe(true);
-  return delivery(tenant, endpoint, id);
-}
 
 async function sendTest(tenant: TestTenant, endpoint: Endpoint): Promise<string> {
   const response = await call<Delivery>('POST', `/webhooks/endpoints/${endpoint.id}/test`, {
@@ -102,24 +49,6 @@ async function sendTest(tenant: TestTenant, endpoint: Endpoint): Promise<string>
     endpointId: endpoint.id,
   });
   return response.body.id;
-}
-
-/** Calls the worker's queue handler with a built batch, as the queue would. */
-async function runQueue(
-  queue: string,
-  messages: { id: string; attempts: number; body: WebhookQueueMessage }[],
-) {
-  const batch = createMessageBatch<WebhookQueueMessage>(
-    queue,
-    messages.map((message) => ({ ...message, timestamp: new Date() })),
-  );
-  const ctx = createExecutionContext();
-  await worker.queue(batch as MessageBatch<unknown>, env);
-  return getQueueResult(batch, ctx);
-}
-
-function attemptMessage(tenant: TestTenant, deliveryId: string): WebhookQueueMessage {
-  return { kind: 'delivery.attempt', tenantId: tenant.id, deliveryId };
 }
 
 /** Verifies with the independent `standardwebhooks` library, as a receiver would. */

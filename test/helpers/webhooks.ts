@@ -1,4 +1,7 @@
+import { createExecutionContext, createMessageBatch, env, getQueueResult } from 'cloudflare:test';
 import { beforeAll, expect, vi } from 'vitest';
+import worker from '../../src/index';
+import type { WebhookQueueMessage } from '../../src/platform/queues';
 import { createStaff, type TestStaff, type TestTenant, unique } from './factories';
 import { call } from './http';
 
@@ -99,4 +102,82 @@ export async function createEndpoint(
 
 export function failWith(status: number, body = 'receiver is down'): Responder {
   return () => new Response(body, { status });
+}
+
+export interface Attempt {
+  number: number;
+  attemptedAt: string;
+  statusCode: number | null;
+  latencyMs: number;
+  error: string | null;
+  responseBody: string | null;
+}
+
+export interface Delivery {
+  id: string;
+  endpointId: string;
+  eventId: string;
+  eventType: string;
+  status: 'PENDING' | 'DELIVERED' | 'RETRYING' | 'FAILED';
+  attemptCount: number;
+  nextAttemptAt: string | null;
+  lastError: string | null;
+  failedAt: string | null;
+  voidedAt: string | null;
+  voidReason: string | null;
+  deliveredAt: string | null;
+  attempts: Attempt[];
+}
+
+export type Endpoint = Awaited<ReturnType<typeof createEndpoint>>;
+
+export async function delivery(tenant: TestTenant, endpoint: Endpoint, id: string): Promise<Delivery> {
+  const response = await call<Delivery>('GET', `/webhooks/deliveries/${id}`, {
+    tenant: tenant.id,
+    token: endpoint.staff.token,
+  });
+  expect(response.status, response.text).toBe(200);
+  return response.body;
+}
+
+export async function deliveries(tenant: TestTenant, endpoint: Endpoint, query = ''): Promise<Delivery[]> {
+  const response = await call<{ data: Delivery[] }>(
+    'GET',
+    `/webhooks/endpoints/${endpoint.id}/deliveries${query}`,
+    {
+      tenant: tenant.id,
+      token: endpoint.staff.token,
+    },
+  );
+  expect(response.status, response.text).toBe(200);
+  return response.body.data;
+}
+
+/** Waits until the delivery, moved along by the real queue, satisfies `done`. */
+export async function settled(
+  tenant: TestTenant,
+  endpoint: Endpoint,
+  id: string,
+  done: (delivery: Delivery) => boolean,
+): Promise<Delivery> {
+  await expect.poll(async () => done(await delivery(tenant, endpoint, id)), { timeout: 15_000 }).toBe(true);
+  return delivery(tenant, endpoint, id);
+}
+
+/** Calls the worker's queue handler with a built batch, as the queue would. */
+export async function runQueue(
+  queue: string,
+  messages: { id: string; attempts: number; body: WebhookQueueMessage }[],
+) {
+  const batch = createMessageBatch<WebhookQueueMessage>(
+    queue,
+    messages.map((message) => ({ ...message, timestamp: new Date() })),
+  );
+  const ctx = createExecutionContext();
+  await worker.queue(batch as MessageBatch<unknown>, env);
+  return getQueueResult(batch, ctx);
+}
+
+export function attemptMessage(tenant: TestTenant, deliveryId: string): WebhookQueueMessage {
+  return { kind: 'delivery.attempt', tenantId: tenant.id, deliveryId };
 }

@@ -2,14 +2,13 @@ import { and, desc, eq, lt } from 'drizzle-orm';
 import { events } from '../../db/tenant';
 import type { ServiceContext } from '../../platform/context';
 import { notFound } from '../../platform/errors';
-import { type EventType, openEvents, REDACTED, secretEventFields } from '../../platform/events';
+import { type EventType, openEvents, redactSecrets } from '../../platform/events';
 import { createdRange, decodeCursor, toPage } from '../../platform/pagination';
 import type { EventListQuery, EventView } from './schemas';
 
 export function presentEvent(row: typeof events.$inferSelect): EventView {
   const type = row.type as EventType;
-  const data = { ...row.data };
-  for (const field of secretEventFields[type] ?? []) if (field in data) data[field] = REDACTED;
+  const data = redactSecrets(type, row.data);
   return { id: row.id, type, createdAt: row.createdAt, tenantId: row.tenantId, data };
 }
 

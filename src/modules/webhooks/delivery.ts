@@ -4,7 +4,12 @@ import type { TenantDb } from '../../db/client';
 import { events, webhookAttempts, webhookDeliveries, webhookEndpoints } from '../../db/tenant';
 import { type Env, readConfig } from '../../env';
 import { systemContext } from '../../platform/context';
-import { isMessageToErasedCustomer, openEvents } from '../../platform/events';
+import {
+  carriesSecret,
+  isMessageToErasedCustomer,
+  openEvents,
+  secretEventTypes,
+} from '../../platform/events';
 import { decryptField, type FieldContext } from '../../platform/field-encryption';
 import { newId } from '../../platform/ids';
 import { handToWebhookQueue, RetryLater } from '../../platform/queues';
@@ -174,6 +179,43 @@ async function post(url: string, headers: Record<string, string>, payload: strin
   }
 }
 
+/** Never to be sent: the endpoint's URL is newer than the secret-bearing event. */
+function voidedForNewUrl(now: string) {
+  return {
+    status: 'VOIDED' as const,
+    voidReason: 'ENDPOINT_URL_CHANGED' as const,
+    voidedAt: now,
+    nextAttemptAt: null,
+    updatedAt: now,
+  };
+}
+
+/**
+ * A secret reaches an endpoint only at the URL it had when the event was created: the tenant
+ * subscribed that receiver to it. One set up or moved since (by whoever could) gets none.
+ */
+function mayReceiveSecretOf(endpoint: EndpointRow, row: EventRow): boolean {
+  return (endpoint.urlChangedAt ?? endpoint.createdAt) <= row.createdAt;
+}
+
+/**
+ * For the batch that changes an endpoint's URL: its secret-bearing deliveries not made yet are
+ * voided, so no queued retry carries their secret to the new URL.
+ */
+export function voidUndeliveredSecrets(db: TenantDb, tenantId: string, endpointId: string, now: string) {
+  return db
+    .update(webhookDeliveries)
+    .set(voidedForNewUrl(now))
+    .where(
+      and(
+        eq(webhookDeliveries.tenantId, tenantId),
+        eq(webhookDeliveries.endpointId, endpointId),
+        inArray(webhookDeliveries.eventType, secretEventTypes),
+        inArray(webhookDeliveries.status, ['PENDING', 'RETRYING', 'FAILED']),
+      ),
+    );
+}
+
 /** Hands deliveries to the queue and marks them enqueued; PENDING ones left over are swept by the cron. */
 export async function enqueueDeliveries(
   env: Env,
@@ -289,12 +331,19 @@ export async function attemptDelivery(
     .get();
   if (!found) return;
   const { delivery, endpoint, event: row } = found;
-  if (delivery.status === 'DELIVERED' || delivery.status === 'FAILED') return;
+  if (delivery.status !== 'PENDING' && delivery.status !== 'RETRYING') return;
 
   const ctx = systemContext(env, tenant, db);
   const now = ctx.now.toISOString();
   const thisDelivery = and(eq(webhookDeliveries.tenantId, tenant.id), eq(webhookDeliveries.id, delivery.id));
   const thisEndpoint = and(eq(webhookEndpoints.tenantId, tenant.id), eq(webhookEndpoints.id, endpoint.id));
+
+  // The URL change voids what was queued in its own batch; this catches a fan-out that read the
+  // endpoints before the change and created its delivery after.
+  if (carriesSecret(row.type) && !mayReceiveSecretOf(endpoint, row)) {
+    await db.update(webhookDeliveries).set(voidedForNewUrl(now)).where(thisDelivery);
+    return;
+  }
 
   const [opened = row] = await openEvents(db, env.FIELD_ENCRYPTION_KEY, tenant.id, [row]);
   const notDelivered = !endpoint.enabled
@@ -330,7 +379,8 @@ export async function attemptDelivery(
     statusCode: outcome.statusCode,
     latencyMs: outcome.latencyMs,
     error: outcome.error,
-    responseBody: outcome.responseBody,
+    // A receiver may echo what it was sent, and the attempt log is read by anyone managing webhooks.
+    responseBody: carriesSecret(row.type) ? null : outcome.responseBody,
   });
   const counted = {
     attemptCount: sql`${webhookDeliveries.attemptCount} + 1`,

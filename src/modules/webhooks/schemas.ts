@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi';
-import { webhookDeliveryStatuses } from '../../db/tenant';
+import { webhookDeliveryStatuses, webhookVoidReasons } from '../../db/tenant';
 import { type EventType, eventCatalogue } from '../../platform/events';
 import { paginationQuery } from '../../platform/pagination';
 import { TimestampSchema } from '../../platform/schemas';
@@ -119,9 +119,11 @@ export type EndpointWithSecretView = z.infer<typeof EndpointWithSecretSchema>;
 export const EndpointListQuerySchema = z.object({ ...paginationQuery });
 export type EndpointListQuery = z.infer<typeof EndpointListQuerySchema>;
 
-const statusSchema = z
-  .enum(webhookDeliveryStatuses)
-  .openapi({ description: 'Delivery status.', example: 'DELIVERED' });
+const statusSchema = z.enum(webhookDeliveryStatuses).openapi({
+  description:
+    'Delivery status. `VOIDED`: never to be sent, for the reason in `voidReason`, and not retryable.',
+  example: 'DELIVERED',
+});
 
 export const DeliveryListQuerySchema = z.object({
   ...paginationQuery,
@@ -171,6 +173,15 @@ export const DeliverySchema = z
       description: 'When retries ran out and it was marked FAILED.',
       example: null,
     }),
+    voidedAt: TimestampSchema.nullable().openapi({
+      description: 'When it was marked VOIDED.',
+      example: null,
+    }),
+    voidReason: z.enum(webhookVoidReasons).nullable().openapi({
+      description:
+        'Why a VOIDED delivery is never sent: `ENDPOINT_URL_CHANGED`, its event carries a token or code and the endpoint’s URL changed (or the endpoint was created) after the event, so the secret goes nowhere but the receiver it was subscribed for.',
+      example: null,
+    }),
     createdAt: TimestampSchema,
     updatedAt: TimestampSchema,
   })
@@ -203,7 +214,8 @@ export const AttemptSchema = z
       .nullable()
       .openapi({ description: 'Why the attempt failed; null on success.', example: 'HTTP 503' }),
     responseBody: z.string().max(1024).nullable().openapi({
-      description: 'The first KiB of the response body.',
+      description:
+        'The first KiB of the response body; null for deliveries of an event that carries a token or code, which a receiver might echo.',
       example: 'Service Unavailable',
     }),
   })

@@ -4,12 +4,12 @@ import { readConfig } from '../../env';
 import type { ServiceContext } from '../../platform/context';
 import { base64Encode } from '../../platform/crypto';
 import { ApiError, notFound } from '../../platform/errors';
-import { outboxEvent } from '../../platform/events';
+import { carriesSecret, outboxEvent } from '../../platform/events';
 import { encryptField } from '../../platform/field-encryption';
 import { newId } from '../../platform/ids';
 import { decodeCursor, toPage } from '../../platform/pagination';
 import { commit, event } from '../../platform/unit-of-work';
-import { enqueueDeliveries, secretContext } from './delivery';
+import { enqueueDeliveries, secretContext, voidUndeliveredSecrets } from './delivery';
 import {
   ALL_EVENTS,
   type AttemptView,
@@ -63,6 +63,8 @@ function presentDelivery(row: DeliveryRow): DeliveryView {
     nextAttemptAt: row.nextAttemptAt,
     deliveredAt: row.deliveredAt,
     failedAt: row.failedAt,
+    voidedAt: row.voidedAt,
+    voidReason: row.voidReason,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   };
@@ -137,6 +139,7 @@ export async function createEndpoint(
     previousSecret: null,
     previousSecretExpiresAt: null,
     failingSince: null,
+    urlChangedAt: null,
     createdAt: now,
     updatedAt: now,
   };
@@ -183,8 +186,10 @@ export async function updateEndpoint(
 ): Promise<EndpointView> {
   const current = await findEndpoint(ctx, endpointId);
   if (input.url !== undefined) assertUrlAllowed(ctx, input.url);
+  const newUrl = input.url !== current.url ? input.url : undefined;
+  const now = ctx.now.toISOString();
   const changes: Partial<EndpointRow> = {
-    ...(input.url !== undefined ? { url: input.url } : {}),
+    ...(newUrl !== undefined ? { url: newUrl } : {}),
     ...(input.description !== undefined ? { description: input.description } : {}),
     ...(input.events !== undefined ? { events: subscribedEvents(input.events) } : {}),
   };
@@ -194,13 +199,14 @@ export async function updateEndpoint(
     Object.assign(changes, { enabled: true, disabledReason: null, failingSince: null });
   }
   if (disabling) Object.assign(changes, { enabled: false, disabledReason: 'MANUAL' });
-  const updated: EndpointRow = { ...current, ...changes, updatedAt: ctx.now.toISOString() };
+  const updated: EndpointRow = { ...current, ...changes, updatedAt: now };
   await commit(ctx, {
     statements: [
       ctx.db
         .update(webhookEndpoints)
-        .set({ ...changes, updatedAt: updated.updatedAt })
+        .set({ ...changes, ...(newUrl !== undefined ? { urlChangedAt: now } : {}), updatedAt: now })
         .where(endpointFilter(ctx, endpointId)),
+      ...(newUrl !== undefined ? [voidUndeliveredSecrets(ctx.db, ctx.tenant.id, endpointId, now)] : []),
     ],
     audit: [
       {
@@ -297,6 +303,8 @@ export async function sendTestEvent(ctx: ServiceContext, endpointId: string): Pr
     nextAttemptAt: null,
     deliveredAt: null,
     failedAt: null,
+    voidedAt: null,
+    voidReason: null,
     enqueuedAt: null,
     createdAt: now,
     updatedAt: now,
@@ -371,13 +379,20 @@ export async function getDelivery(
 
 /**
  * Sends a settled delivery again, FAILED or DELIVERED (a replay), with the same `webhook-id`, so
- * a receiver that did get it can tell. The retry schedule starts over.
+ * a receiver that did get it can tell. The retry schedule starts over. A delivery that carries a
+ * secret is refused rather than sent redacted: a receiver would pass a message without its token
+ * or code on to the person, who could not use it, and the secret itself must not travel twice.
  */
 export async function retryDelivery(ctx: ServiceContext, deliveryId: string): Promise<DeliveryView> {
   const delivery = await findDelivery(ctx, deliveryId);
   if (delivery.status === 'PENDING' || delivery.status === 'RETRYING') {
     throw new ApiError('conflict', {
       detail: `The delivery is ${delivery.status}: it is already queued and will be tried again.`,
+    });
+  }
+  if (carriesSecret(delivery.eventType)) {
+    throw new ApiError('webhook_delivery_carries_secret', {
+      detail: `A ${delivery.eventType} delivery carries a single-use token or code and is never sent again. Issue a new one instead: POST /auth/password/forgot for a password token, POST /access/users/{userId}/credentials/reset for a staff user, POST /registration/email-verification or /registration/phone-verification for a verification code.`,
     });
   }
   assertEnabled(await findEndpoint(ctx, delivery.endpointId));
