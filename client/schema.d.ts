@@ -8963,7 +8963,7 @@ export interface operations {
                     "application/json": components["schemas"]["RegisteredCustomer"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -9141,7 +9141,7 @@ export interface operations {
                     "application/json": components["schemas"]["VerificationCodeIssued"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -9319,7 +9319,7 @@ export interface operations {
                     "application/json": components["schemas"]["Customer"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -9497,7 +9497,7 @@ export interface operations {
                     "application/json": components["schemas"]["VerificationCodeIssued"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -9675,7 +9675,7 @@ export interface operations {
                     "application/json": components["schemas"]["Customer"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -9851,7 +9851,7 @@ export interface operations {
                     "application/json": components["schemas"]["LoginResult"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -10029,7 +10029,7 @@ export interface operations {
                     "application/json": components["schemas"]["TokenPair"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -10207,7 +10207,7 @@ export interface operations {
                     "application/json": components["schemas"]["TokenPair"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -10364,7 +10364,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -10495,7 +10495,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -10633,7 +10633,7 @@ export interface operations {
                     "application/json": components["schemas"]["SessionPage"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_cursor`: The pagination cursor was not issued by this API or belongs to another listing. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_cursor`: The pagination cursor was not issued by this API or belongs to another listing. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -10767,7 +10767,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -10904,7 +10904,7 @@ export interface operations {
                     "application/json": components["schemas"]["SteppedUpToken"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -11080,7 +11080,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -11258,7 +11258,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -11419,7 +11419,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_password_token`: The password token is unknown, already used, replaced by a newer one or expired: ask for a new one with `POST /auth/password/forgot`. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_password_token`: The password token is unknown, already used, replaced by a newer one or expired: ask for a new one with `POST /auth/password/forgot`. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -11565,7 +11565,7 @@ export interface operations {
                     "application/json": components["schemas"]["TotpEnrolment"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -11709,7 +11709,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -11846,7 +11846,7 @@ export interface operations {
                     "application/json": components["schemas"]["RecoveryCodes"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -12018,7 +12018,7 @@ export interface operations {
                     "application/json": components["schemas"]["RecoveryCodes"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -12151,7 +12151,7 @@ export interface operations {
                     "application/json": components["schemas"]["PasskeyCreationOptions"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -12303,7 +12303,7 @@ export interface operations {
                     "application/json": components["schemas"]["Passkey"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -12479,7 +12479,7 @@ export interface operations {
                     "application/json": components["schemas"]["PasskeyRequestOptions"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -12642,7 +12642,7 @@ export interface operations {
                     "application/json": components["schemas"]["TokenPair"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -12816,7 +12816,7 @@ export interface operations {
                     "application/json": components["schemas"]["PasskeyList"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -12950,7 +12950,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -13100,7 +13100,7 @@ export interface operations {
                     "application/json": components["schemas"]["CustomerPage"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_cursor`: The pagination cursor was not issued by this API or belongs to another listing. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_cursor`: The pagination cursor was not issued by this API or belongs to another listing. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -13236,7 +13236,7 @@ export interface operations {
                     "application/json": components["schemas"]["Customer"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -13376,7 +13376,7 @@ export interface operations {
                     "application/json": components["schemas"]["Customer"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -13555,7 +13555,7 @@ export interface operations {
                     "application/json": components["schemas"]["Customer"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -13733,7 +13733,7 @@ export interface operations {
                     "application/json": components["schemas"]["RegisteredCustomer"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -13908,7 +13908,7 @@ export interface operations {
                     "application/json": components["schemas"]["Customer"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -14061,7 +14061,7 @@ export interface operations {
                     "application/json": components["schemas"]["Customer"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -14241,7 +14241,7 @@ export interface operations {
                     "application/json": components["schemas"]["EmployeePage"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_cursor`: The pagination cursor was not issued by this API or belongs to another listing. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_cursor`: The pagination cursor was not issued by this API or belongs to another listing. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -14396,7 +14396,7 @@ export interface operations {
                     "application/json": components["schemas"]["Employee"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -14571,7 +14571,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -14726,7 +14726,7 @@ export interface operations {
                     "application/json": components["schemas"]["Employee"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -14906,7 +14906,7 @@ export interface operations {
                     "application/json": components["schemas"]["DirectorPage"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_cursor`: The pagination cursor was not issued by this API or belongs to another listing. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_cursor`: The pagination cursor was not issued by this API or belongs to another listing. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -15061,7 +15061,7 @@ export interface operations {
                     "application/json": components["schemas"]["Director"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -15236,7 +15236,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -15390,7 +15390,7 @@ export interface operations {
                     "application/json": components["schemas"]["ShareholderPage"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_cursor`: The pagination cursor was not issued by this API or belongs to another listing. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_cursor`: The pagination cursor was not issued by this API or belongs to another listing. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -15545,7 +15545,7 @@ export interface operations {
                     "application/json": components["schemas"]["Shareholder"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -15720,7 +15720,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -15869,7 +15869,7 @@ export interface operations {
                     "application/json": components["schemas"]["ConsentList"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -16024,7 +16024,7 @@ export interface operations {
                     "application/json": components["schemas"]["Consent"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -16201,7 +16201,7 @@ export interface operations {
                     "application/json": components["schemas"]["Consent"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -16350,7 +16350,7 @@ export interface operations {
                     "application/json": components["schemas"]["CustomerExport"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -16505,7 +16505,7 @@ export interface operations {
                     "application/json": components["schemas"]["Customer"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -16680,7 +16680,7 @@ export interface operations {
                     "application/json": components["schemas"]["LegalHold"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -16833,7 +16833,7 @@ export interface operations {
                     "application/json": components["schemas"]["LegalHold"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -17006,7 +17006,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -17163,7 +17163,7 @@ export interface operations {
                     "application/json": components["schemas"]["EventPage"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_cursor`: The pagination cursor was not issued by this API or belongs to another listing. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_cursor`: The pagination cursor was not issued by this API or belongs to another listing. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -17299,7 +17299,7 @@ export interface operations {
                     "application/json": components["schemas"]["Event"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -17449,7 +17449,7 @@ export interface operations {
                     "application/json": components["schemas"]["AuditEventPage"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_cursor`: The pagination cursor was not issued by this API or belongs to another listing. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_cursor`: The pagination cursor was not issued by this API or belongs to another listing. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -17582,7 +17582,7 @@ export interface operations {
                     "application/json": components["schemas"]["Me"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -17715,7 +17715,7 @@ export interface operations {
                     "application/json": components["schemas"]["PermissionCatalogue"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -17853,7 +17853,7 @@ export interface operations {
                     "application/json": components["schemas"]["RolePage"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_cursor`: The pagination cursor was not issued by this API or belongs to another listing. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_cursor`: The pagination cursor was not issued by this API or belongs to another listing. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -17992,7 +17992,7 @@ export interface operations {
                     "application/json": components["schemas"]["Role"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -18167,7 +18167,7 @@ export interface operations {
                     "application/json": components["schemas"]["Role"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -18301,7 +18301,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -18454,7 +18454,7 @@ export interface operations {
                     "application/json": components["schemas"]["Role"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -18633,7 +18633,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiClientPage"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_cursor`: The pagination cursor was not issued by this API or belongs to another listing. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_cursor`: The pagination cursor was not issued by this API or belongs to another listing. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -18770,7 +18770,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiClientWithSecret"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -18932,7 +18932,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiClient"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -19066,7 +19066,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -19202,7 +19202,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiClientWithSecret"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -19359,7 +19359,7 @@ export interface operations {
                     "application/json": components["schemas"]["StaffUserPage"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_cursor`: The pagination cursor was not issued by this API or belongs to another listing. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_cursor`: The pagination cursor was not issued by this API or belongs to another listing. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -19498,7 +19498,7 @@ export interface operations {
                     "application/json": components["schemas"]["StaffUser"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -19673,7 +19673,7 @@ export interface operations {
                     "application/json": components["schemas"]["StaffUser"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -19813,7 +19813,7 @@ export interface operations {
                     "application/json": components["schemas"]["StaffUser"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -19994,7 +19994,7 @@ export interface operations {
                     "application/json": components["schemas"]["StaffUser"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -20171,7 +20171,7 @@ export interface operations {
                     "application/json": components["schemas"]["GroupPage"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_cursor`: The pagination cursor was not issued by this API or belongs to another listing. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_cursor`: The pagination cursor was not issued by this API or belongs to another listing. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -20310,7 +20310,7 @@ export interface operations {
                     "application/json": components["schemas"]["Group"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -20485,7 +20485,7 @@ export interface operations {
                     "application/json": components["schemas"]["Group"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -20619,7 +20619,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -20759,7 +20759,7 @@ export interface operations {
                     "application/json": components["schemas"]["Group"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -20939,7 +20939,7 @@ export interface operations {
                     "application/json": components["schemas"]["GroupMemberPage"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_cursor`: The pagination cursor was not issued by this API or belongs to another listing. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_cursor`: The pagination cursor was not issued by this API or belongs to another listing. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -21090,7 +21090,7 @@ export interface operations {
                     "application/json": components["schemas"]["GroupMember"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -21226,7 +21226,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -21364,7 +21364,7 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookEndpointPage"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_cursor`: The pagination cursor was not issued by this API or belongs to another listing. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_cursor`: The pagination cursor was not issued by this API or belongs to another listing. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -21501,7 +21501,7 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookEndpointWithSecret"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -21676,7 +21676,7 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookEndpoint"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -21810,7 +21810,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -21950,7 +21950,7 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookEndpoint"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -22112,7 +22112,7 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookEndpointWithSecret"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -22250,7 +22250,7 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookDelivery"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -22406,7 +22406,7 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookDeliveryPage"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_cursor`: The pagination cursor was not issued by this API or belongs to another listing. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_cursor`: The pagination cursor was not issued by this API or belongs to another listing. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -22542,7 +22542,7 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookDeliveryWithAttempts"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -22680,7 +22680,7 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookDelivery"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
