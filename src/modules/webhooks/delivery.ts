@@ -1,10 +1,10 @@
 import { and, asc, eq, inArray, isNull, lt, sql } from 'drizzle-orm';
 import { Webhook } from 'standardwebhooks';
-import type { TenantDb } from '../../db/client';
+import { type TenantDb, withinParameterLimit } from '../../db/client';
 import { events, webhookAttempts, webhookDeliveries, webhookEndpoints } from '../../db/tenant';
 import { type Env, readConfig } from '../../env';
 import { systemContext } from '../../platform/context';
-import { isMessageToErasedCustomer, openEvents } from '../../platform/events';
+import { isMessageToErasedCustomer, openEvents, SWEEP_BATCH, SWEEP_GRACE_MS } from '../../platform/events';
 import { decryptField, type FieldContext } from '../../platform/field-encryption';
 import { newId } from '../../platform/ids';
 import { handToWebhookQueue, RetryLater } from '../../platform/queues';
@@ -183,12 +183,15 @@ export async function enqueueDeliveries(
 ): Promise<void> {
   await handToWebhookQueue(
     env,
+    db,
     deliveryIds.map((deliveryId) => ({ kind: 'delivery.attempt', tenantId, deliveryId })),
     (enqueuedAt) =>
-      db
-        .update(webhookDeliveries)
-        .set({ enqueuedAt })
-        .where(and(eq(webhookDeliveries.tenantId, tenantId), inArray(webhookDeliveries.id, deliveryIds))),
+      withinParameterLimit(deliveryIds, (ids) =>
+        db
+          .update(webhookDeliveries)
+          .set({ enqueuedAt })
+          .where(and(eq(webhookDeliveries.tenantId, tenantId), inArray(webhookDeliveries.id, ids))),
+      ),
   );
 }
 
@@ -421,11 +424,6 @@ export async function failDeliveryForGood(env: Env, tenantId: string, deliveryId
       ),
     );
 }
-
-/** Rows older than this that are still not enqueued were missed by whoever created them. */
-const SWEEP_GRACE_MS = 30_000;
-/** D1 binds at most 100 parameters per statement; the enqueue marks rows by id. */
-const SWEEP_BATCH = 50;
 
 /** The cron's safety net for deliveries created or retried whose push to the queue was lost. */
 export async function sweepUnenqueuedDeliveries(
