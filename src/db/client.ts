@@ -34,6 +34,9 @@ export function isNotNullViolation(error: unknown, column: string): boolean {
   return text.includes('NOT NULL constraint failed') && text.includes(column);
 }
 
+/** A drizzle query builder, which can tell what it would bind. */
+export type StatementWithParameters = { toSQL(): { params: unknown[] } };
+
 /** D1 binds at most this many parameters per statement (SQLite's own limit is far higher). */
 export const D1_MAX_BOUND_PARAMETERS = 100;
 
@@ -43,7 +46,7 @@ export const D1_MAX_BOUND_PARAMETERS = 100;
  * the rest of the statement take is measured on the statement itself, not counted by hand:
  * run the parts in one `db.batch` (atomic) or side by side (reads), and concatenate.
  */
-export function withinParameterLimit<T, S extends { toSQL(): { params: unknown[] } }>(
+export function withinParameterLimit<T, S extends StatementWithParameters>(
   values: readonly T[],
   build: (part: T[]) => S,
 ): S[] {
