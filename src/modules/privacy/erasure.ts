@@ -181,38 +181,19 @@ export async function eraseCustomer(
         .update(consents)
         .set({ ip: null, userAgent: null })
         .where(and(eq(consents.tenantId, tenantId), eq(consents.customerId, customerId))),
-      ...forLogins((ofLogins) =>
-        ctx.db.delete(sessions).where(and(eq(sessions.tenantId, tenantId), ofLogins(sessions.userId))),
-      ),
-      ...forLogins((ofLogins) =>
-        ctx.db
-          .delete(passwordTokens)
-          .where(and(eq(passwordTokens.tenantId, tenantId), ofLogins(passwordTokens.userId))),
-      ),
-      ...forLogins((ofLogins) =>
-        ctx.db
-          .delete(totpEnrolments)
-          .where(and(eq(totpEnrolments.tenantId, tenantId), ofLogins(totpEnrolments.userId))),
-      ),
-      ...forLogins((ofLogins) =>
-        ctx.db
-          .delete(totpCredentials)
-          .where(and(eq(totpCredentials.tenantId, tenantId), ofLogins(totpCredentials.userId))),
-      ),
-      ...forLogins((ofLogins) =>
-        ctx.db
-          .delete(recoveryCodes)
-          .where(and(eq(recoveryCodes.tenantId, tenantId), ofLogins(recoveryCodes.userId))),
-      ),
-      ...forLogins((ofLogins) =>
-        ctx.db
-          .delete(webauthnCredentials)
-          .where(and(eq(webauthnCredentials.tenantId, tenantId), ofLogins(webauthnCredentials.userId))),
-      ),
-      ...forLogins((ofLogins) =>
-        ctx.db
-          .delete(webauthnChallenges)
-          .where(and(eq(webauthnChallenges.tenantId, tenantId), ofLogins(webauthnChallenges.userId))),
+      // What each login holds: sessions, tokens, second factors.
+      ...[
+        sessions,
+        passwordTokens,
+        totpEnrolments,
+        totpCredentials,
+        recoveryCodes,
+        webauthnCredentials,
+        webauthnChallenges,
+      ].flatMap((table) =>
+        forLogins((ofLogins) =>
+          ctx.db.delete(table).where(and(eq(table.tenantId, tenantId), ofLogins(table.userId))),
+        ),
       ),
       ...forLogins((ofLogins) =>
         ctx.db.delete(idempotencyKeys).where(
