@@ -8974,7 +8974,7 @@ export interface operations {
                     "application/json": components["schemas"]["RegisteredCustomer"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -9152,7 +9152,7 @@ export interface operations {
                     "application/json": components["schemas"]["VerificationCodeIssued"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -9330,7 +9330,7 @@ export interface operations {
                     "application/json": components["schemas"]["Customer"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -9508,7 +9508,7 @@ export interface operations {
                     "application/json": components["schemas"]["VerificationCodeIssued"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -9686,7 +9686,7 @@ export interface operations {
                     "application/json": components["schemas"]["Customer"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -9862,7 +9862,7 @@ export interface operations {
                     "application/json": components["schemas"]["LoginResult"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -10040,7 +10040,7 @@ export interface operations {
                     "application/json": components["schemas"]["TokenPair"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -10218,7 +10218,7 @@ export interface operations {
                     "application/json": components["schemas"]["TokenPair"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -10375,7 +10375,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -10506,7 +10506,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -10644,7 +10644,7 @@ export interface operations {
                     "application/json": components["schemas"]["SessionPage"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_cursor`: The pagination cursor was not issued by this API or belongs to another listing. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_cursor`: The pagination cursor was not issued by this API or belongs to another listing. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -10778,7 +10778,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -10915,7 +10915,7 @@ export interface operations {
                     "application/json": components["schemas"]["SteppedUpToken"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -11091,7 +11091,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -11269,7 +11269,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -11430,7 +11430,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_password_token`: The password token is unknown, already used, replaced by a newer one or expired: ask for a new one with `POST /auth/password/forgot`. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_password_token`: The password token is unknown, already used, replaced by a newer one or expired: ask for a new one with `POST /auth/password/forgot`. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -11576,7 +11576,7 @@ export interface operations {
                     "application/json": components["schemas"]["TotpEnrolment"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -11720,7 +11720,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -11857,7 +11857,7 @@ export interface operations {
                     "application/json": components["schemas"]["RecoveryCodes"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -12029,7 +12029,7 @@ export interface operations {
                     "application/json": components["schemas"]["RecoveryCodes"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -12162,7 +12162,7 @@ export interface operations {
                     "application/json": components["schemas"]["PasskeyCreationOptions"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -12314,7 +12314,7 @@ export interface operations {
                     "application/json": components["schemas"]["Passkey"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -12490,7 +12490,7 @@ export interface operations {
                     "application/json": components["schemas"]["PasskeyRequestOptions"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -12653,7 +12653,7 @@ export interface operations {
                     "application/json": components["schemas"]["TokenPair"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -12827,7 +12827,7 @@ export interface operations {
                     "application/json": components["schemas"]["PasskeyList"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -12961,7 +12961,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -13111,7 +13111,7 @@ export interface operations {
                     "application/json": components["schemas"]["CustomerPage"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_cursor`: The pagination cursor was not issued by this API or belongs to another listing. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_cursor`: The pagination cursor was not issued by this API or belongs to another listing. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -13247,7 +13247,7 @@ export interface operations {
                     "application/json": components["schemas"]["Customer"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -13387,7 +13387,7 @@ export interface operations {
                     "application/json": components["schemas"]["Customer"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -13566,7 +13566,7 @@ export interface operations {
                     "application/json": components["schemas"]["Customer"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -13744,7 +13744,7 @@ export interface operations {
                     "application/json": components["schemas"]["RegisteredCustomer"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -13919,7 +13919,7 @@ export interface operations {
                     "application/json": components["schemas"]["Customer"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -14072,7 +14072,7 @@ export interface operations {
                     "application/json": components["schemas"]["Customer"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -14252,7 +14252,7 @@ export interface operations {
                     "application/json": components["schemas"]["EmployeePage"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_cursor`: The pagination cursor was not issued by this API or belongs to another listing. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_cursor`: The pagination cursor was not issued by this API or belongs to another listing. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -14407,7 +14407,7 @@ export interface operations {
                     "application/json": components["schemas"]["Employee"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -14582,7 +14582,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -14737,7 +14737,7 @@ export interface operations {
                     "application/json": components["schemas"]["Employee"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -14917,7 +14917,7 @@ export interface operations {
                     "application/json": components["schemas"]["DirectorPage"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_cursor`: The pagination cursor was not issued by this API or belongs to another listing. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_cursor`: The pagination cursor was not issued by this API or belongs to another listing. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -15072,7 +15072,7 @@ export interface operations {
                     "application/json": components["schemas"]["Director"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -15247,7 +15247,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -15401,7 +15401,7 @@ export interface operations {
                     "application/json": components["schemas"]["ShareholderPage"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_cursor`: The pagination cursor was not issued by this API or belongs to another listing. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_cursor`: The pagination cursor was not issued by this API or belongs to another listing. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -15556,7 +15556,7 @@ export interface operations {
                     "application/json": components["schemas"]["Shareholder"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -15731,7 +15731,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -15880,7 +15880,7 @@ export interface operations {
                     "application/json": components["schemas"]["ConsentList"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -16035,7 +16035,7 @@ export interface operations {
                     "application/json": components["schemas"]["Consent"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -16212,7 +16212,7 @@ export interface operations {
                     "application/json": components["schemas"]["Consent"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -16361,7 +16361,7 @@ export interface operations {
                     "application/json": components["schemas"]["CustomerExport"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -16516,7 +16516,7 @@ export interface operations {
                     "application/json": components["schemas"]["Customer"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -16691,7 +16691,7 @@ export interface operations {
                     "application/json": components["schemas"]["LegalHold"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -16844,7 +16844,7 @@ export interface operations {
                     "application/json": components["schemas"]["LegalHold"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -17017,7 +17017,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -17174,7 +17174,7 @@ export interface operations {
                     "application/json": components["schemas"]["EventPage"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_cursor`: The pagination cursor was not issued by this API or belongs to another listing. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_cursor`: The pagination cursor was not issued by this API or belongs to another listing. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -17310,7 +17310,7 @@ export interface operations {
                     "application/json": components["schemas"]["Event"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -17460,7 +17460,7 @@ export interface operations {
                     "application/json": components["schemas"]["AuditEventPage"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_cursor`: The pagination cursor was not issued by this API or belongs to another listing. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_cursor`: The pagination cursor was not issued by this API or belongs to another listing. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -17593,7 +17593,7 @@ export interface operations {
                     "application/json": components["schemas"]["Me"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -17726,7 +17726,7 @@ export interface operations {
                     "application/json": components["schemas"]["PermissionCatalogue"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -17864,7 +17864,7 @@ export interface operations {
                     "application/json": components["schemas"]["RolePage"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_cursor`: The pagination cursor was not issued by this API or belongs to another listing. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_cursor`: The pagination cursor was not issued by this API or belongs to another listing. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -18003,7 +18003,7 @@ export interface operations {
                     "application/json": components["schemas"]["Role"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -18178,7 +18178,7 @@ export interface operations {
                     "application/json": components["schemas"]["Role"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -18312,7 +18312,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -18465,7 +18465,7 @@ export interface operations {
                     "application/json": components["schemas"]["Role"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -18644,7 +18644,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiClientPage"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_cursor`: The pagination cursor was not issued by this API or belongs to another listing. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_cursor`: The pagination cursor was not issued by this API or belongs to another listing. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -18781,7 +18781,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiClientWithSecret"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -18943,7 +18943,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiClient"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -19077,7 +19077,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -19213,7 +19213,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiClientWithSecret"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -19370,7 +19370,7 @@ export interface operations {
                     "application/json": components["schemas"]["StaffUserPage"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_cursor`: The pagination cursor was not issued by this API or belongs to another listing. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_cursor`: The pagination cursor was not issued by this API or belongs to another listing. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -19509,7 +19509,7 @@ export interface operations {
                     "application/json": components["schemas"]["StaffUser"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -19684,7 +19684,7 @@ export interface operations {
                     "application/json": components["schemas"]["StaffUser"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -19824,7 +19824,7 @@ export interface operations {
                     "application/json": components["schemas"]["StaffUser"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -20005,7 +20005,7 @@ export interface operations {
                     "application/json": components["schemas"]["StaffUser"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -20182,7 +20182,7 @@ export interface operations {
                     "application/json": components["schemas"]["GroupPage"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_cursor`: The pagination cursor was not issued by this API or belongs to another listing. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_cursor`: The pagination cursor was not issued by this API or belongs to another listing. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -20321,7 +20321,7 @@ export interface operations {
                     "application/json": components["schemas"]["Group"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -20496,7 +20496,7 @@ export interface operations {
                     "application/json": components["schemas"]["Group"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -20630,7 +20630,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -20770,7 +20770,7 @@ export interface operations {
                     "application/json": components["schemas"]["Group"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -20950,7 +20950,7 @@ export interface operations {
                     "application/json": components["schemas"]["GroupMemberPage"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_cursor`: The pagination cursor was not issued by this API or belongs to another listing. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_cursor`: The pagination cursor was not issued by this API or belongs to another listing. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -21101,7 +21101,7 @@ export interface operations {
                     "application/json": components["schemas"]["GroupMember"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -21237,7 +21237,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -21375,7 +21375,7 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookEndpointPage"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_cursor`: The pagination cursor was not issued by this API or belongs to another listing. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_cursor`: The pagination cursor was not issued by this API or belongs to another listing. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -21512,7 +21512,7 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookEndpointWithSecret"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -21687,7 +21687,7 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookEndpoint"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -21821,7 +21821,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -21961,7 +21961,7 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookEndpoint"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -22123,7 +22123,7 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookEndpointWithSecret"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -22261,7 +22261,7 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookDelivery"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -22417,7 +22417,7 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookDeliveryPage"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_cursor`: The pagination cursor was not issued by this API or belongs to another listing. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_cursor`: The pagination cursor was not issued by this API or belongs to another listing. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -22553,7 +22553,7 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookDeliveryWithAttempts"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -22691,7 +22691,7 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookDelivery"];
                 };
             };
-            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */

@@ -33,3 +33,37 @@ export function isNotNullViolation(error: unknown, column: string): boolean {
   const text = errorText(error);
   return text.includes('NOT NULL constraint failed') && text.includes(column);
 }
+
+/** A drizzle query builder, which can tell what it would bind. */
+export type StatementWithParameters = { toSQL(): { params: unknown[] } };
+
+/** D1 binds at most this many parameters per statement (SQLite's own limit is far higher). */
+export const D1_MAX_BOUND_PARAMETERS = 100;
+
+/**
+ * Builds one statement per part of a caller-sized list (the values of an `IN (…)`, the rows of a
+ * multi-row insert) so that none binds more than D1 allows. How many parameters each value and
+ * the rest of the statement take is measured on the statement itself, not counted by hand:
+ * run the parts in one `db.batch` (atomic) or side by side (reads), and concatenate.
+ */
+export function withinParameterLimit<T, S extends StatementWithParameters>(
+  values: readonly T[],
+  build: (part: T[]) => S,
+): S[] {
+  if (values.length === 0) return [];
+  const [first, second] = values as [T, ...T[]];
+  const withOne = build([first]).toSQL().params.length;
+  const perValue = second === undefined ? 0 : build([first, second]).toSQL().params.length - withOne;
+  const fixed = withOne - perValue;
+  if (withOne > D1_MAX_BOUND_PARAMETERS) {
+    throw new Error(
+      `a statement binds ${withOne} parameters for a single value; D1 allows ${D1_MAX_BOUND_PARAMETERS}`,
+    );
+  }
+  const size = perValue === 0 ? values.length : Math.floor((D1_MAX_BOUND_PARAMETERS - fixed) / perValue);
+  const statements: S[] = [];
+  for (let start = 0; start < values.length; start += size) {
+    statements.push(build(values.slice(start, start + size)));
+  }
+  return statements;
+}

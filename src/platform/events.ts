@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { and, asc, eq, inArray, isNull, lt } from 'drizzle-orm';
-import type { TenantDb } from '../db/client';
+import { type TenantDb, withinParameterLimit } from '../db/client';
 import { events } from '../db/tenant';
 import type { Env } from '../env';
 import { newId } from './ids';
@@ -546,18 +546,22 @@ export async function enqueueEvents(
 ): Promise<void> {
   await handToWebhookQueue(
     env,
+    db,
     eventIds.map((eventId) => ({ kind: 'event.dispatch', tenantId, eventId })),
     (enqueuedAt) =>
-      db
-        .update(events)
-        .set({ enqueuedAt })
-        .where(and(eq(events.tenantId, tenantId), inArray(events.id, eventIds))),
+      withinParameterLimit(eventIds, (ids) =>
+        db
+          .update(events)
+          .set({ enqueuedAt })
+          .where(and(eq(events.tenantId, tenantId), inArray(events.id, ids))),
+      ),
   );
 }
 
-/** Rows older than this that are still not enqueued were missed by the request path. */
+/** Outbox rows and deliveries older than this that are still not enqueued were missed by whoever wrote them. */
 export const SWEEP_GRACE_MS = 30_000;
-const SWEEP_BATCH = 100;
+/** Rows handed over per tenant and cron run; the queue and D1 take them in parts. */
+export const SWEEP_BATCH = 500;
 
 export async function sweepUnenqueuedEvents(
   env: Env,

@@ -18,7 +18,7 @@ export function serviceContext(c: Context<AppEnv>): ServiceContext {
     now: new Date(),
     requestId: c.get('requestId'),
     issuer: issuerFor(c.env, c.req.url),
-    ip: clientIp(c.req),
+    ip: clientIp(c.env, c.req),
     userAgent: c.req.header('User-Agent'),
     logger: c.get('logger'),
     waitUntil: (promise) => c.executionCtx.waitUntil(promise),

@@ -5,7 +5,7 @@ import { fieldErrorsFromZod, OAUTH_ROUTES, problemLimits, validationError } from
 import { idempotency } from './idempotency';
 import { bruteForcePolicies, guard, type RouteAccess } from './pipeline';
 import { type ProblemCode, problemTypes } from './problems';
-import { requiredTiers } from './tenancy';
+import { requiredTiers, TENANT_ID_MAX_LENGTH, TENANT_ID_PATTERN } from './tenancy';
 
 export const ProblemSchema = z
   .object({
@@ -289,7 +289,12 @@ export function registerComponents(app: OpenAPIHono<AppEnv>): void {
     in: 'header',
     required: true,
     description: 'The tenant (fintech) the request is for.',
-    schema: { type: 'string', maxLength: 64, pattern: '^[a-z0-9][a-z0-9-]{1,62}$', example: 'demo-pro' },
+    schema: {
+      type: 'string',
+      maxLength: TENANT_ID_MAX_LENGTH,
+      pattern: TENANT_ID_PATTERN.source,
+      example: 'demo-pro',
+    },
   });
   registry.registerComponent('parameters', 'IdempotencyKey', {
     name: 'Idempotency-Key',

@@ -1,5 +1,5 @@
 import { and, eq, inArray } from 'drizzle-orm';
-import type { TenantDb } from '../db/client';
+import { type TenantDb, withinParameterLimit } from '../db/client';
 import { customerKeys } from '../db/tenant';
 import { base64Encode } from './crypto';
 import { decryptField, encryptField, type FieldContext } from './field-encryption';
@@ -74,10 +74,15 @@ export async function loadCustomerKeys(
 ): Promise<Map<string, CustomerKey>> {
   const unique = [...new Set(customerIds)];
   if (unique.length === 0) return new Map();
-  const rows = await db
-    .select()
-    .from(customerKeys)
-    .where(and(eq(customerKeys.tenantId, tenantId), inArray(customerKeys.customerId, unique)));
+  const parts = await Promise.all(
+    withinParameterLimit(unique, (ids) =>
+      db
+        .select()
+        .from(customerKeys)
+        .where(and(eq(customerKeys.tenantId, tenantId), inArray(customerKeys.customerId, ids))),
+    ),
+  );
+  const rows = parts.flat();
   const keys = await Promise.all(
     rows.map((row) => unwrapCustomerKey(rootKey, tenantId, row.customerId, row.wrappedKey)),
   );

@@ -1,4 +1,4 @@
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { readConfig } from '../env';
 import { authenticateToken, bearerToken } from './auth/authenticate';
 import type { Permission } from './auth/permissions';
@@ -7,8 +7,17 @@ import { requireRecentAuth } from './auth/recent-auth';
 import type { AppEnv } from './context';
 import { timingSafeEqual } from './crypto';
 import { ApiError } from './errors';
-import { consumeRateLimit } from './rate-limit/limiter';
-import { type Capability, requireActiveTenant, requireCapability, tenantDatabase } from './tenancy';
+import { consumeRateLimit, knownRefusal } from './rate-limit/limiter';
+import {
+  type Capability,
+  cachedTenant,
+  isTenantId,
+  requireActiveTenant,
+  requireCapability,
+  TENANT_ID_MAX_LENGTH,
+  type Tenant,
+  tenantDatabase,
+} from './tenancy';
 
 /** Requests per minute per IP on routes without a tenant (discovery, operator, OAuth token). */
 export const PUBLIC_RATE_LIMIT_PER_MINUTE = 600;
@@ -53,12 +62,24 @@ export interface RouteAccess {
   apiClientsSkipRecentAuth?: boolean;
 }
 
-export function clientIp(headers: { header(name: string): string | undefined }): string {
-  return (
-    headers.header('CF-Connecting-IP') ??
-    headers.header('X-Forwarded-For')?.split(',')[0]?.trim() ??
-    'unknown'
-  );
+/** An IPv4 or IPv6 literal, as Cloudflare's edge writes it; anything else names no client. */
+const IP_LITERAL = /^[0-9A-Fa-f:.]{2,45}$/;
+
+/**
+ * The address per-IP limits and audit rows use. In production only `CF-Connecting-IP` counts:
+ * Cloudflare's edge sets it and replaces any value the client sent, while `X-Forwarded-For` is
+ * whatever the client wrote. Without the edge (`wrangler dev`, tests) both headers come from
+ * the client, and `X-Forwarded-For` stands in for a proxy in front of the local worker.
+ */
+export function clientIp(
+  env: AppEnv['Bindings'],
+  headers: { header(name: string): string | undefined },
+): string {
+  const candidates = [headers.header('CF-Connecting-IP')];
+  if (readConfig(env).environment !== 'production') {
+    candidates.push(headers.header('X-Forwarded-For')?.split(',')[0]?.trim());
+  }
+  return candidates.find((value) => value !== undefined && IP_LITERAL.test(value)) ?? 'unknown';
 }
 
 export function issuerFor(env: AppEnv['Bindings'], requestUrl: string): string {
@@ -76,11 +97,7 @@ export function guard(access: RouteAccess): MiddlewareHandler<AppEnv> {
     if (!access.tenant) {
       // Routes without a tenant are limited per client IP: they answer with RateLimit headers
       // like every other route, and the operator token cannot be guessed at speed.
-      const { headers } = await consumeRateLimit(c.env, 'public', `public:${clientIp(c.req)}`, {
-        capacity: PUBLIC_RATE_LIMIT_PER_MINUTE,
-        windowSeconds: 60,
-      });
-      c.set('rateLimitHeaders', headers);
+      await consumePublicLimit(c);
       if (access.auth === 'platform-admin') {
         const token = bearerToken(c.req.header('Authorization'));
         if (!token) throw new ApiError('authentication_required');
@@ -89,14 +106,20 @@ export function guard(access: RouteAccess): MiddlewareHandler<AppEnv> {
       return next();
     }
 
-    const tenantId = c.req.header('X-Tenant-ID');
-    if (!tenantId) throw new ApiError('tenant_required');
-    const tenant = await requireActiveTenant(c.env, tenantId);
+    let tenant: Tenant;
+    try {
+      tenant = await resolveTenant(c);
+      c.set('db', tenantDatabase(c.env, tenant));
+    } catch (error) {
+      // Until a tenant is known there is no tenant bucket to charge: a failed resolution costs
+      // the address its public tokens, so guessing tenant ids is throttled like discovery.
+      if (error instanceof ApiError) await consumePublicLimit(c);
+      throw error;
+    }
     c.set('tenant', tenant);
-    c.set('db', tenantDatabase(c.env, tenant));
     c.set('logger', c.get('logger').with({ tenant: tenant.id }));
 
-    const anonymous: Principal = { type: 'anonymous', ip: clientIp(c.req) };
+    const anonymous: Principal = { type: 'anonymous', ip: clientIp(c.env, c.req) };
     let principal: Principal = anonymous;
     let authFailure: unknown;
     if (access.auth !== 'none') {
@@ -124,7 +147,7 @@ export function guard(access: RouteAccess): MiddlewareHandler<AppEnv> {
       await consumeRateLimit(
         c.env,
         access.bruteForce,
-        `${tenant.id}:${access.bruteForce}:${clientIp(c.req)}`,
+        `${tenant.id}:${access.bruteForce}:${clientIp(c.env, c.req)}`,
         bruteForcePolicies[access.bruteForce],
       );
     }
@@ -140,6 +163,36 @@ export function guard(access: RouteAccess): MiddlewareHandler<AppEnv> {
     }
     return next();
   };
+}
+
+const publicBucket = (c: Context<AppEnv>) => `public:${clientIp(c.env, c.req)}`;
+
+async function consumePublicLimit(c: Context<AppEnv>): Promise<void> {
+  const { headers } = await consumeRateLimit(c.env, 'public', publicBucket(c), {
+    capacity: PUBLIC_RATE_LIMIT_PER_MINUTE,
+    windowSeconds: 60,
+  });
+  c.set('rateLimitHeaders', headers);
+}
+
+/**
+ * The tenant `X-Tenant-ID` names. Only a well-formed id is looked up, and an address known to
+ * have used up its public tokens cannot make the registry be read: it is refused before the
+ * read, without a Durable Object call. Healthy requests pay nothing for either check.
+ */
+async function resolveTenant(c: Context<AppEnv>): Promise<Tenant> {
+  const tenantId = c.req.header('X-Tenant-ID');
+  if (!tenantId) throw new ApiError('tenant_required');
+  if (!isTenantId(tenantId)) {
+    throw new ApiError('tenant_required', {
+      detail: `X-Tenant-ID is not a tenant id: at most ${TENANT_ID_MAX_LENGTH} lower-case letters, digits and dashes.`,
+    });
+  }
+  if (cachedTenant(tenantId) === undefined) {
+    const refusal = knownRefusal(publicBucket(c));
+    if (refusal) throw refusal;
+  }
+  return requireActiveTenant(c.env, tenantId);
 }
 
 /**

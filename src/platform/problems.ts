@@ -61,7 +61,7 @@ export const problemTypes = {
   tenant_required: {
     status: 400,
     title: 'Tenant required',
-    description: 'Tenant routes need the `X-Tenant-ID` header.',
+    description: 'Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id.',
   },
   authentication_required: {
     status: 401,

@@ -1,3 +1,5 @@
+import type { BatchItem } from 'drizzle-orm/batch';
+import type { TenantDb } from '../db/client';
 import type { Env } from '../env';
 /** Typed bodies of every queue message; consumers dispatch on `kind`. */
 export type WebhookQueueMessage =
@@ -33,16 +35,24 @@ export class RetryLater extends Error {
   }
 }
 
+/** A queue's `sendBatch` takes at most this many messages. */
+const QUEUE_SEND_BATCH_MAX = 100;
+
 /**
  * Sends messages to the webhook queue, then records that their rows were handed over. A failure
  * between the two leaves the rows unmarked, so the cron sweep sends them again: at least once.
  */
 export async function handToWebhookQueue(
   env: Env,
+  db: TenantDb,
   messages: WebhookQueueMessage[],
-  markEnqueued: (at: string) => Promise<unknown>,
+  markEnqueued: (at: string) => BatchItem<'sqlite'>[],
 ): Promise<void> {
-  if (messages.length === 0) return;
-  await env.WEBHOOK_QUEUE.sendBatch(messages.map((body) => ({ body })));
-  await markEnqueued(new Date().toISOString());
+  for (let start = 0; start < messages.length; start += QUEUE_SEND_BATCH_MAX) {
+    await env.WEBHOOK_QUEUE.sendBatch(
+      messages.slice(start, start + QUEUE_SEND_BATCH_MAX).map((body) => ({ body })),
+    );
+  }
+  const [first, ...rest] = markEnqueued(new Date().toISOString());
+  if (first) await db.batch([first, ...rest]);
 }

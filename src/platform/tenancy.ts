@@ -3,6 +3,19 @@ import { controlDb, type TenantDb, tenantDb } from '../db/client';
 import { tenants } from '../db/control';
 import type { Env } from '../env';
 import { ApiError } from './errors';
+import { LruCache } from './lru-cache';
+
+/**
+ * What the registry accepts as a tenant id (a slug): the operator API validates new ids with it,
+ * the document states it for `X-Tenant-ID`, and a header that does not match is refused before
+ * any lookup.
+ */
+export const TENANT_ID_PATTERN = /^[a-z0-9][a-z0-9-]{1,62}$/;
+export const TENANT_ID_MAX_LENGTH = 63;
+
+export function isTenantId(value: string): boolean {
+  return TENANT_ID_PATTERN.test(value);
+}
 
 export const tiers = ['STARTER', 'PROFESSIONAL', 'ENTERPRISE', 'CUSTOM'] as const;
 export type Tier = (typeof tiers)[number];
@@ -69,21 +82,42 @@ export function tenantFromRow(row: TenantRow): Tenant {
 /**
  * Registry entries are read on every request, so each isolate keeps them briefly. A change
  * made through the operator API is seen at once by the isolate that made it and within the
- * TTL by the others.
+ * TTL by the others. Registered tenants are few; ids found unregistered are whatever clients
+ * send, so that memory is bounded and forgets the least recently asked first.
  */
 export const TENANT_CACHE_TTL_MS = 30_000;
-const cache = new Map<string, { tenant: Tenant | null; expiresAt: number }>();
+export const UNKNOWN_TENANT_CACHE_SIZE = 1000;
+const registered = new Map<string, { tenant: Tenant; expiresAt: number }>();
+const unregistered = new LruCache<string, number>(UNKNOWN_TENANT_CACHE_SIZE);
 
 export function forgetTenant(tenantId: string): void {
-  cache.delete(tenantId);
+  registered.delete(tenantId);
+  unregistered.delete(tenantId);
+}
+
+/** What this isolate knows without a read: the tenant, `null` for unregistered, `undefined` if it must ask. */
+export function cachedTenant(tenantId: string): Tenant | null | undefined {
+  const now = Date.now();
+  const known = registered.get(tenantId);
+  if (known && known.expiresAt > now) return known.tenant;
+  const unknownUntil = unregistered.get(tenantId);
+  if (unknownUntil !== undefined && unknownUntil > now) return null;
+  return undefined;
 }
 
 export async function findTenant(env: Env, tenantId: string): Promise<Tenant | null> {
-  const cached = cache.get(tenantId);
-  if (cached && cached.expiresAt > Date.now()) return cached.tenant;
+  const cached = cachedTenant(tenantId);
+  if (cached !== undefined) return cached;
   const row = await controlDb(env.CONTROL_DB).select().from(tenants).where(eq(tenants.id, tenantId)).get();
-  const tenant = row ? tenantFromRow(row) : null;
-  cache.set(tenantId, { tenant, expiresAt: Date.now() + TENANT_CACHE_TTL_MS });
+  const expiresAt = Date.now() + TENANT_CACHE_TTL_MS;
+  if (!row) {
+    registered.delete(tenantId);
+    unregistered.set(tenantId, expiresAt);
+    return null;
+  }
+  const tenant = tenantFromRow(row);
+  unregistered.delete(tenantId);
+  registered.set(tenantId, { tenant, expiresAt });
   return tenant;
 }
 

@@ -9,6 +9,7 @@ import { commitUnlessErased } from '../../src/modules/customers/service';
 import { systemContext } from '../../src/platform/context';
 import { decryptField } from '../../src/platform/field-encryption';
 import { newId } from '../../src/platform/ids';
+import { emailDigest } from '../../src/platform/lookup-digests';
 import { requireActiveTenant } from '../../src/platform/tenancy';
 import { itHandlesTheCommonCases } from '../helpers/common-cases';
 import {
@@ -51,6 +52,40 @@ describe('POST /customers/{id}/erasure', () => {
       path: erasurePath((await createCustomer(tenant)).customerId),
       body: { reference: 'DSR-1' },
     }),
+  });
+
+  it('erases an organization with more logins than one statement may name', async () => {
+    const tenant = await createTenant();
+    const staff = await createStaff(tenant);
+    const organization = await createOrganization(tenant);
+    const db = database(tenant);
+    const now = new Date().toISOString();
+    const emails = Array.from({ length: 120 }, () => `${unique('employee')}@example.com`);
+    const digests = await Promise.all(
+      emails.map((email) => emailDigest(env.FIELD_ENCRYPTION_KEY, tenant.id, email)),
+    );
+    const [first, ...rest] = emails.map((email, index) =>
+      db.insert(users).values({
+        id: newId('user'),
+        tenantId: tenant.id,
+        email,
+        emailDigest: digests[index] as string,
+        kind: 'CUSTOMER',
+        customerId: organization.customerId,
+        passwordHash: 'unusable',
+        displayName: 'Employee',
+        createdAt: now,
+        updatedAt: now,
+      }),
+    );
+    if (first) await db.batch([first, ...rest]);
+    const erased = await call('POST', erasurePath(organization.customerId), {
+      tenant: tenant.id,
+      token: staff.token,
+      body: { reference: 'DSR-ORG-1' },
+    });
+    expect(erased.status, erased.text).toBe(200);
+    expect(await db.select().from(users).where(eq(users.customerId, organization.customerId))).toEqual([]);
   });
 
   it('runs the B2C journey to its end: register, confirm, log in, update, export, erase — and nothing personal is left', async () => {

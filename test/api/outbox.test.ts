@@ -6,10 +6,11 @@ import {
   getQueueResult,
   waitOnExecutionContext,
 } from 'cloudflare:test';
-import { and, eq } from 'drizzle-orm';
+import { and, count, eq, isNull } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { events } from '../../src/db/tenant';
+import { events, webhookDeliveries } from '../../src/db/tenant';
 import worker from '../../src/index';
+import { newId } from '../../src/platform/ids';
 import type { WebhookQueueMessage } from '../../src/platform/queues';
 import { createTenant, database, individualInput } from '../helpers/factories';
 import { call } from '../helpers/http';
@@ -85,5 +86,42 @@ describe('the outbox', () => {
     worker.scheduled(createScheduledController({ cron: '* * * * *' }), env, ctx);
     await waitOnExecutionContext(ctx);
     expect((await customerCreatedEvent(tenant, created.body.id))?.enqueuedAt).not.toBeNull();
+  });
+
+  it('sweeps more rows than one statement may name: 250 lost events and 250 lost deliveries in one run', async () => {
+    const tenant = await createTenant();
+    const db = database(tenant);
+    const old = new Date(Date.now() - 120_000).toISOString();
+    const eventIds = Array.from({ length: 250 }, () => newId('event'));
+    const endpointId = newId('webhookEndpoint');
+    const rows = eventIds.flatMap((eventId) => [
+      db
+        .insert(events)
+        .values({ id: eventId, tenantId: tenant.id, type: 'customer.created', data: {}, createdAt: old }),
+      db.insert(webhookDeliveries).values({
+        id: newId('delivery'),
+        tenantId: tenant.id,
+        endpointId,
+        eventId,
+        eventType: 'customer.created',
+        status: 'PENDING',
+        createdAt: old,
+        updatedAt: old,
+      }),
+    ]);
+    const [first, ...rest] = rows;
+    if (first) await db.batch([first, ...rest]);
+    const ctx = createExecutionContext();
+    worker.scheduled(createScheduledController({ cron: '* * * * *' }), env, ctx);
+    await waitOnExecutionContext(ctx);
+    const [lostEvents] = await db
+      .select({ n: count() })
+      .from(events)
+      .where(and(eq(events.tenantId, tenant.id), isNull(events.enqueuedAt)));
+    const [lostDeliveries] = await db
+      .select({ n: count() })
+      .from(webhookDeliveries)
+      .where(and(eq(webhookDeliveries.tenantId, tenant.id), isNull(webhookDeliveries.enqueuedAt)));
+    expect({ events: lostEvents?.n, deliveries: lostDeliveries?.n }).toEqual({ events: 0, deliveries: 0 });
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { adminHeaders, createStaff, createTenant, unique } from '../helpers/factories';
-import { call } from '../helpers/http';
+import { PUBLIC_RATE_LIMIT_PER_MINUTE } from '../../src/platform/pipeline';
+import { adminHeaders, createStaff, createTenant, randomIp, unique } from '../helpers/factories';
+import { type ApiResponse, call } from '../helpers/http';
 
 describe('tenant resolution', () => {
   it('needs X-Tenant-ID on tenant routes (400)', async () => {
@@ -40,6 +41,69 @@ describe('tenant resolution', () => {
     expect(response.body.code).toBe('tenant_unavailable');
     expect(response.headers.get('Content-Type')).toBe('application/problem+json');
   });
+});
+
+describe('X-Tenant-ID', () => {
+  it('is refused with 400 when it is not a tenant id, before any lookup, and not echoed', async () => {
+    const oversized = 'a'.repeat(5000);
+    for (const tenant of [oversized, 'a'.repeat(64), 'Acme', 'x', '-acme', 'acme_bank', "acme' OR 1=1"]) {
+      const response = await call('GET', '/customers', { tenant });
+      expect(response.status, tenant.slice(0, 20)).toBe(400);
+      expect(response.body.code).toBe('tenant_required');
+      expect(response.body.detail).not.toContain(tenant);
+    }
+    expect((await call('GET', '/customers', { tenant: oversized })).text).not.toContain('a'.repeat(64));
+  });
+
+  it('names an unknown tenant in the answer only as the well-formed id it is', async () => {
+    const tenant = unique('nope');
+    const response = await call('GET', '/customers', { tenant });
+    expect(response.status).toBe(404);
+    expect(response.body.detail).toBe(`No tenant '${tenant}' is registered.`);
+  });
+
+  it('costs failed resolutions against the per-IP public bucket: 700 unknown tenants from one IP meet 429', async () => {
+    const known = await createTenant();
+    const headers = { 'CF-Connecting-IP': randomIp() };
+    // A few ids, so most lookups are answered by the isolate's memory of unknown tenants.
+    const unknown = Array.from({ length: 10 }, () => unique('nope'));
+    const request = (index: number) => call('GET', '/customers', { tenant: unknown[index % 10], headers });
+    const started = Date.now();
+    const responses: ApiResponse[] = [];
+    for (let round = 0; round < 7; round++) {
+      responses.push(...(await Promise.all(Array.from({ length: 100 }, (_, index) => request(index)))));
+    }
+    // The bucket refills ten requests a second: on a slow machine the burst itself earns some.
+    for (let extra = 0; extra < 300 && !responses.some((response) => response.status === 429); extra++) {
+      responses.push(await request(extra));
+    }
+    const refilled = Math.ceil(((Date.now() - started) / 60_000) * PUBLIC_RATE_LIMIT_PER_MINUTE);
+    const notFound = responses.filter((response) => response.status === 404);
+    expect(notFound.length).toBeGreaterThanOrEqual(PUBLIC_RATE_LIMIT_PER_MINUTE);
+    expect(notFound.length).toBeLessThanOrEqual(PUBLIC_RATE_LIMIT_PER_MINUTE + refilled);
+    const limited = responses.filter((response) => response.status === 429);
+    expect(limited.length).toBeGreaterThan(0);
+    for (const response of responses) {
+      expect(response.headers.get('RateLimit-Policy')).toBe('"public";q=600;w=60');
+      expect(response.headers.get('RateLimit')).toMatch(/^"public";r=\d+;t=\d+$/);
+    }
+    for (const response of limited) {
+      expect(response.body.code).toBe('rate_limited');
+      expect(Number(response.headers.get('Retry-After'))).toBeGreaterThanOrEqual(1);
+    }
+    // Malformed ids are charged to the same bucket.
+    const malformed = await call('GET', '/customers', { tenant: 'Not An Id', headers });
+    expect(malformed.headers.get('RateLimit-Policy')).toBe('"public";q=600;w=60');
+    // Another address is not throttled.
+    expect((await call('GET', '/customers', { tenant: unique('nope') })).status).toBe(404);
+    // Healthy requests never pay the public bucket: a tenant this isolate knows is served to
+    // the throttled address under its own limit (only a registry read is refused to it).
+    const login = { email: `${unique('nobody')}@example.com`, password: 'not the password' };
+    expect((await call('POST', '/auth/login', { tenant: known.id, body: login })).status).toBe(401);
+    const served = await call('POST', '/auth/login', { tenant: known.id, headers, body: login });
+    expect(served.status).toBe(401);
+    expect(served.headers.get('RateLimit-Policy')).toMatch(/^"professional";/);
+  }, 120_000);
 });
 
 describe('operator routes', () => {

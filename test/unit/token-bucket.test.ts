@@ -22,6 +22,8 @@ describe('token bucket', () => {
     const denied = takeToken({ capacity: 2, windowSeconds: 60 }, state, 29_000);
     expect(denied.allowed).toBe(false);
     expect(denied.retryAfterSeconds).toBe(1);
+    // 29/30 of a token at 29 s: the next whole one is a second away, to the millisecond.
+    expect(denied.refusedForMs).toBe(1000);
     expect(takeToken({ capacity: 2, windowSeconds: 60 }, state, 30_000).allowed).toBe(true);
   });
 

@@ -1,6 +1,7 @@
 import Bowser from 'bowser';
 import { and, desc, eq, inArray, isNull, lt, ne, type SQL, sql } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
+import { withinParameterLimit } from '../../db/client';
 import { sessions, users } from '../../db/tenant';
 import { markRevoked } from '../../platform/auth/authenticate';
 import { permissionsOfUser } from '../../platform/auth/roles';
@@ -177,21 +178,16 @@ export async function revokeSessions(
     ]),
   );
   await commit(ctx, {
-    statements: [
-      ctx.db
-        .update(sessions)
-        .set({ revokedAt: ctx.now.toISOString(), revokedReason: reason })
-        .where(
-          and(
-            eq(sessions.tenantId, ctx.tenant.id),
-            inArray(
-              sessions.id,
-              targets.map((session) => session.id),
-            ),
-            isNull(sessions.revokedAt),
+    statements: withinParameterLimit(
+      targets.map((session) => session.id),
+      (ids) =>
+        ctx.db
+          .update(sessions)
+          .set({ revokedAt: ctx.now.toISOString(), revokedReason: reason })
+          .where(
+            and(eq(sessions.tenantId, ctx.tenant.id), inArray(sessions.id, ids), isNull(sessions.revokedAt)),
           ),
-        ),
-    ],
+    ),
     audit: targets.map((session) => ({
       action: 'session.revoked',
       targetType: 'user',

@@ -1,15 +1,12 @@
 import { z } from '@hono/zod-openapi';
-import { capabilityCodes, tiers } from '../../platform/tenancy';
+import { capabilityCodes, TENANT_ID_MAX_LENGTH, TENANT_ID_PATTERN, tiers } from '../../platform/tenancy';
 import { WebAuthnSettingsSchema } from '../passkeys/schemas';
 
 export const TenantIdSchema = z
   .string()
   .min(2)
-  .max(63)
-  .regex(
-    /^[a-z0-9][a-z0-9-]{1,62}$/,
-    'lower-case letters, digits and dashes, starting with a letter or digit',
-  )
+  .max(TENANT_ID_MAX_LENGTH)
+  .regex(TENANT_ID_PATTERN, 'lower-case letters, digits and dashes, starting with a letter or digit')
   .openapi({ description: 'Tenant id (slug), sent by clients as `X-Tenant-ID`.', example: 'acme' });
 
 const TierSchema = z.enum(tiers).openapi({ description: 'Subscription tier.', example: 'PROFESSIONAL' });

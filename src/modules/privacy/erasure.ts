@@ -1,5 +1,7 @@
-import { and, eq, inArray, isNotNull, or, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNotNull, type SQL, sql } from 'drizzle-orm';
+import type { BatchItem } from 'drizzle-orm/batch';
 import type { SQLiteColumn } from 'drizzle-orm/sqlite-core';
+import { type StatementWithParameters, withinParameterLimit } from '../../db/client';
 import {
   auditEvents,
   authorizationCodes,
@@ -139,14 +141,20 @@ export async function eraseCustomer(
     .from(organizationPeople)
     .where(and(eq(organizationPeople.tenantId, tenantId), eq(organizationPeople.customerId, customerId)));
   const subjects = [customerId, ...userIds, ...people.map((person) => person.id)];
-  const ofLogins = (column: SQLiteColumn) => inArray(column, userIds);
   const now = ctx.now.toISOString();
-
-  const aboutTheCustomer = and(
-    eq(auditEvents.tenantId, tenantId),
-    or(inArray(auditEvents.targetId, subjects), ofLogins(auditEvents.actorId)),
-  );
-  const byItsLogins = userIds.length > 0;
+  // An organization can have more logins and people than one statement may name: statements
+  // that list them are repeated per part, all in the one batch.
+  const forLogins = <S extends BatchItem<'sqlite'> & StatementWithParameters>(
+    build: (ofLogins: (column: SQLiteColumn) => SQL) => S,
+  ) => withinParameterLimit(userIds, (ids) => build((column) => inArray(column, ids)));
+  const aboutTheCustomer = <S extends BatchItem<'sqlite'> & StatementWithParameters>(
+    build: (about: SQL | undefined) => S,
+  ) => [
+    ...withinParameterLimit(subjects, (ids) =>
+      build(and(eq(auditEvents.tenantId, tenantId), inArray(auditEvents.targetId, ids))),
+    ),
+    ...forLogins((ofLogins) => build(and(eq(auditEvents.tenantId, tenantId), ofLogins(auditEvents.actorId)))),
+  ];
   await commitGuarded(ctx, {
     statements: [
       guardedUpdate(ctx, row, {
@@ -181,53 +189,50 @@ export async function eraseCustomer(
         .update(consents)
         .set({ ip: null, userAgent: null })
         .where(and(eq(consents.tenantId, tenantId), eq(consents.customerId, customerId))),
-      ...(byItsLogins
-        ? [
-            ctx.db.delete(sessions).where(and(eq(sessions.tenantId, tenantId), ofLogins(sessions.userId))),
-            ctx.db
-              .delete(passwordTokens)
-              .where(and(eq(passwordTokens.tenantId, tenantId), ofLogins(passwordTokens.userId))),
-            ctx.db
-              .delete(totpEnrolments)
-              .where(and(eq(totpEnrolments.tenantId, tenantId), ofLogins(totpEnrolments.userId))),
-            ctx.db
-              .delete(totpCredentials)
-              .where(and(eq(totpCredentials.tenantId, tenantId), ofLogins(totpCredentials.userId))),
-            ctx.db
-              .delete(recoveryCodes)
-              .where(and(eq(recoveryCodes.tenantId, tenantId), ofLogins(recoveryCodes.userId))),
-            ctx.db
-              .delete(webauthnCredentials)
-              .where(and(eq(webauthnCredentials.tenantId, tenantId), ofLogins(webauthnCredentials.userId))),
-            ctx.db
-              .delete(webauthnChallenges)
-              .where(and(eq(webauthnChallenges.tenantId, tenantId), ofLogins(webauthnChallenges.userId))),
-            ctx.db.delete(idempotencyKeys).where(
-              and(
-                eq(idempotencyKeys.tenantId, tenantId),
-                // Their own requests: keys are scoped by principal id.
-                ofLogins(idempotencyKeys.scope),
-              ),
-            ),
-            ctx.db.delete(users).where(and(eq(users.tenantId, tenantId), ofLogins(users.id))),
-          ]
-        : []),
+      // What each login holds: sessions, tokens, second factors.
+      ...[
+        sessions,
+        passwordTokens,
+        totpEnrolments,
+        totpCredentials,
+        recoveryCodes,
+        webauthnCredentials,
+        webauthnChallenges,
+      ].flatMap((table) =>
+        forLogins((ofLogins) =>
+          ctx.db.delete(table).where(and(eq(table.tenantId, tenantId), ofLogins(table.userId))),
+        ),
+      ),
+      ...forLogins((ofLogins) =>
+        ctx.db.delete(idempotencyKeys).where(
+          and(
+            eq(idempotencyKeys.tenantId, tenantId),
+            // Their own requests: keys are scoped by principal id.
+            ofLogins(idempotencyKeys.scope),
+          ),
+        ),
+      ),
+      ...forLogins((ofLogins) =>
+        ctx.db.delete(users).where(and(eq(users.tenantId, tenantId), ofLogins(users.id))),
+      ),
       // Cached replies about the customer, whoever asked (staff who registered it, its employees).
       ctx.db
         .delete(idempotencyKeys)
         .where(and(eq(idempotencyKeys.tenantId, tenantId), eq(idempotencyKeys.subjectId, customerId))),
-      ctx.db.update(auditEvents).set({ ip: null }).where(aboutTheCustomer),
-      ...Object.entries(freeTextAuditFields).map(([action, field]) =>
-        ctx.db
-          .update(auditEvents)
-          .set({ data: sql`json_set(${auditEvents.data}, ${`$.${field}`}, ${ERASED})` })
-          .where(
-            and(
-              aboutTheCustomer,
-              eq(auditEvents.action, action),
-              isNotNull(sql`json_extract(${auditEvents.data}, ${`$.${field}`})`),
+      ...aboutTheCustomer((about) => ctx.db.update(auditEvents).set({ ip: null }).where(about)),
+      ...Object.entries(freeTextAuditFields).flatMap(([action, field]) =>
+        aboutTheCustomer((about) =>
+          ctx.db
+            .update(auditEvents)
+            .set({ data: sql`json_set(${auditEvents.data}, ${`$.${field}`}, ${ERASED})` })
+            .where(
+              and(
+                about,
+                eq(auditEvents.action, action),
+                isNotNull(sql`json_extract(${auditEvents.data}, ${`$.${field}`})`),
+              ),
             ),
-          ),
+        ),
       ),
     ],
     audit: [

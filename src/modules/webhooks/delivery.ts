@@ -1,6 +1,6 @@
 import { and, asc, eq, inArray, isNull, lt, sql } from 'drizzle-orm';
 import { Webhook } from 'standardwebhooks';
-import type { TenantDb } from '../../db/client';
+import { type TenantDb, withinParameterLimit } from '../../db/client';
 import { events, webhookAttempts, webhookDeliveries, webhookEndpoints } from '../../db/tenant';
 import { type Env, readConfig } from '../../env';
 import { systemContext } from '../../platform/context';
@@ -8,6 +8,8 @@ import {
   carriesSecret,
   isMessageToErasedCustomer,
   openEvents,
+  SWEEP_BATCH,
+  SWEEP_GRACE_MS,
   secretEventTypes,
 } from '../../platform/events';
 import { decryptField, type FieldContext } from '../../platform/field-encryption';
@@ -225,12 +227,15 @@ export async function enqueueDeliveries(
 ): Promise<void> {
   await handToWebhookQueue(
     env,
+    db,
     deliveryIds.map((deliveryId) => ({ kind: 'delivery.attempt', tenantId, deliveryId })),
     (enqueuedAt) =>
-      db
-        .update(webhookDeliveries)
-        .set({ enqueuedAt })
-        .where(and(eq(webhookDeliveries.tenantId, tenantId), inArray(webhookDeliveries.id, deliveryIds))),
+      withinParameterLimit(deliveryIds, (ids) =>
+        db
+          .update(webhookDeliveries)
+          .set({ enqueuedAt })
+          .where(and(eq(webhookDeliveries.tenantId, tenantId), inArray(webhookDeliveries.id, ids))),
+      ),
   );
 }
 
@@ -471,11 +476,6 @@ export async function failDeliveryForGood(env: Env, tenantId: string, deliveryId
       ),
     );
 }
-
-/** Rows older than this that are still not enqueued were missed by whoever created them. */
-const SWEEP_GRACE_MS = 30_000;
-/** D1 binds at most 100 parameters per statement; the enqueue marks rows by id. */
-const SWEEP_BATCH = 50;
 
 /** The cron's safety net for deliveries created or retried whose push to the queue was lost. */
 export async function sweepUnenqueuedDeliveries(

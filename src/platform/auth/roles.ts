@@ -1,5 +1,5 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
-import type { TenantDb } from '../../db/client';
+import { type TenantDb, withinParameterLimit } from '../../db/client';
 import { groupMembers, groups, roles, userRoles } from '../../db/tenant';
 import {
   type BuiltInRole,
@@ -37,11 +37,15 @@ export async function findRoles(
     else customIds.push(roleId);
   }
   if (customIds.length > 0) {
-    const custom = await db
-      .select({ id: roles.id, name: roles.name, permissions: roles.permissions })
-      .from(roles)
-      .where(and(eq(roles.tenantId, tenantId), inArray(roles.id, customIds)));
-    for (const role of custom) {
+    const parts = await Promise.all(
+      withinParameterLimit(customIds, (ids) =>
+        db
+          .select({ id: roles.id, name: roles.name, permissions: roles.permissions })
+          .from(roles)
+          .where(and(eq(roles.tenantId, tenantId), inArray(roles.id, ids))),
+      ),
+    );
+    for (const role of parts.flat()) {
       found.push({ ...role, builtIn: false, permissions: role.permissions.filter(isPermission) });
     }
   }

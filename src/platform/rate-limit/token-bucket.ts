@@ -22,6 +22,8 @@ export interface BucketDecision {
   resetSeconds: number;
   /** Seconds until the next request would be allowed; 0 when this one was. */
   retryAfterSeconds: number;
+  /** The same, to the millisecond: until then the bucket refuses, whoever else takes from it. */
+  refusedForMs: number;
 }
 
 export function takeToken(
@@ -36,11 +38,13 @@ export function takeToken(
     : policy.capacity;
   const allowed = available >= 1;
   const tokens = allowed ? available - 1 : available;
+  const refusedForMs = allowed ? 0 : Math.ceil((1 - tokens) / refillPerMs);
   return {
     allowed,
     state: { tokens, updatedAtMs: nowMs },
     remaining: Math.floor(tokens),
     resetSeconds: Math.ceil((policy.capacity - tokens) / refillPerMs / 1000),
-    retryAfterSeconds: allowed ? 0 : Math.max(1, Math.ceil((1 - tokens) / refillPerMs / 1000)),
+    retryAfterSeconds: allowed ? 0 : Math.max(1, Math.ceil(refusedForMs / 1000)),
+    refusedForMs,
   };
 }
