@@ -32,10 +32,17 @@ const testFiles = new Map(
     .filter(isListedTestFile)
     .map((file) => [file, readFileSync(join(projectRoot, file), 'utf8')]),
 );
+const routeSources = new Map(
+  [...new Set([...declaredIn.values()].map(({ file }) => file))].map((file) => [
+    file,
+    readFileSync(join(projectRoot, file), 'utf8'),
+  ]),
+);
 const routeMap = renderRouteMap({
   document: document as unknown as RouteMapDocument,
   basePath,
   declaredIn,
+  routeSources,
   testFiles,
 });
 const routeMapPath = join(projectRoot, ROUTE_MAP);

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { build } from 'esbuild';
+import type { Declaration } from './route-map.ts';
 import { projectRoot } from './wrangler.ts';
 
 /** As `npm start` serves it: `servers` is the origin the document was requested from. */
@@ -99,15 +100,15 @@ async function requestDocument(createApp: Bundle['createApp']): Promise<Record<s
 }
 
 /**
- * The operationId of every route each routes file registers, read from its routers' own OpenAPI
- * registries. A routes file exports only router factories (`customerRoutes()`, which return
+ * The operationId and declared path of every route each routes file registers, read from its
+ * routers' own OpenAPI registries. A routes file exports only router factories (`customerRoutes()`, which return
  * their router) and registrars (`openApiDocument(app)`, which register on the router they are
  * given); each is called once more here, on a fresh router.
  */
-function operationsByFile(bundle: Bundle): Map<string, string[]> {
-  const byFile = new Map<string, string[]>();
+function operationsByFile(bundle: Bundle): Map<string, { operationId: string; path: string }[]> {
+  const byFile = new Map<string, { operationId: string; path: string }[]>();
   for (const [file, exports] of Object.entries(bundle.routeFiles)) {
-    const operationIds: string[] = [];
+    const operations: { operationId: string; path: string }[] = [];
     for (const [name, value] of Object.entries(exports)) {
       if (typeof value !== 'function') {
         throw new Error(`${file} exports ${name}, which is not a router factory or registrar`);
@@ -120,10 +121,10 @@ function operationsByFile(bundle: Bundle): Map<string, string[]> {
         if (!definition.route.operationId) {
           throw new Error(`${file}: ${definition.route.method} ${definition.route.path} has no operationId`);
         }
-        operationIds.push(definition.route.operationId);
+        operations.push({ operationId: definition.route.operationId, path: definition.route.path });
       }
     }
-    byFile.set(file, operationIds);
+    byFile.set(file, operations);
   }
   return byFile;
 }
@@ -136,20 +137,20 @@ export async function buildOpenApiDocument(): Promise<Record<string, unknown>> {
   return requestDocument((await loadBundle()).createApp);
 }
 
-/** The document, its base path and, for each operationId, the routes file that declares it. */
+/** The document, its base path and, for each operationId, the routes file and path it is declared with. */
 export async function buildOpenApiDocumentWithRoutes(): Promise<{
   document: Record<string, unknown>;
   basePath: string;
-  declaredIn: Map<string, string>;
+  declaredIn: Map<string, Declaration>;
 }> {
   const bundle = await loadBundle();
   const document = await requestDocument(bundle.createApp);
-  const declaredIn = new Map<string, string>();
-  for (const [file, operationIds] of operationsByFile(bundle)) {
-    for (const operationId of operationIds) {
+  const declaredIn = new Map<string, Declaration>();
+  for (const [file, operations] of operationsByFile(bundle)) {
+    for (const { operationId, path } of operations) {
       const other = declaredIn.get(operationId);
-      if (other) throw new Error(`operationId ${operationId} is declared in both ${other} and ${file}`);
-      declaredIn.set(operationId, file);
+      if (other) throw new Error(`operationId ${operationId} is declared in both ${other.file} and ${file}`);
+      declaredIn.set(operationId, { file, path });
     }
   }
   return { document, basePath: bundle.BASE_PATH, declaredIn };

@@ -17,12 +17,21 @@ export interface RouteMapDocument {
   paths: Record<string, Partial<Record<string, Operation>>>;
 }
 
+export interface Declaration {
+  /** The routes file whose router registers the operation, from the project root. */
+  file: string;
+  /** The path as its router declares it (below the base path where the router is mounted there). */
+  path: string;
+}
+
 export interface RouteMapInput {
   document: RouteMapDocument;
   /** The path every `call('GET', '/…')` of the tests is below: `/v2/customer`. */
   basePath: string;
-  /** The routes file that declares each operationId, from the project root. */
-  declaredIn: ReadonlyMap<string, string>;
+  /** Where each operationId is declared. */
+  declaredIn: ReadonlyMap<string, Declaration>;
+  /** Each routes file's text, by its path from the project root. */
+  routeSources: ReadonlyMap<string, string>;
   /** Each test file's text, by its path from the project root. */
   testFiles: ReadonlyMap<string, string>;
 }
@@ -154,8 +163,12 @@ function permission(operation: Operation): string {
 
 const code = (value: string) => `\`${value}\``;
 
-/** Every operation has one routes file, and every routes file's operation is mounted. */
-function checkDeclarations(rows: readonly Row[], declaredIn: ReadonlyMap<string, string>): void {
+/**
+ * Every operation has one routes file, which spells its path as a string, so a search for the
+ * path finds the route; and every routes file's operation is mounted.
+ */
+function checkDeclarations(rows: readonly Row[], input: RouteMapInput): void {
+  const { declaredIn, routeSources } = input;
   const inDocument = new Set(rows.map((row) => row.operationId));
   for (const row of rows) {
     if (!declaredIn.has(row.operationId)) {
@@ -164,9 +177,15 @@ function checkDeclarations(rows: readonly Row[], declaredIn: ReadonlyMap<string,
       );
     }
   }
-  for (const [operationId, file] of declaredIn) {
+  for (const [operationId, { file, path }] of declaredIn) {
     if (!inDocument.has(operationId)) {
       throw new Error(`${file} declares ${operationId}, which src/app.ts does not mount`);
+    }
+    const source = routeSources.get(file) ?? '';
+    if (!["'", '"', '`'].some((quote) => source.includes(`path: ${quote}${path}${quote}`))) {
+      throw new Error(
+        `${file} declares ${operationId} with a path it does not spell: write path: '${path}', so a search for the path finds it`,
+      );
     }
   }
 }
@@ -188,7 +207,9 @@ from the OpenAPI document the worker serves; do not edit it. \`npm test\` fails 
   function each \`src/modules/**/routes.ts\` exports (router factories such as \`customerRoutes()\`,
   and registrars such as \`openApiDocument(app)\`, on a fresh router) and reads the operationIds
   from that router's OpenAPI registry. It fails when an operation of the document has no routes
-  file or two, or when a routes file declares one \`src/app.ts\` does not mount.
+  file or two, when a routes file declares one \`src/app.ts\` does not mount, and when the routes
+  file does not spell the path as a literal (\`path: '/customers/{id}/legal-hold'\`), so searching
+  the sources for a path always finds its route.
 - **Tests**: the test files (\`test/**/*.test.ts\`, \`test/e2e/*.e2e.ts\`) that spell the
   operation's path in a string, read as the router reads a URL: \`\${…}\` or \`{name}\` stands for a
   path parameter, a static segment wins over a parameter, the query is ignored. A path starts
@@ -204,7 +225,7 @@ Events posted to webhook endpoints are the document's \`webhooks\`, not rows her
 
 export function renderRouteMap(input: RouteMapInput): string {
   const rows = rowsOf(input.document);
-  checkDeclarations(rows, input.declaredIn);
+  checkDeclarations(rows, input);
   const tests = testFilesByOperation(rows, input);
   const lines = [
     '| Operation | Method | Path | Auth | Capability | Permission | Declared in | Tests |',
@@ -218,7 +239,7 @@ export function renderRouteMap(input: RouteMapInput): string {
           auth(row.operation),
           row.operation['x-capability'] ? code(row.operation['x-capability'].code) : '—',
           permission(row.operation),
-          code(input.declaredIn.get(row.operationId) ?? ''),
+          code(input.declaredIn.get(row.operationId)?.file ?? ''),
           (tests.get(row.operationId) ?? []).map(code).join('<br>') || '—',
         ].join(' | '),
       )

@@ -1,6 +1,11 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: the fixtures are test sources; their `${…}` is meant literally
 import { describe, expect, it } from 'vitest';
-import { type RouteMapDocument, type RouteMapInput, renderRouteMap } from '../../scripts/lib/route-map';
+import {
+  type Declaration,
+  type RouteMapDocument,
+  type RouteMapInput,
+  renderRouteMap,
+} from '../../scripts/lib/route-map';
 
 const token = [{ bearerAuth: [] }];
 
@@ -31,20 +36,30 @@ const document: RouteMapDocument = {
   },
 };
 
-const declaredIn = new Map([
-  ['getWidget', 'src/modules/widgets/routes.ts'],
-  ['deleteWidget', 'src/modules/widget-removal/routes.ts'],
-  ['searchWidgets', 'src/modules/widgets/routes.ts'],
-  ['registerGadget', 'src/modules/gadgets/routes.ts'],
-  ['listShops', 'src/modules/operator/routes.ts'],
-  ['getMetadata', 'src/modules/discovery/routes.ts'],
+const declaredIn = new Map<string, Declaration>([
+  ['getWidget', { file: 'src/modules/widgets/routes.ts', path: '/widgets/{id}' }],
+  ['deleteWidget', { file: 'src/modules/widget-removal/routes.ts', path: '/widgets/{id}' }],
+  ['searchWidgets', { file: 'src/modules/widgets/routes.ts', path: '/widgets/search' }],
+  ['registerGadget', { file: 'src/modules/gadgets/routes.ts', path: '/gadgets' }],
+  ['listShops', { file: 'src/modules/operator/routes.ts', path: '/operator/shops' }],
+  [
+    'getMetadata',
+    { file: 'src/modules/discovery/routes.ts', path: '/.well-known/widget-metadata/v2/customer' },
+  ],
 ]);
+
+/** Each routes file spells the paths it declares. */
+const routeSources = new Map<string, string>();
+for (const { file, path } of declaredIn.values()) {
+  routeSources.set(file, `${routeSources.get(file) ?? ''}path: '${path}',\n`);
+}
 
 function render(testFiles: Record<string, string>, overrides: Partial<RouteMapInput> = {}): string {
   return renderRouteMap({
     document,
     basePath: '/v2/customer',
     declaredIn,
+    routeSources,
     testFiles: new Map(Object.entries(testFiles)),
     ...overrides,
   });
@@ -133,9 +148,22 @@ describe('the route map', () => {
     expect(() => render({}, { declaredIn: missing })).toThrow(
       'GET /v2/customer/operator/shops (listShops) is in the document but no src/modules/**/routes.ts declares it',
     );
-    const unmounted = new Map([...declaredIn, ['getOrphan', 'src/modules/orphan/routes.ts']]);
+    const unmounted = new Map([
+      ...declaredIn,
+      ['getOrphan', { file: 'src/modules/orphan/routes.ts', path: '/orphans' }],
+    ]);
     expect(() => render({}, { declaredIn: unmounted })).toThrow(
       'src/modules/orphan/routes.ts declares getOrphan, which src/app.ts does not mount',
+    );
+  });
+
+  it('refuses a routes file that builds a path instead of spelling it', () => {
+    const built = new Map(routeSources).set(
+      'src/modules/operator/routes.ts',
+      "const shops = '/operator/shops';\nrouter.openapi(defineRoute({ path: shops }));",
+    );
+    expect(() => render({}, { routeSources: built })).toThrow(
+      "src/modules/operator/routes.ts declares listShops with a path it does not spell: write path: '/operator/shops'",
     );
   });
 });
