@@ -73,13 +73,12 @@ export function privacyRoutes() {
       ),
   );
 
-  const legalHoldPath = '/customers/{id}/legal-hold';
   const legalHoldAccess = { auth: 'required', tenant: true, permission: 'customers:hold' } as const;
 
   router.openapi(
     defineRoute({
       method: 'get',
-      path: legalHoldPath,
+      path: '/customers/{id}/legal-hold',
       operationId: 'getLegalHold',
       summary: 'Read a customer’s legal hold',
       description:
@@ -96,7 +95,7 @@ export function privacyRoutes() {
   router.openapi(
     defineRoute({
       method: 'put',
-      path: legalHoldPath,
+      path: '/customers/{id}/legal-hold',
       operationId: 'placeLegalHold',
       summary: 'Place a legal hold on a customer',
       description:
@@ -118,7 +117,7 @@ export function privacyRoutes() {
   router.openapi(
     defineRoute({
       method: 'delete',
-      path: legalHoldPath,
+      path: '/customers/{id}/legal-hold',
       operationId: 'releaseLegalHold',
       summary: 'Release a customer’s legal hold',
       description:

@@ -49,18 +49,19 @@ export function registrationRoutes() {
   return router;
 }
 
+/** Paths and operationIds spelled out, so a search for either finds its route. */
 const verificationRoutes = {
   EMAIL: {
-    path: '/registration/email-verification',
-    name: 'Email',
+    request: { path: '/registration/email-verification', operationId: 'requestEmailVerification' },
+    confirm: { path: '/registration/email-verification/confirm', operationId: 'confirmEmailVerification' },
     noun: 'email address',
     via: 'an email (template `EMAIL_VERIFICATION`, channel `EMAIL`)',
     onConfirm:
       'sets `emailVerified` and moves a `PENDING_EMAIL_VERIFICATION` customer to `REGISTERED` (`customer.status_changed`)',
   },
   PHONE: {
-    path: '/registration/phone-verification',
-    name: 'Phone',
+    request: { path: '/registration/phone-verification', operationId: 'requestPhoneVerification' },
+    confirm: { path: '/registration/phone-verification/confirm', operationId: 'confirmPhoneVerification' },
     noun: 'phone number',
     via: 'a text message (template `PHONE_VERIFICATION`, channel `SMS`)',
     onConfirm: 'sets `phoneVerified`; the status does not change',
@@ -72,7 +73,7 @@ const verificationRoutes = {
  * `customers:write` ask for a code, then confirm it.
  */
 function addContactVerificationRoutes(router: ReturnType<typeof createRouter>, contact: VerifiableContact) {
-  const { path, name, noun, via, onConfirm } = verificationRoutes[contact];
+  const { request, confirm, noun, via, onConfirm } = verificationRoutes[contact];
   const access = {
     auth: 'required',
     tenant: true,
@@ -84,8 +85,7 @@ function addContactVerificationRoutes(router: ReturnType<typeof createRouter>, c
   router.openapi(
     defineRoute({
       method: 'post',
-      path,
-      operationId: `request${name}Verification`,
+      ...request,
       summary: `Send a code to verify the customer's ${noun}`,
       description: `Sends a new 6-digit code, valid ${CODE_LIFETIME_MS / 60_000} minutes, through a \`notification.requested\` event for ${via}: the tenant's webhook receiver delivers it. A new code voids the previous one. At most one code per ${RESEND_INTERVAL_MS / 1000} seconds per customer and contact; earlier requests get 429 \`rate_limited\` with \`Retry-After\`. A ${noun} already verified, or a closed customer, → 409 \`conflict\`.`,
       tags,
@@ -110,8 +110,7 @@ function addContactVerificationRoutes(router: ReturnType<typeof createRouter>, c
   router.openapi(
     defineRoute({
       method: 'post',
-      path: `${path}/confirm`,
-      operationId: `confirm${name}Verification`,
+      ...confirm,
       summary: `Confirm the customer's ${noun} with its code`,
       description: `A right code ${onConfirm}, emits \`customer.contact_verified\` and answers with the customer. A wrong code → 422 \`invalid_code\` with \`attemptsRemaining\`; after ${MAX_CODE_ATTEMPTS} wrong attempts, or once expired, the code is void and a new one must be requested. Limited per IP against guessing.`,
       tags,
