@@ -98,7 +98,8 @@ export const ProblemSchema = z
       .max(100)
       .optional()
       .openapi({
-        description: 'For `permission_not_held`: the permissions the caller may not grant.',
+        description:
+          'For `permission_not_held`: the permissions the caller would grant, or the target holds, that the caller does not hold.',
         example: ['kyc:review'],
       }),
   })
