@@ -15,7 +15,7 @@ export const permissionCatalogue = {
   'access:admin': 'Manage roles, staff users and API clients holding no more than the caller holds',
   'tpp:admin': 'Manage third-party providers and their consents',
   'webhooks:admin':
-    'Manage webhook endpoints and deliveries. An endpoint subscribed to `notification.requested` (or `*`) receives live codes and password tokens, so it is as strong as TENANT_ADMIN: subscribing one, or changing its URL, needs every permission',
+    'Manage webhook endpoints and deliveries. One receiving `notification.requested` (or `*`) gets live codes and tokens, as strong as TENANT_ADMIN: subscribing or moving one needs every permission',
   'events:read': "Read the tenant's event log",
   'audit:read': 'Read the audit log',
 } as const;
