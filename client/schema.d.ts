@@ -1234,14 +1234,14 @@ export interface paths {
         post?: never;
         /**
          * Delete a custom role
-         * @description Built-in roles are read-only; a role still assigned to users or granted by groups cannot be deleted (`role_in_use`).
+         * @description Built-in roles are read-only; a role still assigned to users or granted by groups cannot be deleted (`role_in_use`). The caller must hold every permission the role grants and its holders hold (`permission_not_held`).
          */
         delete: operations["deleteRole"];
         options?: never;
         head?: never;
         /**
          * Change a custom role
-         * @description Built-in roles are read-only (`role_read_only`). Permissions added must be held by the caller. Users holding the role get its new permissions with their next access token, at their next refresh: within one access-token lifetime (10 minutes).
+         * @description Built-in roles are read-only (`role_read_only`). The caller must hold every permission the role grants, every permission its holders hold (directly or through groups) and every permission added (`permission_not_held`). Users holding the role get its new permissions with their next access token, at their next refresh: within one access-token lifetime (10 minutes).
          */
         patch: operations["updateRole"];
         trace?: never;
@@ -1283,7 +1283,7 @@ export interface paths {
         post?: never;
         /**
          * Revoke an API client
-         * @description Final. `/oauth/token` refuses the client at once, and its access tokens are refused at once in this location and within 60 seconds everywhere. Revoking a revoked client answers 204 again.
+         * @description Final. `/oauth/token` refuses the client at once, and its access tokens are refused at once in this location and within 60 seconds everywhere. Revoking a revoked client answers 204 again. The caller must hold every permission the client holds (`permission_not_held`): nobody acts on a principal stronger than themselves.
          */
         delete: operations["revokeApiClient"];
         options?: never;
@@ -1302,7 +1302,7 @@ export interface paths {
         put?: never;
         /**
          * Rotate an API client’s secret
-         * @description Answers with the new `clientSecret`, shown this once. The old secret stops working at `/oauth/token` at once; access tokens already issued live out their lifetime (at most 10 minutes): revoke the client to cut them off. Not idempotent by `Idempotency-Key`: a replay would have to store the secret in plaintext, so a retry acts again.
+         * @description Answers with the new `clientSecret`, shown this once. The old secret stops working at `/oauth/token` at once; access tokens already issued live out their lifetime (at most 10 minutes): revoke the client to cut them off. The caller must hold every permission the client holds (`permission_not_held`): nobody acts on a principal stronger than themselves. Not idempotent by `Idempotency-Key`: a replay would have to store the secret in plaintext, so a retry acts again.
          */
         post: operations["rotateApiClientSecret"];
         delete?: never;
@@ -1326,7 +1326,7 @@ export interface paths {
         put?: never;
         /**
          * Invite a staff user
-         * @description Creates the user with the given roles and no usable password, and sends a `notification.requested` event (template `STAFF_INVITATION`) whose token, valid 7 days, lets the invitee choose a password with `POST /auth/password/reset`. Roles may grant only permissions the caller holds.
+         * @description Creates the user with the given roles and no usable password, and sends a `notification.requested` event (template `STAFF_INVITATION`) whose token, valid 7 days, lets the invitee choose a password with `POST /auth/password/reset`. Roles may grant only permissions the caller holds (`permission_not_held`).
          */
         post: operations["inviteStaffUser"];
         delete?: never;
@@ -1351,7 +1351,7 @@ export interface paths {
         head?: never;
         /**
          * Enable, disable, rename or change the roles of a staff user
-         * @description `status: DISABLED` ends every session of the user at once and refuses their logins; `roleIds` replaces the roles, and reaches the user’s access tokens at their next refresh. Administrators cannot disable themselves or remove their own `access:admin` (409 `self_lockout`).
+         * @description `status: DISABLED` ends every session of the user at once and refuses their logins; `roleIds` replaces the roles (each granting only permissions the caller holds), and reaches the user’s access tokens at their next refresh. Administrators cannot disable themselves or remove their own `access:admin` (409 `self_lockout`). The caller must hold every permission the user holds, directly or through groups (`permission_not_held`): nobody acts on a user stronger than themselves.
          */
         patch: operations["updateStaffUser"];
         trace?: never;
@@ -1367,7 +1367,7 @@ export interface paths {
         put?: never;
         /**
          * Reset a staff user’s credentials
-         * @description For a lost or compromised account: the password stops working, every session ends, and a `notification.requested` event (template `CREDENTIALS_RESET`) carries a token, valid 24 hours, to choose a new password with `POST /auth/password/reset`. Second factors stay unless the body says `{"resetSecondFactors": true}` (for a lost device): then TOTP with its recovery codes and every passkey are removed in the same write, each audited with events `mfa.removed` and `passkey.removed`. The body is optional. Not for one’s own account (409 `self_lockout`).
+         * @description For a lost or compromised account: the password stops working, every session ends, and a `notification.requested` event (template `CREDENTIALS_RESET`) carries a token, valid 24 hours, to choose a new password with `POST /auth/password/reset`. Second factors stay unless the body says `{"resetSecondFactors": true}` (for a lost device): then TOTP with its recovery codes and every passkey are removed in the same write, each audited with events `mfa.removed` and `passkey.removed`. The body is optional. Not for one’s own account (409 `self_lockout`). The caller must hold every permission the user holds, directly or through groups (`permission_not_held`): nobody acts on a user stronger than themselves.
          */
         post: operations["resetStaffCredentials"];
         delete?: never;
@@ -1391,7 +1391,7 @@ export interface paths {
         put?: never;
         /**
          * Create a group
-         * @description Every member holds the group’s roles on top of their own. The roles may grant only permissions the caller holds (403 `forbidden`); unknown role ids are 422. Names are unique per tenant, case-insensitively (409 `group_name_taken`).
+         * @description Every member holds the group’s roles on top of their own. The roles may grant only permissions the caller holds (403 `permission_not_held`); unknown role ids are 422. Names are unique per tenant, case-insensitively (409 `group_name_taken`).
          */
         post: operations["createGroup"];
         delete?: never;
@@ -1413,14 +1413,14 @@ export interface paths {
         post?: never;
         /**
          * Delete a group
-         * @description The group and all its memberships go together; the members lose the roles they held through it. Members’ access tokens reflect the change from their next refresh (or login): within one access-token lifetime (10 minutes).
+         * @description The group and all its memberships go together; the members lose the roles they held through it. The caller must hold every permission the group’s roles grant and every permission each member holds (`permission_not_held`): the change reaches them all. Members’ access tokens reflect the change from their next refresh (or login): within one access-token lifetime (10 minutes).
          */
         delete: operations["deleteGroup"];
         options?: never;
         head?: never;
         /**
          * Rename a group or change its roles
-         * @description `roleIds` replaces the group’s roles; roles added may grant only permissions the caller holds (403 `forbidden`), roles kept need not. Members’ access tokens reflect the change from their next refresh (or login): within one access-token lifetime (10 minutes).
+         * @description `roleIds` replaces the group’s roles, which may grant only permissions the caller holds. The caller must hold every permission the group’s roles grant and every permission each member holds (`permission_not_held`): the change reaches them all. Members’ access tokens reflect the change from their next refresh (or login): within one access-token lifetime (10 minutes).
          */
         patch: operations["updateGroup"];
         trace?: never;
@@ -1455,13 +1455,13 @@ export interface paths {
         get?: never;
         /**
          * Add a staff user to a group
-         * @description The user must be a staff user of the tenant (a customer’s login or an unknown id is 404). Joining grants the group’s roles, so the caller must hold every permission they carry (403 `forbidden`). 201 when added, 200 when the user was already a member (nothing changes). Members’ access tokens reflect the change from their next refresh (or login): within one access-token lifetime (10 minutes).
+         * @description The user must be a staff user of the tenant (a customer’s login or an unknown id is 404). The caller must hold every permission the user holds and, since joining grants the group’s roles, every permission they carry (403 `permission_not_held`). 201 when added, 200 when the user was already a member (nothing changes). Members’ access tokens reflect the change from their next refresh (or login): within one access-token lifetime (10 minutes).
          */
         put: operations["addGroupMember"];
         post?: never;
         /**
          * Remove a user from a group
-         * @description 404 when the user is not a member. The user keeps the roles granted to them directly or through other groups. Members’ access tokens reflect the change from their next refresh (or login): within one access-token lifetime (10 minutes).
+         * @description 404 when the user is not a member. The user keeps the roles granted to them directly or through other groups. The caller must hold every permission the user holds (403 `permission_not_held`). Members’ access tokens reflect the change from their next refresh (or login): within one access-token lifetime (10 minutes).
          */
         delete: operations["removeGroupMember"];
         options?: never;
@@ -1484,7 +1484,7 @@ export interface paths {
         put?: never;
         /**
          * Register a webhook endpoint
-         * @description Events the endpoint subscribes to are posted to it, signed per Standard Webhooks. The answer holds the signing secret, shown this once. The URL must be https to a public host. Not idempotent by key: the secret is never stored for replays.
+         * @description Events the endpoint subscribes to are posted to it, signed per Standard Webhooks. The answer holds the signing secret, shown this once. The URL must be https to a public host. Deliveries of `notification.requested` carry live codes and password tokens, so an endpoint subscribed to it (or to `*`) is as strong as TENANT_ADMIN: subscribing one, or changing the URL of one, needs every permission (403 `permission_not_held`). Not idempotent by key: the secret is never stored for replays.
          */
         post: operations["createWebhookEndpoint"];
         delete?: never;
@@ -1513,7 +1513,7 @@ export interface paths {
         head?: never;
         /**
          * Change a webhook endpoint
-         * @description Changes its URL, description or events, or disables and enables it. Disabling emits `webhook_endpoint.disabled`; enabling clears the record of failures.
+         * @description Changes its URL, description or events, or disables and enables it. Disabling emits `webhook_endpoint.disabled`; enabling clears the record of failures. Deliveries of `notification.requested` carry live codes and password tokens, so an endpoint subscribed to it (or to `*`) is as strong as TENANT_ADMIN: subscribing one, or changing the URL of one, needs every permission (403 `permission_not_held`).
          */
         patch: operations["updateWebhookEndpoint"];
         trace?: never;
@@ -4095,7 +4095,7 @@ export interface components {
              */
             organizationRoles?: string[];
             /**
-             * @description For `permission_not_held`: the permissions the caller may not grant.
+             * @description For `permission_not_held`: the permissions the caller would grant, or the target holds, that the caller does not hold.
              * @example [
              *       "kyc:review"
              *     ]
@@ -18029,7 +18029,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. `permission_not_held`: A role or API client may only be granted permissions the caller holds itself; `permissions` lists the ones it does not. */
+            /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. `permission_not_held`: Nobody acts beyond what they hold: granting permissions, or acting on a staff user, API client, group, role or secret-bearing webhook endpoint, needs every permission granted or held by the target; `permissions` lists those the caller lacks. */
             403: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -18338,7 +18338,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
+            /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. `permission_not_held`: Nobody acts beyond what they hold: granting permissions, or acting on a staff user, API client, group, role or secret-bearing webhook endpoint, needs every permission granted or held by the target; `permissions` lists those the caller lacks. */
             403: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -18491,7 +18491,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. `permission_not_held`: A role or API client may only be granted permissions the caller holds itself; `permissions` lists the ones it does not. */
+            /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. `permission_not_held`: Nobody acts beyond what they hold: granting permissions, or acting on a staff user, API client, group, role or secret-bearing webhook endpoint, needs every permission granted or held by the target; `permissions` lists those the caller lacks. */
             403: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -18807,7 +18807,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. `permission_not_held`: A role or API client may only be granted permissions the caller holds itself; `permissions` lists the ones it does not. */
+            /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. `permission_not_held`: Nobody acts beyond what they hold: granting permissions, or acting on a staff user, API client, group, role or secret-bearing webhook endpoint, needs every permission granted or held by the target; `permissions` lists those the caller lacks. */
             403: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -19103,7 +19103,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
+            /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. `permission_not_held`: Nobody acts beyond what they hold: granting permissions, or acting on a staff user, API client, group, role or secret-bearing webhook endpoint, needs every permission granted or held by the target; `permissions` lists those the caller lacks. */
             403: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -19239,7 +19239,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
+            /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. `permission_not_held`: Nobody acts beyond what they hold: granting permissions, or acting on a staff user, API client, group, role or secret-bearing webhook endpoint, needs every permission granted or held by the target; `permissions` lists those the caller lacks. */
             403: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -19535,7 +19535,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
+            /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. `permission_not_held`: Nobody acts beyond what they hold: granting permissions, or acting on a staff user, API client, group, role or secret-bearing webhook endpoint, needs every permission granted or held by the target; `permissions` lists those the caller lacks. */
             403: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -19850,7 +19850,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
+            /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. `permission_not_held`: Nobody acts beyond what they hold: granting permissions, or acting on a staff user, API client, group, role or secret-bearing webhook endpoint, needs every permission granted or held by the target; `permissions` lists those the caller lacks. */
             403: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -20031,7 +20031,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
+            /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. `permission_not_held`: Nobody acts beyond what they hold: granting permissions, or acting on a staff user, API client, group, role or secret-bearing webhook endpoint, needs every permission granted or held by the target; `permissions` lists those the caller lacks. */
             403: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -20347,7 +20347,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
+            /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. `permission_not_held`: Nobody acts beyond what they hold: granting permissions, or acting on a staff user, API client, group, role or secret-bearing webhook endpoint, needs every permission granted or held by the target; `permissions` lists those the caller lacks. */
             403: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -20656,7 +20656,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
+            /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. `permission_not_held`: Nobody acts beyond what they hold: granting permissions, or acting on a staff user, API client, group, role or secret-bearing webhook endpoint, needs every permission granted or held by the target; `permissions` lists those the caller lacks. */
             403: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -20796,7 +20796,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
+            /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. `permission_not_held`: Nobody acts beyond what they hold: granting permissions, or acting on a staff user, API client, group, role or secret-bearing webhook endpoint, needs every permission granted or held by the target; `permissions` lists those the caller lacks. */
             403: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -21127,7 +21127,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
+            /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. `permission_not_held`: Nobody acts beyond what they hold: granting permissions, or acting on a staff user, API client, group, role or secret-bearing webhook endpoint, needs every permission granted or held by the target; `permissions` lists those the caller lacks. */
             403: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -21263,7 +21263,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
+            /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. `permission_not_held`: Nobody acts beyond what they hold: granting permissions, or acting on a staff user, API client, group, role or secret-bearing webhook endpoint, needs every permission granted or held by the target; `permissions` lists those the caller lacks. */
             403: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -21538,7 +21538,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
+            /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. `permission_not_held`: Nobody acts beyond what they hold: granting permissions, or acting on a staff user, API client, group, role or secret-bearing webhook endpoint, needs every permission granted or held by the target; `permissions` lists those the caller lacks. */
             403: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -21987,7 +21987,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
+            /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. `permission_not_held`: Nobody acts beyond what they hold: granting permissions, or acting on a staff user, API client, group, role or secret-bearing webhook endpoint, needs every permission granted or held by the target; `permissions` lists those the caller lacks. */
             403: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */

@@ -99,7 +99,8 @@ export const ProblemSchema = z
       .max(100)
       .optional()
       .openapi({
-        description: 'For `permission_not_held`: the permissions the caller may not grant.',
+        description:
+          'For `permission_not_held`: the permissions the caller would grant, or the target holds, that the caller does not hold.',
         example: ['kyc:review'],
       }),
   })
@@ -164,6 +165,7 @@ function errorResponses(
   }
   if (access.capability) codes.push('capability_not_enabled');
   if (access.permission) codes.push('forbidden');
+  if (access.actsOn) codes.push('permission_not_held');
   if (access.bruteForce) codes.push('rate_limited');
   // Third parties acting for a customer cannot step up, API clients unless exempt cannot either.
   if (access.recentAuthSeconds !== undefined) codes.push('step_up_required', 'user_session_required');
@@ -205,10 +207,14 @@ type AccessRoute = RouteConfig & {
 
 /**
  * Declares a route with its access rules: the guard middleware enforces them and the OpenAPI
- * document shows them (`security`, `x-capability`, `x-permissions`, tenant header, every error).
+ * document shows them (`security`, `x-capability`, `x-permissions`, `x-acts-on`, tenant header,
+ * every error).
  */
 export function defineRoute<R extends AccessRoute>(config: R): Omit<R, 'access' | 'idempotent' | 'errors'> {
   const { access, idempotent, errors = [], ...route } = config;
+  if (access.actsOn?.in === 'path' && !route.path.includes(`{${access.actsOn.name}}`)) {
+    throw new Error(`${route.path} acts on {${access.actsOn.name}}, which is not one of its path parameters`);
+  }
   const hasBody = Boolean(route.request?.body);
   const hasParams = Boolean(route.request?.params);
   const security =
@@ -255,6 +261,7 @@ export function defineRoute<R extends AccessRoute>(config: R): Omit<R, 'access' 
         }
       : {}),
     ...(access.bruteForce ? { 'x-brute-force-limit': bruteForcePolicies[access.bruteForce] } : {}),
+    ...(access.actsOn ? { 'x-acts-on': access.actsOn } : {}),
   }) as Omit<R, 'access' | 'idempotent' | 'errors'>;
 }
 

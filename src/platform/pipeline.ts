@@ -1,6 +1,7 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { readConfig } from '../env';
 import { authenticateToken, bearerToken } from './auth/authenticate';
+import type { ActsOnTarget } from './auth/escalation';
 import type { Permission } from './auth/permissions';
 import { hasPermission, type Principal, principalKey } from './auth/principal';
 import { requireRecentAuth } from './auth/recent-auth';
@@ -43,6 +44,12 @@ export const bruteForcePolicies = {
 } as const;
 export type BruteForcePolicy = keyof typeof bruteForcePolicies;
 
+/**
+ * The principal an operation acts on, and where the request names it: a path parameter, or the
+ * body for a principal the request creates (a webhook endpoint subscribing to codes and tokens).
+ */
+export type ActsOn = { target: ActsOnTarget } & ({ in: 'path'; name: string } | { in: 'body' });
+
 export interface RouteAccess {
   auth: AuthMode;
   /** Tenant routes need `X-Tenant-ID`; discovery and operator routes do not. */
@@ -60,6 +67,13 @@ export interface RouteAccess {
    * `user_session_required`: a tenant's back end has no person at the keyboard to step up.
    */
   apiClientsSkipRecentAuth?: boolean;
+  /**
+   * The operation acts on a principal: its service refuses with 403 `permission_not_held` unless
+   * the caller holds every permission the target holds (src/platform/auth/escalation.ts). Shown
+   * as `x-acts-on`; the escalation gate (test/contract/escalation.test.ts) holds every route
+   * that declares it to the rule, and fails on a route that acts on a principal without it.
+   */
+  actsOn?: ActsOn;
 }
 
 /** An IPv4 or IPv6 literal, as Cloudflare's edge writes it; anything else names no client. */

@@ -139,7 +139,7 @@ export const problemTypes = {
     status: 403,
     title: 'Permission not held',
     description:
-      'A role or API client may only be granted permissions the caller holds itself; `permissions` lists the ones it does not.',
+      'Nobody acts beyond what they hold: granting permissions, or acting on a staff user, API client, group, role or secret-bearing webhook endpoint, needs every permission granted or held by the target; `permissions` lists those the caller lacks.',
   },
   capability_not_enabled: {
     status: 403,

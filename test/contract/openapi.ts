@@ -28,6 +28,8 @@ export interface Operation {
   'x-permissions'?: { anyOf: string[]; selfService: boolean };
   /** The per-IP limit against guessing secrets. */
   'x-brute-force-limit'?: { capacity: number; windowSeconds: number };
+  /** The principal the operation acts on: named by a path parameter, or described by the body. */
+  'x-acts-on'?: { target: string } & ({ in: 'path'; name: string } | { in: 'body' });
 }
 
 export interface OpenApiDocument {

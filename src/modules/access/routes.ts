@@ -35,6 +35,10 @@ import {
 const tags = ['Access control'];
 const reads: RouteAccess = { auth: 'required', tenant: true, permission: 'access:read' };
 const writes: RouteAccess = { auth: 'required', tenant: true, permission: 'access:admin' };
+const onRole: RouteAccess = { ...writes, actsOn: { target: 'role', in: 'path', name: 'roleId' } };
+const onClient: RouteAccess = { ...writes, actsOn: { target: 'api-client', in: 'path', name: 'clientId' } };
+const HOLD_WHAT_IT_HOLDS =
+  'The caller must hold every permission the client holds (`permission_not_held`): nobody acts on a principal stronger than themselves.';
 const SECRET_NOT_REPLAYED =
   'Not idempotent by `Idempotency-Key`: a replay would have to store the secret in plaintext, so a retry acts again.';
 
@@ -132,10 +136,10 @@ export function accessRoutes() {
       operationId: 'updateRole',
       summary: 'Change a custom role',
       description:
-        'Built-in roles are read-only (`role_read_only`). Permissions added must be held by the caller. Users holding the role get its new permissions with their next access token, at their next refresh: within one access-token lifetime (10 minutes).',
+        'Built-in roles are read-only (`role_read_only`). The caller must hold every permission the role grants, every permission its holders hold (directly or through groups) and every permission added (`permission_not_held`). Users holding the role get its new permissions with their next access token, at their next refresh: within one access-token lifetime (10 minutes).',
       tags,
-      access: writes,
-      errors: ['role_read_only', 'permission_not_held', 'role_name_taken'],
+      access: onRole,
+      errors: ['role_read_only', 'role_name_taken'],
       request: { params: roleParams, body: jsonBody(UpdateRoleSchema) },
       responses: { 200: jsonResponse(RoleSchema, 'The role as changed.') },
     }),
@@ -150,9 +154,9 @@ export function accessRoutes() {
       operationId: 'deleteRole',
       summary: 'Delete a custom role',
       description:
-        'Built-in roles are read-only; a role still assigned to users or granted by groups cannot be deleted (`role_in_use`).',
+        'Built-in roles are read-only; a role still assigned to users or granted by groups cannot be deleted (`role_in_use`). The caller must hold every permission the role grants and its holders hold (`permission_not_held`).',
       tags,
-      access: writes,
+      access: onRole,
       errors: ['role_read_only', 'role_in_use'],
       request: { params: roleParams },
       responses: { 204: { description: 'The role is gone.' } },
@@ -219,10 +223,9 @@ export function accessRoutes() {
       path: '/access/clients/{clientId}',
       operationId: 'revokeApiClient',
       summary: 'Revoke an API client',
-      description:
-        'Final. `/oauth/token` refuses the client at once, and its access tokens are refused at once in this location and within 60 seconds everywhere. Revoking a revoked client answers 204 again.',
+      description: `Final. \`/oauth/token\` refuses the client at once, and its access tokens are refused at once in this location and within 60 seconds everywhere. Revoking a revoked client answers 204 again. ${HOLD_WHAT_IT_HOLDS}`,
       tags,
-      access: writes,
+      access: onClient,
       request: { params: clientParams },
       responses: { 204: { description: 'The client is revoked.' } },
     }),
@@ -238,9 +241,9 @@ export function accessRoutes() {
       path: '/access/clients/{clientId}/secret',
       operationId: 'rotateApiClientSecret',
       summary: 'Rotate an API client’s secret',
-      description: `Answers with the new \`clientSecret\`, shown this once. The old secret stops working at \`/oauth/token\` at once; access tokens already issued live out their lifetime (at most 10 minutes): revoke the client to cut them off. ${SECRET_NOT_REPLAYED}`,
+      description: `Answers with the new \`clientSecret\`, shown this once. The old secret stops working at \`/oauth/token\` at once; access tokens already issued live out their lifetime (at most 10 minutes): revoke the client to cut them off. ${HOLD_WHAT_IT_HOLDS} ${SECRET_NOT_REPLAYED}`,
       tags,
-      access: writes,
+      access: onClient,
       errors: ['client_revoked'],
       request: { params: clientParams },
       responses: { 200: jsonResponse(ClientWithSecretSchema, 'The client and its new secret.') },

@@ -3,6 +3,7 @@ import { controlDb, isUniqueViolation } from '../../db/client';
 import { clientDirectory } from '../../db/control';
 import { clients, customerKeys, groups, roles, userRoles, users } from '../../db/tenant';
 import { markRevoked } from '../../platform/auth/authenticate';
+import { assertHolds, assertMayActOn, heldPermissions, heldRolesQuery } from '../../platform/auth/escalation';
 import {
   allPermissions,
   type BuiltInRole,
@@ -47,22 +48,10 @@ export function permissionCatalogueView() {
   };
 }
 
+const GRANTING = 'Granting these permissions';
+
 function normalise(permissions: readonly string[]): Permission[] {
   return [...new Set(permissions.filter(isPermission))].sort();
-}
-
-/**
- * No privilege escalation: whoever grants permissions to a role or a client must hold them,
- * or an `access:admin` holder could mint a client (or a role to assign) with more than they have.
- */
-function assertMayGrant(ctx: ServiceContext, granted: readonly Permission[]): void {
-  const held = ctx.actor.type === 'anonymous' ? new Set<Permission>() : ctx.actor.permissions;
-  const missing = granted.filter((permission) => !held.has(permission));
-  if (missing.length === 0) return;
-  throw new ApiError('permission_not_held', {
-    detail: `You may not grant permissions you do not hold yourself: ${missing.join(', ')}.`,
-    extensions: { permissions: missing },
-  });
 }
 
 // ---- roles
@@ -91,23 +80,26 @@ function presentRole(row: RoleRow): RoleView {
   };
 }
 
-async function customRoleRow(ctx: ServiceContext, roleId: string): Promise<RoleRow | undefined> {
+function customRoleQuery(ctx: ServiceContext, roleId: string) {
   return ctx.db
     .select()
     .from(roles)
-    .where(and(eq(roles.tenantId, ctx.tenant.id), eq(roles.id, roleId)))
-    .get();
+    .where(and(eq(roles.tenantId, ctx.tenant.id), eq(roles.id, roleId)));
 }
 
 export async function getRole(ctx: ServiceContext, roleId: string): Promise<RoleView> {
   const builtIn = builtInRoleById(roleId);
   if (builtIn) return presentBuiltInRole(builtIn);
-  const row = await customRoleRow(ctx, roleId);
+  const row = await customRoleQuery(ctx, roleId).get();
   if (!row) throw notFound('role');
   return presentRole(row);
 }
 
-/** The custom role a change is aimed at; built-in roles are read-only. */
+/**
+ * The custom role a change is aimed at; built-in roles are read-only. The caller must hold what
+ * the role grants and what its holders hold: otherwise, by emptying or deleting a role, one
+ * could act on users stronger than oneself.
+ */
 async function changeableRole(ctx: ServiceContext, roleId: string): Promise<RoleRow> {
   const builtIn = builtInRoleById(roleId);
   if (builtIn) {
@@ -115,8 +107,12 @@ async function changeableRole(ctx: ServiceContext, roleId: string): Promise<Role
       detail: `${builtIn.name} is a built-in role and cannot be changed or deleted; create a custom role instead.`,
     });
   }
-  const row = await customRoleRow(ctx, roleId);
+  const [[row], held] = await ctx.db.batch([
+    customRoleQuery(ctx, roleId),
+    heldRolesQuery(ctx.db, ctx.tenant.id, { kind: 'role', id: roleId }),
+  ]);
   if (!row) throw notFound('role');
+  assertMayActOn(ctx.actor, 'role', heldPermissions(held));
   return row;
 }
 
@@ -159,7 +155,7 @@ export async function listRoles(ctx: ServiceContext, query: RoleListQuery): Prom
 
 export async function createRole(ctx: ServiceContext, input: CreateRoleInput): Promise<RoleView> {
   const permissions = normalise(input.permissions);
-  assertMayGrant(ctx, permissions);
+  assertHolds(ctx.actor, permissions, GRANTING);
   await assertNameAvailable(ctx, input.name);
   const now = ctx.now.toISOString();
   const row: RoleRow = {
@@ -213,8 +209,7 @@ export async function updateRole(
     const after = normalise(input.permissions);
     const added = after.filter((permission) => !before.includes(permission));
     const removed = before.filter((permission) => !after.includes(permission));
-    // Only additions can escalate: taking away a permission one lacks oneself is allowed.
-    assertMayGrant(ctx, added);
+    assertHolds(ctx.actor, added, GRANTING);
     if (added.length > 0 || removed.length > 0) {
       changes.permissions = after;
       audit.permissions = { added, removed };
@@ -315,6 +310,13 @@ async function clientRow(ctx: ServiceContext, clientId: string): Promise<ClientR
   return row;
 }
 
+/** A client to act on: rotating its secret or revoking it needs every permission it holds. */
+async function clientActedOn(ctx: ServiceContext, clientId: string): Promise<ClientRow> {
+  const row = await clientRow(ctx, clientId);
+  assertMayActOn(ctx.actor, 'api-client', normalise(row.permissions));
+  return row;
+}
+
 export async function getClient(ctx: ServiceContext, clientId: string): Promise<ClientView> {
   return presentClient(await clientRow(ctx, clientId));
 }
@@ -348,7 +350,7 @@ export async function createClient(
   input: CreateClientInput,
 ): Promise<ClientWithSecretView> {
   const permissions = normalise(input.permissions);
-  assertMayGrant(ctx, permissions);
+  assertHolds(ctx.actor, permissions, GRANTING);
   const { secret, hash } = await newClientSecret();
   const now = ctx.now.toISOString();
   const row: ClientRow = {
@@ -408,7 +410,7 @@ export async function rotateClientSecret(
   ctx: ServiceContext,
   clientId: string,
 ): Promise<ClientWithSecretView> {
-  const row = await clientRow(ctx, clientId);
+  const row = await clientActedOn(ctx, clientId);
   assertActive(row);
   const { secret, hash } = await newClientSecret();
   const now = ctx.now.toISOString();
@@ -438,7 +440,7 @@ export async function rotateClientSecret(
  * the revocation. Revoking a revoked client changes nothing.
  */
 export async function revokeClient(ctx: ServiceContext, clientId: string): Promise<void> {
-  const row = await clientRow(ctx, clientId);
+  const row = await clientActedOn(ctx, clientId);
   if (row.status === 'REVOKED') return;
   await markRevoked(ctx.env, ctx.tenant.id, row.id, 'CLIENT_REVOKED');
   const now = ctx.now.toISOString();

@@ -27,6 +27,10 @@ import {
 const tags = ['Access control'];
 const reads: RouteAccess = { auth: 'required', tenant: true, permission: 'groups:read' };
 const writes: RouteAccess = { auth: 'required', tenant: true, permission: 'groups:write' };
+const onGroup: RouteAccess = { ...writes, actsOn: { target: 'group', in: 'path', name: 'groupId' } };
+const onMember: RouteAccess = { ...writes, actsOn: { target: 'staff-user', in: 'path', name: 'userId' } };
+const HOLD_WHAT_THEY_HOLD =
+  'The caller must hold every permission the group’s roles grant and every permission each member holds (`permission_not_held`): the change reaches them all.';
 const NEXT_REFRESH =
   'Members’ access tokens reflect the change from their next refresh (or login): within one access-token lifetime (10 minutes).';
 
@@ -59,11 +63,11 @@ export function groupRoutes() {
       operationId: 'createGroup',
       summary: 'Create a group',
       description:
-        'Every member holds the group’s roles on top of their own. The roles may grant only permissions the caller holds (403 `forbidden`); unknown role ids are 422. Names are unique per tenant, case-insensitively (409 `group_name_taken`).',
+        'Every member holds the group’s roles on top of their own. The roles may grant only permissions the caller holds (403 `permission_not_held`); unknown role ids are 422. Names are unique per tenant, case-insensitively (409 `group_name_taken`).',
       tags,
       access: writes,
       idempotent: true,
-      errors: ['group_name_taken', 'idempotency_key_in_use', 'idempotency_key_reused'],
+      errors: ['permission_not_held', 'group_name_taken', 'idempotency_key_in_use', 'idempotency_key_reused'],
       request: { body: jsonBody(CreateGroupSchema) },
       responses: { 201: jsonResponse(GroupSchema, 'The new group.') },
     }),
@@ -94,9 +98,9 @@ export function groupRoutes() {
       path: '/groups/{groupId}',
       operationId: 'updateGroup',
       summary: 'Rename a group or change its roles',
-      description: `\`roleIds\` replaces the group’s roles; roles added may grant only permissions the caller holds (403 \`forbidden\`), roles kept need not. ${NEXT_REFRESH}`,
+      description: `\`roleIds\` replaces the group’s roles, which may grant only permissions the caller holds. ${HOLD_WHAT_THEY_HOLD} ${NEXT_REFRESH}`,
       tags,
-      access: writes,
+      access: onGroup,
       errors: ['group_name_taken'],
       request: { params: groupParams, body: jsonBody(UpdateGroupSchema) },
       responses: { 200: jsonResponse(GroupSchema, 'The group as changed.') },
@@ -111,9 +115,9 @@ export function groupRoutes() {
       path: '/groups/{groupId}',
       operationId: 'deleteGroup',
       summary: 'Delete a group',
-      description: `The group and all its memberships go together; the members lose the roles they held through it. ${NEXT_REFRESH}`,
+      description: `The group and all its memberships go together; the members lose the roles they held through it. ${HOLD_WHAT_THEY_HOLD} ${NEXT_REFRESH}`,
       tags,
-      access: writes,
+      access: onGroup,
       request: { params: groupParams },
       responses: { 204: { description: 'The group is gone.' } },
     }),
@@ -148,9 +152,9 @@ export function groupRoutes() {
       path: '/groups/{groupId}/members/{userId}',
       operationId: 'addGroupMember',
       summary: 'Add a staff user to a group',
-      description: `The user must be a staff user of the tenant (a customer’s login or an unknown id is 404). Joining grants the group’s roles, so the caller must hold every permission they carry (403 \`forbidden\`). 201 when added, 200 when the user was already a member (nothing changes). ${NEXT_REFRESH}`,
+      description: `The user must be a staff user of the tenant (a customer’s login or an unknown id is 404). The caller must hold every permission the user holds and, since joining grants the group’s roles, every permission they carry (403 \`permission_not_held\`). 201 when added, 200 when the user was already a member (nothing changes). ${NEXT_REFRESH}`,
       tags,
-      access: writes,
+      access: onMember,
       request: { params: memberParams },
       responses: {
         200: jsonResponse(GroupMemberSchema, 'The user was already a member.'),
@@ -170,9 +174,9 @@ export function groupRoutes() {
       path: '/groups/{groupId}/members/{userId}',
       operationId: 'removeGroupMember',
       summary: 'Remove a user from a group',
-      description: `404 when the user is not a member. The user keeps the roles granted to them directly or through other groups. ${NEXT_REFRESH}`,
+      description: `404 when the user is not a member. The user keeps the roles granted to them directly or through other groups. The caller must hold every permission the user holds (403 \`permission_not_held\`). ${NEXT_REFRESH}`,
       tags,
-      access: writes,
+      access: onMember,
       request: { params: memberParams },
       responses: { 204: { description: 'The user is no longer a member.' } },
     }),

@@ -1,13 +1,14 @@
 import { and, count, desc, eq, lt } from 'drizzle-orm';
 import { isUniqueViolation } from '../../db/client';
 import { groupMembers, groups, users } from '../../db/tenant';
-import { type AssignedRole, findRoles } from '../../platform/auth/roles';
+import { assertHolds, assertMayActOn, heldPermissions, heldRolesQuery } from '../../platform/auth/escalation';
+import { type AssignedRole, findRoles, permissionsOfRoles } from '../../platform/auth/roles';
 import type { ServiceContext } from '../../platform/context';
 import { ApiError, notFound } from '../../platform/errors';
 import { newId } from '../../platform/ids';
 import { decodeCursor, toPage } from '../../platform/pagination';
 import { commit, event } from '../../platform/unit-of-work';
-import { assertMayGrantRoles, findStaffUser, grantableRoles } from '../staff/service';
+import { grantableRoles, staffUserActedOn } from '../staff/service';
 import type {
   CreateGroupInput,
   GroupListQuery,
@@ -67,13 +68,30 @@ async function presentOne(ctx: ServiceContext, row: GroupRow): Promise<GroupView
   return presentGroup(row, await rolesOfGroups(ctx, [row]));
 }
 
-async function groupRow(ctx: ServiceContext, groupId: string): Promise<GroupRow> {
-  const row = await ctx.db
+function groupQuery(ctx: ServiceContext, groupId: string) {
+  return ctx.db
     .select()
     .from(groups)
-    .where(and(eq(groups.tenantId, ctx.tenant.id), eq(groups.id, groupId)))
-    .get();
+    .where(and(eq(groups.tenantId, ctx.tenant.id), eq(groups.id, groupId)));
+}
+
+async function groupRow(ctx: ServiceContext, groupId: string): Promise<GroupRow> {
+  const row = await groupQuery(ctx, groupId).get();
   if (!row) throw notFound('group');
+  return row;
+}
+
+/**
+ * The group a change or deletion is aimed at: the caller must hold what its roles grant and what
+ * every member holds, since the change reaches each member. Read with the group in one round trip.
+ */
+async function groupActedOn(ctx: ServiceContext, groupId: string): Promise<GroupRow> {
+  const [[row], held] = await ctx.db.batch([
+    groupQuery(ctx, groupId),
+    heldRolesQuery(ctx.db, ctx.tenant.id, { kind: 'group', id: groupId }),
+  ]);
+  if (!row) throw notFound('group');
+  assertMayActOn(ctx.actor, 'group', heldPermissions(held));
   return row;
 }
 
@@ -99,7 +117,7 @@ export async function listGroups(ctx: ServiceContext, query: GroupListQuery): Pr
 }
 
 export async function createGroup(ctx: ServiceContext, input: CreateGroupInput): Promise<GroupView> {
-  const roleIds = roleIdsOf(await grantableRoles(ctx, input.roleIds, []));
+  const roleIds = roleIdsOf(await grantableRoles(ctx, input.roleIds));
   const now = ctx.now.toISOString();
   const row: GroupRow = {
     id: newId('group', ctx.now.getTime()),
@@ -126,25 +144,18 @@ export async function createGroup(ctx: ServiceContext, input: CreateGroupInput):
   return presentOne(ctx, row);
 }
 
-/**
- * Roles the group already grants may stay even if the caller lacks their permissions; only
- * roles added must be within the caller's own. Members get the change at their next refresh.
- */
+/** Members get the change at their next refresh. */
 export async function updateGroup(
   ctx: ServiceContext,
   groupId: string,
   input: UpdateGroupInput,
 ): Promise<GroupView> {
-  const row = await groupRow(ctx, groupId);
+  const row = await groupActedOn(ctx, groupId);
   const before = { name: row.name, description: row.description, roleIds: [...row.roleIds].sort() };
   const after = {
     name: input.name ?? row.name,
     description: input.description ?? row.description,
-    roleIds: input.roleIds
-      ? roleIdsOf(
-          await grantableRoles(ctx, input.roleIds, await findRoles(ctx.db, ctx.tenant.id, row.roleIds)),
-        )
-      : before.roleIds,
+    roleIds: input.roleIds ? roleIdsOf(await grantableRoles(ctx, input.roleIds)) : before.roleIds,
   };
   const changed = (['name', 'description', 'roleIds'] as const).filter(
     (field) => JSON.stringify(before[field]) !== JSON.stringify(after[field]),
@@ -191,7 +202,7 @@ export async function updateGroup(
 
 /** The group and its memberships go in one batch; the members lose its roles at their next refresh. */
 export async function deleteGroup(ctx: ServiceContext, groupId: string): Promise<void> {
-  const row = await groupRow(ctx, groupId);
+  const row = await groupActedOn(ctx, groupId);
   const members = await ctx.db
     .select({ members: count() })
     .from(groupMembers)
@@ -262,9 +273,9 @@ async function membership(ctx: ServiceContext, groupId: string, userId: string) 
 }
 
 /**
- * Adds a staff user (customers' logins are not staff: 404) to the group. Joining grants the
- * group's roles, so the caller must hold every permission they carry, as for a direct grant.
- * Adding a member again changes nothing (`created: false`).
+ * Adds a staff user (customers' logins are not staff: 404) to the group. The caller must hold
+ * what the user holds, and, since joining grants the group's roles, every permission they carry,
+ * as for a direct grant. Adding a member again changes nothing (`created: false`).
  */
 export async function addMember(
   ctx: ServiceContext,
@@ -272,8 +283,12 @@ export async function addMember(
   userId: string,
 ): Promise<{ member: GroupMemberView; created: boolean }> {
   const group = await groupRow(ctx, groupId);
-  const user = await findStaffUser(ctx, userId);
-  assertMayGrantRoles(ctx, await findRoles(ctx.db, ctx.tenant.id, group.roleIds));
+  const user = await staffUserActedOn(ctx, userId);
+  assertHolds(
+    ctx.actor,
+    permissionsOfRoles(await findRoles(ctx.db, ctx.tenant.id, group.roleIds)),
+    'Granting this group’s roles',
+  );
   const existing = await membership(ctx, group.id, user.id);
   if (existing) return { member: presentMember({ ...user, addedAt: existing.addedAt }), created: false };
   const addedAt = ctx.now.toISOString();
@@ -298,9 +313,10 @@ export async function addMember(
   return { member: presentMember({ ...user, addedAt }), created: true };
 }
 
-/** Taking a user out of a group never escalates anything, so it needs no permission beyond the route's. */
+/** Taking a user out of a group acts on the user: the caller must hold what the user holds. */
 export async function removeMember(ctx: ServiceContext, groupId: string, userId: string): Promise<void> {
   const group = await groupRow(ctx, groupId);
+  await staffUserActedOn(ctx, userId);
   if (!(await membership(ctx, group.id, userId))) {
     throw new ApiError('not_found', { detail: 'The user is not a member of this group.' });
   }

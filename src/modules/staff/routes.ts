@@ -2,6 +2,7 @@ import { z } from '@hono/zod-openapi';
 import { serviceContext } from '../../platform/http';
 import { createRouter, defineRoute, jsonBody, jsonResponse, optionalJsonBody } from '../../platform/openapi';
 import { pageSchema } from '../../platform/pagination';
+import type { RouteAccess } from '../../platform/pipeline';
 import {
   InviteStaffUserSchema,
   ResetStaffCredentialsSchema,
@@ -20,6 +21,14 @@ import {
 
 const tags = ['Access control'];
 const params = z.object({ userId: StaffUserIdSchema });
+const onUser: RouteAccess = {
+  auth: 'required',
+  tenant: true,
+  permission: 'access:admin',
+  actsOn: { target: 'staff-user', in: 'path', name: 'userId' },
+};
+const HOLD_WHAT_THEY_HOLD =
+  'The caller must hold every permission the user holds, directly or through groups (`permission_not_held`): nobody acts on a user stronger than themselves.';
 
 export function staffUserRoutes() {
   const router = createRouter();
@@ -49,11 +58,11 @@ export function staffUserRoutes() {
       operationId: 'inviteStaffUser',
       summary: 'Invite a staff user',
       description:
-        'Creates the user with the given roles and no usable password, and sends a `notification.requested` event (template `STAFF_INVITATION`) whose token, valid 7 days, lets the invitee choose a password with `POST /auth/password/reset`. Roles may grant only permissions the caller holds.',
+        'Creates the user with the given roles and no usable password, and sends a `notification.requested` event (template `STAFF_INVITATION`) whose token, valid 7 days, lets the invitee choose a password with `POST /auth/password/reset`. Roles may grant only permissions the caller holds (`permission_not_held`).',
       tags,
       access: { auth: 'required', tenant: true, permission: 'access:admin' },
       idempotent: true,
-      errors: ['email_taken', 'idempotency_key_in_use', 'idempotency_key_reused'],
+      errors: ['permission_not_held', 'email_taken', 'idempotency_key_in_use', 'idempotency_key_reused'],
       request: { body: jsonBody(InviteStaffUserSchema) },
       responses: { 201: jsonResponse(StaffUserSchema, 'The invited user.') },
     }),
@@ -84,10 +93,9 @@ export function staffUserRoutes() {
       path: '/access/users/{userId}',
       operationId: 'updateStaffUser',
       summary: 'Enable, disable, rename or change the roles of a staff user',
-      description:
-        '`status: DISABLED` ends every session of the user at once and refuses their logins; `roleIds` replaces the roles, and reaches the user’s access tokens at their next refresh. Administrators cannot disable themselves or remove their own `access:admin` (409 `self_lockout`).',
+      description: `\`status: DISABLED\` ends every session of the user at once and refuses their logins; \`roleIds\` replaces the roles (each granting only permissions the caller holds), and reaches the user’s access tokens at their next refresh. Administrators cannot disable themselves or remove their own \`access:admin\` (409 \`self_lockout\`). ${HOLD_WHAT_THEY_HOLD}`,
       tags,
-      access: { auth: 'required', tenant: true, permission: 'access:admin' },
+      access: onUser,
       errors: ['self_lockout'],
       request: { params, body: jsonBody(UpdateStaffUserSchema) },
       responses: { 200: jsonResponse(StaffUserSchema, 'The updated user.') },
@@ -102,10 +110,9 @@ export function staffUserRoutes() {
       path: '/access/users/{userId}/credentials/reset',
       operationId: 'resetStaffCredentials',
       summary: 'Reset a staff user’s credentials',
-      description:
-        'For a lost or compromised account: the password stops working, every session ends, and a `notification.requested` event (template `CREDENTIALS_RESET`) carries a token, valid 24 hours, to choose a new password with `POST /auth/password/reset`. Second factors stay unless the body says `{"resetSecondFactors": true}` (for a lost device): then TOTP with its recovery codes and every passkey are removed in the same write, each audited with events `mfa.removed` and `passkey.removed`. The body is optional. Not for one’s own account (409 `self_lockout`).',
+      description: `For a lost or compromised account: the password stops working, every session ends, and a \`notification.requested\` event (template \`CREDENTIALS_RESET\`) carries a token, valid 24 hours, to choose a new password with \`POST /auth/password/reset\`. Second factors stay unless the body says \`{"resetSecondFactors": true}\` (for a lost device): then TOTP with its recovery codes and every passkey are removed in the same write, each audited with events \`mfa.removed\` and \`passkey.removed\`. The body is optional. Not for one’s own account (409 \`self_lockout\`). ${HOLD_WHAT_THEY_HOLD}`,
       tags,
-      access: { auth: 'required', tenant: true, permission: 'access:admin' },
+      access: onUser,
       idempotent: true,
       errors: ['self_lockout', 'conflict', 'idempotency_key_in_use', 'idempotency_key_reused'],
       request: { params, body: optionalJsonBody(ResetStaffCredentialsSchema) },

@@ -1,9 +1,9 @@
 import { and, desc, eq, gte, inArray, lt, lte, or } from 'drizzle-orm';
 import { isUniqueViolation } from '../../db/client';
 import { userRoles, users } from '../../db/tenant';
+import { assertHolds, assertMayActOn, heldPermissions, heldRolesQuery } from '../../platform/auth/escalation';
 import { unusablePasswordHash } from '../../platform/auth/passwords';
 import { builtInRoles } from '../../platform/auth/permissions';
-import { hasPermission } from '../../platform/auth/principal';
 import { type AssignedRole, findRoles, permissionsOfRoles } from '../../platform/auth/roles';
 import type { ServiceContext } from '../../platform/context';
 import { ApiError, notFound, validationError } from '../../platform/errors';
@@ -77,27 +77,32 @@ async function rolesOfUsers(
 }
 
 /** Customers' logins live in the same table but are not staff: to these routes they do not exist. */
-export async function findStaffUser(ctx: ServiceContext, userId: string): Promise<UserRow> {
-  const row = await ctx.db
+function staffUserQuery(ctx: ServiceContext, userId: string) {
+  return ctx.db
     .select()
     .from(users)
-    .where(and(eq(users.tenantId, ctx.tenant.id), eq(users.id, userId), eq(users.kind, 'STAFF')))
-    .get();
+    .where(and(eq(users.tenantId, ctx.tenant.id), eq(users.id, userId), eq(users.kind, 'STAFF')));
+}
+
+/**
+ * The staff user an operation acts on (changes, resets, group memberships): the caller must hold
+ * every permission the user holds, through its roles and its groups, or it could disable, take
+ * over or strip a stronger user. The user and what it holds are read in one round trip.
+ */
+export async function staffUserActedOn(ctx: ServiceContext, userId: string): Promise<UserRow> {
+  const [[row], held] = await ctx.db.batch([
+    staffUserQuery(ctx, userId),
+    heldRolesQuery(ctx.db, ctx.tenant.id, { kind: 'staff-user', id: userId }),
+  ]);
   if (!row) throw notFound('staff user');
+  assertMayActOn(ctx.actor, 'staff-user', heldPermissions(held));
   return row;
 }
 
-async function loadStaffUser(
-  ctx: ServiceContext,
-  userId: string,
-): Promise<{ row: UserRow; roles: AssignedRole[] }> {
-  const row = await findStaffUser(ctx, userId);
-  return { row, roles: (await rolesOfUsers(ctx, [row])).get(row.id) ?? [] };
-}
-
 export async function getStaffUser(ctx: ServiceContext, userId: string): Promise<StaffUserView> {
-  const { row, roles } = await loadStaffUser(ctx, userId);
-  return presentStaffUser(row, roles);
+  const row = await staffUserQuery(ctx, userId).get();
+  if (!row) throw notFound('staff user');
+  return presentStaffUser(row, (await rolesOfUsers(ctx, [row])).get(row.id) ?? []);
 }
 
 export async function listStaffUsers(
@@ -138,13 +143,13 @@ export async function listStaffUsers(
 
 /**
  * The roles `roleIds` names: 422 for an id that names no role of the tenant (or the customers'
- * role), 403 when a role not yet held would grant a permission the caller lacks (see
- * `assertMayGrantRoles`). Groups grant roles through it too.
+ * role), 403 `permission_not_held` when they grant a permission the caller lacks, so that
+ * `access:admin` (or `groups:write`) lets one manage staff without making anyone, oneself
+ * included, more powerful than oneself. Groups grant roles through it too.
  */
 export async function grantableRoles(
   ctx: ServiceContext,
   roleIds: readonly string[],
-  held: readonly AssignedRole[],
 ): Promise<AssignedRole[]> {
   const found = await findRoles(ctx.db, ctx.tenant.id, roleIds);
   const known = new Set(found.map((role) => role.id));
@@ -156,33 +161,8 @@ export async function grantableRoles(
         : [{ path: `roleIds.${index}`, message: 'names no role of this tenant' }],
   );
   if (errors.length > 0) throw validationError(errors);
-  assertMayGrantRoles(
-    ctx,
-    found,
-    held.map((role) => role.id),
-  );
+  assertHolds(ctx.actor, permissionsOfRoles(found), 'Granting these roles');
   return found;
-}
-
-/**
- * No privilege escalation: 403 when one of `roles`, other than those already held, grants a
- * permission the caller lacks, so that `access:admin` (or `groups:write`) lets one manage staff
- * without making anyone, oneself included, more powerful than oneself.
- */
-export function assertMayGrantRoles(
-  ctx: ServiceContext,
-  roles: readonly AssignedRole[],
-  heldRoleIds: readonly string[] = [],
-): void {
-  for (const role of roles.filter((candidate) => !heldRoleIds.includes(candidate.id))) {
-    const missing = role.permissions.find((permission) => !hasPermission(ctx.actor, permission));
-    if (missing) {
-      throw new ApiError('forbidden', {
-        detail: `Granting ${role.name} needs the permission '${missing}', which you do not hold.`,
-        extensions: { permission: missing },
-      });
-    }
-  }
 }
 
 function roleAssignments(ctx: ServiceContext, userId: string, roles: readonly AssignedRole[]) {
@@ -210,7 +190,7 @@ export async function inviteStaffUser(
   ctx: ServiceContext,
   input: InviteStaffUserInput,
 ): Promise<StaffUserView> {
-  const roles = await grantableRoles(ctx, input.roleIds, []);
+  const roles = await grantableRoles(ctx, input.roleIds);
   if (await emailInUse(ctx, input.email)) throw new ApiError('email_taken');
   const _now = ctx.now.toISOString();
   const user = { id: newId('user', ctx.now.getTime()), email: input.email, customerKey: null };
@@ -250,10 +230,11 @@ export async function updateStaffUser(
   userId: string,
   input: UpdateStaffUserInput,
 ): Promise<StaffUserView> {
-  const { row, roles: held } = await loadStaffUser(ctx, userId);
+  const row = await staffUserActedOn(ctx, userId);
+  const held = (await rolesOfUsers(ctx, [row])).get(row.id) ?? [];
   const self = isSelf(ctx, row.id);
   if (self && input.status === 'DISABLED') throw selfLockout('You cannot disable your own account.');
-  const roles = input.roleIds ? await grantableRoles(ctx, input.roleIds, held) : held;
+  const roles = input.roleIds ? await grantableRoles(ctx, input.roleIds) : held;
   if (self && input.roleIds && !permissionsOfRoles(roles).includes('access:admin')) {
     throw selfLockout('These roles would take away your own access:admin.');
   }
@@ -323,7 +304,7 @@ export async function resetStaffCredentials(
   userId: string,
   input: ResetStaffCredentialsInput,
 ): Promise<StaffUserView> {
-  const row = await findStaffUser(ctx, userId);
+  const row = await staffUserActedOn(ctx, userId);
   if (isSelf(ctx, row.id)) {
     throw selfLockout(
       'You cannot reset your own credentials; change your password with POST /auth/password/change.',

@@ -33,6 +33,8 @@ import {
 
 const tags = ['Webhooks'];
 const access = { auth: 'required', tenant: true, permission: 'webhooks:admin' } as const;
+const SECRETS_NEED_EVERYTHING =
+  'Deliveries of `notification.requested` carry live codes and password tokens, so an endpoint subscribed to it (or to `*`) is as strong as TENANT_ADMIN: subscribing one, or changing the URL of one, needs every permission (403 `permission_not_held`).';
 const endpointParams = z.object({ id: EndpointIdSchema });
 const deliveryParams = z.object({ id: DeliveryIdSchema });
 
@@ -45,10 +47,9 @@ export function webhookRoutes() {
       path: '/webhooks/endpoints',
       operationId: 'createWebhookEndpoint',
       summary: 'Register a webhook endpoint',
-      description:
-        'Events the endpoint subscribes to are posted to it, signed per Standard Webhooks. The answer holds the signing secret, shown this once. The URL must be https to a public host. Not idempotent by key: the secret is never stored for replays.',
+      description: `Events the endpoint subscribes to are posted to it, signed per Standard Webhooks. The answer holds the signing secret, shown this once. The URL must be https to a public host. ${SECRETS_NEED_EVERYTHING} Not idempotent by key: the secret is never stored for replays.`,
       tags,
-      access,
+      access: { ...access, actsOn: { target: 'webhook-endpoint', in: 'body' } },
       errors: ['webhook_url_not_allowed', 'webhook_endpoint_limit_reached'],
       request: { body: jsonBody(CreateEndpointSchema) },
       responses: { 201: jsonResponse(EndpointWithSecretSchema, 'The endpoint, with its secret.') },
@@ -98,10 +99,9 @@ export function webhookRoutes() {
       path: '/webhooks/endpoints/{id}',
       operationId: 'updateWebhookEndpoint',
       summary: 'Change a webhook endpoint',
-      description:
-        'Changes its URL, description or events, or disables and enables it. Disabling emits `webhook_endpoint.disabled`; enabling clears the record of failures.',
+      description: `Changes its URL, description or events, or disables and enables it. Disabling emits \`webhook_endpoint.disabled\`; enabling clears the record of failures. ${SECRETS_NEED_EVERYTHING}`,
       tags,
-      access,
+      access: { ...access, actsOn: { target: 'webhook-endpoint', in: 'path', name: 'id' } },
       errors: ['webhook_url_not_allowed'],
       request: { params: endpointParams, body: jsonBody(UpdateEndpointSchema) },
       responses: { 200: jsonResponse(EndpointSchema, 'The changed endpoint.') },

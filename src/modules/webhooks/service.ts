@@ -1,6 +1,8 @@
 import { and, asc, count, desc, eq, inArray, lt, type SQL } from 'drizzle-orm';
 import { webhookAttempts, webhookDeliveries, webhookEndpoints } from '../../db/tenant';
 import { readConfig } from '../../env';
+import { assertMayActOn } from '../../platform/auth/escalation';
+import { allPermissions } from '../../platform/auth/permissions';
 import type { ServiceContext } from '../../platform/context';
 import { base64Encode } from '../../platform/crypto';
 import { ApiError, notFound } from '../../platform/errors';
@@ -100,6 +102,29 @@ function subscribedEvents(events: readonly string[]): string[] {
   return events.includes(ALL_EVENTS) ? [ALL_EVENTS] : [...new Set(events)];
 }
 
+/** Events whose deliveries carry live codes and tokens (`carriesSecret`), `*` included. */
+function receivesSecrets(events: readonly string[]): boolean {
+  return events.some((type) => type === ALL_EVENTS || carriesSecret(type));
+}
+
+/**
+ * Whoever sends live codes and reset tokens somewhere can take over any login with them, so
+ * pointing a secret-bearing subscription at a URL (subscribing, or moving such an endpoint)
+ * needs every permission: a webhook endpoint that receives them is as strong as TENANT_ADMIN.
+ */
+function assertMayRouteSecrets(
+  ctx: ServiceContext,
+  before: { url: string; events: readonly string[] } | undefined,
+  after: { url: string; events: readonly string[] },
+): void {
+  const secretsAfter = receivesSecrets(after.events);
+  const secretsBefore = before !== undefined && receivesSecrets(before.events);
+  const moved = before !== undefined && before.url !== after.url;
+  if ((secretsAfter && !secretsBefore) || (moved && (secretsBefore || secretsAfter))) {
+    assertMayActOn(ctx.actor, 'webhook-endpoint', allPermissions);
+  }
+}
+
 function endpointFilter(ctx: ServiceContext, endpointId: string): SQL | undefined {
   return and(eq(webhookEndpoints.tenantId, ctx.tenant.id), eq(webhookEndpoints.id, endpointId));
 }
@@ -115,6 +140,7 @@ export async function createEndpoint(
   input: CreateEndpointInput,
 ): Promise<EndpointWithSecretView> {
   assertUrlAllowed(ctx, input.url);
+  assertMayRouteSecrets(ctx, undefined, input);
   const [existing] = await ctx.db
     .select({ total: count() })
     .from(webhookEndpoints)
@@ -186,6 +212,10 @@ export async function updateEndpoint(
 ): Promise<EndpointView> {
   const current = await findEndpoint(ctx, endpointId);
   if (input.url !== undefined) assertUrlAllowed(ctx, input.url);
+  assertMayRouteSecrets(ctx, current, {
+    url: input.url ?? current.url,
+    events: input.events ?? current.events,
+  });
   const newUrl = input.url !== current.url ? input.url : undefined;
   const now = ctx.now.toISOString();
   const changes: Partial<EndpointRow> = {

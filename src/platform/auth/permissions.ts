@@ -10,11 +10,12 @@ export const permissionCatalogue = {
   'beneficiaries:read': "Read customers' beneficiaries",
   'beneficiaries:write': 'Create, confirm and delete beneficiaries',
   'groups:read': 'Read groups and their members',
-  'groups:write': 'Manage groups and their members',
+  'groups:write': 'Manage groups and members holding no more than the caller holds',
   'access:read': 'Read roles, staff users and API clients',
-  'access:admin': 'Manage roles, staff users and API clients',
+  'access:admin': 'Manage roles, staff users and API clients holding no more than the caller holds',
   'tpp:admin': 'Manage third-party providers and their consents',
-  'webhooks:admin': 'Manage webhook endpoints and deliveries',
+  'webhooks:admin':
+    'Manage webhook endpoints and deliveries. One receiving `notification.requested` (or `*`) gets live codes and tokens, as strong as TENANT_ADMIN: subscribing or moving one needs every permission',
   'events:read': "Read the tenant's event log",
   'audit:read': 'Read the audit log',
 } as const;
