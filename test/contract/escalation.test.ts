@@ -27,6 +27,7 @@ const PRINCIPAL_PATHS = [
   '/access/roles',
   '/groups',
   '/webhooks/endpoints',
+  '/webhooks/deliveries',
 ];
 const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
@@ -44,6 +45,8 @@ const ACTS_ON_NONE: Record<string, string> = {
   'POST /webhooks/endpoints/{id}/rotate-secret':
     'the signing secret authenticates deliveries to the same URL; it sends no code or token anywhere',
   'POST /webhooks/endpoints/{id}/test': 'sends `webhook.test` only, which carries no secret',
+  'POST /webhooks/deliveries/{id}/retry':
+    'never re-sends a code or token (409 webhook_delivery_carries_secret, test/api/webhook-secrets.test.ts)',
 };
 
 /** The one permission the caller lacks: no example body grants it, every strengthened target holds it. */
@@ -70,14 +73,12 @@ function managesPrincipals(operation: ContractOperation): boolean {
  */
 const strengthen: Record<ActsOnTarget, (owner: Owner, id: string) => Promise<void>> = {
   'staff-user': async ({ tenant }, userId) => {
-    await database(tenant)
-      .insert(userRoles)
-      .values({
-        tenantId: tenant.id,
-        userId,
-        roleId: 'rol_tenant_admin',
-        createdAt: new Date().toISOString(),
-      });
+    await database(tenant).insert(userRoles).values({
+      tenantId: tenant.id,
+      userId,
+      roleId: 'rol_tenant_admin',
+      createdAt: new Date().toISOString(),
+    });
   },
   'api-client': async ({ tenant }, clientId) => {
     await database(tenant)
