@@ -10,6 +10,7 @@ import { ageOn } from '../../platform/schemas';
 import { type Change, commitUnlessRefused, event } from '../../platform/unit-of-work';
 import { revokeUserSessions } from '../auth/sessions';
 import { revokeCustomerGrants } from '../oauth/service';
+import type { UpdateOrganizationInput } from '../organizations/schemas';
 import {
   type ChangeStatusInput,
   type CustomerListQuery,
@@ -353,6 +354,49 @@ export function displayNameOf(type: CustomerRow['type'], profile: Record<string,
   return profileRules[type].displayName(profile);
 }
 
+/** What PATCH /customers/{id} and PATCH /organizations/{id} may change. */
+type ProfilePatch = UpdateCustomerInput | UpdateOrganizationInput;
+type ProfileField = keyof IndividualProfile | keyof OrganizationProfile;
+type OtherField = Exclude<keyof UpdateCustomerInput | keyof UpdateOrganizationInput, ProfileField>;
+
+/**
+ * Where each field of a profile update that is not a profile field is kept: `sealed` beside the
+ * profile in the personal data, `column` in the plain `customers` column of that name. Profile
+ * fields are sealed into the profile. A field added to an update schema must be listed here, or
+ * this does not compile: it is never sealed, or stored in the clear, by default.
+ */
+const otherFieldStorage = { phone: 'sealed' } as const satisfies {
+  [F in OtherField]: F extends keyof PersonalData
+    ? 'sealed'
+    : F extends keyof StoredCustomer
+      ? 'column'
+      : never;
+};
+type SealedField = {
+  [F in OtherField]: (typeof otherFieldStorage)[F] extends 'sealed' ? F : never;
+}[OtherField];
+type ColumnField = Exclude<OtherField, SealedField>;
+
+/** A patch split by where each field is kept, with the fields whose value it changes. */
+function splitPatch(row: CustomerRow, patch: ProfilePatch) {
+  const storage: Record<string, 'sealed' | 'column' | undefined> = otherFieldStorage;
+  const split = {
+    profile: {} as Record<string, unknown>,
+    sealed: {} as Partial<Pick<PersonalData, SealedField>>,
+    columns: {} as Partial<Pick<StoredCustomer, ColumnField & keyof StoredCustomer>>,
+    changedFields: [] as string[],
+  };
+  for (const [field, value] of Object.entries(patch)) {
+    const kept = Object.hasOwn(storage, field) ? storage[field] : undefined;
+    const target: Record<string, unknown> =
+      kept === 'sealed' ? split.sealed : kept === 'column' ? split.columns : split.profile;
+    target[field] = value;
+    const current = kept === undefined ? row.profile[field] : row[field as keyof CustomerRow];
+    if (JSON.stringify(value) !== JSON.stringify(current)) split.changedFields.push(field);
+  }
+  return split;
+}
+
 /**
  * Changes an INDIVIDUAL customer's profile fields; a business profile changes through
  * PATCH /organizations/{id}.
@@ -378,18 +422,13 @@ export async function updateCustomer(
 export async function updateProfile(
   ctx: ServiceContext,
   row: CustomerRow,
-  patch: { phone?: string } & Record<string, unknown>,
+  patch: ProfilePatch,
 ): Promise<CustomerView> {
   const customerId = row.id;
   const rules = profileRules[row.type];
   if (row.status === 'CLOSED') throw new ApiError('conflict', { detail: 'The customer is closed.' });
-  const { phone, ...profilePatch } = patch;
+  const { profile: profilePatch, sealed, columns, changedFields } = splitPatch(row, patch);
   const profile = { ...row.profile, ...profilePatch };
-  const changedFields = Object.keys(patch).filter((field) =>
-    field === 'phone'
-      ? phone !== row.phone
-      : JSON.stringify(profilePatch[field]) !== JSON.stringify(row.profile[field]),
-  );
   const problems = rules.problems(profilePatch, ctx.now);
   if (problems.length > 0) throw validationError(problems);
   if (changedFields.length === 0) return presentCustomer(row);
@@ -405,14 +444,16 @@ export async function updateProfile(
   const status: CustomerStatus = invalidatesVerification ? 'REGISTERED' : (row.status as CustomerStatus);
   const personal: PersonalData = {
     email: row.email,
-    phone: phone ?? row.phone,
+    phone: row.phone,
+    ...sealed,
     displayName: rules.displayName(profile),
     profile,
   };
   const stored = await storePersonal(ctx, row.key, personal, row);
   const values = {
+    ...columns,
     status,
-    ...(phone !== undefined && phone !== row.phone ? { phoneVerifiedAt: null } : {}),
+    ...(changedFields.includes('phone') ? { phoneVerifiedAt: null } : {}),
   };
   await commitGuarded(ctx, {
     statements: [guardedUpdate(ctx, row, { ...stored.columns, ...values }), ...stored.searchIndex],
