@@ -29,7 +29,7 @@ import { allowedMethods } from './platform/routing';
 
 export const BASE_PATH = '/v2/customer';
 /** JSON bodies are small; the documents route declares its own, larger limit. */
-export const JSON_BODY_LIMIT_BYTES = 1024 * 1024;
+const JSON_BODY_LIMIT_BYTES = 1024 * 1024;
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 

@@ -84,7 +84,7 @@ function clip(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
-export function problemBody(error: ApiError, instance: string, requestId: string): ProblemBody {
+function problemBody(error: ApiError, instance: string, requestId: string): ProblemBody {
   return {
     ...error.extensions,
     type: problemTypeUri(error.code),

@@ -24,7 +24,7 @@ const defaultTiersFor: Record<Capability, readonly Tier[]> = {
   SCT12: ['ENTERPRISE', 'CUSTOM'],
 };
 
-export const defaultRateLimitPerMinute: Record<Tier, number> = {
+const defaultRateLimitPerMinute: Record<Tier, number> = {
   STARTER: 100,
   PROFESSIONAL: 500,
   ENTERPRISE: 2000,
@@ -35,7 +35,7 @@ export function requiredTiers(capability: Capability): readonly Tier[] {
   return defaultTiersFor[capability];
 }
 
-export function tierCapabilities(tier: Tier): Capability[] {
+function tierCapabilities(tier: Tier): Capability[] {
   if (tier === 'CUSTOM') return ['SCT01'];
   return capabilityCodes.filter((code) => defaultTiersFor[code].includes(tier));
 }
@@ -71,14 +71,14 @@ export function tenantFromRow(row: TenantRow): Tenant {
  * made through the operator API is seen at once by the isolate that made it and within the
  * TTL by the others.
  */
-export const TENANT_CACHE_TTL_MS = 30_000;
+const TENANT_CACHE_TTL_MS = 30_000;
 const cache = new Map<string, { tenant: Tenant | null; expiresAt: number }>();
 
 export function forgetTenant(tenantId: string): void {
   cache.delete(tenantId);
 }
 
-export async function findTenant(env: Env, tenantId: string): Promise<Tenant | null> {
+async function findTenant(env: Env, tenantId: string): Promise<Tenant | null> {
   const cached = cache.get(tenantId);
   if (cached && cached.expiresAt > Date.now()) return cached.tenant;
   const row = await controlDb(env.CONTROL_DB).select().from(tenants).where(eq(tenants.id, tenantId)).get();
@@ -111,7 +111,7 @@ export function tenantDatabase(env: Env, tenant: Tenant): TenantDb {
   return tenantDb(binding);
 }
 
-export function hasCapability(tenant: Tenant, capability: Capability): boolean {
+function hasCapability(tenant: Tenant, capability: Capability): boolean {
   return tenant.capabilities.includes(capability);
 }
 
