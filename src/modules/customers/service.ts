@@ -99,7 +99,11 @@ async function openCustomer(
   return { ...rest, ...data, key, erasedAt: null };
 }
 
-async function readCustomer(ctx: ServiceContext, customerId: string): Promise<CustomerRow | ErasedCustomer> {
+/** A customer visible to the caller, or what is left of it once erased; else 404. */
+async function requireCustomer(
+  ctx: ServiceContext,
+  customerId: string,
+): Promise<CustomerRow | ErasedCustomer> {
   assertCustomerVisible(ctx, customerId);
   const row = await selectCustomers(ctx)
     .where(and(eq(customers.tenantId, ctx.tenant.id), eq(customers.id, customerId)))
@@ -109,7 +113,7 @@ async function readCustomer(ctx: ServiceContext, customerId: string): Promise<Cu
 }
 
 export async function getCustomer(ctx: ServiceContext, customerId: string): Promise<CustomerView> {
-  return presentCustomer(await readCustomer(ctx, customerId));
+  return presentCustomer(await requireCustomer(ctx, customerId));
 }
 
 /**
@@ -278,12 +282,8 @@ export function customerErased(erasedAt: string): ApiError {
 
 /** A customer that still has its personal data; an erased one cannot be acted on (409). */
 export async function requireCustomerRow(ctx: ServiceContext, customerId: string): Promise<CustomerRow> {
-  const row = await readCustomer(ctx, customerId);
-  if (row.erasedAt !== null) {
-    throw new ApiError('customer_erased', {
-      detail: `The customer's personal data was erased on ${row.erasedAt}.`,
-    });
-  }
+  const row = await requireCustomer(ctx, customerId);
+  if (row.erasedAt !== null) throw customerErased(row.erasedAt);
   return row;
 }
 
