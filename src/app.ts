@@ -20,7 +20,8 @@ import { staffUserRoutes } from './modules/staff/routes';
 import { openApiDocument, systemRoutes } from './modules/system/routes';
 import { registerEventWebhooks, webhookRoutes } from './modules/webhooks/routes';
 import type { AppEnv } from './platform/context';
-import { ApiError, handleError } from './platform/errors';
+import { ApiError } from './platform/errors';
+import { handleError } from './platform/http';
 import { newId } from './platform/ids';
 import { createLogger, type LogLevel } from './platform/logger';
 import { createRouter, registerComponents } from './platform/openapi';
@@ -28,7 +29,7 @@ import { allowedMethods } from './platform/routing';
 
 export const BASE_PATH = '/v2/customer';
 /** JSON bodies are small; the documents route declares its own, larger limit. */
-export const JSON_BODY_LIMIT_BYTES = 1024 * 1024;
+const JSON_BODY_LIMIT_BYTES = 1024 * 1024;
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 

@@ -11,7 +11,6 @@ export function controlDb(database: D1Database) {
 }
 
 export type TenantDb = ReturnType<typeof tenantDb>;
-export type ControlDb = ReturnType<typeof controlDb>;
 
 function errorText(error: unknown): string {
   return String(error instanceof Error ? `${error.message} ${String(error.cause ?? '')}` : error);

@@ -1,7 +1,5 @@
-import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ZodError } from 'zod';
-import type { AppEnv } from './context';
 import { type ProblemCode, problemTypes, problemTypeUri } from './problems';
 
 export interface FieldError {
@@ -86,7 +84,7 @@ function clip(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
-export function problemBody(error: ApiError, instance: string, requestId: string): ProblemBody {
+function problemBody(error: ApiError, instance: string, requestId: string): ProblemBody {
   return {
     ...error.extensions,
     type: problemTypeUri(error.code),
@@ -163,19 +161,4 @@ export function toApiError(error: unknown): ApiError {
     if (code) return new ApiError(code, { detail: error.message || undefined, cause: error });
   }
   return new ApiError('internal_error', { cause: error });
-}
-
-/** The app's single `onError`: logs unexpected failures, never echoes their internals. */
-export function handleError(error: unknown, c: Context<AppEnv>): Response {
-  const apiError = toApiError(error);
-  const requestId = c.get('requestId') ?? 'req_unknown';
-  if (apiError.status >= 500) {
-    c.get('logger')?.error('request_failed', {
-      error:
-        error instanceof Error
-          ? { name: error.name, message: error.message, stack: error.stack }
-          : String(error),
-    });
-  }
-  return problemResponse(apiError, new URL(c.req.url).pathname, requestId);
 }

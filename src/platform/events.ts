@@ -7,7 +7,7 @@ import { newId } from './ids';
 import { type CustomerKey, ERASED, loadCustomerKeys, seal, unseal } from './personal-data';
 import { handToWebhookQueue } from './queues';
 
-export const sessionRevocationReasons = [
+const sessionRevocationReasons = [
   'LOGOUT',
   'LOGOUT_ALL',
   'REVOKED_BY_USER',
@@ -61,7 +61,7 @@ function passkeyEventData(credential: string) {
 }
 
 /** Templates whose message carries a `token` to choose a password with. */
-export const passwordNotificationTemplates = [
+const passwordNotificationTemplates = [
   'PASSWORD_RESET',
   'STAFF_INVITATION',
   'CREDENTIALS_RESET',
@@ -69,12 +69,9 @@ export const passwordNotificationTemplates = [
 ] as const;
 export type PasswordNotificationTemplate = (typeof passwordNotificationTemplates)[number];
 /** Templates whose message carries a `code` that proves control of an email address or phone. */
-export const codeNotificationTemplates = ['EMAIL_VERIFICATION', 'PHONE_VERIFICATION'] as const;
+const codeNotificationTemplates = ['EMAIL_VERIFICATION', 'PHONE_VERIFICATION'] as const;
 /** What a `notification.requested` asks the tenant to send; each template has its own wording. */
-export const notificationTemplates = [
-  ...passwordNotificationTemplates,
-  ...codeNotificationTemplates,
-] as const;
+const notificationTemplates = [...passwordNotificationTemplates, ...codeNotificationTemplates] as const;
 
 const userId = (description: string) =>
   z.string().max(40).openapi({ description, example: 'usr_01jd7w3v8m9k2q4r6t8v0x2z4b' });
@@ -434,7 +431,7 @@ export type EventData<T extends EventType> = z.infer<(typeof eventCatalogue)[T]>
  * they are sealed under the data key of the customer the event is about, so erasing that
  * customer leaves them unreadable in the event log and its later copies; `openEvents` opens them.
  */
-export const personalEventFields: Partial<Record<EventType, readonly string[]>> = {
+const personalEventFields: Partial<Record<EventType, readonly string[]>> = {
   'notification.requested': ['recipient', 'token', 'code'],
   'customer.status_changed': ['reason'],
 };

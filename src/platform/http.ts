@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
 import type { AppEnv, ServiceContext } from './context';
+import { problemResponse, toApiError } from './errors';
 import { clientIp, issuerFor } from './pipeline';
 
 /**
@@ -23,4 +24,19 @@ export function serviceContext(c: Context<AppEnv>): ServiceContext {
     logger: c.get('logger'),
     waitUntil: (promise) => c.executionCtx.waitUntil(promise),
   };
+}
+
+/** The app's single `onError`: logs unexpected failures, never echoes their internals. */
+export function handleError(error: unknown, c: Context<AppEnv>): Response {
+  const apiError = toApiError(error);
+  const requestId = c.get('requestId') ?? 'req_unknown';
+  if (apiError.status >= 500) {
+    c.get('logger')?.error('request_failed', {
+      error:
+        error instanceof Error
+          ? { name: error.name, message: error.message, stack: error.stack }
+          : String(error),
+    });
+  }
+  return problemResponse(apiError, new URL(c.req.url).pathname, requestId);
 }

@@ -7,9 +7,9 @@ import type { AppEnv } from './context';
 import { ApiError, validationError } from './errors';
 import { decryptField, encryptField, type FieldContext, fieldDigest } from './field-encryption';
 
-export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
+const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 /** An in-flight claim older than this belongs to a request that died; it may be taken over. */
-export const IDEMPOTENCY_LOCK_MS = 60_000;
+const IDEMPOTENCY_LOCK_MS = 60_000;
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 const REPLAYED_HEADERS = ['content-type', 'location'];
 

@@ -1,16 +1,12 @@
 /** Prefixed, time-ordered ids (`cus_01J…`): a 48-bit millisecond time then 80 random bits, Crockford base32. */
-export const idPrefixes = {
+const idPrefixes = {
   customer: 'cus',
   user: 'usr',
   person: 'per',
   session: 'ses',
-  verification: 'ver',
-  document: 'doc',
-  beneficiary: 'ben',
   group: 'grp',
   role: 'rol',
   client: 'cli',
-  tpp: 'tpp',
   consent: 'cns',
   webhookEndpoint: 'whe',
   event: 'evt',
@@ -23,7 +19,6 @@ export const idPrefixes = {
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;
-export type IdPrefix = (typeof idPrefixes)[IdKind];
 
 /** Crockford's base32, lower-cased: no i, l, o or u, so people can read and type it back. */
 export const CROCKFORD_BASE32 = '0123456789abcdefghjkmnpqrstvwxyz';

@@ -366,7 +366,7 @@ export const problemTypes = {
 
 export type ProblemCode = keyof typeof problemTypes;
 
-export const PROBLEM_BASE_PATH = '/v2/customer/problems';
+const PROBLEM_BASE_PATH = '/v2/customer/problems';
 
 export function problemTypeUri(code: ProblemCode): string {
   return `${PROBLEM_BASE_PATH}/${code}`;

@@ -37,7 +37,7 @@ const defaultTiersFor: Record<Capability, readonly Tier[]> = {
   SCT12: ['ENTERPRISE', 'CUSTOM'],
 };
 
-export const defaultRateLimitPerMinute: Record<Tier, number> = {
+const defaultRateLimitPerMinute: Record<Tier, number> = {
   STARTER: 100,
   PROFESSIONAL: 500,
   ENTERPRISE: 2000,
@@ -48,7 +48,7 @@ export function requiredTiers(capability: Capability): readonly Tier[] {
   return defaultTiersFor[capability];
 }
 
-export function tierCapabilities(tier: Tier): Capability[] {
+function tierCapabilities(tier: Tier): Capability[] {
   if (tier === 'CUSTOM') return ['SCT01'];
   return capabilityCodes.filter((code) => defaultTiersFor[code].includes(tier));
 }
@@ -145,7 +145,7 @@ export function tenantDatabase(env: Env, tenant: Tenant): TenantDb {
   return tenantDb(binding);
 }
 
-export function hasCapability(tenant: Tenant, capability: Capability): boolean {
+function hasCapability(tenant: Tenant, capability: Capability): boolean {
   return tenant.capabilities.includes(capability);
 }
 

@@ -38,6 +38,13 @@ describe('PATCH /customers/{id}', () => {
   it('lets a customer change its address and phone; the new phone must be verified again', async () => {
     const tenant = await createTenant();
     const customer = await createCustomer(tenant);
+    const stored = () =>
+      database(tenant).select().from(customers).where(eq(customers.id, customer.customerId)).get();
+    await database(tenant)
+      .update(customers)
+      .set({ phoneVerifiedAt: new Date().toISOString() })
+      .where(eq(customers.id, customer.customerId));
+    const before = await stored();
     const address = { line1: '1 Infinite Loop', city: 'Cupertino', postalCode: '95014', country: 'US' };
     const response = await call<CustomerBody>('PATCH', `/customers/${customer.customerId}`, {
       tenant: tenant.id,
@@ -50,6 +57,17 @@ describe('PATCH /customers/{id}', () => {
     expect(response.body.individual.firstName).toBe('Ada');
     const [updated] = await eventsOf(tenant, 'customer.updated');
     expect(updated?.data).toEqual({ customerId: customer.customerId, changedFields: ['address', 'phone'] });
+
+    // The profile field and the phone are sealed; only plain columns change in the clear.
+    const after = await stored();
+    expect(after?.personal).not.toBe(before?.personal);
+    expect(JSON.stringify(after)).not.toMatch(/Infinite Loop|Cupertino|4155552671/);
+    expect(after).toEqual({
+      ...before,
+      personal: expect.any(String),
+      phoneVerifiedAt: null,
+      updatedAt: expect.any(String),
+    });
   });
 
   it('refuses identity changes by a verified customer (409) but lets staff correct them, resetting verification', async () => {

@@ -1,7 +1,7 @@
 import { SELF } from 'cloudflare:test';
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
-import { handleError } from '../../src/platform/errors';
+import { handleError } from '../../src/platform/http';
 import { problemTypes } from '../../src/platform/problems';
 import { createStaff, createTenant, individualInput } from '../helpers/factories';
 import { BASE, call } from '../helpers/http';

@@ -1,6 +1,7 @@
 import { and, eq } from 'drizzle-orm';
 import { users } from '../../db/tenant';
 import { hashPassword, PBKDF2_ITERATIONS, verifyPassword } from '../../platform/auth/passwords';
+import type { SecondFactor, SecondFactorProof } from '../../platform/auth/second-factor';
 import { issueMfaToken, verifyMfaToken } from '../../platform/auth/tokens';
 import type { ServiceContext } from '../../platform/context';
 import { ApiError } from '../../platform/errors';
@@ -17,9 +18,7 @@ import type { LoginInput, LoginResultView, MfaVerifyInput, TokenPairView } from 
 import {
   enrolledSecondFactors,
   hasSecondFactor,
-  type SecondFactor,
   type SecondFactorMethod,
-  type SecondFactorProof,
   secondFactors,
 } from './second-factors';
 import { startSession, type UserRow } from './sessions';

@@ -1,4 +1,5 @@
 import type { BatchItem } from 'drizzle-orm/batch';
+import type { SecondFactor } from '../../platform/auth/second-factor';
 import type { ServiceContext } from '../../platform/context';
 import { consumeRecoveryCode, recoveryCodeEnrolment } from '../mfa/recovery-codes';
 import { totpEnrolment, verifyTotpCode } from '../mfa/totp';
@@ -6,29 +7,6 @@ import { passkeySecondFactor } from '../passkeys/webauthn';
 
 export const secondFactorMethods = ['TOTP', 'RECOVERY_CODE', 'WEBAUTHN'] as const;
 export type SecondFactorMethod = (typeof secondFactorMethods)[number];
-
-export interface SecondFactorProof {
-  /** A TOTP or recovery code. */
-  code?: string;
-  /** A WebAuthn authentication response (the JSON @simplewebauthn/browser returns). */
-  credential?: unknown;
-}
-
-/**
- * A way for a user to prove a second factor. Login's MFA step, step-up and sensitive changes
- * all go through this one interface, so adding a factor is adding an entry below.
- */
-export interface SecondFactor {
-  /** RFC 8176 `amr` values recorded in tokens when this factor is used. */
-  amr: readonly string[];
-  /**
-   * A query that finds a row when the user has the factor; a query rather than an answer, so
-   * that a login asks for all factors in one D1 round trip.
-   */
-  enrolment(ctx: ServiceContext, userId: string): BatchItem<'sqlite'>;
-  /** True when the proof is good; single-use material (codes, challenges) is spent either way. */
-  verify(ctx: ServiceContext, userId: string, proof: SecondFactorProof): Promise<boolean>;
-}
 
 export const secondFactors: Partial<Record<SecondFactorMethod, SecondFactor>> = {
   /** RFC 8176 `otp` is the registered value for RFC 6238 codes; login and step-up add `mfa`. */

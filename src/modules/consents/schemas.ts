@@ -13,7 +13,7 @@ export type ConsentType = (typeof consentTypes)[number];
 /** Accepted at registration and a condition of the relationship: they cannot be withdrawn, only closed with the account. */
 export const requiredConsentTypes: readonly ConsentType[] = ['TERMS_AND_CONDITIONS', 'PRIVACY_POLICY'];
 
-export const consentStatuses = ['GRANTED', 'WITHDRAWN', 'SUPERSEDED'] as const;
+const consentStatuses = ['GRANTED', 'WITHDRAWN', 'SUPERSEDED'] as const;
 export type ConsentStatus = (typeof consentStatuses)[number];
 
 export const ConsentIdSchema = z

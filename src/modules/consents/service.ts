@@ -62,7 +62,8 @@ export function presentConsent(row: ConsentRow): ConsentView {
   };
 }
 
-async function requireCustomer(ctx: ServiceContext, customerId: string) {
+/** The customer whose consents these are; an erased customer's are neither shown nor changed (409). */
+async function requireUnerasedCustomer(ctx: ServiceContext, customerId: string) {
   assertCustomerVisible(ctx, customerId);
   const customer = await ctx.db
     .select({
@@ -83,7 +84,7 @@ export async function listConsents(
   ctx: ServiceContext,
   customerId: string,
 ): Promise<{ data: ConsentView[] }> {
-  await requireCustomer(ctx, customerId);
+  await requireUnerasedCustomer(ctx, customerId);
   const rows = await ctx.db
     .select()
     .from(consents)
@@ -99,7 +100,7 @@ export async function grantConsent(
   customerId: string,
   input: GrantConsentInput,
 ): Promise<ConsentView> {
-  const customer = await requireCustomer(ctx, customerId);
+  const customer = await requireUnerasedCustomer(ctx, customerId);
   await assertOrganizationRole(ctx, customer, ['ADMIN_USER'], "grant the organization's consents");
   if (customer.status === 'CLOSED') throw new ApiError('conflict', { detail: 'The customer is closed.' });
   if (input.expiresAt && new Date(input.expiresAt) <= ctx.now) {
@@ -139,7 +140,7 @@ export async function withdrawConsent(
   customerId: string,
   consentId: string,
 ): Promise<ConsentView> {
-  const customer = await requireCustomer(ctx, customerId);
+  const customer = await requireUnerasedCustomer(ctx, customerId);
   await assertOrganizationRole(ctx, customer, ['ADMIN_USER'], "withdraw the organization's consents");
   const row = await ctx.db
     .select()

@@ -12,7 +12,7 @@ import {
 
 export const MINIMUM_AGE = 18;
 
-export const customerStatuses = [
+const customerStatuses = [
   'PENDING_EMAIL_VERIFICATION',
   'REGISTERED',
   'VERIFICATION_PENDING',
@@ -29,7 +29,7 @@ export const CustomerIdSchema = z
   .max(40)
   .openapi({ description: 'Customer id.', example: 'cus_01jd7w3v8m9k2q4r6t8v0x2z4b' });
 
-export const genders = ['MALE', 'FEMALE', 'OTHER', 'UNDISCLOSED'] as const;
+const genders = ['MALE', 'FEMALE', 'OTHER', 'UNDISCLOSED'] as const;
 
 export const IndividualProfileSchema = z
   .object({
@@ -61,7 +61,7 @@ export const LeiSchema = z
  * NACE Rev. 2 codes: an optional section letter, the 2-digit division, then the group and class
  * digits. Only the format is checked, not membership of the published list.
  */
-export const NaceCodeSchema = z
+const NaceCodeSchema = z
   .string()
   .max(6)
   .regex(/^(?:[A-U])?\d{2}(?:\.\d{1,2})?$/, 'must be a NACE Rev. 2 code such as K64.19 or 64.19')

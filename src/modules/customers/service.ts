@@ -10,6 +10,7 @@ import { ageOn } from '../../platform/schemas';
 import { type Change, commitUnlessRefused, event } from '../../platform/unit-of-work';
 import { revokeUserSessions } from '../auth/sessions';
 import { revokeCustomerGrants } from '../oauth/service';
+import type { UpdateOrganizationInput } from '../organizations/schemas';
 import {
   type ChangeStatusInput,
   type CustomerListQuery,
@@ -98,7 +99,11 @@ async function openCustomer(
   return { ...rest, ...data, key, erasedAt: null };
 }
 
-async function readCustomer(ctx: ServiceContext, customerId: string): Promise<CustomerRow | ErasedCustomer> {
+/** A customer visible to the caller, or what is left of it once erased; else 404. */
+async function requireCustomer(
+  ctx: ServiceContext,
+  customerId: string,
+): Promise<CustomerRow | ErasedCustomer> {
   assertCustomerVisible(ctx, customerId);
   const row = await selectCustomers(ctx)
     .where(and(eq(customers.tenantId, ctx.tenant.id), eq(customers.id, customerId)))
@@ -108,7 +113,7 @@ async function readCustomer(ctx: ServiceContext, customerId: string): Promise<Cu
 }
 
 export async function getCustomer(ctx: ServiceContext, customerId: string): Promise<CustomerView> {
-  return presentCustomer(await readCustomer(ctx, customerId));
+  return presentCustomer(await requireCustomer(ctx, customerId));
 }
 
 /**
@@ -277,12 +282,8 @@ export function customerErased(erasedAt: string): ApiError {
 
 /** A customer that still has its personal data; an erased one cannot be acted on (409). */
 export async function requireCustomerRow(ctx: ServiceContext, customerId: string): Promise<CustomerRow> {
-  const row = await readCustomer(ctx, customerId);
-  if (row.erasedAt !== null) {
-    throw new ApiError('customer_erased', {
-      detail: `The customer's personal data was erased on ${row.erasedAt}.`,
-    });
-  }
+  const row = await requireCustomer(ctx, customerId);
+  if (row.erasedAt !== null) throw customerErased(row.erasedAt);
   return row;
 }
 
@@ -363,6 +364,49 @@ export function displayNameOf(type: CustomerRow['type'], profile: Record<string,
   return profileRules[type].displayName(profile);
 }
 
+/** What PATCH /customers/{id} and PATCH /organizations/{id} may change. */
+type ProfilePatch = UpdateCustomerInput | UpdateOrganizationInput;
+type ProfileField = keyof IndividualProfile | keyof OrganizationProfile;
+type OtherField = Exclude<keyof UpdateCustomerInput | keyof UpdateOrganizationInput, ProfileField>;
+
+/**
+ * Where each field of a profile update that is not a profile field is kept: `sealed` beside the
+ * profile in the personal data, `column` in the plain `customers` column of that name. Profile
+ * fields are sealed into the profile. A field added to an update schema must be listed here, or
+ * this does not compile: it is never sealed, or stored in the clear, by default.
+ */
+const otherFieldStorage = { phone: 'sealed' } as const satisfies {
+  [F in OtherField]: F extends keyof PersonalData
+    ? 'sealed'
+    : F extends keyof StoredCustomer
+      ? 'column'
+      : never;
+};
+type SealedField = {
+  [F in OtherField]: (typeof otherFieldStorage)[F] extends 'sealed' ? F : never;
+}[OtherField];
+type ColumnField = Exclude<OtherField, SealedField>;
+
+/** A patch split by where each field is kept, with the fields whose value it changes. */
+function splitPatch(row: CustomerRow, patch: ProfilePatch) {
+  const storage: Record<string, 'sealed' | 'column' | undefined> = otherFieldStorage;
+  const split = {
+    profile: {} as Record<string, unknown>,
+    sealed: {} as Partial<Pick<PersonalData, SealedField>>,
+    columns: {} as Partial<Pick<StoredCustomer, ColumnField & keyof StoredCustomer>>,
+    changedFields: [] as string[],
+  };
+  for (const [field, value] of Object.entries(patch)) {
+    const kept = Object.hasOwn(storage, field) ? storage[field] : undefined;
+    const target: Record<string, unknown> =
+      kept === 'sealed' ? split.sealed : kept === 'column' ? split.columns : split.profile;
+    target[field] = value;
+    const current = kept === undefined ? row.profile[field] : row[field as keyof CustomerRow];
+    if (JSON.stringify(value) !== JSON.stringify(current)) split.changedFields.push(field);
+  }
+  return split;
+}
+
 /**
  * Changes an INDIVIDUAL customer's profile fields; a business profile changes through
  * PATCH /organizations/{id}.
@@ -388,18 +432,13 @@ export async function updateCustomer(
 export async function updateProfile(
   ctx: ServiceContext,
   row: CustomerRow,
-  patch: { phone?: string } & Record<string, unknown>,
+  patch: ProfilePatch,
 ): Promise<CustomerView> {
   const customerId = row.id;
   const rules = profileRules[row.type];
   if (row.status === 'CLOSED') throw new ApiError('conflict', { detail: 'The customer is closed.' });
-  const { phone, ...profilePatch } = patch;
+  const { profile: profilePatch, sealed, columns, changedFields } = splitPatch(row, patch);
   const profile = { ...row.profile, ...profilePatch };
-  const changedFields = Object.keys(patch).filter((field) =>
-    field === 'phone'
-      ? phone !== row.phone
-      : JSON.stringify(profilePatch[field]) !== JSON.stringify(row.profile[field]),
-  );
   const problems = rules.problems(profilePatch, ctx.now);
   if (problems.length > 0) throw validationError(problems);
   if (changedFields.length === 0) return presentCustomer(row);
@@ -415,14 +454,16 @@ export async function updateProfile(
   const status: CustomerStatus = invalidatesVerification ? 'REGISTERED' : (row.status as CustomerStatus);
   const personal: PersonalData = {
     email: row.email,
-    phone: phone ?? row.phone,
+    phone: row.phone,
+    ...sealed,
     displayName: rules.displayName(profile),
     profile,
   };
   const stored = await storePersonal(ctx, row.key, personal, row);
   const values = {
+    ...columns,
     status,
-    ...(phone !== undefined && phone !== row.phone ? { phoneVerifiedAt: null } : {}),
+    ...(changedFields.includes('phone') ? { phoneVerifiedAt: null } : {}),
   };
   await commitGuarded(ctx, {
     statements: [guardedUpdate(ctx, row, { ...stored.columns, ...values }), ...stored.searchIndex],

@@ -1,10 +1,10 @@
 import { and, count, eq, isNull } from 'drizzle-orm';
 import { recoveryCodes } from '../../db/tenant';
+import type { SecondFactorProof } from '../../platform/auth/second-factor';
 import type { ServiceContext } from '../../platform/context';
 import { type FieldContext, fieldDigest } from '../../platform/field-encryption';
 import { CROCKFORD_BASE32 } from '../../platform/ids';
 import { commit, event } from '../../platform/unit-of-work';
-import type { SecondFactorProof } from '../auth/second-factors';
 
 export const RECOVERY_CODE_COUNT = 10;
 /**

@@ -7,9 +7,9 @@ import { and, eq, lt } from 'drizzle-orm';
  */
 import { Secret, TOTP } from 'otpauth';
 import { totpCredentials } from '../../db/tenant';
+import type { SecondFactorProof } from '../../platform/auth/second-factor';
 import type { ServiceContext } from '../../platform/context';
 import { decryptField, type FieldContext } from '../../platform/field-encryption';
-import type { SecondFactorProof } from '../auth/second-factors';
 
 /** RFC 6238 as every authenticator app supports it: HMAC-SHA-1, 6 digits, 30-second steps. */
 const TOTP_PARAMETERS = { algorithm: 'SHA1', digits: 6, period: 30 } as const;

@@ -9,13 +9,13 @@ import { ApiError } from '../../platform/errors';
 import { requireActiveTenant, type Tenant, tenantDatabase } from '../../platform/tenancy';
 
 /** Secrets carry a prefix so secret scanners (and people) recognise a leaked one. */
-export const CLIENT_SECRET_PREFIX = 'fcs_';
+const CLIENT_SECRET_PREFIX = 'fcs_';
 
 /**
  * Client secrets are 256 random bits, so a fast hash suffices: no dictionary to guess from, and
  * SHA-256 preimages are out of reach. Only the hash is stored.
  */
-export function hashClientSecret(secret: string): Promise<string> {
+function hashClientSecret(secret: string): Promise<string> {
   return sha256Hex(secret);
 }
 

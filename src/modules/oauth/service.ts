@@ -23,7 +23,7 @@ import type { AuthenticatedClient } from './clients';
 import type { IntrospectionResponse, TokenResponse } from './schemas';
 
 /** RFC 6749 §4.1.2 recommends at most ten minutes; a back-end exchanging at once needs seconds. */
-export const AUTHORIZATION_CODE_TTL_SECONDS = 60;
+const AUTHORIZATION_CODE_TTL_SECONDS = 60;
 
 /** RFC 7636 §4.1: 43–128 unreserved characters. */
 const CODE_VERIFIER = /^[A-Za-z0-9\-._~]{43,128}$/;

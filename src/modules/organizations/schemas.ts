@@ -12,12 +12,12 @@ import {
 import { LeiSchema, OrganizationProfileSchema } from '../customers/schemas';
 import { RegistrationConsentsSchema } from '../registration/schemas';
 
-export const OrganizationIdSchema = z
+const OrganizationIdSchema = z
   .string()
   .max(40)
   .openapi({ description: 'The organization’s customer id.', example: 'cus_01jd7w3v8m9k2q4r6t8v0x2z4b' });
 
-export const PersonIdSchema = z
+const PersonIdSchema = z
   .string()
   .max(40)
   .openapi({ description: 'A person in the organization.', example: 'per_01jd7w3v8m9k2q4r6t8v0x2z4b' });
@@ -34,7 +34,7 @@ export const organizationRoles = [
   'EMPLOYEE',
 ] as const;
 
-export const OrganizationRoleSchema = z.enum(organizationRoles).openapi('OrganizationRole', {
+const OrganizationRoleSchema = z.enum(organizationRoles).openapi('OrganizationRole', {
   description:
     'What an employee may do for the organization. Every employee logs in as the organization and may read it, its directors, shareholders and employees. `ADMIN_USER` may also change them: the business profile, directors, shareholders and employees (invite, change roles, remove); an organization always keeps at least one. `COMPLIANCE_OFFICER`, `TRANSACTION_APPROVER` and `EMPLOYEE` only read on these routes; the tenant’s own systems (a payments product deciding who approves transfers, say) learn the roles from this listing and the `organization.member_*` events.',
   example: 'EMPLOYEE',
@@ -44,7 +44,7 @@ const firstName = text(100, 'Given name.', 'Grace');
 const lastName = text(100, 'Family name.', 'Hopper');
 const position = text(100, 'Job title in the organization.', 'Chief Financial Officer');
 
-export const OrganizationAdminSchema = z
+const OrganizationAdminSchema = z
   .object({
     email: EmailSchema.openapi({
       description: 'The administrator’s login email; unique in the tenant.',
@@ -84,7 +84,7 @@ export const UpdateOrganizationSchema = OrganizationProfileSchema.partial()
   });
 export type UpdateOrganizationInput = z.infer<typeof UpdateOrganizationSchema>;
 
-export const directorRoles = [
+const directorRoles = [
   'MANAGING_DIRECTOR',
   'EXECUTIVE_DIRECTOR',
   'NON_EXECUTIVE_DIRECTOR',

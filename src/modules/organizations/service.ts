@@ -499,7 +499,6 @@ export async function inviteEmployee(
   const organization = await requireManageableOrganization(ctx, organizationId);
   if (await emailInUse(ctx, input.email)) throw new ApiError('email_taken');
   const { role, ...details } = input;
-  const _now = ctx.now.toISOString();
   const user = { id: newId('user', ctx.now.getTime()), email: input.email, customerKey: organization.key };
   const row: EmployeeRow = {
     ...newPerson(ctx, organizationId, 'EMPLOYEE'),

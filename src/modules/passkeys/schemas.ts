@@ -276,7 +276,7 @@ const AttachmentSchema = z
   .optional()
   .openapi({ description: 'Kind of authenticator used.', example: 'platform' });
 
-export const RegistrationResponseSchema = z
+const RegistrationResponseSchema = z
   .object({
     id: CredentialIdSchema,
     rawId: CredentialIdSchema,

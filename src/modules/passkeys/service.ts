@@ -62,7 +62,7 @@ function invalidRegistration(reason: string): ApiError {
   });
 }
 
-export function presentPasskey(row: CredentialRow): PasskeyView {
+function presentPasskey(row: CredentialRow): PasskeyView {
   return {
     id: row.id,
     name: row.name,

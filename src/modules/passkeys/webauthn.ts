@@ -2,10 +2,10 @@ import { type AuthenticationResponseJSON, verifyAuthenticationResponse } from '@
 import { COSEALG, decodeClientDataJSON, isoBase64URL, isoUint8Array } from '@simplewebauthn/server/helpers';
 import { and, desc, eq, isNull, lt } from 'drizzle-orm';
 import { webauthnChallenges, webauthnCredentials } from '../../db/tenant';
+import type { SecondFactor } from '../../platform/auth/second-factor';
 import type { ServiceContext } from '../../platform/context';
 import { ApiError } from '../../platform/errors';
 import { commit, event } from '../../platform/unit-of-work';
-import type { SecondFactor } from '../auth/second-factors';
 import { type AuthenticationResponse, AuthenticationResponseSchema, WebAuthnSettingsSchema } from './schemas';
 
 /** Challenges, and the browser's wait for the user, last five minutes. */

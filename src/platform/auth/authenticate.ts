@@ -27,7 +27,7 @@ const KV_MINIMUM_TTL_SECONDS = 60;
 const CLOCK_SKEW_SECONDS = 60;
 
 /** KV keeps a session's or client's mark this long: past it, all of its access tokens have expired. */
-export const REVOCATION_MARK_TTL_SECONDS = ACCESS_TOKEN_TTL_SECONDS + CLOCK_SKEW_SECONDS;
+const REVOCATION_MARK_TTL_SECONDS = ACCESS_TOKEN_TTL_SECONDS + CLOCK_SKEW_SECONDS;
 
 /** From now on, access tokens of the session or client are refused (see `authenticateToken`). */
 export function markRevoked(

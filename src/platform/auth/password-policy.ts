@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
 
-export const PASSWORD_MIN_LENGTH = 12;
+const PASSWORD_MIN_LENGTH = 12;
 export const PASSWORD_MAX_LENGTH = 128;
 
 /** Length rules of docs/api.md (Authentication); the rules that need the email are applied by `passwordProblems`. */

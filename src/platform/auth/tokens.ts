@@ -12,7 +12,7 @@ import { newId } from '../ids';
 
 /** Access tokens live at most ten minutes; revocation marks in KV outlive them by this much. */
 export const ACCESS_TOKEN_TTL_SECONDS = 600;
-export const TOKEN_ALGORITHM = 'ES256';
+const TOKEN_ALGORITHM = 'ES256';
 
 export interface AccessTokenClaims extends JWTPayload {
   sub: string;
@@ -107,7 +107,7 @@ export async function publicJwks(env: Env): Promise<{ keys: JWK[] }> {
 }
 
 /** Lifetime of the token that carries a half-finished (password-only) login to its MFA step. */
-export const MFA_TOKEN_TTL_SECONDS = 300;
+const MFA_TOKEN_TTL_SECONDS = 300;
 const MFA_TOKEN_TYPE = 'mfa+jwt';
 
 function mfaAudience(issuer: string): string {

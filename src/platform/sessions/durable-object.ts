@@ -3,9 +3,9 @@ import type { Env } from '../../env';
 import { issuedByFamily, newFamilyKey, parseRefreshToken, refreshTokenFor } from './refresh-tokens';
 
 /** A second refresh with the same token inside this window gets the same successor, not a reuse alarm. */
-export const REFRESH_GRACE_MS = 10_000;
-export const REFRESH_IDLE_TTL_MS = 30 * 24 * 60 * 60 * 1000;
-export const REFRESH_ABSOLUTE_TTL_MS = 90 * 24 * 60 * 60 * 1000;
+const REFRESH_GRACE_MS = 10_000;
+const REFRESH_IDLE_TTL_MS = 30 * 24 * 60 * 60 * 1000;
+const REFRESH_ABSOLUTE_TTL_MS = 90 * 24 * 60 * 60 * 1000;
 
 interface SessionState {
   sessionId: string;

@@ -1,7 +1,6 @@
 import type { Env } from '../../env';
 import { base64UrlEncode, randomToken, timingSafeEqual } from '../crypto';
 import { isId } from '../ids';
-import type { SessionDurableObject } from './durable-object';
 
 /**
  * Refresh tokens are `<sessionId>.<generation>.<secret>`: opaque to clients, yet they name the
@@ -61,7 +60,10 @@ export async function issuedByFamily(parsed: ParsedRefreshToken, familyKey: stri
   return timingSafeEqual(parsed.secret, await generationSecret(familyKey, parsed.generation));
 }
 
-/** The single writer of a session's refresh-token family. */
-export function sessionStub(env: Env, sessionId: string): DurableObjectStub<SessionDurableObject> {
+/**
+ * The single writer of a session's refresh-token family. Its type comes from the binding's, so
+ * this file need not import the object, which imports it.
+ */
+export function sessionStub(env: Env, sessionId: string) {
   return env.SESSIONS.get(env.SESSIONS.idFromName(sessionId));
 }
