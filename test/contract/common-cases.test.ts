@@ -41,7 +41,7 @@ import {
  * what the document cannot say is written by hand in `handWritten`, and an operation that is
  * neither derived nor there fails the first test.
  *
- * Every request here is refused before the route does anything, so one owner tenant, one
+ * Every request here is refused before the route changes anything, so one owner tenant, one
  * intruder tenant and one resource per path key serve every operation. Requests carry the body
  * the document's examples describe, so they are refused for who sends them, not for their shape.
  */
