@@ -3,7 +3,7 @@ import { ACCESS_TOKEN_TTL_SECONDS } from './auth/tokens';
 import type { AppEnv } from './context';
 import { fieldErrorsFromZod, OAUTH_ROUTES, problemLimits, validationError } from './errors';
 import { idempotency } from './idempotency';
-import { bruteForcePolicies, guard, type RouteAccess } from './pipeline';
+import { bruteForcePolicies, guard, type RouteAccess, refusesApiClients } from './pipeline';
 import { type ProblemCode, problemTypes } from './problems';
 import { requiredTiers, TENANT_ID_MAX_LENGTH, TENANT_ID_PATTERN } from './tenancy';
 
@@ -169,6 +169,7 @@ function errorResponses(
   if (access.bruteForce) codes.push('rate_limited');
   // Third parties acting for a customer cannot step up, API clients unless exempt cannot either.
   if (access.recentAuthSeconds !== undefined) codes.push('step_up_required', 'user_session_required');
+  if (access.userSession) codes.push('user_session_required');
   if (hasParams) codes.push('not_found');
   if (hasBody) codes.push('malformed_request', 'payload_too_large', 'unsupported_media_type');
   const byStatus = new Map<number, ProblemCode[]>();
@@ -207,8 +208,8 @@ type AccessRoute = RouteConfig & {
 
 /**
  * Declares a route with its access rules: the guard middleware enforces them and the OpenAPI
- * document shows them (`security`, `x-capability`, `x-permissions`, `x-acts-on`, tenant header,
- * every error).
+ * document shows them (`security`, `x-capability`, `x-permissions`, `x-step-up`,
+ * `x-user-session-required`, `x-acts-on`, tenant header, every error).
  */
 export function defineRoute<R extends AccessRoute>(config: R): Omit<R, 'access' | 'idempotent' | 'errors'> {
   const { access, idempotent, errors = [], ...route } = config;
@@ -260,6 +261,7 @@ export function defineRoute<R extends AccessRoute>(config: R): Omit<R, 'access' 
           },
         }
       : {}),
+    ...(refusesApiClients(access) ? { 'x-user-session-required': true } : {}),
     ...(access.bruteForce ? { 'x-brute-force-limit': bruteForcePolicies[access.bruteForce] } : {}),
     ...(access.actsOn ? { 'x-acts-on': access.actsOn } : {}),
   }) as Omit<R, 'access' | 'idempotent' | 'errors'>;

@@ -3,7 +3,7 @@ import { readConfig } from '../env';
 import { authenticateToken, bearerToken } from './auth/authenticate';
 import type { ActsOnTarget } from './auth/escalation';
 import type { Permission } from './auth/permissions';
-import { hasPermission, type Principal, principalKey } from './auth/principal';
+import { hasPermission, type Principal, principalKey, requireUserPrincipal } from './auth/principal';
 import { requireRecentAuth } from './auth/recent-auth';
 import type { AppEnv } from './context';
 import { timingSafeEqual } from './crypto';
@@ -74,6 +74,20 @@ export interface RouteAccess {
    * that declares it to the rule, and fails on a route that acts on a principal without it.
    */
   actsOn?: ActsOn;
+  /**
+   * The route acts on the caller's own login (its sessions, passkeys, step-up): API clients and
+   * third parties acting for a customer get 403 `user_session_required`. Anonymous callers are
+   * still served where `auth` is 'optional'.
+   */
+  userSession?: boolean;
+}
+
+/** Whether an API client's token is refused (403 `user_session_required`), as the document says. */
+export function refusesApiClients(access: RouteAccess): boolean {
+  return (
+    Boolean(access.userSession) ||
+    (access.recentAuthSeconds !== undefined && !access.apiClientsSkipRecentAuth)
+  );
 }
 
 /** An IPv4 or IPv6 literal, as Cloudflare's edge writes it; anything else names no client. */
@@ -169,6 +183,7 @@ export function guard(access: RouteAccess): MiddlewareHandler<AppEnv> {
 
     if (access.capability) requireCapability(tenant, access.capability);
     if (access.permission) authorize(principal, access.permission, access);
+    if (access.userSession && principal.type !== 'anonymous') requireUserPrincipal(principal);
     if (
       access.recentAuthSeconds !== undefined &&
       !(access.apiClientsSkipRecentAuth && principal.type === 'client')

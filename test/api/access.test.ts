@@ -6,7 +6,6 @@ import { clientDirectory } from '../../src/db/control';
 import { auditEvents, clients, events, userRoles } from '../../src/db/tenant';
 import { allPermissions, type Permission, permissionCatalogue } from '../../src/platform/auth/permissions';
 import { sha256Hex } from '../../src/platform/crypto';
-import { itHandlesTheCommonCases } from '../helpers/common-cases';
 import {
   createApiClient,
   createCustomer,
@@ -97,8 +96,6 @@ async function auditOf(tenant: TestTenant, targetId: string) {
 }
 
 describe('GET /me', () => {
-  itHandlesTheCommonCases({ method: 'GET', setup: async () => ({ path: '/me' }) });
-
   it('describes a staff user: session, built-in role, token permissions, tenant and capabilities', async () => {
     const tenant = await createTenant({ tier: 'PROFESSIONAL' });
     const staff = await createStaff(tenant, 'COMPLIANCE_OFFICER');
@@ -180,12 +177,6 @@ describe('GET /me', () => {
 });
 
 describe('GET /access/permissions', () => {
-  itHandlesTheCommonCases({
-    method: 'GET',
-    permission: 'access:read',
-    setup: async () => ({ path: '/access/permissions' }),
-  });
-
   it('lists the whole catalogue with descriptions', async () => {
     const tenant = await createTenant();
     const staff = await createStaff(tenant);
@@ -202,43 +193,6 @@ describe('GET /access/permissions', () => {
 });
 
 describe('roles', () => {
-  describe('common cases', () => {
-    itHandlesTheCommonCases({
-      method: 'GET',
-      permission: 'access:read',
-      setup: async () => ({ path: '/access/roles' }),
-    });
-    itHandlesTheCommonCases({
-      method: 'POST',
-      permission: 'access:admin',
-      setup: async () => ({
-        path: '/access/roles',
-        body: { name: unique('Role'), description: 'Reads customers', permissions: [] },
-      }),
-    });
-    itHandlesTheCommonCases({
-      method: 'GET',
-      permission: 'access:read',
-      ownsResource: true,
-      setup: async (tenant) => ({ path: `/access/roles/${(await createRole(tenant)).id}` }),
-    });
-    itHandlesTheCommonCases({
-      method: 'PATCH',
-      permission: 'access:admin',
-      ownsResource: true,
-      setup: async (tenant) => ({
-        path: `/access/roles/${(await createRole(tenant)).id}`,
-        body: { description: 'Changed' },
-      }),
-    });
-    itHandlesTheCommonCases({
-      method: 'DELETE',
-      permission: 'access:admin',
-      ownsResource: true,
-      setup: async (tenant) => ({ path: `/access/roles/${(await createRole(tenant)).id}` }),
-    });
-  });
-
   it('creates a custom role, audited and announced, and reads it back', async () => {
     const tenant = await createTenant();
     const admin = await createStaff(tenant);
@@ -509,46 +463,6 @@ describe('roles', () => {
 });
 
 describe('API clients', () => {
-  describe('common cases', () => {
-    itHandlesTheCommonCases({
-      method: 'GET',
-      permission: 'access:read',
-      setup: async () => ({ path: '/access/clients' }),
-    });
-    itHandlesTheCommonCases({
-      method: 'POST',
-      permission: 'access:admin',
-      setup: async () => ({
-        path: '/access/clients',
-        body: { name: 'Back-end', permissions: ['customers:read'] },
-      }),
-    });
-    itHandlesTheCommonCases({
-      method: 'GET',
-      permission: 'access:read',
-      ownsResource: true,
-      setup: async (tenant) => ({
-        path: `/access/clients/${(await createApiClient(tenant, ['customers:read'])).id}`,
-      }),
-    });
-    itHandlesTheCommonCases({
-      method: 'DELETE',
-      permission: 'access:admin',
-      ownsResource: true,
-      setup: async (tenant) => ({
-        path: `/access/clients/${(await createApiClient(tenant, ['customers:read'])).id}`,
-      }),
-    });
-    itHandlesTheCommonCases({
-      method: 'POST',
-      permission: 'access:admin',
-      ownsResource: true,
-      setup: async (tenant) => ({
-        path: `/access/clients/${(await createApiClient(tenant, ['customers:read'])).id}/secret`,
-      }),
-    });
-  });
-
   it('creates a client whose secret is shown once, stored hashed, and works at /oauth/token', async () => {
     const tenant = await createTenant();
     const admin = await createStaff(tenant);

@@ -3,7 +3,6 @@ import { decodeJwt } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { auditEvents, sessions, users } from '../../src/db/tenant';
 import { ACCOUNT_LOCKOUT } from '../../src/platform/auth/lockout';
-import { itHandlesTheCommonCases } from '../helpers/common-cases';
 import {
   createCustomer,
   createStaff,
@@ -32,15 +31,6 @@ function refresh(tenant: TestTenant, refreshToken: string) {
 }
 
 describe('POST /auth/login', () => {
-  itHandlesTheCommonCases({
-    method: 'POST',
-    tokenless: true,
-    setup: async () => ({
-      path: '/auth/login',
-      body: { email: 'a@example.com', password: 'whatever-password' },
-    }),
-  });
-
   it('gives a staff user ES256 tokens whose claims carry the session, roles and method', async () => {
     const tenant = await createTenant();
     const staff = await createStaff(tenant, 'COMPLIANCE_OFFICER');
@@ -193,12 +183,6 @@ describe('POST /auth/login', () => {
 });
 
 describe('POST /auth/refresh', () => {
-  itHandlesTheCommonCases({
-    method: 'POST',
-    tokenless: true,
-    setup: async () => ({ path: '/auth/refresh', body: { refreshToken: 'x' } }),
-  });
-
   it('rotates the pair: the new tokens work, the spent refresh token is spent', async () => {
     const tenant = await createTenant();
     const staff = await createStaff(tenant);
@@ -263,13 +247,6 @@ describe('POST /auth/refresh', () => {
 });
 
 describe('POST /auth/logout and /auth/logout-all', () => {
-  itHandlesTheCommonCases({ method: 'POST', userOnly: true, setup: async () => ({ path: '/auth/logout' }) });
-  itHandlesTheCommonCases({
-    method: 'POST',
-    userOnly: true,
-    setup: async () => ({ path: '/auth/logout-all' }),
-  });
-
   it('ends the session: its access and refresh tokens stop working, other sessions live on', async () => {
     const tenant = await createTenant();
     const customer = await createCustomer(tenant);
@@ -320,14 +297,6 @@ describe('POST /auth/logout and /auth/logout-all', () => {
 });
 
 describe('GET /auth/sessions and DELETE /auth/sessions/{sessionId}', () => {
-  itHandlesTheCommonCases({ method: 'GET', userOnly: true, setup: async () => ({ path: '/auth/sessions' }) });
-  itHandlesTheCommonCases({
-    method: 'DELETE',
-    userOnly: true,
-    ownsResource: true,
-    setup: async (tenant) => ({ path: `/auth/sessions/${(await createStaff(tenant)).sessionId}` }),
-  });
-
   it('lists the live sessions with device and marks the current one', async () => {
     const tenant = await createTenant();
     const staff = await createStaff(tenant);
@@ -378,15 +347,6 @@ describe('GET /auth/sessions and DELETE /auth/sessions/{sessionId}', () => {
 });
 
 describe('POST /auth/step-up', () => {
-  itHandlesTheCommonCases({
-    method: 'POST',
-    userOnly: true,
-    setup: async () => ({
-      path: '/auth/step-up',
-      body: { method: 'PASSWORD', password: 'staff-password-123' },
-    }),
-  });
-
   it('gives a token with a fresh auth_time for the right password, kept by later refreshes', async () => {
     const tenant = await createTenant();
     const customer = await createCustomer(tenant);

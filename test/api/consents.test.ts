@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { itHandlesTheCommonCases } from '../helpers/common-cases';
 import { createCustomer, createStaff, createTenant } from '../helpers/factories';
 import { call } from '../helpers/http';
 import { expectProblem } from '../helpers/problems';
@@ -14,38 +13,6 @@ interface Consent {
 }
 
 describe('customer consents', () => {
-  itHandlesTheCommonCases({
-    method: 'GET',
-    permission: 'customers:read',
-    ownsResource: true,
-    setup: async (tenant) => ({ path: `/customers/${(await createCustomer(tenant)).customerId}/consents` }),
-  });
-  itHandlesTheCommonCases({
-    method: 'POST',
-    permission: 'customers:write',
-    ownsResource: true,
-    setup: async (tenant) => ({
-      path: `/customers/${(await createCustomer(tenant)).customerId}/consents`,
-      body: { type: 'MARKETING', version: '2.0' },
-    }),
-  });
-  itHandlesTheCommonCases({
-    method: 'DELETE',
-    permission: 'customers:write',
-    ownsResource: true,
-    setup: async (tenant) => {
-      const customer = await createCustomer(tenant, {
-        consents: { termsAndConditions: true, privacyPolicy: true, marketing: true },
-      });
-      const list = await call<{ data: Consent[] }>('GET', `/customers/${customer.customerId}/consents`, {
-        tenant: tenant.id,
-        token: customer.token,
-      });
-      const marketing = list.body.data.find((consent) => consent.type === 'MARKETING');
-      return { path: `/customers/${customer.customerId}/consents/${marketing?.id}` };
-    },
-  });
-
   it('records registration consents with version, IP and User-Agent', async () => {
     const tenant = await createTenant();
     const customer = await createCustomer(tenant);

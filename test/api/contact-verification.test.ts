@@ -1,7 +1,6 @@
 import { and, eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { auditEvents, contactVerificationCodes } from '../../src/db/tenant';
-import { itHandlesTheCommonCases } from '../helpers/common-cases';
 import {
   createCustomer,
   createStaff,
@@ -17,28 +16,6 @@ import { expectProblem } from '../helpers/problems';
 
 const EMAIL = '/registration/email-verification';
 const PHONE = '/registration/phone-verification';
-/** Never resolved: every common case is refused before the customer is looked up. */
-const SOME_CUSTOMER = 'cus_01jd7w3v8m9k2q4r6t8v0x2z4b';
-
-for (const path of [EMAIL, PHONE]) {
-  describe(`POST ${path}`, () => {
-    itHandlesTheCommonCases({
-      method: 'POST',
-      permission: 'customers:write',
-      capability: { code: 'SCT01', without: { tier: 'CUSTOM', capabilities: ['SCT11'] } },
-      setup: async () => ({ path, body: { customerId: SOME_CUSTOMER } }),
-    });
-  });
-  describe(`POST ${path}/confirm`, () => {
-    itHandlesTheCommonCases({
-      method: 'POST',
-      permission: 'customers:write',
-      capability: { code: 'SCT01', without: { tier: 'CUSTOM', capabilities: ['SCT11'] } },
-      setup: async () => ({ path: `${path}/confirm`, body: { customerId: SOME_CUSTOMER, code: '123456' } }),
-    });
-  });
-}
-
 /** Each test calls from its own address, clear of the per-IP limit on code checks. */
 function caller(tenant: TestTenant, principal: { token: string }) {
   const ip = randomIp();

@@ -1,7 +1,6 @@
 import { and, eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { auditEvents, groupMembers } from '../../src/db/tenant';
-import { itHandlesTheCommonCases } from '../helpers/common-cases';
 import {
   createCustomer,
   createStaff,
@@ -56,71 +55,7 @@ function refresh(tenant: TestTenant, refreshToken: string) {
   return call<TestSession>('POST', '/auth/refresh', { tenant: tenant.id, body: { refreshToken } });
 }
 
-/** A group with one staff member, for the member routes. */
-async function groupWithMember(tenant: TestTenant) {
-  const admin = await createStaff(tenant);
-  const group = await createGroup(tenant, admin.token);
-  const member = await createStaff(tenant, { permissions: [] });
-  expect((await addMember(tenant, admin.token, group.id, member.id)).status).toBe(201);
-  return { group, member };
-}
-
 describe('groups', () => {
-  itHandlesTheCommonCases({
-    method: 'GET',
-    permission: 'groups:read',
-    setup: async () => ({ path: '/groups' }),
-  });
-  itHandlesTheCommonCases({
-    method: 'POST',
-    permission: 'groups:write',
-    setup: async () => ({ path: '/groups', body: groupBody({ roleIds: [] }) }),
-  });
-  itHandlesTheCommonCases({
-    method: 'GET',
-    permission: 'groups:read',
-    ownsResource: true,
-    setup: async (tenant) => ({ path: `/groups/${(await createGroup(tenant)).id}` }),
-  });
-  itHandlesTheCommonCases({
-    method: 'PATCH',
-    permission: 'groups:write',
-    ownsResource: true,
-    setup: async (tenant) => ({
-      path: `/groups/${(await createGroup(tenant)).id}`,
-      body: { description: 'Changed' },
-    }),
-  });
-  itHandlesTheCommonCases({
-    method: 'DELETE',
-    permission: 'groups:write',
-    ownsResource: true,
-    setup: async (tenant) => ({ path: `/groups/${(await createGroup(tenant)).id}` }),
-  });
-  itHandlesTheCommonCases({
-    method: 'GET',
-    permission: 'groups:read',
-    ownsResource: true,
-    setup: async (tenant) => ({ path: `/groups/${(await createGroup(tenant)).id}/members` }),
-  });
-  itHandlesTheCommonCases({
-    method: 'PUT',
-    permission: 'groups:write',
-    ownsResource: true,
-    setup: async (tenant) => ({
-      path: `/groups/${(await createGroup(tenant, undefined, groupBody({ roleIds: [] }))).id}/members/${(await createStaff(tenant)).id}`,
-    }),
-  });
-  itHandlesTheCommonCases({
-    method: 'DELETE',
-    permission: 'groups:write',
-    ownsResource: true,
-    setup: async (tenant) => {
-      const { group, member } = await groupWithMember(tenant);
-      return { path: `/groups/${group.id}/members/${member.id}` };
-    },
-  });
-
   it('creates, shows, lists, changes and deletes a group, with audit rows and events', async () => {
     const tenant = await createTenant();
     const admin = await createStaff(tenant);

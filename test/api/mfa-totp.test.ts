@@ -7,7 +7,6 @@ import { auditEvents, events, recoveryCodes, totpCredentials, totpEnrolments } f
 import { ACCOUNT_LOCKOUT } from '../../src/platform/auth/lockout';
 import { issueMfaToken } from '../../src/platform/auth/tokens';
 import { decryptField } from '../../src/platform/field-encryption';
-import { itHandlesTheCommonCases } from '../helpers/common-cases';
 import {
   createCustomer,
   createStaff,
@@ -144,17 +143,6 @@ async function enrolledCustomer(tenant: TestTenant): Promise<TestCustomer & Enro
 }
 
 describe('POST /auth/mfa/totp and /auth/mfa/totp/confirm', () => {
-  itHandlesTheCommonCases({
-    method: 'POST',
-    userOnly: true,
-    setup: async () => ({ path: '/auth/mfa/totp' }),
-  });
-  itHandlesTheCommonCases({
-    method: 'POST',
-    userOnly: true,
-    setup: async () => ({ path: '/auth/mfa/totp/confirm', body: { code: '123456' } }),
-  });
-
   it('enrols an authenticator app from the otpauth URI and turns 2FA on for logins', async () => {
     const tenant = await createTenant();
     const customer = await createCustomer(tenant);
@@ -553,12 +541,6 @@ describe('POST /auth/step-up with TOTP', () => {
 });
 
 describe('DELETE /auth/mfa/totp', () => {
-  itHandlesTheCommonCases({
-    method: 'DELETE',
-    userOnly: true,
-    setup: async () => ({ path: '/auth/mfa/totp' }),
-  });
-
   it('needs a step-up, then removes TOTP with its recovery codes: logins give tokens again', async () => {
     const tenant = await createTenant();
     const customer = await enrolledCustomer(tenant);
@@ -605,12 +587,6 @@ describe('DELETE /auth/mfa/totp', () => {
 });
 
 describe('POST /auth/mfa/recovery-codes', () => {
-  itHandlesTheCommonCases({
-    method: 'POST',
-    userOnly: true,
-    setup: async () => ({ path: '/auth/mfa/recovery-codes' }),
-  });
-
   it('needs a step-up, then replaces every earlier code', async () => {
     const tenant = await createTenant();
     const customer = await enrolledCustomer(tenant);

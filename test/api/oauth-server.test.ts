@@ -12,7 +12,6 @@ import type { ServiceContext } from '../../src/platform/context';
 import { newId } from '../../src/platform/ids';
 import { createLogger } from '../../src/platform/logger';
 import { requireActiveTenant, tenantDatabase } from '../../src/platform/tenancy';
-import { itHandlesTheCommonCases } from '../helpers/common-cases';
 import {
   createApiClient,
   createCustomer,
@@ -216,13 +215,6 @@ describe('discovery', () => {
 });
 
 describe('POST /oauth/token', () => {
-  itHandlesTheCommonCases({
-    method: 'POST',
-    clientAuthenticated: true,
-    path: '/oauth/token',
-    form: async () => ({ grant_type: 'client_credentials' }),
-  });
-
   describe('client_credentials', () => {
     it('issues a client token with either authentication method, which the API accepts', async () => {
       const tenant = await createTenant();
@@ -554,13 +546,6 @@ describe('POST /oauth/token', () => {
 });
 
 describe('POST /oauth/introspect', () => {
-  itHandlesTheCommonCases({
-    method: 'POST',
-    clientAuthenticated: true,
-    path: '/oauth/introspect',
-    form: async (_tenant, client) => ({ token: client.token }),
-  });
-
   it('describes the client’s live access and refresh tokens', async () => {
     const setup = await tppSetup();
     const { access, refresh } = await grant(setup);
@@ -629,13 +614,6 @@ describe('POST /oauth/introspect', () => {
 });
 
 describe('POST /oauth/revoke', () => {
-  itHandlesTheCommonCases({
-    method: 'POST',
-    clientAuthenticated: true,
-    path: '/oauth/revoke',
-    form: async () => ({ token: 'not-a-token-of-ours' }),
-  });
-
   it('revoking the refresh token ends the grant: refresh, access token and introspection', async () => {
     const setup = await tppSetup();
     const { access, refresh } = await grant(setup);

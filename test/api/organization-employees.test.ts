@@ -3,20 +3,16 @@ import { decodeJwt } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { auditEvents, users } from '../../src/db/tenant';
 import { newId } from '../../src/platform/ids';
-import { itHandlesTheCommonCases } from '../helpers/common-cases';
 import {
   createOrganization,
   createStaff,
   createTenant,
   database,
-  insertCustomerLogin,
-  insertPerson,
   logIn,
   loginIdentity,
   mintToken,
   organizationInput,
   randomIp,
-  seedOrganization,
   type TestOrganization,
   type TestSession,
   type TestTenant,
@@ -26,7 +22,6 @@ import { call } from '../helpers/http';
 import { awaitNotification, eventsOfType } from '../helpers/outbox';
 import { expectProblem } from '../helpers/problems';
 
-const capability = { code: 'SCT02', without: { tier: 'STARTER' } } as const;
 const PASSWORD = 'a-brand-new-passphrase';
 
 interface Employee {
@@ -110,39 +105,7 @@ async function onboard(
   return { employee: invited.body, session: session.body };
 }
 
-/** An employee with a login written straight to the database, for the common cases. */
-async function employeePath(tenant: TestTenant): Promise<string> {
-  const customerId = await seedOrganization(tenant);
-  const email = `${unique('seeded')}@example.com`;
-  const userId = await insertCustomerLogin(tenant, customerId, { email, displayName: 'Ada King' });
-  const personId = await insertPerson(tenant, customerId, {
-    kind: 'EMPLOYEE',
-    role: 'EMPLOYEE',
-    userId,
-    details: { email, firstName: 'Ada', lastName: 'King' },
-  });
-  return `/organizations/${customerId}/employees/${personId}`;
-}
-
 describe('GET, POST /organizations/{id}/employees', () => {
-  itHandlesTheCommonCases({
-    method: 'GET',
-    permission: 'customers:read',
-    capability,
-    ownsResource: true,
-    setup: async (tenant) => ({ path: `/organizations/${await seedOrganization(tenant)}/employees` }),
-  });
-  itHandlesTheCommonCases({
-    method: 'POST',
-    permission: 'customers:write',
-    capability,
-    ownsResource: true,
-    setup: async (tenant) => ({
-      path: `/organizations/${await seedOrganization(tenant)}/employees`,
-      body: employeeInput(),
-    }),
-  });
-
   it('invites an employee, who chooses a password with the emailed token and logs in as the organization', async () => {
     const tenant = await createTenant();
     const organization = await createOrganization(tenant);
@@ -299,21 +262,6 @@ describe('GET, POST /organizations/{id}/employees', () => {
 });
 
 describe('PATCH, DELETE /organizations/{id}/employees/{personId}', () => {
-  itHandlesTheCommonCases({
-    method: 'PATCH',
-    permission: 'customers:write',
-    capability,
-    ownsResource: true,
-    setup: async (tenant) => ({ path: await employeePath(tenant), body: { role: 'COMPLIANCE_OFFICER' } }),
-  });
-  itHandlesTheCommonCases({
-    method: 'DELETE',
-    permission: 'customers:write',
-    capability,
-    ownsResource: true,
-    setup: async (tenant) => ({ path: await employeePath(tenant) }),
-  });
-
   it('lets employees without ADMIN_USER read but not write (403); a new role applies at once', async () => {
     const tenant = await createTenant();
     const organization = await createOrganization(tenant);

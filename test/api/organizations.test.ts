@@ -1,7 +1,6 @@
 import { and, eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { auditEvents, consents, events, organizationPeople, users } from '../../src/db/tenant';
-import { itHandlesTheCommonCases } from '../helpers/common-cases';
 import {
   createApiClient,
   createCustomer,
@@ -9,16 +8,12 @@ import {
   createStaff,
   createTenant,
   database,
-  insertPerson,
   logIn,
   organizationInput,
-  seedOrganization,
   type TestTenant,
 } from '../helpers/factories';
 import { call } from '../helpers/http';
 import { expectProblem } from '../helpers/problems';
-
-const capability = { code: 'SCT02', without: { tier: 'STARTER' } } as const;
 
 interface Person {
   id: string;
@@ -57,32 +52,7 @@ async function eventsOf(tenant: TestTenant, type: string) {
     .where(and(eq(events.tenantId, tenant.id), eq(events.type, type)));
 }
 
-/** A path below an organization made in `tenant`, for the common cases. */
-async function organizationPath(tenant: TestTenant, suffix = '') {
-  return `/organizations/${await seedOrganization(tenant)}${suffix}`;
-}
-
-async function personPath(tenant: TestTenant, kind: 'directors' | 'shareholders') {
-  const customerId = await seedOrganization(tenant);
-  const id = await insertPerson(
-    tenant,
-    customerId,
-    kind === 'directors'
-      ? { kind: 'DIRECTOR', role: 'BOARD_MEMBER', details: director }
-      : { kind: 'SHAREHOLDER', ownershipBasisPoints: 1000, details: individualShareholder(10) },
-  );
-  return `/organizations/${customerId}/${kind}/${id}`;
-}
-
 describe('POST /organizations', () => {
-  itHandlesTheCommonCases({
-    method: 'POST',
-    anonymous: true,
-    permission: 'customers:write',
-    capability,
-    setup: async () => ({ path: '/organizations', body: organizationInput() }),
-  });
-
   it('self-registers a BUSINESS customer whose administrator logs in as its ADMIN_USER employee', async () => {
     const tenant = await createTenant();
     const input = organizationInput({
@@ -250,14 +220,6 @@ describe('POST /organizations', () => {
 });
 
 describe('GET /organizations/{id}', () => {
-  itHandlesTheCommonCases({
-    method: 'GET',
-    permission: 'customers:read',
-    capability,
-    ownsResource: true,
-    setup: async (tenant) => ({ path: await organizationPath(tenant) }),
-  });
-
   it('shows the organization to staff and its own users, and an individual’s or another organization’s id as 404', async () => {
     const tenant = await createTenant();
     const organization = await createOrganization(tenant);
@@ -289,14 +251,6 @@ describe('GET /organizations/{id}', () => {
 });
 
 describe('PATCH /organizations/{id}', () => {
-  itHandlesTheCommonCases({
-    method: 'PATCH',
-    permission: 'customers:write',
-    capability,
-    ownsResource: true,
-    setup: async (tenant) => ({ path: await organizationPath(tenant), body: { tradingName: 'Engines' } }),
-  });
-
   it('lets its administrator change the profile; identity fields after verification need staff', async () => {
     const tenant = await createTenant();
     const organization = await createOrganization(tenant);
@@ -362,28 +316,6 @@ describe('PATCH /organizations/{id}', () => {
 });
 
 describe('Directors: GET, POST /organizations/{id}/directors, DELETE …/{personId}', () => {
-  itHandlesTheCommonCases({
-    method: 'GET',
-    permission: 'customers:read',
-    capability,
-    ownsResource: true,
-    setup: async (tenant) => ({ path: await organizationPath(tenant, '/directors') }),
-  });
-  itHandlesTheCommonCases({
-    method: 'POST',
-    permission: 'customers:write',
-    capability,
-    ownsResource: true,
-    setup: async (tenant) => ({ path: await organizationPath(tenant, '/directors'), body: director }),
-  });
-  itHandlesTheCommonCases({
-    method: 'DELETE',
-    permission: 'customers:write',
-    capability,
-    ownsResource: true,
-    setup: async (tenant) => ({ path: await personPath(tenant, 'directors') }),
-  });
-
   it('adds, lists and removes directors with member events; 404 for an unknown director', async () => {
     const tenant = await createTenant();
     const organization = await createOrganization(tenant);
@@ -447,31 +379,6 @@ describe('Directors: GET, POST /organizations/{id}/directors, DELETE …/{person
 });
 
 describe('Shareholders: GET, POST /organizations/{id}/shareholders, DELETE …/{personId}', () => {
-  itHandlesTheCommonCases({
-    method: 'GET',
-    permission: 'customers:read',
-    capability,
-    ownsResource: true,
-    setup: async (tenant) => ({ path: await organizationPath(tenant, '/shareholders') }),
-  });
-  itHandlesTheCommonCases({
-    method: 'POST',
-    permission: 'customers:write',
-    capability,
-    ownsResource: true,
-    setup: async (tenant) => ({
-      path: await organizationPath(tenant, '/shareholders'),
-      body: individualShareholder(30),
-    }),
-  });
-  itHandlesTheCommonCases({
-    method: 'DELETE',
-    permission: 'customers:write',
-    capability,
-    ownsResource: true,
-    setup: async (tenant) => ({ path: await personPath(tenant, 'shareholders') }),
-  });
-
   it('flags stakes of 25 % or more as UBOs and keeps the total at or under 100 %', async () => {
     const tenant = await createTenant();
     const organization = await createOrganization(tenant);

@@ -4,11 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { auditEvents, events, users, webauthnChallenges, webauthnCredentials } from '../../src/db/tenant';
 import { base64UrlEncode } from '../../src/platform/crypto';
 import { type CreationOptions, type RequestOptions, SoftwareAuthenticator } from '../helpers/authenticator';
-import { itHandlesTheCommonCases } from '../helpers/common-cases';
 import {
   adminHeaders,
   createCustomer,
-  createStaff,
   createTenant,
   database,
   randomIp,
@@ -124,19 +122,7 @@ async function eventsOf(tenant: TestTenant, type: string) {
     .where(and(eq(events.tenantId, tenant.id), eq(events.type, type)));
 }
 
-/** A syntactically valid assertion, for the cases refused before it is looked at. */
-async function someAssertion() {
-  const authenticator = await SoftwareAuthenticator.create();
-  return authenticator.assert({ challenge: 'bm90LWEtcmVhbC1jaGFsbGVuZ2U' });
-}
-
 describe('POST /auth/webauthn/registration/options', () => {
-  itHandlesTheCommonCases({
-    method: 'POST',
-    userOnly: true,
-    setup: async () => ({ path: '/auth/webauthn/registration/options' }),
-  });
-
   it('offers creation options for the tenant’s relying party, bound to the caller, never cached', async () => {
     const tenant = await createTenant();
     const customer = await createCustomer(tenant);
@@ -179,20 +165,6 @@ describe('POST /auth/webauthn/registration/options', () => {
 });
 
 describe('POST /auth/webauthn/registration/verify', () => {
-  itHandlesTheCommonCases({
-    method: 'POST',
-    userOnly: true,
-    setup: async () => {
-      const authenticator = await SoftwareAuthenticator.create();
-      const credential = await authenticator.register({
-        challenge: 'bm90LWEtcmVhbC1jaGFsbGVuZ2U',
-        rp: { id: 'api.test', name: 'x' },
-        user: { id: 'dXNy', name: 'x', displayName: 'x' },
-      });
-      return { path: '/auth/webauthn/registration/verify', body: { credential } };
-    },
-  });
-
   it('enrols a passkey: listed, audited, announced, and asked for at the next password login', async () => {
     const tenant = await createTenant();
     const customer = await createCustomer(tenant);
@@ -346,13 +318,6 @@ describe('POST /auth/webauthn/registration/verify', () => {
 });
 
 describe('POST /auth/webauthn/authentication/options', () => {
-  itHandlesTheCommonCases({
-    method: 'POST',
-    anonymous: true,
-    userOnly: true,
-    setup: async () => ({ path: '/auth/webauthn/authentication/options', body: {} }),
-  });
-
   it('asks for user verification for passwordless sign-in, listing the passkeys of a known email only', async () => {
     const tenant = await createTenant();
     const customer = await createCustomer(tenant);
@@ -421,15 +386,6 @@ describe('POST /auth/webauthn/authentication/options', () => {
 });
 
 describe('POST /auth/webauthn/authentication/verify', () => {
-  itHandlesTheCommonCases({
-    method: 'POST',
-    tokenless: true,
-    setup: async () => ({
-      path: '/auth/webauthn/authentication/verify',
-      body: { credential: await someAssertion() },
-    }),
-  });
-
   it('signs in without a password: tokens with amr pop+user+mfa, counter and last use recorded', async () => {
     const tenant = await createTenant();
     const customer = await createCustomer(tenant);
@@ -723,12 +679,6 @@ describe('WEBAUTHN as a second factor', () => {
 });
 
 describe('GET /auth/webauthn/credentials', () => {
-  itHandlesTheCommonCases({
-    method: 'GET',
-    userOnly: true,
-    setup: async () => ({ path: '/auth/webauthn/credentials' }),
-  });
-
   it('lists only the caller’s passkeys, newest first', async () => {
     const tenant = await createTenant();
     const customer = await createCustomer(tenant);
@@ -743,17 +693,6 @@ describe('GET /auth/webauthn/credentials', () => {
 });
 
 describe('DELETE /auth/webauthn/credentials/{credentialId}', () => {
-  itHandlesTheCommonCases({
-    method: 'DELETE',
-    userOnly: true,
-    ownsResource: true,
-    setup: async (tenant) => {
-      const staff = await createStaff(tenant);
-      const passkey = await enrol(tenant, staff, await SoftwareAuthenticator.create());
-      return { path: `/auth/webauthn/credentials/${passkey.id}` };
-    },
-  });
-
   it('removes a passkey with a recent authentication: audited, announced, no longer enrolled', async () => {
     const tenant = await createTenant();
     const customer = await createCustomer(tenant);

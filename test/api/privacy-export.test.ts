@@ -3,7 +3,6 @@ import { and, eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { auditEvents, recoveryCodes, users } from '../../src/db/tenant';
 import { REDACTED } from '../../src/platform/events';
-import { itHandlesTheCommonCases } from '../helpers/common-cases';
 import {
   createApiClient,
   createCustomer,
@@ -114,13 +113,6 @@ function expectNoInternalTraces(text: string, traces: StaffTraces) {
 }
 
 describe('GET /customers/{id}/export', () => {
-  itHandlesTheCommonCases({
-    method: 'GET',
-    setup: async (tenant) => ({ path: `/customers/${(await createCustomer(tenant)).customerId}/export` }),
-    permission: 'customers:read',
-    ownsResource: true,
-  });
-
   it('gives a customer everything held on it, without a single secret, and audits the export', async () => {
     const tenant = await createTenant();
     const customer = await createCustomer(tenant);

@@ -1,7 +1,6 @@
 import { and, eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { auditEvents, consents, events, users } from '../../src/db/tenant';
-import { itHandlesTheCommonCases } from '../helpers/common-cases';
 import {
   createApiClient,
   createCustomer,
@@ -20,14 +19,6 @@ function yearsAgo(years: number, days = 0): string {
 }
 
 describe('POST /individuals', () => {
-  itHandlesTheCommonCases({
-    method: 'POST',
-    anonymous: true,
-    permission: 'customers:write',
-    capability: { code: 'SCT01', without: { tier: 'CUSTOM', capabilities: ['SCT11'] } },
-    setup: async () => ({ path: '/individuals', body: individualInput() }),
-  });
-
   it('self-registers a customer with its login, consents, audit row and outbox event in one batch', async () => {
     const tenant = await createTenant({ tier: 'STARTER' });
     const input = individualInput({

@@ -4,7 +4,6 @@ import { describe, expect, it } from 'vitest';
 import { auditEvents, recoveryCodes, roles, totpCredentials, webauthnCredentials } from '../../src/db/tenant';
 import type { Permission } from '../../src/platform/auth/permissions';
 import { newId } from '../../src/platform/ids';
-import { itHandlesTheCommonCases } from '../helpers/common-cases';
 import {
   createCustomer,
   createStaff,
@@ -96,12 +95,6 @@ async function expectLockedOut(tenant: TestTenant, session: TestSession) {
 }
 
 describe('GET /access/users', () => {
-  itHandlesTheCommonCases({
-    method: 'GET',
-    permission: 'access:read',
-    setup: async () => ({ path: '/access/users' }),
-  });
-
   it('lists staff users, not customers, newest first, with filters and pages', async () => {
     const tenant = await createTenant();
     const admin = await createStaff(tenant);
@@ -142,12 +135,6 @@ describe('GET /access/users', () => {
 });
 
 describe('POST /access/users', () => {
-  itHandlesTheCommonCases({
-    method: 'POST',
-    permission: 'access:admin',
-    setup: async () => ({ path: '/access/users', body: inviteBody() }),
-  });
-
   it('invites a staff user, who chooses a password with the emailed token and logs in', async () => {
     const tenant = await createTenant();
     const admin = await createStaff(tenant);
@@ -252,13 +239,6 @@ describe('POST /access/users', () => {
 });
 
 describe('GET /access/users/{userId}', () => {
-  itHandlesTheCommonCases({
-    method: 'GET',
-    permission: 'access:read',
-    ownsResource: true,
-    setup: async (tenant) => ({ path: `/access/users/${(await createStaff(tenant)).id}` }),
-  });
-
   it("shows a staff user; a customer's user is not staff (404)", async () => {
     const tenant = await createTenant();
     const admin = await createStaff(tenant);
@@ -279,16 +259,6 @@ describe('GET /access/users/{userId}', () => {
 });
 
 describe('PATCH /access/users/{userId}', () => {
-  itHandlesTheCommonCases({
-    method: 'PATCH',
-    permission: 'access:admin',
-    ownsResource: true,
-    setup: async (tenant) => ({
-      path: `/access/users/${(await createStaff(tenant)).id}`,
-      body: { displayName: 'Renamed' },
-    }),
-  });
-
   it('disables a user: their tokens stop working at once and logins are refused; enabling lets them in', async () => {
     const tenant = await createTenant();
     const admin = await createStaff(tenant);
@@ -362,13 +332,6 @@ describe('PATCH /access/users/{userId}', () => {
 });
 
 describe('POST /access/users/{userId}/credentials/reset', () => {
-  itHandlesTheCommonCases({
-    method: 'POST',
-    permission: 'access:admin',
-    ownsResource: true,
-    setup: async (tenant) => ({ path: `/access/users/${(await createStaff(tenant)).id}/credentials/reset` }),
-  });
-
   it('ends every session, makes the password unusable and sends a token for a new one', async () => {
     const tenant = await createTenant();
     const admin = await createStaff(tenant);

@@ -1,24 +1,17 @@
 import { document } from 'virtual:openapi-contract';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { contractViolations } from './conformance';
-import {
-  type ContractOperation,
-  contractOperations,
-  fillPath,
-  pathParameters,
-  TENANT_HEADER,
-} from './openapi';
+import { contractOperations, fillPath, pathParameters, TENANT_HEADER } from './openapi';
 import {
   type Actor,
   type ApiRequest,
   actorsFor,
   describeRequest,
-  encodeBody,
+  exampleBody,
   type RequestContext,
   send,
 } from './requests';
 import { createOwner, createResource, type Owner } from './resources';
-import { exampleValue } from './schema-values';
 
 /*
  * The cross-tenant matrix: for every operation with a path id, a resource of tenant A is requested
@@ -43,13 +36,6 @@ let tenantB: Owner;
 beforeAll(async () => {
   [tenantA, tenantB] = await Promise.all([createOwner(), createOwner()]);
 });
-
-function exampleBody(operation: ContractOperation): { headers: Record<string, string>; body?: string } {
-  const [mediaType, content] = Object.entries(operation.body?.content ?? {})[0] ?? [];
-  if (!mediaType) return { headers: {} };
-  const { contentType, body } = encodeBody(mediaType, exampleValue(document, content?.schema ?? {}));
-  return { headers: { 'Content-Type': contentType }, body };
-}
 
 /**
  * The API's own vocabulary (`customer`, `consent.granted`): lower-case words that any answer may
@@ -83,7 +69,7 @@ describe('cross-tenant matrix', () => {
     const owned: RequestContext = { owner: tenantA, resource };
     const foreign: RequestContext = { owner: tenantB };
     const path = fillPath(operation.path, resource.ids);
-    const { headers, body } = exampleBody(operation);
+    const { headers, body } = exampleBody(document, operation);
     const request = (actor: Actor, owner: Owner): ApiRequest => ({
       method: operation.method,
       url: path,

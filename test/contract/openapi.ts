@@ -26,6 +26,9 @@ export interface Operation {
   responses: Record<string, Response | Ref>;
   security?: Record<string, string[]>[];
   'x-permissions'?: { anyOf: string[]; selfService: boolean };
+  'x-capability'?: { code: string; requiredTiers: string[] };
+  /** API clients' tokens are refused with 403 `user_session_required`: the route acts on a login. */
+  'x-user-session-required'?: boolean;
   /** The per-IP limit against guessing secrets. */
   'x-brute-force-limit'?: { capacity: number; windowSeconds: number };
   /** The principal the operation acts on: named by a path parameter, or described by the body. */

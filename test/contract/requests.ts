@@ -11,7 +11,7 @@ import {
   type Schema,
 } from './openapi';
 import type { Owner, Resource } from './resources';
-import { invalidValue, value } from './schema-values';
+import { exampleValue, invalidValue, value } from './schema-values';
 
 /** Who signs a request: the token comes from the owner (or the resource) when it is sent. */
 export type Actor = 'anonymous' | 'staff' | 'customer' | 'operator';
@@ -291,6 +291,17 @@ function describable(request: ApiRequest): ApiRequest {
     enumerable: false,
     value: () => describeRequest(request),
   });
+}
+
+/** The body the document's examples describe, so a request is judged on who sends it, not its shape. */
+export function exampleBody(
+  document: OpenApiDocument,
+  operation: ContractOperation,
+): { headers: Record<string, string>; body?: string } {
+  const [mediaType, content] = Object.entries(operation.body?.content ?? {})[0] ?? [];
+  if (!mediaType) return { headers: {} };
+  const { contentType, body } = encodeBody(mediaType, exampleValue(document, content?.schema ?? {}));
+  return { headers: { 'Content-Type': contentType }, body };
 }
 
 export function describeRequest(request: ApiRequest): string {

@@ -102,8 +102,7 @@ export function authRoutes() {
       description:
         'The refresh token stops working at once; access tokens of the session are refused at once in this location and within 60 seconds everywhere.',
       tags,
-      access: { auth: 'required', tenant: true },
-      errors: ['user_session_required'],
+      access: { auth: 'required', tenant: true, userSession: true },
       responses: { 204: { description: 'The session has ended (or had already).' } },
     }),
     async (c) => {
@@ -121,8 +120,7 @@ export function authRoutes() {
       summary: 'End all sessions of the user',
       description: 'Every session of the calling user ends, this one included.',
       tags,
-      access: { auth: 'required', tenant: true },
-      errors: ['user_session_required'],
+      access: { auth: 'required', tenant: true, userSession: true },
       responses: { 204: { description: 'All sessions have ended.' } },
     }),
     async (c) => {
@@ -139,8 +137,8 @@ export function authRoutes() {
       operationId: 'listSessions',
       summary: "List the caller's live sessions",
       tags,
-      access: { auth: 'required', tenant: true },
-      errors: ['user_session_required', 'invalid_cursor'],
+      access: { auth: 'required', tenant: true, userSession: true },
+      errors: ['invalid_cursor'],
       request: { query: SessionListQuerySchema },
       responses: {
         200: jsonResponse(pageSchema(SessionSchema, 'SessionPage'), 'A page of sessions, newest first.'),
@@ -159,8 +157,7 @@ export function authRoutes() {
       operationId: 'revokeSession',
       summary: 'End one of the caller’s sessions',
       tags,
-      access: { auth: 'required', tenant: true },
-      errors: ['user_session_required'],
+      access: { auth: 'required', tenant: true, userSession: true },
       request: { params: z.object({ sessionId: SessionIdSchema }) },
       responses: { 204: { description: 'The session has ended.' } },
     }),
@@ -180,9 +177,8 @@ export function authRoutes() {
       description:
         'Returns an access token with a fresh `auth_time`, as operations marked `x-step-up` require (at most 5 minutes old). With a second factor enrolled it must be used; the password alone is accepted only without one. Failures count towards the lockout.',
       tags,
-      access: { auth: 'required', tenant: true, bruteForce: 'code-verification' },
+      access: { auth: 'required', tenant: true, userSession: true, bruteForce: 'code-verification' },
       errors: [
-        'user_session_required',
         'invalid_credentials',
         'invalid_mfa_code',
         'mfa_method_not_enrolled',

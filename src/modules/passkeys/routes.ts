@@ -81,8 +81,8 @@ export function passkeyRoutes() {
       description:
         'Request options for `navigator.credentials.get()`; the challenge is single use and valid for 5 minutes. Three uses: (1) passwordless sign-in, anonymous, with `{}` for discoverable passkeys or `{email}` to list that user’s passkeys, then `POST /auth/webauthn/authentication/verify`; (2) the second step of a login, with the login’s `{mfaToken}`, then `POST /auth/mfa/verify` with `method: WEBAUTHN`; (3) step-up, with the user’s access token and `{}`, then `POST /auth/step-up` with `method: WEBAUTHN`. In (2) and (3) the challenge is bound to that user. Not idempotent by key: every call issues a new challenge.',
       tags,
-      access: { auth: 'optional', tenant: true },
-      errors: ['invalid_mfa_token', 'user_session_required', 'mfa_method_not_enrolled'],
+      access: { auth: 'optional', tenant: true, userSession: true },
+      errors: ['invalid_mfa_token', 'mfa_method_not_enrolled'],
       request: { body: jsonBody(AuthenticationOptionsRequestSchema) },
       responses: { 200: jsonResponse(PasskeyRequestOptionsSchema, 'Options for the browser.') },
     }),
@@ -113,8 +113,7 @@ export function passkeyRoutes() {
       operationId: 'listPasskeys',
       summary: "List the caller's passkeys",
       tags,
-      access: { auth: 'required', tenant: true },
-      errors: ['user_session_required'],
+      access: { auth: 'required', tenant: true, userSession: true },
       responses: { 200: jsonResponse(PasskeyListSchema, 'Every passkey of the user, newest first.') },
     }),
     async (c) => {
