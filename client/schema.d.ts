@@ -363,7 +363,7 @@ export interface paths {
         put?: never;
         /**
          * Log in with email and password
-         * @description Answers with tokens, or with an MFA challenge when the user has a second factor. Unknown emails get the same answer, after the same work, as wrong passwords. Five failures within 15 minutes lock the account for 15 minutes, however many attempts run at once: each attempt reserves a slot before the password is checked, and once the five are taken every attempt, the right password included, gets 423 unchecked. Logins are also limited per IP. Not idempotent by key: tokens are never stored for replays.
+         * @description Answers with tokens, or with an MFA challenge when the user has a second factor. Staff send `accountType: STAFF`: staff and customers are separate email namespaces. Unknown emails get the same answer, after the same work, as wrong passwords. Five failures within 15 minutes lock the account for 15 minutes, however many attempts run at once: each attempt reserves a slot before the password is checked, and once the five are taken every attempt, the right password included, gets 423 unchecked. Logins are also limited per IP. Not idempotent by key: tokens are never stored for replays.
          */
         post: operations["login"];
         delete?: never;
@@ -537,7 +537,7 @@ export interface paths {
         put?: never;
         /**
          * Ask for a password reset
-         * @description Always 202, sent before the email is even looked up, so neither the answer nor its timing tells whether an account exists. For an active account the tenant receives a `notification.requested` event (template `PASSWORD_RESET`) whose single-use token works for 30 minutes with `POST /auth/password/reset`; a newer token voids older ones. Limited per IP, and to 3 messages per account and hour.
+         * @description Always 202, sent before the email is even looked up, so neither the answer nor its timing tells whether an account exists. The account is looked up among `accountType` accounts only (customers by default). For an active account the tenant receives a `notification.requested` event (template `PASSWORD_RESET`) whose single-use token works for 30 minutes with `POST /auth/password/reset`; a newer token voids older ones. Limited per IP, and to 3 messages per account and hour.
          */
         post: operations["forgotPassword"];
         delete?: never;
@@ -870,7 +870,7 @@ export interface paths {
         put?: never;
         /**
          * Invite an employee
-         * @description Staff with `customers:write`, or the organization’s own users with the organization role `ADMIN_USER` (others get 403 `forbidden`). Creates a login for `email` (unique in the tenant across staff and customers, else 409 `email_taken`) linked to the organization, with the given organization role and no usable password, and sends a `notification.requested` event (template `ORGANIZATION_INVITATION`) whose token, valid 7 days, lets the invitee choose a password with `POST /auth/password/reset`. A closed organization → 409 `conflict`. Emits `organization.member_added`.
+         * @description Staff with `customers:write`, or the organization’s own users with the organization role `ADMIN_USER` (others get 403 `forbidden`). Creates a login for `email` (unique among the tenant's customer logins, else 409 `email_taken`; staff are another namespace) linked to the organization, with the given organization role and no usable password, and sends a `notification.requested` event (template `ORGANIZATION_INVITATION`) whose token, valid 7 days, lets the invitee choose a password with `POST /auth/password/reset`. A closed organization → 409 `conflict`. Emits `organization.member_added`.
          */
         post: operations["inviteOrganizationEmployee"];
         delete?: never;
@@ -5048,6 +5048,13 @@ export interface components {
              * @example correct-horse-battery-staple
              */
             password: string;
+            /**
+             * @description Which accounts `email` names: `CUSTOMER` (default) or `STAFF`. Staff and customers have separate email namespaces, so staff must send `STAFF`; nothing falls back from one to the other.
+             * @default CUSTOMER
+             * @example STAFF
+             * @enum {string}
+             */
+            accountType: "CUSTOMER" | "STAFF";
         };
         MfaVerify: {
             /**
@@ -5203,6 +5210,13 @@ export interface components {
              * @example ada.lovelace@example.com
              */
             email: string;
+            /**
+             * @description Which accounts `email` names: `CUSTOMER` (default) or `STAFF`. Staff and customers have separate email namespaces, so staff must send `STAFF`; nothing falls back from one to the other.
+             * @default CUSTOMER
+             * @example STAFF
+             * @enum {string}
+             */
+            accountType: "CUSTOMER" | "STAFF";
         };
         PasswordReset: {
             /**
@@ -5546,6 +5560,13 @@ export interface components {
              * @example ada@example.com
              */
             email?: string;
+            /**
+             * @description Which accounts `email` names: `CUSTOMER` (default) or `STAFF`. Staff and customers have separate email namespaces, so staff must send `STAFF`; nothing falls back from one to the other.
+             * @default CUSTOMER
+             * @example STAFF
+             * @enum {string}
+             */
+            accountType: "CUSTOMER" | "STAFF";
             /**
              * @description Login second step: the `mfaToken` of the login answer; the challenge is bound to that user, for `POST /auth/mfa/verify`.
              * @example eyJhbGciOiJFUzI1NiJ9.e30.sig
@@ -5903,7 +5924,7 @@ export interface components {
             position?: string;
             role: components["schemas"]["OrganizationRole"];
             /**
-             * @description The employee’s login email; unique in the tenant, staff and customers included.
+             * @description The employee’s login email; unique among the tenant’s customer logins (staff are another namespace).
              * @example ada.king@analytical-engines.example
              */
             email: string;
@@ -5942,7 +5963,7 @@ export interface components {
         /** @description A new employee: gets a login for `email` and chooses its password with an emailed token. */
         InviteEmployee: {
             /**
-             * @description The employee’s login email; unique in the tenant, staff and customers included.
+             * @description The employee’s login email; unique among the tenant’s customer logins (staff are another namespace).
              * @example ada.king@analytical-engines.example
              */
             email: string;
@@ -9026,7 +9047,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `email_taken`: Another account of this tenant already uses this email address. `idempotency_key_in_use`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
+            /** @description `email_taken`: Another account of the same kind (customer or staff) in this tenant already uses this email address; staff and customers are separate namespaces. `idempotency_key_in_use`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
             409: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -13796,7 +13817,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `email_taken`: Another account of this tenant already uses this email address. `idempotency_key_in_use`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
+            /** @description `email_taken`: Another account of the same kind (customer or staff) in this tenant already uses this email address; staff and customers are separate namespaces. `idempotency_key_in_use`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
             409: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -14459,7 +14480,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. `email_taken`: Another account of this tenant already uses this email address. `conflict`: The request conflicts with the current state of the resource. `idempotency_key_in_use`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
+            /** @description `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. `email_taken`: Another account of the same kind (customer or staff) in this tenant already uses this email address; staff and customers are separate namespaces. `conflict`: The request conflicts with the current state of the resource. `idempotency_key_in_use`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
             409: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
@@ -19561,7 +19582,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `email_taken`: Another account of this tenant already uses this email address. `idempotency_key_in_use`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
+            /** @description `email_taken`: Another account of the same kind (customer or staff) in this tenant already uses this email address; staff and customers are separate namespaces. `idempotency_key_in_use`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
             409: {
                 headers: {
                     /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */

@@ -106,12 +106,15 @@ function printSummary(file: CredentialsFile): void {
       `    OAuth client        ${tenant.client.clientId} / ${tenant.client.clientSecret}`,
     );
   }
-  const example = file.tenants[0]?.client;
+  const example = file.tenants[0];
   lines.push('', `  Saved to ${CREDENTIALS_PATH}`);
   if (example) {
+    const { admin, client } = example;
     lines.push(
+      '  Staff log in with accountType STAFF (staff and customers are separate email namespaces):',
+      `    curl -s -X POST ${file.baseUrl}/auth/login -H 'X-Tenant-ID: ${example.id}' -H 'Content-Type: application/json' -d '{"email": "${admin.email}", "password": "${admin.password}", "accountType": "STAFF"}'`,
       '  Token for a client:',
-      `    curl -s -u ${example.clientId}:${example.clientSecret} -d grant_type=client_credentials ${file.baseUrl}/oauth/token`,
+      `    curl -s -u ${client.clientId}:${client.clientSecret} -d grant_type=client_credentials ${file.baseUrl}/oauth/token`,
     );
   }
   console.log(`${lines.join('\n')}\n`);

@@ -70,7 +70,7 @@ function staffLogin(seed: Seed, n: number): ApiRequest {
     path: '/auth/login',
     tenantId: seed.tenantId,
     clientIp: clientIp(PUBLIC_ADDRESSES + (n % LOGIN_ADDRESSES)),
-    body: { email: pick(seed.staff, n).email, password: seed.staffPassword },
+    body: { email: pick(seed.staff, n).email, password: seed.staffPassword, accountType: 'STAFF' },
   };
 }
 

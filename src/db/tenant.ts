@@ -79,8 +79,9 @@ export const users = sqliteTable(
     id: text('id').primaryKey(),
     tenantId: text('tenant_id').notNull(),
     /**
-     * Keyed digest of the lower-cased email: login looks users up by it, and its unique index
-     * makes an email unique per tenant across staff and customers.
+     * Keyed digest of the lower-cased email: login looks users up by it with `kind`, and their
+     * unique index makes an email unique per tenant and kind. Staff and customers are separate
+     * namespaces, so registering tells nobody which addresses have back-office accounts.
      */
     emailDigest: text('email_digest').notNull(),
     /**
@@ -112,7 +113,7 @@ export const users = sqliteTable(
     updatedAt: text('updated_at').notNull(),
   },
   (table) => [
-    uniqueIndex('users_tenant_email_digest_uq').on(table.tenantId, table.emailDigest),
+    uniqueIndex('users_tenant_kind_email_digest_uq').on(table.tenantId, table.kind, table.emailDigest),
     index('users_tenant_customer_idx').on(table.tenantId, table.customerId),
     // Staff listings page through a table that also holds every customer's login.
     index('users_tenant_kind_idx').on(table.tenantId, table.kind, table.id),

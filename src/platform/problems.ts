@@ -215,7 +215,8 @@ export const problemTypes = {
   email_taken: {
     status: 409,
     title: 'Email taken',
-    description: 'Another account of this tenant already uses this email address.',
+    description:
+      'Another account of the same kind (customer or staff) in this tenant already uses this email address; staff and customers are separate namespaces.',
   },
   role_name_taken: {
     status: 409,

@@ -16,6 +16,16 @@ export const EmailSchema = z
     example: 'ada.lovelace@example.com',
   });
 
+/**
+ * Staff and customers are separate email namespaces (one person may be both). Defaults to the
+ * customers', the public one; it never falls back to the other, which would tell who is staff.
+ */
+export const AccountTypeSchema = z.enum(['CUSTOMER', 'STAFF']).default('CUSTOMER').openapi({
+  description:
+    'Which accounts `email` names: `CUSTOMER` (default) or `STAFF`. Staff and customers have separate email namespaces, so staff must send `STAFF`; nothing falls back from one to the other.',
+  example: 'STAFF',
+});
+
 export const PhoneSchema = z
   .string()
   .max(16)

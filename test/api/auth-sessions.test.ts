@@ -18,10 +18,17 @@ import { BURST, burstThenRight, expectExactLockout, expireLock } from '../helper
 import { eventsOfType } from '../helpers/outbox';
 import { expectProblem } from '../helpers/problems';
 
-function attemptLogin(tenant: TestTenant, email: string, password: string, ip = randomIp()) {
+/** Staff logins unless told otherwise: most tests here log staff in. */
+function attemptLogin(
+  tenant: TestTenant,
+  email: string,
+  password: string,
+  ip = randomIp(),
+  accountType: 'CUSTOMER' | 'STAFF' = 'STAFF',
+) {
   return call<TestSession>('POST', '/auth/login', {
     tenant: tenant.id,
-    body: { email, password },
+    body: { email, password, accountType },
     headers: { 'CF-Connecting-IP': ip },
   });
 }
@@ -277,7 +284,7 @@ describe('POST /auth/logout and /auth/logout-all', () => {
   it('ends every session of the user with logout-all', async () => {
     const tenant = await createTenant();
     const staff = await createStaff(tenant);
-    const phone = await logIn(tenant, staff.email, staff.password);
+    const phone = await logIn(tenant, staff.email, staff.password, 'STAFF');
     const bystander = await createStaff(tenant);
     expect(
       (await call('POST', '/auth/logout-all', { tenant: tenant.id, token: staff.accessToken })).status,
@@ -302,7 +309,7 @@ describe('GET /auth/sessions and DELETE /auth/sessions/{sessionId}', () => {
     const staff = await createStaff(tenant);
     const firefox = await call<TestSession>('POST', '/auth/login', {
       tenant: tenant.id,
-      body: { email: staff.email, password: staff.password },
+      body: { email: staff.email, password: staff.password, accountType: 'STAFF' },
       headers: {
         'User-Agent': 'Mozilla/5.0 (Macintosh; Intel Mac OS X 14.5; rv:133.0) Gecko/20100101 Firefox/133.0',
         'CF-Connecting-IP': '203.0.113.7',
@@ -325,7 +332,7 @@ describe('GET /auth/sessions and DELETE /auth/sessions/{sessionId}', () => {
   it('revokes one of the caller’s sessions, but not another user’s (404)', async () => {
     const tenant = await createTenant();
     const staff = await createStaff(tenant);
-    const phone = await logIn(tenant, staff.email, staff.password);
+    const phone = await logIn(tenant, staff.email, staff.password, 'STAFF');
     const colleague = await createStaff(tenant);
     const path = (id: string) => `/auth/sessions/${id}`;
     expectProblem(
@@ -390,7 +397,11 @@ describe('POST /auth/step-up', () => {
     );
     await expectExactLockout(tenant, customer.id, outcome, { status: 401, code: 'invalid_credentials' });
     expectProblem(await stepUp(customer.password), 423, 'account_locked');
-    expectProblem(await attemptLogin(tenant, customer.email, customer.password), 423, 'account_locked');
+    expectProblem(
+      await attemptLogin(tenant, customer.email, customer.password, randomIp(), 'CUSTOMER'),
+      423,
+      'account_locked',
+    );
     await expireLock(tenant, customer.id);
     expect((await stepUp(customer.password)).status).toBe(200);
   });

@@ -18,7 +18,7 @@ async function recordedIp(environment: Environment, headers: Record<string, stri
   const request = new Request(`${BASE}/auth/login`, {
     method: 'POST',
     headers: { ...headers, 'X-Tenant-ID': tenant.id, 'Content-Type': 'application/json' },
-    body: JSON.stringify({ email: staff.email, password: STAFF_PASSWORD }),
+    body: JSON.stringify({ email: staff.email, password: STAFF_PASSWORD, accountType: 'STAFF' }),
   });
   const ctx = createExecutionContext();
   const response = await worker.fetch(request, { ...env, ENVIRONMENT: environment }, ctx);

@@ -100,7 +100,7 @@ describe('acting on a staff user', () => {
       expectProblem(reset, 403, 'permission_not_held');
       expect(reset.body.permissions, who).toEqual(allBut(ACCESS_ADMIN));
     }
-    await logIn(tenant, admin.email, admin.password);
+    await logIn(tenant, admin.email, admin.password, 'STAFF');
     expect((await as(tenant, admin)('GET', '/me')).status).toBe(200);
   });
 

@@ -21,10 +21,10 @@ import { expectProblem } from '../helpers/problems';
 
 const NEW_PASSWORD = 'a-brand-new-passphrase';
 
-function login(tenant: TestTenant, email: string, password: string) {
+function login(tenant: TestTenant, email: string, password: string, accountType?: 'STAFF') {
   return call<TestSession>('POST', '/auth/login', {
     tenant: tenant.id,
-    body: { email, password },
+    body: { email, password, accountType },
     headers: { 'CF-Connecting-IP': randomIp() },
   });
 }
@@ -38,10 +38,10 @@ function change(tenant: TestTenant, token: string, body: unknown) {
 }
 
 /** Each from its own address: the per-IP limit of these routes has tests of its own. */
-function forgot(tenant: TestTenant, email: string) {
+function forgot(tenant: TestTenant, email: string, accountType?: 'STAFF') {
   return call('POST', '/auth/password/forgot', {
     tenant: tenant.id,
-    body: { email },
+    body: { email, accountType },
     headers: { 'CF-Connecting-IP': randomIp() },
   });
 }
@@ -214,13 +214,29 @@ describe('POST /auth/password/forgot', () => {
     expect(JSON.stringify(stored)).not.toContain(notification.token);
   });
 
+  it('looks staff up only with accountType STAFF: a staff email alone gets what an unknown one gets', async () => {
+    const tenant = await createTenant();
+    const staff = await createStaff(tenant);
+    const bystander = await createStaff(tenant);
+    const asCustomer = await forgot(tenant, staff.email);
+    const unknown = await forgot(tenant, `nobody-${staff.email}`);
+    for (const response of [asCustomer, unknown]) {
+      expect(response.status).toBe(202);
+      expect(response.text).toBe('');
+    }
+    // The work runs after the response: once a later request's message is out, the earlier ones are done.
+    expect((await forgot(tenant, bystander.email, 'STAFF')).status).toBe(202);
+    await awaitNotification(tenant, bystander.id);
+    expect(await notificationsFor(tenant, staff.id)).toEqual([]);
+  });
+
   it('sends nothing to a disabled account', async () => {
     const tenant = await createTenant();
     const disabled = await createStaff(tenant);
     const active = await createStaff(tenant);
     await database(tenant).update(users).set({ status: 'DISABLED' }).where(eq(users.id, disabled.id));
-    expect((await forgot(tenant, disabled.email)).status).toBe(202);
-    expect((await forgot(tenant, active.email)).status).toBe(202);
+    expect((await forgot(tenant, disabled.email, 'STAFF')).status).toBe(202);
+    expect((await forgot(tenant, active.email, 'STAFF')).status).toBe(202);
     await awaitNotification(tenant, active.id);
     expect(await notificationsFor(tenant, disabled.id)).toEqual([]);
   });
@@ -230,11 +246,11 @@ describe('POST /auth/password/forgot', () => {
     const target = await createStaff(tenant);
     const bystander = await createStaff(tenant);
     for (let request = 1; request <= RESET_REQUESTS_PER_HOUR + 1; request++) {
-      expect((await forgot(tenant, target.email)).status).toBe(202);
+      expect((await forgot(tenant, target.email, 'STAFF')).status).toBe(202);
       if (request <= RESET_REQUESTS_PER_HOUR) await awaitNotification(tenant, target.id, request);
     }
     // The work runs after the response: once a later request's message is out, the extra one is done too.
-    expect((await forgot(tenant, bystander.email)).status).toBe(202);
+    expect((await forgot(tenant, bystander.email, 'STAFF')).status).toBe(202);
     await awaitNotification(tenant, bystander.id);
     expect(await notificationsFor(tenant, target.id)).toHaveLength(RESET_REQUESTS_PER_HOUR);
   });
@@ -359,9 +375,9 @@ describe('password hashes', () => {
       (await db.select().from(users).where(eq(users.id, staff.id)).get())?.passwordHash;
     expect(await hashOf()).toMatch(/^pbkdf2-sha256\$10000\$/);
 
-    expect((await login(tenant, staff.email, staff.password)).status).toBe(200);
+    expect((await login(tenant, staff.email, staff.password, 'STAFF')).status).toBe(200);
     expect(await hashOf()).toMatch(new RegExp(`^pbkdf2-sha256\\$${PBKDF2_ITERATIONS}\\$`));
-    expect((await login(tenant, staff.email, staff.password)).status).toBe(200);
-    expectProblem(await login(tenant, staff.email, 'not-the-password'), 401, 'invalid_credentials');
+    expect((await login(tenant, staff.email, staff.password, 'STAFF')).status).toBe(200);
+    expectProblem(await login(tenant, staff.email, 'not-the-password', 'STAFF'), 401, 'invalid_credentials');
   });
 });

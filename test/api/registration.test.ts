@@ -8,14 +8,28 @@ import {
   createTenant,
   database,
   individualInput,
+  logIn,
+  randomIp,
+  STAFF_PASSWORD,
+  type TestSession,
+  type TestTenant,
 } from '../helpers/factories';
 import { call } from '../helpers/http';
+import { expectProblem } from '../helpers/problems';
 
 function yearsAgo(years: number, days = 0): string {
   const date = new Date();
   date.setUTCFullYear(date.getUTCFullYear() - years);
   date.setUTCDate(date.getUTCDate() + days);
   return date.toISOString().slice(0, 10);
+}
+
+function passwordLogin(tenant: TestTenant, body: Record<string, unknown>) {
+  return call('POST', '/auth/login', {
+    tenant: tenant.id,
+    body,
+    headers: { 'CF-Connecting-IP': randomIp() },
+  });
 }
 
 describe('POST /individuals', () => {
@@ -129,6 +143,46 @@ describe('POST /individuals', () => {
     });
     expect(response.status).toBe(409);
     expect(response.body.code).toBe('email_taken');
+  });
+
+  it('keeps staff and customers in separate email namespaces: a staff email registers a new customer', async () => {
+    const tenant = await createTenant();
+    const admin = await createStaff(tenant);
+    const input = individualInput({ email: admin.email.toUpperCase() });
+    const registered = await call<{ id: string; userId: string }>('POST', '/individuals', {
+      tenant: tenant.id,
+      body: input,
+    });
+    expect(registered.status, registered.text).toBe(201);
+    expect(registered.body.userId).not.toBe(admin.id);
+
+    const principalOf = async (session: TestSession) =>
+      (await call<{ principal: unknown }>('GET', '/me', { tenant: tenant.id, token: session.accessToken }))
+        .body.principal;
+    expect(await principalOf(await logIn(tenant, admin.email, input.password))).toMatchObject({
+      id: registered.body.userId,
+      kind: 'CUSTOMER',
+      customerId: registered.body.id,
+    });
+    expect(await principalOf(await logIn(tenant, admin.email, STAFF_PASSWORD, 'STAFF'))).toMatchObject({
+      id: admin.id,
+      kind: 'STAFF',
+    });
+    // No fall-back from one namespace to the other: the staff password is no customer's.
+    expectProblem(
+      await passwordLogin(tenant, { email: admin.email, password: STAFF_PASSWORD }),
+      401,
+      'invalid_credentials',
+    );
+
+    expectProblem(
+      await call('POST', '/individuals', {
+        tenant: tenant.id,
+        body: individualInput({ email: admin.email }),
+      }),
+      409,
+      'email_taken',
+    );
   });
 
   it('accepts the same email in another tenant', async () => {

@@ -47,10 +47,10 @@ function update(tenant: TestTenant, token: string, userId: string, body: unknown
   return call<StaffUser>('PATCH', `/access/users/${userId}`, { tenant: tenant.id, token, body });
 }
 
-function login(tenant: TestTenant, email: string, password: string) {
+function login(tenant: TestTenant, email: string, password: string, accountType = 'STAFF') {
   return call<TestSession>('POST', '/auth/login', {
     tenant: tenant.id,
-    body: { email, password },
+    body: { email, password, accountType },
     headers: { 'CF-Connecting-IP': randomIp() },
   });
 }
@@ -197,13 +197,20 @@ describe('POST /access/users', () => {
     expectProblem(await invite(tenant, admin.token, inviteBody({ roleIds: [] })), 422, 'validation_failed');
   });
 
-  it('refuses an email that staff or a customer already uses (409)', async () => {
+  it('refuses an email another staff member uses (409); a customer with that email is another account', async () => {
     const tenant = await createTenant();
     const admin = await createStaff(tenant);
     const customer = await createCustomer(tenant);
-    expectProblem(await invite(tenant, admin.token, inviteBody({ email: admin.email })), 409, 'email_taken');
     expectProblem(
-      await invite(tenant, admin.token, inviteBody({ email: customer.email.toUpperCase() })),
+      await invite(tenant, admin.token, inviteBody({ email: admin.email.toUpperCase() })),
+      409,
+      'email_taken',
+    );
+    const employee = await invite(tenant, admin.token, inviteBody({ email: customer.email.toUpperCase() }));
+    expect(employee.status, employee.text).toBe(201);
+    expect(employee.body.id).not.toBe(customer.id);
+    expectProblem(
+      await invite(tenant, admin.token, inviteBody({ email: customer.email })),
       409,
       'email_taken',
     );
@@ -327,7 +334,7 @@ describe('PATCH /access/users/{userId}', () => {
     const customer = await createCustomer(tenant);
     expectProblem(await update(tenant, admin.token, admin.id, {}), 422, 'validation_failed');
     expectProblem(await update(tenant, admin.token, customer.id, { status: 'DISABLED' }), 404, 'not_found');
-    expect((await login(tenant, customer.email, customer.password)).status).toBe(200);
+    expect((await login(tenant, customer.email, customer.password, 'CUSTOMER')).status).toBe(200);
   });
 });
 

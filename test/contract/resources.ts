@@ -84,7 +84,7 @@ export const resourceFactories: Record<string, ResourceFactory> = {
   '/auth/sessions/{sessionId}': async ({ tenant }) => {
     // A second session of a fresh user: revoking it leaves the token that revokes it alive.
     const user = await createStaff(tenant);
-    const other = await logIn(tenant, user.email, user.password);
+    const other = await logIn(tenant, user.email, user.password, 'STAFF');
     return { ids: { sessionId: other.sessionId }, tokens: { staff: user.token } };
   },
   '/auth/webauthn/credentials/{credentialId}': async ({ tenant }) => {

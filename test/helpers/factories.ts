@@ -199,10 +199,15 @@ export function randomIp(): string {
  * Logs in through POST /auth/login like a client would. Each call comes from its own address so
  * factories never trip the per-IP login limit that the tests of that limit exercise.
  */
-export async function logIn(tenant: TestTenant, email: string, password: string): Promise<TestSession> {
+export async function logIn(
+  tenant: TestTenant,
+  email: string,
+  password: string,
+  accountType: 'CUSTOMER' | 'STAFF' = 'CUSTOMER',
+): Promise<TestSession> {
   const response = await call<TestSession>('POST', '/auth/login', {
     tenant: tenant.id,
-    body: { email, password },
+    body: { email, password, accountType },
     headers: { 'CF-Connecting-IP': randomIp() },
   });
   expect(response.status, response.text).toBe(200);
@@ -281,7 +286,7 @@ export async function createStaff(
         ]),
     db.insert(userRoles).values({ tenantId: tenant.id, userId: id, roleId, createdAt: now }),
   ]);
-  const session = await logIn(tenant, email, STAFF_PASSWORD);
+  const session = await logIn(tenant, email, STAFF_PASSWORD, 'STAFF');
   return { id, email, password: STAFF_PASSWORD, token: session.accessToken, ...session };
 }
 

@@ -7,6 +7,7 @@ import {
   type LockoutClock,
   lockoutClock,
 } from '../../platform/auth/lockout';
+import { type LoginEmail, loginEmailIs } from '../../platform/auth/user-identity';
 import type { ServiceContext } from '../../platform/context';
 import { ApiError } from '../../platform/errors';
 import { commit, event } from '../../platform/unit-of-work';
@@ -38,22 +39,22 @@ export function assertNotLocked(user: UserRow, now: Date): void {
 }
 
 /**
- * Reserves an attempt at a secret of the user found by `who`, before anything is checked, in one
- * D1 round trip that also reads the user: a conditional UPDATE takes a slot unless the account
- * is locked or its window is full, and a SELECT in the same batch tells a refusal (423) from an
+ * Reserves an attempt at a secret of the user found by `who` (a login email in its kind's
+ * namespace only), before anything is checked, in one D1 round trip that also reads the user: a
+ * conditional UPDATE takes a slot unless the account is locked or its window is full, and a SELECT in the same batch tells a refusal (423) from an
  * unknown user (undefined). A lock that has run out, or a window older than its length, starts a
  * fresh window; the lock's column is cleared by every granted reservation, since one is only
  * granted when no lock is in force.
  */
 export async function reserveAttempt(
   ctx: ServiceContext,
-  who: { emailDigest: string } | { userId: string },
+  who: { login: LoginEmail } | { userId: string },
 ): Promise<ReservedAttempt | undefined> {
   const clock = lockoutClock(ACCOUNT_LOCKOUT, ctx.now.getTime());
-  const row = and(
-    eq(users.tenantId, ctx.tenant.id),
-    'userId' in who ? eq(users.id, who.userId) : eq(users.emailDigest, who.emailDigest),
-  );
+  const row =
+    'userId' in who
+      ? and(eq(users.tenantId, ctx.tenant.id), eq(users.id, who.userId))
+      : await loginEmailIs(ctx, who.login);
   const windowOpen: SQL = sql`(${users.lockedUntil} IS NULL AND ${users.failedLoginWindowStartedAt} IS NOT NULL AND ${users.failedLoginWindowStartedAt} > ${clock.windowClosedBy})`;
   const [granted, current] = await ctx.db.batch([
     ctx.db

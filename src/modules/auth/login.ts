@@ -3,9 +3,9 @@ import { users } from '../../db/tenant';
 import { hashPassword, PBKDF2_ITERATIONS, verifyPassword } from '../../platform/auth/passwords';
 import type { SecondFactor, SecondFactorProof } from '../../platform/auth/second-factor';
 import { issueMfaToken, verifyMfaToken } from '../../platform/auth/tokens';
+import { type LoginEmail, loginEmailIs } from '../../platform/auth/user-identity';
 import type { ServiceContext } from '../../platform/context';
 import { ApiError } from '../../platform/errors';
-import { emailDigest } from '../../platform/lookup-digests';
 import {
   clearFailures,
   failAttempt,
@@ -29,12 +29,11 @@ import { startSession, type UserRow } from './sessions';
  */
 const UNKNOWN_USER_HASH = `pbkdf2-sha256$${PBKDF2_ITERATIONS}$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=`;
 
-export async function findUserByEmail(ctx: ServiceContext, email: string): Promise<UserRow | undefined> {
-  const digest = await emailDigest(ctx.env.FIELD_ENCRYPTION_KEY, ctx.tenant.id, email);
+export async function findUserByEmail(ctx: ServiceContext, login: LoginEmail): Promise<UserRow | undefined> {
   return ctx.db
     .select()
     .from(users)
-    .where(and(eq(users.tenantId, ctx.tenant.id), eq(users.emailDigest, digest)))
+    .where(await loginEmailIs(ctx, login))
     .get();
 }
 
@@ -53,9 +52,7 @@ export async function findUser(ctx: ServiceContext, userId: string): Promise<Use
  * tokens, and the password's slot is given back: the second factor reserves its own.
  */
 export async function login(ctx: ServiceContext, input: LoginInput): Promise<LoginResultView> {
-  const attempt = await reserveAttempt(ctx, {
-    emailDigest: await emailDigest(ctx.env.FIELD_ENCRYPTION_KEY, ctx.tenant.id, input.email),
-  });
+  const attempt = await reserveAttempt(ctx, { login: { kind: input.accountType, email: input.email } });
   const check = await verifyPassword(input.password, attempt?.user.passwordHash ?? UNKNOWN_USER_HASH);
   if (!attempt) throw new ApiError('invalid_credentials');
   if (!check.valid) await failAttempt(ctx, attempt, new ApiError('invalid_credentials'));

@@ -14,7 +14,7 @@ import type { CustomerKey } from '../../platform/personal-data';
 import { type Change, commit, event } from '../../platform/unit-of-work';
 import { clearFailures, releaseAttempt, releasedIfRefused, reserveAttempt } from './attempts';
 import { findUserByEmail, provePassword } from './login';
-import type { PasswordChangeInput, PasswordResetInput } from './schemas';
+import type { PasswordChangeInput, PasswordForgotInput, PasswordResetInput } from './schemas';
 import { revokeUserSessions } from './sessions';
 
 const MINUTE_MS = 60 * 1000;
@@ -183,8 +183,11 @@ export async function changePassword(
  * `RESET_REQUESTS_PER_HOUR` times an hour. Runs after the 202 has been sent, so neither the
  * answer nor its timing tells whether the email has an account.
  */
-export async function requestPasswordReset(ctx: ServiceContext, email: string): Promise<void> {
-  const user = await findUserByEmail(ctx, email);
+export async function requestPasswordReset(
+  ctx: ServiceContext,
+  { email, accountType }: PasswordForgotInput,
+): Promise<void> {
+  const user = await findUserByEmail(ctx, { kind: accountType, email });
   if (user?.status !== 'ACTIVE') return;
   const recent = await ctx.db
     .select({ issued: count() })

@@ -42,7 +42,7 @@ export function authRoutes() {
       operationId: 'login',
       summary: 'Log in with email and password',
       description:
-        'Answers with tokens, or with an MFA challenge when the user has a second factor. Unknown emails get the same answer, after the same work, as wrong passwords. Five failures within 15 minutes lock the account for 15 minutes, however many attempts run at once: each attempt reserves a slot before the password is checked, and once the five are taken every attempt, the right password included, gets 423 unchecked. Logins are also limited per IP. Not idempotent by key: tokens are never stored for replays.',
+        'Answers with tokens, or with an MFA challenge when the user has a second factor. Staff send `accountType: STAFF`: staff and customers are separate email namespaces. Unknown emails get the same answer, after the same work, as wrong passwords. Five failures within 15 minutes lock the account for 15 minutes, however many attempts run at once: each attempt reserves a slot before the password is checked, and once the five are taken every attempt, the right password included, gets 423 unchecked. Logins are also limited per IP. Not idempotent by key: tokens are never stored for replays.',
       tags,
       access: { auth: 'none', tenant: true, bruteForce: 'login' },
       errors: ['invalid_credentials', 'account_locked', 'account_disabled'],
@@ -222,7 +222,7 @@ export function authRoutes() {
       path: '/auth/password/forgot',
       operationId: 'forgotPassword',
       summary: 'Ask for a password reset',
-      description: `Always 202, sent before the email is even looked up, so neither the answer nor its timing tells whether an account exists. For an active account the tenant receives a \`notification.requested\` event (template \`PASSWORD_RESET\`) whose single-use token works for ${passwordTokenLifetimeMs.PASSWORD_RESET / 60_000} minutes with \`POST /auth/password/reset\`; a newer token voids older ones. Limited per IP, and to ${RESET_REQUESTS_PER_HOUR} messages per account and hour.`,
+      description: `Always 202, sent before the email is even looked up, so neither the answer nor its timing tells whether an account exists. The account is looked up among \`accountType\` accounts only (customers by default). For an active account the tenant receives a \`notification.requested\` event (template \`PASSWORD_RESET\`) whose single-use token works for ${passwordTokenLifetimeMs.PASSWORD_RESET / 60_000} minutes with \`POST /auth/password/reset\`; a newer token voids older ones. Limited per IP, and to ${RESET_REQUESTS_PER_HOUR} messages per account and hour.`,
       tags,
       access: { auth: 'none', tenant: true, bruteForce: 'password-reset' },
       idempotent: true,
@@ -233,7 +233,7 @@ export function authRoutes() {
     async (c) => {
       const ctx = serviceContext(c);
       ctx.waitUntil(
-        requestPasswordReset(ctx, c.req.valid('json').email).catch((error: unknown) =>
+        requestPasswordReset(ctx, c.req.valid('json')).catch((error: unknown) =>
           ctx.logger.error('password_reset_request_failed', {
             error: error instanceof Error ? { name: error.name, message: error.message } : String(error),
           }),

@@ -1,7 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { PASSWORD_MAX_LENGTH, PasswordSchema } from '../../platform/auth/password-policy';
 import { paginationQuery } from '../../platform/pagination';
-import { EmailSchema, TimestampSchema } from '../../platform/schemas';
+import { AccountTypeSchema, EmailSchema, TimestampSchema } from '../../platform/schemas';
 import { secondFactorMethods } from './second-factors';
 
 const SESSION_ID_EXAMPLE = 'ses_01jd7w3v8m9k2q4r6t8v0x2z4b';
@@ -38,7 +38,7 @@ const secondFactorProof = {
 };
 
 export const LoginSchema = z
-  .object({ email: EmailSchema, password: PresentedPasswordSchema })
+  .object({ email: EmailSchema, password: PresentedPasswordSchema, accountType: AccountTypeSchema })
   .strict()
   .openapi('Login');
 export type LoginInput = z.infer<typeof LoginSchema>;
@@ -203,7 +203,11 @@ export const PasswordChangeSchema = z
   .openapi('PasswordChange');
 export type PasswordChangeInput = z.infer<typeof PasswordChangeSchema>;
 
-export const PasswordForgotSchema = z.object({ email: EmailSchema }).strict().openapi('PasswordForgot');
+export const PasswordForgotSchema = z
+  .object({ email: EmailSchema, accountType: AccountTypeSchema })
+  .strict()
+  .openapi('PasswordForgot');
+export type PasswordForgotInput = z.infer<typeof PasswordForgotSchema>;
 
 export const PasswordResetSchema = z
   .object({

@@ -130,7 +130,7 @@ export function organizationRoutes() {
       path: '/organizations/{id}/employees',
       operationId: 'inviteOrganizationEmployee',
       summary: 'Invite an employee',
-      description: `${BY_WHOM_WRITE} Creates a login for \`email\` (unique in the tenant across staff and customers, else 409 \`email_taken\`) linked to the organization, with the given organization role and no usable password, and sends a \`notification.requested\` event (template \`ORGANIZATION_INVITATION\`) whose token, valid 7 days, lets the invitee choose a password with \`POST /auth/password/reset\`. A closed organization → 409 \`conflict\`. Emits \`organization.member_added\`.`,
+      description: `${BY_WHOM_WRITE} Creates a login for \`email\` (unique among the tenant's customer logins, else 409 \`email_taken\`; staff are another namespace) linked to the organization, with the given organization role and no usable password, and sends a \`notification.requested\` event (template \`ORGANIZATION_INVITATION\`) whose token, valid 7 days, lets the invitee choose a password with \`POST /auth/password/reset\`. A closed organization → 409 \`conflict\`. Emits \`organization.member_added\`.`,
       tags,
       access: writes,
       idempotent: true,

@@ -182,7 +182,8 @@ const employeeFields = {
 };
 
 const employeeEmail = EmailSchema.openapi({
-  description: 'The employee’s login email; unique in the tenant, staff and customers included.',
+  description:
+    'The employee’s login email; unique among the tenant’s customer logins (staff are another namespace).',
   example: 'ada.king@analytical-engines.example',
 });
 

@@ -497,7 +497,7 @@ export async function inviteEmployee(
 ): Promise<EmployeeView> {
   assertNotDelegated(ctx);
   const organization = await requireManageableOrganization(ctx, organizationId);
-  if (await emailInUse(ctx, input.email)) throw new ApiError('email_taken');
+  if (await emailInUse(ctx, { kind: 'CUSTOMER', email: input.email })) throw new ApiError('email_taken');
   const { role, ...details } = input;
   const user = { id: newId('user', ctx.now.getTime()), email: input.email, customerKey: organization.key };
   const row: EmployeeRow = {

@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi';
-import { EmailSchema, TimestampSchema, text } from '../../platform/schemas';
+import { AccountTypeSchema, EmailSchema, TimestampSchema, text } from '../../platform/schemas';
 
 /** At most this many passkeys per user, so the listing is always a single page. */
 export const MAX_PASSKEYS_PER_USER = 10;
@@ -245,6 +245,7 @@ export const AuthenticationOptionsRequestSchema = z
         'Passwordless sign-in only: lists that user’s passkeys in `allowCredentials` (an unknown email gets an empty list). Omit for discoverable passkeys.',
       example: 'ada@example.com',
     }),
+    accountType: AccountTypeSchema,
     mfaToken: z.string().min(1).max(2048).optional().openapi({
       description:
         'Login second step: the `mfaToken` of the login answer; the challenge is bound to that user, for `POST /auth/mfa/verify`.',

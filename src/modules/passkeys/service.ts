@@ -219,7 +219,10 @@ export async function authenticationOptions(ctx: ServiceContext, input: Authenti
     return options;
   }
 
-  const user = input.email !== undefined ? await findUserByEmail(ctx, input.email) : undefined;
+  const user =
+    input.email !== undefined
+      ? await findUserByEmail(ctx, { kind: input.accountType, email: input.email })
+      : undefined;
   const options = await generateAuthenticationOptions({
     ...common,
     allowCredentials:

@@ -1,14 +1,13 @@
-import { and, eq } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
 import { isUniqueViolation } from '../../db/client';
 import { consents, customers, users } from '../../db/tenant';
 import { passwordProblems } from '../../platform/auth/password-policy';
 import { hashPassword } from '../../platform/auth/passwords';
-import { identityColumns } from '../../platform/auth/user-identity';
+import { identityColumns, type LoginEmail, loginEmailIs } from '../../platform/auth/user-identity';
 import type { ServiceContext } from '../../platform/context';
 import { ApiError, type FieldError, validationError } from '../../platform/errors';
 import { newId } from '../../platform/ids';
-import { emailDigest, normaliseEmail } from '../../platform/lookup-digests';
+import { normaliseEmail } from '../../platform/lookup-digests';
 import { type CustomerKey, newCustomerKey } from '../../platform/personal-data';
 import { commit, event } from '../../platform/unit-of-work';
 import { type ConsentType, requiredConsentTypes } from '../consents/schemas';
@@ -27,12 +26,12 @@ import type { RegisterIndividualInput } from './schemas';
 /** Versions of the documents a registration accepts; tenants may set their own in the registry settings. */
 const DEFAULT_CONSENT_VERSION = '1.0';
 
-export async function emailInUse(ctx: ServiceContext, email: string): Promise<boolean> {
-  const digest = await emailDigest(ctx.env.FIELD_ENCRYPTION_KEY, ctx.tenant.id, email);
+/** Whether the email has a login in its namespace: customers' for registrations, staff's for invitations. */
+export async function emailInUse(ctx: ServiceContext, login: LoginEmail): Promise<boolean> {
   const existing = await ctx.db
     .select({ id: users.id })
     .from(users)
-    .where(and(eq(users.tenantId, ctx.tenant.id), eq(users.emailDigest, digest)))
+    .where(await loginEmailIs(ctx, login))
     .get();
   return existing !== undefined;
 }
@@ -88,7 +87,7 @@ export async function registerCustomer(
     ...customer.problems,
   ];
   if (fieldErrors.length > 0) throw validationError(fieldErrors);
-  if (await emailInUse(ctx, login.email)) throw new ApiError('email_taken');
+  if (await emailInUse(ctx, { kind: 'CUSTOMER', email: login.email })) throw new ApiError('email_taken');
 
   const now = ctx.now.toISOString();
   const customerId = newId('customer', ctx.now.getTime());

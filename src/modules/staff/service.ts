@@ -191,7 +191,7 @@ export async function inviteStaffUser(
   input: InviteStaffUserInput,
 ): Promise<StaffUserView> {
   const roles = await grantableRoles(ctx, input.roleIds);
-  if (await emailInUse(ctx, input.email)) throw new ApiError('email_taken');
+  if (await emailInUse(ctx, { kind: 'STAFF', email: input.email })) throw new ApiError('email_taken');
   const _now = ctx.now.toISOString();
   const user = { id: newId('user', ctx.now.getTime()), email: input.email, customerKey: null };
   const roleIds = roles.map((role) => role.id);

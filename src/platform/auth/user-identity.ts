@@ -1,3 +1,5 @@
+import { and, eq, type SQL } from 'drizzle-orm';
+import { users } from '../../db/tenant';
 import type { ServiceContext } from '../context';
 import { emailDigest, normaliseEmail } from '../lookup-digests';
 import { type CustomerKey, ERASED, loadCustomerKeys, seal, unseal } from '../personal-data';
@@ -6,6 +8,27 @@ import { type CustomerKey, ERASED, loadCustomerKeys, seal, unseal } from '../per
 export interface UserIdentity {
   email: string;
   displayName: string;
+}
+
+/**
+ * Staff and customers are separate email namespaces: one address may have a login of each kind,
+ * and every lookup by email names the kind it looks in, never falling back to the other.
+ */
+export type AccountKind = (typeof users.kind.enumValues)[number];
+
+/** A login email in its namespace. */
+export interface LoginEmail {
+  kind: AccountKind;
+  email: string;
+}
+
+/** The `users` row a login email names, if any (the unique index holds at most one). */
+export async function loginEmailIs(ctx: ServiceContext, login: LoginEmail): Promise<SQL | undefined> {
+  return and(
+    eq(users.tenantId, ctx.tenant.id),
+    eq(users.kind, login.kind),
+    eq(users.emailDigest, await emailDigest(ctx.env.FIELD_ENCRYPTION_KEY, ctx.tenant.id, login.email)),
+  );
 }
 
 const EMAIL_PURPOSE = 'user-email';
@@ -48,7 +71,7 @@ export async function identityOf(
   ctx: ServiceContext,
   user: {
     id: string;
-    kind: 'STAFF' | 'CUSTOMER';
+    kind: AccountKind;
     customerId: string | null;
     email: string;
     displayName: string;
