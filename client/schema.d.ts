@@ -7566,9 +7566,9 @@ export interface operations {
             /** @description The worker is up. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -7579,9 +7579,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -7592,9 +7592,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -7607,9 +7607,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -7634,9 +7634,9 @@ export interface operations {
             /** @description The problem type. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -7647,9 +7647,9 @@ export interface operations {
             /** @description `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -7660,9 +7660,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -7673,9 +7673,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -7688,9 +7688,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -7712,9 +7712,9 @@ export interface operations {
             /** @description JSON Web Key Set. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -7725,9 +7725,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -7738,9 +7738,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -7753,9 +7753,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -7777,9 +7777,9 @@ export interface operations {
             /** @description The reference page. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Scripts and styles from this origin only; no inline code. */
                     "Content-Security-Policy"?: string;
@@ -7796,9 +7796,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -7809,9 +7809,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -7824,9 +7824,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -7851,9 +7851,9 @@ export interface operations {
             /** @description The file. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Versioned vendor files: `public, max-age=31536000, immutable`; `docs-init.js`: `public, max-age=300`. */
                     "Cache-Control"?: string;
@@ -7869,9 +7869,9 @@ export interface operations {
             /** @description `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -7882,9 +7882,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -7895,9 +7895,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -7910,9 +7910,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -7934,9 +7934,9 @@ export interface operations {
             /** @description Every registered tenant. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -7947,9 +7947,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -7960,9 +7960,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -7973,9 +7973,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -7988,9 +7988,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8016,9 +8016,9 @@ export interface operations {
             /** @description The tenant. */
             201: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8029,9 +8029,9 @@ export interface operations {
             /** @description `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8042,9 +8042,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8055,9 +8055,9 @@ export interface operations {
             /** @description `conflict`: The request conflicts with the current state of the resource. */
             409: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8068,9 +8068,9 @@ export interface operations {
             /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
             413: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8081,9 +8081,9 @@ export interface operations {
             /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
             415: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8094,9 +8094,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8107,9 +8107,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -8122,9 +8122,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8149,9 +8149,9 @@ export interface operations {
             /** @description The tenant. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8162,9 +8162,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8175,9 +8175,9 @@ export interface operations {
             /** @description `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8188,9 +8188,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8201,9 +8201,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -8216,9 +8216,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8247,9 +8247,9 @@ export interface operations {
             /** @description The updated tenant. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8260,9 +8260,9 @@ export interface operations {
             /** @description `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8273,9 +8273,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8286,9 +8286,9 @@ export interface operations {
             /** @description `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8299,9 +8299,9 @@ export interface operations {
             /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
             413: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8312,9 +8312,9 @@ export interface operations {
             /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
             415: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8325,9 +8325,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8338,9 +8338,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -8353,9 +8353,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8377,9 +8377,9 @@ export interface operations {
             /** @description Authorization server metadata. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8390,9 +8390,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8403,9 +8403,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -8418,9 +8418,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8449,9 +8449,9 @@ export interface operations {
             /** @description Tokens. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8462,9 +8462,9 @@ export interface operations {
             /** @description `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_request`: RFC 6749: a required parameter is missing or malformed, or the client authenticated with more than one method (Basic credentials and a client secret in the form, or a form `client_id` naming another client). `invalid_grant`: RFC 6749: the authorization code or refresh token is invalid, expired, revoked or bound to another client. `invalid_scope`: RFC 6749: the requested scope exceeds what the client may be granted. `unauthorized_client`: RFC 6749: the client may not use this grant type. `unsupported_grant_type`: RFC 6749: the grant type is not supported by this server. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8475,9 +8475,9 @@ export interface operations {
             /** @description `invalid_client`: RFC 6749: client authentication failed (unknown client, wrong secret, revoked client or another tenant). */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8488,9 +8488,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8501,9 +8501,9 @@ export interface operations {
             /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
             413: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8514,9 +8514,9 @@ export interface operations {
             /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
             415: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8527,9 +8527,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8540,9 +8540,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -8555,9 +8555,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8568,9 +8568,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8599,9 +8599,9 @@ export interface operations {
             /** @description The token’s state. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8612,9 +8612,9 @@ export interface operations {
             /** @description `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_request`: RFC 6749: a required parameter is missing or malformed, or the client authenticated with more than one method (Basic credentials and a client secret in the form, or a form `client_id` naming another client). */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8625,9 +8625,9 @@ export interface operations {
             /** @description `invalid_client`: RFC 6749: client authentication failed (unknown client, wrong secret, revoked client or another tenant). */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8638,9 +8638,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8651,9 +8651,9 @@ export interface operations {
             /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
             413: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8664,9 +8664,9 @@ export interface operations {
             /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
             415: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8677,9 +8677,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8690,9 +8690,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -8705,9 +8705,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8718,9 +8718,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8749,9 +8749,9 @@ export interface operations {
             /** @description Revoked, or nothing to revoke. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8760,9 +8760,9 @@ export interface operations {
             /** @description `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_request`: RFC 6749: a required parameter is missing or malformed, or the client authenticated with more than one method (Basic credentials and a client secret in the form, or a form `client_id` naming another client). `unauthorized_client`: RFC 6749: the client may not use this grant type. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8773,9 +8773,9 @@ export interface operations {
             /** @description `invalid_client`: RFC 6749: client authentication failed (unknown client, wrong secret, revoked client or another tenant). */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8786,9 +8786,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8799,9 +8799,9 @@ export interface operations {
             /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
             413: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8812,9 +8812,9 @@ export interface operations {
             /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
             415: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8825,9 +8825,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8838,9 +8838,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -8853,9 +8853,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8866,9 +8866,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8890,9 +8890,9 @@ export interface operations {
             /** @description Authorization server metadata. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8903,9 +8903,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8916,9 +8916,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -8931,9 +8931,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8964,9 +8964,9 @@ export interface operations {
             /** @description The new customer and its user id. */
             201: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8977,9 +8977,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8990,9 +8990,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9003,9 +9003,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `capability_not_enabled`: The tenant's subscription tier does not include the capability this route needs; `capability` and `requiredTiers` say which. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9016,9 +9016,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9029,9 +9029,9 @@ export interface operations {
             /** @description `email_taken`: Another account of this tenant already uses this email address. `idempotency_key_in_use`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
             409: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9042,9 +9042,9 @@ export interface operations {
             /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
             413: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9055,9 +9055,9 @@ export interface operations {
             /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
             415: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9068,9 +9068,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. `idempotency_key_reused`: The `Idempotency-Key` was already used with a different request body or route. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9081,9 +9081,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -9096,9 +9096,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9109,9 +9109,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9142,9 +9142,9 @@ export interface operations {
             /** @description The code is on its way. */
             202: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9155,9 +9155,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9168,9 +9168,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9181,9 +9181,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `capability_not_enabled`: The tenant's subscription tier does not include the capability this route needs; `capability` and `requiredTiers` say which. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9194,9 +9194,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9207,9 +9207,9 @@ export interface operations {
             /** @description `conflict`: The request conflicts with the current state of the resource. `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. `idempotency_key_in_use`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
             409: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9220,9 +9220,9 @@ export interface operations {
             /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
             413: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9233,9 +9233,9 @@ export interface operations {
             /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
             415: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9246,9 +9246,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. `idempotency_key_reused`: The `Idempotency-Key` was already used with a different request body or route. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9259,9 +9259,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -9274,9 +9274,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9287,9 +9287,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9320,9 +9320,9 @@ export interface operations {
             /** @description The customer with its contact verified. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9333,9 +9333,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9346,9 +9346,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9359,9 +9359,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `capability_not_enabled`: The tenant's subscription tier does not include the capability this route needs; `capability` and `requiredTiers` say which. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9372,9 +9372,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9385,9 +9385,9 @@ export interface operations {
             /** @description `conflict`: The request conflicts with the current state of the resource. `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. `idempotency_key_in_use`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
             409: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9398,9 +9398,9 @@ export interface operations {
             /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
             413: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9411,9 +9411,9 @@ export interface operations {
             /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
             415: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9424,9 +9424,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. `invalid_code`: The verification code is wrong, expired or void. A code works for 10 minutes and for 5 attempts; after that, request a new one. `idempotency_key_reused`: The `Idempotency-Key` was already used with a different request body or route. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9437,9 +9437,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -9452,9 +9452,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9465,9 +9465,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9498,9 +9498,9 @@ export interface operations {
             /** @description The code is on its way. */
             202: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9511,9 +9511,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9524,9 +9524,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9537,9 +9537,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `capability_not_enabled`: The tenant's subscription tier does not include the capability this route needs; `capability` and `requiredTiers` say which. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9550,9 +9550,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9563,9 +9563,9 @@ export interface operations {
             /** @description `conflict`: The request conflicts with the current state of the resource. `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. `idempotency_key_in_use`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
             409: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9576,9 +9576,9 @@ export interface operations {
             /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
             413: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9589,9 +9589,9 @@ export interface operations {
             /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
             415: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9602,9 +9602,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. `idempotency_key_reused`: The `Idempotency-Key` was already used with a different request body or route. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9615,9 +9615,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -9630,9 +9630,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9643,9 +9643,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9676,9 +9676,9 @@ export interface operations {
             /** @description The customer with its contact verified. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9689,9 +9689,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9702,9 +9702,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9715,9 +9715,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `capability_not_enabled`: The tenant's subscription tier does not include the capability this route needs; `capability` and `requiredTiers` say which. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9728,9 +9728,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9741,9 +9741,9 @@ export interface operations {
             /** @description `conflict`: The request conflicts with the current state of the resource. `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. `idempotency_key_in_use`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
             409: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9754,9 +9754,9 @@ export interface operations {
             /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
             413: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9767,9 +9767,9 @@ export interface operations {
             /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
             415: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9780,9 +9780,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. `invalid_code`: The verification code is wrong, expired or void. A code works for 10 minutes and for 5 attempts; after that, request a new one. `idempotency_key_reused`: The `Idempotency-Key` was already used with a different request body or route. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9793,9 +9793,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -9808,9 +9808,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9821,9 +9821,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9852,9 +9852,9 @@ export interface operations {
             /** @description Tokens, or an MFA challenge. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9865,9 +9865,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9878,9 +9878,9 @@ export interface operations {
             /** @description `invalid_credentials`: The email and password do not match an account. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9891,9 +9891,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `account_disabled`: The account has been disabled by the tenant; it cannot log in. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9904,9 +9904,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9917,9 +9917,9 @@ export interface operations {
             /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
             413: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9930,9 +9930,9 @@ export interface operations {
             /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
             415: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9943,9 +9943,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9956,9 +9956,9 @@ export interface operations {
             /** @description `account_locked`: Too many failed attempts at the password or a second factor (5 in 15 minutes, checks still running included): the account is locked for 15 minutes, the right secret included; `Retry-After` says how long is left. */
             423: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -9971,9 +9971,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -9986,9 +9986,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9999,9 +9999,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10030,9 +10030,9 @@ export interface operations {
             /** @description The tokens of the new session. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10043,9 +10043,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10056,9 +10056,9 @@ export interface operations {
             /** @description `invalid_mfa_token`: The `mfaToken` from the login step is malformed, expired or not for this tenant: log in again. `invalid_mfa_code`: The TOTP code, recovery code or passkey assertion was wrong, already used or expired. Failures count towards the account lockout. `passkey_clone_suspected`: The authenticator's signature counter did not increase, so a copy of the passkey may exist: the passkey is blocked from now on. Remove it and enrol a new one; if it was the only second factor, the tenant's support resets the credentials. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10069,9 +10069,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10082,9 +10082,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10095,9 +10095,9 @@ export interface operations {
             /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
             413: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10108,9 +10108,9 @@ export interface operations {
             /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
             415: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10121,9 +10121,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. `mfa_method_not_enrolled`: The user has not enrolled the method named in `method`; the login answer lists the enrolled ones. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10134,9 +10134,9 @@ export interface operations {
             /** @description `account_locked`: Too many failed attempts at the password or a second factor (5 in 15 minutes, checks still running included): the account is locked for 15 minutes, the right secret included; `Retry-After` says how long is left. */
             423: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -10149,9 +10149,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -10164,9 +10164,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10177,9 +10177,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10208,9 +10208,9 @@ export interface operations {
             /** @description The rotated pair. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10221,9 +10221,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10234,9 +10234,9 @@ export interface operations {
             /** @description `invalid_refresh_token`: The refresh token is unknown, expired, or its session has been revoked: log in again. `refresh_token_reused`: A refresh token that had already been exchanged came back, so someone may hold a copy: the whole session has been revoked. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10247,9 +10247,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10260,9 +10260,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10273,9 +10273,9 @@ export interface operations {
             /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
             413: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10286,9 +10286,9 @@ export interface operations {
             /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
             415: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10299,9 +10299,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10312,9 +10312,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -10327,9 +10327,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10340,9 +10340,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10367,9 +10367,9 @@ export interface operations {
             /** @description The session has ended (or had already). */
             204: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10378,9 +10378,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10391,9 +10391,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10404,9 +10404,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `user_session_required`: The operation acts on a login session: it needs the access token of the user itself, not of an API client or of a third party acting for a customer. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10417,9 +10417,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10430,9 +10430,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10443,9 +10443,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -10458,9 +10458,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10471,9 +10471,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10498,9 +10498,9 @@ export interface operations {
             /** @description All sessions have ended. */
             204: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10509,9 +10509,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10522,9 +10522,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10535,9 +10535,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `user_session_required`: The operation acts on a login session: it needs the access token of the user itself, not of an API client or of a third party acting for a customer. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10548,9 +10548,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10561,9 +10561,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10574,9 +10574,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -10589,9 +10589,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10602,9 +10602,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10634,9 +10634,9 @@ export interface operations {
             /** @description A page of sessions, newest first. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10647,9 +10647,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_cursor`: The pagination cursor was not issued by this API or belongs to another listing. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10660,9 +10660,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10673,9 +10673,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `user_session_required`: The operation acts on a login session: it needs the access token of the user itself, not of an API client or of a third party acting for a customer. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10686,9 +10686,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10699,9 +10699,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10712,9 +10712,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -10727,9 +10727,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10740,9 +10740,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10770,9 +10770,9 @@ export interface operations {
             /** @description The session has ended. */
             204: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10781,9 +10781,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10794,9 +10794,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10807,9 +10807,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `user_session_required`: The operation acts on a login session: it needs the access token of the user itself, not of an API client or of a third party acting for a customer. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10820,9 +10820,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10833,9 +10833,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10846,9 +10846,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -10861,9 +10861,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10874,9 +10874,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10905,9 +10905,9 @@ export interface operations {
             /** @description The stepped-up access token. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10918,9 +10918,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10931,9 +10931,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. `invalid_credentials`: The email and password do not match an account. `invalid_mfa_code`: The TOTP code, recovery code or passkey assertion was wrong, already used or expired. Failures count towards the account lockout. `passkey_clone_suspected`: The authenticator's signature counter did not increase, so a copy of the passkey may exist: the passkey is blocked from now on. Remove it and enrol a new one; if it was the only second factor, the tenant's support resets the credentials. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10944,9 +10944,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `user_session_required`: The operation acts on a login session: it needs the access token of the user itself, not of an API client or of a third party acting for a customer. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10957,9 +10957,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10970,9 +10970,9 @@ export interface operations {
             /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
             413: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10983,9 +10983,9 @@ export interface operations {
             /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
             415: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10996,9 +10996,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. `mfa_method_not_enrolled`: The user has not enrolled the method named in `method`; the login answer lists the enrolled ones. `step_up_method_not_allowed`: A user with a second factor enrolled must step up with it, not with the password alone. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11009,9 +11009,9 @@ export interface operations {
             /** @description `account_locked`: Too many failed attempts at the password or a second factor (5 in 15 minutes, checks still running included): the account is locked for 15 minutes, the right secret included; `Retry-After` says how long is left. */
             423: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -11024,9 +11024,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -11039,9 +11039,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11052,9 +11052,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11083,9 +11083,9 @@ export interface operations {
             /** @description The password has changed. */
             204: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11094,9 +11094,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11107,9 +11107,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. `step_up_required`: The operation needs a recent authentication: call `POST /auth/step-up` and retry with the access token it returns. `invalid_credentials`: The email and password do not match an account. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11120,9 +11120,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `user_session_required`: The operation acts on a login session: it needs the access token of the user itself, not of an API client or of a third party acting for a customer. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11133,9 +11133,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11146,9 +11146,9 @@ export interface operations {
             /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
             413: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11159,9 +11159,9 @@ export interface operations {
             /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
             415: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11172,9 +11172,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11185,9 +11185,9 @@ export interface operations {
             /** @description `account_locked`: Too many failed attempts at the password or a second factor (5 in 15 minutes, checks still running included): the account is locked for 15 minutes, the right secret included; `Retry-After` says how long is left. */
             423: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -11200,9 +11200,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -11215,9 +11215,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11228,9 +11228,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11261,9 +11261,9 @@ export interface operations {
             /** @description Accepted; a message follows if the account exists. */
             202: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11272,9 +11272,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11285,9 +11285,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11298,9 +11298,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11311,9 +11311,9 @@ export interface operations {
             /** @description `idempotency_key_in_use`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
             409: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11324,9 +11324,9 @@ export interface operations {
             /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
             413: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11337,9 +11337,9 @@ export interface operations {
             /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
             415: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11350,9 +11350,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. `idempotency_key_reused`: The `Idempotency-Key` was already used with a different request body or route. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11363,9 +11363,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -11378,9 +11378,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11391,9 +11391,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11422,9 +11422,9 @@ export interface operations {
             /** @description The password is set. */
             204: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11433,9 +11433,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_password_token`: The password token is unknown, already used, replaced by a newer one or expired: ask for a new one with `POST /auth/password/forgot`. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11446,9 +11446,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11459,9 +11459,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11472,9 +11472,9 @@ export interface operations {
             /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
             413: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11485,9 +11485,9 @@ export interface operations {
             /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
             415: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11498,9 +11498,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11511,9 +11511,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -11526,9 +11526,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11539,9 +11539,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11566,9 +11566,9 @@ export interface operations {
             /** @description The pending enrolment. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11579,9 +11579,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11592,9 +11592,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. `step_up_required`: The operation needs a recent authentication: call `POST /auth/step-up` and retry with the access token it returns. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11605,9 +11605,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `user_session_required`: The operation acts on a login session: it needs the access token of the user itself, not of an API client or of a third party acting for a customer. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11618,9 +11618,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11631,9 +11631,9 @@ export interface operations {
             /** @description `totp_already_enrolled`: The user already has a TOTP authenticator; remove it (`DELETE /auth/mfa/totp`, with step-up) before enrolling another. */
             409: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11644,9 +11644,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11657,9 +11657,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -11672,9 +11672,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11685,9 +11685,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11712,9 +11712,9 @@ export interface operations {
             /** @description TOTP and its recovery codes are gone. */
             204: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11723,9 +11723,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11736,9 +11736,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. `step_up_required`: The operation needs a recent authentication: call `POST /auth/step-up` and retry with the access token it returns. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11749,9 +11749,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `user_session_required`: The operation acts on a login session: it needs the access token of the user itself, not of an API client or of a third party acting for a customer. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11762,9 +11762,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11775,9 +11775,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. `mfa_method_not_enrolled`: The user has not enrolled the method named in `method`; the login answer lists the enrolled ones. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11788,9 +11788,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -11803,9 +11803,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11816,9 +11816,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11847,9 +11847,9 @@ export interface operations {
             /** @description 2FA is on; the recovery codes. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11860,9 +11860,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11873,9 +11873,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. `step_up_required`: The operation needs a recent authentication: call `POST /auth/step-up` and retry with the access token it returns. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11886,9 +11886,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `user_session_required`: The operation acts on a login session: it needs the access token of the user itself, not of an API client or of a third party acting for a customer. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11899,9 +11899,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11912,9 +11912,9 @@ export interface operations {
             /** @description `totp_already_enrolled`: The user already has a TOTP authenticator; remove it (`DELETE /auth/mfa/totp`, with step-up) before enrolling another. `totp_enrolment_not_started`: There is no pending TOTP enrolment to confirm: start one with `POST /auth/mfa/totp`, then confirm a code from the new secret. */
             409: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11925,9 +11925,9 @@ export interface operations {
             /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
             413: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11938,9 +11938,9 @@ export interface operations {
             /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
             415: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11951,9 +11951,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11964,9 +11964,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -11979,9 +11979,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11992,9 +11992,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12019,9 +12019,9 @@ export interface operations {
             /** @description The new recovery codes. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12032,9 +12032,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12045,9 +12045,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. `step_up_required`: The operation needs a recent authentication: call `POST /auth/step-up` and retry with the access token it returns. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12058,9 +12058,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `user_session_required`: The operation acts on a login session: it needs the access token of the user itself, not of an API client or of a third party acting for a customer. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12071,9 +12071,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12084,9 +12084,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. `mfa_method_not_enrolled`: The user has not enrolled the method named in `method`; the login answer lists the enrolled ones. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12097,9 +12097,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -12112,9 +12112,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12125,9 +12125,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12152,9 +12152,9 @@ export interface operations {
             /** @description Options for the browser. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12165,9 +12165,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12178,9 +12178,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. `step_up_required`: The operation needs a recent authentication: call `POST /auth/step-up` and retry with the access token it returns. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12191,9 +12191,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `user_session_required`: The operation acts on a login session: it needs the access token of the user itself, not of an API client or of a third party acting for a customer. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12204,9 +12204,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12217,9 +12217,9 @@ export interface operations {
             /** @description `conflict`: The request conflicts with the current state of the resource. */
             409: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12230,9 +12230,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12243,9 +12243,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -12258,9 +12258,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12271,9 +12271,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12304,9 +12304,9 @@ export interface operations {
             /** @description The new passkey. */
             201: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12317,9 +12317,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12330,9 +12330,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. `step_up_required`: The operation needs a recent authentication: call `POST /auth/step-up` and retry with the access token it returns. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12343,9 +12343,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `user_session_required`: The operation acts on a login session: it needs the access token of the user itself, not of an API client or of a third party acting for a customer. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12356,9 +12356,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12369,9 +12369,9 @@ export interface operations {
             /** @description `conflict`: The request conflicts with the current state of the resource. `idempotency_key_in_use`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
             409: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12382,9 +12382,9 @@ export interface operations {
             /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
             413: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12395,9 +12395,9 @@ export interface operations {
             /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
             415: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12408,9 +12408,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. `invalid_passkey_registration`: The passkey registration response did not verify: another origin or RP id, an unsupported algorithm or attestation, or a challenge that is unknown, already used, issued to someone else or older than 5 minutes. `idempotency_key_reused`: The `Idempotency-Key` was already used with a different request body or route. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12421,9 +12421,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -12436,9 +12436,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12449,9 +12449,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12480,9 +12480,9 @@ export interface operations {
             /** @description Options for the browser. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12493,9 +12493,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12506,9 +12506,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. `invalid_mfa_token`: The `mfaToken` from the login step is malformed, expired or not for this tenant: log in again. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12519,9 +12519,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `user_session_required`: The operation acts on a login session: it needs the access token of the user itself, not of an API client or of a third party acting for a customer. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12532,9 +12532,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12545,9 +12545,9 @@ export interface operations {
             /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
             413: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12558,9 +12558,9 @@ export interface operations {
             /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
             415: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12571,9 +12571,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. `mfa_method_not_enrolled`: The user has not enrolled the method named in `method`; the login answer lists the enrolled ones. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12584,9 +12584,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -12599,9 +12599,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12612,9 +12612,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12643,9 +12643,9 @@ export interface operations {
             /** @description The tokens of the new session. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12656,9 +12656,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12669,9 +12669,9 @@ export interface operations {
             /** @description `invalid_passkey`: The passkey assertion did not verify: an unknown or removed passkey, another origin or RP id, a bad signature, no user verification, or a challenge that is unknown, already used or older than 5 minutes. `passkey_clone_suspected`: The authenticator's signature counter did not increase, so a copy of the passkey may exist: the passkey is blocked from now on. Remove it and enrol a new one; if it was the only second factor, the tenant's support resets the credentials. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12682,9 +12682,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `account_disabled`: The account has been disabled by the tenant; it cannot log in. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12695,9 +12695,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12708,9 +12708,9 @@ export interface operations {
             /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
             413: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12721,9 +12721,9 @@ export interface operations {
             /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
             415: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12734,9 +12734,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12747,9 +12747,9 @@ export interface operations {
             /** @description `account_locked`: Too many failed attempts at the password or a second factor (5 in 15 minutes, checks still running included): the account is locked for 15 minutes, the right secret included; `Retry-After` says how long is left. */
             423: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -12762,9 +12762,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -12777,9 +12777,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12790,9 +12790,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12817,9 +12817,9 @@ export interface operations {
             /** @description Every passkey of the user, newest first. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12830,9 +12830,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12843,9 +12843,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12856,9 +12856,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `user_session_required`: The operation acts on a login session: it needs the access token of the user itself, not of an API client or of a third party acting for a customer. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12869,9 +12869,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12882,9 +12882,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12895,9 +12895,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -12910,9 +12910,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12923,9 +12923,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12953,9 +12953,9 @@ export interface operations {
             /** @description The passkey has been removed. */
             204: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12964,9 +12964,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12977,9 +12977,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. `step_up_required`: The operation needs a recent authentication: call `POST /auth/step-up` and retry with the access token it returns. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12990,9 +12990,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `user_session_required`: The operation acts on a login session: it needs the access token of the user itself, not of an API client or of a third party acting for a customer. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13003,9 +13003,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13016,9 +13016,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13029,9 +13029,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -13044,9 +13044,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13057,9 +13057,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13101,9 +13101,9 @@ export interface operations {
             /** @description A page of customers. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13114,9 +13114,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_cursor`: The pagination cursor was not issued by this API or belongs to another listing. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13127,9 +13127,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13140,9 +13140,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13153,9 +13153,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13166,9 +13166,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13179,9 +13179,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -13194,9 +13194,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13207,9 +13207,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13237,9 +13237,9 @@ export interface operations {
             /** @description The customer. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13250,9 +13250,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13263,9 +13263,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13276,9 +13276,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13289,9 +13289,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13302,9 +13302,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13315,9 +13315,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -13330,9 +13330,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13343,9 +13343,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13377,9 +13377,9 @@ export interface operations {
             /** @description The changed customer. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13390,9 +13390,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13403,9 +13403,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13416,9 +13416,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13429,9 +13429,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13442,9 +13442,9 @@ export interface operations {
             /** @description `reverification_required`: Identity fields of a verified customer (names, date of birth, nationality; an organization’s legal name, registration number, legal form, incorporation date and country, LEI) can only be changed by staff, which starts a new verification. `conflict`: The request conflicts with the current state of the resource. `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. */
             409: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13455,9 +13455,9 @@ export interface operations {
             /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
             413: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13468,9 +13468,9 @@ export interface operations {
             /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
             415: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13481,9 +13481,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13494,9 +13494,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -13509,9 +13509,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13522,9 +13522,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13556,9 +13556,9 @@ export interface operations {
             /** @description The customer in its new status. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13569,9 +13569,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13582,9 +13582,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13595,9 +13595,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13608,9 +13608,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13621,9 +13621,9 @@ export interface operations {
             /** @description `invalid_transition`: The customer lifecycle does not allow this change from the current status; `allowed` lists what is. `conflict`: The request conflicts with the current state of the resource. `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. */
             409: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13634,9 +13634,9 @@ export interface operations {
             /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
             413: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13647,9 +13647,9 @@ export interface operations {
             /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
             415: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13660,9 +13660,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13673,9 +13673,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -13688,9 +13688,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13701,9 +13701,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13734,9 +13734,9 @@ export interface operations {
             /** @description The new organization and its administrator’s user id. */
             201: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13747,9 +13747,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13760,9 +13760,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13773,9 +13773,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `capability_not_enabled`: The tenant's subscription tier does not include the capability this route needs; `capability` and `requiredTiers` say which. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13786,9 +13786,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13799,9 +13799,9 @@ export interface operations {
             /** @description `email_taken`: Another account of this tenant already uses this email address. `idempotency_key_in_use`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
             409: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13812,9 +13812,9 @@ export interface operations {
             /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
             413: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13825,9 +13825,9 @@ export interface operations {
             /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
             415: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13838,9 +13838,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. `idempotency_key_reused`: The `Idempotency-Key` was already used with a different request body or route. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13851,9 +13851,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -13866,9 +13866,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13879,9 +13879,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13909,9 +13909,9 @@ export interface operations {
             /** @description The organization. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13922,9 +13922,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13935,9 +13935,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13948,9 +13948,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `capability_not_enabled`: The tenant's subscription tier does not include the capability this route needs; `capability` and `requiredTiers` say which. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13961,9 +13961,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13974,9 +13974,9 @@ export interface operations {
             /** @description `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. */
             409: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13987,9 +13987,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14000,9 +14000,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -14015,9 +14015,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14028,9 +14028,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14062,9 +14062,9 @@ export interface operations {
             /** @description The changed organization. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14075,9 +14075,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14088,9 +14088,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14101,9 +14101,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `capability_not_enabled`: The tenant's subscription tier does not include the capability this route needs; `capability` and `requiredTiers` say which. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14114,9 +14114,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14127,9 +14127,9 @@ export interface operations {
             /** @description `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. `reverification_required`: Identity fields of a verified customer (names, date of birth, nationality; an organization’s legal name, registration number, legal form, incorporation date and country, LEI) can only be changed by staff, which starts a new verification. `conflict`: The request conflicts with the current state of the resource. */
             409: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14140,9 +14140,9 @@ export interface operations {
             /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
             413: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14153,9 +14153,9 @@ export interface operations {
             /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
             415: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14166,9 +14166,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14179,9 +14179,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -14194,9 +14194,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14207,9 +14207,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14242,9 +14242,9 @@ export interface operations {
             /** @description A page of employees. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14255,9 +14255,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_cursor`: The pagination cursor was not issued by this API or belongs to another listing. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14268,9 +14268,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14281,9 +14281,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `capability_not_enabled`: The tenant's subscription tier does not include the capability this route needs; `capability` and `requiredTiers` say which. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14294,9 +14294,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14307,9 +14307,9 @@ export interface operations {
             /** @description `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. */
             409: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14320,9 +14320,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14333,9 +14333,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -14348,9 +14348,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14361,9 +14361,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14397,9 +14397,9 @@ export interface operations {
             /** @description The invited employee. */
             201: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14410,9 +14410,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14423,9 +14423,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14436,9 +14436,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `capability_not_enabled`: The tenant's subscription tier does not include the capability this route needs; `capability` and `requiredTiers` say which. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14449,9 +14449,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14462,9 +14462,9 @@ export interface operations {
             /** @description `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. `email_taken`: Another account of this tenant already uses this email address. `conflict`: The request conflicts with the current state of the resource. `idempotency_key_in_use`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
             409: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14475,9 +14475,9 @@ export interface operations {
             /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
             413: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14488,9 +14488,9 @@ export interface operations {
             /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
             415: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14501,9 +14501,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. `idempotency_key_reused`: The `Idempotency-Key` was already used with a different request body or route. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14514,9 +14514,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -14529,9 +14529,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14542,9 +14542,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14574,9 +14574,9 @@ export interface operations {
             /** @description The employee is removed. */
             204: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14585,9 +14585,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14598,9 +14598,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14611,9 +14611,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `capability_not_enabled`: The tenant's subscription tier does not include the capability this route needs; `capability` and `requiredTiers` say which. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14624,9 +14624,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14637,9 +14637,9 @@ export interface operations {
             /** @description `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. `last_admin_user`: The organization would be left without an employee with the organization role `ADMIN_USER`: give another employee that role before removing or demoting this one. `conflict`: The request conflicts with the current state of the resource. */
             409: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14650,9 +14650,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14663,9 +14663,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -14678,9 +14678,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14691,9 +14691,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14727,9 +14727,9 @@ export interface operations {
             /** @description The changed employee. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14740,9 +14740,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14753,9 +14753,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14766,9 +14766,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `capability_not_enabled`: The tenant's subscription tier does not include the capability this route needs; `capability` and `requiredTiers` say which. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14779,9 +14779,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14792,9 +14792,9 @@ export interface operations {
             /** @description `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. `last_admin_user`: The organization would be left without an employee with the organization role `ADMIN_USER`: give another employee that role before removing or demoting this one. `conflict`: The request conflicts with the current state of the resource. */
             409: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14805,9 +14805,9 @@ export interface operations {
             /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
             413: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14818,9 +14818,9 @@ export interface operations {
             /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
             415: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14831,9 +14831,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14844,9 +14844,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -14859,9 +14859,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14872,9 +14872,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14907,9 +14907,9 @@ export interface operations {
             /** @description A page of directors. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14920,9 +14920,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_cursor`: The pagination cursor was not issued by this API or belongs to another listing. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14933,9 +14933,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14946,9 +14946,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `capability_not_enabled`: The tenant's subscription tier does not include the capability this route needs; `capability` and `requiredTiers` say which. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14959,9 +14959,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14972,9 +14972,9 @@ export interface operations {
             /** @description `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. */
             409: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14985,9 +14985,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14998,9 +14998,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -15013,9 +15013,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15026,9 +15026,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15062,9 +15062,9 @@ export interface operations {
             /** @description The new director. */
             201: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15075,9 +15075,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15088,9 +15088,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15101,9 +15101,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `capability_not_enabled`: The tenant's subscription tier does not include the capability this route needs; `capability` and `requiredTiers` say which. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15114,9 +15114,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15127,9 +15127,9 @@ export interface operations {
             /** @description `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. `conflict`: The request conflicts with the current state of the resource. `idempotency_key_in_use`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
             409: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15140,9 +15140,9 @@ export interface operations {
             /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
             413: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15153,9 +15153,9 @@ export interface operations {
             /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
             415: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15166,9 +15166,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. `idempotency_key_reused`: The `Idempotency-Key` was already used with a different request body or route. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15179,9 +15179,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -15194,9 +15194,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15207,9 +15207,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15239,9 +15239,9 @@ export interface operations {
             /** @description The director is removed. */
             204: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15250,9 +15250,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15263,9 +15263,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15276,9 +15276,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `capability_not_enabled`: The tenant's subscription tier does not include the capability this route needs; `capability` and `requiredTiers` say which. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15289,9 +15289,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15302,9 +15302,9 @@ export interface operations {
             /** @description `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. `conflict`: The request conflicts with the current state of the resource. */
             409: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15315,9 +15315,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15328,9 +15328,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -15343,9 +15343,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15356,9 +15356,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15391,9 +15391,9 @@ export interface operations {
             /** @description A page of shareholders. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15404,9 +15404,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_cursor`: The pagination cursor was not issued by this API or belongs to another listing. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15417,9 +15417,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15430,9 +15430,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `capability_not_enabled`: The tenant's subscription tier does not include the capability this route needs; `capability` and `requiredTiers` say which. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15443,9 +15443,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15456,9 +15456,9 @@ export interface operations {
             /** @description `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. */
             409: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15469,9 +15469,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15482,9 +15482,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -15497,9 +15497,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15510,9 +15510,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15546,9 +15546,9 @@ export interface operations {
             /** @description The new shareholder. */
             201: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15559,9 +15559,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15572,9 +15572,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15585,9 +15585,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `capability_not_enabled`: The tenant's subscription tier does not include the capability this route needs; `capability` and `requiredTiers` say which. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15598,9 +15598,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15611,9 +15611,9 @@ export interface operations {
             /** @description `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. `conflict`: The request conflicts with the current state of the resource. `idempotency_key_in_use`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
             409: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15624,9 +15624,9 @@ export interface operations {
             /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
             413: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15637,9 +15637,9 @@ export interface operations {
             /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
             415: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15650,9 +15650,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. `idempotency_key_reused`: The `Idempotency-Key` was already used with a different request body or route. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15663,9 +15663,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -15678,9 +15678,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15691,9 +15691,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15723,9 +15723,9 @@ export interface operations {
             /** @description The shareholder is removed. */
             204: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15734,9 +15734,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15747,9 +15747,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15760,9 +15760,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `capability_not_enabled`: The tenant's subscription tier does not include the capability this route needs; `capability` and `requiredTiers` say which. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15773,9 +15773,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15786,9 +15786,9 @@ export interface operations {
             /** @description `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. `conflict`: The request conflicts with the current state of the resource. */
             409: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15799,9 +15799,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15812,9 +15812,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -15827,9 +15827,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15840,9 +15840,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15870,9 +15870,9 @@ export interface operations {
             /** @description Every consent record, newest first. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15883,9 +15883,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15896,9 +15896,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15909,9 +15909,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15922,9 +15922,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15935,9 +15935,9 @@ export interface operations {
             /** @description `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. */
             409: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15948,9 +15948,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15961,9 +15961,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -15976,9 +15976,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15989,9 +15989,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16025,9 +16025,9 @@ export interface operations {
             /** @description The consent record. */
             201: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16038,9 +16038,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16051,9 +16051,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16064,9 +16064,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16077,9 +16077,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16090,9 +16090,9 @@ export interface operations {
             /** @description `conflict`: The request conflicts with the current state of the resource. `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. `idempotency_key_in_use`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
             409: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16103,9 +16103,9 @@ export interface operations {
             /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
             413: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16116,9 +16116,9 @@ export interface operations {
             /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
             415: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16129,9 +16129,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. `idempotency_key_reused`: The `Idempotency-Key` was already used with a different request body or route. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16142,9 +16142,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -16157,9 +16157,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16170,9 +16170,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16202,9 +16202,9 @@ export interface operations {
             /** @description The withdrawn consent. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16215,9 +16215,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16228,9 +16228,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16241,9 +16241,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16254,9 +16254,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16267,9 +16267,9 @@ export interface operations {
             /** @description `consent_not_withdrawable`: Terms and conditions and the privacy policy are required for as long as the customer relationship lasts. `conflict`: The request conflicts with the current state of the resource. `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. */
             409: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16280,9 +16280,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16293,9 +16293,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -16308,9 +16308,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16321,9 +16321,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16351,9 +16351,9 @@ export interface operations {
             /** @description The export. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16364,9 +16364,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16377,9 +16377,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. `step_up_required`: The operation needs a recent authentication: call `POST /auth/step-up` and retry with the access token it returns. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16390,9 +16390,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. `user_session_required`: The operation acts on a login session: it needs the access token of the user itself, not of an API client or of a third party acting for a customer. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16403,9 +16403,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16416,9 +16416,9 @@ export interface operations {
             /** @description `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. */
             409: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16429,9 +16429,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16442,9 +16442,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -16457,9 +16457,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16470,9 +16470,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16506,9 +16506,9 @@ export interface operations {
             /** @description What is left of the customer. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16519,9 +16519,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16532,9 +16532,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. `step_up_required`: The operation needs a recent authentication: call `POST /auth/step-up` and retry with the access token it returns. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16545,9 +16545,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. `user_session_required`: The operation acts on a login session: it needs the access token of the user itself, not of an API client or of a third party acting for a customer. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16558,9 +16558,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16571,9 +16571,9 @@ export interface operations {
             /** @description `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. `legal_hold`: A legal hold (an investigation, record-keeping duties) applies to the customer, so its data cannot be erased until compliance staff release the hold. `conflict`: The request conflicts with the current state of the resource. `idempotency_key_in_use`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
             409: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16584,9 +16584,9 @@ export interface operations {
             /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
             413: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16597,9 +16597,9 @@ export interface operations {
             /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
             415: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16610,9 +16610,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. `idempotency_key_reused`: The `Idempotency-Key` was already used with a different request body or route. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16623,9 +16623,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -16638,9 +16638,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16651,9 +16651,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16681,9 +16681,9 @@ export interface operations {
             /** @description The hold, or `active: false`. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16694,9 +16694,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16707,9 +16707,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16720,9 +16720,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16733,9 +16733,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16746,9 +16746,9 @@ export interface operations {
             /** @description `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. */
             409: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16759,9 +16759,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16772,9 +16772,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -16787,9 +16787,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16800,9 +16800,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16834,9 +16834,9 @@ export interface operations {
             /** @description The hold in force. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16847,9 +16847,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16860,9 +16860,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16873,9 +16873,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16886,9 +16886,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16899,9 +16899,9 @@ export interface operations {
             /** @description `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. `conflict`: The request conflicts with the current state of the resource. */
             409: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16912,9 +16912,9 @@ export interface operations {
             /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
             413: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16925,9 +16925,9 @@ export interface operations {
             /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
             415: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16938,9 +16938,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16951,9 +16951,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -16966,9 +16966,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16979,9 +16979,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17009,9 +17009,9 @@ export interface operations {
             /** @description The hold is released. */
             204: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17020,9 +17020,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17033,9 +17033,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17046,9 +17046,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17059,9 +17059,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17072,9 +17072,9 @@ export interface operations {
             /** @description `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. `conflict`: The request conflicts with the current state of the resource. */
             409: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17085,9 +17085,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17098,9 +17098,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -17113,9 +17113,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17126,9 +17126,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17164,9 +17164,9 @@ export interface operations {
             /** @description A page of events. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17177,9 +17177,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_cursor`: The pagination cursor was not issued by this API or belongs to another listing. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17190,9 +17190,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17203,9 +17203,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17216,9 +17216,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17229,9 +17229,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17242,9 +17242,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -17257,9 +17257,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17270,9 +17270,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17300,9 +17300,9 @@ export interface operations {
             /** @description The event. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17313,9 +17313,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17326,9 +17326,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17339,9 +17339,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17352,9 +17352,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17365,9 +17365,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17378,9 +17378,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -17393,9 +17393,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17406,9 +17406,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17450,9 +17450,9 @@ export interface operations {
             /** @description A page of audit entries. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17463,9 +17463,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_cursor`: The pagination cursor was not issued by this API or belongs to another listing. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17476,9 +17476,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17489,9 +17489,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17502,9 +17502,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17515,9 +17515,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17528,9 +17528,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -17543,9 +17543,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17556,9 +17556,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17583,9 +17583,9 @@ export interface operations {
             /** @description The caller. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17596,9 +17596,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17609,9 +17609,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17622,9 +17622,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17635,9 +17635,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17648,9 +17648,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17661,9 +17661,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -17676,9 +17676,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17689,9 +17689,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17716,9 +17716,9 @@ export interface operations {
             /** @description The catalogue, in one page. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17729,9 +17729,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17742,9 +17742,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17755,9 +17755,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17768,9 +17768,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17781,9 +17781,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17794,9 +17794,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -17809,9 +17809,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17822,9 +17822,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17854,9 +17854,9 @@ export interface operations {
             /** @description A page of roles. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17867,9 +17867,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_cursor`: The pagination cursor was not issued by this API or belongs to another listing. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17880,9 +17880,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17893,9 +17893,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17906,9 +17906,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17919,9 +17919,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17932,9 +17932,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -17947,9 +17947,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17960,9 +17960,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17993,9 +17993,9 @@ export interface operations {
             /** @description The new role. */
             201: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18006,9 +18006,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18019,9 +18019,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18032,9 +18032,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. `permission_not_held`: Nobody acts beyond what they hold: granting permissions, or acting on a staff user, API client, group, role or secret-bearing webhook endpoint, needs every permission granted or held by the target; `permissions` lists those the caller lacks. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18045,9 +18045,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18058,9 +18058,9 @@ export interface operations {
             /** @description `role_name_taken`: Another role of this tenant has this name, or it is the name of a built-in role (compared case-insensitively). `idempotency_key_in_use`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
             409: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18071,9 +18071,9 @@ export interface operations {
             /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
             413: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18084,9 +18084,9 @@ export interface operations {
             /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
             415: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18097,9 +18097,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. `idempotency_key_reused`: The `Idempotency-Key` was already used with a different request body or route. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18110,9 +18110,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -18125,9 +18125,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18138,9 +18138,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18168,9 +18168,9 @@ export interface operations {
             /** @description The role. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18181,9 +18181,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18194,9 +18194,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18207,9 +18207,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18220,9 +18220,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18233,9 +18233,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18246,9 +18246,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -18261,9 +18261,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18274,9 +18274,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18304,9 +18304,9 @@ export interface operations {
             /** @description The role is gone. */
             204: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18315,9 +18315,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18328,9 +18328,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18341,9 +18341,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. `permission_not_held`: Nobody acts beyond what they hold: granting permissions, or acting on a staff user, API client, group, role or secret-bearing webhook endpoint, needs every permission granted or held by the target; `permissions` lists those the caller lacks. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18354,9 +18354,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18367,9 +18367,9 @@ export interface operations {
             /** @description `role_read_only`: Built-in roles (`TENANT_ADMIN`, `COMPLIANCE_OFFICER`, `SUPPORT_AGENT`, `CUSTOMER`) cannot be changed or deleted; create a custom role instead. `role_in_use`: The role is still assigned to users or granted by groups: take it away from them before deleting it. */
             409: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18380,9 +18380,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18393,9 +18393,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -18408,9 +18408,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18421,9 +18421,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18455,9 +18455,9 @@ export interface operations {
             /** @description The role as changed. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18468,9 +18468,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18481,9 +18481,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18494,9 +18494,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. `permission_not_held`: Nobody acts beyond what they hold: granting permissions, or acting on a staff user, API client, group, role or secret-bearing webhook endpoint, needs every permission granted or held by the target; `permissions` lists those the caller lacks. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18507,9 +18507,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18520,9 +18520,9 @@ export interface operations {
             /** @description `role_read_only`: Built-in roles (`TENANT_ADMIN`, `COMPLIANCE_OFFICER`, `SUPPORT_AGENT`, `CUSTOMER`) cannot be changed or deleted; create a custom role instead. `role_name_taken`: Another role of this tenant has this name, or it is the name of a built-in role (compared case-insensitively). */
             409: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18533,9 +18533,9 @@ export interface operations {
             /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
             413: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18546,9 +18546,9 @@ export interface operations {
             /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
             415: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18559,9 +18559,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18572,9 +18572,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -18587,9 +18587,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18600,9 +18600,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18634,9 +18634,9 @@ export interface operations {
             /** @description A page of API clients. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18647,9 +18647,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_cursor`: The pagination cursor was not issued by this API or belongs to another listing. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18660,9 +18660,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18673,9 +18673,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18686,9 +18686,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18699,9 +18699,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18712,9 +18712,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -18727,9 +18727,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18740,9 +18740,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18771,9 +18771,9 @@ export interface operations {
             /** @description The new client and its secret. */
             201: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18784,9 +18784,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18797,9 +18797,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18810,9 +18810,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. `permission_not_held`: Nobody acts beyond what they hold: granting permissions, or acting on a staff user, API client, group, role or secret-bearing webhook endpoint, needs every permission granted or held by the target; `permissions` lists those the caller lacks. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18823,9 +18823,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18836,9 +18836,9 @@ export interface operations {
             /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
             413: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18849,9 +18849,9 @@ export interface operations {
             /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
             415: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18862,9 +18862,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18875,9 +18875,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -18890,9 +18890,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18903,9 +18903,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18933,9 +18933,9 @@ export interface operations {
             /** @description The API client. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18946,9 +18946,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18959,9 +18959,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18972,9 +18972,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18985,9 +18985,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18998,9 +18998,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19011,9 +19011,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -19026,9 +19026,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19039,9 +19039,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19069,9 +19069,9 @@ export interface operations {
             /** @description The client is revoked. */
             204: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19080,9 +19080,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19093,9 +19093,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19106,9 +19106,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. `permission_not_held`: Nobody acts beyond what they hold: granting permissions, or acting on a staff user, API client, group, role or secret-bearing webhook endpoint, needs every permission granted or held by the target; `permissions` lists those the caller lacks. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19119,9 +19119,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19132,9 +19132,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19145,9 +19145,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -19160,9 +19160,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19173,9 +19173,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19203,9 +19203,9 @@ export interface operations {
             /** @description The client and its new secret. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19216,9 +19216,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19229,9 +19229,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19242,9 +19242,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. `permission_not_held`: Nobody acts beyond what they hold: granting permissions, or acting on a staff user, API client, group, role or secret-bearing webhook endpoint, needs every permission granted or held by the target; `permissions` lists those the caller lacks. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19255,9 +19255,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19268,9 +19268,9 @@ export interface operations {
             /** @description `client_revoked`: The API client has been revoked for good; create a new one. */
             409: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19281,9 +19281,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19294,9 +19294,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -19309,9 +19309,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19322,9 +19322,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19360,9 +19360,9 @@ export interface operations {
             /** @description A page of staff users. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19373,9 +19373,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_cursor`: The pagination cursor was not issued by this API or belongs to another listing. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19386,9 +19386,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19399,9 +19399,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19412,9 +19412,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19425,9 +19425,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19438,9 +19438,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -19453,9 +19453,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19466,9 +19466,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19499,9 +19499,9 @@ export interface operations {
             /** @description The invited user. */
             201: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19512,9 +19512,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19525,9 +19525,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19538,9 +19538,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. `permission_not_held`: Nobody acts beyond what they hold: granting permissions, or acting on a staff user, API client, group, role or secret-bearing webhook endpoint, needs every permission granted or held by the target; `permissions` lists those the caller lacks. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19551,9 +19551,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19564,9 +19564,9 @@ export interface operations {
             /** @description `email_taken`: Another account of this tenant already uses this email address. `idempotency_key_in_use`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
             409: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19577,9 +19577,9 @@ export interface operations {
             /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
             413: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19590,9 +19590,9 @@ export interface operations {
             /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
             415: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19603,9 +19603,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. `idempotency_key_reused`: The `Idempotency-Key` was already used with a different request body or route. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19616,9 +19616,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -19631,9 +19631,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19644,9 +19644,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19674,9 +19674,9 @@ export interface operations {
             /** @description The staff user. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19687,9 +19687,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19700,9 +19700,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19713,9 +19713,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19726,9 +19726,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19739,9 +19739,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19752,9 +19752,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -19767,9 +19767,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19780,9 +19780,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19814,9 +19814,9 @@ export interface operations {
             /** @description The updated user. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19827,9 +19827,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19840,9 +19840,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19853,9 +19853,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. `permission_not_held`: Nobody acts beyond what they hold: granting permissions, or acting on a staff user, API client, group, role or secret-bearing webhook endpoint, needs every permission granted or held by the target; `permissions` lists those the caller lacks. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19866,9 +19866,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19879,9 +19879,9 @@ export interface operations {
             /** @description `self_lockout`: Administrators cannot disable their own account, reset their own credentials or remove their own `access:admin`: another administrator must. */
             409: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19892,9 +19892,9 @@ export interface operations {
             /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
             413: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19905,9 +19905,9 @@ export interface operations {
             /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
             415: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19918,9 +19918,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19931,9 +19931,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -19946,9 +19946,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19959,9 +19959,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19995,9 +19995,9 @@ export interface operations {
             /** @description The user, now waiting to choose a password. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20008,9 +20008,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20021,9 +20021,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20034,9 +20034,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. `permission_not_held`: Nobody acts beyond what they hold: granting permissions, or acting on a staff user, API client, group, role or secret-bearing webhook endpoint, needs every permission granted or held by the target; `permissions` lists those the caller lacks. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20047,9 +20047,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20060,9 +20060,9 @@ export interface operations {
             /** @description `self_lockout`: Administrators cannot disable their own account, reset their own credentials or remove their own `access:admin`: another administrator must. `conflict`: The request conflicts with the current state of the resource. `idempotency_key_in_use`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
             409: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20073,9 +20073,9 @@ export interface operations {
             /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
             413: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20086,9 +20086,9 @@ export interface operations {
             /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
             415: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20099,9 +20099,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. `idempotency_key_reused`: The `Idempotency-Key` was already used with a different request body or route. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20112,9 +20112,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -20127,9 +20127,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20140,9 +20140,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20172,9 +20172,9 @@ export interface operations {
             /** @description A page of groups. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20185,9 +20185,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_cursor`: The pagination cursor was not issued by this API or belongs to another listing. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20198,9 +20198,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20211,9 +20211,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20224,9 +20224,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20237,9 +20237,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20250,9 +20250,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -20265,9 +20265,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20278,9 +20278,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20311,9 +20311,9 @@ export interface operations {
             /** @description The new group. */
             201: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20324,9 +20324,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20337,9 +20337,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20350,9 +20350,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. `permission_not_held`: Nobody acts beyond what they hold: granting permissions, or acting on a staff user, API client, group, role or secret-bearing webhook endpoint, needs every permission granted or held by the target; `permissions` lists those the caller lacks. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20363,9 +20363,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20376,9 +20376,9 @@ export interface operations {
             /** @description `group_name_taken`: Another group of this tenant has this name (compared case-insensitively). `idempotency_key_in_use`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
             409: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20389,9 +20389,9 @@ export interface operations {
             /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
             413: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20402,9 +20402,9 @@ export interface operations {
             /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
             415: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20415,9 +20415,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. `idempotency_key_reused`: The `Idempotency-Key` was already used with a different request body or route. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20428,9 +20428,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -20443,9 +20443,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20456,9 +20456,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20486,9 +20486,9 @@ export interface operations {
             /** @description The group. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20499,9 +20499,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20512,9 +20512,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20525,9 +20525,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20538,9 +20538,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20551,9 +20551,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20564,9 +20564,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -20579,9 +20579,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20592,9 +20592,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20622,9 +20622,9 @@ export interface operations {
             /** @description The group is gone. */
             204: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20633,9 +20633,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20646,9 +20646,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20659,9 +20659,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. `permission_not_held`: Nobody acts beyond what they hold: granting permissions, or acting on a staff user, API client, group, role or secret-bearing webhook endpoint, needs every permission granted or held by the target; `permissions` lists those the caller lacks. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20672,9 +20672,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20685,9 +20685,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20698,9 +20698,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -20713,9 +20713,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20726,9 +20726,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20760,9 +20760,9 @@ export interface operations {
             /** @description The group as changed. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20773,9 +20773,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20786,9 +20786,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20799,9 +20799,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. `permission_not_held`: Nobody acts beyond what they hold: granting permissions, or acting on a staff user, API client, group, role or secret-bearing webhook endpoint, needs every permission granted or held by the target; `permissions` lists those the caller lacks. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20812,9 +20812,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20825,9 +20825,9 @@ export interface operations {
             /** @description `group_name_taken`: Another group of this tenant has this name (compared case-insensitively). */
             409: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20838,9 +20838,9 @@ export interface operations {
             /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
             413: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20851,9 +20851,9 @@ export interface operations {
             /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
             415: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20864,9 +20864,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20877,9 +20877,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -20892,9 +20892,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20905,9 +20905,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20940,9 +20940,9 @@ export interface operations {
             /** @description A page of members. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20953,9 +20953,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_cursor`: The pagination cursor was not issued by this API or belongs to another listing. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20966,9 +20966,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20979,9 +20979,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20992,9 +20992,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21005,9 +21005,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21018,9 +21018,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -21033,9 +21033,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21046,9 +21046,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21078,9 +21078,9 @@ export interface operations {
             /** @description The user was already a member. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21091,9 +21091,9 @@ export interface operations {
             /** @description The user is now a member. */
             201: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21104,9 +21104,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21117,9 +21117,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21130,9 +21130,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. `permission_not_held`: Nobody acts beyond what they hold: granting permissions, or acting on a staff user, API client, group, role or secret-bearing webhook endpoint, needs every permission granted or held by the target; `permissions` lists those the caller lacks. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21143,9 +21143,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21156,9 +21156,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21169,9 +21169,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -21184,9 +21184,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21197,9 +21197,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21229,9 +21229,9 @@ export interface operations {
             /** @description The user is no longer a member. */
             204: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21240,9 +21240,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21253,9 +21253,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21266,9 +21266,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. `permission_not_held`: Nobody acts beyond what they hold: granting permissions, or acting on a staff user, API client, group, role or secret-bearing webhook endpoint, needs every permission granted or held by the target; `permissions` lists those the caller lacks. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21279,9 +21279,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21292,9 +21292,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21305,9 +21305,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -21320,9 +21320,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21333,9 +21333,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21365,9 +21365,9 @@ export interface operations {
             /** @description A page of endpoints. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21378,9 +21378,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_cursor`: The pagination cursor was not issued by this API or belongs to another listing. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21391,9 +21391,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21404,9 +21404,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21417,9 +21417,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21430,9 +21430,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21443,9 +21443,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -21458,9 +21458,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21471,9 +21471,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21502,9 +21502,9 @@ export interface operations {
             /** @description The endpoint, with its secret. */
             201: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21515,9 +21515,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21528,9 +21528,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21541,9 +21541,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. `permission_not_held`: Nobody acts beyond what they hold: granting permissions, or acting on a staff user, API client, group, role or secret-bearing webhook endpoint, needs every permission granted or held by the target; `permissions` lists those the caller lacks. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21554,9 +21554,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21567,9 +21567,9 @@ export interface operations {
             /** @description `webhook_endpoint_limit_reached`: The tenant already has the most webhook endpoints it may have (20); delete one first. */
             409: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21580,9 +21580,9 @@ export interface operations {
             /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
             413: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21593,9 +21593,9 @@ export interface operations {
             /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
             415: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21606,9 +21606,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. `webhook_url_not_allowed`: Webhooks are only sent over https to public hosts: the URL names localhost, or a private, loopback, link-local, CGNAT or other special-purpose address, or is not https. `errors` names the field. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21619,9 +21619,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -21634,9 +21634,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21647,9 +21647,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21677,9 +21677,9 @@ export interface operations {
             /** @description The endpoint. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21690,9 +21690,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21703,9 +21703,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21716,9 +21716,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21729,9 +21729,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21742,9 +21742,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21755,9 +21755,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -21770,9 +21770,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21783,9 +21783,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21813,9 +21813,9 @@ export interface operations {
             /** @description The endpoint is gone. */
             204: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21824,9 +21824,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21837,9 +21837,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21850,9 +21850,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21863,9 +21863,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21876,9 +21876,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21889,9 +21889,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -21904,9 +21904,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21917,9 +21917,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21951,9 +21951,9 @@ export interface operations {
             /** @description The changed endpoint. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21964,9 +21964,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21977,9 +21977,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21990,9 +21990,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. `permission_not_held`: Nobody acts beyond what they hold: granting permissions, or acting on a staff user, API client, group, role or secret-bearing webhook endpoint, needs every permission granted or held by the target; `permissions` lists those the caller lacks. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22003,9 +22003,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22016,9 +22016,9 @@ export interface operations {
             /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
             413: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22029,9 +22029,9 @@ export interface operations {
             /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
             415: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22042,9 +22042,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. `webhook_url_not_allowed`: Webhooks are only sent over https to public hosts: the URL names localhost, or a private, loopback, link-local, CGNAT or other special-purpose address, or is not https. `errors` names the field. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22055,9 +22055,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -22070,9 +22070,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22083,9 +22083,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22113,9 +22113,9 @@ export interface operations {
             /** @description The endpoint, with its new secret. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22126,9 +22126,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22139,9 +22139,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22152,9 +22152,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22165,9 +22165,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22178,9 +22178,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22191,9 +22191,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -22206,9 +22206,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22219,9 +22219,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22251,9 +22251,9 @@ export interface operations {
             /** @description The queued delivery. */
             202: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22264,9 +22264,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22277,9 +22277,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22290,9 +22290,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22303,9 +22303,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22316,9 +22316,9 @@ export interface operations {
             /** @description `webhook_endpoint_disabled`: The webhook endpoint is disabled, so nothing is sent to it; enable it (PATCH `enabled: true`) first. `idempotency_key_in_use`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
             409: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22329,9 +22329,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. `idempotency_key_reused`: The `Idempotency-Key` was already used with a different request body or route. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22342,9 +22342,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -22357,9 +22357,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22370,9 +22370,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22407,9 +22407,9 @@ export interface operations {
             /** @description A page of deliveries. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22420,9 +22420,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_cursor`: The pagination cursor was not issued by this API or belongs to another listing. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22433,9 +22433,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22446,9 +22446,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22459,9 +22459,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22472,9 +22472,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22485,9 +22485,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -22500,9 +22500,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22513,9 +22513,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22543,9 +22543,9 @@ export interface operations {
             /** @description The delivery and its attempts. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22556,9 +22556,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22569,9 +22569,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22582,9 +22582,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22595,9 +22595,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22608,9 +22608,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22621,9 +22621,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -22636,9 +22636,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22649,9 +22649,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22681,9 +22681,9 @@ export interface operations {
             /** @description The queued delivery. */
             202: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22694,9 +22694,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22707,9 +22707,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22720,9 +22720,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22733,9 +22733,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22746,9 +22746,9 @@ export interface operations {
             /** @description `conflict`: The request conflicts with the current state of the resource. `webhook_delivery_carries_secret`: The delivery’s event carries a single-use token or code (`notification.requested`), which is delivered once, only to the URL the endpoint had when the event was created, and never sent again by hand: issue a new one (a new password token, a credentials reset, a new verification code), which sends a new event. `webhook_endpoint_disabled`: The webhook endpoint is disabled, so nothing is sent to it; enable it (PATCH `enabled: true`) first. `idempotency_key_in_use`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
             409: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22759,9 +22759,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. `idempotency_key_reused`: The `Idempotency-Key` was already used with a different request body or route. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22772,9 +22772,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -22787,9 +22787,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22800,9 +22800,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22824,9 +22824,9 @@ export interface operations {
             /** @description OpenAPI 3.1 document. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22839,9 +22839,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22852,9 +22852,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -22867,9 +22867,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
