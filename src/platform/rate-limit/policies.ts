@@ -77,31 +77,21 @@ export interface Bucket {
 
 /** The bucket of `policyName` that counts `subject`'s requests. */
 export function bucketOf(policyName: RateLimitPolicyName, subject: RequestSubject): Bucket {
-  const policy: RateLimitPolicy = rateLimitPolicies[policyName];
-  if (policy.per === 'ip') {
-    return {
-      name: policyName,
-      key: `${policyName}:${subject.ip}`,
-      policy: { capacity: capacityOf(policy), windowSeconds: policy.windowSeconds },
-    };
+  const { per, capacity, windowSeconds }: RateLimitPolicy = rateLimitPolicies[policyName];
+  if (per === 'ip' || !subject.tenant) {
+    if (per !== 'ip' || capacity === 'tenant tier') {
+      throw new Error(`The '${policyName}' policy counts per tenant: no tenant is known yet`);
+    }
+    return { name: policyName, key: `${policyName}:${subject.ip}`, policy: { capacity, windowSeconds } };
   }
-  if (!subject.tenant)
-    throw new Error(`The '${policyName}' policy counts per tenant: no tenant is known yet`);
-  const { tenant } = subject;
-  return policy.per === 'tenant+principal'
-    ? {
-        name: tenant.tier.toLowerCase(),
-        key: `${tenant.id}:${principalKey(subject.principal)}`,
-        policy: { capacity: tenant.rateLimitPerMinute, windowSeconds: policy.windowSeconds },
-      }
-    : {
-        name: policyName,
-        key: `${tenant.id}:${policyName}:${subject.ip}`,
-        policy: { capacity: capacityOf(policy), windowSeconds: policy.windowSeconds },
-      };
-}
-
-function capacityOf(policy: RateLimitPolicy): number {
-  if (policy.capacity === 'tenant tier') throw new Error('A tenant-tier capacity needs the tenant');
-  return policy.capacity;
+  const { tenant, principal } = subject;
+  const tier = capacity === 'tenant tier';
+  return {
+    name: tier ? tenant.tier.toLowerCase() : policyName,
+    key:
+      per === 'tenant+ip'
+        ? `${tenant.id}:${policyName}:${subject.ip}`
+        : `${tenant.id}:${principalKey(principal)}`,
+    policy: { capacity: tier ? tenant.rateLimitPerMinute : capacity, windowSeconds },
+  };
 }
