@@ -7587,9 +7587,9 @@ export interface operations {
             /** @description The worker is up. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -7600,9 +7600,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -7613,9 +7613,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -7628,9 +7628,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -7655,9 +7655,9 @@ export interface operations {
             /** @description The problem type. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -7668,9 +7668,9 @@ export interface operations {
             /** @description `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -7681,9 +7681,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -7694,9 +7694,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -7709,9 +7709,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -7733,9 +7733,9 @@ export interface operations {
             /** @description JSON Web Key Set. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -7746,9 +7746,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -7759,9 +7759,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -7774,9 +7774,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -7798,9 +7798,9 @@ export interface operations {
             /** @description The reference page. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Scripts and styles from this origin only; no inline code. */
                     "Content-Security-Policy"?: string;
@@ -7817,9 +7817,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -7830,9 +7830,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -7845,9 +7845,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -7872,9 +7872,9 @@ export interface operations {
             /** @description The file. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Versioned vendor files: `public, max-age=31536000, immutable`; `docs-init.js`: `public, max-age=300`. */
                     "Cache-Control"?: string;
@@ -7890,9 +7890,9 @@ export interface operations {
             /** @description `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -7903,9 +7903,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -7916,9 +7916,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -7931,9 +7931,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -7955,9 +7955,9 @@ export interface operations {
             /** @description Every registered tenant. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -7968,9 +7968,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -7981,9 +7981,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -7994,9 +7994,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -8009,9 +8009,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8037,9 +8037,9 @@ export interface operations {
             /** @description The tenant. */
             201: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8050,9 +8050,9 @@ export interface operations {
             /** @description `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8063,9 +8063,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8076,9 +8076,9 @@ export interface operations {
             /** @description `conflict`: The request conflicts with the current state of the resource. */
             409: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8089,9 +8089,9 @@ export interface operations {
             /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
             413: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8102,9 +8102,9 @@ export interface operations {
             /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
             415: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8115,9 +8115,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8128,9 +8128,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -8143,9 +8143,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8170,9 +8170,9 @@ export interface operations {
             /** @description The tenant. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8183,9 +8183,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8196,9 +8196,9 @@ export interface operations {
             /** @description `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8209,9 +8209,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8222,9 +8222,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -8237,9 +8237,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8268,9 +8268,9 @@ export interface operations {
             /** @description The updated tenant. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8281,9 +8281,9 @@ export interface operations {
             /** @description `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8294,9 +8294,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8307,9 +8307,9 @@ export interface operations {
             /** @description `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8320,9 +8320,9 @@ export interface operations {
             /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
             413: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8333,9 +8333,9 @@ export interface operations {
             /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
             415: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8346,9 +8346,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8359,9 +8359,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -8374,9 +8374,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8398,9 +8398,9 @@ export interface operations {
             /** @description Authorization server metadata. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8411,9 +8411,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8424,9 +8424,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -8439,9 +8439,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8470,9 +8470,9 @@ export interface operations {
             /** @description Tokens. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8483,9 +8483,9 @@ export interface operations {
             /** @description `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_request`: RFC 6749: a required parameter is missing or malformed, or the client authenticated with more than one method (Basic credentials and a client secret in the form, or a form `client_id` naming another client). `invalid_grant`: RFC 6749: the authorization code or refresh token is invalid, expired, revoked or bound to another client. `invalid_scope`: RFC 6749: the requested scope exceeds what the client may be granted. `unauthorized_client`: RFC 6749: the client may not use this grant type. `unsupported_grant_type`: RFC 6749: the grant type is not supported by this server. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8496,9 +8496,9 @@ export interface operations {
             /** @description `invalid_client`: RFC 6749: client authentication failed (unknown client, wrong secret, revoked client or another tenant). */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8509,9 +8509,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8522,9 +8522,9 @@ export interface operations {
             /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
             413: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8535,9 +8535,9 @@ export interface operations {
             /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
             415: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8548,9 +8548,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8561,9 +8561,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -8576,9 +8576,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8589,9 +8589,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8620,9 +8620,9 @@ export interface operations {
             /** @description The token’s state. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8633,9 +8633,9 @@ export interface operations {
             /** @description `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_request`: RFC 6749: a required parameter is missing or malformed, or the client authenticated with more than one method (Basic credentials and a client secret in the form, or a form `client_id` naming another client). */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8646,9 +8646,9 @@ export interface operations {
             /** @description `invalid_client`: RFC 6749: client authentication failed (unknown client, wrong secret, revoked client or another tenant). */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8659,9 +8659,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8672,9 +8672,9 @@ export interface operations {
             /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
             413: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8685,9 +8685,9 @@ export interface operations {
             /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
             415: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8698,9 +8698,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8711,9 +8711,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -8726,9 +8726,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8739,9 +8739,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8770,9 +8770,9 @@ export interface operations {
             /** @description Revoked, or nothing to revoke. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8781,9 +8781,9 @@ export interface operations {
             /** @description `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_request`: RFC 6749: a required parameter is missing or malformed, or the client authenticated with more than one method (Basic credentials and a client secret in the form, or a form `client_id` naming another client). `unauthorized_client`: RFC 6749: the client may not use this grant type. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8794,9 +8794,9 @@ export interface operations {
             /** @description `invalid_client`: RFC 6749: client authentication failed (unknown client, wrong secret, revoked client or another tenant). */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8807,9 +8807,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8820,9 +8820,9 @@ export interface operations {
             /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
             413: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8833,9 +8833,9 @@ export interface operations {
             /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
             415: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8846,9 +8846,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8859,9 +8859,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -8874,9 +8874,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8887,9 +8887,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8911,9 +8911,9 @@ export interface operations {
             /** @description Authorization server metadata. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8924,9 +8924,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8937,9 +8937,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -8952,9 +8952,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8985,9 +8985,9 @@ export interface operations {
             /** @description The new customer and its user id. */
             201: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -8998,9 +8998,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9011,9 +9011,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9024,9 +9024,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `capability_not_enabled`: The tenant's subscription tier does not include the capability this route needs; `capability` and `requiredTiers` say which. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9037,9 +9037,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9050,9 +9050,9 @@ export interface operations {
             /** @description `email_taken`: Another account of the same kind (customer or staff) in this tenant already uses this email address; staff and customers are separate namespaces. `idempotency_key_in_use`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
             409: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9063,9 +9063,9 @@ export interface operations {
             /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
             413: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9076,9 +9076,9 @@ export interface operations {
             /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
             415: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9089,9 +9089,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. `idempotency_key_reused`: The `Idempotency-Key` was already used with a different request body or route. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9102,9 +9102,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -9117,9 +9117,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9130,9 +9130,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9163,9 +9163,9 @@ export interface operations {
             /** @description The code is on its way. */
             202: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9176,9 +9176,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9189,9 +9189,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9202,9 +9202,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `capability_not_enabled`: The tenant's subscription tier does not include the capability this route needs; `capability` and `requiredTiers` say which. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9215,9 +9215,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9228,9 +9228,9 @@ export interface operations {
             /** @description `conflict`: The request conflicts with the current state of the resource. `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. `idempotency_key_in_use`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
             409: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9241,9 +9241,9 @@ export interface operations {
             /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
             413: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9254,9 +9254,9 @@ export interface operations {
             /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
             415: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9267,9 +9267,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. `idempotency_key_reused`: The `Idempotency-Key` was already used with a different request body or route. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9280,9 +9280,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -9295,9 +9295,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9308,9 +9308,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9341,9 +9341,9 @@ export interface operations {
             /** @description The customer with its contact verified. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9354,9 +9354,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9367,9 +9367,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9380,9 +9380,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `capability_not_enabled`: The tenant's subscription tier does not include the capability this route needs; `capability` and `requiredTiers` say which. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9393,9 +9393,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9406,9 +9406,9 @@ export interface operations {
             /** @description `conflict`: The request conflicts with the current state of the resource. `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. `idempotency_key_in_use`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
             409: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9419,9 +9419,9 @@ export interface operations {
             /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
             413: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9432,9 +9432,9 @@ export interface operations {
             /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
             415: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9445,9 +9445,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. `invalid_code`: The verification code is wrong, expired or void. A code works for 10 minutes and for 5 attempts; after that, request a new one. `idempotency_key_reused`: The `Idempotency-Key` was already used with a different request body or route. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9458,9 +9458,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -9473,9 +9473,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9486,9 +9486,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9519,9 +9519,9 @@ export interface operations {
             /** @description The code is on its way. */
             202: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9532,9 +9532,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9545,9 +9545,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9558,9 +9558,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `capability_not_enabled`: The tenant's subscription tier does not include the capability this route needs; `capability` and `requiredTiers` say which. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9571,9 +9571,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9584,9 +9584,9 @@ export interface operations {
             /** @description `conflict`: The request conflicts with the current state of the resource. `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. `idempotency_key_in_use`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
             409: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9597,9 +9597,9 @@ export interface operations {
             /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
             413: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9610,9 +9610,9 @@ export interface operations {
             /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
             415: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9623,9 +9623,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. `idempotency_key_reused`: The `Idempotency-Key` was already used with a different request body or route. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9636,9 +9636,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -9651,9 +9651,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9664,9 +9664,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9697,9 +9697,9 @@ export interface operations {
             /** @description The customer with its contact verified. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9710,9 +9710,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9723,9 +9723,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9736,9 +9736,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `capability_not_enabled`: The tenant's subscription tier does not include the capability this route needs; `capability` and `requiredTiers` say which. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9749,9 +9749,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9762,9 +9762,9 @@ export interface operations {
             /** @description `conflict`: The request conflicts with the current state of the resource. `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. `idempotency_key_in_use`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
             409: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9775,9 +9775,9 @@ export interface operations {
             /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
             413: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9788,9 +9788,9 @@ export interface operations {
             /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
             415: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9801,9 +9801,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. `invalid_code`: The verification code is wrong, expired or void. A code works for 10 minutes and for 5 attempts; after that, request a new one. `idempotency_key_reused`: The `Idempotency-Key` was already used with a different request body or route. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9814,9 +9814,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -9829,9 +9829,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9842,9 +9842,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9873,9 +9873,9 @@ export interface operations {
             /** @description Tokens, or an MFA challenge. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9886,9 +9886,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9899,9 +9899,9 @@ export interface operations {
             /** @description `invalid_credentials`: The email and password do not match an account. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9912,9 +9912,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `account_disabled`: The account has been disabled by the tenant; it cannot log in. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9925,9 +9925,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9938,9 +9938,9 @@ export interface operations {
             /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
             413: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9951,9 +9951,9 @@ export interface operations {
             /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
             415: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9964,9 +9964,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -9977,9 +9977,9 @@ export interface operations {
             /** @description `account_locked`: Too many failed attempts at the password or a second factor (5 in 15 minutes, checks still running included): the account is locked for 15 minutes, the right secret included; `Retry-After` says how long is left. */
             423: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -9992,9 +9992,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -10007,9 +10007,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10020,9 +10020,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10051,9 +10051,9 @@ export interface operations {
             /** @description The tokens of the new session. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10064,9 +10064,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10077,9 +10077,9 @@ export interface operations {
             /** @description `invalid_mfa_token`: The `mfaToken` from the login step is malformed, expired or not for this tenant: log in again. `invalid_mfa_code`: The TOTP code, recovery code or passkey assertion was wrong, already used or expired. Failures count towards the account lockout. `passkey_clone_suspected`: The authenticator's signature counter did not increase, so a copy of the passkey may exist: the passkey is blocked from now on. Remove it and enrol a new one; if it was the only second factor, the tenant's support resets the credentials. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10090,9 +10090,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10103,9 +10103,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10116,9 +10116,9 @@ export interface operations {
             /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
             413: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10129,9 +10129,9 @@ export interface operations {
             /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
             415: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10142,9 +10142,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. `mfa_method_not_enrolled`: The user has not enrolled the method named in `method`; the login answer lists the enrolled ones. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10155,9 +10155,9 @@ export interface operations {
             /** @description `account_locked`: Too many failed attempts at the password or a second factor (5 in 15 minutes, checks still running included): the account is locked for 15 minutes, the right secret included; `Retry-After` says how long is left. */
             423: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -10170,9 +10170,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -10185,9 +10185,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10198,9 +10198,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10229,9 +10229,9 @@ export interface operations {
             /** @description The rotated pair. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10242,9 +10242,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10255,9 +10255,9 @@ export interface operations {
             /** @description `invalid_refresh_token`: The refresh token is unknown, expired, or its session has been revoked: log in again. `refresh_token_reused`: A refresh token that had already been exchanged came back, so someone may hold a copy: the whole session has been revoked. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10268,9 +10268,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10281,9 +10281,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10294,9 +10294,9 @@ export interface operations {
             /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
             413: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10307,9 +10307,9 @@ export interface operations {
             /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
             415: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10320,9 +10320,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10333,9 +10333,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -10348,9 +10348,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10361,9 +10361,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10388,9 +10388,9 @@ export interface operations {
             /** @description The session has ended (or had already). */
             204: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10399,9 +10399,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10412,9 +10412,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10425,9 +10425,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `user_session_required`: The operation acts on a login session: it needs the access token of the user itself, not of an API client or of a third party acting for a customer. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10438,9 +10438,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10451,9 +10451,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10464,9 +10464,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -10479,9 +10479,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10492,9 +10492,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10519,9 +10519,9 @@ export interface operations {
             /** @description All sessions have ended. */
             204: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10530,9 +10530,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10543,9 +10543,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10556,9 +10556,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `user_session_required`: The operation acts on a login session: it needs the access token of the user itself, not of an API client or of a third party acting for a customer. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10569,9 +10569,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10582,9 +10582,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10595,9 +10595,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -10610,9 +10610,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10623,9 +10623,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10655,9 +10655,9 @@ export interface operations {
             /** @description A page of sessions, newest first. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10668,9 +10668,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_cursor`: The pagination cursor was not issued by this API or belongs to another listing. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10681,9 +10681,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10694,9 +10694,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `user_session_required`: The operation acts on a login session: it needs the access token of the user itself, not of an API client or of a third party acting for a customer. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10707,9 +10707,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10720,9 +10720,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10733,9 +10733,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -10748,9 +10748,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10761,9 +10761,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10791,9 +10791,9 @@ export interface operations {
             /** @description The session has ended. */
             204: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10802,9 +10802,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10815,9 +10815,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10828,9 +10828,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `user_session_required`: The operation acts on a login session: it needs the access token of the user itself, not of an API client or of a third party acting for a customer. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10841,9 +10841,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10854,9 +10854,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10867,9 +10867,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -10882,9 +10882,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10895,9 +10895,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10926,9 +10926,9 @@ export interface operations {
             /** @description The stepped-up access token. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10939,9 +10939,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10952,9 +10952,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. `invalid_credentials`: The email and password do not match an account. `invalid_mfa_code`: The TOTP code, recovery code or passkey assertion was wrong, already used or expired. Failures count towards the account lockout. `passkey_clone_suspected`: The authenticator's signature counter did not increase, so a copy of the passkey may exist: the passkey is blocked from now on. Remove it and enrol a new one; if it was the only second factor, the tenant's support resets the credentials. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10965,9 +10965,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `user_session_required`: The operation acts on a login session: it needs the access token of the user itself, not of an API client or of a third party acting for a customer. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10978,9 +10978,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -10991,9 +10991,9 @@ export interface operations {
             /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
             413: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11004,9 +11004,9 @@ export interface operations {
             /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
             415: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11017,9 +11017,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. `mfa_method_not_enrolled`: The user has not enrolled the method named in `method`; the login answer lists the enrolled ones. `step_up_method_not_allowed`: A user with a second factor enrolled must step up with it, not with the password alone. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11030,9 +11030,9 @@ export interface operations {
             /** @description `account_locked`: Too many failed attempts at the password or a second factor (5 in 15 minutes, checks still running included): the account is locked for 15 minutes, the right secret included; `Retry-After` says how long is left. */
             423: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -11045,9 +11045,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -11060,9 +11060,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11073,9 +11073,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11104,9 +11104,9 @@ export interface operations {
             /** @description The password has changed. */
             204: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11115,9 +11115,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11128,9 +11128,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. `step_up_required`: The operation needs a recent authentication: call `POST /auth/step-up` and retry with the access token it returns. `invalid_credentials`: The email and password do not match an account. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11141,9 +11141,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `user_session_required`: The operation acts on a login session: it needs the access token of the user itself, not of an API client or of a third party acting for a customer. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11154,9 +11154,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11167,9 +11167,9 @@ export interface operations {
             /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
             413: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11180,9 +11180,9 @@ export interface operations {
             /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
             415: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11193,9 +11193,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11206,9 +11206,9 @@ export interface operations {
             /** @description `account_locked`: Too many failed attempts at the password or a second factor (5 in 15 minutes, checks still running included): the account is locked for 15 minutes, the right secret included; `Retry-After` says how long is left. */
             423: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -11221,9 +11221,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -11236,9 +11236,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11249,9 +11249,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11282,9 +11282,9 @@ export interface operations {
             /** @description Accepted; a message follows if the account exists. */
             202: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11293,9 +11293,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11306,9 +11306,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11319,9 +11319,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11332,9 +11332,9 @@ export interface operations {
             /** @description `idempotency_key_in_use`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
             409: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11345,9 +11345,9 @@ export interface operations {
             /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
             413: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11358,9 +11358,9 @@ export interface operations {
             /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
             415: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11371,9 +11371,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. `idempotency_key_reused`: The `Idempotency-Key` was already used with a different request body or route. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11384,9 +11384,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -11399,9 +11399,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11412,9 +11412,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11443,9 +11443,9 @@ export interface operations {
             /** @description The password is set. */
             204: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11454,9 +11454,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_password_token`: The password token is unknown, already used, replaced by a newer one or expired: ask for a new one with `POST /auth/password/forgot`. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11467,9 +11467,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11480,9 +11480,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11493,9 +11493,9 @@ export interface operations {
             /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
             413: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11506,9 +11506,9 @@ export interface operations {
             /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
             415: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11519,9 +11519,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11532,9 +11532,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -11547,9 +11547,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11560,9 +11560,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11587,9 +11587,9 @@ export interface operations {
             /** @description The pending enrolment. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11600,9 +11600,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11613,9 +11613,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. `step_up_required`: The operation needs a recent authentication: call `POST /auth/step-up` and retry with the access token it returns. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11626,9 +11626,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `user_session_required`: The operation acts on a login session: it needs the access token of the user itself, not of an API client or of a third party acting for a customer. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11639,9 +11639,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11652,9 +11652,9 @@ export interface operations {
             /** @description `totp_already_enrolled`: The user already has a TOTP authenticator; remove it (`DELETE /auth/mfa/totp`, with step-up) before enrolling another. */
             409: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11665,9 +11665,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11678,9 +11678,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -11693,9 +11693,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11706,9 +11706,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11733,9 +11733,9 @@ export interface operations {
             /** @description TOTP and its recovery codes are gone. */
             204: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11744,9 +11744,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11757,9 +11757,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. `step_up_required`: The operation needs a recent authentication: call `POST /auth/step-up` and retry with the access token it returns. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11770,9 +11770,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `user_session_required`: The operation acts on a login session: it needs the access token of the user itself, not of an API client or of a third party acting for a customer. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11783,9 +11783,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11796,9 +11796,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. `mfa_method_not_enrolled`: The user has not enrolled the method named in `method`; the login answer lists the enrolled ones. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11809,9 +11809,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -11824,9 +11824,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11837,9 +11837,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11868,9 +11868,9 @@ export interface operations {
             /** @description 2FA is on; the recovery codes. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11881,9 +11881,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11894,9 +11894,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. `step_up_required`: The operation needs a recent authentication: call `POST /auth/step-up` and retry with the access token it returns. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11907,9 +11907,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `user_session_required`: The operation acts on a login session: it needs the access token of the user itself, not of an API client or of a third party acting for a customer. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11920,9 +11920,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11933,9 +11933,9 @@ export interface operations {
             /** @description `totp_already_enrolled`: The user already has a TOTP authenticator; remove it (`DELETE /auth/mfa/totp`, with step-up) before enrolling another. `totp_enrolment_not_started`: There is no pending TOTP enrolment to confirm: start one with `POST /auth/mfa/totp`, then confirm a code from the new secret. */
             409: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11946,9 +11946,9 @@ export interface operations {
             /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
             413: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11959,9 +11959,9 @@ export interface operations {
             /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
             415: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11972,9 +11972,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -11985,9 +11985,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -12000,9 +12000,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12013,9 +12013,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12040,9 +12040,9 @@ export interface operations {
             /** @description The new recovery codes. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12053,9 +12053,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12066,9 +12066,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. `step_up_required`: The operation needs a recent authentication: call `POST /auth/step-up` and retry with the access token it returns. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12079,9 +12079,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `user_session_required`: The operation acts on a login session: it needs the access token of the user itself, not of an API client or of a third party acting for a customer. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12092,9 +12092,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12105,9 +12105,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. `mfa_method_not_enrolled`: The user has not enrolled the method named in `method`; the login answer lists the enrolled ones. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12118,9 +12118,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -12133,9 +12133,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12146,9 +12146,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12173,9 +12173,9 @@ export interface operations {
             /** @description Options for the browser. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12186,9 +12186,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12199,9 +12199,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. `step_up_required`: The operation needs a recent authentication: call `POST /auth/step-up` and retry with the access token it returns. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12212,9 +12212,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `user_session_required`: The operation acts on a login session: it needs the access token of the user itself, not of an API client or of a third party acting for a customer. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12225,9 +12225,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12238,9 +12238,9 @@ export interface operations {
             /** @description `conflict`: The request conflicts with the current state of the resource. */
             409: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12251,9 +12251,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12264,9 +12264,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -12279,9 +12279,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12292,9 +12292,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12325,9 +12325,9 @@ export interface operations {
             /** @description The new passkey. */
             201: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12338,9 +12338,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12351,9 +12351,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. `step_up_required`: The operation needs a recent authentication: call `POST /auth/step-up` and retry with the access token it returns. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12364,9 +12364,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `user_session_required`: The operation acts on a login session: it needs the access token of the user itself, not of an API client or of a third party acting for a customer. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12377,9 +12377,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12390,9 +12390,9 @@ export interface operations {
             /** @description `conflict`: The request conflicts with the current state of the resource. `idempotency_key_in_use`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
             409: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12403,9 +12403,9 @@ export interface operations {
             /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
             413: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12416,9 +12416,9 @@ export interface operations {
             /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
             415: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12429,9 +12429,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. `invalid_passkey_registration`: The passkey registration response did not verify: another origin or RP id, an unsupported algorithm or attestation, or a challenge that is unknown, already used, issued to someone else or older than 5 minutes. `idempotency_key_reused`: The `Idempotency-Key` was already used with a different request body or route. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12442,9 +12442,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -12457,9 +12457,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12470,9 +12470,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12501,9 +12501,9 @@ export interface operations {
             /** @description Options for the browser. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12514,9 +12514,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12527,9 +12527,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. `invalid_mfa_token`: The `mfaToken` from the login step is malformed, expired or not for this tenant: log in again. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12540,9 +12540,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `user_session_required`: The operation acts on a login session: it needs the access token of the user itself, not of an API client or of a third party acting for a customer. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12553,9 +12553,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12566,9 +12566,9 @@ export interface operations {
             /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
             413: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12579,9 +12579,9 @@ export interface operations {
             /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
             415: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12592,9 +12592,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. `mfa_method_not_enrolled`: The user has not enrolled the method named in `method`; the login answer lists the enrolled ones. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12605,9 +12605,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -12620,9 +12620,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12633,9 +12633,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12664,9 +12664,9 @@ export interface operations {
             /** @description The tokens of the new session. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12677,9 +12677,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12690,9 +12690,9 @@ export interface operations {
             /** @description `invalid_passkey`: The passkey assertion did not verify: an unknown or removed passkey, another origin or RP id, a bad signature, no user verification, or a challenge that is unknown, already used or older than 5 minutes. `passkey_clone_suspected`: The authenticator's signature counter did not increase, so a copy of the passkey may exist: the passkey is blocked from now on. Remove it and enrol a new one; if it was the only second factor, the tenant's support resets the credentials. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12703,9 +12703,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `account_disabled`: The account has been disabled by the tenant; it cannot log in. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12716,9 +12716,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12729,9 +12729,9 @@ export interface operations {
             /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
             413: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12742,9 +12742,9 @@ export interface operations {
             /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
             415: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12755,9 +12755,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12768,9 +12768,9 @@ export interface operations {
             /** @description `account_locked`: Too many failed attempts at the password or a second factor (5 in 15 minutes, checks still running included): the account is locked for 15 minutes, the right secret included; `Retry-After` says how long is left. */
             423: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -12783,9 +12783,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -12798,9 +12798,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12811,9 +12811,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12838,9 +12838,9 @@ export interface operations {
             /** @description Every passkey of the user, newest first. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12851,9 +12851,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12864,9 +12864,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12877,9 +12877,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `user_session_required`: The operation acts on a login session: it needs the access token of the user itself, not of an API client or of a third party acting for a customer. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12890,9 +12890,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12903,9 +12903,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12916,9 +12916,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -12931,9 +12931,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12944,9 +12944,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12974,9 +12974,9 @@ export interface operations {
             /** @description The passkey has been removed. */
             204: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12985,9 +12985,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -12998,9 +12998,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. `step_up_required`: The operation needs a recent authentication: call `POST /auth/step-up` and retry with the access token it returns. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13011,9 +13011,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `user_session_required`: The operation acts on a login session: it needs the access token of the user itself, not of an API client or of a third party acting for a customer. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13024,9 +13024,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13037,9 +13037,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13050,9 +13050,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -13065,9 +13065,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13078,9 +13078,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13122,9 +13122,9 @@ export interface operations {
             /** @description A page of customers. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13135,9 +13135,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_cursor`: The pagination cursor was not issued by this API or belongs to another listing. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13148,9 +13148,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13161,9 +13161,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13174,9 +13174,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13187,9 +13187,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13200,9 +13200,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -13215,9 +13215,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13228,9 +13228,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13258,9 +13258,9 @@ export interface operations {
             /** @description The customer. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13271,9 +13271,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13284,9 +13284,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13297,9 +13297,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13310,9 +13310,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13323,9 +13323,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13336,9 +13336,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -13351,9 +13351,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13364,9 +13364,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13398,9 +13398,9 @@ export interface operations {
             /** @description The changed customer. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13411,9 +13411,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13424,9 +13424,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13437,9 +13437,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13450,9 +13450,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13463,9 +13463,9 @@ export interface operations {
             /** @description `reverification_required`: Identity fields of a verified customer (names, date of birth, nationality; an organization’s legal name, registration number, legal form, incorporation date and country, LEI) can only be changed by staff, which starts a new verification. `conflict`: The request conflicts with the current state of the resource. `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. */
             409: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13476,9 +13476,9 @@ export interface operations {
             /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
             413: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13489,9 +13489,9 @@ export interface operations {
             /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
             415: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13502,9 +13502,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13515,9 +13515,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -13530,9 +13530,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13543,9 +13543,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13577,9 +13577,9 @@ export interface operations {
             /** @description The customer in its new status. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13590,9 +13590,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13603,9 +13603,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13616,9 +13616,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13629,9 +13629,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13642,9 +13642,9 @@ export interface operations {
             /** @description `invalid_transition`: The customer lifecycle does not allow this change from the current status; `allowed` lists what is. `conflict`: The request conflicts with the current state of the resource. `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. */
             409: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13655,9 +13655,9 @@ export interface operations {
             /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
             413: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13668,9 +13668,9 @@ export interface operations {
             /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
             415: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13681,9 +13681,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13694,9 +13694,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -13709,9 +13709,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13722,9 +13722,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13755,9 +13755,9 @@ export interface operations {
             /** @description The new organization and its administrator’s user id. */
             201: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13768,9 +13768,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13781,9 +13781,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13794,9 +13794,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `capability_not_enabled`: The tenant's subscription tier does not include the capability this route needs; `capability` and `requiredTiers` say which. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13807,9 +13807,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13820,9 +13820,9 @@ export interface operations {
             /** @description `email_taken`: Another account of the same kind (customer or staff) in this tenant already uses this email address; staff and customers are separate namespaces. `idempotency_key_in_use`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
             409: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13833,9 +13833,9 @@ export interface operations {
             /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
             413: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13846,9 +13846,9 @@ export interface operations {
             /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
             415: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13859,9 +13859,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. `idempotency_key_reused`: The `Idempotency-Key` was already used with a different request body or route. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13872,9 +13872,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -13887,9 +13887,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13900,9 +13900,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13930,9 +13930,9 @@ export interface operations {
             /** @description The organization. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13943,9 +13943,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13956,9 +13956,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13969,9 +13969,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `capability_not_enabled`: The tenant's subscription tier does not include the capability this route needs; `capability` and `requiredTiers` say which. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13982,9 +13982,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -13995,9 +13995,9 @@ export interface operations {
             /** @description `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. */
             409: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14008,9 +14008,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14021,9 +14021,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -14036,9 +14036,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14049,9 +14049,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14083,9 +14083,9 @@ export interface operations {
             /** @description The changed organization. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14096,9 +14096,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14109,9 +14109,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14122,9 +14122,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `capability_not_enabled`: The tenant's subscription tier does not include the capability this route needs; `capability` and `requiredTiers` say which. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14135,9 +14135,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14148,9 +14148,9 @@ export interface operations {
             /** @description `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. `reverification_required`: Identity fields of a verified customer (names, date of birth, nationality; an organization’s legal name, registration number, legal form, incorporation date and country, LEI) can only be changed by staff, which starts a new verification. `conflict`: The request conflicts with the current state of the resource. */
             409: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14161,9 +14161,9 @@ export interface operations {
             /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
             413: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14174,9 +14174,9 @@ export interface operations {
             /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
             415: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14187,9 +14187,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14200,9 +14200,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -14215,9 +14215,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14228,9 +14228,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14263,9 +14263,9 @@ export interface operations {
             /** @description A page of employees. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14276,9 +14276,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_cursor`: The pagination cursor was not issued by this API or belongs to another listing. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14289,9 +14289,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14302,9 +14302,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `capability_not_enabled`: The tenant's subscription tier does not include the capability this route needs; `capability` and `requiredTiers` say which. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14315,9 +14315,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14328,9 +14328,9 @@ export interface operations {
             /** @description `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. */
             409: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14341,9 +14341,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14354,9 +14354,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -14369,9 +14369,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14382,9 +14382,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14418,9 +14418,9 @@ export interface operations {
             /** @description The invited employee. */
             201: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14431,9 +14431,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14444,9 +14444,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14457,9 +14457,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `capability_not_enabled`: The tenant's subscription tier does not include the capability this route needs; `capability` and `requiredTiers` say which. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14470,9 +14470,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14483,9 +14483,9 @@ export interface operations {
             /** @description `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. `email_taken`: Another account of the same kind (customer or staff) in this tenant already uses this email address; staff and customers are separate namespaces. `conflict`: The request conflicts with the current state of the resource. `idempotency_key_in_use`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
             409: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14496,9 +14496,9 @@ export interface operations {
             /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
             413: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14509,9 +14509,9 @@ export interface operations {
             /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
             415: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14522,9 +14522,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. `idempotency_key_reused`: The `Idempotency-Key` was already used with a different request body or route. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14535,9 +14535,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -14550,9 +14550,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14563,9 +14563,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14595,9 +14595,9 @@ export interface operations {
             /** @description The employee is removed. */
             204: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14606,9 +14606,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14619,9 +14619,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14632,9 +14632,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `capability_not_enabled`: The tenant's subscription tier does not include the capability this route needs; `capability` and `requiredTiers` say which. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14645,9 +14645,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14658,9 +14658,9 @@ export interface operations {
             /** @description `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. `last_admin_user`: The organization would be left without an employee with the organization role `ADMIN_USER`: give another employee that role before removing or demoting this one. `conflict`: The request conflicts with the current state of the resource. */
             409: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14671,9 +14671,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14684,9 +14684,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -14699,9 +14699,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14712,9 +14712,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14748,9 +14748,9 @@ export interface operations {
             /** @description The changed employee. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14761,9 +14761,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14774,9 +14774,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14787,9 +14787,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `capability_not_enabled`: The tenant's subscription tier does not include the capability this route needs; `capability` and `requiredTiers` say which. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14800,9 +14800,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14813,9 +14813,9 @@ export interface operations {
             /** @description `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. `last_admin_user`: The organization would be left without an employee with the organization role `ADMIN_USER`: give another employee that role before removing or demoting this one. `conflict`: The request conflicts with the current state of the resource. */
             409: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14826,9 +14826,9 @@ export interface operations {
             /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
             413: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14839,9 +14839,9 @@ export interface operations {
             /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
             415: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14852,9 +14852,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14865,9 +14865,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -14880,9 +14880,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14893,9 +14893,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14928,9 +14928,9 @@ export interface operations {
             /** @description A page of directors. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14941,9 +14941,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_cursor`: The pagination cursor was not issued by this API or belongs to another listing. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14954,9 +14954,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14967,9 +14967,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `capability_not_enabled`: The tenant's subscription tier does not include the capability this route needs; `capability` and `requiredTiers` say which. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14980,9 +14980,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -14993,9 +14993,9 @@ export interface operations {
             /** @description `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. */
             409: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15006,9 +15006,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15019,9 +15019,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -15034,9 +15034,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15047,9 +15047,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15083,9 +15083,9 @@ export interface operations {
             /** @description The new director. */
             201: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15096,9 +15096,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15109,9 +15109,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15122,9 +15122,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `capability_not_enabled`: The tenant's subscription tier does not include the capability this route needs; `capability` and `requiredTiers` say which. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15135,9 +15135,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15148,9 +15148,9 @@ export interface operations {
             /** @description `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. `conflict`: The request conflicts with the current state of the resource. `idempotency_key_in_use`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
             409: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15161,9 +15161,9 @@ export interface operations {
             /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
             413: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15174,9 +15174,9 @@ export interface operations {
             /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
             415: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15187,9 +15187,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. `idempotency_key_reused`: The `Idempotency-Key` was already used with a different request body or route. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15200,9 +15200,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -15215,9 +15215,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15228,9 +15228,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15260,9 +15260,9 @@ export interface operations {
             /** @description The director is removed. */
             204: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15271,9 +15271,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15284,9 +15284,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15297,9 +15297,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `capability_not_enabled`: The tenant's subscription tier does not include the capability this route needs; `capability` and `requiredTiers` say which. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15310,9 +15310,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15323,9 +15323,9 @@ export interface operations {
             /** @description `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. `conflict`: The request conflicts with the current state of the resource. */
             409: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15336,9 +15336,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15349,9 +15349,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -15364,9 +15364,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15377,9 +15377,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15412,9 +15412,9 @@ export interface operations {
             /** @description A page of shareholders. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15425,9 +15425,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_cursor`: The pagination cursor was not issued by this API or belongs to another listing. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15438,9 +15438,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15451,9 +15451,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `capability_not_enabled`: The tenant's subscription tier does not include the capability this route needs; `capability` and `requiredTiers` say which. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15464,9 +15464,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15477,9 +15477,9 @@ export interface operations {
             /** @description `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. */
             409: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15490,9 +15490,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15503,9 +15503,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -15518,9 +15518,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15531,9 +15531,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15567,9 +15567,9 @@ export interface operations {
             /** @description The new shareholder. */
             201: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15580,9 +15580,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15593,9 +15593,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15606,9 +15606,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `capability_not_enabled`: The tenant's subscription tier does not include the capability this route needs; `capability` and `requiredTiers` say which. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15619,9 +15619,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15632,9 +15632,9 @@ export interface operations {
             /** @description `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. `conflict`: The request conflicts with the current state of the resource. `idempotency_key_in_use`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
             409: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15645,9 +15645,9 @@ export interface operations {
             /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
             413: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15658,9 +15658,9 @@ export interface operations {
             /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
             415: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15671,9 +15671,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. `idempotency_key_reused`: The `Idempotency-Key` was already used with a different request body or route. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15684,9 +15684,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -15699,9 +15699,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15712,9 +15712,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15744,9 +15744,9 @@ export interface operations {
             /** @description The shareholder is removed. */
             204: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15755,9 +15755,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15768,9 +15768,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15781,9 +15781,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `capability_not_enabled`: The tenant's subscription tier does not include the capability this route needs; `capability` and `requiredTiers` say which. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15794,9 +15794,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15807,9 +15807,9 @@ export interface operations {
             /** @description `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. `conflict`: The request conflicts with the current state of the resource. */
             409: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15820,9 +15820,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15833,9 +15833,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -15848,9 +15848,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15861,9 +15861,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15891,9 +15891,9 @@ export interface operations {
             /** @description Every consent record, newest first. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15904,9 +15904,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15917,9 +15917,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15930,9 +15930,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15943,9 +15943,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15956,9 +15956,9 @@ export interface operations {
             /** @description `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. */
             409: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15969,9 +15969,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -15982,9 +15982,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -15997,9 +15997,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16010,9 +16010,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16046,9 +16046,9 @@ export interface operations {
             /** @description The consent record. */
             201: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16059,9 +16059,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16072,9 +16072,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16085,9 +16085,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16098,9 +16098,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16111,9 +16111,9 @@ export interface operations {
             /** @description `conflict`: The request conflicts with the current state of the resource. `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. `idempotency_key_in_use`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
             409: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16124,9 +16124,9 @@ export interface operations {
             /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
             413: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16137,9 +16137,9 @@ export interface operations {
             /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
             415: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16150,9 +16150,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. `idempotency_key_reused`: The `Idempotency-Key` was already used with a different request body or route. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16163,9 +16163,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -16178,9 +16178,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16191,9 +16191,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16223,9 +16223,9 @@ export interface operations {
             /** @description The withdrawn consent. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16236,9 +16236,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16249,9 +16249,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16262,9 +16262,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16275,9 +16275,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16288,9 +16288,9 @@ export interface operations {
             /** @description `consent_not_withdrawable`: Terms and conditions and the privacy policy are required for as long as the customer relationship lasts. `conflict`: The request conflicts with the current state of the resource. `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. */
             409: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16301,9 +16301,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16314,9 +16314,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -16329,9 +16329,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16342,9 +16342,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16372,9 +16372,9 @@ export interface operations {
             /** @description The export. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16385,9 +16385,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16398,9 +16398,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. `step_up_required`: The operation needs a recent authentication: call `POST /auth/step-up` and retry with the access token it returns. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16411,9 +16411,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. `user_session_required`: The operation acts on a login session: it needs the access token of the user itself, not of an API client or of a third party acting for a customer. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16424,9 +16424,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16437,9 +16437,9 @@ export interface operations {
             /** @description `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. */
             409: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16450,9 +16450,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16463,9 +16463,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -16478,9 +16478,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16491,9 +16491,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16527,9 +16527,9 @@ export interface operations {
             /** @description What is left of the customer. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16540,9 +16540,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16553,9 +16553,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. `step_up_required`: The operation needs a recent authentication: call `POST /auth/step-up` and retry with the access token it returns. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16566,9 +16566,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. `user_session_required`: The operation acts on a login session: it needs the access token of the user itself, not of an API client or of a third party acting for a customer. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16579,9 +16579,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16592,9 +16592,9 @@ export interface operations {
             /** @description `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. `legal_hold`: A legal hold (an investigation, record-keeping duties) applies to the customer, so its data cannot be erased until compliance staff release the hold. `conflict`: The request conflicts with the current state of the resource. `idempotency_key_in_use`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
             409: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16605,9 +16605,9 @@ export interface operations {
             /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
             413: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16618,9 +16618,9 @@ export interface operations {
             /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
             415: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16631,9 +16631,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. `idempotency_key_reused`: The `Idempotency-Key` was already used with a different request body or route. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16644,9 +16644,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -16659,9 +16659,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16672,9 +16672,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16702,9 +16702,9 @@ export interface operations {
             /** @description The hold, or `active: false`. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16715,9 +16715,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16728,9 +16728,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16741,9 +16741,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16754,9 +16754,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16767,9 +16767,9 @@ export interface operations {
             /** @description `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. */
             409: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16780,9 +16780,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16793,9 +16793,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -16808,9 +16808,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16821,9 +16821,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16855,9 +16855,9 @@ export interface operations {
             /** @description The hold in force. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16868,9 +16868,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16881,9 +16881,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16894,9 +16894,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16907,9 +16907,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16920,9 +16920,9 @@ export interface operations {
             /** @description `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. `conflict`: The request conflicts with the current state of the resource. */
             409: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16933,9 +16933,9 @@ export interface operations {
             /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
             413: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16946,9 +16946,9 @@ export interface operations {
             /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
             415: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16959,9 +16959,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -16972,9 +16972,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -16987,9 +16987,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17000,9 +17000,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17030,9 +17030,9 @@ export interface operations {
             /** @description The hold is released. */
             204: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17041,9 +17041,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17054,9 +17054,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17067,9 +17067,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17080,9 +17080,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17093,9 +17093,9 @@ export interface operations {
             /** @description `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. `conflict`: The request conflicts with the current state of the resource. */
             409: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17106,9 +17106,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17119,9 +17119,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -17134,9 +17134,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17147,9 +17147,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17185,9 +17185,9 @@ export interface operations {
             /** @description A page of events. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17198,9 +17198,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_cursor`: The pagination cursor was not issued by this API or belongs to another listing. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17211,9 +17211,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17224,9 +17224,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17237,9 +17237,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17250,9 +17250,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17263,9 +17263,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -17278,9 +17278,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17291,9 +17291,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17321,9 +17321,9 @@ export interface operations {
             /** @description The event. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17334,9 +17334,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17347,9 +17347,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17360,9 +17360,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17373,9 +17373,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17386,9 +17386,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17399,9 +17399,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -17414,9 +17414,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17427,9 +17427,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17471,9 +17471,9 @@ export interface operations {
             /** @description A page of audit entries. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17484,9 +17484,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_cursor`: The pagination cursor was not issued by this API or belongs to another listing. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17497,9 +17497,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17510,9 +17510,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17523,9 +17523,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17536,9 +17536,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17549,9 +17549,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -17564,9 +17564,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17577,9 +17577,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17604,9 +17604,9 @@ export interface operations {
             /** @description The caller. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17617,9 +17617,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17630,9 +17630,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17643,9 +17643,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17656,9 +17656,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17669,9 +17669,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17682,9 +17682,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -17697,9 +17697,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17710,9 +17710,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17737,9 +17737,9 @@ export interface operations {
             /** @description The catalogue, in one page. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17750,9 +17750,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17763,9 +17763,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17776,9 +17776,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17789,9 +17789,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17802,9 +17802,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17815,9 +17815,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -17830,9 +17830,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17843,9 +17843,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17875,9 +17875,9 @@ export interface operations {
             /** @description A page of roles. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17888,9 +17888,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_cursor`: The pagination cursor was not issued by this API or belongs to another listing. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17901,9 +17901,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17914,9 +17914,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17927,9 +17927,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17940,9 +17940,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17953,9 +17953,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -17968,9 +17968,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -17981,9 +17981,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18014,9 +18014,9 @@ export interface operations {
             /** @description The new role. */
             201: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18027,9 +18027,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18040,9 +18040,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18053,9 +18053,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. `permission_not_held`: Nobody acts beyond what they hold: granting permissions, or acting on a staff user, API client, group, role or secret-bearing webhook endpoint, needs every permission granted or held by the target; `permissions` lists those the caller lacks. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18066,9 +18066,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18079,9 +18079,9 @@ export interface operations {
             /** @description `role_name_taken`: Another role of this tenant has this name, or it is the name of a built-in role (compared case-insensitively). `idempotency_key_in_use`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
             409: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18092,9 +18092,9 @@ export interface operations {
             /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
             413: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18105,9 +18105,9 @@ export interface operations {
             /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
             415: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18118,9 +18118,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. `idempotency_key_reused`: The `Idempotency-Key` was already used with a different request body or route. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18131,9 +18131,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -18146,9 +18146,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18159,9 +18159,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18189,9 +18189,9 @@ export interface operations {
             /** @description The role. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18202,9 +18202,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18215,9 +18215,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18228,9 +18228,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18241,9 +18241,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18254,9 +18254,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18267,9 +18267,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -18282,9 +18282,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18295,9 +18295,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18325,9 +18325,9 @@ export interface operations {
             /** @description The role is gone. */
             204: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18336,9 +18336,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18349,9 +18349,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18362,9 +18362,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. `permission_not_held`: Nobody acts beyond what they hold: granting permissions, or acting on a staff user, API client, group, role or secret-bearing webhook endpoint, needs every permission granted or held by the target; `permissions` lists those the caller lacks. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18375,9 +18375,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18388,9 +18388,9 @@ export interface operations {
             /** @description `role_read_only`: Built-in roles (`TENANT_ADMIN`, `COMPLIANCE_OFFICER`, `SUPPORT_AGENT`, `CUSTOMER`) cannot be changed or deleted; create a custom role instead. `role_in_use`: The role is still assigned to users or granted by groups: take it away from them before deleting it. */
             409: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18401,9 +18401,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18414,9 +18414,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -18429,9 +18429,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18442,9 +18442,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18476,9 +18476,9 @@ export interface operations {
             /** @description The role as changed. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18489,9 +18489,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18502,9 +18502,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18515,9 +18515,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. `permission_not_held`: Nobody acts beyond what they hold: granting permissions, or acting on a staff user, API client, group, role or secret-bearing webhook endpoint, needs every permission granted or held by the target; `permissions` lists those the caller lacks. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18528,9 +18528,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18541,9 +18541,9 @@ export interface operations {
             /** @description `role_read_only`: Built-in roles (`TENANT_ADMIN`, `COMPLIANCE_OFFICER`, `SUPPORT_AGENT`, `CUSTOMER`) cannot be changed or deleted; create a custom role instead. `role_name_taken`: Another role of this tenant has this name, or it is the name of a built-in role (compared case-insensitively). */
             409: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18554,9 +18554,9 @@ export interface operations {
             /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
             413: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18567,9 +18567,9 @@ export interface operations {
             /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
             415: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18580,9 +18580,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18593,9 +18593,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -18608,9 +18608,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18621,9 +18621,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18655,9 +18655,9 @@ export interface operations {
             /** @description A page of API clients. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18668,9 +18668,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_cursor`: The pagination cursor was not issued by this API or belongs to another listing. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18681,9 +18681,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18694,9 +18694,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18707,9 +18707,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18720,9 +18720,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18733,9 +18733,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -18748,9 +18748,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18761,9 +18761,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18792,9 +18792,9 @@ export interface operations {
             /** @description The new client and its secret. */
             201: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18805,9 +18805,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18818,9 +18818,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18831,9 +18831,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. `permission_not_held`: Nobody acts beyond what they hold: granting permissions, or acting on a staff user, API client, group, role or secret-bearing webhook endpoint, needs every permission granted or held by the target; `permissions` lists those the caller lacks. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18844,9 +18844,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18857,9 +18857,9 @@ export interface operations {
             /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
             413: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18870,9 +18870,9 @@ export interface operations {
             /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
             415: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18883,9 +18883,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18896,9 +18896,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -18911,9 +18911,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18924,9 +18924,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18954,9 +18954,9 @@ export interface operations {
             /** @description The API client. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18967,9 +18967,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18980,9 +18980,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -18993,9 +18993,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19006,9 +19006,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19019,9 +19019,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19032,9 +19032,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -19047,9 +19047,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19060,9 +19060,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19090,9 +19090,9 @@ export interface operations {
             /** @description The client is revoked. */
             204: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19101,9 +19101,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19114,9 +19114,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19127,9 +19127,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. `permission_not_held`: Nobody acts beyond what they hold: granting permissions, or acting on a staff user, API client, group, role or secret-bearing webhook endpoint, needs every permission granted or held by the target; `permissions` lists those the caller lacks. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19140,9 +19140,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19153,9 +19153,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19166,9 +19166,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -19181,9 +19181,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19194,9 +19194,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19224,9 +19224,9 @@ export interface operations {
             /** @description The client and its new secret. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19237,9 +19237,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19250,9 +19250,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19263,9 +19263,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. `permission_not_held`: Nobody acts beyond what they hold: granting permissions, or acting on a staff user, API client, group, role or secret-bearing webhook endpoint, needs every permission granted or held by the target; `permissions` lists those the caller lacks. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19276,9 +19276,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19289,9 +19289,9 @@ export interface operations {
             /** @description `client_revoked`: The API client has been revoked for good; create a new one. */
             409: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19302,9 +19302,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19315,9 +19315,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -19330,9 +19330,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19343,9 +19343,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19381,9 +19381,9 @@ export interface operations {
             /** @description A page of staff users. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19394,9 +19394,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_cursor`: The pagination cursor was not issued by this API or belongs to another listing. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19407,9 +19407,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19420,9 +19420,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19433,9 +19433,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19446,9 +19446,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19459,9 +19459,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -19474,9 +19474,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19487,9 +19487,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19520,9 +19520,9 @@ export interface operations {
             /** @description The invited user. */
             201: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19533,9 +19533,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19546,9 +19546,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19559,9 +19559,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. `permission_not_held`: Nobody acts beyond what they hold: granting permissions, or acting on a staff user, API client, group, role or secret-bearing webhook endpoint, needs every permission granted or held by the target; `permissions` lists those the caller lacks. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19572,9 +19572,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19585,9 +19585,9 @@ export interface operations {
             /** @description `email_taken`: Another account of the same kind (customer or staff) in this tenant already uses this email address; staff and customers are separate namespaces. `idempotency_key_in_use`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
             409: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19598,9 +19598,9 @@ export interface operations {
             /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
             413: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19611,9 +19611,9 @@ export interface operations {
             /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
             415: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19624,9 +19624,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. `idempotency_key_reused`: The `Idempotency-Key` was already used with a different request body or route. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19637,9 +19637,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -19652,9 +19652,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19665,9 +19665,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19695,9 +19695,9 @@ export interface operations {
             /** @description The staff user. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19708,9 +19708,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19721,9 +19721,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19734,9 +19734,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19747,9 +19747,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19760,9 +19760,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19773,9 +19773,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -19788,9 +19788,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19801,9 +19801,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19835,9 +19835,9 @@ export interface operations {
             /** @description The updated user. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19848,9 +19848,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19861,9 +19861,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19874,9 +19874,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. `permission_not_held`: Nobody acts beyond what they hold: granting permissions, or acting on a staff user, API client, group, role or secret-bearing webhook endpoint, needs every permission granted or held by the target; `permissions` lists those the caller lacks. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19887,9 +19887,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19900,9 +19900,9 @@ export interface operations {
             /** @description `self_lockout`: Administrators cannot disable their own account, reset their own credentials or remove their own `access:admin`: another administrator must. */
             409: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19913,9 +19913,9 @@ export interface operations {
             /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
             413: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19926,9 +19926,9 @@ export interface operations {
             /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
             415: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19939,9 +19939,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19952,9 +19952,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -19967,9 +19967,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -19980,9 +19980,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20016,9 +20016,9 @@ export interface operations {
             /** @description The user, now waiting to choose a password. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20029,9 +20029,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20042,9 +20042,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20055,9 +20055,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. `permission_not_held`: Nobody acts beyond what they hold: granting permissions, or acting on a staff user, API client, group, role or secret-bearing webhook endpoint, needs every permission granted or held by the target; `permissions` lists those the caller lacks. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20068,9 +20068,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20081,9 +20081,9 @@ export interface operations {
             /** @description `self_lockout`: Administrators cannot disable their own account, reset their own credentials or remove their own `access:admin`: another administrator must. `conflict`: The request conflicts with the current state of the resource. `idempotency_key_in_use`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
             409: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20094,9 +20094,9 @@ export interface operations {
             /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
             413: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20107,9 +20107,9 @@ export interface operations {
             /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
             415: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20120,9 +20120,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. `idempotency_key_reused`: The `Idempotency-Key` was already used with a different request body or route. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20133,9 +20133,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -20148,9 +20148,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20161,9 +20161,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20193,9 +20193,9 @@ export interface operations {
             /** @description A page of groups. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20206,9 +20206,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_cursor`: The pagination cursor was not issued by this API or belongs to another listing. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20219,9 +20219,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20232,9 +20232,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20245,9 +20245,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20258,9 +20258,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20271,9 +20271,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -20286,9 +20286,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20299,9 +20299,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20332,9 +20332,9 @@ export interface operations {
             /** @description The new group. */
             201: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20345,9 +20345,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20358,9 +20358,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20371,9 +20371,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. `permission_not_held`: Nobody acts beyond what they hold: granting permissions, or acting on a staff user, API client, group, role or secret-bearing webhook endpoint, needs every permission granted or held by the target; `permissions` lists those the caller lacks. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20384,9 +20384,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20397,9 +20397,9 @@ export interface operations {
             /** @description `group_name_taken`: Another group of this tenant has this name (compared case-insensitively). `idempotency_key_in_use`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
             409: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20410,9 +20410,9 @@ export interface operations {
             /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
             413: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20423,9 +20423,9 @@ export interface operations {
             /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
             415: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20436,9 +20436,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. `idempotency_key_reused`: The `Idempotency-Key` was already used with a different request body or route. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20449,9 +20449,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -20464,9 +20464,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20477,9 +20477,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20507,9 +20507,9 @@ export interface operations {
             /** @description The group. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20520,9 +20520,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20533,9 +20533,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20546,9 +20546,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20559,9 +20559,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20572,9 +20572,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20585,9 +20585,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -20600,9 +20600,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20613,9 +20613,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20643,9 +20643,9 @@ export interface operations {
             /** @description The group is gone. */
             204: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20654,9 +20654,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20667,9 +20667,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20680,9 +20680,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. `permission_not_held`: Nobody acts beyond what they hold: granting permissions, or acting on a staff user, API client, group, role or secret-bearing webhook endpoint, needs every permission granted or held by the target; `permissions` lists those the caller lacks. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20693,9 +20693,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20706,9 +20706,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20719,9 +20719,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -20734,9 +20734,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20747,9 +20747,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20781,9 +20781,9 @@ export interface operations {
             /** @description The group as changed. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20794,9 +20794,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20807,9 +20807,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20820,9 +20820,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. `permission_not_held`: Nobody acts beyond what they hold: granting permissions, or acting on a staff user, API client, group, role or secret-bearing webhook endpoint, needs every permission granted or held by the target; `permissions` lists those the caller lacks. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20833,9 +20833,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20846,9 +20846,9 @@ export interface operations {
             /** @description `group_name_taken`: Another group of this tenant has this name (compared case-insensitively). */
             409: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20859,9 +20859,9 @@ export interface operations {
             /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
             413: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20872,9 +20872,9 @@ export interface operations {
             /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
             415: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20885,9 +20885,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20898,9 +20898,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -20913,9 +20913,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20926,9 +20926,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20961,9 +20961,9 @@ export interface operations {
             /** @description A page of members. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20974,9 +20974,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_cursor`: The pagination cursor was not issued by this API or belongs to another listing. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -20987,9 +20987,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21000,9 +21000,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21013,9 +21013,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21026,9 +21026,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21039,9 +21039,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -21054,9 +21054,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21067,9 +21067,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21099,9 +21099,9 @@ export interface operations {
             /** @description The user was already a member. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21112,9 +21112,9 @@ export interface operations {
             /** @description The user is now a member. */
             201: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21125,9 +21125,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21138,9 +21138,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21151,9 +21151,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. `permission_not_held`: Nobody acts beyond what they hold: granting permissions, or acting on a staff user, API client, group, role or secret-bearing webhook endpoint, needs every permission granted or held by the target; `permissions` lists those the caller lacks. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21164,9 +21164,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21177,9 +21177,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21190,9 +21190,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -21205,9 +21205,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21218,9 +21218,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21250,9 +21250,9 @@ export interface operations {
             /** @description The user is no longer a member. */
             204: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21261,9 +21261,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21274,9 +21274,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21287,9 +21287,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. `permission_not_held`: Nobody acts beyond what they hold: granting permissions, or acting on a staff user, API client, group, role or secret-bearing webhook endpoint, needs every permission granted or held by the target; `permissions` lists those the caller lacks. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21300,9 +21300,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21313,9 +21313,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21326,9 +21326,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -21341,9 +21341,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21354,9 +21354,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21386,9 +21386,9 @@ export interface operations {
             /** @description A page of endpoints. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21399,9 +21399,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_cursor`: The pagination cursor was not issued by this API or belongs to another listing. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21412,9 +21412,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21425,9 +21425,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21438,9 +21438,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21451,9 +21451,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21464,9 +21464,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -21479,9 +21479,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21492,9 +21492,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21523,9 +21523,9 @@ export interface operations {
             /** @description The endpoint, with its secret. */
             201: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21536,9 +21536,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21549,9 +21549,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21562,9 +21562,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. `permission_not_held`: Nobody acts beyond what they hold: granting permissions, or acting on a staff user, API client, group, role or secret-bearing webhook endpoint, needs every permission granted or held by the target; `permissions` lists those the caller lacks. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21575,9 +21575,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21588,9 +21588,9 @@ export interface operations {
             /** @description `webhook_endpoint_limit_reached`: The tenant already has the most webhook endpoints it may have (20); delete one first. */
             409: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21601,9 +21601,9 @@ export interface operations {
             /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
             413: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21614,9 +21614,9 @@ export interface operations {
             /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
             415: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21627,9 +21627,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. `webhook_url_not_allowed`: Webhooks are only sent over https to public hosts: the URL names localhost, or a private, loopback, link-local, CGNAT or other special-purpose address, or is not https. `errors` names the field. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21640,9 +21640,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -21655,9 +21655,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21668,9 +21668,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21698,9 +21698,9 @@ export interface operations {
             /** @description The endpoint. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21711,9 +21711,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21724,9 +21724,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21737,9 +21737,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21750,9 +21750,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21763,9 +21763,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21776,9 +21776,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -21791,9 +21791,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21804,9 +21804,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21834,9 +21834,9 @@ export interface operations {
             /** @description The endpoint is gone. */
             204: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21845,9 +21845,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21858,9 +21858,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21871,9 +21871,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21884,9 +21884,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21897,9 +21897,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21910,9 +21910,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -21925,9 +21925,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21938,9 +21938,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21972,9 +21972,9 @@ export interface operations {
             /** @description The changed endpoint. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21985,9 +21985,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -21998,9 +21998,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22011,9 +22011,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. `permission_not_held`: Nobody acts beyond what they hold: granting permissions, or acting on a staff user, API client, group, role or secret-bearing webhook endpoint, needs every permission granted or held by the target; `permissions` lists those the caller lacks. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22024,9 +22024,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22037,9 +22037,9 @@ export interface operations {
             /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
             413: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22050,9 +22050,9 @@ export interface operations {
             /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
             415: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22063,9 +22063,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. `webhook_url_not_allowed`: Webhooks are only sent over https to public hosts: the URL names localhost, or a private, loopback, link-local, CGNAT or other special-purpose address, or is not https. `errors` names the field. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22076,9 +22076,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -22091,9 +22091,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22104,9 +22104,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22134,9 +22134,9 @@ export interface operations {
             /** @description The endpoint, with its new secret. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22147,9 +22147,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22160,9 +22160,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22173,9 +22173,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22186,9 +22186,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22199,9 +22199,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22212,9 +22212,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -22227,9 +22227,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22240,9 +22240,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22272,9 +22272,9 @@ export interface operations {
             /** @description The queued delivery. */
             202: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22285,9 +22285,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22298,9 +22298,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22311,9 +22311,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22324,9 +22324,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22337,9 +22337,9 @@ export interface operations {
             /** @description `webhook_endpoint_disabled`: The webhook endpoint is disabled, so nothing is sent to it; enable it (PATCH `enabled: true`) first. `idempotency_key_in_use`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
             409: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22350,9 +22350,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. `idempotency_key_reused`: The `Idempotency-Key` was already used with a different request body or route. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22363,9 +22363,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -22378,9 +22378,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22391,9 +22391,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22428,9 +22428,9 @@ export interface operations {
             /** @description A page of deliveries. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22441,9 +22441,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_cursor`: The pagination cursor was not issued by this API or belongs to another listing. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22454,9 +22454,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22467,9 +22467,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22480,9 +22480,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22493,9 +22493,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22506,9 +22506,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -22521,9 +22521,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22534,9 +22534,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22564,9 +22564,9 @@ export interface operations {
             /** @description The delivery and its attempts. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22577,9 +22577,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22590,9 +22590,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22603,9 +22603,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22616,9 +22616,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22629,9 +22629,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22642,9 +22642,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -22657,9 +22657,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22670,9 +22670,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22702,9 +22702,9 @@ export interface operations {
             /** @description The queued delivery. */
             202: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22715,9 +22715,9 @@ export interface operations {
             /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
             400: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22728,9 +22728,9 @@ export interface operations {
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22741,9 +22741,9 @@ export interface operations {
             /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
             403: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22754,9 +22754,9 @@ export interface operations {
             /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
             404: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22767,9 +22767,9 @@ export interface operations {
             /** @description `conflict`: The request conflicts with the current state of the resource. `webhook_delivery_carries_secret`: The delivery’s event carries a single-use token or code (`notification.requested`), which is delivered once, only to the URL the endpoint had when the event was created, and never sent again by hand: issue a new one (a new password token, a credentials reset, a new verification code), which sends a new event. `webhook_endpoint_disabled`: The webhook endpoint is disabled, so nothing is sent to it; enable it (PATCH `enabled: true`) first. `idempotency_key_in_use`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
             409: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22780,9 +22780,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. `idempotency_key_reused`: The `Idempotency-Key` was already used with a different request body or route. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22793,9 +22793,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -22808,9 +22808,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22821,9 +22821,9 @@ export interface operations {
             /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
             503: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22845,9 +22845,9 @@ export interface operations {
             /** @description OpenAPI 3.1 document. */
             200: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22860,9 +22860,9 @@ export interface operations {
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
@@ -22873,9 +22873,9 @@ export interface operations {
             /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
             429: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
@@ -22888,9 +22888,9 @@ export interface operations {
             /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
             500: {
                 headers: {
-                    /** @description The quota policy: `"<tier>";q=<requests>;w=<seconds>`. */
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`. */
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     [name: string]: unknown;
                 };

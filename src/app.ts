@@ -45,8 +45,9 @@ export function createApp(): OpenAPIHono<AppEnv> {
     c.set('logger', logger);
     await next();
     c.res.headers.set('X-Request-Id', requestId);
+    // A 429 already names the bucket that refused, which may not be the quota the request took first.
     for (const [name, value] of Object.entries(c.get('rateLimitHeaders') ?? {}))
-      c.res.headers.set(name, value);
+      if (!c.res.headers.has(name)) c.res.headers.set(name, value);
     c.get('logger').info('request', {
       method: c.req.method,
       route: c.req.routePath,

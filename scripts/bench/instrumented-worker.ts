@@ -245,9 +245,10 @@ async function readBindings(request: Request, env: Env): Promise<Response> {
   ) as [string, string, string];
   const tenant = await requireActiveTenant(env, tenantId);
   await isRevoked(env, tenantId, [principal, 'jti_bench']);
-  await consumeRateLimit(env, 'bench', `bench:${tenantId}:${principal}`, {
-    capacity: tenant.rateLimitPerMinute,
-    windowSeconds: 60,
+  await consumeRateLimit(env, {
+    name: 'bench',
+    key: `bench:${tenantId}:${principal}`,
+    policy: { capacity: tenant.rateLimitPerMinute, windowSeconds: 60 },
   });
   const row = await tenantDatabase(env, tenant)
     .select()

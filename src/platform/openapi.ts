@@ -3,8 +3,9 @@ import { ACCESS_TOKEN_TTL_SECONDS } from './auth/tokens';
 import type { AppEnv } from './context';
 import { fieldErrorsFromZod, OAUTH_ROUTES, problemLimits, validationError } from './errors';
 import { idempotency } from './idempotency';
-import { bruteForcePolicies, guard, type RouteAccess, refusesApiClients } from './pipeline';
+import { guard, type RouteAccess, refusesApiClients } from './pipeline';
 import { type ProblemCode, problemTypes } from './problems';
+import { rateLimitPolicies, routePolicies } from './rate-limit/policies';
 import { requiredTiers, TENANT_ID_MAX_LENGTH, TENANT_ID_PATTERN } from './tenancy';
 
 export const ProblemSchema = z
@@ -166,7 +167,6 @@ function errorResponses(
   if (access.capability) codes.push('capability_not_enabled');
   if (access.permission) codes.push('forbidden');
   if (access.actsOn) codes.push('permission_not_held');
-  if (access.bruteForce) codes.push('rate_limited');
   // Third parties acting for a customer cannot step up, API clients unless exempt cannot either.
   if (access.recentAuthSeconds !== undefined) codes.push('step_up_required', 'user_session_required');
   if (access.userSession) codes.push('user_session_required');
@@ -182,14 +182,15 @@ function errorResponses(
   );
 }
 
-/** Sent by every tenant route once the tenant is resolved, so on its problem responses too. */
+/** Sent by every route, on its problem responses too: the quota bucket the request was charged to. */
 const rateLimitHeaders = {
   'RateLimit-Policy': {
-    description: 'The quota policy: `"<tier>";q=<requests>;w=<seconds>`.',
+    description:
+      'The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`.',
     schema: { type: 'string' as const, maxLength: 200 },
   },
   RateLimit: {
-    description: 'Remaining quota: `"<tier>";r=<remaining>;t=<seconds until full>`.',
+    description: 'Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`.',
     schema: { type: 'string' as const, maxLength: 200 },
   },
 };
@@ -209,7 +210,7 @@ type AccessRoute = RouteConfig & {
 /**
  * Declares a route with its access rules: the guard middleware enforces them and the OpenAPI
  * document shows them (`security`, `x-capability`, `x-permissions`, `x-step-up`,
- * `x-user-session-required`, `x-acts-on`, tenant header, every error).
+ * `x-user-session-required`, `x-rate-limit`, `x-acts-on`, tenant header, every error).
  */
 export function defineRoute<R extends AccessRoute>(config: R): Omit<R, 'access' | 'idempotent' | 'errors'> {
   const { access, idempotent, errors = [], ...route } = config;
@@ -262,9 +263,21 @@ export function defineRoute<R extends AccessRoute>(config: R): Omit<R, 'access' 
         }
       : {}),
     ...(refusesApiClients(access) ? { 'x-user-session-required': true } : {}),
-    ...(access.bruteForce ? { 'x-brute-force-limit': bruteForcePolicies[access.bruteForce] } : {}),
+    'x-rate-limit': rateLimitExtension(access),
     ...(access.actsOn ? { 'x-acts-on': access.actsOn } : {}),
   }) as Omit<R, 'access' | 'idempotent' | 'errors'>;
+}
+
+/** The buckets a request of the route takes `cost` tokens from, in the order it takes them. */
+function rateLimitExtension(access: RouteAccess) {
+  const { policies, cost } = routePolicies(access.tenant, access.rateLimit);
+  return {
+    cost,
+    buckets: policies.map((policy) => {
+      const { per, capacity, windowSeconds } = rateLimitPolicies[policy];
+      return { policy, per, capacity, windowSeconds };
+    }),
+  };
 }
 
 /** Every router of the app: validation failures become the one problem shape. */

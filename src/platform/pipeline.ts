@@ -1,14 +1,22 @@
 import type { Context, MiddlewareHandler } from 'hono';
+import type { TenantDb } from '../db/client';
 import { readConfig } from '../env';
 import { authenticateToken, bearerToken } from './auth/authenticate';
 import type { ActsOnTarget } from './auth/escalation';
 import type { Permission } from './auth/permissions';
-import { hasPermission, type Principal, principalKey, requireUserPrincipal } from './auth/principal';
+import { hasPermission, type Principal, requireUserPrincipal } from './auth/principal';
 import { requireRecentAuth } from './auth/recent-auth';
 import type { AppEnv } from './context';
 import { timingSafeEqual } from './crypto';
 import { ApiError } from './errors';
 import { consumeRateLimit, knownRefusal } from './rate-limit/limiter';
+import {
+  bucketOf,
+  type RequestSubject,
+  type RouteRateLimit,
+  rateLimitPolicies,
+  routePolicies,
+} from './rate-limit/policies';
 import {
   type Capability,
   cachedTenant,
@@ -20,9 +28,6 @@ import {
   tenantDatabase,
 } from './tenancy';
 
-/** Requests per minute per IP on routes without a tenant (discovery, operator, OAuth token). */
-export const PUBLIC_RATE_LIMIT_PER_MINUTE = 600;
-
 export type AuthMode =
   /** A Bearer access token of the tenant is required. */
   | 'required'
@@ -32,17 +37,6 @@ export type AuthMode =
   | 'platform-admin'
   /** No authentication at all (discovery). */
   | 'none';
-
-/**
- * Per-IP limits, stricter than the tenant's, on routes that check a secret (password, code):
- * they bound guessing across accounts, where the account lockout bounds it per account.
- */
-export const bruteForcePolicies = {
-  login: { capacity: 20, windowSeconds: 60 },
-  'password-reset': { capacity: 5, windowSeconds: 60 },
-  'code-verification': { capacity: 10, windowSeconds: 60 },
-} as const;
-export type BruteForcePolicy = keyof typeof bruteForcePolicies;
 
 /**
  * The principal an operation acts on, and where the request names it: a path parameter, or the
@@ -58,8 +52,12 @@ export interface RouteAccess {
   permission?: Permission;
   /** A customer user may call the route for its own record without the permission. */
   selfService?: boolean;
-  /** The per-IP limit against guessing secrets (see `bruteForcePolicies`). */
-  bruteForce?: BruteForcePolicy;
+  /**
+   * The buckets the route charges and its cost (src/platform/rate-limit/policies.ts): by default
+   * one token from the tenant's bucket, or from the per-IP `public` one on a route without a
+   * tenant. Routes that check a secret add a guessing policy (`login`, …). Shown as `x-rate-limit`.
+   */
+  rateLimit?: RouteRateLimit;
   /** The user must have authenticated (login or step-up) at most this many seconds ago. */
   recentAuthSeconds?: number;
   /**
@@ -121,11 +119,13 @@ export function issuerFor(env: AppEnv['Bindings'], requestUrl: string): string {
  * authentication failure is reported, so failed attempts are throttled per IP as well.
  */
 export function guard(access: RouteAccess): MiddlewareHandler<AppEnv> {
+  const { cost } = routePolicies(access.tenant, access.rateLimit);
   return async (c, next) => {
+    const ip = clientIp(c.env, c.req);
     if (!access.tenant) {
       // Routes without a tenant are limited per client IP: they answer with RateLimit headers
       // like every other route, and the operator token cannot be guessed at speed.
-      await consumePublicLimit(c);
+      await chargeQuota(c, { ip }, cost);
       if (access.auth === 'platform-admin') {
         const token = bearerToken(c.req.header('Authorization'));
         if (!token) throw new ApiError('authentication_required');
@@ -135,20 +135,18 @@ export function guard(access: RouteAccess): MiddlewareHandler<AppEnv> {
     }
 
     let tenant: Tenant;
+    let db: TenantDb;
     try {
-      tenant = await resolveTenant(c);
-      c.set('db', tenantDatabase(c.env, tenant));
+      tenant = await resolveTenant(c, ip);
+      db = tenantDatabase(c.env, tenant);
     } catch (error) {
       // Until a tenant is known there is no tenant bucket to charge: a failed resolution costs
-      // the address its public tokens, so guessing tenant ids is throttled like discovery.
-      if (error instanceof ApiError) await consumePublicLimit(c);
+      // the address one public token, so guessing tenant ids is throttled like discovery.
+      if (error instanceof ApiError) await chargeQuota(c, { ip }, 1);
       throw error;
     }
-    c.set('tenant', tenant);
-    c.set('logger', c.get('logger').with({ tenant: tenant.id }));
 
-    const anonymous: Principal = { type: 'anonymous', ip: clientIp(c.env, c.req) };
-    let principal: Principal = anonymous;
+    let principal: Principal = { type: 'anonymous', ip };
     let authFailure: unknown;
     if (access.auth !== 'none') {
       try {
@@ -159,26 +157,7 @@ export function guard(access: RouteAccess): MiddlewareHandler<AppEnv> {
         authFailure = error;
       }
     }
-    c.set('principal', principal);
-
-    const { headers } = await consumeRateLimit(
-      c.env,
-      tenant.tier.toLowerCase(),
-      `${tenant.id}:${principalKey(principal)}`,
-      {
-        capacity: tenant.rateLimitPerMinute,
-        windowSeconds: 60,
-      },
-    );
-    c.set('rateLimitHeaders', headers);
-    if (access.bruteForce) {
-      await consumeRateLimit(
-        c.env,
-        access.bruteForce,
-        `${tenant.id}:${access.bruteForce}:${clientIp(c.env, c.req)}`,
-        bruteForcePolicies[access.bruteForce],
-      );
-    }
+    await enterTenant(c, { tenant, db, principal }, access);
     if (authFailure) throw authFailure;
 
     if (access.capability) requireCapability(tenant, access.capability);
@@ -194,13 +173,31 @@ export function guard(access: RouteAccess): MiddlewareHandler<AppEnv> {
   };
 }
 
-const publicBucket = (c: Context<AppEnv>) => `public:${clientIp(c.env, c.req)}`;
+/**
+ * Makes `tenant` and `principal` the request's and charges the route's buckets that count per
+ * tenant. The guard calls it once the caller is authenticated (or known to fail); /oauth/*,
+ * whose tenant is the authenticating client's and not `X-Tenant-ID`, calls it from the handler.
+ */
+export async function enterTenant(
+  c: Context<AppEnv>,
+  { tenant, db, principal }: { tenant: Tenant; db: TenantDb; principal: Principal },
+  access: Pick<RouteAccess, 'tenant' | 'rateLimit'>,
+): Promise<void> {
+  c.set('tenant', tenant);
+  c.set('db', db);
+  c.set('principal', principal);
+  c.set('logger', c.get('logger').with({ tenant: tenant.id }));
+  const { policies, cost } = routePolicies(access.tenant, access.rateLimit);
+  const subject: RequestSubject = { ip: clientIp(c.env, c.req), tenant, principal };
+  for (const name of policies) {
+    if (rateLimitPolicies[name].per === 'ip') continue;
+    const { headers } = await consumeRateLimit(c.env, bucketOf(name, subject), cost);
+    if (rateLimitPolicies[name].kind === 'quota') c.set('rateLimitHeaders', headers);
+  }
+}
 
-async function consumePublicLimit(c: Context<AppEnv>): Promise<void> {
-  const { headers } = await consumeRateLimit(c.env, 'public', publicBucket(c), {
-    capacity: PUBLIC_RATE_LIMIT_PER_MINUTE,
-    windowSeconds: 60,
-  });
+async function chargeQuota(c: Context<AppEnv>, subject: RequestSubject, cost: number): Promise<void> {
+  const { headers } = await consumeRateLimit(c.env, bucketOf('public', subject), cost);
   c.set('rateLimitHeaders', headers);
 }
 
@@ -209,7 +206,7 @@ async function consumePublicLimit(c: Context<AppEnv>): Promise<void> {
  * have used up its public tokens cannot make the registry be read: it is refused before the
  * read, without a Durable Object call. Healthy requests pay nothing for either check.
  */
-async function resolveTenant(c: Context<AppEnv>): Promise<Tenant> {
+async function resolveTenant(c: Context<AppEnv>, ip: string): Promise<Tenant> {
   const tenantId = c.req.header('X-Tenant-ID');
   if (!tenantId) throw new ApiError('tenant_required');
   if (!isTenantId(tenantId)) {
@@ -218,7 +215,7 @@ async function resolveTenant(c: Context<AppEnv>): Promise<Tenant> {
     });
   }
   if (cachedTenant(tenantId) === undefined) {
-    const refusal = knownRefusal(publicBucket(c));
+    const refusal = knownRefusal(bucketOf('public', { ip }).key);
     if (refusal) throw refusal;
   }
   return requireActiveTenant(c.env, tenantId);

@@ -179,6 +179,9 @@ describe('POST /auth/login', () => {
     const limited = await attemptLogin(tenant, 'guess-final@example.com', 'password-guess-1', ip);
     expectProblem(limited, 429, 'rate_limited');
     expect(limited.headers.get('Retry-After')).not.toBeNull();
+    // The refusing bucket, not the tenant's quota it was charged first: that one is far from empty.
+    expect(limited.headers.get('RateLimit-Policy')).toBe('"login";q=20;w=60');
+    expect(limited.headers.get('RateLimit')).toMatch(/^"login";r=0;t=\d+$/);
   });
 
   it('refuses a disabled account', async () => {

@@ -77,6 +77,37 @@ describe('the OpenAPI document', () => {
     expect(JSON.stringify(exported?.responses['403'])).toContain('user_session_required');
   });
 
+  it('shows on every operation the rate-limit buckets it charges and its cost (x-rate-limit)', async () => {
+    const doc = await document();
+    for (const [path, method, operation] of operations(doc)) {
+      const where = `${method.toUpperCase()} ${path}`;
+      const limit = operation['x-rate-limit'] as { cost: number; buckets: { policy: string }[] } | undefined;
+      expect(limit?.cost, where).toBeGreaterThanOrEqual(1);
+      const tenanted = JSON.stringify(operation.parameters ?? []).includes('TenantId');
+      expect(limit?.buckets[0]?.policy, where).toBe(tenanted ? 'tenant' : 'public');
+      expect(JSON.stringify(operation.responses['429']), where).toContain('rate_limited');
+    }
+    const tenantBucket = {
+      policy: 'tenant',
+      per: 'tenant+principal',
+      capacity: 'tenant tier',
+      windowSeconds: 60,
+    };
+    expect(doc.paths['/v2/customer/auth/login']?.post?.['x-rate-limit']).toEqual({
+      cost: 1,
+      buckets: [tenantBucket, { policy: 'login', per: 'tenant+ip', capacity: 20, windowSeconds: 60 }],
+    });
+    expect(doc.paths['/v2/customer/customers/{id}/export']?.get?.['x-rate-limit']).toEqual({
+      cost: 10,
+      buckets: [tenantBucket],
+    });
+    // The tenant of /oauth/* is the authenticating client's: its bucket is charged after the IP's.
+    expect(doc.paths['/v2/customer/oauth/token']?.post?.['x-rate-limit']).toEqual({
+      cost: 1,
+      buckets: [{ policy: 'public', per: 'ip', capacity: 600, windowSeconds: 60 }, tenantBucket],
+    });
+  });
+
   it('describes every field with an example and bounds every string and array', async () => {
     const doc = await document();
     const problems: string[] = [];

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { createStaff, createTenant } from '../helpers/factories';
-import { call } from '../helpers/http';
+import { createApiClient, createCustomer, createStaff, createTenant } from '../helpers/factories';
+import { call, clientSecretBasic } from '../helpers/http';
+import { expectOAuthError } from '../helpers/problems';
 
 describe('rate limiting', () => {
   it('lets a STARTER principal through 100 times a minute, then answers 429 with Retry-After', async () => {
@@ -60,5 +61,52 @@ describe('rate limiting', () => {
     });
     expect(fromElsewhere.status).toBe(401);
     expect(fromElsewhere.headers.get('RateLimit')).toMatch(/r=1;/);
+  });
+
+  it('takes a route’s declared cost from the bucket: a GDPR export costs ten reads', async () => {
+    // A bucket of 12 refills one token every 5 s: the test's requests all happen well within that.
+    const tenant = await createTenant({ tier: 'CUSTOM', capabilities: ['SCT01'], rateLimitPerMinute: 12 });
+    const { customerId } = await createCustomer(tenant);
+    // The client's first token, from /oauth/token, takes one token of the client's bucket.
+    const client = await createApiClient(tenant, ['customers:read']);
+    const request = (path: string) => call('GET', path, { tenant: tenant.id, token: client.token });
+    const exported = await request(`/customers/${customerId}/export`);
+    expect(exported.status, exported.text).toBe(200);
+    expect(exported.headers.get('RateLimit')).toMatch(/^"custom";r=1;t=\d+$/);
+    const again = await request(`/customers/${customerId}/export`);
+    expect(again.status).toBe(429);
+    // Nine tokens short at one per 5 s.
+    expect(Number(again.headers.get('Retry-After'))).toBeGreaterThan(30);
+    // The refusal of a costly request does not refuse a cheap one the bucket can still serve.
+    const read = await request(`/customers/${customerId}`);
+    expect(read.status, read.text).toBe(200);
+    expect(read.headers.get('RateLimit')).toMatch(/^"custom";r=0;t=\d+$/);
+  });
+
+  it('limits /oauth/* per client with the tenant’s bucket: 429 with RateLimit headers, as an RFC 6749 error', async () => {
+    const tenant = await createTenant({ tier: 'CUSTOM', capabilities: ['SCT01'], rateLimitPerMinute: 3 });
+    const client = await createApiClient(tenant, ['customers:read']);
+    const authorization = { Authorization: clientSecretBasic(client.id, client.clientSecret) };
+    const issued = await call('POST', '/oauth/token', {
+      form: { grant_type: 'client_credentials' },
+      headers: authorization,
+    });
+    expect(issued.status, issued.text).toBe(200);
+    expect(issued.headers.get('RateLimit-Policy')).toBe('"custom";q=3;w=60');
+    // The client's API calls share the bucket its token requests take from.
+    const read = await call('GET', '/customers', { tenant: tenant.id, token: client.token });
+    expect(read.status, read.text).toBe(200);
+    expect(read.headers.get('RateLimit')).toMatch(/^"custom";r=0;t=\d+$/);
+    for (const path of ['/oauth/token', '/oauth/introspect', '/oauth/revoke']) {
+      const limited = await call<Record<string, unknown>>('POST', path, {
+        form: { grant_type: 'client_credentials', token: client.token },
+        headers: authorization,
+      });
+      expectOAuthError(limited, 429, 'temporarily_unavailable');
+      expect(limited.body.code, path).toBe('rate_limited');
+      expect(limited.headers.get('RateLimit-Policy'), path).toBe('"custom";q=3;w=60');
+      expect(limited.headers.get('RateLimit'), path).toMatch(/^"custom";r=0;t=\d+$/);
+      expect(Number(limited.headers.get('Retry-After')), path).toBeGreaterThanOrEqual(1);
+    }
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PUBLIC_RATE_LIMIT_PER_MINUTE } from '../../src/platform/pipeline';
+import { rateLimitPolicies } from '../../src/platform/rate-limit/policies';
 import { adminHeaders, createStaff, createTenant, randomIp, unique } from '../helpers/factories';
 import { type ApiResponse, call } from '../helpers/http';
 
@@ -77,10 +77,10 @@ describe('X-Tenant-ID', () => {
     for (let extra = 0; extra < 300 && !responses.some((response) => response.status === 429); extra++) {
       responses.push(await request(extra));
     }
-    const refilled = Math.ceil(((Date.now() - started) / 60_000) * PUBLIC_RATE_LIMIT_PER_MINUTE);
+    const refilled = Math.ceil(((Date.now() - started) / 60_000) * rateLimitPolicies.public.capacity);
     const notFound = responses.filter((response) => response.status === 404);
-    expect(notFound.length).toBeGreaterThanOrEqual(PUBLIC_RATE_LIMIT_PER_MINUTE);
-    expect(notFound.length).toBeLessThanOrEqual(PUBLIC_RATE_LIMIT_PER_MINUTE + refilled);
+    expect(notFound.length).toBeGreaterThanOrEqual(rateLimitPolicies.public.capacity);
+    expect(notFound.length).toBeLessThanOrEqual(rateLimitPolicies.public.capacity + refilled);
     const limited = responses.filter((response) => response.status === 429);
     expect(limited.length).toBeGreaterThan(0);
     for (const response of responses) {

@@ -29,8 +29,11 @@ export interface Operation {
   'x-capability'?: { code: string; requiredTiers: string[] };
   /** API clients' tokens are refused with 403 `user_session_required`: the route acts on a login. */
   'x-user-session-required'?: boolean;
-  /** The per-IP limit against guessing secrets. */
-  'x-brute-force-limit'?: { capacity: number; windowSeconds: number };
+  /** The rate-limit buckets a request takes `cost` tokens from. */
+  'x-rate-limit': {
+    cost: number;
+    buckets: { policy: string; per: string; capacity: number | 'tenant tier'; windowSeconds: number }[];
+  };
   /** The principal the operation acts on: named by a path parameter, or described by the body. */
   'x-acts-on'?: { target: string } & ({ in: 'path'; name: string } | { in: 'body' });
 }

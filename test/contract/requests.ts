@@ -324,14 +324,16 @@ const MAX_CLIENT_ADDRESSES = 128;
 
 /**
  * How many client addresses an operation's requests rotate through: enough that a per-IP limit
- * (the public one of the routes without a required tenant, an `x-brute-force-limit`) rarely
+ * (the public one of the routes without a required tenant, a guessing bucket in `x-rate-limit`) rarely
  * bites, and otherwise one. Each (tenant, address) pair is a rate-limit Durable Object whose
  * SQLite files local workerd keeps open until the run ends: with a new address for every request,
  * a run of some 20,000 requests exhausted the file descriptors.
  */
 export function clientAddressesFor(operation: ContractOperation, runs: number): number {
-  const limit = operation.operation['x-brute-force-limit'];
-  if (limit) return Math.min(MAX_CLIENT_ADDRESSES, Math.ceil(runs / limit.capacity));
+  const perAddress = operation.operation['x-rate-limit'].buckets
+    .map((bucket) => (bucket.per === 'tenant+ip' ? bucket.capacity : undefined))
+    .find((capacity) => typeof capacity === 'number');
+  if (perAddress) return Math.min(MAX_CLIENT_ADDRESSES, Math.ceil(runs / perAddress));
   const tenanted = operation.parameters.some((parameter) => isTenantHeader(parameter) && parameter.required);
   return tenanted ? 1 : MAX_CLIENT_ADDRESSES;
 }

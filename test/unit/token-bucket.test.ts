@@ -39,3 +39,32 @@ describe('token bucket', () => {
     expect(takeToken(policy, first.state, 5_000).remaining).toBe(98);
   });
 });
+
+describe('token bucket, requests costing several tokens', () => {
+  const small = { capacity: 10, windowSeconds: 60 };
+
+  it('takes the cost from the bucket: a full bucket serves capacity / cost requests', () => {
+    let state: ReturnType<typeof takeToken>['state'] | undefined;
+    const decisions = Array.from({ length: 3 }, () => {
+      const decision = takeToken(small, state, 0, 4);
+      state = decision.state;
+      return decision;
+    });
+    expect(decisions.map((decision) => decision.allowed)).toEqual([true, true, false]);
+    expect(decisions[1]?.remaining).toBe(2);
+    // 2 tokens left, 4 needed: 2 refills of 6 s each.
+    expect(decisions[2]).toMatchObject({ remaining: 2, refusedForMs: 12_000, retryAfterSeconds: 12 });
+  });
+
+  it('still serves a one-token request that a costlier one was refused', () => {
+    const afterBurst = takeToken(small, undefined, 0, 8).state;
+    expect(takeToken(small, afterBurst, 0, 4).allowed).toBe(false);
+    expect(takeToken(small, afterBurst, 0, 1)).toMatchObject({ allowed: true, remaining: 1 });
+  });
+
+  it('charges a cost above the capacity as the whole bucket', () => {
+    const first = takeToken(small, undefined, 0, 50);
+    expect(first).toMatchObject({ allowed: true, remaining: 0, resetSeconds: 60 });
+    expect(takeToken(small, first.state, 30_000, 50)).toMatchObject({ allowed: false, refusedForMs: 30_000 });
+  });
+});

@@ -44,7 +44,7 @@ export function authRoutes() {
       description:
         'Answers with tokens, or with an MFA challenge when the user has a second factor. Staff send `accountType: STAFF`: staff and customers are separate email namespaces. Unknown emails get the same answer, after the same work, as wrong passwords. Five failures within 15 minutes lock the account for 15 minutes, however many attempts run at once: each attempt reserves a slot before the password is checked, and once the five are taken every attempt, the right password included, gets 423 unchecked. Logins are also limited per IP. Not idempotent by key: tokens are never stored for replays.',
       tags,
-      access: { auth: 'none', tenant: true, bruteForce: 'login' },
+      access: { auth: 'none', tenant: true, rateLimit: { policy: 'login' } },
       errors: ['invalid_credentials', 'account_locked', 'account_disabled'],
       request: { body: jsonBody(LoginSchema) },
       responses: { 200: jsonResponse(LoginResultSchema, 'Tokens, or an MFA challenge.') },
@@ -61,7 +61,7 @@ export function authRoutes() {
       description:
         'TOTP code, recovery code (each single use) or passkey assertion. Failures count towards the account lockout and are limited per IP.',
       tags,
-      access: { auth: 'none', tenant: true, bruteForce: 'code-verification' },
+      access: { auth: 'none', tenant: true, rateLimit: { policy: 'code-verification' } },
       errors: [
         'invalid_mfa_token',
         'invalid_mfa_code',
@@ -177,7 +177,12 @@ export function authRoutes() {
       description:
         'Returns an access token with a fresh `auth_time`, as operations marked `x-step-up` require (at most 5 minutes old). With a second factor enrolled it must be used; the password alone is accepted only without one. Failures count towards the lockout.',
       tags,
-      access: { auth: 'required', tenant: true, userSession: true, bruteForce: 'code-verification' },
+      access: {
+        auth: 'required',
+        tenant: true,
+        userSession: true,
+        rateLimit: { policy: 'code-verification' },
+      },
       errors: [
         'invalid_credentials',
         'invalid_mfa_code',
@@ -224,7 +229,7 @@ export function authRoutes() {
       summary: 'Ask for a password reset',
       description: `Always 202, sent before the email is even looked up, so neither the answer nor its timing tells whether an account exists. The account is looked up among \`accountType\` accounts only (customers by default). For an active account the tenant receives a \`notification.requested\` event (template \`PASSWORD_RESET\`) whose single-use token works for ${passwordTokenLifetimeMs.PASSWORD_RESET / 60_000} minutes with \`POST /auth/password/reset\`; a newer token voids older ones. Limited per IP, and to ${RESET_REQUESTS_PER_HOUR} messages per account and hour.`,
       tags,
-      access: { auth: 'none', tenant: true, bruteForce: 'password-reset' },
+      access: { auth: 'none', tenant: true, rateLimit: { policy: 'password-reset' } },
       idempotent: true,
       errors: ['idempotency_key_in_use', 'idempotency_key_reused'],
       request: { body: jsonBody(PasswordForgotSchema) },
@@ -252,7 +257,7 @@ export function authRoutes() {
       description:
         'Takes the token of a password reset, a staff invitation or an administrator’s credential reset. The token works once; a password refused by the policy does not spend it. The account is unlocked and every session of the user ends: log in with the new password. Not idempotent by key: the body holds a password.',
       tags,
-      access: { auth: 'none', tenant: true, bruteForce: 'password-reset' },
+      access: { auth: 'none', tenant: true, rateLimit: { policy: 'password-reset' } },
       errors: ['invalid_password_token'],
       request: { body: jsonBody(PasswordResetSchema) },
       responses: { 204: { description: 'The password is set.' } },

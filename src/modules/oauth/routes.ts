@@ -5,8 +5,7 @@ import type { AppEnv, ServiceContext } from '../../platform/context';
 import { ApiError } from '../../platform/errors';
 import { serviceContext } from '../../platform/http';
 import { createRouter, defineRoute, jsonResponse } from '../../platform/openapi';
-import { issuerFor } from '../../platform/pipeline';
-import { consumeRateLimit } from '../../platform/rate-limit/limiter';
+import { enterTenant, issuerFor, type RouteAccess } from '../../platform/pipeline';
 import { tenantDatabase } from '../../platform/tenancy';
 import { type AuthenticatedClient, authenticateClient, clientCredentials } from './clients';
 import {
@@ -30,6 +29,11 @@ import {
 
 const tags = ['OAuth'];
 const publicAccess = { auth: 'none', tenant: false } as const;
+/**
+ * The endpoints clients authenticate at: the guard charges the caller's IP its `public` token
+ * before the credentials are checked, `authenticatedClient` the client's tenant bucket after.
+ */
+const clientAccess = { auth: 'none', tenant: false, rateLimit: { policy: 'tenant' } } satisfies RouteAccess;
 
 /** Standard OAuth libraries send no tenant header: the client id names the tenant. */
 const optionalTenantHeader = {
@@ -63,23 +67,21 @@ async function authenticatedClient(
     clientCredentials(c.req.header('Authorization'), form),
     c.req.header('X-Tenant-ID'),
   );
-  const { headers } = await consumeRateLimit(
-    c.env,
-    client.tenant.tier.toLowerCase(),
-    `${client.tenant.id}:${client.clientId}`,
-    { capacity: client.tenant.rateLimitPerMinute, windowSeconds: 60 },
+  await enterTenant(
+    c,
+    {
+      tenant: client.tenant,
+      db: tenantDatabase(c.env, client.tenant),
+      principal: {
+        type: 'client',
+        id: client.clientId,
+        permissions: new Set(client.permissions),
+        amr: ['client_secret'],
+        authTime: Math.floor(Date.now() / 1000),
+      },
+    },
+    clientAccess,
   );
-  c.set('rateLimitHeaders', headers);
-  c.set('tenant', client.tenant);
-  c.set('db', tenantDatabase(c.env, client.tenant));
-  c.set('principal', {
-    type: 'client',
-    id: client.clientId,
-    permissions: new Set(client.permissions),
-    amr: ['client_secret'],
-    authTime: Math.floor(Date.now() / 1000),
-  });
-  c.set('logger', c.get('logger').with({ tenant: client.tenant.id }));
   // Token responses and introspection results are credentials: never cached (RFC 6749 §5.1).
   c.header('Cache-Control', 'no-store');
   return { client, ctx: serviceContext(c), issuer: issuerFor(c.env, c.req.url) };
@@ -157,7 +159,7 @@ export function oauthRoutes() {
       description:
         'RFC 6749 grants `client_credentials` (the client acts for itself), `authorization_code` with PKCE S256 (the client acts for the customer who consented; codes are single use and valid 60 s) and `refresh_token` (rotating: each refresh token is single use, and presenting a spent one revokes the grant). Access tokens live 10 minutes; refresh tokens 30 days idle, 90 days at most. Client authentication with `client_secret_basic` or `client_secret_post`. Errors carry the RFC 6749 members `error` and `error_description` beside the problem members.',
       tags,
-      access: publicAccess,
+      access: clientAccess,
       parameters: [optionalTenantHeader],
       errors: [
         'invalid_request',
@@ -205,7 +207,7 @@ export function oauthRoutes() {
       description:
         'Tells the calling client whether one of its own access or refresh tokens is live, and what it grants. Tokens of other clients, expired, revoked or unknown tokens are all `{"active": false}`. A revoked token is inactive here at once, in every location (the revocation is read from the database, not from a cache).',
       tags,
-      access: publicAccess,
+      access: clientAccess,
       parameters: [optionalTenantHeader],
       errors: ['invalid_request', 'invalid_client', 'tenant_suspended', 'tenant_unavailable'],
       request: { body: formBody(IntrospectionRequestSchema) },
@@ -227,7 +229,7 @@ export function oauthRoutes() {
       description:
         'Every token this server issues can be revoked; `token_type_hint` is ignored. Revoking a refresh token or an access token of an `authorization_code` grant revokes the whole grant; revoking a `client_credentials` access token revokes that token alone. Refresh tokens stop at once and introspection answers `{"active": false}` at once; other routes refuse a revoked access token at once in the location that revoked it and within 60 seconds everywhere else (a revocation mark in KV). Invalid, expired or already revoked tokens answer 200 too. A token of another client is refused (`unauthorized_client`).',
       tags,
-      access: publicAccess,
+      access: clientAccess,
       parameters: [optionalTenantHeader],
       errors: [
         'invalid_request',

@@ -98,7 +98,7 @@ export function passkeyRoutes() {
       description:
         'Verifies an assertion for a sign-in challenge (spent by this call, right or wrong) and opens a session. User verification (PIN or biometrics) is required, so the tokens’ `amr` is `["pop","user","mfa"]`. A signature counter that does not grow blocks the passkey (`passkey_clone_suspected`, audited, event `passkey.clone_suspected`). Limited per IP like login. Not idempotent by key: tokens are never stored for replays.',
       tags,
-      access: { auth: 'none', tenant: true, bruteForce: 'login' },
+      access: { auth: 'none', tenant: true, rateLimit: { policy: 'login' } },
       errors: ['invalid_passkey', 'passkey_clone_suspected', 'account_locked', 'account_disabled'],
       request: { body: jsonBody(AuthenticationVerifySchema) },
       responses: { 200: jsonResponse(TokenPairSchema, 'The tokens of the new session.') },

@@ -30,6 +30,10 @@ export function privacyRoutes() {
         selfService: true,
         recentAuthSeconds: STEP_UP_MAX_AGE_SECONDS,
         apiClientsSkipRecentAuth: true,
+        // The costliest read of the API: a dozen tables of up to 10,000 rows each, every sealed
+        // field decrypted. Priced as ten reads, so a loop of exports cannot drain D1 and CPU at
+        // the rate of plain reads.
+        rateLimit: { cost: 10 },
       },
       errors: ['customer_erased'],
       request: { params: customerParams },

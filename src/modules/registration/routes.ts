@@ -114,7 +114,7 @@ function addContactVerificationRoutes(router: ReturnType<typeof createRouter>, c
       summary: `Confirm the customer's ${noun} with its code`,
       description: `A right code ${onConfirm}, emits \`customer.contact_verified\` and answers with the customer. A wrong code → 422 \`invalid_code\` with \`attemptsRemaining\`; after ${MAX_CODE_ATTEMPTS} wrong attempts, or once expired, the code is void and a new one must be requested. Limited per IP against guessing.`,
       tags,
-      access: { ...access, bruteForce: 'code-verification' },
+      access: { ...access, rateLimit: { policy: 'code-verification' } },
       idempotent: true,
       errors: [
         'not_found',

@@ -1,32 +1,31 @@
 import type { Env } from '../../env';
 import { ApiError } from '../errors';
 import { LruCache } from '../lru-cache';
-import type { BucketPolicy } from './token-bucket';
+import type { Bucket } from './policies';
+import { type BucketPolicy, type BucketState, msUntilAvailable } from './token-bucket';
 
 export interface RateLimitOutcome {
   headers: Record<string, string>;
 }
 
 /**
- * Buckets this isolate saw refuse, until they can allow again. A bucket only refills until
- * then (other isolates can only take from it), so the object would refuse too: a throttled
- * caller's further requests are answered here without a Durable Object call.
+ * Buckets this isolate saw refuse, with what they held then. A bucket only refills until then
+ * (other isolates can only take from it), so until it can hold a request's cost the object
+ * would refuse too: a throttled caller's further requests are answered here without a Durable
+ * Object call. The state is timed by this isolate's clock, when the answer arrived.
  */
 const REFUSALS_REMEMBERED = 10_000;
-const refusals = new LruCache<
-  string,
-  { policyName: string; policy: BucketPolicy; retryAtMs: number; fullAtMs: number }
->(REFUSALS_REMEMBERED);
+const refusals = new LruCache<string, { bucket: Bucket; state: BucketState }>(REFUSALS_REMEMBERED);
 
 /**
  * The IETF RateLimit headers (draft-ietf-httpapi-ratelimit-headers): `RateLimit-Policy` states
  * the quota `q` per window `w`, `RateLimit` the remaining `r` and the seconds `t` until the
  * quota is whole again.
  */
-function rateLimitHeaders(policyName: string, policy: BucketPolicy, remaining: number, resetSeconds: number) {
+function rateLimitHeaders(bucket: Bucket, remaining: number, resetSeconds: number) {
   return {
-    'RateLimit-Policy': `"${policyName}";q=${policy.capacity};w=${policy.windowSeconds}`,
-    RateLimit: `"${policyName}";r=${remaining};t=${resetSeconds}`,
+    'RateLimit-Policy': `"${bucket.name}";q=${bucket.policy.capacity};w=${bucket.policy.windowSeconds}`,
+    RateLimit: `"${bucket.name}";r=${remaining};t=${resetSeconds}`,
   };
 }
 
@@ -37,44 +36,31 @@ function rateLimited(policy: BucketPolicy, headers: Record<string, string>, retr
   });
 }
 
-/** The 429 for a bucket this isolate knows to be empty, or undefined if only the bucket can tell. */
-export function knownRefusal(bucketKey: string, nowMs = Date.now()): ApiError | undefined {
+/** The 429 for a bucket this isolate knows cannot serve `cost` yet, or undefined if only the bucket can tell. */
+export function knownRefusal(bucketKey: string, cost = 1, nowMs = Date.now()): ApiError | undefined {
   const refusal = refusals.get(bucketKey);
   if (!refusal) return undefined;
-  if (refusal.retryAtMs <= nowMs) {
+  const { bucket, state } = refusal;
+  const waitMs = msUntilAvailable(bucket.policy, state, nowMs, cost);
+  if (waitMs === 0) {
     refusals.delete(bucketKey);
     return undefined;
   }
-  const headers = rateLimitHeaders(
-    refusal.policyName,
-    refusal.policy,
-    0,
-    Math.ceil((refusal.fullAtMs - nowMs) / 1000),
-  );
-  return rateLimited(refusal.policy, headers, Math.max(1, Math.ceil((refusal.retryAtMs - nowMs) / 1000)));
+  const fullInMs = msUntilAvailable(bucket.policy, state, nowMs, bucket.policy.capacity);
+  const headers = rateLimitHeaders(bucket, 0, Math.ceil(fullInMs / 1000));
+  return rateLimited(bucket.policy, headers, Math.max(1, Math.ceil(waitMs / 1000)));
 }
 
-/** Takes one token from the bucket and returns the RateLimit headers, or throws 429 `rate_limited`. */
-export async function consumeRateLimit(
-  env: Env,
-  policyName: string,
-  bucketKey: string,
-  policy: BucketPolicy,
-): Promise<RateLimitOutcome> {
-  const known = knownRefusal(bucketKey);
+/** Takes `cost` tokens from the bucket and returns the RateLimit headers, or throws 429 `rate_limited`. */
+export async function consumeRateLimit(env: Env, bucket: Bucket, cost = 1): Promise<RateLimitOutcome> {
+  const known = knownRefusal(bucket.key, cost);
   if (known) throw known;
-  const stub = env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(bucketKey));
-  const decision = await stub.take(policy);
-  const headers = rateLimitHeaders(policyName, policy, decision.remaining, decision.resetSeconds);
+  const stub = env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(bucket.key));
+  const decision = await stub.take(bucket.policy, cost);
+  const headers = rateLimitHeaders(bucket, decision.remaining, decision.resetSeconds);
   if (!decision.allowed) {
-    const now = Date.now();
-    refusals.set(bucketKey, {
-      policyName,
-      policy,
-      retryAtMs: now + decision.refusedForMs,
-      fullAtMs: now + decision.resetSeconds * 1000,
-    });
-    throw rateLimited(policy, headers, decision.retryAfterSeconds);
+    refusals.set(bucket.key, { bucket, state: { tokens: decision.tokens, updatedAtMs: Date.now() } });
+    throw rateLimited(bucket.policy, headers, decision.retryAfterSeconds);
   }
   return { headers };
 }
