@@ -325,7 +325,7 @@ describe('POST /auth/webauthn/registration/verify', () => {
         credential: await authenticator.register(options.body),
       }),
       409,
-      'conflict',
+      'passkey_already_registered',
     );
   });
 

@@ -323,7 +323,7 @@ export async function commitGuarded(ctx: ServiceContext, change: Change): Promis
   await commitUnlessRefused(ctx, change, {
     violates: CUSTOMER_GUARD_COLUMN,
     refusal: () =>
-      new ApiError('conflict', {
+      new ApiError('concurrent_update', {
         detail: 'The customer was changed by another request; read it again and retry.',
       }),
   });
@@ -426,7 +426,7 @@ export async function updateCustomer(
 ): Promise<CustomerView> {
   const row = await requireCustomerRow(ctx, customerId);
   if (row.type !== 'INDIVIDUAL') {
-    throw new ApiError('conflict', {
+    throw new ApiError('customer_is_organization', {
       detail: 'A business profile is changed with PATCH /organizations/{id}.',
     });
   }
@@ -444,7 +444,7 @@ export async function updateProfile(
 ): Promise<CustomerView> {
   const customerId = row.id;
   const rules = profileRules[row.type];
-  if (row.status === 'CLOSED') throw new ApiError('conflict', { detail: 'The customer is closed.' });
+  if (row.status === 'CLOSED') throw new ApiError('customer_closed', { detail: 'The customer is closed.' });
   const { profile: profilePatch, sealed, columns, changedFields } = splitPatch(row, patch);
   const profile = { ...row.profile, ...profilePatch };
   const problems = rules.problems(profilePatch, ctx.now);

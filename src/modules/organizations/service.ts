@@ -142,7 +142,8 @@ async function requireManageableOrganization(
 ): Promise<CustomerRow> {
   const row = await requireOrganization(ctx, organizationId);
   await assertOrganizationRole(ctx, row, ['ADMIN_USER'], 'change the organization');
-  if (row.status === 'CLOSED') throw new ApiError('conflict', { detail: 'The organization is closed.' });
+  if (row.status === 'CLOSED')
+    throw new ApiError('customer_closed', { detail: 'The organization is closed.' });
   return row;
 }
 
