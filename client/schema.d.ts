@@ -283,7 +283,7 @@ export interface paths {
         put?: never;
         /**
          * Send a code to verify the customer's email address
-         * @description Sends a new 6-digit code, valid 10 minutes, through a `notification.requested` event for an email (template `EMAIL_VERIFICATION`, channel `EMAIL`): the tenant's webhook receiver delivers it. A new code voids the previous one. At most one code per 60 seconds per customer and contact; earlier requests get 429 `rate_limited` with `Retry-After`. A email address already verified, or a closed customer, → 409 `conflict`.
+         * @description Sends a new 6-digit code, valid 10 minutes, through a `notification.requested` event for an email (template `EMAIL_VERIFICATION`, channel `EMAIL`): the tenant's webhook receiver delivers it. A new code voids the previous one. At most one code per 60 seconds per customer and contact; earlier requests get 429 `rate_limited` with `Retry-After`. A email address already verified → 409 `contact_already_verified`, a closed customer → 409 `customer_closed`.
          */
         post: operations["requestEmailVerification"];
         delete?: never;
@@ -323,7 +323,7 @@ export interface paths {
         put?: never;
         /**
          * Send a code to verify the customer's phone number
-         * @description Sends a new 6-digit code, valid 10 minutes, through a `notification.requested` event for a text message (template `PHONE_VERIFICATION`, channel `SMS`): the tenant's webhook receiver delivers it. A new code voids the previous one. At most one code per 60 seconds per customer and contact; earlier requests get 429 `rate_limited` with `Retry-After`. A phone number already verified, or a closed customer, → 409 `conflict`.
+         * @description Sends a new 6-digit code, valid 10 minutes, through a `notification.requested` event for a text message (template `PHONE_VERIFICATION`, channel `SMS`): the tenant's webhook receiver delivers it. A new code voids the previous one. At most one code per 60 seconds per customer and contact; earlier requests get 429 `rate_limited` with `Retry-After`. A phone number already verified → 409 `contact_already_verified`, a closed customer → 409 `customer_closed`, no phone number in the profile → 409 `no_phone_number`.
          */
         post: operations["requestPhoneVerification"];
         delete?: never;
@@ -870,7 +870,7 @@ export interface paths {
         put?: never;
         /**
          * Invite an employee
-         * @description Staff with `customers:write`, or the organization’s own users with the organization role `ADMIN_USER` (others get 403 `forbidden`). Creates a login for `email` (unique among the tenant's customer logins, else 409 `email_taken`; staff are another namespace) linked to the organization, with the given organization role and no usable password, and sends a `notification.requested` event (template `ORGANIZATION_INVITATION`) whose token, valid 7 days, lets the invitee choose a password with `POST /auth/password/reset`. A closed organization → 409 `conflict`. Emits `organization.member_added`.
+         * @description Staff with `customers:write`, or the organization’s own users with the organization role `ADMIN_USER` (others get 403 `forbidden`). Creates a login for `email` (unique among the tenant's customer logins, else 409 `email_taken`; staff are another namespace) linked to the organization, with the given organization role and no usable password, and sends a `notification.requested` event (template `ORGANIZATION_INVITATION`) whose token, valid 7 days, lets the invitee choose a password with `POST /auth/password/reset`. A closed organization → 409 `customer_closed`. Emits `organization.member_added`.
          */
         post: operations["inviteOrganizationEmployee"];
         delete?: never;
@@ -918,7 +918,7 @@ export interface paths {
         put?: never;
         /**
          * Add a director
-         * @description Staff with `customers:write`, or the organization’s own users with the organization role `ADMIN_USER` (others get 403 `forbidden`). A closed organization → 409 `conflict`. Emits `organization.member_added`.
+         * @description Staff with `customers:write`, or the organization’s own users with the organization role `ADMIN_USER` (others get 403 `forbidden`). A closed organization → 409 `customer_closed`. Emits `organization.member_added`.
          */
         post: operations["addOrganizationDirector"];
         delete?: never;
@@ -1092,7 +1092,7 @@ export interface paths {
         post?: never;
         /**
          * Release a customer’s legal hold
-         * @description Staff or API clients with `customers:hold`. 409 `conflict` when no hold applies. Audited; emits `customer.legal_hold_released`.
+         * @description Staff or API clients with `customers:hold`. 409 `no_legal_hold` when no hold applies. Audited; emits `customer.legal_hold_released`.
          */
         delete: operations["releaseLegalHold"];
         options?: never;
@@ -8073,7 +8073,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `conflict`: The request conflicts with the current state of the resource. */
+            /** @description `tenant_exists`: A tenant with this id is already registered; choose another id or change that tenant. */
             409: {
                 headers: {
                     /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
@@ -9225,7 +9225,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `conflict`: The request conflicts with the current state of the resource. `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. `idempotency_key_in_use`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
+            /** @description `customer_closed`: The customer (or organization) is CLOSED: its profile, consents, people and contact details can no longer be changed. `contact_already_verified`: The email address or phone number is already verified: there is nothing to verify. `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. `idempotency_key_in_use`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
             409: {
                 headers: {
                     /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
@@ -9403,7 +9403,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `conflict`: The request conflicts with the current state of the resource. `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. `idempotency_key_in_use`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
+            /** @description `customer_closed`: The customer (or organization) is CLOSED: its profile, consents, people and contact details can no longer be changed. `contact_already_verified`: The email address or phone number is already verified: there is nothing to verify. `concurrent_update`: Another request changed the resource between this request reading it and writing it, so nothing was written: read it again and retry. `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. `idempotency_key_in_use`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
             409: {
                 headers: {
                     /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
@@ -9581,7 +9581,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `conflict`: The request conflicts with the current state of the resource. `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. `idempotency_key_in_use`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
+            /** @description `customer_closed`: The customer (or organization) is CLOSED: its profile, consents, people and contact details can no longer be changed. `contact_already_verified`: The email address or phone number is already verified: there is nothing to verify. `no_phone_number`: The customer has no phone number to verify: add one to the profile first. `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. `idempotency_key_in_use`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
             409: {
                 headers: {
                     /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
@@ -9759,7 +9759,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `conflict`: The request conflicts with the current state of the resource. `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. `idempotency_key_in_use`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
+            /** @description `customer_closed`: The customer (or organization) is CLOSED: its profile, consents, people and contact details can no longer be changed. `contact_already_verified`: The email address or phone number is already verified: there is nothing to verify. `no_phone_number`: The customer has no phone number to verify: add one to the profile first. `concurrent_update`: Another request changed the resource between this request reading it and writing it, so nothing was written: read it again and retry. `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. `idempotency_key_in_use`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
             409: {
                 headers: {
                     /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
@@ -12235,7 +12235,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `conflict`: The request conflicts with the current state of the resource. */
+            /** @description `passkey_limit_reached`: The user already has the most passkeys a user may have (10); remove one first. */
             409: {
                 headers: {
                     /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
@@ -12387,7 +12387,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `conflict`: The request conflicts with the current state of the resource. `idempotency_key_in_use`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
+            /** @description `passkey_limit_reached`: The user already has the most passkeys a user may have (10); remove one first. `passkey_already_registered`: This authenticator’s credential is already registered; nothing needs doing. `idempotency_key_in_use`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
             409: {
                 headers: {
                     /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
@@ -13460,7 +13460,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `reverification_required`: Identity fields of a verified customer (names, date of birth, nationality; an organization’s legal name, registration number, legal form, incorporation date and country, LEI) can only be changed by staff, which starts a new verification. `conflict`: The request conflicts with the current state of the resource. `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. */
+            /** @description `reverification_required`: Identity fields of a verified customer (names, date of birth, nationality; an organization’s legal name, registration number, legal form, incorporation date and country, LEI) can only be changed by staff, which starts a new verification. `customer_is_organization`: A business customer’s profile is changed with `PATCH /organizations/{id}`, not through `/customers`. `customer_closed`: The customer (or organization) is CLOSED: its profile, consents, people and contact details can no longer be changed. `concurrent_update`: Another request changed the resource between this request reading it and writing it, so nothing was written: read it again and retry. `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. */
             409: {
                 headers: {
                     /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
@@ -13639,7 +13639,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `invalid_transition`: The customer lifecycle does not allow this change from the current status; `allowed` lists what is. `conflict`: The request conflicts with the current state of the resource. `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. */
+            /** @description `invalid_transition`: The customer lifecycle does not allow this change from the current status; `allowed` lists what is. `concurrent_update`: Another request changed the resource between this request reading it and writing it, so nothing was written: read it again and retry. `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. */
             409: {
                 headers: {
                     /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
@@ -14145,7 +14145,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. `reverification_required`: Identity fields of a verified customer (names, date of birth, nationality; an organization’s legal name, registration number, legal form, incorporation date and country, LEI) can only be changed by staff, which starts a new verification. `conflict`: The request conflicts with the current state of the resource. */
+            /** @description `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. `reverification_required`: Identity fields of a verified customer (names, date of birth, nationality; an organization’s legal name, registration number, legal form, incorporation date and country, LEI) can only be changed by staff, which starts a new verification. `customer_closed`: The customer (or organization) is CLOSED: its profile, consents, people and contact details can no longer be changed. `concurrent_update`: Another request changed the resource between this request reading it and writing it, so nothing was written: read it again and retry. */
             409: {
                 headers: {
                     /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
@@ -14480,7 +14480,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. `email_taken`: Another account of the same kind (customer or staff) in this tenant already uses this email address; staff and customers are separate namespaces. `conflict`: The request conflicts with the current state of the resource. `idempotency_key_in_use`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
+            /** @description `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. `email_taken`: Another account of the same kind (customer or staff) in this tenant already uses this email address; staff and customers are separate namespaces. `customer_closed`: The customer (or organization) is CLOSED: its profile, consents, people and contact details can no longer be changed. `idempotency_key_in_use`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
             409: {
                 headers: {
                     /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
@@ -14655,7 +14655,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. `last_admin_user`: The organization would be left without an employee with the organization role `ADMIN_USER`: give another employee that role before removing or demoting this one. `conflict`: The request conflicts with the current state of the resource. */
+            /** @description `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. `last_admin_user`: The organization would be left without an employee with the organization role `ADMIN_USER`: give another employee that role before removing or demoting this one. `customer_closed`: The customer (or organization) is CLOSED: its profile, consents, people and contact details can no longer be changed. */
             409: {
                 headers: {
                     /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
@@ -14810,7 +14810,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. `last_admin_user`: The organization would be left without an employee with the organization role `ADMIN_USER`: give another employee that role before removing or demoting this one. `conflict`: The request conflicts with the current state of the resource. */
+            /** @description `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. `last_admin_user`: The organization would be left without an employee with the organization role `ADMIN_USER`: give another employee that role before removing or demoting this one. `customer_closed`: The customer (or organization) is CLOSED: its profile, consents, people and contact details can no longer be changed. */
             409: {
                 headers: {
                     /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
@@ -15145,7 +15145,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. `conflict`: The request conflicts with the current state of the resource. `idempotency_key_in_use`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
+            /** @description `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. `customer_closed`: The customer (or organization) is CLOSED: its profile, consents, people and contact details can no longer be changed. `idempotency_key_in_use`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
             409: {
                 headers: {
                     /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
@@ -15320,7 +15320,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. `conflict`: The request conflicts with the current state of the resource. */
+            /** @description `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. `customer_closed`: The customer (or organization) is CLOSED: its profile, consents, people and contact details can no longer be changed. */
             409: {
                 headers: {
                     /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
@@ -15629,7 +15629,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. `conflict`: The request conflicts with the current state of the resource. `idempotency_key_in_use`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
+            /** @description `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. `customer_closed`: The customer (or organization) is CLOSED: its profile, consents, people and contact details can no longer be changed. `idempotency_key_in_use`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
             409: {
                 headers: {
                     /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
@@ -15804,7 +15804,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. `conflict`: The request conflicts with the current state of the resource. */
+            /** @description `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. `customer_closed`: The customer (or organization) is CLOSED: its profile, consents, people and contact details can no longer be changed. */
             409: {
                 headers: {
                     /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
@@ -16108,7 +16108,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `conflict`: The request conflicts with the current state of the resource. `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. `idempotency_key_in_use`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
+            /** @description `customer_closed`: The customer (or organization) is CLOSED: its profile, consents, people and contact details can no longer be changed. `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. `idempotency_key_in_use`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
             409: {
                 headers: {
                     /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
@@ -16285,7 +16285,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `consent_not_withdrawable`: Terms and conditions and the privacy policy are required for as long as the customer relationship lasts. `conflict`: The request conflicts with the current state of the resource. `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. */
+            /** @description `consent_not_withdrawable`: Terms and conditions and the privacy policy are required for as long as the customer relationship lasts. `consent_not_in_force`: Only a GRANTED consent can be withdrawn; this one is SUPERSEDED or WITHDRAWN already. `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. */
             409: {
                 headers: {
                     /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
@@ -16589,7 +16589,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. `legal_hold`: A legal hold (an investigation, record-keeping duties) applies to the customer, so its data cannot be erased until compliance staff release the hold. `conflict`: The request conflicts with the current state of the resource. `idempotency_key_in_use`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
+            /** @description `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. `legal_hold`: A legal hold (an investigation, record-keeping duties) applies to the customer, so its data cannot be erased until compliance staff release the hold. `concurrent_update`: Another request changed the resource between this request reading it and writing it, so nothing was written: read it again and retry. `idempotency_key_in_use`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
             409: {
                 headers: {
                     /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
@@ -16917,7 +16917,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. `conflict`: The request conflicts with the current state of the resource. */
+            /** @description `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. `concurrent_update`: Another request changed the resource between this request reading it and writing it, so nothing was written: read it again and retry. */
             409: {
                 headers: {
                     /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
@@ -17090,7 +17090,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. `conflict`: The request conflicts with the current state of the resource. */
+            /** @description `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. `no_legal_hold`: No legal hold applies to the customer, so there is none to release. `concurrent_update`: Another request changed the resource between this request reading it and writing it, so nothing was written: read it again and retry. */
             409: {
                 headers: {
                     /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
@@ -20078,7 +20078,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `self_lockout`: Administrators cannot disable their own account, reset their own credentials or remove their own `access:admin`: another administrator must. `conflict`: The request conflicts with the current state of the resource. `idempotency_key_in_use`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
+            /** @description `self_lockout`: Administrators cannot disable their own account, reset their own credentials or remove their own `access:admin`: another administrator must. `user_disabled`: The user is disabled: enable it (`PATCH` with `status: ACTIVE`) before resetting its credentials. `idempotency_key_in_use`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
             409: {
                 headers: {
                     /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
@@ -22764,7 +22764,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `conflict`: The request conflicts with the current state of the resource. `webhook_delivery_carries_secret`: The delivery’s event carries a single-use token or code (`notification.requested`), which is delivered once, only to the URL the endpoint had when the event was created, and never sent again by hand: issue a new one (a new password token, a credentials reset, a new verification code), which sends a new event. `webhook_endpoint_disabled`: The webhook endpoint is disabled, so nothing is sent to it; enable it (PATCH `enabled: true`) first. `idempotency_key_in_use`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
+            /** @description `webhook_delivery_pending`: The delivery is PENDING or RETRYING: it is already queued and will be tried again; only a settled delivery (FAILED or DELIVERED) can be retried by hand. `webhook_delivery_carries_secret`: The delivery’s event carries a single-use token or code (`notification.requested`), which is delivered once, only to the URL the endpoint had when the event was created, and never sent again by hand: issue a new one (a new password token, a credentials reset, a new verification code), which sends a new event. `webhook_endpoint_disabled`: The webhook endpoint is disabled, so nothing is sent to it; enable it (PATCH `enabled: true`) first. `idempotency_key_in_use`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
             409: {
                 headers: {
                     /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */

@@ -21,16 +21,16 @@ export function isUniqueViolation(error: unknown): boolean {
   return errorText(error).includes('UNIQUE constraint failed');
 }
 
-/** Whether a D1 write (or the batch it was in, which then rolled back) failed the named CHECK. */
-export function isCheckViolation(error: unknown, constraint: string): boolean {
+/**
+ * Whether a D1 write (or the batch it was in, which then rolled back) was refused by the named
+ * guard: NULL written into the NOT NULL column `table.column`, or a value the named CHECK
+ * constraint rejects. SQLite names the column or constraint after the colon.
+ */
+export function isGuardViolation(error: unknown, columnOrConstraint: string): boolean {
   const text = errorText(error);
-  return text.includes('CHECK constraint failed') && text.includes(constraint);
-}
-
-/** Whether a D1 write (or the batch it was in, which then rolled back) set the named NOT NULL column to null. */
-export function isNotNullViolation(error: unknown, column: string): boolean {
-  const text = errorText(error);
-  return text.includes('NOT NULL constraint failed') && text.includes(column);
+  return ['NOT NULL', 'CHECK'].some((kind) =>
+    text.includes(`${kind} constraint failed: ${columnOrConstraint}`),
+  );
 }
 
 /** A drizzle query builder, which can tell what it would bind. */

@@ -180,7 +180,73 @@ export const problemTypes = {
   conflict: {
     status: 409,
     title: 'Conflict',
-    description: 'The request conflicts with the current state of the resource.',
+    description:
+      'The request conflicts with the current state of the resource. No longer answered since API version 2.1.0: each conflict has its own code (`customer_closed`, `concurrent_update`, …).',
+  },
+  concurrent_update: {
+    status: 409,
+    title: 'Concurrent update',
+    description:
+      'Another request changed the resource between this request reading it and writing it, so nothing was written: read it again and retry.',
+  },
+  customer_closed: {
+    status: 409,
+    title: 'Customer closed',
+    description:
+      'The customer (or organization) is CLOSED: its profile, consents, people and contact details can no longer be changed.',
+  },
+  customer_is_organization: {
+    status: 409,
+    title: 'Customer is an organization',
+    description:
+      'A business customer’s profile is changed with `PATCH /organizations/{id}`, not through `/customers`.',
+  },
+  no_phone_number: {
+    status: 409,
+    title: 'No phone number',
+    description: 'The customer has no phone number to verify: add one to the profile first.',
+  },
+  contact_already_verified: {
+    status: 409,
+    title: 'Contact already verified',
+    description: 'The email address or phone number is already verified: there is nothing to verify.',
+  },
+  consent_not_in_force: {
+    status: 409,
+    title: 'Consent not in force',
+    description: 'Only a GRANTED consent can be withdrawn; this one is SUPERSEDED or WITHDRAWN already.',
+  },
+  no_legal_hold: {
+    status: 409,
+    title: 'No legal hold',
+    description: 'No legal hold applies to the customer, so there is none to release.',
+  },
+  user_disabled: {
+    status: 409,
+    title: 'User disabled',
+    description:
+      'The user is disabled: enable it (`PATCH` with `status: ACTIVE`) before resetting its credentials.',
+  },
+  passkey_already_registered: {
+    status: 409,
+    title: 'Passkey already registered',
+    description: 'This authenticator’s credential is already registered; nothing needs doing.',
+  },
+  passkey_limit_reached: {
+    status: 409,
+    title: 'Passkey limit reached',
+    description: 'The user already has the most passkeys a user may have (10); remove one first.',
+  },
+  tenant_exists: {
+    status: 409,
+    title: 'Tenant exists',
+    description: 'A tenant with this id is already registered; choose another id or change that tenant.',
+  },
+  webhook_delivery_pending: {
+    status: 409,
+    title: 'Delivery still pending',
+    description:
+      'The delivery is PENDING or RETRYING: it is already queued and will be tried again; only a settled delivery (FAILED or DELIVERED) can be retried by hand.',
   },
   consent_not_withdrawable: {
     status: 409,

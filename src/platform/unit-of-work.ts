@@ -1,5 +1,5 @@
 import type { BatchItem } from 'drizzle-orm/batch';
-import { isNotNullViolation } from '../db/client';
+import { isGuardViolation } from '../db/client';
 import { type AuditEntry, auditStatement } from './audit';
 import type { ServiceContext } from './context';
 import type { ApiError } from './errors';
@@ -66,19 +66,32 @@ export async function commit(
 }
 
 /**
- * Commits a change one of whose statements refuses it by writing NULL into a NOT NULL column: a
- * guard evaluated inside the write, so a race cannot slip past a check made before it. D1 rolls
- * the whole batch back, audit rows and events included, and the guard's refusal is thrown.
+ * How a statement of a batch refuses the whole batch when a precondition no longer holds, so a
+ * race cannot slip past a check made before it: it writes NULL into a NOT NULL column (`CASE
+ * WHEN <rule> THEN <value> END`, or a subquery that finds nothing), or a value a CHECK
+ * constraint rejects. D1 rolls the whole batch back, audit rows and events included.
+ */
+export interface Guard {
+  /** The NOT NULL column (`table.column`) or the CHECK constraint the refused write violates. */
+  violates: string;
+  /** What the caller is answered instead; it may read the state that made the write refuse. */
+  refusal: () => ApiError | Promise<ApiError>;
+}
+
+/**
+ * Commits a change guarded by `guards` (see `Guard`): a batch one of them refused throws that
+ * guard's refusal; any other error propagates. The one place a guard's failure is mapped.
  */
 export async function commitUnlessRefused(
   ctx: ServiceContext,
   change: Change,
-  guard: { column: string; refusal: () => ApiError },
+  ...guards: readonly Guard[]
 ): Promise<Awaited<ReturnType<typeof commit>>> {
   try {
     return await commit(ctx, change);
   } catch (error) {
-    if (isNotNullViolation(error, guard.column)) throw guard.refusal();
+    const guard = guards.find((candidate) => isGuardViolation(error, candidate.violates));
+    if (guard) throw await guard.refusal();
     throw error;
   }
 }

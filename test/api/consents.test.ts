@@ -51,7 +51,7 @@ describe('customer consents', () => {
     const withdrawn = await call<Consent>('DELETE', `${base}/${second.body.id}`, as);
     expect(withdrawn.status).toBe(200);
     expect(withdrawn.body.status).toBe('WITHDRAWN');
-    expectProblem(await call('DELETE', `${base}/${second.body.id}`, as), 409, 'conflict');
+    expectProblem(await call('DELETE', `${base}/${second.body.id}`, as), 409, 'consent_not_in_force');
 
     const history = await call<{ data: Consent[] }>('GET', base, as);
     const marketing = history.body.data.filter((consent) => consent.type === 'MARKETING');

@@ -1,14 +1,16 @@
 import { and, eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { auditEvents, contactVerificationCodes } from '../../src/db/tenant';
+import { auditEvents, contactVerificationCodes, customers } from '../../src/db/tenant';
 import {
   createCustomer,
   createStaff,
   createTenant,
   database,
+  insertCustomer,
   randomIp,
   type TestCustomer,
   type TestTenant,
+  unique,
 } from '../helpers/factories';
 import { call } from '../helpers/http';
 import { awaitNotification, eventsOfType, notificationsFor } from '../helpers/outbox';
@@ -126,11 +128,11 @@ describe('email verification', () => {
         .from(contactVerificationCodes)
         .where(codeRow(tenant, customer, 'EMAIL')),
     ).toEqual([]);
-    expectProblem(await post(EMAIL, { customerId: customer.customerId }), 409, 'conflict');
+    expectProblem(await post(EMAIL, { customerId: customer.customerId }), 409, 'contact_already_verified');
     expectProblem(
       await post(`${EMAIL}/confirm`, { customerId: customer.customerId, code: notification.code }),
       409,
-      'conflict',
+      'contact_already_verified',
     );
   });
 
@@ -303,5 +305,29 @@ describe('phone verification', () => {
     const response = await post(`${PHONE}/confirm`, { customerId: customer.customerId, code });
     expectProblem(response, 422, 'invalid_code');
     expect(response.body.detail).toMatch(/no longer has/);
+  });
+});
+
+describe('contacts that cannot be verified', () => {
+  it('refuses a customer without a phone number (409 no_phone_number) and a closed one (409 customer_closed)', async () => {
+    const tenant = await createTenant();
+    const post = caller(tenant, await createStaff(tenant));
+    // Registration asks for a phone; a customer made otherwise may have none.
+    const customer = {
+      customerId: await insertCustomer(tenant, {
+        type: 'INDIVIDUAL',
+        status: 'REGISTERED',
+        email: `${unique('ada')}@example.com`,
+        phone: null,
+        displayName: 'Ada Lovelace',
+        profile: { firstName: 'Ada', lastName: 'Lovelace' },
+      }),
+    };
+    expectProblem(await post(PHONE, { customerId: customer.customerId }), 409, 'no_phone_number');
+    await database(tenant)
+      .update(customers)
+      .set({ status: 'CLOSED' })
+      .where(eq(customers.id, customer.customerId));
+    expectProblem(await post(EMAIL, { customerId: customer.customerId }), 409, 'customer_closed');
   });
 });

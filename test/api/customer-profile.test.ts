@@ -90,6 +90,43 @@ describe('PATCH /customers/{id}', () => {
     });
   });
 
+  it('refuses to change a closed customer (409 customer_closed)', async () => {
+    const tenant = await createTenant();
+    const customer = await createCustomer(tenant);
+    const staff = await createStaff(tenant);
+    await setStatus(tenant, customer.customerId, 'CLOSED');
+    expectProblem(
+      await call('PATCH', `/customers/${customer.customerId}`, {
+        tenant: tenant.id,
+        token: staff.token,
+        body: { occupation: 'Engineer' },
+      }),
+      409,
+      'customer_closed',
+    );
+  });
+
+  it('lets no parallel update be lost: the losers of the race get 409 concurrent_update', async () => {
+    const tenant = await createTenant();
+    const customer = await createCustomer(tenant);
+    const staff = await createStaff(tenant);
+    const occupations = Array.from({ length: 20 }, (_, index) => `Engineer ${index}`);
+    const responses = await Promise.all(
+      occupations.map((occupation) =>
+        call<CustomerBody>('PATCH', `/customers/${customer.customerId}`, {
+          tenant: tenant.id,
+          token: staff.token,
+          body: { occupation },
+        }),
+      ),
+    );
+    const lost = responses.filter((response) => response.status !== 200);
+    for (const response of lost) expectProblem(response, 409, 'concurrent_update');
+    expect(lost.length).toBeGreaterThan(0);
+    const updates = await eventsOf(tenant, 'customer.updated');
+    expect(updates).toHaveLength(responses.length - lost.length);
+  });
+
   it('validates the patch: empty, unknown fields, future or under-age birth dates', async () => {
     const tenant = await createTenant();
     const customer = await createCustomer(tenant);

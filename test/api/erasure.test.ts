@@ -428,7 +428,7 @@ describe('legal holds', () => {
     );
 
     expect((await call('DELETE', holdPath(customer.customerId), asOfficer)).status).toBe(204);
-    expectProblem(await call('DELETE', holdPath(customer.customerId), asOfficer), 409, 'conflict');
+    expectProblem(await call('DELETE', holdPath(customer.customerId), asOfficer), 409, 'no_legal_hold');
     expect((await erase()).status).toBe(200);
     expect((await eventsOfType(tenant, 'customer.legal_hold_placed')).map((row) => row.data)).toEqual([
       { customerId: customer.customerId },
@@ -456,7 +456,7 @@ describe('legal holds', () => {
         return [hold.status, erasure.status];
       }),
     );
-    // One of the two may win; the other answers 409 (conflict, legal_hold or customer_erased).
+    // One of the two may win; the other answers 409 (concurrent_update, legal_hold or customer_erased).
     for (const [hold, erasure] of outcomes) {
       expect([hold, erasure].sort()).toEqual([200, 409]);
     }

@@ -310,7 +310,7 @@ describe('PATCH /organizations/{id}', () => {
         body: { occupation: 'Engineer' },
       }),
       409,
-      'conflict',
+      'customer_is_organization',
     );
   });
 });

@@ -297,7 +297,7 @@ describe('POST /auth/webauthn/registration/verify', () => {
         credential: await authenticator.register(options.body),
       }),
       409,
-      'conflict',
+      'passkey_already_registered',
     );
   });
 

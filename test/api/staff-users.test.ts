@@ -458,7 +458,7 @@ describe('POST /access/users/{userId}/credentials/reset', () => {
       call('POST', `/access/users/${userId}/credentials/reset`, { tenant: tenant.id, token: admin.token });
     expectProblem(await resetOf(admin.id), 409, 'self_lockout');
     await update(tenant, admin.token, agent.id, { status: 'DISABLED' });
-    expectProblem(await resetOf(agent.id), 409, 'conflict');
+    expectProblem(await resetOf(agent.id), 409, 'user_disabled');
     expect((await login(tenant, admin.email, admin.password)).status).toBe(200);
   });
 });

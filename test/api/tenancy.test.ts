@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { rateLimitPolicies } from '../../src/platform/rate-limit/policies';
 import { adminHeaders, createStaff, createTenant, randomIp, unique } from '../helpers/factories';
 import { type ApiResponse, call } from '../helpers/http';
+import { expectProblem } from '../helpers/problems';
 
 describe('tenant resolution', () => {
   it('needs X-Tenant-ID on tenant routes (400)', async () => {
@@ -149,7 +150,7 @@ describe('operator routes', () => {
       headers: adminHeaders(),
       body: { id, name: 'Acme', tier: 'STARTER', d1Binding: 'TENANT_DB_DEMO_STARTER' },
     });
-    expect(duplicate.status).toBe(409);
+    expectProblem(duplicate, 409, 'tenant_exists');
 
     const list = await call<{ data: { id: string }[] }>('GET', '/platform/tenants', {
       headers: adminHeaders(),

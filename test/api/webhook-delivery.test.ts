@@ -274,7 +274,7 @@ describe('webhook delivery, end to end', () => {
         token: endpoint.staff.token,
       });
     const busy = await retry();
-    expectProblem(busy, 409, 'conflict');
+    expectProblem(busy, 409, 'webhook_delivery_pending');
     expect(busy.body.detail).toContain('RETRYING');
 
     await runQueue('webhook-deliveries-dlq', [{ id: 'dead', attempts: 1, body: attemptMessage(tenant, id) }]);

@@ -11,7 +11,7 @@ import { ApiError, validationError } from '../../platform/errors';
 import type { PasswordNotificationTemplate } from '../../platform/events';
 import { normaliseEmail } from '../../platform/lookup-digests';
 import type { CustomerKey } from '../../platform/personal-data';
-import { type Change, commit, event } from '../../platform/unit-of-work';
+import { type Change, commit, commitUnlessRefused, event, type Guard } from '../../platform/unit-of-work';
 import { clearFailures, releaseAttempt, releasedIfRefused, reserveAttempt } from './attempts';
 import { findUserByEmail, provePassword } from './login';
 import type { PasswordChangeInput, PasswordForgotInput, PasswordResetInput } from './schemas';
@@ -63,40 +63,45 @@ export async function commitWithPasswordToken(
   user: { id: string; email: string; customerKey: CustomerKey | null },
   template: PasswordNotificationTemplate,
   change: Change,
+  ...guards: readonly Guard[]
 ): Promise<void> {
   const token = randomToken();
   const expiresAt = new Date(ctx.now.getTime() + passwordTokenLifetimeMs[template]).toISOString();
-  await commit(ctx, {
-    statements: [
-      ...change.statements,
-      voidPasswordTokens(ctx, user.id),
-      ctx.db.insert(passwordTokens).values({
-        tokenHash: await sha256Hex(token),
-        tenantId: ctx.tenant.id,
-        userId: user.id,
-        purpose: template,
-        createdAt: ctx.now.toISOString(),
-        expiresAt,
-      }),
-    ],
-    audit: change.audit,
-    events: [
-      ...change.events,
-      event(
-        'notification.requested',
-        {
-          channel: 'EMAIL',
-          template,
+  await commitUnlessRefused(
+    ctx,
+    {
+      statements: [
+        ...change.statements,
+        voidPasswordTokens(ctx, user.id),
+        ctx.db.insert(passwordTokens).values({
+          tokenHash: await sha256Hex(token),
+          tenantId: ctx.tenant.id,
           userId: user.id,
-          customerId: user.customerKey?.customerId,
-          recipient: user.email,
-          token,
+          purpose: template,
+          createdAt: ctx.now.toISOString(),
           expiresAt,
-        },
-        user.customerKey ?? undefined,
-      ),
-    ],
-  });
+        }),
+      ],
+      audit: change.audit,
+      events: [
+        ...change.events,
+        event(
+          'notification.requested',
+          {
+            channel: 'EMAIL',
+            template,
+            userId: user.id,
+            customerId: user.customerKey?.customerId,
+            recipient: user.email,
+            token,
+            expiresAt,
+          },
+          user.customerKey ?? undefined,
+        ),
+      ],
+    },
+    ...guards,
+  );
   if (readConfig(ctx.env).environment === 'development') {
     ctx.logger.info('password_token_issued', { userId: user.id, template, token, expiresAt });
   }

@@ -91,7 +91,7 @@ export async function startSession(
       ],
       events: [event('session.created', { sessionId: session.id, userId: user.id, amr })],
     },
-    { column: 'sessions.user_id', refusal: () => new ApiError('invalid_credentials') },
+    { violates: 'sessions.user_id', refusal: () => new ApiError('invalid_credentials') },
   );
   const [refreshToken, accessToken] = await Promise.all([
     sessionStub(ctx.env, session.id).start({

@@ -102,7 +102,8 @@ export async function grantConsent(
 ): Promise<ConsentView> {
   const customer = await requireUnerasedCustomer(ctx, customerId);
   await assertOrganizationRole(ctx, customer, ['ADMIN_USER'], "grant the organization's consents");
-  if (customer.status === 'CLOSED') throw new ApiError('conflict', { detail: 'The customer is closed.' });
+  if (customer.status === 'CLOSED')
+    throw new ApiError('customer_closed', { detail: 'The customer is closed.' });
   if (input.expiresAt && new Date(input.expiresAt) <= ctx.now) {
     throw validationError([{ path: 'expiresAt', message: 'must be in the future' }]);
   }
@@ -161,7 +162,7 @@ export async function withdrawConsent(
     });
   }
   if (row.status !== 'GRANTED') {
-    throw new ApiError('conflict', { detail: `The consent is ${row.status}, not in force.` });
+    throw new ApiError('consent_not_in_force', { detail: `The consent is ${row.status}, not in force.` });
   }
   const withdrawnAt = ctx.now.toISOString();
   await commit(ctx, {

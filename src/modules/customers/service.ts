@@ -1,5 +1,4 @@
 import { and, desc, eq, inArray, lt, type SQL, sql } from 'drizzle-orm';
-import { isNotNullViolation } from '../../db/client';
 import { customerKeys, customerSearchTerms, customers, organizationPeople, users } from '../../db/tenant';
 import type { ServiceContext } from '../../platform/context';
 import { ApiError, type FieldError, notFound, validationError } from '../../platform/errors';
@@ -7,7 +6,7 @@ import { emailDigest, searchTermDigest, searchTerms } from '../../platform/looku
 import { createdRange, decodeCursor, toPage } from '../../platform/pagination';
 import { type CustomerKey, seal, unseal, unwrapCustomerKey } from '../../platform/personal-data';
 import { ageOn } from '../../platform/schemas';
-import { type Change, commitUnlessRefused, event } from '../../platform/unit-of-work';
+import { type Change, commitUnlessRefused, event, type Guard } from '../../platform/unit-of-work';
 import { revokeUserSessions } from '../auth/sessions';
 import { revokeCustomerGrants } from '../oauth/service';
 import type { UpdateOrganizationInput } from '../organizations/schemas';
@@ -260,17 +259,26 @@ export function unlessErased(ctx: ServiceContext, customerId: string) {
     .where(and(eq(customers.tenantId, ctx.tenant.id), eq(customers.id, customerId)));
 }
 
-/** Whether a batch holding `unlessErased` failed because the customer was erased meanwhile. */
-export function erasedMeanwhile(error: unknown): boolean {
-  return isNotNullViolation(error, CUSTOMER_GUARD_COLUMN);
+/** The refusal of a batch holding `unlessErased`: the customer was erased meanwhile (409). */
+export function erasedGuard(ctx: ServiceContext): Guard {
+  return { violates: CUSTOMER_GUARD_COLUMN, refusal: () => customerErased(ctx.now.toISOString()) };
 }
 
-/** Commits a change that adds rows about a customer, unless the customer was erased meanwhile (409). */
-export function commitUnlessErased(ctx: ServiceContext, customerId: string, change: Change) {
+/**
+ * Commits a change that adds rows about a customer, unless the customer was erased meanwhile
+ * (409); `guards` are the change's own.
+ */
+export function commitUnlessErased(
+  ctx: ServiceContext,
+  customerId: string,
+  change: Change,
+  ...guards: readonly Guard[]
+) {
   return commitUnlessRefused(
     ctx,
     { ...change, statements: [...change.statements, unlessErased(ctx, customerId)] },
-    { column: CUSTOMER_GUARD_COLUMN, refusal: () => customerErased(ctx.now.toISOString()) },
+    erasedGuard(ctx),
+    ...guards,
   );
 }
 
@@ -313,9 +321,9 @@ export function guardedUpdate(
 /** Commits a change that went through `guardedUpdate`; a lost race becomes 409. */
 export async function commitGuarded(ctx: ServiceContext, change: Change): Promise<void> {
   await commitUnlessRefused(ctx, change, {
-    column: CUSTOMER_GUARD_COLUMN,
+    violates: CUSTOMER_GUARD_COLUMN,
     refusal: () =>
-      new ApiError('conflict', {
+      new ApiError('concurrent_update', {
         detail: 'The customer was changed by another request; read it again and retry.',
       }),
   });
@@ -418,7 +426,7 @@ export async function updateCustomer(
 ): Promise<CustomerView> {
   const row = await requireCustomerRow(ctx, customerId);
   if (row.type !== 'INDIVIDUAL') {
-    throw new ApiError('conflict', {
+    throw new ApiError('customer_is_organization', {
       detail: 'A business profile is changed with PATCH /organizations/{id}.',
     });
   }
@@ -436,7 +444,7 @@ export async function updateProfile(
 ): Promise<CustomerView> {
   const customerId = row.id;
   const rules = profileRules[row.type];
-  if (row.status === 'CLOSED') throw new ApiError('conflict', { detail: 'The customer is closed.' });
+  if (row.status === 'CLOSED') throw new ApiError('customer_closed', { detail: 'The customer is closed.' });
   const { profile: profilePatch, sealed, columns, changedFields } = splitPatch(row, patch);
   const profile = { ...row.profile, ...profilePatch };
   const problems = rules.problems(profilePatch, ctx.now);

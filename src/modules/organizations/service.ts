@@ -1,6 +1,6 @@
 import { and, desc, eq, exists, getTableColumns, lt, ne, or, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/sqlite-core';
-import { isCheckViolation, isUniqueViolation } from '../../db/client';
+import { isUniqueViolation } from '../../db/client';
 import { organizationPeople, users } from '../../db/tenant';
 import { identityColumns } from '../../platform/auth/user-identity';
 import type { ServiceContext } from '../../platform/context';
@@ -8,7 +8,7 @@ import { ApiError, notFound, validationError } from '../../platform/errors';
 import { newId } from '../../platform/ids';
 import { decodeCursor, toPage } from '../../platform/pagination';
 import { type CustomerKey, seal, unseal } from '../../platform/personal-data';
-import { commit, event } from '../../platform/unit-of-work';
+import { commit, commitUnlessRefused, event, type Guard } from '../../platform/unit-of-work';
 import { commitWithPasswordToken, invitedLogin, voidPasswordTokens } from '../auth/passwords';
 import { revokeUserSessions } from '../auth/sessions';
 import type { CustomerView } from '../customers/schemas';
@@ -16,8 +16,7 @@ import {
   assertOrganizationRole,
   type CustomerRow,
   commitUnlessErased,
-  customerErased,
-  erasedMeanwhile,
+  erasedGuard,
   incorporationDateProblems,
   presentCustomer,
   requireCustomerRow,
@@ -143,7 +142,8 @@ async function requireManageableOrganization(
 ): Promise<CustomerRow> {
   const row = await requireOrganization(ctx, organizationId);
   await assertOrganizationRole(ctx, row, ['ADMIN_USER'], 'change the organization');
-  if (row.status === 'CLOSED') throw new ApiError('conflict', { detail: 'The organization is closed.' });
+  if (row.status === 'CLOSED')
+    throw new ApiError('customer_closed', { detail: 'The organization is closed.' });
   return row;
 }
 
@@ -358,8 +358,10 @@ export async function addShareholder(
     ownershipBasisPoints: basisPoints,
     details,
   };
-  try {
-    await commitUnlessErased(ctx, organizationId, {
+  await commitUnlessErased(
+    ctx,
+    organizationId,
+    {
       statements: [
         ctx.db.insert(organizationPeople).values({
           ...(await storedPerson(ctx, organization, row)),
@@ -367,15 +369,14 @@ export async function addShareholder(
         }),
       ],
       ...memberAdded(organizationId, row),
-    });
-  } catch (error) {
-    if (isCheckViolation(error, 'organization_people_stake_ck')) {
+    },
+    {
+      violates: 'organization_people_stake_ck',
       // Another shareholder landed since the check above: answer with the total as it is now.
-      const now = (await stakesTotal(ctx, organizationId).get())?.total ?? total;
-      throw overOwnership(now, basisPoints);
-    }
-    throw error;
-  }
+      refusal: async () =>
+        overOwnership((await stakesTotal(ctx, organizationId).get())?.total ?? total, basisPoints),
+    },
+  );
   return presentShareholder(row);
 }
 
@@ -510,24 +511,29 @@ export async function inviteEmployee(
   };
   const { passwordSetupRequired: _, ...person } = row;
   try {
-    await commitWithPasswordToken(ctx, user, 'ORGANIZATION_INVITATION', {
-      statements: [
-        (
-          await invitedLogin(
-            ctx,
-            { id: user.id, email: input.email, displayName: employeeName(details), kind: 'CUSTOMER' },
-            organization.key,
-          )
-        ).statement,
-        ctx.db.insert(organizationPeople).values(await storedPerson(ctx, organization, person)),
-        unlessErased(ctx, organizationId),
-      ],
-      ...memberAdded(organizationId, row),
-    });
+    await commitWithPasswordToken(
+      ctx,
+      user,
+      'ORGANIZATION_INVITATION',
+      {
+        statements: [
+          (
+            await invitedLogin(
+              ctx,
+              { id: user.id, email: input.email, displayName: employeeName(details), kind: 'CUSTOMER' },
+              organization.key,
+            )
+          ).statement,
+          ctx.db.insert(organizationPeople).values(await storedPerson(ctx, organization, person)),
+          unlessErased(ctx, organizationId),
+        ],
+        ...memberAdded(organizationId, row),
+      },
+      erasedGuard(ctx),
+    );
   } catch (error) {
     // Two invitations (or a registration) raced past the check above: the unique index decides.
     if (isUniqueViolation(error)) throw new ApiError('email_taken');
-    if (erasedMeanwhile(error)) throw customerErased(ctx.now.toISOString());
     throw error;
   }
   return presentEmployee(row);
@@ -563,19 +569,14 @@ function roleUnlessLastAdmin(
   return sql`CASE WHEN ${or(ne(organizationPeople.role, 'ADMIN_USER'), exists(otherAdmins))} THEN ${role} END`;
 }
 
-/** Runs a change that goes through `roleUnlessLastAdmin`, answering its refusal with a 409. */
-async function withAnAdminLeft<T>(change: Promise<T>): Promise<T> {
-  try {
-    return await change;
-  } catch (error) {
-    if (isCheckViolation(error, 'organization_people_employee_ck')) {
-      throw new ApiError('last_admin_user', {
-        detail: 'This is the organization’s last ADMIN_USER: give another employee that role first.',
-      });
-    }
-    throw error;
-  }
-}
+/** The refusal of a change that goes through `roleUnlessLastAdmin`. */
+const anAdminLeft: Guard = {
+  violates: 'organization_people_employee_ck',
+  refusal: () =>
+    new ApiError('last_admin_user', {
+      detail: 'This is the organization’s last ADMIN_USER: give another employee that role first.',
+    }),
+};
 
 const updatableEmployeeFields = ['role', 'firstName', 'lastName', 'phone', 'position'] as const;
 
@@ -601,8 +602,9 @@ export async function updateEmployee(
   const { role, ...details } = after;
   const updated: EmployeeRow = { ...employee, role, details: employeeDetails(details), updatedAt: now };
   const renamed = changedFields.includes('firstName') || changedFields.includes('lastName');
-  await withAnAdminLeft(
-    commit(ctx, {
+  await commitUnlessRefused(
+    ctx,
+    {
       statements: [
         ctx.db
           .update(organizationPeople)
@@ -654,7 +656,8 @@ export async function updateEmployee(
           role: updated.role as string,
         }),
       ],
-    }),
+    },
+    anAdminLeft,
   );
   return presentEmployee(updated);
 }
@@ -673,8 +676,9 @@ export async function removeEmployee(
   const employee = await requireEmployee(ctx, organization, personId);
   const userId = employee.userId as string;
   const person = peopleOf(ctx, organizationId, 'EMPLOYEE', { personId });
-  await withAnAdminLeft(
-    commit(ctx, {
+  await commitUnlessRefused(
+    ctx,
+    {
       statements: [
         // Rewrites the role through the guard first: the batch stops here if this is the last admin.
         ctx.db
@@ -689,7 +693,8 @@ export async function removeEmployee(
         voidPasswordTokens(ctx, userId),
       ],
       ...memberRemoved(organizationId, personId, 'EMPLOYEE'),
-    }),
+    },
+    anAdminLeft,
   );
   // After the commit, so a login or refresh racing the removal already meets the DISABLED status.
   await revokeUserSessions(ctx, userId, 'USER_DISABLED');

@@ -37,7 +37,7 @@ export function passkeyRoutes() {
         'Creation options for `navigator.credentials.create()`, with a challenge bound to the calling user, single use and valid for 5 minutes. A passkey can sign in on its own, so enrolling one needs an authentication at most 5 minutes old (login or step-up), like changing the password. The relying party (id, name, origins) comes from the tenant’s settings, by default this API’s host. Not idempotent by key: every call issues a new challenge.',
       tags,
       access: { auth: 'required', tenant: true, recentAuthSeconds: STEP_UP_MAX_AGE_SECONDS },
-      errors: ['conflict'],
+      errors: ['passkey_limit_reached'],
       responses: { 200: jsonResponse(PasskeyCreationOptionsSchema, 'Options for the browser.') },
     }),
     async (c) => {
@@ -59,7 +59,8 @@ export function passkeyRoutes() {
       idempotent: true,
       errors: [
         'invalid_passkey_registration',
-        'conflict',
+        'passkey_limit_reached',
+        'passkey_already_registered',
         'idempotency_key_in_use',
         'idempotency_key_reused',
       ],

@@ -50,7 +50,7 @@ async function activeUser(ctx: ServiceContext, principal: UserPrincipal): Promis
 
 function assertRoomForAnother(credentials: CredentialRow[]): void {
   if (credentials.length >= MAX_PASSKEYS_PER_USER) {
-    throw new ApiError('conflict', {
+    throw new ApiError('passkey_limit_reached', {
       detail: `A user can have at most ${MAX_PASSKEYS_PER_USER} passkeys: remove one first.`,
     });
   }
@@ -143,7 +143,8 @@ export async function verifyRegistration(
       and(eq(webauthnCredentials.tenantId, ctx.tenant.id), eq(webauthnCredentials.id, info.credential.id)),
     )
     .get();
-  if (taken) throw new ApiError('conflict', { detail: 'This passkey is already registered.' });
+  if (taken)
+    throw new ApiError('passkey_already_registered', { detail: 'This passkey is already registered.' });
 
   const row: CredentialRow = {
     tenantId: ctx.tenant.id,

@@ -41,7 +41,7 @@ export function platformTenantRoutes() {
       tags,
       access,
       request: { body: jsonBody(CreateTenantSchema) },
-      errors: ['conflict'],
+      errors: ['tenant_exists'],
       responses: { 201: jsonResponse(TenantSchema, 'The tenant.') },
     }),
     async (c) => c.json(await registerTenant(c.env, c.req.valid('json')), 201),

@@ -61,7 +61,7 @@ export async function registerTenant(
     .onConflictDoNothing()
     .returning();
   const row = inserted[0];
-  if (!row) throw new ApiError('conflict', { detail: `A tenant '${input.id}' is already registered.` });
+  if (!row) throw new ApiError('tenant_exists', { detail: `A tenant '${input.id}' is already registered.` });
   forgetTenant(row.id);
   return present(env, row);
 }

@@ -85,7 +85,7 @@ export async function placeLegalHold(
 export async function releaseLegalHold(ctx: ServiceContext, customerId: string): Promise<void> {
   const row = await requireCustomerRow(ctx, customerId);
   if (row.legalHoldPlacedAt === null) {
-    throw new ApiError('conflict', { detail: 'No legal hold applies to the customer.' });
+    throw new ApiError('no_legal_hold', { detail: 'No legal hold applies to the customer.' });
   }
   await commitGuarded(ctx, {
     statements: [

@@ -69,12 +69,15 @@ function newCode(): string {
 
 /** The address a code for `contact` goes to, or why the contact cannot be verified now. */
 function recipientOf(customer: CustomerRow, contact: VerifiableContact): string {
-  if (customer.status === 'CLOSED') throw new ApiError('conflict', { detail: 'The customer is closed.' });
+  if (customer.status === 'CLOSED')
+    throw new ApiError('customer_closed', { detail: 'The customer is closed.' });
   const recipient = contact === 'EMAIL' ? customer.email : customer.phone;
-  if (!recipient) throw new ApiError('conflict', { detail: 'The customer has no phone number.' });
+  if (!recipient) throw new ApiError('no_phone_number', { detail: 'The customer has no phone number.' });
   const verifiedAt = contact === 'EMAIL' ? customer.emailVerifiedAt : customer.phoneVerifiedAt;
   if (verifiedAt) {
-    throw new ApiError('conflict', { detail: `The ${channels[contact].noun} is already verified.` });
+    throw new ApiError('contact_already_verified', {
+      detail: `The ${channels[contact].noun} is already verified.`,
+    });
   }
   return recipient;
 }

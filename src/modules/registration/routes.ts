@@ -81,19 +81,24 @@ function addContactVerificationRoutes(router: ReturnType<typeof createRouter>, c
     permission: 'customers:write',
     selfService: true,
   } as const;
+  const cannotVerify = [
+    'customer_closed',
+    'contact_already_verified',
+    ...(contact === 'PHONE' ? (['no_phone_number'] as const) : []),
+  ] as const;
 
   router.openapi(
     defineRoute({
       method: 'post',
       ...request,
       summary: `Send a code to verify the customer's ${noun}`,
-      description: `Sends a new 6-digit code, valid ${CODE_LIFETIME_MS / 60_000} minutes, through a \`notification.requested\` event for ${via}: the tenant's webhook receiver delivers it. A new code voids the previous one. At most one code per ${RESEND_INTERVAL_MS / 1000} seconds per customer and contact; earlier requests get 429 \`rate_limited\` with \`Retry-After\`. A ${noun} already verified, or a closed customer, → 409 \`conflict\`.`,
+      description: `Sends a new 6-digit code, valid ${CODE_LIFETIME_MS / 60_000} minutes, through a \`notification.requested\` event for ${via}: the tenant's webhook receiver delivers it. A new code voids the previous one. At most one code per ${RESEND_INTERVAL_MS / 1000} seconds per customer and contact; earlier requests get 429 \`rate_limited\` with \`Retry-After\`. A ${noun} already verified → 409 \`contact_already_verified\`, a closed customer → 409 \`customer_closed\`${contact === 'PHONE' ? ', no phone number in the profile → 409 `no_phone_number`' : ''}.`,
       tags,
       access,
       idempotent: true,
       errors: [
         'not_found',
-        'conflict',
+        ...cannotVerify,
         'customer_erased',
         'idempotency_key_in_use',
         'idempotency_key_reused',
@@ -118,7 +123,8 @@ function addContactVerificationRoutes(router: ReturnType<typeof createRouter>, c
       idempotent: true,
       errors: [
         'not_found',
-        'conflict',
+        ...cannotVerify,
+        'concurrent_update',
         'customer_erased',
         'invalid_code',
         'idempotency_key_in_use',

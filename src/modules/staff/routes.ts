@@ -114,7 +114,7 @@ export function staffUserRoutes() {
       tags,
       access: onUser,
       idempotent: true,
-      errors: ['self_lockout', 'conflict', 'idempotency_key_in_use', 'idempotency_key_reused'],
+      errors: ['self_lockout', 'user_disabled', 'idempotency_key_in_use', 'idempotency_key_reused'],
       request: { params, body: optionalJsonBody(ResetStaffCredentialsSchema) },
       responses: { 200: jsonResponse(StaffUserSchema, 'The user, now waiting to choose a password.') },
     }),

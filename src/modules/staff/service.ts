@@ -311,7 +311,7 @@ export async function resetStaffCredentials(
     );
   }
   if (row.status !== 'ACTIVE') {
-    throw new ApiError('conflict', {
+    throw new ApiError('user_disabled', {
       detail: 'The user is disabled: enable it before resetting its credentials.',
     });
   }

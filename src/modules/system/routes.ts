@@ -145,7 +145,7 @@ export function systemRoutes() {
  * The contract's version, not the package's (docs/api.md, Versions): its major is the base path's
  * `/v2`, and a release that adds to the contract raises the minor.
  */
-const API_VERSION = '2.0.0';
+const API_VERSION = '2.1.0';
 
 const documentCache = new Map<string, unknown>();
 

@@ -208,7 +208,7 @@ export function webhookRoutes() {
       access,
       idempotent: true,
       errors: [
-        'conflict',
+        'webhook_delivery_pending',
         'webhook_delivery_carries_secret',
         'webhook_endpoint_disabled',
         'idempotency_key_in_use',

@@ -416,7 +416,7 @@ export async function getDelivery(
 export async function retryDelivery(ctx: ServiceContext, deliveryId: string): Promise<DeliveryView> {
   const delivery = await findDelivery(ctx, deliveryId);
   if (delivery.status === 'PENDING' || delivery.status === 'RETRYING') {
-    throw new ApiError('conflict', {
+    throw new ApiError('webhook_delivery_pending', {
       detail: `The delivery is ${delivery.status}: it is already queued and will be tried again.`,
     });
   }
