@@ -45,7 +45,6 @@ type PersonRow = Omit<StoredPerson, 'details'> & { details: Record<string, unkno
 
 const DETAILS_PURPOSE = 'organization-person';
 /** Far above any real board, shareholder register or staff of a customer. */
-const EXPORT_PEOPLE_CAP = 10_000;
 
 /** The people's details are the organization's personal data: sealed under its key, gone with it. */
 /** Bound to the person's row as well as to the organization, so details cannot be swapped between people. */
@@ -213,17 +212,15 @@ function presentShareholder(row: PersonRow): ShareholderView {
   } as ShareholderView;
 }
 
-/** Every person of an organization with their details, for the GDPR export. */
-export async function peopleForExport(ctx: ServiceContext, organization: CustomerRow) {
-  if (organization.type !== 'BUSINESS') return [];
-  const rows = await ctx.db
-    .select()
-    .from(organizationPeople)
-    .where(
-      and(eq(organizationPeople.tenantId, ctx.tenant.id), eq(organizationPeople.customerId, organization.id)),
-    )
-    .orderBy(organizationPeople.id)
-    .limit(EXPORT_PEOPLE_CAP);
+/** The people of an organization with their details opened, for the GDPR export. */
+export async function presentPeopleForExport(
+  ctx: ServiceContext,
+  organization: CustomerRow,
+  rows: Pick<
+    StoredPerson,
+    'id' | 'kind' | 'role' | 'userId' | 'ownershipBasisPoints' | 'details' | 'createdAt'
+  >[],
+) {
   return (await openPeople(ctx, organization, rows)).map((row) => ({
     id: row.id,
     kind: row.kind,
