@@ -1,6 +1,7 @@
 import { and, desc, eq, exists, getTableColumns, lt, ne, or, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/sqlite-core';
 import { isCheckViolation, isUniqueViolation } from '../../db/client';
+import { sealPurposes } from '../../db/customer-data';
 import { organizationPeople, users } from '../../db/tenant';
 import { identityColumns } from '../../platform/auth/user-identity';
 import type { ServiceContext } from '../../platform/context';
@@ -43,7 +44,6 @@ type StoredPerson = typeof organizationPeople.$inferSelect;
 /** A person with its details opened: names, dates of birth and the like are sealed at rest. */
 type PersonRow = Omit<StoredPerson, 'details'> & { details: Record<string, unknown> };
 
-const DETAILS_PURPOSE = 'organization-person';
 /** Far above any real board, shareholder register or staff of a customer. */
 
 /** The people's details are the organization's personal data: sealed under its key, gone with it. */
@@ -54,7 +54,7 @@ export function sealDetails(
   personId: string,
   details: Record<string, unknown>,
 ) {
-  return seal(key, ctx.tenant.id, `${DETAILS_PURPOSE}:${personId}`, details);
+  return seal(key, ctx.tenant.id, `${sealPurposes.organizationPerson}:${personId}`, details);
 }
 
 async function openPeople<R extends { id: string; details: string }>(
@@ -68,7 +68,7 @@ async function openPeople<R extends { id: string; details: string }>(
       details: await unseal<Record<string, unknown>>(
         organization.key,
         ctx.tenant.id,
-        `${DETAILS_PURPOSE}:${row.id}`,
+        `${sealPurposes.organizationPerson}:${row.id}`,
         row.details,
       ),
     })),

@@ -1,3 +1,4 @@
+import { sealPurposes } from '../../db/customer-data';
 import type { ServiceContext } from '../context';
 import { emailDigest, normaliseEmail } from '../lookup-digests';
 import { type CustomerKey, ERASED, loadCustomerKeys, seal, unseal } from '../personal-data';
@@ -7,9 +8,6 @@ export interface UserIdentity {
   email: string;
   displayName: string;
 }
-
-const EMAIL_PURPOSE = 'user-email';
-const NAME_PURPOSE = 'user-display-name';
 
 /**
  * Sealed values are bound to their customer by its key; the user id in the purpose binds them
@@ -34,8 +32,13 @@ export async function identityColumns(
   const digest = await emailDigest(ctx.env.FIELD_ENCRYPTION_KEY, ctx.tenant.id, email);
   if (!customerKey) return { email, displayName: identity.displayName, emailDigest: digest };
   return {
-    email: await seal(customerKey, ctx.tenant.id, sealedAs(EMAIL_PURPOSE, userId), email),
-    displayName: await seal(customerKey, ctx.tenant.id, sealedAs(NAME_PURPOSE, userId), identity.displayName),
+    email: await seal(customerKey, ctx.tenant.id, sealedAs(sealPurposes.userEmail, userId), email),
+    displayName: await seal(
+      customerKey,
+      ctx.tenant.id,
+      sealedAs(sealPurposes.userDisplayName, userId),
+      identity.displayName,
+    ),
     emailDigest: digest,
   };
 }
@@ -67,8 +70,13 @@ export async function identityOf(
         );
   if (!key) return { email: ERASED, displayName: ERASED, customerKey: null };
   return {
-    email: await unseal<string>(key, ctx.tenant.id, sealedAs(EMAIL_PURPOSE, user.id), user.email),
-    displayName: await unseal<string>(key, ctx.tenant.id, sealedAs(NAME_PURPOSE, user.id), user.displayName),
+    email: await unseal<string>(key, ctx.tenant.id, sealedAs(sealPurposes.userEmail, user.id), user.email),
+    displayName: await unseal<string>(
+      key,
+      ctx.tenant.id,
+      sealedAs(sealPurposes.userDisplayName, user.id),
+      user.displayName,
+    ),
     customerKey: key,
   };
 }
