@@ -1,4 +1,4 @@
-import { and, eq, getTableColumns, inArray, or, type SQL, sql } from 'drizzle-orm';
+import { and, eq, getTableColumns, inArray, type SQL, sql } from 'drizzle-orm';
 import type { SQLiteColumn, SQLiteTable } from 'drizzle-orm/sqlite-core';
 import { type StatementWithParameters, withinParameterLimit } from '../../db/client';
 import type { CustomerDataEntry, Holds } from '../../db/customer-data';
@@ -53,9 +53,10 @@ export function forTheCustomer<S extends StatementWithParameters>(
   return entry.ties.flatMap((tie) => {
     const column = columnOf(entry.table, tie.column);
     return withinParameterLimit(ids[tie.holds], (part) => {
+      // The ids go as one JSON array: an OR per id would pass D1's expression depth limit (100).
       const matches =
         tie.match === 'mentions'
-          ? or(...part.map((id) => sql`instr(${column}, ${JSON.stringify(id)}) > 0`))
+          ? sql`exists (select 1 from json_each(${JSON.stringify(part)}) as mentioned where instr(${column}, json_quote(mentioned.value)) > 0)`
           : inArray(column, part);
       return build(and(eq(tenant, ctx.tenant.id), matches) as SQL);
     });
