@@ -16,6 +16,8 @@ export interface AppEnv {
     principal: Principal;
     /** Set by the rate limiter; applied to whatever response the request ends with, errors included. */
     rateLimitHeaders?: Record<string, string>;
+    /** Set by the idempotency middleware: the customers the request's commits were about. */
+    committedAbout?: string[];
   };
 }
 
@@ -34,6 +36,11 @@ export interface ServiceContext {
   issuer: string;
   ip?: string;
   userAgent?: string;
+  /**
+   * Told, after each commit, which customers its events are about (`events.subject_id`): an
+   * idempotent request's stored reply is tied to them, so their erasure deletes it.
+   */
+  committedAbout?(customerIds: string[]): void;
   /** The structured logger of the request (or job), carrying its request id and tenant. */
   logger: Logger;
   /** Work that may finish after the response (publishing outbox rows); the cron sweep is its safety net. */

@@ -1,6 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { and, asc, eq, inArray, isNull, lt } from 'drizzle-orm';
 import { type TenantDb, withinParameterLimit } from '../db/client';
+import { sealPurposes } from '../db/customer-data';
 import { events } from '../db/tenant';
 import type { Env } from '../env';
 import { newId } from './ids';
@@ -438,6 +439,8 @@ const personalEventFields: Partial<Record<EventType, readonly string[]>> = {
 
 export interface OutboxEvent {
   id: string;
+  /** The customer the event is about (`events.subject_id`), if any. */
+  subjectId: string | null;
   statement: ReturnType<typeof insertEvent>;
 }
 
@@ -476,13 +479,15 @@ export async function outboxEvent<T extends EventType>(
   const id = newId('event', now.getTime());
   const createdAt = now.toISOString();
   const fannedOut = options.addressed ? { enqueuedAt: createdAt, dispatchedAt: createdAt } : {};
+  const subjectId = subject?.customerId ?? customerId;
   return {
     id,
+    subjectId,
     statement: insertEvent(db, {
       id,
       tenantId,
       type,
-      subjectId: subject?.customerId ?? customerId,
+      subjectId,
       data: parsed,
       createdAt,
       ...fannedOut,
@@ -496,7 +501,7 @@ export function isMessageToErasedCustomer(row: Pick<typeof events.$inferSelect, 
 }
 
 function eventSealPurpose(type: string, field: string): string {
-  return `event:${type}:${field}`;
+  return `${sealPurposes.event}:${type}:${field}`;
 }
 
 /**

@@ -22,6 +22,7 @@ export function serviceContext(c: Context<AppEnv>): ServiceContext {
     ip: clientIp(c.env, c.req),
     userAgent: c.req.header('User-Agent'),
     logger: c.get('logger'),
+    committedAbout: (customerIds) => c.get('committedAbout')?.push(...customerIds),
     waitUntil: (promise) => c.executionCtx.waitUntil(promise),
   };
 }

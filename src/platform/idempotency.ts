@@ -1,6 +1,7 @@
 import { and, eq } from 'drizzle-orm';
 import type { MiddlewareHandler } from 'hono';
 import type { TenantDb } from '../db/client';
+import { sealPurposes } from '../db/customer-data';
 import { idempotencyKeys } from '../db/tenant';
 import { principalKey } from './auth/principal';
 import type { AppEnv } from './context';
@@ -42,14 +43,8 @@ function isStale(row: Row, now: Date): boolean {
  * so they are sealed under a key derived from the root key, bound to their caller and key.
  */
 function replyContext(rootKey: string, tenantId: string, scope: string, key: string): FieldContext {
-  return { rootKey, tenantId, purpose: 'idempotency-reply', recordId: `${scope}:${key}` };
+  return { rootKey, tenantId, purpose: sealPurposes.idempotencyReply, recordId: `${scope}:${key}` };
 }
-
-/** The customer a reply is about, for erasure to delete it: the one in the path, else the one it names. */
-function subjectOf(path: string, body: string): string | null {
-  return CUSTOMER_ID.exec(path)?.[0] ?? CUSTOMER_ID.exec(body)?.[0] ?? null;
-}
-const CUSTOMER_ID = /cus_[0-9a-z]{26}/;
 
 async function replay(rootKey: string, row: Row): Promise<Response> {
   const headers = new Headers(row.responseHeaders ?? {});
@@ -85,7 +80,7 @@ export function idempotency(): MiddlewareHandler<AppEnv> {
       {
         rootKey: c.env.FIELD_ENCRYPTION_KEY,
         tenantId,
-        purpose: 'idempotency-fingerprint',
+        purpose: sealPurposes.idempotencyFingerprint,
         recordId: `${scope}:${key}`,
       },
       `${c.req.method} ${c.req.path}\n${await c.req.text()}`,
@@ -125,6 +120,10 @@ export function idempotency(): MiddlewareHandler<AppEnv> {
       }
     }
 
+    // The customers the request's commits are about, as their events name them: the stored
+    // reply is filed under the first, and erasing it deletes the reply (src/db/customer-data.ts).
+    const about: string[] = [];
+    c.set('committedAbout', about);
     await next();
 
     if (c.res.status >= 500) {
@@ -147,7 +146,7 @@ export function idempotency(): MiddlewareHandler<AppEnv> {
           replyContext(c.env.FIELD_ENCRYPTION_KEY, tenantId, scope, key),
           body,
         ),
-        subjectId: subjectOf(c.req.path, body),
+        subjectId: about[0] ?? null,
       })
       .where(keyFilter(tenantId, scope, key));
   };

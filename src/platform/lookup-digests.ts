@@ -1,3 +1,4 @@
+import { sealPurposes } from '../db/customer-data';
 /*
  * Keyed digests that stand in for personal data in lookups: a value can be found by equality
  * without being stored. The seed scripts run this module in Node without a bundler, hence the
@@ -16,7 +17,7 @@ export function normaliseEmail(email: string): string {
  */
 export function emailDigest(rootKey: string, tenantId: string, email: string): Promise<string> {
   return fieldDigest(
-    { rootKey, tenantId, purpose: 'email-lookup', recordId: tenantId },
+    { rootKey, tenantId, purpose: sealPurposes.emailLookup, recordId: tenantId },
     normaliseEmail(email),
   );
 }
@@ -33,5 +34,5 @@ export function searchTerms(...values: string[]): string[] {
 }
 
 export function searchTermDigest(rootKey: string, tenantId: string, term: string): Promise<string> {
-  return fieldDigest({ rootKey, tenantId, purpose: 'customer-search', recordId: tenantId }, term);
+  return fieldDigest({ rootKey, tenantId, purpose: sealPurposes.customerSearch, recordId: tenantId }, term);
 }

@@ -1,5 +1,6 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import { type TenantDb, withinParameterLimit } from '../db/client';
+import { sealPurposes } from '../db/customer-data';
 import { customerKeys } from '../db/tenant';
 import { base64Encode } from './crypto';
 import { decryptField, encryptField, type FieldContext } from './field-encryption';
@@ -28,7 +29,7 @@ export interface CustomerKey {
 export const ERASED = '[erased]';
 
 function wrapContext(rootKey: string, tenantId: string, customerId: string): FieldContext {
-  return { rootKey, tenantId, purpose: 'customer-data-key', recordId: customerId };
+  return { rootKey, tenantId, purpose: sealPurposes.customerDataKey, recordId: customerId };
 }
 
 function sealContext(key: CustomerKey, tenantId: string, purpose: string): FieldContext {

@@ -61,6 +61,7 @@ export async function commit(
   if (!first) return { eventIds: [], results: [] };
   const results = await ctx.db.batch([first, ...rest]);
   const eventIds = outbox.map((row) => row.id);
+  ctx.committedAbout?.(outbox.flatMap((row) => (row.subjectId === null ? [] : [row.subjectId])));
   ctx.waitUntil(enqueueEvents(ctx.env, ctx.db, ctx.tenant.id, eventIds));
   return { eventIds, results: results.slice(0, change.statements.length) };
 }

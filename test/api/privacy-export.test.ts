@@ -10,6 +10,7 @@ import {
   createStaff,
   createTenant,
   database,
+  insertCustomerLogin,
   logIn,
   randomIp,
   staleAccessToken,
@@ -204,6 +205,28 @@ describe('GET /customers/{id}/export', () => {
     // The next export shows the subject who has seen its data.
     const again = await exportOf(tenant, customer.customerId, customer.accessToken);
     expect(again.body.auditEvents.map((entry) => entry.action)).toContain('customer.exported');
+  });
+
+  it('exports an organization with more logins than one statement may name', async () => {
+    const tenant = await createTenant();
+    const staff = await createStaff(tenant);
+    const organization = await createOrganization(tenant);
+    const logins = await Promise.all(
+      Array.from({ length: 120 }, () =>
+        insertCustomerLogin(tenant, organization.customerId, {
+          email: `${unique('employee')}@example.com`,
+          displayName: 'Employee',
+        }),
+      ),
+    );
+    const response = await call<{ logins: { id: string }[]; secondFactors: { userId: string }[] }>(
+      'GET',
+      `/customers/${organization.customerId}/export`,
+      { tenant: tenant.id, token: staff.token },
+    );
+    expect(response.status, response.text).toBe(200);
+    expect(response.body.logins.map((login) => login.id)).toEqual(expect.arrayContaining(logins));
+    expect(response.body.secondFactors).toHaveLength(response.body.logins.length);
   });
 
   it('answers 404 to a customer asking for another customer', async () => {

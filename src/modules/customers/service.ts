@@ -1,4 +1,5 @@
 import { and, desc, eq, inArray, lt, type SQL, sql } from 'drizzle-orm';
+import { sealPurposes } from '../../db/customer-data';
 import { customerKeys, customerSearchTerms, customers, organizationPeople, users } from '../../db/tenant';
 import type { ServiceContext } from '../../platform/context';
 import { ApiError, type FieldError, notFound, validationError } from '../../platform/errors';
@@ -43,8 +44,6 @@ export type ErasedCustomer = Omit<StoredCustomer, 'personal' | 'emailDigest'> & 
   key: null;
   erasedAt: string;
 };
-
-const PERSONAL_PURPOSE = 'customer-personal';
 
 export function presentCustomer(row: CustomerRow | ErasedCustomer): CustomerView {
   const personal = row.erasedAt === null ? row : null;
@@ -94,7 +93,7 @@ async function openCustomer(
     return { ...rest, key: null, erasedAt: rest.erasedAt ?? rest.updatedAt };
   }
   const key = await unwrapCustomerKey(ctx.env.FIELD_ENCRYPTION_KEY, ctx.tenant.id, customer.id, wrappedKey);
-  const data = await unseal<PersonalData>(key, ctx.tenant.id, PERSONAL_PURPOSE, personal);
+  const data = await unseal<PersonalData>(key, ctx.tenant.id, sealPurposes.customerPersonal, personal);
   return { ...rest, ...data, key, erasedAt: null };
 }
 
@@ -127,7 +126,7 @@ export async function storePersonal(
 ) {
   const rootKey = ctx.env.FIELD_ENCRYPTION_KEY;
   const columns = {
-    personal: await seal(key, ctx.tenant.id, PERSONAL_PURPOSE, personal),
+    personal: await seal(key, ctx.tenant.id, sealPurposes.customerPersonal, personal),
     emailDigest: await emailDigest(rootKey, ctx.tenant.id, personal.email),
   };
   if (replaced?.displayName === personal.displayName && replaced.email === personal.email) {

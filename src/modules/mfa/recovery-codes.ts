@@ -1,4 +1,5 @@
 import { and, count, eq, isNull } from 'drizzle-orm';
+import { sealPurposes } from '../../db/customer-data';
 import { recoveryCodes } from '../../db/tenant';
 import type { SecondFactorProof } from '../../platform/auth/second-factor';
 import type { ServiceContext } from '../../platform/context';
@@ -25,7 +26,7 @@ function digestContext(ctx: ServiceContext, userId: string): FieldContext {
   return {
     rootKey: ctx.env.FIELD_ENCRYPTION_KEY,
     tenantId: ctx.tenant.id,
-    purpose: 'recovery-code',
+    purpose: sealPurposes.recoveryCode,
     recordId: userId,
   };
 }

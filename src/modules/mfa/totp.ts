@@ -6,6 +6,7 @@ import { and, eq, lt } from 'drizzle-orm';
  * the user's authenticator app. Hand-rolled TOTP would be one more thing to get subtly wrong.
  */
 import { Secret, TOTP } from 'otpauth';
+import { sealPurposes } from '../../db/customer-data';
 import { totpCredentials } from '../../db/tenant';
 import type { SecondFactorProof } from '../../platform/auth/second-factor';
 import type { ServiceContext } from '../../platform/context';
@@ -24,7 +25,7 @@ export function totpSecretContext(ctx: ServiceContext, userId: string): FieldCon
   return {
     rootKey: ctx.env.FIELD_ENCRYPTION_KEY,
     tenantId: ctx.tenant.id,
-    purpose: 'totp-secret',
+    purpose: sealPurposes.totpSecret,
     recordId: userId,
   };
 }

@@ -1,6 +1,7 @@
 import { and, desc, eq, exists, getTableColumns, lt, ne, or, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/sqlite-core';
 import { isUniqueViolation } from '../../db/client';
+import { sealPurposes } from '../../db/customer-data';
 import { organizationPeople, users } from '../../db/tenant';
 import { identityColumns } from '../../platform/auth/user-identity';
 import type { ServiceContext } from '../../platform/context';
@@ -42,9 +43,7 @@ type StoredPerson = typeof organizationPeople.$inferSelect;
 /** A person with its details opened: names, dates of birth and the like are sealed at rest. */
 type PersonRow = Omit<StoredPerson, 'details'> & { details: Record<string, unknown> };
 
-const DETAILS_PURPOSE = 'organization-person';
 /** Far above any real board, shareholder register or staff of a customer. */
-const EXPORT_PEOPLE_CAP = 10_000;
 
 /** The people's details are the organization's personal data: sealed under its key, gone with it. */
 /** Bound to the person's row as well as to the organization, so details cannot be swapped between people. */
@@ -54,7 +53,7 @@ export function sealDetails(
   personId: string,
   details: Record<string, unknown>,
 ) {
-  return seal(key, ctx.tenant.id, `${DETAILS_PURPOSE}:${personId}`, details);
+  return seal(key, ctx.tenant.id, `${sealPurposes.organizationPerson}:${personId}`, details);
 }
 
 async function openPeople<R extends { id: string; details: string }>(
@@ -68,7 +67,7 @@ async function openPeople<R extends { id: string; details: string }>(
       details: await unseal<Record<string, unknown>>(
         organization.key,
         ctx.tenant.id,
-        `${DETAILS_PURPOSE}:${row.id}`,
+        `${sealPurposes.organizationPerson}:${row.id}`,
         row.details,
       ),
     })),
@@ -213,17 +212,15 @@ function presentShareholder(row: PersonRow): ShareholderView {
   } as ShareholderView;
 }
 
-/** Every person of an organization with their details, for the GDPR export. */
-export async function peopleForExport(ctx: ServiceContext, organization: CustomerRow) {
-  if (organization.type !== 'BUSINESS') return [];
-  const rows = await ctx.db
-    .select()
-    .from(organizationPeople)
-    .where(
-      and(eq(organizationPeople.tenantId, ctx.tenant.id), eq(organizationPeople.customerId, organization.id)),
-    )
-    .orderBy(organizationPeople.id)
-    .limit(EXPORT_PEOPLE_CAP);
+/** The people of an organization with their details opened, for the GDPR export. */
+export async function presentPeopleForExport(
+  ctx: ServiceContext,
+  organization: CustomerRow,
+  rows: Pick<
+    StoredPerson,
+    'id' | 'kind' | 'role' | 'userId' | 'ownershipBasisPoints' | 'details' | 'createdAt'
+  >[],
+) {
   return (await openPeople(ctx, organization, rows)).map((row) => ({
     id: row.id,
     kind: row.kind,

@@ -1,25 +1,6 @@
-import { and, eq, inArray, isNotNull, type SQL, sql } from 'drizzle-orm';
+import { and, eq, isNotNull, sql } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
-import type { SQLiteColumn } from 'drizzle-orm/sqlite-core';
-import { type StatementWithParameters, withinParameterLimit } from '../../db/client';
-import {
-  auditEvents,
-  authorizationCodes,
-  consents,
-  contactVerificationCodes,
-  customerKeys,
-  customerSearchTerms,
-  idempotencyKeys,
-  organizationPeople,
-  passwordTokens,
-  recoveryCodes,
-  sessions,
-  totpCredentials,
-  totpEnrolments,
-  users,
-  webauthnChallenges,
-  webauthnCredentials,
-} from '../../db/tenant';
+import { type CustomerDataEntry, customerData } from '../../db/customer-data';
 import { actorId } from '../../platform/auth/principal';
 import type { ServiceContext } from '../../platform/context';
 import { ApiError } from '../../platform/errors';
@@ -34,6 +15,7 @@ import {
   presentCustomer,
   requireCustomerRow,
 } from '../customers/service';
+import { type CustomerIds, columnOf, customerIds, forTheCustomer } from './data-map';
 import type { ErasureInput, LegalHoldInput, LegalHoldView } from './schemas';
 
 function presentLegalHold(
@@ -101,24 +83,40 @@ export async function releaseLegalHold(ctx: ServiceContext, customerId: string):
   });
 }
 
-/**
- * Audit fields that people fill in freely, so they may name the customer: staff's reasons and the
- * names users give their passkeys. Reason codes (`LOGOUT`, …) are no one's data and stay.
- */
-const freeTextAuditFields: Record<string, string> = {
-  'customer.status_changed': 'reason',
-  'customer.legal_hold_placed': 'reason',
-  'passkey.added': 'name',
-  'passkey.removed': 'name',
-};
+/** What erasure does to one mapped table's rows of the customer (src/db/customer-data.ts). */
+function erasureOf(ctx: ServiceContext, entry: CustomerDataEntry, ids: CustomerIds): BatchItem<'sqlite'>[] {
+  const { table, erase } = entry;
+  if (erase.action === 'keep') return [];
+  if (erase.action === 'delete') {
+    return forTheCustomer(ctx, entry, ids, (filter) => ctx.db.delete(table).where(filter));
+  }
+  const scrubbed = forTheCustomer(ctx, entry, ids, (filter) =>
+    ctx.db.update(table).set(erase.set).where(filter),
+  );
+  const json = erase.json;
+  if (!json) return scrubbed;
+  const column = columnOf(table, json.column);
+  const kind = columnOf(table, json.kind);
+  return [
+    ...scrubbed,
+    ...Object.entries(json.fields).flatMap(([kindValue, field]) =>
+      forTheCustomer(ctx, entry, ids, (filter) =>
+        ctx.db
+          .update(table)
+          .set({ [json.column]: sql`json_set(${column}, ${`$.${field}`}, ${ERASED})` })
+          .where(and(filter, eq(kind, kindValue), isNotNull(sql`json_extract(${column}, ${`$.${field}`})`))),
+      ),
+    ),
+  ];
+}
 
 /**
  * GDPR Art. 17 erasure by crypto-shredding: the customer's data key is deleted, so its sealed
  * personal data (profile, login identities, event payloads) cannot be read from this database
- * or any copy made of it later (src/platform/personal-data.ts). What was never sealed goes too: logins and their credentials, sessions
- * (devices, IPs), the people of an organization, search digests, cached idempotent replies.
- * Consents and audit rows stay as the record of what happened, pseudonymised: the ids in them
- * are random and now lead nowhere, and their IPs, user agents and free-text reasons go.
+ * or any copy made of it later (src/platform/personal-data.ts). What each table loses or keeps,
+ * and why, is declared once in the customer-data map (src/db/customer-data.ts): what was never
+ * sealed is deleted, and records kept for legal reasons (consents, the audit trail) are
+ * pseudonymised. All of it is one batch with its audit row and event.
  *
  * Sessions and third-party grants end first: should the batch fail, the customer is locked
  * out, never erased with a way in left open.
@@ -134,106 +132,14 @@ export async function eraseCustomer(
       detail: `A legal hold placed on ${row.legalHoldPlacedAt} applies: release it before erasing the customer.`,
     });
   }
-  const userIds = await endCustomerAccess(ctx, customerId, 'CUSTOMER_ERASED');
-  const tenantId = ctx.tenant.id;
-  const people = await ctx.db
-    .select({ id: organizationPeople.id })
-    .from(organizationPeople)
-    .where(and(eq(organizationPeople.tenantId, tenantId), eq(organizationPeople.customerId, customerId)));
-  const subjects = [customerId, ...userIds, ...people.map((person) => person.id)];
+  await endCustomerAccess(ctx, customerId, 'CUSTOMER_ERASED');
+  const ids = await customerIds(ctx, customerId);
   const now = ctx.now.toISOString();
-  // An organization can have more logins and people than one statement may name: statements
-  // that list them are repeated per part, all in the one batch.
-  const forLogins = <S extends BatchItem<'sqlite'> & StatementWithParameters>(
-    build: (ofLogins: (column: SQLiteColumn) => SQL) => S,
-  ) => withinParameterLimit(userIds, (ids) => build((column) => inArray(column, ids)));
-  const aboutTheCustomer = <S extends BatchItem<'sqlite'> & StatementWithParameters>(
-    build: (about: SQL | undefined) => S,
-  ) => [
-    ...withinParameterLimit(subjects, (ids) =>
-      build(and(eq(auditEvents.tenantId, tenantId), inArray(auditEvents.targetId, ids))),
-    ),
-    ...forLogins((ofLogins) => build(and(eq(auditEvents.tenantId, tenantId), ofLogins(auditEvents.actorId)))),
-  ];
+  const { customers: root, ...tables } = customerData;
   await commitGuarded(ctx, {
     statements: [
-      guardedUpdate(ctx, row, {
-        status: 'CLOSED',
-        personal: null,
-        emailDigest: null,
-        erasedAt: now,
-      }),
-      ctx.db
-        .delete(customerKeys)
-        .where(and(eq(customerKeys.tenantId, tenantId), eq(customerKeys.customerId, customerId))),
-      ctx.db
-        .delete(customerSearchTerms)
-        .where(
-          and(eq(customerSearchTerms.tenantId, tenantId), eq(customerSearchTerms.customerId, customerId)),
-        ),
-      ctx.db
-        .delete(contactVerificationCodes)
-        .where(
-          and(
-            eq(contactVerificationCodes.tenantId, tenantId),
-            eq(contactVerificationCodes.customerId, customerId),
-          ),
-        ),
-      ctx.db
-        .delete(authorizationCodes)
-        .where(and(eq(authorizationCodes.tenantId, tenantId), eq(authorizationCodes.customerId, customerId))),
-      ctx.db
-        .delete(organizationPeople)
-        .where(and(eq(organizationPeople.tenantId, tenantId), eq(organizationPeople.customerId, customerId))),
-      ctx.db
-        .update(consents)
-        .set({ ip: null, userAgent: null })
-        .where(and(eq(consents.tenantId, tenantId), eq(consents.customerId, customerId))),
-      // What each login holds: sessions, tokens, second factors.
-      ...[
-        sessions,
-        passwordTokens,
-        totpEnrolments,
-        totpCredentials,
-        recoveryCodes,
-        webauthnCredentials,
-        webauthnChallenges,
-      ].flatMap((table) =>
-        forLogins((ofLogins) =>
-          ctx.db.delete(table).where(and(eq(table.tenantId, tenantId), ofLogins(table.userId))),
-        ),
-      ),
-      ...forLogins((ofLogins) =>
-        ctx.db.delete(idempotencyKeys).where(
-          and(
-            eq(idempotencyKeys.tenantId, tenantId),
-            // Their own requests: keys are scoped by principal id.
-            ofLogins(idempotencyKeys.scope),
-          ),
-        ),
-      ),
-      ...forLogins((ofLogins) =>
-        ctx.db.delete(users).where(and(eq(users.tenantId, tenantId), ofLogins(users.id))),
-      ),
-      // Cached replies about the customer, whoever asked (staff who registered it, its employees).
-      ctx.db
-        .delete(idempotencyKeys)
-        .where(and(eq(idempotencyKeys.tenantId, tenantId), eq(idempotencyKeys.subjectId, customerId))),
-      ...aboutTheCustomer((about) => ctx.db.update(auditEvents).set({ ip: null }).where(about)),
-      ...Object.entries(freeTextAuditFields).flatMap(([action, field]) =>
-        aboutTheCustomer((about) =>
-          ctx.db
-            .update(auditEvents)
-            .set({ data: sql`json_set(${auditEvents.data}, ${`$.${field}`}, ${ERASED})` })
-            .where(
-              and(
-                about,
-                eq(auditEvents.action, action),
-                isNotNull(sql`json_extract(${auditEvents.data}, ${`$.${field}`})`),
-              ),
-            ),
-        ),
-      ),
+      guardedUpdate(ctx, row, { ...root.erase.set, status: 'CLOSED', erasedAt: now }),
+      ...Object.values(tables).flatMap((entry) => erasureOf(ctx, entry, ids)),
     ],
     audit: [
       {
@@ -241,8 +147,8 @@ export async function eraseCustomer(
         targetType: 'customer',
         targetId: customerId,
         data: {
-          logins: userIds.length,
-          organizationPeople: people.length,
+          logins: ids.logins.length,
+          organizationPeople: ids.people.length,
           requestReference: input.reference ?? null,
         },
       },

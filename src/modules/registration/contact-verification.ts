@@ -1,4 +1,5 @@
 import { and, eq, gt, lt, lte, sql } from 'drizzle-orm';
+import { sealPurposes } from '../../db/customer-data';
 import { contactVerificationCodes, users } from '../../db/tenant';
 import { readConfig } from '../../env';
 import type { ServiceContext } from '../../platform/context';
@@ -37,7 +38,7 @@ function digestContext(ctx: ServiceContext, customerId: string, contact: Verifia
   return {
     rootKey: ctx.env.FIELD_ENCRYPTION_KEY,
     tenantId: ctx.tenant.id,
-    purpose: `${contact.toLowerCase()}-verification-code`,
+    purpose: sealPurposes.verificationCode[contact],
     recordId: customerId,
   };
 }
@@ -52,7 +53,7 @@ function recipientDigest(
   return fieldDigest(
     {
       ...digestContext(ctx, customerId, contact),
-      purpose: `${contact.toLowerCase()}-verification-recipient`,
+      purpose: sealPurposes.verificationRecipient[contact],
     },
     recipient,
   );

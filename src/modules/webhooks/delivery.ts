@@ -1,6 +1,7 @@
 import { and, asc, eq, inArray, isNull, lt, sql } from 'drizzle-orm';
 import { Webhook } from 'standardwebhooks';
 import { type TenantDb, withinParameterLimit } from '../../db/client';
+import { sealPurposes } from '../../db/customer-data';
 import { events, webhookAttempts, webhookDeliveries, webhookEndpoints } from '../../db/tenant';
 import { type Env, readConfig } from '../../env';
 import { systemContext } from '../../platform/context';
@@ -83,7 +84,12 @@ export function signedHeaders(
 }
 
 export function secretContext(env: Env, tenantId: string, endpointId: string): FieldContext {
-  return { rootKey: env.FIELD_ENCRYPTION_KEY, tenantId, purpose: 'webhook-secret', recordId: endpointId };
+  return {
+    rootKey: env.FIELD_ENCRYPTION_KEY,
+    tenantId,
+    purpose: sealPurposes.webhookSecret,
+    recordId: endpointId,
+  };
 }
 
 /** The current secret, and the previous one while its 24 h of overlap after a rotation last. */

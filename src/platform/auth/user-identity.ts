@@ -1,4 +1,5 @@
 import { and, eq, type SQL } from 'drizzle-orm';
+import { sealPurposes } from '../../db/customer-data';
 import { users } from '../../db/tenant';
 import type { ServiceContext } from '../context';
 import { emailDigest, normaliseEmail } from '../lookup-digests';
@@ -31,9 +32,6 @@ export async function loginEmailIs(ctx: ServiceContext, login: LoginEmail): Prom
   );
 }
 
-const EMAIL_PURPOSE = 'user-email';
-const NAME_PURPOSE = 'user-display-name';
-
 /**
  * Sealed values are bound to their customer by its key; the user id in the purpose binds them
  * to their row too, so one login's sealed email copied onto another login fails to open.
@@ -57,8 +55,13 @@ export async function identityColumns(
   const digest = await emailDigest(ctx.env.FIELD_ENCRYPTION_KEY, ctx.tenant.id, email);
   if (!customerKey) return { email, displayName: identity.displayName, emailDigest: digest };
   return {
-    email: await seal(customerKey, ctx.tenant.id, sealedAs(EMAIL_PURPOSE, userId), email),
-    displayName: await seal(customerKey, ctx.tenant.id, sealedAs(NAME_PURPOSE, userId), identity.displayName),
+    email: await seal(customerKey, ctx.tenant.id, sealedAs(sealPurposes.userEmail, userId), email),
+    displayName: await seal(
+      customerKey,
+      ctx.tenant.id,
+      sealedAs(sealPurposes.userDisplayName, userId),
+      identity.displayName,
+    ),
     emailDigest: digest,
   };
 }
@@ -90,8 +93,13 @@ export async function identityOf(
         );
   if (!key) return { email: ERASED, displayName: ERASED, customerKey: null };
   return {
-    email: await unseal<string>(key, ctx.tenant.id, sealedAs(EMAIL_PURPOSE, user.id), user.email),
-    displayName: await unseal<string>(key, ctx.tenant.id, sealedAs(NAME_PURPOSE, user.id), user.displayName),
+    email: await unseal<string>(key, ctx.tenant.id, sealedAs(sealPurposes.userEmail, user.id), user.email),
+    displayName: await unseal<string>(
+      key,
+      ctx.tenant.id,
+      sealedAs(sealPurposes.userDisplayName, user.id),
+      user.displayName,
+    ),
     customerKey: key,
   };
 }
