@@ -125,7 +125,7 @@ export async function tenantSeedStatements(
         },
         {
           suffix:
-            "ON CONFLICT (tenant_id, email_digest) DO UPDATE SET password_hash = excluded.password_hash, status = 'ACTIVE', updated_at = excluded.updated_at",
+            "ON CONFLICT (tenant_id, kind, email_digest) DO UPDATE SET password_hash = excluded.password_hash, status = 'ACTIVE', updated_at = excluded.updated_at",
         },
       ),
       // The user id is looked up rather than carried over: on a re-run the existing row keeps its id.
