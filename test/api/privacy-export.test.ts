@@ -312,7 +312,8 @@ describe('GET /customers/{id}/export', () => {
   });
 
   describe('what the data subject is not shown', () => {
-    it('gives the customer no trace of a legal hold, and staff actions without who did them or from where', async () => {
+    /** A fresh customer after `workOnCustomerBehindItsBack`, the agent's change being a PATCH of its occupation. */
+    async function customerEditedBehindItsBack() {
       const tenant = await createTenant();
       const customer = await createCustomer(tenant);
       const traces = await workOnCustomerBehindItsBack(tenant, customer.customerId, async (asAgent) => {
@@ -322,6 +323,11 @@ describe('GET /customers/{id}/export', () => {
         });
         return edited.status;
       });
+      return { tenant, customer, traces };
+    }
+
+    it('gives the customer no trace of a legal hold, and staff actions without who did them or from where', async () => {
+      const { tenant, customer, traces } = await customerEditedBehindItsBack();
 
       const response = await exportOf(tenant, customer.customerId, customer.accessToken);
       expect(response.status, response.text).toBe(200);
@@ -395,15 +401,7 @@ describe('GET /customers/{id}/export', () => {
     });
 
     it('shows staff holding customers:hold the hold, its reason and who acted from where; other staff not the hold', async () => {
-      const tenant = await createTenant();
-      const customer = await createCustomer(tenant);
-      const traces = await workOnCustomerBehindItsBack(tenant, customer.customerId, async (asAgent) => {
-        const edited = await call('PATCH', `/customers/${customer.customerId}`, {
-          ...asAgent,
-          body: { occupation: 'Astronomer' },
-        });
-        return edited.status;
-      });
+      const { tenant, customer, traces } = await customerEditedBehindItsBack();
 
       const full = await exportOf(tenant, customer.customerId, traces.officer.token);
       expect(full.status, full.text).toBe(200);
