@@ -4,7 +4,7 @@
  * client/schema.d.ts; `npm test` fails when that file is stale).
  *
  *   const api = createFinCoreClient({ baseUrl: 'http://localhost:8787', tenantId: 'demo-pro', accessToken });
- *   const { data, error } = await api.GET('/v2/customer/customers/{id}', { params: { path: { id } } });
+ *   const { data, error } = await api.GET('/v2/customer/customers/{customerId}', { params: { path: { customerId } } });
  *
  * `data` and `error` are typed from the document: the declared success body, or a problem+json object.
  */

@@ -767,7 +767,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v2/customer/customers/{id}": {
+    "/v2/customer/customers/{customerId}": {
         parameters: {
             query?: never;
             header?: never;
@@ -791,7 +791,7 @@ export interface paths {
         patch: operations["updateCustomer"];
         trace?: never;
     };
-    "/v2/customer/customers/{id}/status": {
+    "/v2/customer/customers/{customerId}/status": {
         parameters: {
             query?: never;
             header?: never;
@@ -831,7 +831,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v2/customer/organizations/{id}": {
+    "/v2/customer/organizations/{organizationId}": {
         parameters: {
             query?: never;
             header?: never;
@@ -855,7 +855,7 @@ export interface paths {
         patch: operations["updateOrganization"];
         trace?: never;
     };
-    "/v2/customer/organizations/{id}/employees": {
+    "/v2/customer/organizations/{organizationId}/employees": {
         parameters: {
             query?: never;
             header?: never;
@@ -879,7 +879,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v2/customer/organizations/{id}/employees/{personId}": {
+    "/v2/customer/organizations/{organizationId}/employees/{personId}": {
         parameters: {
             query?: never;
             header?: never;
@@ -903,7 +903,7 @@ export interface paths {
         patch: operations["updateOrganizationEmployee"];
         trace?: never;
     };
-    "/v2/customer/organizations/{id}/directors": {
+    "/v2/customer/organizations/{organizationId}/directors": {
         parameters: {
             query?: never;
             header?: never;
@@ -927,7 +927,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v2/customer/organizations/{id}/directors/{personId}": {
+    "/v2/customer/organizations/{organizationId}/directors/{personId}": {
         parameters: {
             query?: never;
             header?: never;
@@ -947,7 +947,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v2/customer/organizations/{id}/shareholders": {
+    "/v2/customer/organizations/{organizationId}/shareholders": {
         parameters: {
             query?: never;
             header?: never;
@@ -971,7 +971,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v2/customer/organizations/{id}/shareholders/{personId}": {
+    "/v2/customer/organizations/{organizationId}/shareholders/{personId}": {
         parameters: {
             query?: never;
             header?: never;
@@ -991,7 +991,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v2/customer/customers/{id}/consents": {
+    "/v2/customer/customers/{customerId}/consents": {
         parameters: {
             query?: never;
             header?: never;
@@ -1012,7 +1012,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v2/customer/customers/{id}/consents/{consentId}": {
+    "/v2/customer/customers/{customerId}/consents/{consentId}": {
         parameters: {
             query?: never;
             header?: never;
@@ -1032,7 +1032,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v2/customer/customers/{id}/export": {
+    "/v2/customer/customers/{customerId}/export": {
         parameters: {
             query?: never;
             header?: never;
@@ -1052,7 +1052,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v2/customer/customers/{id}/erasure": {
+    "/v2/customer/customers/{customerId}/erasure": {
         parameters: {
             query?: never;
             header?: never;
@@ -1072,7 +1072,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v2/customer/customers/{id}/legal-hold": {
+    "/v2/customer/customers/{customerId}/legal-hold": {
         parameters: {
             query?: never;
             header?: never;
@@ -1493,7 +1493,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v2/customer/webhooks/endpoints/{id}": {
+    "/v2/customer/webhooks/endpoints/{endpointId}": {
         parameters: {
             query?: never;
             header?: never;
@@ -1518,7 +1518,7 @@ export interface paths {
         patch: operations["updateWebhookEndpoint"];
         trace?: never;
     };
-    "/v2/customer/webhooks/endpoints/{id}/rotate-secret": {
+    "/v2/customer/webhooks/endpoints/{endpointId}/rotate-secret": {
         parameters: {
             query?: never;
             header?: never;
@@ -1538,7 +1538,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v2/customer/webhooks/endpoints/{id}/test": {
+    "/v2/customer/webhooks/endpoints/{endpointId}/test": {
         parameters: {
             query?: never;
             header?: never;
@@ -1549,7 +1549,7 @@ export interface paths {
         put?: never;
         /**
          * Send a test event
-         * @description Sends `webhook.test` to this endpoint, whatever it subscribes to, as a normal delivery: follow it with `GET /webhooks/deliveries/{id}`.
+         * @description Sends `webhook.test` to this endpoint, whatever it subscribes to, as a normal delivery: follow it with `GET /webhooks/deliveries/{endpointId}`.
          */
         post: operations["testWebhookEndpoint"];
         delete?: never;
@@ -1558,7 +1558,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v2/customer/webhooks/endpoints/{id}/deliveries": {
+    "/v2/customer/webhooks/endpoints/{endpointId}/deliveries": {
         parameters: {
             query?: never;
             header?: never;
@@ -1578,7 +1578,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v2/customer/webhooks/deliveries/{id}": {
+    "/v2/customer/webhooks/deliveries/{deliveryId}": {
         parameters: {
             query?: never;
             header?: never;
@@ -1598,7 +1598,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v2/customer/webhooks/deliveries/{id}/retry": {
+    "/v2/customer/webhooks/deliveries/{deliveryId}/retry": {
         parameters: {
             query?: never;
             header?: never;
@@ -13249,7 +13249,7 @@ export interface operations {
             };
             path: {
                 /** @description Customer id. */
-                id: string;
+                customerId: string;
             };
             cookie?: never;
         };
@@ -13385,7 +13385,7 @@ export interface operations {
             };
             path: {
                 /** @description Customer id. */
-                id: string;
+                customerId: string;
             };
             cookie?: never;
         };
@@ -13460,7 +13460,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `reverification_required`: Identity fields of a verified customer (names, date of birth, nationality; an organization’s legal name, registration number, legal form, incorporation date and country, LEI) can only be changed by staff, which starts a new verification. `customer_is_organization`: A business customer’s profile is changed with `PATCH /organizations/{id}`, not through `/customers`. `customer_closed`: The customer (or organization) is CLOSED: its profile, consents, people and contact details can no longer be changed. `concurrent_update`: Another request changed the resource between this request reading it and writing it, so nothing was written: read it again and retry. `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. */
+            /** @description `reverification_required`: Identity fields of a verified customer (names, date of birth, nationality; an organization’s legal name, registration number, legal form, incorporation date and country, LEI) can only be changed by staff, which starts a new verification. `customer_is_organization`: A business customer’s profile is changed with `PATCH /organizations/{organizationId}`, not through `/customers`. `customer_closed`: The customer (or organization) is CLOSED: its profile, consents, people and contact details can no longer be changed. `concurrent_update`: Another request changed the resource between this request reading it and writing it, so nothing was written: read it again and retry. `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. */
             409: {
                 headers: {
                     /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
@@ -13564,7 +13564,7 @@ export interface operations {
             };
             path: {
                 /** @description Customer id. */
-                id: string;
+                customerId: string;
             };
             cookie?: never;
         };
@@ -13921,7 +13921,7 @@ export interface operations {
             };
             path: {
                 /** @description The organization’s customer id. */
-                id: string;
+                organizationId: string;
             };
             cookie?: never;
         };
@@ -14070,7 +14070,7 @@ export interface operations {
             };
             path: {
                 /** @description The organization’s customer id. */
-                id: string;
+                organizationId: string;
             };
             cookie?: never;
         };
@@ -14254,7 +14254,7 @@ export interface operations {
             };
             path: {
                 /** @description The organization’s customer id. */
-                id: string;
+                organizationId: string;
             };
             cookie?: never;
         };
@@ -14405,7 +14405,7 @@ export interface operations {
             };
             path: {
                 /** @description The organization’s customer id. */
-                id: string;
+                organizationId: string;
             };
             cookie?: never;
         };
@@ -14584,7 +14584,7 @@ export interface operations {
             };
             path: {
                 /** @description The organization’s customer id. */
-                id: string;
+                organizationId: string;
                 /** @description A person in the organization. */
                 personId: string;
             };
@@ -14733,7 +14733,7 @@ export interface operations {
             };
             path: {
                 /** @description The organization’s customer id. */
-                id: string;
+                organizationId: string;
                 /** @description A person in the organization. */
                 personId: string;
             };
@@ -14919,7 +14919,7 @@ export interface operations {
             };
             path: {
                 /** @description The organization’s customer id. */
-                id: string;
+                organizationId: string;
             };
             cookie?: never;
         };
@@ -15070,7 +15070,7 @@ export interface operations {
             };
             path: {
                 /** @description The organization’s customer id. */
-                id: string;
+                organizationId: string;
             };
             cookie?: never;
         };
@@ -15249,7 +15249,7 @@ export interface operations {
             };
             path: {
                 /** @description The organization’s customer id. */
-                id: string;
+                organizationId: string;
                 /** @description A person in the organization. */
                 personId: string;
             };
@@ -15403,7 +15403,7 @@ export interface operations {
             };
             path: {
                 /** @description The organization’s customer id. */
-                id: string;
+                organizationId: string;
             };
             cookie?: never;
         };
@@ -15554,7 +15554,7 @@ export interface operations {
             };
             path: {
                 /** @description The organization’s customer id. */
-                id: string;
+                organizationId: string;
             };
             cookie?: never;
         };
@@ -15733,7 +15733,7 @@ export interface operations {
             };
             path: {
                 /** @description The organization’s customer id. */
-                id: string;
+                organizationId: string;
                 /** @description A person in the organization. */
                 personId: string;
             };
@@ -15882,7 +15882,7 @@ export interface operations {
             };
             path: {
                 /** @description Customer id. */
-                id: string;
+                customerId: string;
             };
             cookie?: never;
         };
@@ -16033,7 +16033,7 @@ export interface operations {
             };
             path: {
                 /** @description Customer id. */
-                id: string;
+                customerId: string;
             };
             cookie?: never;
         };
@@ -16212,7 +16212,7 @@ export interface operations {
             };
             path: {
                 /** @description Customer id. */
-                id: string;
+                customerId: string;
                 /** @description Consent record id. */
                 consentId: string;
             };
@@ -16363,7 +16363,7 @@ export interface operations {
             };
             path: {
                 /** @description Customer id. */
-                id: string;
+                customerId: string;
             };
             cookie?: never;
         };
@@ -16514,7 +16514,7 @@ export interface operations {
             };
             path: {
                 /** @description Customer id. */
-                id: string;
+                customerId: string;
             };
             cookie?: never;
         };
@@ -16693,7 +16693,7 @@ export interface operations {
             };
             path: {
                 /** @description Customer id. */
-                id: string;
+                customerId: string;
             };
             cookie?: never;
         };
@@ -16842,7 +16842,7 @@ export interface operations {
             };
             path: {
                 /** @description Customer id. */
-                id: string;
+                customerId: string;
             };
             cookie?: never;
         };
@@ -17021,7 +17021,7 @@ export interface operations {
             };
             path: {
                 /** @description Customer id. */
-                id: string;
+                customerId: string;
             };
             cookie?: never;
         };
@@ -21689,7 +21689,7 @@ export interface operations {
             };
             path: {
                 /** @description Webhook endpoint id. */
-                id: string;
+                endpointId: string;
             };
             cookie?: never;
         };
@@ -21825,7 +21825,7 @@ export interface operations {
             };
             path: {
                 /** @description Webhook endpoint id. */
-                id: string;
+                endpointId: string;
             };
             cookie?: never;
         };
@@ -21959,7 +21959,7 @@ export interface operations {
             };
             path: {
                 /** @description Webhook endpoint id. */
-                id: string;
+                endpointId: string;
             };
             cookie?: never;
         };
@@ -22125,7 +22125,7 @@ export interface operations {
             };
             path: {
                 /** @description Webhook endpoint id. */
-                id: string;
+                endpointId: string;
             };
             cookie?: never;
         };
@@ -22263,7 +22263,7 @@ export interface operations {
             };
             path: {
                 /** @description Webhook endpoint id. */
-                id: string;
+                endpointId: string;
             };
             cookie?: never;
         };
@@ -22419,7 +22419,7 @@ export interface operations {
             };
             path: {
                 /** @description Webhook endpoint id. */
-                id: string;
+                endpointId: string;
             };
             cookie?: never;
         };
@@ -22555,7 +22555,7 @@ export interface operations {
             };
             path: {
                 /** @description Delivery id. */
-                id: string;
+                deliveryId: string;
             };
             cookie?: never;
         };
@@ -22693,7 +22693,7 @@ export interface operations {
             };
             path: {
                 /** @description Delivery id. */
-                id: string;
+                deliveryId: string;
             };
             cookie?: never;
         };

@@ -74,6 +74,6 @@ console.log(`customers   ${page.data.length} on the first page${page.nextCursor 
 for (const customer of page.data) console.log(`  ${customer.id}  ${customer.type}  ${customer.status}`);
 
 const customer = unwrap(
-  await api.GET('/v2/customer/customers/{id}', { params: { path: { id: registered.id } } }),
+  await api.GET('/v2/customer/customers/{customerId}', { params: { path: { customerId: registered.id } } }),
 );
 console.log(`fetched     ${customer.id}  ${customer.type}  ${customer.status}`);

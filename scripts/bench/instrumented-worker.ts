@@ -234,7 +234,7 @@ async function passwordVerify(): Promise<Response> {
 }
 
 /**
- * The binding calls of an authenticated read (`GET /customers/{id}`) made through the same
+ * The binding calls of an authenticated read (`GET /customers/{customerId}`) made through the same
  * functions and nothing else: the revocation check in KV, the rate limit, the D1 read. Locally
  * the bindings are simulated in this workerd, so this is what they cost here.
  */

@@ -17,7 +17,7 @@ export const benchRoutes = {
   token: '/__bench/token',
   /** POST: one password verification (PBKDF2) and nothing else, to compare login against. */
   passwordVerify: '/__bench/password-verify',
-  /** GET ?tenant&customer&principal: only the binding calls of `GET /customers/{id}`. */
+  /** GET ?tenant&customer&principal: only the binding calls of `GET /customers/{customerId}`. */
   readBindings: '/__bench/read-bindings',
 } as const;
 

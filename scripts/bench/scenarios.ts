@@ -42,7 +42,7 @@ export const BASELINE = 'GET /health';
  * as steady traffic would.
  */
 const PUBLIC_ADDRESSES = 256;
-const CUSTOMER_READ = 'GET /customers/{id}';
+const CUSTOMER_READ = 'GET /customers/{customerId}';
 const LOGIN = 'POST /auth/login';
 export const READ_BINDINGS = `bindings of ${CUSTOMER_READ} only`;
 export const PASSWORD_VERIFY = 'password verification only';

@@ -164,6 +164,34 @@ function permission(operation: Operation): string {
 const code = (value: string) => `\`${value}\``;
 
 /**
+ * Routes kept outside the layout rule (the module is named after a static segment of its path),
+ * each with the reason. Everything else is found from its URL: `/customers/{customerId}/consents`
+ * in `src/modules/consents/`, `/access/users` in `src/modules/access/users/`.
+ */
+export const OUTSIDE_THE_LAYOUT: Readonly<Record<string, string>> = {
+  '/me': 'the caller’s own principal and permissions: src/modules/access/, beside the permissions it lists',
+  '/individuals': 'self-registration of an individual customer: src/modules/registration/',
+  '/health': 'service routes without a resource: src/modules/system/',
+  '/openapi.json': 'service routes without a resource: src/modules/system/',
+  '/problems/{code}': 'service routes without a resource: src/modules/system/',
+  '/.well-known/': 'discovery documents, named by RFC 8414 and OpenID Connect: with the server they describe',
+};
+
+function followsTheLayout(file: string, path: string): boolean {
+  if (
+    Object.keys(OUTSIDE_THE_LAYOUT).some((key) => (key.endsWith('/') ? path.includes(key) : path === key))
+  ) {
+    return true;
+  }
+  const folders = file
+    .replace(/^src\/modules\//, '')
+    .split('/')
+    .slice(0, -1);
+  const module = folders[folders.length - 1];
+  return module !== undefined && path.split('/').includes(module);
+}
+
+/**
  * Every operation has one routes file, which spells its path as a string, so a search for the
  * path finds the route; and every routes file's operation is mounted.
  */
@@ -187,6 +215,12 @@ function checkDeclarations(rows: readonly Row[], input: RouteMapInput): void {
         `${file} declares ${operationId} with a path it does not spell: write path: '${path}', so a search for the path finds it`,
       );
     }
+    const below = path.startsWith(`${input.basePath}/`) ? path.slice(input.basePath.length) : path;
+    if (!followsTheLayout(file, below)) {
+      throw new Error(
+        `${file} declares ${operationId} (${path}): move it to the module named after its first path segment or its sub-resource, or list it in OUTSIDE_THE_LAYOUT with the reason`,
+      );
+    }
   }
 }
 
@@ -208,7 +242,7 @@ from the OpenAPI document the worker serves; do not edit it. \`npm test\` fails 
   and registrars such as \`openApiDocument(app)\`, on a fresh router) and reads the operationIds
   from that router's OpenAPI registry. It fails when an operation of the document has no routes
   file or two, when a routes file declares one \`src/app.ts\` does not mount, and when the routes
-  file does not spell the path as a literal (\`path: '/customers/{id}/legal-hold'\`), so searching
+  file does not spell the path as a literal (\`path: '/customers/{customerId}/legal-hold'\`), so searching
   the sources for a path always finds its route.
 - **Tests**: the test files (\`test/**/*.test.ts\`, \`test/e2e/*.e2e.ts\`) that spell the
   operation's path in a string, read as the router reads a URL: \`\${…}\` or \`{name}\` stands for a

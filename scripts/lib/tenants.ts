@@ -13,7 +13,7 @@ export function isTier(value: string): value is Tier {
   return Object.hasOwn(tierSet, value);
 }
 
-/** The same rule as `TenantIdSchema` in src/modules/platform-admin/schemas.ts. */
+/** The same rule as `TenantIdSchema` in src/modules/tenants/schemas.ts. */
 const TENANT_ID = /^[a-z0-9][a-z0-9-]{1,62}$/;
 
 export function isTenantId(value: string): boolean {

@@ -46,7 +46,7 @@ export const sealPurposes = {
  */
 export type Holds = 'customer' | 'logins' | 'people' | 'subjects';
 
-/** The parts of the export document (src/modules/privacy/schemas.ts) a table's rows go to. */
+/** The parts of the export document (src/modules/export/schemas.ts) a table's rows go to. */
 export type ExportPart =
   | 'logins'
   | 'consents'
@@ -124,7 +124,7 @@ const aCredential = 'a credential or its digest: never handed out (GDPR Art. 15(
 
 /**
  * Every table that holds data about a customer, and what the GDPR export (Art. 15/20,
- * src/modules/privacy/service.ts) and erasure (Art. 17, src/modules/privacy/erasure.ts) do with
+ * src/modules/export/service.ts) and erasure (Art. 17, src/modules/erasure/service.ts) do with
  * it. Both are driven by this map; test/unit/customer-data.test.ts walks the schema and fails
  * when a table that names a customer, user, person or organization is missing here.
  *

@@ -1,5 +1,5 @@
 import { createRoute, OpenAPIHono, type RouteConfig, z } from '@hono/zod-openapi';
-import { ACCESS_TOKEN_TTL_SECONDS } from './auth/tokens';
+import { ACCESS_TOKEN_LIFETIME } from './auth/tokens';
 import type { AppEnv } from './context';
 import { fieldErrorsFromZod, OAUTH_ROUTES, problemLimits, validationError } from './errors';
 import { idempotency } from './idempotency';
@@ -299,7 +299,7 @@ export function registerComponents(app: OpenAPIHono<AppEnv>): void {
     type: 'http',
     scheme: 'bearer',
     bearerFormat: 'JWT',
-    description: `ES256 access token from /auth/login, /auth/refresh or /oauth/token. Issued and verified per RFC8725 (JWT best current practices): the algorithm is pinned to ES256, \`kid\` selects the key, \`iss\`, \`aud\` and \`exp\` are checked, and tokens live at most ${ACCESS_TOKEN_TTL_SECONDS / 60} minutes.`,
+    description: `ES256 access token from /auth/login, /auth/refresh or /oauth/token. Issued and verified per RFC8725 (JWT best current practices): the algorithm is pinned to ES256, \`kid\` selects the key, \`iss\`, \`aud\` and \`exp\` are checked, and tokens live at most ${ACCESS_TOKEN_LIFETIME}.`,
   });
   registry.registerComponent('securitySchemes', 'platformAdmin', {
     type: 'http',

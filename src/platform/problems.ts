@@ -199,7 +199,7 @@ export const problemTypes = {
     status: 409,
     title: 'Customer is an organization',
     description:
-      'A business customer’s profile is changed with `PATCH /organizations/{id}`, not through `/customers`.',
+      'A business customer’s profile is changed with `PATCH /organizations/{organizationId}`, not through `/customers`.',
   },
   no_phone_number: {
     status: 409,

@@ -23,7 +23,7 @@ async function eventsOf(tenant: TestTenant, type: string) {
     .where(and(eq(events.tenantId, tenant.id), eq(events.type, type)));
 }
 
-describe('PATCH /customers/{id}', () => {
+describe('PATCH /customers/{customerId}', () => {
   it('lets a customer change its address and phone; the new phone must be verified again', async () => {
     const tenant = await createTenant();
     const customer = await createCustomer(tenant);
@@ -142,7 +142,7 @@ describe('PATCH /customers/{id}', () => {
   });
 });
 
-describe('PUT /customers/{id}/status', () => {
+describe('PUT /customers/{customerId}/status', () => {
   it('allows the lifecycle’s transitions and refuses the others with 409 invalid_transition', async () => {
     const tenant = await createTenant();
     const customer = await createCustomer(tenant);

@@ -11,7 +11,7 @@ import {
 } from '../helpers/factories';
 import { call } from '../helpers/http';
 
-describe('GET /customers/{id}', () => {
+describe('GET /customers/{customerId}', () => {
   it('lets a customer read itself but not another customer (404)', async () => {
     const tenant = await createTenant();
     const ada = await createCustomer(tenant);

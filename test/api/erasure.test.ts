@@ -42,7 +42,7 @@ async function everythingStoredFor(tenant: TestTenant): Promise<string> {
   return JSON.stringify(dumps.map((dump) => dump.results));
 }
 
-describe('POST /customers/{id}/erasure', () => {
+describe('POST /customers/{customerId}/erasure', () => {
   it('erases an organization with more logins than one statement may name', async () => {
     const tenant = await createTenant();
     const staff = await createStaff(tenant);

@@ -50,7 +50,7 @@ describe('the OpenAPI document', () => {
     expect(register?.['x-permissions']).toEqual({ anyOf: ['customers:write'], selfService: false });
     expect(register?.security).toEqual([{ bearerAuth: [] }, {}]);
     expect(register?.responses).toHaveProperty('409');
-    const get = doc.paths['/v2/customer/customers/{id}']?.get;
+    const get = doc.paths['/v2/customer/customers/{customerId}']?.get;
     expect(get?.['x-permissions']).toEqual({ anyOf: ['customers:read'], selfService: true });
     expect(get?.responses).toHaveProperty('403');
     expect(get?.parameters).toEqual(expect.arrayContaining([{ $ref: '#/components/parameters/TenantId' }]));
@@ -70,7 +70,7 @@ describe('the OpenAPI document', () => {
       expect(JSON.stringify(operation?.responses['401']), path).toContain('step_up_required');
       expect(JSON.stringify(operation?.responses['403']), path).toContain('user_session_required');
     }
-    const exported = doc.paths['/v2/customer/customers/{id}/export']?.get;
+    const exported = doc.paths['/v2/customer/customers/{customerId}/export']?.get;
     expect(exported?.['x-step-up']).toEqual({ maxAgeSeconds: 300, apiClientsExempt: true });
     expect(JSON.stringify(exported?.responses['401'])).toContain('step_up_required');
     // Third parties acting for the customer are refused: they cannot step up.
@@ -97,7 +97,7 @@ describe('the OpenAPI document', () => {
       cost: 1,
       buckets: [tenantBucket, { policy: 'login', per: 'tenant+ip', capacity: 20, windowSeconds: 60 }],
     });
-    expect(doc.paths['/v2/customer/customers/{id}/export']?.get?.['x-rate-limit']).toEqual({
+    expect(doc.paths['/v2/customer/customers/{customerId}/export']?.get?.['x-rate-limit']).toEqual({
       cost: 10,
       buckets: [tenantBucket],
     });

@@ -105,7 +105,7 @@ async function onboard(
   return { employee: invited.body, session: session.body };
 }
 
-describe('GET, POST /organizations/{id}/employees', () => {
+describe('GET, POST /organizations/{organizationId}/employees', () => {
   it('invites an employee, who chooses a password with the emailed token and logs in as the organization', async () => {
     const tenant = await createTenant();
     const organization = await createOrganization(tenant);
@@ -272,7 +272,7 @@ describe('GET, POST /organizations/{id}/employees', () => {
   });
 });
 
-describe('PATCH, DELETE /organizations/{id}/employees/{personId}', () => {
+describe('PATCH, DELETE /organizations/{organizationId}/employees/{personId}', () => {
   it('lets employees without ADMIN_USER read but not write (403); a new role applies at once', async () => {
     const tenant = await createTenant();
     const organization = await createOrganization(tenant);

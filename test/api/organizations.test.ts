@@ -219,7 +219,7 @@ describe('POST /organizations', () => {
   });
 });
 
-describe('GET /organizations/{id}', () => {
+describe('GET /organizations/{organizationId}', () => {
   it('shows the organization to staff and its own users, and an individual’s or another organization’s id as 404', async () => {
     const tenant = await createTenant();
     const organization = await createOrganization(tenant);
@@ -250,7 +250,7 @@ describe('GET /organizations/{id}', () => {
   });
 });
 
-describe('PATCH /organizations/{id}', () => {
+describe('PATCH /organizations/{organizationId}', () => {
   it('lets its administrator change the profile; identity fields after verification need staff', async () => {
     const tenant = await createTenant();
     const organization = await createOrganization(tenant);
@@ -300,7 +300,7 @@ describe('PATCH /organizations/{id}', () => {
     expect(corrected.body).toMatchObject({ status: 'REGISTERED', organization: { legalName: 'AE Ltd' } });
   });
 
-  it('points PATCH /customers/{id} of an organization here (409)', async () => {
+  it('points PATCH /customers/{customerId} of an organization here (409)', async () => {
     const tenant = await createTenant();
     const organization = await createOrganization(tenant);
     expectProblem(
@@ -315,7 +315,7 @@ describe('PATCH /organizations/{id}', () => {
   });
 });
 
-describe('Directors: GET, POST /organizations/{id}/directors, DELETE …/{personId}', () => {
+describe('Directors: GET, POST /organizations/{organizationId}/directors, DELETE …/{personId}', () => {
   it('adds, lists and removes directors with member events; 404 for an unknown director', async () => {
     const tenant = await createTenant();
     const organization = await createOrganization(tenant);
@@ -378,7 +378,7 @@ describe('Directors: GET, POST /organizations/{id}/directors, DELETE …/{person
   });
 });
 
-describe('Shareholders: GET, POST /organizations/{id}/shareholders, DELETE …/{personId}', () => {
+describe('Shareholders: GET, POST /organizations/{organizationId}/shareholders, DELETE …/{personId}', () => {
   it('flags stakes of 25 % or more as UBOs and keeps the total at or under 100 %', async () => {
     const tenant = await createTenant();
     const organization = await createOrganization(tenant);

@@ -113,7 +113,7 @@ function expectNoInternalTraces(text: string, traces: StaffTraces) {
   }
 }
 
-describe('GET /customers/{id}/export', () => {
+describe('GET /customers/{customerId}/export', () => {
   it('gives a customer everything held on it, without a single secret, and audits the export', async () => {
     const tenant = await createTenant();
     const customer = await createCustomer(tenant);
@@ -418,7 +418,7 @@ describe('GET /customers/{id}/export', () => {
       );
       expect(full.body.events.map((event) => event.type)).toContain('customer.legal_hold_placed');
 
-      // A support agent reads the customer but not its holds (GET /customers/{id}/legal-hold is 403 to it).
+      // A support agent reads the customer but not its holds (GET /customers/{customerId}/legal-hold is 403 to it).
       const support = await exportOf(tenant, customer.customerId, traces.agent.token);
       expect(support.status, support.text).toBe(200);
       expect(support.text).not.toContain(traces.reason);

@@ -165,7 +165,7 @@ describe('GET /webhooks/endpoints', () => {
   });
 });
 
-describe('PATCH /webhooks/endpoints/{id}', () => {
+describe('PATCH /webhooks/endpoints/{endpointId}', () => {
   it('changes events, description and URL, and disables with an event', async () => {
     const tenant = await createTenant();
     const endpoint = await createEndpoint(tenant, receiver);
@@ -213,7 +213,7 @@ describe('PATCH /webhooks/endpoints/{id}', () => {
   });
 });
 
-describe('DELETE /webhooks/endpoints/{id}', () => {
+describe('DELETE /webhooks/endpoints/{endpointId}', () => {
   it('deletes the endpoint and its delivery log', async () => {
     const tenant = await createTenant();
     const endpoint = await createEndpoint(tenant, receiver);
@@ -225,7 +225,7 @@ describe('DELETE /webhooks/endpoints/{id}', () => {
   });
 });
 
-describe('POST /webhooks/endpoints/{id}/rotate-secret', () => {
+describe('POST /webhooks/endpoints/{endpointId}/rotate-secret', () => {
   it('issues a new secret and keeps the old one signing for 24 h', async () => {
     const tenant = await createTenant();
     const endpoint = await createEndpoint(tenant, receiver);
@@ -245,7 +245,7 @@ describe('POST /webhooks/endpoints/{id}/rotate-secret', () => {
   });
 });
 
-describe('POST /webhooks/endpoints/{id}/test', () => {
+describe('POST /webhooks/endpoints/{endpointId}/test', () => {
   it('refuses a disabled endpoint (409)', async () => {
     const tenant = await createTenant();
     const endpoint = await createEndpoint(tenant, receiver);

@@ -80,7 +80,7 @@ beforeAll(async () => {
   unprivileged = await createStaff(owner.tenant, { permissions: [] });
 });
 
-/** Memoized by key: operations that share a path key (`/customers/{id}`) share the resource. */
+/** Memoized by key: operations that share a path key (`/customers/{customerId}`) share the resource. */
 function memo<T>(make: (key: string) => Promise<T>): (key: string) => Promise<T> {
   const made = new Map<string, Promise<T>>();
   return (key) => {

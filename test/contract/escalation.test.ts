@@ -41,11 +41,11 @@ const ACTS_ON_NONE: Record<string, string> = {
     'creates a role; the permissions it grants must be held (permission_not_held, test/api/access.test.ts)',
   'POST /groups':
     'creates a group without members; the roles it grants must be held (permission_not_held, test/api/groups.test.ts)',
-  'DELETE /webhooks/endpoints/{id}': 'stops deliveries; sends no code or token anywhere',
-  'POST /webhooks/endpoints/{id}/rotate-secret':
+  'DELETE /webhooks/endpoints/{endpointId}': 'stops deliveries; sends no code or token anywhere',
+  'POST /webhooks/endpoints/{endpointId}/rotate-secret':
     'the signing secret authenticates deliveries to the same URL; it sends no code or token anywhere',
-  'POST /webhooks/endpoints/{id}/test': 'sends `webhook.test` only, which carries no secret',
-  'POST /webhooks/deliveries/{id}/retry':
+  'POST /webhooks/endpoints/{endpointId}/test': 'sends `webhook.test` only, which carries no secret',
+  'POST /webhooks/deliveries/{deliveryId}/retry':
     'never re-sends a code or token (409 webhook_delivery_carries_secret, test/api/webhook-secrets.test.ts)',
 };
 

@@ -47,7 +47,7 @@ export interface OpenApiDocument {
 export type Access = 'public' | 'optional' | 'tenant' | 'operator';
 
 export interface ContractOperation {
-  /** `GET /v2/customer/customers/{id}`: how the tests name it. */
+  /** `GET /v2/customer/customers/{customerId}`: how the tests name it. */
   name: string;
   method: string;
   /** As the document spells it. */
@@ -121,7 +121,7 @@ export function pathParameters(operation: ContractOperation): Parameter[] {
   return operation.parameters.filter((parameter) => parameter.in === 'path');
 }
 
-/** `/v2/customer/customers/{id}` with `{ id: 'cus_1' }` → `/v2/customer/customers/cus_1`. */
+/** `/v2/customer/customers/{customerId}` with `{ customerId: 'cus_1' }` → `/v2/customer/customers/cus_1`. */
 export function fillPath(path: string, values: Record<string, string>): string {
   return path.replace(/\{([^}]+)\}/g, (_, name: string) => {
     const value = values[name];

@@ -76,8 +76,8 @@ async function expectSuccess<T>(
  * An operation whose path id has no factory here fails the matrix, so a new route cannot slip past.
  *
  * To add one: key it by the path up to and including its last parameter, as the document spells
- * it below /v2/customer (`/customers/{id}` serves `/customers/{id}/consents` too;
- * `/customers/{id}/consents/{consentId}` needs its own), create a fresh resource in `owner.tenant`
+ * it below /v2/customer (`/customers/{customerId}` serves `/customers/{customerId}/consents` too;
+ * `/customers/{customerId}/consents/{consentId}` needs its own), create a fresh resource in `owner.tenant`
  * with the API or the test factories, and return a value for every parameter in the key.
  */
 export const resourceFactories: Record<string, ResourceFactory> = {
@@ -108,11 +108,11 @@ export const resourceFactories: Record<string, ResourceFactory> = {
     );
     return { ids: { credentialId: passkey.id }, tokens: { staff: user.token } };
   },
-  '/customers/{id}': async ({ tenant }) => {
+  '/customers/{customerId}': async ({ tenant }) => {
     const customer = await createCustomer(tenant);
-    return { ids: { id: customer.customerId }, tokens: { customer: customer.token } };
+    return { ids: { customerId: customer.customerId }, tokens: { customer: customer.token } };
   },
-  '/customers/{id}/consents/{consentId}': async ({ tenant, staff }) => {
+  '/customers/{customerId}/consents/{consentId}': async ({ tenant, staff }) => {
     const customer = await createCustomer(tenant);
     const consent = await expectSuccess<{ id: string }>(
       tenant,
@@ -125,7 +125,7 @@ export const resourceFactories: Record<string, ResourceFactory> = {
       },
     );
     return {
-      ids: { id: customer.customerId, consentId: consent.id },
+      ids: { customerId: customer.customerId, consentId: consent.id },
       tokens: { customer: customer.token },
     };
   },
@@ -141,11 +141,11 @@ export const resourceFactories: Record<string, ResourceFactory> = {
     if (!created) throw new Error(`No customer.created event for ${customer.customerId}`);
     return { ids: { eventId: created.id } };
   },
-  '/organizations/{id}': async ({ tenant }) => {
+  '/organizations/{organizationId}': async ({ tenant }) => {
     const organization = await createOrganization(tenant);
-    return { ids: { id: organization.customerId }, tokens: { customer: organization.token } };
+    return { ids: { organizationId: organization.customerId }, tokens: { customer: organization.token } };
   },
-  '/organizations/{id}/directors/{personId}': async ({ tenant, staff }) => {
+  '/organizations/{organizationId}/directors/{personId}': async ({ tenant, staff }) => {
     const organization = await createOrganization(tenant);
     const person = await expectSuccess<{ id: string }>(
       tenant,
@@ -162,11 +162,11 @@ export const resourceFactories: Record<string, ResourceFactory> = {
       },
     );
     return {
-      ids: { id: organization.customerId, personId: person.id },
+      ids: { organizationId: organization.customerId, personId: person.id },
       tokens: { customer: organization.token },
     };
   },
-  '/organizations/{id}/employees/{personId}': async ({ tenant, staff }) => {
+  '/organizations/{organizationId}/employees/{personId}': async ({ tenant, staff }) => {
     const organization = await createOrganization(tenant);
     const person = await expectSuccess<{ id: string }>(
       tenant,
@@ -176,11 +176,11 @@ export const resourceFactories: Record<string, ResourceFactory> = {
       { email: `${unique('employee')}@example.com`, firstName: 'Ada', lastName: 'King', role: 'EMPLOYEE' },
     );
     return {
-      ids: { id: organization.customerId, personId: person.id },
+      ids: { organizationId: organization.customerId, personId: person.id },
       tokens: { customer: organization.token },
     };
   },
-  '/organizations/{id}/shareholders/{personId}': async ({ tenant, staff }) => {
+  '/organizations/{organizationId}/shareholders/{personId}': async ({ tenant, staff }) => {
     const organization = await createOrganization(tenant);
     const person = await expectSuccess<{ id: string }>(
       tenant,
@@ -190,7 +190,7 @@ export const resourceFactories: Record<string, ResourceFactory> = {
       { type: 'INDIVIDUAL', firstName: 'Ada', lastName: 'King', isPep: false, ownershipPercentage: 10 },
     );
     return {
-      ids: { id: organization.customerId, personId: person.id },
+      ids: { organizationId: organization.customerId, personId: person.id },
       tokens: { customer: organization.token },
     };
   },
@@ -235,11 +235,11 @@ export const resourceFactories: Record<string, ResourceFactory> = {
     });
     return { ids: { userId: user.id } };
   },
-  '/webhooks/endpoints/{id}': async ({ tenant, staff }) => {
+  '/webhooks/endpoints/{endpointId}': async ({ tenant, staff }) => {
     const endpoint = await createEndpoint(tenant, receiver, { staff });
-    return { ids: { id: endpoint.id } };
+    return { ids: { endpointId: endpoint.id } };
   },
-  '/webhooks/deliveries/{id}': async ({ tenant, staff }) => {
+  '/webhooks/deliveries/{deliveryId}': async ({ tenant, staff }) => {
     const endpoint = await createEndpoint(tenant, receiver, { staff });
     const queued = await expectSuccess<{ id: string }>(
       tenant,
@@ -257,7 +257,7 @@ export const resourceFactories: Record<string, ResourceFactory> = {
       `/webhooks/deliveries/${queued.id}`,
     );
     expect(delivery.status).toBe('DELIVERED');
-    return { ids: { id: queued.id } };
+    return { ids: { deliveryId: queued.id } };
   },
   '/platform/tenants/{tenantId}': async () => ({
     ids: { tenantId: (await createTenant({ tier: 'ENTERPRISE' })).id },
@@ -266,7 +266,7 @@ export const resourceFactories: Record<string, ResourceFactory> = {
 
 const BASE_PATH = new URL(BASE).pathname;
 
-/** `/v2/customer/customers/{id}/consents` → `/customers/{id}`; undefined without path parameters. */
+/** `/v2/customer/customers/{customerId}/consents` → `/customers/{customerId}`; undefined without path parameters. */
 export function resourceKey(operation: ContractOperation): string | undefined {
   const path = operation.path.startsWith(BASE_PATH) ? operation.path.slice(BASE_PATH.length) : operation.path;
   const last = path.lastIndexOf('}');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { AuditEventView } from '../../src/modules/audit/schemas';
-import { disclosedAuditEvent, disclosureTo, internalRecords } from '../../src/modules/privacy/disclosure';
+import type { AuditEventView } from '../../src/modules/audit-events/schemas';
+import { disclosedAuditEvent, disclosureTo, internalRecords } from '../../src/modules/export/disclosure';
 import type { Permission } from '../../src/platform/auth/permissions';
 import type { Principal } from '../../src/platform/auth/principal';
 

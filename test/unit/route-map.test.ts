@@ -38,7 +38,7 @@ const document: RouteMapDocument = {
 
 const declaredIn = new Map<string, Declaration>([
   ['getWidget', { file: 'src/modules/widgets/routes.ts', path: '/widgets/{id}' }],
-  ['deleteWidget', { file: 'src/modules/widget-removal/routes.ts', path: '/widgets/{id}' }],
+  ['deleteWidget', { file: 'src/modules/widgets/routes.ts', path: '/widgets/{id}' }],
   ['searchWidgets', { file: 'src/modules/widgets/routes.ts', path: '/widgets/search' }],
   ['registerGadget', { file: 'src/modules/gadgets/routes.ts', path: '/gadgets' }],
   ['listShops', { file: 'src/modules/operator/routes.ts', path: '/operator/shops' }],
@@ -165,5 +165,28 @@ describe('the route map', () => {
     expect(() => render({}, { routeSources: built })).toThrow(
       "src/modules/operator/routes.ts declares listShops with a path it does not spell: write path: '/operator/shops'",
     );
+  });
+
+  it('refuses a route kept in a module its path does not name, unless it is listed with a reason', () => {
+    const moved = new Map(declaredIn).set('searchWidgets', {
+      file: 'src/modules/gadgets/routes.ts',
+      path: '/widgets/search',
+    });
+    const sources = new Map(routeSources).set(
+      'src/modules/gadgets/routes.ts',
+      "path: '/gadgets',\npath: '/widgets/search',\n",
+    );
+    expect(() => render({}, { declaredIn: moved, routeSources: sources })).toThrow(
+      'src/modules/gadgets/routes.ts declares searchWidgets (/widgets/search): move it to the module named after its first path segment or its sub-resource',
+    );
+    const nested = new Map(declaredIn).set('searchWidgets', {
+      file: 'src/modules/gadgets/widgets/routes.ts',
+      path: '/widgets/search',
+    });
+    const nestedSources = new Map(routeSources).set(
+      'src/modules/gadgets/widgets/routes.ts',
+      "path: '/widgets/search',\n",
+    );
+    expect(() => render({}, { declaredIn: nested, routeSources: nestedSources })).not.toThrow();
   });
 });

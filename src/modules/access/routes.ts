@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { ACCESS_TOKEN_LIFETIME } from '../../platform/auth/tokens';
 import { noStore, serviceContext } from '../../platform/http';
 import { createRouter, defineRoute, jsonBody, jsonResponse } from '../../platform/openapi';
 import { pageSchema } from '../../platform/pagination';
@@ -135,8 +136,7 @@ export function accessRoutes() {
       path: '/access/roles/{roleId}',
       operationId: 'updateRole',
       summary: 'Change a custom role',
-      description:
-        'Built-in roles are read-only (`role_read_only`). The caller must hold every permission the role grants, every permission its holders hold (directly or through groups) and every permission added (`permission_not_held`). Users holding the role get its new permissions with their next access token, at their next refresh: within one access-token lifetime (10 minutes).',
+      description: `Built-in roles are read-only (\`role_read_only\`). The caller must hold every permission the role grants, every permission its holders hold (directly or through groups) and every permission added (\`permission_not_held\`). Users holding the role get its new permissions with their next access token, at their next refresh: within one access-token lifetime (${ACCESS_TOKEN_LIFETIME}).`,
       tags,
       access: onRole,
       errors: ['role_read_only', 'role_name_taken'],
@@ -241,7 +241,7 @@ export function accessRoutes() {
       path: '/access/clients/{clientId}/secret',
       operationId: 'rotateApiClientSecret',
       summary: 'Rotate an API client’s secret',
-      description: `Answers with the new \`clientSecret\`, shown this once. The old secret stops working at \`/oauth/token\` at once; access tokens already issued live out their lifetime (at most 10 minutes): revoke the client to cut them off. ${HOLD_WHAT_IT_HOLDS} ${SECRET_NOT_REPLAYED}`,
+      description: `Answers with the new \`clientSecret\`, shown this once. The old secret stops working at \`/oauth/token\` at once; access tokens already issued live out their lifetime (at most ${ACCESS_TOKEN_LIFETIME}): revoke the client to cut them off. ${HOLD_WHAT_IT_HOLDS} ${SECRET_NOT_REPLAYED}`,
       tags,
       access: onClient,
       errors: ['client_revoked'],

@@ -4,7 +4,7 @@ import { paginationQuery } from '../../platform/pagination';
 import { TimestampSchema, text } from '../../platform/schemas';
 import { capabilityCodes, tiers } from '../../platform/tenancy';
 
-export const PermissionSchema = z
+const PermissionSchema = z
   .enum(allPermissions, {
     error: (issue) =>
       `'${String(issue.input)}' is not in the permission catalogue (GET /v2/customer/access/permissions)`,
@@ -20,7 +20,7 @@ const PermissionListSchema = z
     example: ['customers:read', 'kyc:review'],
   });
 
-export const PermissionEntrySchema = z
+const PermissionEntrySchema = z
   .object({
     name: PermissionSchema,
     description: z
@@ -103,7 +103,7 @@ export const ClientIdSchema = z.string().max(40).openapi({
   example: 'cli_01jd7w3v8m9k2q4r6t8v0x2z4b',
 });
 
-export const clientStatuses = ['ACTIVE', 'REVOKED'] as const;
+const clientStatuses = ['ACTIVE', 'REVOKED'] as const;
 
 export const ClientSchema = z
   .object({

@@ -100,7 +100,7 @@ export async function getRole(ctx: ServiceContext, roleId: string): Promise<Role
  * the role grants and what its holders hold: otherwise, by emptying or deleting a role, one
  * could act on users stronger than oneself.
  */
-async function changeableRole(ctx: ServiceContext, roleId: string): Promise<RoleRow> {
+async function requireChangeableRole(ctx: ServiceContext, roleId: string): Promise<RoleRow> {
   const builtIn = builtInRoleById(roleId);
   if (builtIn) {
     throw new ApiError('role_read_only', {
@@ -193,7 +193,7 @@ export async function updateRole(
   roleId: string,
   input: UpdateRoleInput,
 ): Promise<RoleView> {
-  const row = await changeableRole(ctx, roleId);
+  const row = await requireChangeableRole(ctx, roleId);
   const changes: Partial<Pick<RoleRow, 'name' | 'description' | 'permissions'>> = {};
   const audit: Record<string, unknown> = {};
   if (input.name !== undefined && input.name !== row.name) {
@@ -243,7 +243,7 @@ export async function updateRole(
  * `rolesOfUser`), so the race fails safe.
  */
 export async function deleteRole(ctx: ServiceContext, roleId: string): Promise<void> {
-  const row = await changeableRole(ctx, roleId);
+  const row = await requireChangeableRole(ctx, roleId);
   const [holders, granting] = await ctx.db.batch([
     ctx.db
       .select({ count: count() })
@@ -300,7 +300,7 @@ function presentClient(row: ClientRow): ClientView {
   };
 }
 
-async function clientRow(ctx: ServiceContext, clientId: string): Promise<ClientRow> {
+async function requireClient(ctx: ServiceContext, clientId: string): Promise<ClientRow> {
   const row = await ctx.db
     .select()
     .from(clients)
@@ -312,13 +312,13 @@ async function clientRow(ctx: ServiceContext, clientId: string): Promise<ClientR
 
 /** A client to act on: rotating its secret or revoking it needs every permission it holds. */
 async function clientActedOn(ctx: ServiceContext, clientId: string): Promise<ClientRow> {
-  const row = await clientRow(ctx, clientId);
+  const row = await requireClient(ctx, clientId);
   assertMayActOn(ctx.actor, 'api-client', normalise(row.permissions));
   return row;
 }
 
 export async function getClient(ctx: ServiceContext, clientId: string): Promise<ClientView> {
-  return presentClient(await clientRow(ctx, clientId));
+  return presentClient(await requireClient(ctx, clientId));
 }
 
 export async function listClients(ctx: ServiceContext, query: ClientListQuery): Promise<Page<ClientView>> {

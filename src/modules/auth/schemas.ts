@@ -69,7 +69,7 @@ export const TokenPairSchema = z
   .openapi('TokenPair');
 export type TokenPairView = z.infer<typeof TokenPairSchema>;
 
-export const MfaChallengeSchema = z
+const MfaChallengeSchema = z
   .object({
     mfaRequired: z.literal(true).openapi({ description: 'A second factor is needed.', example: true }),
     mfaToken: z.string().max(2048).openapi({

@@ -3,7 +3,7 @@ import type { SecondFactor } from '../../platform/auth/second-factor';
 import type { ServiceContext } from '../../platform/context';
 import { consumeRecoveryCode, recoveryCodeEnrolment } from '../mfa/recovery-codes';
 import { totpEnrolment, verifyTotpCode } from '../mfa/totp';
-import { passkeySecondFactor } from '../passkeys/webauthn';
+import { passkeySecondFactor } from '../webauthn/webauthn';
 
 export const secondFactorMethods = ['TOTP', 'RECOVERY_CODE', 'WEBAUTHN'] as const;
 export type SecondFactorMethod = (typeof secondFactorMethods)[number];

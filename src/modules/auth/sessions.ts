@@ -165,7 +165,7 @@ export async function refreshSession(ctx: ServiceContext, refreshToken: string):
  * their access tokens fail (immediately where written, within KV's propagation elsewhere).
  * Object and marks go first, so a failure part-way leaves sessions dead rather than alive.
  */
-export async function revokeSessions(
+async function revokeSessions(
   ctx: ServiceContext,
   targets: Pick<SessionRow, 'id' | 'userId'>[],
   reason: SessionRevocationReason,

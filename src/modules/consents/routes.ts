@@ -1,12 +1,10 @@
-import { z } from '@hono/zod-openapi';
 import { serviceContext } from '../../platform/http';
 import { createRouter, defineRoute, jsonBody, jsonResponse } from '../../platform/openapi';
-import { CustomerIdSchema } from '../customers/schemas';
+import { CustomerParams } from '../customers/schemas';
 import { ConsentIdSchema, ConsentListSchema, ConsentSchema, GrantConsentSchema } from './schemas';
 import { grantConsent, listConsents, withdrawConsent } from './service';
 
 const tags = ['Consents'];
-const customerParams = z.object({ id: CustomerIdSchema });
 
 export function consentRoutes() {
   const router = createRouter();
@@ -14,22 +12,22 @@ export function consentRoutes() {
   router.openapi(
     defineRoute({
       method: 'get',
-      path: '/customers/{id}/consents',
+      path: '/customers/{customerId}/consents',
       operationId: 'listConsents',
       summary: "A customer's consents, with their history",
       tags,
       access: { auth: 'required', tenant: true, permission: 'customers:read', selfService: true },
       errors: ['customer_erased'],
-      request: { params: customerParams },
+      request: { params: CustomerParams },
       responses: { 200: jsonResponse(ConsentListSchema, 'Every consent record, newest first.') },
     }),
-    async (c) => c.json(await listConsents(serviceContext(c), c.req.valid('param').id), 200),
+    async (c) => c.json(await listConsents(serviceContext(c), c.req.valid('param').customerId), 200),
   );
 
   router.openapi(
     defineRoute({
       method: 'post',
-      path: '/customers/{id}/consents',
+      path: '/customers/{customerId}/consents',
       operationId: 'grantConsent',
       summary: 'Record a consent',
       description:
@@ -38,17 +36,20 @@ export function consentRoutes() {
       access: { auth: 'required', tenant: true, permission: 'customers:write', selfService: true },
       idempotent: true,
       errors: ['customer_closed', 'customer_erased', 'idempotency_key_in_use', 'idempotency_key_reused'],
-      request: { params: customerParams, body: jsonBody(GrantConsentSchema) },
+      request: { params: CustomerParams, body: jsonBody(GrantConsentSchema) },
       responses: { 201: jsonResponse(ConsentSchema, 'The consent record.') },
     }),
     async (c) =>
-      c.json(await grantConsent(serviceContext(c), c.req.valid('param').id, c.req.valid('json')), 201),
+      c.json(
+        await grantConsent(serviceContext(c), c.req.valid('param').customerId, c.req.valid('json')),
+        201,
+      ),
   );
 
   router.openapi(
     defineRoute({
       method: 'delete',
-      path: '/customers/{id}/consents/{consentId}',
+      path: '/customers/{customerId}/consents/{consentId}',
       operationId: 'withdrawConsent',
       summary: 'Withdraw a consent',
       description:
@@ -56,11 +57,11 @@ export function consentRoutes() {
       tags,
       access: { auth: 'required', tenant: true, permission: 'customers:write', selfService: true },
       errors: ['consent_not_withdrawable', 'consent_not_in_force', 'customer_erased'],
-      request: { params: customerParams.extend({ consentId: ConsentIdSchema }) },
+      request: { params: CustomerParams.extend({ consentId: ConsentIdSchema }) },
       responses: { 200: jsonResponse(ConsentSchema, 'The withdrawn consent.') },
     }),
     async (c) => {
-      const { id, consentId } = c.req.valid('param');
+      const { customerId: id, consentId } = c.req.valid('param');
       return c.json(await withdrawConsent(serviceContext(c), id, consentId), 200);
     },
   );

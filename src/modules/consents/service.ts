@@ -10,7 +10,7 @@ import {
   commitUnlessErased,
   customerErased,
 } from '../customers/service';
-import { actsForTheBank } from '../privacy/disclosure';
+import { actsForTheBank } from '../export/disclosure';
 import {
   type ConsentStatus,
   type ConsentType,

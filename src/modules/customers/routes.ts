@@ -1,11 +1,10 @@
-import { z } from '@hono/zod-openapi';
 import { serviceContext } from '../../platform/http';
 import { createRouter, defineRoute, jsonBody, jsonResponse } from '../../platform/openapi';
 import { pageSchema } from '../../platform/pagination';
 import {
   ChangeStatusSchema,
-  CustomerIdSchema,
   CustomerListQuerySchema,
+  CustomerParams,
   CustomerSchema,
   UpdateCustomerSchema,
 } from './schemas';
@@ -35,22 +34,22 @@ export function customerRoutes() {
   router.openapi(
     defineRoute({
       method: 'get',
-      path: '/customers/{id}',
+      path: '/customers/{customerId}',
       operationId: 'getCustomer',
       summary: 'Get a customer',
       description: 'Staff with `customers:read`, or the customer itself.',
       tags,
       access: { auth: 'required', tenant: true, permission: 'customers:read', selfService: true },
-      request: { params: z.object({ id: CustomerIdSchema }) },
+      request: { params: CustomerParams },
       responses: { 200: jsonResponse(CustomerSchema, 'The customer.') },
     }),
-    async (c) => c.json(await getCustomer(serviceContext(c), c.req.valid('param').id), 200),
+    async (c) => c.json(await getCustomer(serviceContext(c), c.req.valid('param').customerId), 200),
   );
 
   router.openapi(
     defineRoute({
       method: 'patch',
-      path: '/customers/{id}',
+      path: '/customers/{customerId}',
       operationId: 'updateCustomer',
       summary: 'Change a customer’s profile',
       description:
@@ -64,17 +63,20 @@ export function customerRoutes() {
         'concurrent_update',
         'customer_erased',
       ],
-      request: { params: z.object({ id: CustomerIdSchema }), body: jsonBody(UpdateCustomerSchema) },
+      request: { params: CustomerParams, body: jsonBody(UpdateCustomerSchema) },
       responses: { 200: jsonResponse(CustomerSchema, 'The changed customer.') },
     }),
     async (c) =>
-      c.json(await updateCustomer(serviceContext(c), c.req.valid('param').id, c.req.valid('json')), 200),
+      c.json(
+        await updateCustomer(serviceContext(c), c.req.valid('param').customerId, c.req.valid('json')),
+        200,
+      ),
   );
 
   router.openapi(
     defineRoute({
       method: 'put',
-      path: '/customers/{id}/status',
+      path: '/customers/{customerId}/status',
       operationId: 'changeCustomerStatus',
       summary: 'Move a customer along its lifecycle',
       description:
@@ -82,12 +84,12 @@ export function customerRoutes() {
       tags,
       access: { auth: 'required', tenant: true, permission: 'customers:write' },
       errors: ['invalid_transition', 'concurrent_update', 'customer_erased'],
-      request: { params: z.object({ id: CustomerIdSchema }), body: jsonBody(ChangeStatusSchema) },
+      request: { params: CustomerParams, body: jsonBody(ChangeStatusSchema) },
       responses: { 200: jsonResponse(CustomerSchema, 'The customer in its new status.') },
     }),
     async (c) =>
       c.json(
-        await changeCustomerStatus(serviceContext(c), c.req.valid('param').id, c.req.valid('json')),
+        await changeCustomerStatus(serviceContext(c), c.req.valid('param').customerId, c.req.valid('json')),
         200,
       ),
   );

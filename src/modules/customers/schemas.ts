@@ -29,6 +29,9 @@ export const CustomerIdSchema = z
   .max(40)
   .openapi({ description: 'Customer id.', example: 'cus_01jd7w3v8m9k2q4r6t8v0x2z4b' });
 
+/** The path parameters of every route under `/customers/{customerId}`. */
+export const CustomerParams = z.object({ customerId: CustomerIdSchema });
+
 const genders = ['MALE', 'FEMALE', 'OTHER', 'UNDISCLOSED'] as const;
 
 export const IndividualProfileSchema = z

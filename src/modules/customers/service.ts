@@ -371,7 +371,7 @@ export function displayNameOf(type: CustomerRow['type'], profile: Record<string,
   return profileRules[type].displayName(profile);
 }
 
-/** What PATCH /customers/{id} and PATCH /organizations/{id} may change. */
+/** What PATCH /customers/{customerId} and PATCH /organizations/{organizationId} may change. */
 type ProfilePatch = UpdateCustomerInput | UpdateOrganizationInput;
 type ProfileField = keyof IndividualProfile | keyof OrganizationProfile;
 type OtherField = Exclude<keyof UpdateCustomerInput | keyof UpdateOrganizationInput, ProfileField>;
@@ -416,7 +416,7 @@ function splitPatch(row: CustomerRow, patch: ProfilePatch) {
 
 /**
  * Changes an INDIVIDUAL customer's profile fields; a business profile changes through
- * PATCH /organizations/{id}.
+ * PATCH /organizations/{organizationId}.
  */
 export async function updateCustomer(
   ctx: ServiceContext,
@@ -426,7 +426,7 @@ export async function updateCustomer(
   const row = await requireCustomerRow(ctx, customerId);
   if (row.type !== 'INDIVIDUAL') {
     throw new ApiError('customer_is_organization', {
-      detail: 'A business profile is changed with PATCH /organizations/{id}.',
+      detail: 'A business profile is changed with PATCH /organizations/{organizationId}.',
     });
   }
   return updateProfile(ctx, row, patch);

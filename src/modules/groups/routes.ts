@@ -1,9 +1,10 @@
 import { z } from '@hono/zod-openapi';
+import { ACCESS_TOKEN_LIFETIME } from '../../platform/auth/tokens';
 import { serviceContext } from '../../platform/http';
 import { createRouter, defineRoute, jsonBody, jsonResponse } from '../../platform/openapi';
 import { pageSchema } from '../../platform/pagination';
 import type { RouteAccess } from '../../platform/pipeline';
-import { StaffUserIdSchema } from '../staff/schemas';
+import { StaffUserIdSchema } from '../access/users/schemas';
 import {
   CreateGroupSchema,
   GroupIdSchema,
@@ -31,8 +32,7 @@ const onGroup: RouteAccess = { ...writes, actsOn: { target: 'group', in: 'path',
 const onMember: RouteAccess = { ...writes, actsOn: { target: 'staff-user', in: 'path', name: 'userId' } };
 const HOLD_WHAT_THEY_HOLD =
   'The caller must hold every permission the group’s roles grant and every permission each member holds (`permission_not_held`): the change reaches them all.';
-const NEXT_REFRESH =
-  'Members’ access tokens reflect the change from their next refresh (or login): within one access-token lifetime (10 minutes).';
+const NEXT_REFRESH = `Members’ access tokens reflect the change from their next refresh (or login): within one access-token lifetime (${ACCESS_TOKEN_LIFETIME}).`;
 
 const groupParams = z.object({ groupId: GroupIdSchema });
 const memberParams = z.object({ groupId: GroupIdSchema, userId: StaffUserIdSchema });

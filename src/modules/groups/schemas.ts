@@ -7,7 +7,7 @@ import {
   roleIds,
   StaffUserIdSchema,
   staffStatuses,
-} from '../staff/schemas';
+} from '../access/users/schemas';
 
 export const GroupIdSchema = z
   .string()

@@ -8,7 +8,7 @@ import { ApiError, notFound } from '../../platform/errors';
 import { newId } from '../../platform/ids';
 import { decodeCursor, toPage } from '../../platform/pagination';
 import { commit, event } from '../../platform/unit-of-work';
-import { grantableRoles, staffUserActedOn } from '../staff/service';
+import { grantableRoles, staffUserActedOn } from '../access/users/service';
 import type {
   CreateGroupInput,
   GroupListQuery,
@@ -75,7 +75,7 @@ function groupQuery(ctx: ServiceContext, groupId: string) {
     .where(and(eq(groups.tenantId, ctx.tenant.id), eq(groups.id, groupId)));
 }
 
-async function groupRow(ctx: ServiceContext, groupId: string): Promise<GroupRow> {
+async function requireGroup(ctx: ServiceContext, groupId: string): Promise<GroupRow> {
   const row = await groupQuery(ctx, groupId).get();
   if (!row) throw notFound('group');
   return row;
@@ -100,7 +100,7 @@ function scoped(groupId: string, ctx: ServiceContext) {
 }
 
 export async function getGroup(ctx: ServiceContext, groupId: string): Promise<GroupView> {
-  return presentOne(ctx, await groupRow(ctx, groupId));
+  return presentOne(ctx, await requireGroup(ctx, groupId));
 }
 
 export async function listGroups(ctx: ServiceContext, query: GroupListQuery): Promise<Page<GroupView>> {
@@ -251,7 +251,7 @@ export async function listMembers(
   groupId: string,
   query: GroupMemberListQuery,
 ): Promise<Page<GroupMemberView>> {
-  const group = await groupRow(ctx, groupId);
+  const group = await requireGroup(ctx, groupId);
   const after = decodeCursor(query.cursor, 'usr');
   const rows = await ctx.db
     .select(memberColumns)
@@ -282,7 +282,7 @@ export async function addMember(
   groupId: string,
   userId: string,
 ): Promise<{ member: GroupMemberView; created: boolean }> {
-  const group = await groupRow(ctx, groupId);
+  const group = await requireGroup(ctx, groupId);
   const user = await staffUserActedOn(ctx, userId);
   assertHolds(
     ctx.actor,
@@ -315,7 +315,7 @@ export async function addMember(
 
 /** Taking a user out of a group acts on the user: the caller must hold what the user holds. */
 export async function removeMember(ctx: ServiceContext, groupId: string, userId: string): Promise<void> {
-  const group = await groupRow(ctx, groupId);
+  const group = await requireGroup(ctx, groupId);
   await staffUserActedOn(ctx, userId);
   if (!(await membership(ctx, group.id, userId))) {
     throw new ApiError('not_found', { detail: 'The user is not a member of this group.' });

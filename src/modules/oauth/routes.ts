@@ -1,6 +1,7 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { allPermissions } from '../../platform/auth/permissions';
+import { ACCESS_TOKEN_LIFETIME } from '../../platform/auth/tokens';
 import type { AppEnv, ServiceContext } from '../../platform/context';
 import { ApiError } from '../../platform/errors';
 import { serviceContext } from '../../platform/http';
@@ -156,8 +157,7 @@ export function oauthRoutes() {
       path: '/oauth/token',
       operationId: 'issueToken',
       summary: 'OAuth 2.0 token endpoint',
-      description:
-        'RFC 6749 grants `client_credentials` (the client acts for itself), `authorization_code` with PKCE S256 (the client acts for the customer who consented; codes are single use and valid 60 s) and `refresh_token` (rotating: each refresh token is single use, and presenting a spent one revokes the grant). Access tokens live 10 minutes; refresh tokens 30 days idle, 90 days at most. Client authentication with `client_secret_basic` or `client_secret_post`. Errors carry the RFC 6749 members `error` and `error_description` beside the problem members.',
+      description: `RFC 6749 grants \`client_credentials\` (the client acts for itself), \`authorization_code\` with PKCE S256 (the client acts for the customer who consented; codes are single use and valid 60 s) and \`refresh_token\` (rotating: each refresh token is single use, and presenting a spent one revokes the grant). Access tokens live ${ACCESS_TOKEN_LIFETIME}; refresh tokens 30 days idle, 90 days at most. Client authentication with \`client_secret_basic\` or \`client_secret_post\`. Errors carry the RFC 6749 members \`error\` and \`error_description\` beside the problem members.`,
       tags,
       access: clientAccess,
       parameters: [optionalTenantHeader],

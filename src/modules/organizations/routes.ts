@@ -77,7 +77,7 @@ export function organizationRoutes() {
   router.openapi(
     defineRoute({
       method: 'get',
-      path: '/organizations/{id}',
+      path: '/organizations/{organizationId}',
       operationId: 'getOrganization',
       summary: 'Get an organization',
       description: `${BY_WHOM_READ} The customer with its business profile in \`organization\`; an individual’s id is 404.`,
@@ -87,13 +87,13 @@ export function organizationRoutes() {
       request: { params: OrganizationParamsSchema },
       responses: { 200: jsonResponse(CustomerSchema, 'The organization.') },
     }),
-    async (c) => c.json(await getOrganization(serviceContext(c), c.req.valid('param').id), 200),
+    async (c) => c.json(await getOrganization(serviceContext(c), c.req.valid('param').organizationId), 200),
   );
 
   router.openapi(
     defineRoute({
       method: 'patch',
-      path: '/organizations/{id}',
+      path: '/organizations/{organizationId}',
       operationId: 'updateOrganization',
       summary: 'Change an organization’s business profile',
       description: `${BY_WHOM_WRITE} Identity fields (legal name, registration number, legal form, incorporation date and country, LEI) of a verified organization: 409 \`reverification_required\` for its users; staff may correct them, which returns the organization to REGISTERED for a new verification. A changed phone must be verified again. Emits \`customer.updated\`.`,
@@ -104,13 +104,16 @@ export function organizationRoutes() {
       responses: { 200: jsonResponse(CustomerSchema, 'The changed organization.') },
     }),
     async (c) =>
-      c.json(await updateOrganization(serviceContext(c), c.req.valid('param').id, c.req.valid('json')), 200),
+      c.json(
+        await updateOrganization(serviceContext(c), c.req.valid('param').organizationId, c.req.valid('json')),
+        200,
+      ),
   );
 
   router.openapi(
     defineRoute({
       method: 'get',
-      path: '/organizations/{id}/employees',
+      path: '/organizations/{organizationId}/employees',
       operationId: 'listOrganizationEmployees',
       summary: 'List an organization’s employees',
       description: `${BY_WHOM_READ} Newest first, cursor-paginated. Employees log in as the organization; their organization role says what they may do: \`ADMIN_USER\` manages the organization (profile, directors, shareholders, employees), the other roles (\`COMPLIANCE_OFFICER\`, \`TRANSACTION_APPROVER\`, \`EMPLOYEE\`) read it. \`passwordSetupPending\` marks invitations not yet accepted.`,
@@ -121,13 +124,16 @@ export function organizationRoutes() {
       responses: { 200: jsonResponse(pageSchema(EmployeeSchema, 'EmployeePage'), 'A page of employees.') },
     }),
     async (c) =>
-      c.json(await listEmployees(serviceContext(c), c.req.valid('param').id, c.req.valid('query')), 200),
+      c.json(
+        await listEmployees(serviceContext(c), c.req.valid('param').organizationId, c.req.valid('query')),
+        200,
+      ),
   );
 
   router.openapi(
     defineRoute({
       method: 'post',
-      path: '/organizations/{id}/employees',
+      path: '/organizations/{organizationId}/employees',
       operationId: 'inviteOrganizationEmployee',
       summary: 'Invite an employee',
       description: `${BY_WHOM_WRITE} Creates a login for \`email\` (unique among the tenant's customer logins, else 409 \`email_taken\`; staff are another namespace) linked to the organization, with the given organization role and no usable password, and sends a \`notification.requested\` event (template \`ORGANIZATION_INVITATION\`) whose token, valid 7 days, lets the invitee choose a password with \`POST /auth/password/reset\`. A closed organization → 409 \`customer_closed\`. Emits \`organization.member_added\`.`,
@@ -145,13 +151,16 @@ export function organizationRoutes() {
       responses: { 201: jsonResponse(EmployeeSchema, 'The invited employee.') },
     }),
     async (c) =>
-      c.json(await inviteEmployee(serviceContext(c), c.req.valid('param').id, c.req.valid('json')), 201),
+      c.json(
+        await inviteEmployee(serviceContext(c), c.req.valid('param').organizationId, c.req.valid('json')),
+        201,
+      ),
   );
 
   router.openapi(
     defineRoute({
       method: 'patch',
-      path: '/organizations/{id}/employees/{personId}',
+      path: '/organizations/{organizationId}/employees/{personId}',
       operationId: 'updateOrganizationEmployee',
       summary: 'Change an employee’s role or details',
       description: `${BY_WHOM_WRITE} Changes the organization role, names, phone or position; the login email stays. A new role applies from the employee’s next request. Demoting the organization’s last \`ADMIN_USER\` → 409 \`last_admin_user\` (checked inside the write, so two concurrent demotions cannot leave none). Emits \`organization.member_updated\`.`,
@@ -162,7 +171,7 @@ export function organizationRoutes() {
       responses: { 200: jsonResponse(EmployeeSchema, 'The changed employee.') },
     }),
     async (c) => {
-      const { id, personId } = c.req.valid('param');
+      const { organizationId: id, personId } = c.req.valid('param');
       return c.json(await updateEmployee(serviceContext(c), id, personId, c.req.valid('json')), 200);
     },
   );
@@ -170,7 +179,7 @@ export function organizationRoutes() {
   router.openapi(
     defineRoute({
       method: 'delete',
-      path: '/organizations/{id}/employees/{personId}',
+      path: '/organizations/{organizationId}/employees/{personId}',
       operationId: 'removeOrganizationEmployee',
       summary: 'Remove an employee',
       description: `${BY_WHOM_WRITE} Disables the employee’s login, voids an unused invitation and ends its sessions at once. Removing the organization’s last \`ADMIN_USER\` → 409 \`last_admin_user\` (checked inside the write). Emits \`organization.member_removed\`.`,
@@ -181,7 +190,7 @@ export function organizationRoutes() {
       responses: { 204: { description: 'The employee is removed.' } },
     }),
     async (c) => {
-      const { id, personId } = c.req.valid('param');
+      const { organizationId: id, personId } = c.req.valid('param');
       await removeEmployee(serviceContext(c), id, personId);
       return c.body(null, 204);
     },
@@ -190,7 +199,7 @@ export function organizationRoutes() {
   router.openapi(
     defineRoute({
       method: 'get',
-      path: '/organizations/{id}/directors',
+      path: '/organizations/{organizationId}/directors',
       operationId: 'listOrganizationDirectors',
       summary: 'List an organization’s directors',
       description: `${BY_WHOM_READ} Newest first, cursor-paginated.`,
@@ -201,13 +210,16 @@ export function organizationRoutes() {
       responses: { 200: jsonResponse(pageSchema(DirectorSchema, 'DirectorPage'), 'A page of directors.') },
     }),
     async (c) =>
-      c.json(await listDirectors(serviceContext(c), c.req.valid('param').id, c.req.valid('query')), 200),
+      c.json(
+        await listDirectors(serviceContext(c), c.req.valid('param').organizationId, c.req.valid('query')),
+        200,
+      ),
   );
 
   router.openapi(
     defineRoute({
       method: 'post',
-      path: '/organizations/{id}/directors',
+      path: '/organizations/{organizationId}/directors',
       operationId: 'addOrganizationDirector',
       summary: 'Add a director',
       description: `${BY_WHOM_WRITE} A closed organization → 409 \`customer_closed\`. Emits \`organization.member_added\`.`,
@@ -219,13 +231,16 @@ export function organizationRoutes() {
       responses: { 201: jsonResponse(DirectorSchema, 'The new director.') },
     }),
     async (c) =>
-      c.json(await addDirector(serviceContext(c), c.req.valid('param').id, c.req.valid('json')), 201),
+      c.json(
+        await addDirector(serviceContext(c), c.req.valid('param').organizationId, c.req.valid('json')),
+        201,
+      ),
   );
 
   router.openapi(
     defineRoute({
       method: 'delete',
-      path: '/organizations/{id}/directors/{personId}',
+      path: '/organizations/{organizationId}/directors/{personId}',
       operationId: 'removeOrganizationDirector',
       summary: 'Remove a director',
       description: `${BY_WHOM_WRITE} Emits \`organization.member_removed\`.`,
@@ -236,7 +251,7 @@ export function organizationRoutes() {
       responses: { 204: { description: 'The director is removed.' } },
     }),
     async (c) => {
-      const { id, personId } = c.req.valid('param');
+      const { organizationId: id, personId } = c.req.valid('param');
       await removePerson(serviceContext(c), id, 'DIRECTOR', personId);
       return c.body(null, 204);
     },
@@ -245,7 +260,7 @@ export function organizationRoutes() {
   router.openapi(
     defineRoute({
       method: 'get',
-      path: '/organizations/{id}/shareholders',
+      path: '/organizations/{organizationId}/shareholders',
       operationId: 'listOrganizationShareholders',
       summary: 'List an organization’s shareholders',
       description: `${BY_WHOM_READ} Newest first, cursor-paginated; \`isUbo\` marks stakes of 25 % or more.`,
@@ -258,13 +273,16 @@ export function organizationRoutes() {
       },
     }),
     async (c) =>
-      c.json(await listShareholders(serviceContext(c), c.req.valid('param').id, c.req.valid('query')), 200),
+      c.json(
+        await listShareholders(serviceContext(c), c.req.valid('param').organizationId, c.req.valid('query')),
+        200,
+      ),
   );
 
   router.openapi(
     defineRoute({
       method: 'post',
-      path: '/organizations/{id}/shareholders',
+      path: '/organizations/{organizationId}/shareholders',
       operationId: 'addOrganizationShareholder',
       summary: 'Add a shareholder',
       description: `${BY_WHOM_WRITE} An individual or a corporate shareholder. If the stakes would then total more than 100 % → 422 \`validation_failed\` on \`ownershipPercentage\` (checked again inside the write, so concurrent additions cannot pass it together). A stake of 25 % or more is flagged \`isUbo\`. Emits \`organization.member_added\`.`,
@@ -276,13 +294,16 @@ export function organizationRoutes() {
       responses: { 201: jsonResponse(ShareholderSchema, 'The new shareholder.') },
     }),
     async (c) =>
-      c.json(await addShareholder(serviceContext(c), c.req.valid('param').id, c.req.valid('json')), 201),
+      c.json(
+        await addShareholder(serviceContext(c), c.req.valid('param').organizationId, c.req.valid('json')),
+        201,
+      ),
   );
 
   router.openapi(
     defineRoute({
       method: 'delete',
-      path: '/organizations/{id}/shareholders/{personId}',
+      path: '/organizations/{organizationId}/shareholders/{personId}',
       operationId: 'removeOrganizationShareholder',
       summary: 'Remove a shareholder',
       description: `${BY_WHOM_WRITE} Emits \`organization.member_removed\`.`,
@@ -293,7 +314,7 @@ export function organizationRoutes() {
       responses: { 204: { description: 'The shareholder is removed.' } },
     }),
     async (c) => {
-      const { id, personId } = c.req.valid('param');
+      const { organizationId: id, personId } = c.req.valid('param');
       await removePerson(serviceContext(c), id, 'SHAREHOLDER', personId);
       return c.body(null, 204);
     },

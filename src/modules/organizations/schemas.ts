@@ -22,8 +22,11 @@ const PersonIdSchema = z
   .max(40)
   .openapi({ description: 'A person in the organization.', example: 'per_01jd7w3v8m9k2q4r6t8v0x2z4b' });
 
-export const OrganizationParamsSchema = z.object({ id: OrganizationIdSchema });
-export const PersonParamsSchema = z.object({ id: OrganizationIdSchema, personId: PersonIdSchema });
+export const OrganizationParamsSchema = z.object({ organizationId: OrganizationIdSchema });
+export const PersonParamsSchema = z.object({
+  organizationId: OrganizationIdSchema,
+  personId: PersonIdSchema,
+});
 export const PeopleQuerySchema = z.object({ ...paginationQuery });
 export type PeopleQuery = z.infer<typeof PeopleQuerySchema>;
 

@@ -91,7 +91,7 @@ function codeOf(ctx: ServiceContext, customerId: string, contact: VerifiableCont
   );
 }
 
-async function loginOf(ctx: ServiceContext, customerId: string): Promise<string> {
+async function requireLogin(ctx: ServiceContext, customerId: string): Promise<string> {
   const login = await ctx.db
     .select({ id: users.id })
     .from(users)
@@ -114,7 +114,7 @@ export async function issueVerificationCode(
   const customer = await requireCustomerRow(ctx, customerId);
   await assertOrganizationRole(ctx, customer, ['ADMIN_USER'], "verify the organization's contacts");
   const recipient = recipientOf(customer, contact);
-  const userId = await loginOf(ctx, customerId);
+  const userId = await requireLogin(ctx, customerId);
   const code = newCode();
   const createdAt = ctx.now.toISOString();
   const expiresAt = new Date(ctx.now.getTime() + CODE_LIFETIME_MS).toISOString();

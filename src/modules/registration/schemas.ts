@@ -48,7 +48,6 @@ export const VerificationCodeRequestSchema = z
   .object({ customerId: VerifiedCustomerIdSchema })
   .strict()
   .openapi('VerificationCodeRequest');
-export type VerificationCodeRequestInput = z.infer<typeof VerificationCodeRequestSchema>;
 
 export const VerificationCodeConfirmationSchema = z
   .object({

@@ -26,9 +26,9 @@ type EventRow = typeof events.$inferSelect;
 
 export const DELIVERY_TIMEOUT_MS = 10_000;
 /** Receivers' answers are kept for diagnosis, not as data: the first KiB is enough. */
-export const RESPONSE_BODY_LIMIT_BYTES = 1024;
+const RESPONSE_BODY_LIMIT_BYTES = 1024;
 /** An endpoint whose deliveries have all failed for this long is disabled. */
-export const FAILING_ENDPOINT_LIMIT_MS = 5 * 24 * 60 * 60 * 1000;
+const FAILING_ENDPOINT_LIMIT_MS = 5 * 24 * 60 * 60 * 1000;
 
 /**
  * Delay before each retry of a failed attempt: 1 min, 5 min, 30 min, 2 h, 6 h, 12 h, 12 h, each
@@ -52,7 +52,7 @@ export function retryDelaySeconds(attempt: number, random: () => number = Math.r
 }
 
 /** The JSON body every receiver gets; the same bytes are signed. */
-export function deliveryPayload(row: EventRow): string {
+function deliveryPayload(row: EventRow): string {
   return JSON.stringify({
     id: row.id,
     type: row.type,
@@ -68,7 +68,7 @@ export function deliveryPayload(row: EventRow): string {
  * for a standard format, and receivers verify with the same one. During a rotation every live
  * secret signs, and the signatures are space-separated as the specification allows.
  */
-export function signedHeaders(
+function signedHeaders(
   secrets: readonly string[],
   messageId: string,
   timestamp: Date,
@@ -466,7 +466,7 @@ export async function attemptDelivery(
 
 /**
  * The dead-letter consumer's part: a delivery whose retries ran out is FAILED for good. Nothing
- * is sent any more; `POST /webhooks/deliveries/{id}/retry` starts it over by hand.
+ * is sent any more; `POST /webhooks/deliveries/{deliveryId}/retry` starts it over by hand.
  */
 export async function failDeliveryForGood(env: Env, tenantId: string, deliveryId: string): Promise<void> {
   const tenant = await requireActiveTenant(env, tenantId);

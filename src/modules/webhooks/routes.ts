@@ -35,8 +35,8 @@ const tags = ['Webhooks'];
 const access = { auth: 'required', tenant: true, permission: 'webhooks:admin' } as const;
 const SECRETS_NEED_EVERYTHING =
   'Deliveries of `notification.requested` carry live codes and password tokens, so an endpoint subscribed to it (or to `*`) is as strong as TENANT_ADMIN: subscribing one, or changing the URL of one, needs every permission (403 `permission_not_held`).';
-const endpointParams = z.object({ id: EndpointIdSchema });
-const deliveryParams = z.object({ id: DeliveryIdSchema });
+const endpointParams = z.object({ endpointId: EndpointIdSchema });
+const deliveryParams = z.object({ deliveryId: DeliveryIdSchema });
 
 export function webhookRoutes() {
   const router = createRouter();
@@ -82,7 +82,7 @@ export function webhookRoutes() {
   router.openapi(
     defineRoute({
       method: 'get',
-      path: '/webhooks/endpoints/{id}',
+      path: '/webhooks/endpoints/{endpointId}',
       operationId: 'getWebhookEndpoint',
       summary: 'Get a webhook endpoint',
       tags,
@@ -90,30 +90,33 @@ export function webhookRoutes() {
       request: { params: endpointParams },
       responses: { 200: jsonResponse(EndpointSchema, 'The endpoint.') },
     }),
-    async (c) => c.json(await getEndpoint(serviceContext(c), c.req.valid('param').id), 200),
+    async (c) => c.json(await getEndpoint(serviceContext(c), c.req.valid('param').endpointId), 200),
   );
 
   router.openapi(
     defineRoute({
       method: 'patch',
-      path: '/webhooks/endpoints/{id}',
+      path: '/webhooks/endpoints/{endpointId}',
       operationId: 'updateWebhookEndpoint',
       summary: 'Change a webhook endpoint',
       description: `Changes its URL, description or events, or disables and enables it. Disabling emits \`webhook_endpoint.disabled\`; enabling clears the record of failures. ${SECRETS_NEED_EVERYTHING}`,
       tags,
-      access: { ...access, actsOn: { target: 'webhook-endpoint', in: 'path', name: 'id' } },
+      access: { ...access, actsOn: { target: 'webhook-endpoint', in: 'path', name: 'endpointId' } },
       errors: ['webhook_url_not_allowed'],
       request: { params: endpointParams, body: jsonBody(UpdateEndpointSchema) },
       responses: { 200: jsonResponse(EndpointSchema, 'The changed endpoint.') },
     }),
     async (c) =>
-      c.json(await updateEndpoint(serviceContext(c), c.req.valid('param').id, c.req.valid('json')), 200),
+      c.json(
+        await updateEndpoint(serviceContext(c), c.req.valid('param').endpointId, c.req.valid('json')),
+        200,
+      ),
   );
 
   router.openapi(
     defineRoute({
       method: 'delete',
-      path: '/webhooks/endpoints/{id}',
+      path: '/webhooks/endpoints/{endpointId}',
       operationId: 'deleteWebhookEndpoint',
       summary: 'Delete a webhook endpoint',
       description: 'Deletes the endpoint and its delivery log; nothing more is sent to it.',
@@ -123,7 +126,7 @@ export function webhookRoutes() {
       responses: { 204: { description: 'The endpoint is gone.' } },
     }),
     async (c) => {
-      await deleteEndpoint(serviceContext(c), c.req.valid('param').id);
+      await deleteEndpoint(serviceContext(c), c.req.valid('param').endpointId);
       return c.body(null, 204);
     },
   );
@@ -131,7 +134,7 @@ export function webhookRoutes() {
   router.openapi(
     defineRoute({
       method: 'post',
-      path: '/webhooks/endpoints/{id}/rotate-secret',
+      path: '/webhooks/endpoints/{endpointId}/rotate-secret',
       operationId: 'rotateWebhookSecret',
       summary: 'Rotate the signing secret',
       description:
@@ -141,17 +144,17 @@ export function webhookRoutes() {
       request: { params: endpointParams },
       responses: { 200: jsonResponse(EndpointWithSecretSchema, 'The endpoint, with its new secret.') },
     }),
-    async (c) => c.json(await rotateSecret(serviceContext(c), c.req.valid('param').id), 200, noStore),
+    async (c) => c.json(await rotateSecret(serviceContext(c), c.req.valid('param').endpointId), 200, noStore),
   );
 
   router.openapi(
     defineRoute({
       method: 'post',
-      path: '/webhooks/endpoints/{id}/test',
+      path: '/webhooks/endpoints/{endpointId}/test',
       operationId: 'testWebhookEndpoint',
       summary: 'Send a test event',
       description:
-        'Sends `webhook.test` to this endpoint, whatever it subscribes to, as a normal delivery: follow it with `GET /webhooks/deliveries/{id}`.',
+        'Sends `webhook.test` to this endpoint, whatever it subscribes to, as a normal delivery: follow it with `GET /webhooks/deliveries/{endpointId}`.',
       tags,
       access,
       idempotent: true,
@@ -159,13 +162,13 @@ export function webhookRoutes() {
       request: { params: endpointParams },
       responses: { 202: jsonResponse(DeliverySchema, 'The queued delivery.') },
     }),
-    async (c) => c.json(await sendTestEvent(serviceContext(c), c.req.valid('param').id), 202),
+    async (c) => c.json(await sendTestEvent(serviceContext(c), c.req.valid('param').endpointId), 202),
   );
 
   router.openapi(
     defineRoute({
       method: 'get',
-      path: '/webhooks/endpoints/{id}/deliveries',
+      path: '/webhooks/endpoints/{endpointId}/deliveries',
       operationId: 'listWebhookDeliveries',
       summary: "List an endpoint's deliveries",
       description: 'Newest first, cursor-paginated, optionally by status.',
@@ -178,13 +181,16 @@ export function webhookRoutes() {
       },
     }),
     async (c) =>
-      c.json(await listDeliveries(serviceContext(c), c.req.valid('param').id, c.req.valid('query')), 200),
+      c.json(
+        await listDeliveries(serviceContext(c), c.req.valid('param').endpointId, c.req.valid('query')),
+        200,
+      ),
   );
 
   router.openapi(
     defineRoute({
       method: 'get',
-      path: '/webhooks/deliveries/{id}',
+      path: '/webhooks/deliveries/{deliveryId}',
       operationId: 'getWebhookDelivery',
       summary: 'Get a delivery with its attempts',
       description: 'Every attempt: when, status code, latency, error and the start of the response body.',
@@ -193,13 +199,13 @@ export function webhookRoutes() {
       request: { params: deliveryParams },
       responses: { 200: jsonResponse(DeliveryWithAttemptsSchema, 'The delivery and its attempts.') },
     }),
-    async (c) => c.json(await getDelivery(serviceContext(c), c.req.valid('param').id), 200),
+    async (c) => c.json(await getDelivery(serviceContext(c), c.req.valid('param').deliveryId), 200),
   );
 
   router.openapi(
     defineRoute({
       method: 'post',
-      path: '/webhooks/deliveries/{id}/retry',
+      path: '/webhooks/deliveries/{deliveryId}/retry',
       operationId: 'retryWebhookDelivery',
       summary: 'Send a delivery again',
       description:
@@ -217,7 +223,7 @@ export function webhookRoutes() {
       request: { params: deliveryParams },
       responses: { 202: jsonResponse(DeliverySchema, 'The queued delivery.') },
     }),
-    async (c) => c.json(await retryDelivery(serviceContext(c), c.req.valid('param').id), 202),
+    async (c) => c.json(await retryDelivery(serviceContext(c), c.req.valid('param').deliveryId), 202),
   );
 
   return router;

@@ -188,7 +188,7 @@ export const DeliverySchema = z
   .openapi('WebhookDelivery');
 export type DeliveryView = z.infer<typeof DeliverySchema>;
 
-export const AttemptSchema = z
+const AttemptSchema = z
   .object({
     number: z
       .number()

@@ -32,7 +32,7 @@ type DeliveryRow = typeof webhookDeliveries.$inferSelect;
 type AttemptRow = typeof webhookAttempts.$inferSelect;
 
 /** After a rotation the old secret keeps signing this long, so receivers can switch without a gap. */
-export const SECRET_OVERLAP_MS = 24 * 60 * 60 * 1000;
+const SECRET_OVERLAP_MS = 24 * 60 * 60 * 1000;
 const ATTEMPTS_SHOWN = 100;
 
 function presentEndpoint(row: EndpointRow, now: Date): EndpointView {
@@ -129,7 +129,7 @@ function endpointFilter(ctx: ServiceContext, endpointId: string): SQL | undefine
   return and(eq(webhookEndpoints.tenantId, ctx.tenant.id), eq(webhookEndpoints.id, endpointId));
 }
 
-async function findEndpoint(ctx: ServiceContext, endpointId: string): Promise<EndpointRow> {
+async function requireEndpoint(ctx: ServiceContext, endpointId: string): Promise<EndpointRow> {
   const row = await ctx.db.select().from(webhookEndpoints).where(endpointFilter(ctx, endpointId)).get();
   if (!row) throw notFound('webhook endpoint');
   return row;
@@ -202,7 +202,7 @@ export async function listEndpoints(
 }
 
 export async function getEndpoint(ctx: ServiceContext, endpointId: string): Promise<EndpointView> {
-  return presentEndpoint(await findEndpoint(ctx, endpointId), ctx.now);
+  return presentEndpoint(await requireEndpoint(ctx, endpointId), ctx.now);
 }
 
 export async function updateEndpoint(
@@ -210,7 +210,7 @@ export async function updateEndpoint(
   endpointId: string,
   input: UpdateEndpointInput,
 ): Promise<EndpointView> {
-  const current = await findEndpoint(ctx, endpointId);
+  const current = await requireEndpoint(ctx, endpointId);
   if (input.url !== undefined) assertUrlAllowed(ctx, input.url);
   assertMayRouteSecrets(ctx, current, {
     url: input.url ?? current.url,
@@ -253,7 +253,7 @@ export async function updateEndpoint(
 
 /** Deletes the endpoint with its delivery log; queued attempts find nothing and are dropped. */
 export async function deleteEndpoint(ctx: ServiceContext, endpointId: string): Promise<void> {
-  await findEndpoint(ctx, endpointId);
+  await requireEndpoint(ctx, endpointId);
   const tenantId = ctx.tenant.id;
   const deliveries = ctx.db
     .select({ id: webhookDeliveries.id })
@@ -279,7 +279,7 @@ export async function deleteEndpoint(ctx: ServiceContext, endpointId: string): P
  * so receivers can deploy the new secret without rejecting anything in between.
  */
 export async function rotateSecret(ctx: ServiceContext, endpointId: string): Promise<EndpointWithSecretView> {
-  const current = await findEndpoint(ctx, endpointId);
+  const current = await requireEndpoint(ctx, endpointId);
   const secret = newSecret();
   const context = secretContext(ctx.env, ctx.tenant.id, endpointId);
   const changes = {
@@ -313,7 +313,7 @@ function assertEnabled(endpoint: EndpointRow): void {
 
 /** Sends `webhook.test` to this endpoint only, whatever it subscribes to. */
 export async function sendTestEvent(ctx: ServiceContext, endpointId: string): Promise<DeliveryView> {
-  const endpoint = await findEndpoint(ctx, endpointId);
+  const endpoint = await requireEndpoint(ctx, endpointId);
   assertEnabled(endpoint);
   const test = await outboxEvent(ctx.db, ctx.tenant.id, 'webhook.test', { endpointId }, ctx.now, {
     addressed: true,
@@ -360,7 +360,7 @@ export async function listDeliveries(
   endpointId: string,
   query: DeliveryListQuery,
 ): Promise<{ data: DeliveryView[]; nextCursor: string | null }> {
-  await findEndpoint(ctx, endpointId);
+  await requireEndpoint(ctx, endpointId);
   const after = decodeCursor(query.cursor, 'dlv');
   const rows = await ctx.db
     .select()
@@ -379,7 +379,7 @@ export async function listDeliveries(
   return { data: page.data.map(presentDelivery), nextCursor: page.nextCursor };
 }
 
-async function findDelivery(ctx: ServiceContext, deliveryId: string): Promise<DeliveryRow> {
+async function requireDelivery(ctx: ServiceContext, deliveryId: string): Promise<DeliveryRow> {
   const row = await ctx.db
     .select()
     .from(webhookDeliveries)
@@ -393,7 +393,7 @@ export async function getDelivery(
   ctx: ServiceContext,
   deliveryId: string,
 ): Promise<DeliveryWithAttemptsView> {
-  const delivery = await findDelivery(ctx, deliveryId);
+  const delivery = await requireDelivery(ctx, deliveryId);
   const attempts = await ctx.db
     .select()
     .from(webhookAttempts)
@@ -414,7 +414,7 @@ export async function getDelivery(
  * or code on to the person, who could not use it, and the secret itself must not travel twice.
  */
 export async function retryDelivery(ctx: ServiceContext, deliveryId: string): Promise<DeliveryView> {
-  const delivery = await findDelivery(ctx, deliveryId);
+  const delivery = await requireDelivery(ctx, deliveryId);
   if (delivery.status === 'PENDING' || delivery.status === 'RETRYING') {
     throw new ApiError('webhook_delivery_pending', {
       detail: `The delivery is ${delivery.status}: it is already queued and will be tried again.`,
@@ -425,7 +425,7 @@ export async function retryDelivery(ctx: ServiceContext, deliveryId: string): Pr
       detail: `A ${delivery.eventType} delivery carries a single-use token or code and is never sent again. Issue a new one instead: POST /auth/password/forgot for a password token, POST /access/users/{userId}/credentials/reset for a staff user, POST /registration/email-verification or /registration/phone-verification for a verification code.`,
     });
   }
-  assertEnabled(await findEndpoint(ctx, delivery.endpointId));
+  assertEnabled(await requireEndpoint(ctx, delivery.endpointId));
   const changes = {
     status: 'PENDING' as const,
     nextAttemptAt: null,

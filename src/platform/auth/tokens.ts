@@ -12,6 +12,8 @@ import { newId } from '../ids';
 
 /** Access tokens live at most ten minutes; revocation marks in KV outlive them by this much. */
 export const ACCESS_TOKEN_TTL_SECONDS = 600;
+/** The lifetime as route descriptions state it, so no description can fall behind the number. */
+export const ACCESS_TOKEN_LIFETIME = `${ACCESS_TOKEN_TTL_SECONDS / 60} minutes`;
 const TOKEN_ALGORITHM = 'ES256';
 
 export interface AccessTokenClaims extends JWTPayload {

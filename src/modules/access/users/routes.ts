@@ -1,8 +1,14 @@
 import { z } from '@hono/zod-openapi';
-import { serviceContext } from '../../platform/http';
-import { createRouter, defineRoute, jsonBody, jsonResponse, optionalJsonBody } from '../../platform/openapi';
-import { pageSchema } from '../../platform/pagination';
-import type { RouteAccess } from '../../platform/pipeline';
+import { serviceContext } from '../../../platform/http';
+import {
+  createRouter,
+  defineRoute,
+  jsonBody,
+  jsonResponse,
+  optionalJsonBody,
+} from '../../../platform/openapi';
+import { pageSchema } from '../../../platform/pagination';
+import type { RouteAccess } from '../../../platform/pipeline';
 import {
   InviteStaffUserSchema,
   ResetStaffCredentialsSchema,

@@ -1,9 +1,8 @@
 import { z } from '@hono/zod-openapi';
-import { paginationQuery } from '../../platform/pagination';
-import { EmailSchema, TimestampSchema, text } from '../../platform/schemas';
+import { paginationQuery } from '../../../platform/pagination';
+import { EmailSchema, TimestampSchema, text } from '../../../platform/schemas';
 
 export const staffStatuses = ['ACTIVE', 'DISABLED'] as const;
-export type StaffStatus = (typeof staffStatuses)[number];
 
 export const MAX_ROLES_PER_USER = 20;
 

@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { capabilityCodes, TENANT_ID_MAX_LENGTH, TENANT_ID_PATTERN, tiers } from '../../platform/tenancy';
-import { WebAuthnSettingsSchema } from '../passkeys/schemas';
+import { WebAuthnSettingsSchema } from '../webauthn/schemas';
 
 export const TenantIdSchema = z
   .string()

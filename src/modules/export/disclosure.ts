@@ -1,7 +1,7 @@
 import type { Permission } from '../../platform/auth/permissions';
 import { hasPermission, type Principal } from '../../platform/auth/principal';
 import type { EventType } from '../../platform/events';
-import type { AuditEventView } from '../audit/schemas';
+import type { AuditEventView } from '../audit-events/schemas';
 
 /**
  * Records the bank keeps on a customer that the customer must never see: telling someone of a

@@ -1,21 +1,26 @@
 import { and, desc, eq, gte, inArray, lt, lte, or } from 'drizzle-orm';
-import { isUniqueViolation } from '../../db/client';
-import { userRoles, users } from '../../db/tenant';
-import { assertHolds, assertMayActOn, heldPermissions, heldRolesQuery } from '../../platform/auth/escalation';
-import { unusablePasswordHash } from '../../platform/auth/passwords';
-import { builtInRoles } from '../../platform/auth/permissions';
-import { type AssignedRole, findRoles, permissionsOfRoles } from '../../platform/auth/roles';
-import type { ServiceContext } from '../../platform/context';
-import { ApiError, notFound, validationError } from '../../platform/errors';
-import { newId } from '../../platform/ids';
-import { containsText, decodeCursor, toPage } from '../../platform/pagination';
-import { type Change, commit, event, mergeChanges } from '../../platform/unit-of-work';
-import { commitWithPasswordToken, invitedLogin, voidPasswordTokens } from '../auth/passwords';
-import { revokeUserSessions } from '../auth/sessions';
-import { totpRemoval } from '../mfa/service';
-import { isTotpEnrolled } from '../mfa/totp';
-import { allPasskeysRemoval } from '../passkeys/service';
-import { emailInUse } from '../registration/service';
+import { isUniqueViolation } from '../../../db/client';
+import { userRoles, users } from '../../../db/tenant';
+import {
+  assertHolds,
+  assertMayActOn,
+  heldPermissions,
+  heldRolesQuery,
+} from '../../../platform/auth/escalation';
+import { unusablePasswordHash } from '../../../platform/auth/passwords';
+import { builtInRoles } from '../../../platform/auth/permissions';
+import { type AssignedRole, findRoles, permissionsOfRoles } from '../../../platform/auth/roles';
+import type { ServiceContext } from '../../../platform/context';
+import { ApiError, notFound, validationError } from '../../../platform/errors';
+import { newId } from '../../../platform/ids';
+import { containsText, decodeCursor, toPage } from '../../../platform/pagination';
+import { type Change, commit, event, mergeChanges } from '../../../platform/unit-of-work';
+import { commitWithPasswordToken, invitedLogin, voidPasswordTokens } from '../../auth/passwords';
+import { revokeUserSessions } from '../../auth/sessions';
+import { totpRemoval } from '../../mfa/service';
+import { isTotpEnrolled } from '../../mfa/totp';
+import { emailInUse } from '../../registration/service';
+import { allPasskeysRemoval } from '../../webauthn/service';
 import type {
   InviteStaffUserInput,
   ResetStaffCredentialsInput,

@@ -5,7 +5,7 @@ import { tenants } from '../../db/control';
 import type { Env } from '../../env';
 import { ApiError } from '../../platform/errors';
 import { forgetTenant, tenantFromRow } from '../../platform/tenancy';
-import { WebAuthnSettingsSchema } from '../passkeys/schemas';
+import { WebAuthnSettingsSchema } from '../webauthn/schemas';
 import type { CreateTenantSchema, TenantSchema, UpdateTenantSchema } from './schemas';
 
 type TenantView = z.infer<typeof TenantSchema>;

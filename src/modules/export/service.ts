@@ -10,12 +10,12 @@ import { identityOf } from '../../platform/auth/user-identity';
 import type { ServiceContext } from '../../platform/context';
 import { openEvents } from '../../platform/events';
 import { commit } from '../../platform/unit-of-work';
-import { presentAuditEvent } from '../audit/service';
+import { presentAuditEvent } from '../audit-events/service';
 import { presentConsent } from '../consents/service';
+import { type CustomerIds, columnOf, customerIds, forTheCustomer } from '../customers/data-map';
 import { assertOrganizationRole, presentCustomer, requireCustomerRow } from '../customers/service';
 import { presentEvent } from '../events/service';
 import { presentPeopleForExport } from '../organizations/service';
-import { type CustomerIds, columnOf, customerIds, forTheCustomer } from './data-map';
 import { type Disclosure, disclosedAuditEvent, disclosureTo } from './disclosure';
 import { type CustomerExportView, EXPORT_SECTION_CAP, type ExportSection, exportSections } from './schemas';
 
