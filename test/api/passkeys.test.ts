@@ -2,6 +2,7 @@ import { and, eq } from 'drizzle-orm';
 import { decodeJwt } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { auditEvents, events, users, webauthnChallenges, webauthnCredentials } from '../../src/db/tenant';
+import { MAX_PASSKEYS_PER_USER } from '../../src/modules/webauthn/schemas';
 import { base64UrlEncode } from '../../src/platform/crypto';
 import { type CreationOptions, type RequestOptions, SoftwareAuthenticator } from '../helpers/authenticator';
 import {
@@ -299,6 +300,31 @@ describe('POST /auth/webauthn/registration/verify', () => {
       409,
       'passkey_already_registered',
     );
+  });
+
+  it('holds a user to MAX_PASSKEYS_PER_USER, also when the last registrations race (409)', async () => {
+    const tenant = await createTenant();
+    const customer = await createCustomer(tenant);
+    for (let index = 0; index < MAX_PASSKEYS_PER_USER - 2; index += 1) {
+      await enrol(tenant, customer, await SoftwareAuthenticator.create());
+    }
+    // Three challenges issued while there is room for two: all three ceremonies race to verify.
+    const racing = await Promise.all(
+      [0, 1, 2].map(async () => {
+        const options = await registrationOptions(tenant, customer.accessToken);
+        expect(options.status, options.text).toBe(200);
+        return (await SoftwareAuthenticator.create()).register(options.body);
+      }),
+    );
+    const verified = await Promise.all(
+      racing.map((credential) => verifyRegistration(tenant, customer.accessToken, { credential })),
+    );
+    expect(verified.map((response) => response.status).sort()).toEqual([201, 201, 409]);
+    const refused = verified.find((response) => response.status === 409);
+    if (!refused) throw new Error('no registration was refused');
+    expectProblem(refused, 409, 'passkey_limit_reached');
+    expect((await listPasskeys(tenant, customer.accessToken)).body.data).toHaveLength(MAX_PASSKEYS_PER_USER);
+    expectProblem(await registrationOptions(tenant, customer.accessToken), 409, 'passkey_limit_reached');
   });
 
   it('validates the response shape (422)', async () => {
