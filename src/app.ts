@@ -4,6 +4,7 @@ import { type Env, readConfig } from './env';
 import { accessRoutes } from './modules/access/routes';
 import { auditRoutes } from './modules/audit/routes';
 import { authRoutes } from './modules/auth/routes';
+import { beneficiaryRoutes } from './modules/beneficiaries/routes';
 import { consentRoutes } from './modules/consents/routes';
 import { customerRoutes } from './modules/customers/routes';
 import { docsRoutes } from './modules/docs/routes';
@@ -82,6 +83,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.route(BASE_PATH, customerRoutes());
   app.route(BASE_PATH, organizationRoutes());
   app.route(BASE_PATH, consentRoutes());
+  app.route(BASE_PATH, beneficiaryRoutes());
   app.route(BASE_PATH, privacyRoutes());
   app.route(BASE_PATH, eventRoutes());
   app.route(BASE_PATH, auditRoutes());

