@@ -6972,7 +6972,13 @@ export interface components {
              */
             email?: string;
         };
-        /** @description The account, by network: SEPA `{iban, bic?}`; SWIFT `{bic, iban}` or `{bic, accountNumber}`; FPS `{sortCode, accountNumber}`; ACH `{routingNumber, accountNumber, accountType?}`. */
+        /**
+         * @description The account, by network: SEPA `{iban, bic?}`; SWIFT `{bic, iban}` or `{bic, accountNumber}`; FPS `{sortCode, accountNumber}`; ACH `{routingNumber, accountNumber, accountType?}`.
+         * @example {
+         *       "iban": "DE89 3704 0044 0532 0130 00",
+         *       "bic": "DEUTDEFF"
+         *     }
+         */
         BeneficiaryAccountInput: {
             /**
              * @description IBAN (SEPA, SWIFT where the country has IBANs).

@@ -57,6 +57,7 @@ const AccountInputSchema = z
   })
   .strict()
   .openapi('BeneficiaryAccountInput', {
+    example: { iban: 'DE89 3704 0044 0532 0130 00', bic: 'DEUTDEFF' },
     description:
       'The account, by network: SEPA `{iban, bic?}`; SWIFT `{bic, iban}` or `{bic, accountNumber}`; FPS `{sortCode, accountNumber}`; ACH `{routingNumber, accountNumber, accountType?}`.',
   });

@@ -243,9 +243,9 @@ export async function createBeneficiary(
   customerId: string,
   input: CreateBeneficiaryInput,
 ): Promise<BeneficiaryView> {
+  const customer = await requireWritableCustomer(ctx, customerId, "add the organization's beneficiaries");
   const checked = checkAccount(input);
   if (!checked.ok) throw validationError(checked.errors);
-  const customer = await requireWritableCustomer(ctx, customerId, "add the organization's beneficiaries");
   const { value } = checked;
   const id = newId('beneficiary', ctx.now.getTime());
   const trusted =
