@@ -1032,6 +1032,78 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v2/customer/customers/{customerId}/beneficiaries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A customer's beneficiaries
+         * @description Newest first. Deleted beneficiaries are listed only with `status=DELETED`. An organization’s own users act by their organization role: `ADMIN_USER` and `TRANSACTION_APPROVER` add, change, confirm and delete; every employee reads.
+         */
+        get: operations["listBeneficiaries"];
+        put?: never;
+        /**
+         * Add a beneficiary
+         * @description The account is normalised (spaces, dashes, case) and checked for its network: SEPA `{iban, bic?}` in EUR with an IBAN of the SEPA scheme; SWIFT with a BIC of the country, an IBAN where the country has IBANs, any active ISO 4217 currency; FPS `{sortCode, accountNumber}` in GBP with the Vocalink modulus check; ACH `{routingNumber, accountNumber}` in USD with the ABA checksum. Each failing rule is a 422 naming its field. The same account on the same network is 409 `beneficiary_exists` with `existingId`. Added `ACTIVE` (trusted) when the customer’s own login authenticated at most 300 s ago (login or `POST /auth/step-up`); otherwise, and always for staff and API clients, `PENDING_CONFIRMATION` until confirmed within 24 h. The payee is then checked (VoP for SEPA, CoP for FPS): the result informs and never blocks. An organization’s own users act by their organization role: `ADMIN_USER` and `TRANSACTION_APPROVER` add, change, confirm and delete; every employee reads.
+         */
+        post: operations["createBeneficiary"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/customer/beneficiaries/{beneficiaryId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A beneficiary
+         * @description With the full account details. An organization’s own users act by their organization role: `ADMIN_USER` and `TRANSACTION_APPROVER` add, change, confirm and delete; every employee reads.
+         */
+        get: operations["getBeneficiary"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a beneficiary
+         * @description Leaves a `DELETED` tombstone (listed with `status=DELETED`); the account can then be added again. Deleting a deleted beneficiary answers the tombstone.
+         */
+        delete: operations["deleteBeneficiary"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a beneficiary’s nickname or email
+         * @description Only `nickname` and `email` change (null removes them); the name and the account cannot (422): delete the beneficiary and add the new one, which is checked and confirmed again.
+         */
+        patch: operations["updateBeneficiary"];
+        trace?: never;
+    };
+    "/v2/customer/beneficiaries/{beneficiaryId}/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Confirm a pending beneficiary
+         * @description Makes it `ACTIVE` (trusted). Needs an authentication at most 300 s old by the customer’s own login (or its organization’s `ADMIN_USER` or `TRANSACTION_APPROVER`): staff and API clients cannot confirm. After the deadline: 409 `confirmation_expired`. After a payee check of `NO_MATCH` or `CLOSE_MATCH`, `acknowledgePayeeWarning: true` is required (422 `payee_warning_not_acknowledged`) and recorded in the audit log. Confirming an `ACTIVE` beneficiary answers it unchanged.
+         */
+        post: operations["confirmBeneficiary"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v2/customer/customers/{customerId}/export": {
         parameters: {
             query?: never;
@@ -2394,6 +2466,106 @@ export interface webhooks {
          * @description Posted to endpoints subscribed to `organization.member_updated` (or `*`). Verify the signature before trusting the body; answer 2xx within 10 s, anything else is retried.
          */
         post: operations["onOrganizationMemberUpdated"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "beneficiary.created": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * `beneficiary.created`
+         * @description Posted to endpoints subscribed to `beneficiary.created` (or `*`). Verify the signature before trusting the body; answer 2xx within 10 s, anything else is retried.
+         */
+        post: operations["onBeneficiaryCreated"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "beneficiary.payee_verified": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * `beneficiary.payee_verified`
+         * @description Posted to endpoints subscribed to `beneficiary.payee_verified` (or `*`). Verify the signature before trusting the body; answer 2xx within 10 s, anything else is retried.
+         */
+        post: operations["onBeneficiaryPayeeVerified"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "beneficiary.confirmed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * `beneficiary.confirmed`
+         * @description Posted to endpoints subscribed to `beneficiary.confirmed` (or `*`). Verify the signature before trusting the body; answer 2xx within 10 s, anything else is retried.
+         */
+        post: operations["onBeneficiaryConfirmed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "beneficiary.updated": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * `beneficiary.updated`
+         * @description Posted to endpoints subscribed to `beneficiary.updated` (or `*`). Verify the signature before trusting the body; answer 2xx within 10 s, anything else is retried.
+         */
+        post: operations["onBeneficiaryUpdated"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "beneficiary.deleted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * `beneficiary.deleted`
+         * @description Posted to endpoints subscribed to `beneficiary.deleted` (or `*`). Verify the signature before trusting the body; answer 2xx within 10 s, anything else is retried.
+         */
+        post: operations["onBeneficiaryDeleted"];
         delete?: never;
         options?: never;
         head?: never;
@@ -3920,6 +4092,227 @@ export interface components {
                 role: string;
             };
         };
+        /** @description The body of a `beneficiary.created` delivery. */
+        BeneficiaryCreatedEvent: {
+            /**
+             * @description Event id, also sent as `webhook-id`.
+             * @example evt_01jd7w3v8m9k2q4r6t8v0x2z4b
+             */
+            id: string;
+            /**
+             * @description Event type.
+             * @example beneficiary.created
+             * @enum {string}
+             */
+            type: "beneficiary.created";
+            /**
+             * @description ISO 8601 UTC timestamp.
+             * @example 2026-11-25T12:00:00.000Z
+             */
+            createdAt: string;
+            /**
+             * @description The tenant the event belongs to.
+             * @example demo-pro
+             */
+            tenantId: string;
+            /** @description What happened: ids, statuses and changed field names. */
+            data: {
+                /**
+                 * @description The customer whose beneficiary it is.
+                 * @example cus_01jd7w3v8m9k2q4r6t8v0x2z4b
+                 */
+                customerId: string;
+                /**
+                 * @description The beneficiary.
+                 * @example ben_01jd7w3v8m9k2q4r6t8v0x2z4b
+                 */
+                beneficiaryId: string;
+                /**
+                 * @description Its payment network.
+                 * @example SEPA
+                 * @enum {string}
+                 */
+                network: "SEPA" | "SWIFT" | "FPS" | "ACH";
+                /**
+                 * @description `ACTIVE` when added with a recent authentication, else `PENDING_CONFIRMATION`.
+                 * @example PENDING_CONFIRMATION
+                 * @enum {string}
+                 */
+                status: "PENDING_CONFIRMATION" | "ACTIVE";
+            };
+        };
+        /** @description The body of a `beneficiary.payee_verified` delivery. */
+        BeneficiaryPayeeVerifiedEvent: {
+            /**
+             * @description Event id, also sent as `webhook-id`.
+             * @example evt_01jd7w3v8m9k2q4r6t8v0x2z4b
+             */
+            id: string;
+            /**
+             * @description Event type.
+             * @example beneficiary.payee_verified
+             * @enum {string}
+             */
+            type: "beneficiary.payee_verified";
+            /**
+             * @description ISO 8601 UTC timestamp.
+             * @example 2026-11-25T12:00:00.000Z
+             */
+            createdAt: string;
+            /**
+             * @description The tenant the event belongs to.
+             * @example demo-pro
+             */
+            tenantId: string;
+            /** @description What happened: ids, statuses and changed field names. */
+            data: {
+                /**
+                 * @description The customer whose beneficiary it is.
+                 * @example cus_01jd7w3v8m9k2q4r6t8v0x2z4b
+                 */
+                customerId: string;
+                /**
+                 * @description The beneficiary.
+                 * @example ben_01jd7w3v8m9k2q4r6t8v0x2z4b
+                 */
+                beneficiaryId: string;
+                /**
+                 * @description What the payee check answered.
+                 * @example MATCH
+                 * @enum {string}
+                 */
+                status: "MATCH" | "CLOSE_MATCH" | "NO_MATCH" | "NOT_POSSIBLE";
+                /**
+                 * @description Verification of Payee (SEPA) or Confirmation of Payee (FPS).
+                 * @example VOP
+                 * @enum {string|null}
+                 */
+                scheme: "VOP" | "COP" | null;
+            };
+        };
+        /** @description The body of a `beneficiary.confirmed` delivery. */
+        BeneficiaryConfirmedEvent: {
+            /**
+             * @description Event id, also sent as `webhook-id`.
+             * @example evt_01jd7w3v8m9k2q4r6t8v0x2z4b
+             */
+            id: string;
+            /**
+             * @description Event type.
+             * @example beneficiary.confirmed
+             * @enum {string}
+             */
+            type: "beneficiary.confirmed";
+            /**
+             * @description ISO 8601 UTC timestamp.
+             * @example 2026-11-25T12:00:00.000Z
+             */
+            createdAt: string;
+            /**
+             * @description The tenant the event belongs to.
+             * @example demo-pro
+             */
+            tenantId: string;
+            /** @description What happened: ids, statuses and changed field names. */
+            data: {
+                /**
+                 * @description The customer whose beneficiary it is.
+                 * @example cus_01jd7w3v8m9k2q4r6t8v0x2z4b
+                 */
+                customerId: string;
+                /**
+                 * @description The beneficiary.
+                 * @example ben_01jd7w3v8m9k2q4r6t8v0x2z4b
+                 */
+                beneficiaryId: string;
+                /**
+                 * @description Whether the customer confirmed despite a `NO_MATCH` or `CLOSE_MATCH`.
+                 * @example false
+                 */
+                payeeWarningAcknowledged: boolean;
+            };
+        };
+        /** @description The body of a `beneficiary.updated` delivery. */
+        BeneficiaryUpdatedEvent: {
+            /**
+             * @description Event id, also sent as `webhook-id`.
+             * @example evt_01jd7w3v8m9k2q4r6t8v0x2z4b
+             */
+            id: string;
+            /**
+             * @description Event type.
+             * @example beneficiary.updated
+             * @enum {string}
+             */
+            type: "beneficiary.updated";
+            /**
+             * @description ISO 8601 UTC timestamp.
+             * @example 2026-11-25T12:00:00.000Z
+             */
+            createdAt: string;
+            /**
+             * @description The tenant the event belongs to.
+             * @example demo-pro
+             */
+            tenantId: string;
+            /** @description What happened: ids, statuses and changed field names. */
+            data: {
+                /**
+                 * @description The customer whose beneficiary it is.
+                 * @example cus_01jd7w3v8m9k2q4r6t8v0x2z4b
+                 */
+                customerId: string;
+                /**
+                 * @description The beneficiary.
+                 * @example ben_01jd7w3v8m9k2q4r6t8v0x2z4b
+                 */
+                beneficiaryId: string;
+                /**
+                 * @description What changed (never the values).
+                 * @example [
+                 *       "nickname"
+                 *     ]
+                 */
+                changedFields: ("nickname" | "email")[];
+            };
+        };
+        /** @description The body of a `beneficiary.deleted` delivery. */
+        BeneficiaryDeletedEvent: {
+            /**
+             * @description Event id, also sent as `webhook-id`.
+             * @example evt_01jd7w3v8m9k2q4r6t8v0x2z4b
+             */
+            id: string;
+            /**
+             * @description Event type.
+             * @example beneficiary.deleted
+             * @enum {string}
+             */
+            type: "beneficiary.deleted";
+            /**
+             * @description ISO 8601 UTC timestamp.
+             * @example 2026-11-25T12:00:00.000Z
+             */
+            createdAt: string;
+            /**
+             * @description The tenant the event belongs to.
+             * @example demo-pro
+             */
+            tenantId: string;
+            /** @description What happened: ids, statuses and changed field names. */
+            data: {
+                /**
+                 * @description The customer whose beneficiary it is.
+                 * @example cus_01jd7w3v8m9k2q4r6t8v0x2z4b
+                 */
+                customerId: string;
+                /**
+                 * @description The beneficiary.
+                 * @example ben_01jd7w3v8m9k2q4r6t8v0x2z4b
+                 */
+                beneficiaryId: string;
+            };
+        };
         /** @description The body of a `webhook.test` delivery. */
         WebhookTestEvent: {
             /**
@@ -4094,6 +4487,11 @@ export interface components {
              *     ]
              */
             organizationRoles?: string[];
+            /**
+             * @description For `beneficiary_exists`: the beneficiary that already holds the account.
+             * @example ben_01jd7w3v8m9k2q4r6t8v0x2z4b
+             */
+            existingId?: string;
             /**
              * @description For `permission_not_held`: the permissions the caller would grant, or the target holds, that the caller does not hold.
              * @example [
@@ -6355,6 +6753,285 @@ export interface components {
              */
             expiresAt?: string;
         };
+        BeneficiaryPage: {
+            /** @description The items of this page, newest first. */
+            data: components["schemas"]["Beneficiary"][];
+            /**
+             * @description Pass as `cursor` to get the next page; null on the last page.
+             * @example null
+             */
+            nextCursor: string | null;
+        };
+        Beneficiary: {
+            /**
+             * @description Beneficiary id.
+             * @example ben_01jd7w3v8m9k2q4r6t8v0x2z4b
+             */
+            id: string;
+            /**
+             * @description Customer id.
+             * @example cus_01jd7w3v8m9k2q4r6t8v0x2z4b
+             */
+            customerId: string;
+            /**
+             * @description The account holder’s name.
+             * @example Ada Lovelace
+             */
+            name: string;
+            /**
+             * @description A person or a business.
+             * @example INDIVIDUAL
+             * @enum {string}
+             */
+            type: "INDIVIDUAL" | "BUSINESS";
+            /**
+             * @description The customer’s label.
+             * @example Landlord
+             */
+            nickname: string | null;
+            /**
+             * @description The beneficiary’s email.
+             * @example null
+             */
+            email: string | null;
+            /**
+             * @description Payment network: `SEPA` (IBAN, EUR), `SWIFT` (BIC, any currency), `FPS` (UK sort code and account, GBP), `ACH` (US routing and account, USD).
+             * @example SEPA
+             * @enum {string}
+             */
+            network: "SEPA" | "SWIFT" | "FPS" | "ACH";
+            /**
+             * @description ISO 4217 currency code.
+             * @example EUR
+             */
+            currency: string;
+            /**
+             * @description ISO 3166-1 alpha-2 country code.
+             * @example GB
+             */
+            country: string;
+            account: components["schemas"]["BeneficiaryAccount"];
+            /**
+             * @description FPS: the Vocalink modulus check. `NOT_CHECKABLE`: the sort code is outside Vocalink’s weight table, so the pair could not be checked. Null for other networks.
+             * @example null
+             * @enum {string|null}
+             */
+            modulusCheck: "PASSED" | "FAILED" | "NOT_CHECKABLE" | null;
+            payeeVerification: components["schemas"]["PayeeVerification"];
+            /**
+             * @description `PENDING_CONFIRMATION` until the customer confirms with a recent authentication, `ACTIVE` (trusted), `DELETED` (a tombstone).
+             * @example ACTIVE
+             * @enum {string}
+             */
+            status: "PENDING_CONFIRMATION" | "ACTIVE" | "DELETED";
+            /**
+             * @description While pending: the deadline to confirm; after it, confirming answers 409 `confirmation_expired`.
+             * @example null
+             */
+            confirmationExpiresAt: string | null;
+            /**
+             * @description When it became trusted.
+             * @example 2026-11-25T12:00:00.000Z
+             */
+            confirmedAt: string | null;
+            /**
+             * @description When the customer confirmed despite a `NO_MATCH` or `CLOSE_MATCH`.
+             * @example null
+             */
+            payeeWarningAcknowledgedAt: string | null;
+            /**
+             * @description Who added it.
+             * @example usr_01jd7w3v8m9k2q4r6t8v0x2z4b
+             */
+            createdBy: string | null;
+            /**
+             * @description ISO 8601 UTC timestamp.
+             * @example 2026-11-25T12:00:00.000Z
+             */
+            createdAt: string;
+            /**
+             * @description ISO 8601 UTC timestamp.
+             * @example 2026-11-25T12:00:00.000Z
+             */
+            updatedAt: string;
+            /**
+             * @description When it was deleted.
+             * @example null
+             */
+            deletedAt: string | null;
+        };
+        BeneficiaryAccount: {
+            /**
+             * @description IBAN, normalised.
+             * @example DE89370400440532013000
+             */
+            iban: string | null;
+            /**
+             * @description BIC, normalised.
+             * @example DEUTDEFF
+             */
+            bic: string | null;
+            /**
+             * @description Account number, normalised.
+             * @example null
+             */
+            accountNumber: string | null;
+            /**
+             * @description UK sort code.
+             * @example null
+             */
+            sortCode: string | null;
+            /**
+             * @description ABA routing number.
+             * @example null
+             */
+            routingNumber: string | null;
+            /**
+             * @description ACH account type.
+             * @example null
+             * @enum {string|null}
+             */
+            accountType: "CHECKING" | "SAVINGS" | null;
+            /**
+             * @description Last four characters of the IBAN or account number.
+             * @example 3000
+             */
+            last4: string;
+        };
+        PayeeVerification: {
+            /**
+             * @description Verification of Payee (SEPA) or Confirmation of Payee (FPS): `MATCH`, `CLOSE_MATCH` (see `suggestedName`), `NO_MATCH`, `NOT_POSSIBLE`; `NOT_CHECKED` where the network has no scheme (SWIFT, ACH) or the check could not run.
+             * @example MATCH
+             * @enum {string}
+             */
+            status: "MATCH" | "CLOSE_MATCH" | "NO_MATCH" | "NOT_POSSIBLE" | "NOT_CHECKED";
+            /**
+             * @description For `CLOSE_MATCH`: the account holder’s name as the bank knows it.
+             * @example null
+             */
+            suggestedName: string | null;
+            /**
+             * @description The scheme asked.
+             * @example VOP
+             * @enum {string|null}
+             */
+            scheme: "VOP" | "COP" | null;
+            /**
+             * @description Who answered.
+             * @example sandbox
+             */
+            provider: string | null;
+            /**
+             * @description The provider’s reference.
+             * @example sandbox:ben_01jd7w3v8m9k2q4r6t8v0x2z4b
+             */
+            reference: string | null;
+            /**
+             * @description When it was checked.
+             * @example 2026-11-25T12:00:00.000Z
+             */
+            checkedAt: string | null;
+        };
+        CreateBeneficiary: {
+            /**
+             * @description The account holder’s name, as the bank knows it.
+             * @example Ada Lovelace
+             */
+            name: string;
+            /**
+             * @description A person or a business.
+             * @example INDIVIDUAL
+             * @enum {string}
+             */
+            type: "INDIVIDUAL" | "BUSINESS";
+            /**
+             * @description Payment network: `SEPA` (IBAN, EUR), `SWIFT` (BIC, any currency), `FPS` (UK sort code and account, GBP), `ACH` (US routing and account, USD).
+             * @example SEPA
+             * @enum {string}
+             */
+            network: "SEPA" | "SWIFT" | "FPS" | "ACH";
+            /**
+             * @description ISO 4217 currency code.
+             * @example EUR
+             */
+            currency: string;
+            /**
+             * @description Country of the account (ISO 3166-1 alpha-2).
+             * @example DE
+             */
+            country: string;
+            account: components["schemas"]["BeneficiaryAccountInput"];
+            /**
+             * @description The customer’s own label for the beneficiary.
+             * @example Landlord
+             */
+            nickname?: string;
+            /**
+             * @description Email address; compared case-insensitively.
+             * @example ada.lovelace@example.com
+             */
+            email?: string;
+        };
+        /**
+         * @description The account, by network: SEPA `{iban, bic?}`; SWIFT `{bic, iban}` or `{bic, accountNumber}`; FPS `{sortCode, accountNumber}`; ACH `{routingNumber, accountNumber, accountType?}`.
+         * @example {
+         *       "iban": "DE89 3704 0044 0532 0130 00",
+         *       "bic": "DEUTDEFF"
+         *     }
+         */
+        BeneficiaryAccountInput: {
+            /**
+             * @description IBAN (SEPA, SWIFT where the country has IBANs).
+             * @example DE89 3704 0044 0532 0130 00
+             */
+            iban?: string;
+            /**
+             * @description BIC of 8 or 11 characters (required for SWIFT).
+             * @example DEUTDEFF
+             */
+            bic?: string;
+            /**
+             * @description Account number (FPS: 6–8 digits, ACH: 4–17 digits, SWIFT without IBAN).
+             * @example 31926819
+             */
+            accountNumber?: string;
+            /**
+             * @description UK sort code (FPS), 6 digits.
+             * @example 60-16-13
+             */
+            sortCode?: string;
+            /**
+             * @description ABA routing number (ACH), 9 digits.
+             * @example 021000021
+             */
+            routingNumber?: string;
+            /**
+             * @description ACH account type.
+             * @example CHECKING
+             * @enum {string}
+             */
+            accountType?: "CHECKING" | "SAVINGS";
+        };
+        /** @description Only `nickname` and `email` change; any other member (the account, the name) is refused. */
+        UpdateBeneficiary: {
+            /**
+             * @description The customer’s own label; null removes it.
+             * @example Landlord
+             */
+            nickname?: string | null;
+            /**
+             * @description Email address; compared case-insensitively.
+             * @example ada.lovelace@example.com
+             */
+            email?: string | null;
+        };
+        ConfirmBeneficiary: {
+            /**
+             * @description Required `true` when the payee check answered `NO_MATCH` or `CLOSE_MATCH`: the customer proceeds at its own risk, which the audit log records.
+             * @example true
+             */
+            acknowledgePayeeWarning?: boolean;
+        };
         /** @description Everything held on a customer (GDPR Art. 15 and 20). Never contains password hashes, TOTP secrets, recovery-code digests or tokens. */
         CustomerExport: {
             /**
@@ -6385,15 +7062,13 @@ export interface components {
             documents: {
                 [key: string]: unknown;
             }[];
-            /** @description The customer’s beneficiaries; empty until beneficiaries exist. */
-            beneficiaries: {
-                [key: string]: unknown;
-            }[];
+            /** @description The customer’s beneficiaries, deleted ones included, with their account details. */
+            beneficiaries: components["schemas"]["Beneficiary"][];
             /**
              * @description Sections that hold more than 10000 rows and were cut at that many; empty when the export is complete.
              * @example []
              */
-            truncated: ("sessions" | "consents" | "auditEvents" | "events")[];
+            truncated: ("sessions" | "consents" | "auditEvents" | "events" | "beneficiaries")[];
         };
         /** @description A login of the customer. Password hashes are never exported. */
         ExportedLogin: {
@@ -6660,7 +7335,7 @@ export interface components {
              * @example customer.created
              * @enum {string}
              */
-            type: "customer.created" | "customer.updated" | "customer.erased" | "customer.legal_hold_placed" | "customer.legal_hold_released" | "customer.status_changed" | "consent.granted" | "consent.withdrawn" | "session.created" | "passkey.added" | "passkey.removed" | "passkey.clone_suspected" | "session.revoked" | "notification.requested" | "customer.contact_verified" | "user.invited" | "user.updated" | "user.password_changed" | "user.credentials_reset" | "user.locked" | "role.created" | "role.updated" | "role.deleted" | "group.created" | "group.updated" | "group.deleted" | "group.member_added" | "group.member_removed" | "client.created" | "client.secret_rotated" | "client.revoked" | "mfa.enrolled" | "mfa.removed" | "mfa.recovery_codes_regenerated" | "mfa.recovery_code_used" | "organization.member_added" | "organization.member_removed" | "organization.member_updated" | "webhook.test" | "webhook_endpoint.disabled";
+            type: "customer.created" | "customer.updated" | "customer.erased" | "customer.legal_hold_placed" | "customer.legal_hold_released" | "customer.status_changed" | "consent.granted" | "consent.withdrawn" | "session.created" | "passkey.added" | "passkey.removed" | "passkey.clone_suspected" | "session.revoked" | "notification.requested" | "customer.contact_verified" | "user.invited" | "user.updated" | "user.password_changed" | "user.credentials_reset" | "user.locked" | "role.created" | "role.updated" | "role.deleted" | "group.created" | "group.updated" | "group.deleted" | "group.member_added" | "group.member_removed" | "client.created" | "client.secret_rotated" | "client.revoked" | "mfa.enrolled" | "mfa.removed" | "mfa.recovery_codes_regenerated" | "mfa.recovery_code_used" | "organization.member_added" | "organization.member_removed" | "organization.member_updated" | "beneficiary.created" | "beneficiary.payee_verified" | "beneficiary.confirmed" | "beneficiary.updated" | "beneficiary.deleted" | "webhook.test" | "webhook_endpoint.disabled";
             /**
              * @description When the change happened.
              * @example 2026-11-25T10:00:00.000Z
@@ -7386,7 +8061,7 @@ export interface components {
              *       "session.revoked"
              *     ]
              */
-            events: ("*" | "customer.created" | "customer.updated" | "customer.erased" | "customer.legal_hold_placed" | "customer.legal_hold_released" | "customer.status_changed" | "consent.granted" | "consent.withdrawn" | "session.created" | "passkey.added" | "passkey.removed" | "passkey.clone_suspected" | "session.revoked" | "notification.requested" | "customer.contact_verified" | "user.invited" | "user.updated" | "user.password_changed" | "user.credentials_reset" | "user.locked" | "role.created" | "role.updated" | "role.deleted" | "group.created" | "group.updated" | "group.deleted" | "group.member_added" | "group.member_removed" | "client.created" | "client.secret_rotated" | "client.revoked" | "mfa.enrolled" | "mfa.removed" | "mfa.recovery_codes_regenerated" | "mfa.recovery_code_used" | "organization.member_added" | "organization.member_removed" | "organization.member_updated" | "webhook.test" | "webhook_endpoint.disabled")[];
+            events: ("*" | "customer.created" | "customer.updated" | "customer.erased" | "customer.legal_hold_placed" | "customer.legal_hold_released" | "customer.status_changed" | "consent.granted" | "consent.withdrawn" | "session.created" | "passkey.added" | "passkey.removed" | "passkey.clone_suspected" | "session.revoked" | "notification.requested" | "customer.contact_verified" | "user.invited" | "user.updated" | "user.password_changed" | "user.credentials_reset" | "user.locked" | "role.created" | "role.updated" | "role.deleted" | "group.created" | "group.updated" | "group.deleted" | "group.member_added" | "group.member_removed" | "client.created" | "client.secret_rotated" | "client.revoked" | "mfa.enrolled" | "mfa.removed" | "mfa.recovery_codes_regenerated" | "mfa.recovery_code_used" | "organization.member_added" | "organization.member_removed" | "organization.member_updated" | "beneficiary.created" | "beneficiary.payee_verified" | "beneficiary.confirmed" | "beneficiary.updated" | "beneficiary.deleted" | "webhook.test" | "webhook_endpoint.disabled")[];
             /**
              * @description What the endpoint is for.
              * @example Core banking sync
@@ -7415,7 +8090,7 @@ export interface components {
              *       "session.revoked"
              *     ]
              */
-            events?: ("*" | "customer.created" | "customer.updated" | "customer.erased" | "customer.legal_hold_placed" | "customer.legal_hold_released" | "customer.status_changed" | "consent.granted" | "consent.withdrawn" | "session.created" | "passkey.added" | "passkey.removed" | "passkey.clone_suspected" | "session.revoked" | "notification.requested" | "customer.contact_verified" | "user.invited" | "user.updated" | "user.password_changed" | "user.credentials_reset" | "user.locked" | "role.created" | "role.updated" | "role.deleted" | "group.created" | "group.updated" | "group.deleted" | "group.member_added" | "group.member_removed" | "client.created" | "client.secret_rotated" | "client.revoked" | "mfa.enrolled" | "mfa.removed" | "mfa.recovery_codes_regenerated" | "mfa.recovery_code_used" | "organization.member_added" | "organization.member_removed" | "organization.member_updated" | "webhook.test" | "webhook_endpoint.disabled")[];
+            events?: ("*" | "customer.created" | "customer.updated" | "customer.erased" | "customer.legal_hold_placed" | "customer.legal_hold_released" | "customer.status_changed" | "consent.granted" | "consent.withdrawn" | "session.created" | "passkey.added" | "passkey.removed" | "passkey.clone_suspected" | "session.revoked" | "notification.requested" | "customer.contact_verified" | "user.invited" | "user.updated" | "user.password_changed" | "user.credentials_reset" | "user.locked" | "role.created" | "role.updated" | "role.deleted" | "group.created" | "group.updated" | "group.deleted" | "group.member_added" | "group.member_removed" | "client.created" | "client.secret_rotated" | "client.revoked" | "mfa.enrolled" | "mfa.removed" | "mfa.recovery_codes_regenerated" | "mfa.recovery_code_used" | "organization.member_added" | "organization.member_removed" | "organization.member_updated" | "beneficiary.created" | "beneficiary.payee_verified" | "beneficiary.confirmed" | "beneficiary.updated" | "beneficiary.deleted" | "webhook.test" | "webhook_endpoint.disabled")[];
             /**
              * @description What the endpoint is for.
              * @example Core banking sync
@@ -16354,6 +17029,994 @@ export interface operations {
             };
         };
     };
+    listBeneficiaries: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1–100. */
+                limit?: number;
+                /** @description Opaque cursor from the previous page’s `nextCursor`. */
+                cursor?: string;
+                /** @description Only beneficiaries in this status; deleted ones are listed only with `DELETED`. */
+                status?: "PENDING_CONFIRMATION" | "ACTIVE" | "DELETED";
+                /** @description Payment network: `SEPA` (IBAN, EUR), `SWIFT` (BIC, any currency), `FPS` (UK sort code and account, GBP), `ACH` (US routing and account, USD). */
+                network?: "SEPA" | "SWIFT" | "FPS" | "ACH";
+                /** @description ISO 4217 currency code. */
+                currency?: string;
+                /** @description Whole words of the name or the nickname, case-insensitive; every word must match. Names are stored encrypted, so the search runs on a keyed index of words. */
+                q?: string;
+            };
+            header: {
+                /** @description The tenant (fintech) the request is for. */
+                "X-Tenant-ID": components["parameters"]["TenantId"];
+            };
+            path: {
+                /** @description Customer id. */
+                customerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of beneficiaries. */
+            200: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BeneficiaryPage"];
+                };
+            };
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_cursor`: The pagination cursor was not issued by this API or belongs to another listing. */
+            400: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
+            401: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
+            403: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
+            404: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. */
+            409: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
+            422: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
+            429: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Seconds until the request may be retried. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
+            500: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
+            503: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createBeneficiary: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The tenant (fintech) the request is for. */
+                "X-Tenant-ID": components["parameters"]["TenantId"];
+                /** @description Makes the request safe to retry: a replay within 24 h returns the stored answer. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /** @description Customer id. */
+                customerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateBeneficiary"];
+            };
+        };
+        responses: {
+            /** @description The beneficiary. */
+            201: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Beneficiary"];
+                };
+            };
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            400: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
+            401: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
+            403: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
+            404: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `beneficiary_exists`: The customer already has a beneficiary (not deleted) for this account on this network, however it was written; `existingId` names it. `customer_closed`: The customer (or organization) is CLOSED: its profile, consents, people and contact details can no longer be changed. `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. `concurrent_update`: Another request changed the resource between this request reading it and writing it, so nothing was written: read it again and retry. `idempotency_key_in_use`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
+            409: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
+            413: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
+            415: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. `idempotency_key_reused`: The `Idempotency-Key` was already used with a different request body or route. */
+            422: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
+            429: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Seconds until the request may be retried. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
+            500: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
+            503: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getBeneficiary: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The tenant (fintech) the request is for. */
+                "X-Tenant-ID": components["parameters"]["TenantId"];
+            };
+            path: {
+                /** @description Beneficiary id. */
+                beneficiaryId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The beneficiary. */
+            200: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Beneficiary"];
+                };
+            };
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            400: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
+            401: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
+            403: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
+            404: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
+            422: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
+            429: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Seconds until the request may be retried. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
+            500: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
+            503: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteBeneficiary: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The tenant (fintech) the request is for. */
+                "X-Tenant-ID": components["parameters"]["TenantId"];
+            };
+            path: {
+                /** @description Beneficiary id. */
+                beneficiaryId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The deleted beneficiary. */
+            200: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Beneficiary"];
+                };
+            };
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            400: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
+            401: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
+            403: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
+            404: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `customer_closed`: The customer (or organization) is CLOSED: its profile, consents, people and contact details can no longer be changed. `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. `concurrent_update`: Another request changed the resource between this request reading it and writing it, so nothing was written: read it again and retry. */
+            409: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
+            422: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
+            429: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Seconds until the request may be retried. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
+            500: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
+            503: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateBeneficiary: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The tenant (fintech) the request is for. */
+                "X-Tenant-ID": components["parameters"]["TenantId"];
+            };
+            path: {
+                /** @description Beneficiary id. */
+                beneficiaryId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateBeneficiary"];
+            };
+        };
+        responses: {
+            /** @description The beneficiary. */
+            200: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Beneficiary"];
+                };
+            };
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            400: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
+            401: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
+            403: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
+            404: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `beneficiary_deleted`: The beneficiary was deleted; it is kept as a tombstone and cannot be changed or confirmed. `customer_closed`: The customer (or organization) is CLOSED: its profile, consents, people and contact details can no longer be changed. `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. `concurrent_update`: Another request changed the resource between this request reading it and writing it, so nothing was written: read it again and retry. */
+            409: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
+            413: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
+            415: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
+            422: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
+            429: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Seconds until the request may be retried. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
+            500: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
+            503: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    confirmBeneficiary: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The tenant (fintech) the request is for. */
+                "X-Tenant-ID": components["parameters"]["TenantId"];
+                /** @description Makes the request safe to retry: a replay within 24 h returns the stored answer. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /** @description Beneficiary id. */
+                beneficiaryId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ConfirmBeneficiary"];
+            };
+        };
+        responses: {
+            /** @description The confirmed beneficiary. */
+            200: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Beneficiary"];
+                };
+            };
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            400: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. `step_up_required`: The operation needs a recent authentication: call `POST /auth/step-up` and retry with the access token it returns. */
+            401: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `forbidden`: The principal lacks the permission the route requires; `permission` names it. `user_session_required`: The operation acts on a login session: it needs the access token of the user itself, not of an API client or of a third party acting for a customer. */
+            403: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
+            404: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `confirmation_expired`: The beneficiary was not confirmed before its confirmation deadline: delete it and add it again. `beneficiary_deleted`: The beneficiary was deleted; it is kept as a tombstone and cannot be changed or confirmed. `customer_closed`: The customer (or organization) is CLOSED: its profile, consents, people and contact details can no longer be changed. `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. `concurrent_update`: Another request changed the resource between this request reading it and writing it, so nothing was written: read it again and retry. `idempotency_key_in_use`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
+            409: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
+            413: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
+            415: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. `payee_warning_not_acknowledged`: The payee check found that the name does not match the account (`NO_MATCH`) or nearly does (`CLOSE_MATCH`): confirm again with `acknowledgePayeeWarning: true` to take the risk, which is recorded. `idempotency_key_reused`: The `Idempotency-Key` was already used with a different request body or route. */
+            422: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
+            429: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Seconds until the request may be retried. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
+            500: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
+            503: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     exportCustomer: {
         parameters: {
             query?: never;
@@ -17167,7 +18830,7 @@ export interface operations {
                 /** @description Opaque cursor from the previous page’s `nextCursor`. */
                 cursor?: string;
                 /** @description Only events of this type. */
-                type?: "customer.created" | "customer.updated" | "customer.erased" | "customer.legal_hold_placed" | "customer.legal_hold_released" | "customer.status_changed" | "consent.granted" | "consent.withdrawn" | "session.created" | "passkey.added" | "passkey.removed" | "passkey.clone_suspected" | "session.revoked" | "notification.requested" | "customer.contact_verified" | "user.invited" | "user.updated" | "user.password_changed" | "user.credentials_reset" | "user.locked" | "role.created" | "role.updated" | "role.deleted" | "group.created" | "group.updated" | "group.deleted" | "group.member_added" | "group.member_removed" | "client.created" | "client.secret_rotated" | "client.revoked" | "mfa.enrolled" | "mfa.removed" | "mfa.recovery_codes_regenerated" | "mfa.recovery_code_used" | "organization.member_added" | "organization.member_removed" | "organization.member_updated" | "webhook.test" | "webhook_endpoint.disabled";
+                type?: "customer.created" | "customer.updated" | "customer.erased" | "customer.legal_hold_placed" | "customer.legal_hold_released" | "customer.status_changed" | "consent.granted" | "consent.withdrawn" | "session.created" | "passkey.added" | "passkey.removed" | "passkey.clone_suspected" | "session.revoked" | "notification.requested" | "customer.contact_verified" | "user.invited" | "user.updated" | "user.password_changed" | "user.credentials_reset" | "user.locked" | "role.created" | "role.updated" | "role.deleted" | "group.created" | "group.updated" | "group.deleted" | "group.member_added" | "group.member_removed" | "client.created" | "client.secret_rotated" | "client.revoked" | "mfa.enrolled" | "mfa.removed" | "mfa.recovery_codes_regenerated" | "mfa.recovery_code_used" | "organization.member_added" | "organization.member_removed" | "organization.member_updated" | "beneficiary.created" | "beneficiary.payee_verified" | "beneficiary.confirmed" | "beneficiary.updated" | "beneficiary.deleted" | "webhook.test" | "webhook_endpoint.disabled";
                 /** @description Created at or after (ISO 8601). */
                 createdFrom?: string;
                 /** @description Created before (ISO 8601). */
@@ -23990,6 +25653,151 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["OrganizationMemberUpdatedEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the delivery; redirects are not followed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onBeneficiaryCreated: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id: the same on every attempt and every manual retry, so repeats can be dropped. */
+                "webhook-id": string;
+                /** @description When this attempt was signed, in Unix seconds; reject messages too far from your clock. */
+                "webhook-timestamp": string;
+                /** @description Space-separated `v1,<base64 HMAC-SHA256 of id.timestamp.body>` signatures: one per live secret (two for 24 h after a rotation). */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BeneficiaryCreatedEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the delivery; redirects are not followed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onBeneficiaryPayeeVerified: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id: the same on every attempt and every manual retry, so repeats can be dropped. */
+                "webhook-id": string;
+                /** @description When this attempt was signed, in Unix seconds; reject messages too far from your clock. */
+                "webhook-timestamp": string;
+                /** @description Space-separated `v1,<base64 HMAC-SHA256 of id.timestamp.body>` signatures: one per live secret (two for 24 h after a rotation). */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BeneficiaryPayeeVerifiedEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the delivery; redirects are not followed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onBeneficiaryConfirmed: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id: the same on every attempt and every manual retry, so repeats can be dropped. */
+                "webhook-id": string;
+                /** @description When this attempt was signed, in Unix seconds; reject messages too far from your clock. */
+                "webhook-timestamp": string;
+                /** @description Space-separated `v1,<base64 HMAC-SHA256 of id.timestamp.body>` signatures: one per live secret (two for 24 h after a rotation). */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BeneficiaryConfirmedEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the delivery; redirects are not followed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onBeneficiaryUpdated: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id: the same on every attempt and every manual retry, so repeats can be dropped. */
+                "webhook-id": string;
+                /** @description When this attempt was signed, in Unix seconds; reject messages too far from your clock. */
+                "webhook-timestamp": string;
+                /** @description Space-separated `v1,<base64 HMAC-SHA256 of id.timestamp.body>` signatures: one per live secret (two for 24 h after a rotation). */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BeneficiaryUpdatedEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the delivery; redirects are not followed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onBeneficiaryDeleted: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id: the same on every attempt and every manual retry, so repeats can be dropped. */
+                "webhook-id": string;
+                /** @description When this attempt was signed, in Unix seconds; reject messages too far from your clock. */
+                "webhook-timestamp": string;
+                /** @description Space-separated `v1,<base64 HMAC-SHA256 of id.timestamp.body>` signatures: one per live secret (two for 24 h after a rotation). */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BeneficiaryDeletedEvent"];
             };
         };
         responses: {

@@ -5,6 +5,7 @@ import { accessRoutes } from './modules/access/routes';
 import { staffUserRoutes } from './modules/access/users/routes';
 import { auditRoutes } from './modules/audit-events/routes';
 import { authRoutes } from './modules/auth/routes';
+import { beneficiaryRoutes } from './modules/beneficiaries/routes';
 import { consentRoutes } from './modules/consents/routes';
 import { customerRoutes } from './modules/customers/routes';
 import { docsRoutes } from './modules/docs/routes';
@@ -84,6 +85,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.route(BASE_PATH, customerRoutes());
   app.route(BASE_PATH, organizationRoutes());
   app.route(BASE_PATH, consentRoutes());
+  app.route(BASE_PATH, beneficiaryRoutes());
   app.route(BASE_PATH, exportRoutes());
   app.route(BASE_PATH, erasureRoutes());
   app.route(BASE_PATH, legalHoldRoutes());

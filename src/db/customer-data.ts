@@ -35,6 +35,12 @@ export const sealPurposes = {
   idempotencyReply: 'idempotency-reply',
   /** idempotency_keys.fingerprint. */
   idempotencyFingerprint: 'idempotency-fingerprint',
+  /** beneficiaries.details, under the customer's data key (suffixed with the beneficiary id). */
+  beneficiaryDetails: 'beneficiary-details',
+  /** beneficiaries.account_fingerprint: network and normalised account, per customer. */
+  beneficiaryAccount: 'beneficiary-account',
+  /** beneficiaries.search_digests: words of the name and nickname, per customer. */
+  beneficiarySearch: 'beneficiary-search',
   /** webhook_endpoints.secret and previous_secret: the tenant's, no customer's. */
   webhookSecret: 'webhook-secret',
 } as const;
@@ -56,7 +62,8 @@ export type ExportPart =
   | 'oauthGrants'
   | 'auditEvents'
   | 'events'
-  | 'organizationPeople';
+  | 'organizationPeople'
+  | 'beneficiaries';
 
 type Column<T extends SQLiteTable> = keyof T['_']['columns'] & string;
 
@@ -355,6 +362,45 @@ export const customerData = {
       reason: "the event log; its personal fields are sealed under the customer's data key, shredded with it",
     },
     sealed: { data: sealPurposes.event },
+  }),
+  beneficiaries: entry(t.beneficiaries, {
+    ties: [{ column: 'customerId', holds: 'customer' }],
+    export: {
+      part: 'beneficiaries',
+      columns: [
+        'id',
+        'customerId',
+        'type',
+        'network',
+        'currency',
+        'country',
+        'status',
+        'details',
+        'last4',
+        'modulusCheck',
+        'payeeStatus',
+        'payeeScheme',
+        'payeeProvider',
+        'payeeReference',
+        'payeeCheckedAt',
+        'confirmationExpiresAt',
+        'confirmedAt',
+        'confirmedBy',
+        'payeeWarningAcknowledgedAt',
+        'createdBy',
+        'createdAt',
+        'updatedAt',
+        'deletedAt',
+      ],
+      orderBy: 'id',
+    },
+    // Payees and their accounts are the customer's data; no payment history lives here to keep.
+    erase: { action: 'delete' },
+    sealed: {
+      details: sealPurposes.beneficiaryDetails,
+      accountFingerprint: sealPurposes.beneficiaryAccount,
+      searchDigests: sealPurposes.beneficiarySearch,
+    },
   }),
   idempotencyKeys: entry(t.idempotencyKeys, {
     ties: [

@@ -649,3 +649,54 @@ export const webhookAttempts = sqliteTable(
   },
   (table) => [index('webhook_attempts_delivery_idx').on(table.tenantId, table.deliveryId, table.id)],
 );
+
+/**
+ * A customer's beneficiaries (payees). The name, nickname, email and account details are
+ * `details`, sealed under the customer's data key; only what lists and rules need is in the
+ * clear: network, currency, country, the last four characters of the account, the statuses.
+ */
+export const beneficiaries = sqliteTable(
+  'beneficiaries',
+  {
+    id: text('id').primaryKey(),
+    tenantId: text('tenant_id').notNull(),
+    customerId: text('customer_id').notNull(),
+    type: text('type', { enum: ['INDIVIDUAL', 'BUSINESS'] }).notNull(),
+    network: text('network', { enum: ['SEPA', 'SWIFT', 'FPS', 'ACH'] }).notNull(),
+    currency: text('currency').notNull(),
+    country: text('country').notNull(),
+    status: text('status', { enum: ['PENDING_CONFIRMATION', 'ACTIVE', 'DELETED'] }).notNull(),
+    /** Sealed JSON: name, nickname, email, account, the payee check's suggested name. */
+    details: text('details').notNull(),
+    last4: text('last4').notNull(),
+    /**
+     * Keyed digest (per customer) of the network and the normalised account: the unique index
+     * over rows not deleted makes one account one beneficiary per customer, whatever its spelling.
+     */
+    accountFingerprint: text('account_fingerprint').notNull(),
+    /** JSON array of keyed digests of the words of name and nickname, for `q`. */
+    searchDigests: text('search_digests', { mode: 'json' }).$type<string[]>().notNull(),
+    modulusCheck: text('modulus_check', { enum: ['PASSED', 'FAILED', 'NOT_CHECKABLE'] }),
+    payeeStatus: text('payee_status', {
+      enum: ['MATCH', 'CLOSE_MATCH', 'NO_MATCH', 'NOT_POSSIBLE', 'NOT_CHECKED'],
+    }).notNull(),
+    payeeScheme: text('payee_scheme', { enum: ['VOP', 'COP'] }),
+    payeeProvider: text('payee_provider'),
+    payeeReference: text('payee_reference'),
+    payeeCheckedAt: text('payee_checked_at'),
+    confirmationExpiresAt: text('confirmation_expires_at'),
+    confirmedAt: text('confirmed_at'),
+    confirmedBy: text('confirmed_by'),
+    payeeWarningAcknowledgedAt: text('payee_warning_acknowledged_at'),
+    createdBy: text('created_by'),
+    createdAt: text('created_at').notNull(),
+    updatedAt: text('updated_at').notNull(),
+    deletedAt: text('deleted_at'),
+  },
+  (table) => [
+    uniqueIndex('beneficiaries_customer_fingerprint_uq')
+      .on(table.tenantId, table.customerId, table.accountFingerprint)
+      .where(sql`deleted_at IS NULL`),
+    index('beneficiaries_customer_idx').on(table.tenantId, table.customerId, table.id),
+  ],
+);

@@ -92,6 +92,17 @@ const organizationMemberEventData = z.object({
     .openapi({ description: 'How the person belongs to the organization.', example: 'SHAREHOLDER' }),
 });
 
+const beneficiaryIds = {
+  customerId: z.string().max(40).openapi({
+    description: 'The customer whose beneficiary it is.',
+    example: 'cus_01jd7w3v8m9k2q4r6t8v0x2z4b',
+  }),
+  beneficiaryId: z
+    .string()
+    .max(40)
+    .openapi({ description: 'The beneficiary.', example: 'ben_01jd7w3v8m9k2q4r6t8v0x2z4b' }),
+};
+
 /**
  * The event catalogue: every event type with the schema of its `data`. Event data is thin
  * (ids, statuses, changed field names) so a receiver fetches the current state through the API.
@@ -379,6 +390,41 @@ export const eventCatalogue = {
       example: 'COMPLIANCE_OFFICER',
     }),
   }),
+  'beneficiary.created': z.object({
+    ...beneficiaryIds,
+    network: z
+      .enum(['SEPA', 'SWIFT', 'FPS', 'ACH'])
+      .openapi({ description: 'Its payment network.', example: 'SEPA' }),
+    status: z.enum(['PENDING_CONFIRMATION', 'ACTIVE']).openapi({
+      description: '`ACTIVE` when added with a recent authentication, else `PENDING_CONFIRMATION`.',
+      example: 'PENDING_CONFIRMATION',
+    }),
+  }),
+  'beneficiary.payee_verified': z.object({
+    ...beneficiaryIds,
+    status: z
+      .enum(['MATCH', 'CLOSE_MATCH', 'NO_MATCH', 'NOT_POSSIBLE'])
+      .openapi({ description: 'What the payee check answered.', example: 'MATCH' }),
+    scheme: z.enum(['VOP', 'COP']).nullable().openapi({
+      description: 'Verification of Payee (SEPA) or Confirmation of Payee (FPS).',
+      example: 'VOP',
+    }),
+  }),
+  'beneficiary.confirmed': z.object({
+    ...beneficiaryIds,
+    payeeWarningAcknowledged: z.boolean().openapi({
+      description: 'Whether the customer confirmed despite a `NO_MATCH` or `CLOSE_MATCH`.',
+      example: false,
+    }),
+  }),
+  'beneficiary.updated': z.object({
+    ...beneficiaryIds,
+    changedFields: z
+      .array(z.enum(['nickname', 'email']))
+      .max(2)
+      .openapi({ description: 'What changed (never the values).', example: ['nickname'] }),
+  }),
+  'beneficiary.deleted': z.object(beneficiaryIds),
   'webhook.test': z.object({
     endpointId: z
       .string()

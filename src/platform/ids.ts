@@ -8,6 +8,7 @@ const idPrefixes = {
   role: 'rol',
   client: 'cli',
   consent: 'cns',
+  beneficiary: 'ben',
   webhookEndpoint: 'whe',
   event: 'evt',
   delivery: 'dlv',

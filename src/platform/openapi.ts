@@ -95,6 +95,10 @@ export const ProblemSchema = z
           'For `forbidden` to an organization’s own user: the organization roles the operation takes.',
         example: ['ADMIN_USER'],
       }),
+    existingId: z.string().max(40).optional().openapi({
+      description: 'For `beneficiary_exists`: the beneficiary that already holds the account.',
+      example: 'ben_01jd7w3v8m9k2q4r6t8v0x2z4b',
+    }),
     permissions: z
       .array(z.string().max(64))
       .max(100)

@@ -278,6 +278,29 @@ export const problemTypes = {
     description:
       'A legal hold (an investigation, record-keeping duties) applies to the customer, so its data cannot be erased until compliance staff release the hold.',
   },
+  beneficiary_exists: {
+    status: 409,
+    title: 'Beneficiary exists',
+    description:
+      'The customer already has a beneficiary (not deleted) for this account on this network, however it was written; `existingId` names it.',
+  },
+  confirmation_expired: {
+    status: 409,
+    title: 'Confirmation expired',
+    description:
+      'The beneficiary was not confirmed before its confirmation deadline: delete it and add it again.',
+  },
+  payee_warning_not_acknowledged: {
+    status: 422,
+    title: 'Payee warning not acknowledged',
+    description:
+      'The payee check found that the name does not match the account (`NO_MATCH`) or nearly does (`CLOSE_MATCH`): confirm again with `acknowledgePayeeWarning: true` to take the risk, which is recorded.',
+  },
+  beneficiary_deleted: {
+    status: 409,
+    title: 'Beneficiary deleted',
+    description: 'The beneficiary was deleted; it is kept as a tombstone and cannot be changed or confirmed.',
+  },
   email_taken: {
     status: 409,
     title: 'Email taken',

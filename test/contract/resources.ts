@@ -112,6 +112,24 @@ export const resourceFactories: Record<string, ResourceFactory> = {
     const customer = await createCustomer(tenant);
     return { ids: { customerId: customer.customerId }, tokens: { customer: customer.token } };
   },
+  '/beneficiaries/{beneficiaryId}': async ({ tenant }) => {
+    const customer = await createCustomer(tenant);
+    const beneficiary = await expectSuccess<{ id: string }>(
+      tenant,
+      customer.token,
+      'POST',
+      `/customers/${customer.customerId}/beneficiaries`,
+      {
+        name: 'Ada Lovelace',
+        type: 'INDIVIDUAL',
+        network: 'SEPA',
+        currency: 'EUR',
+        country: 'DE',
+        account: { iban: 'DE89370400440532013000' },
+      },
+    );
+    return { ids: { beneficiaryId: beneficiary.id }, tokens: { customer: customer.token } };
+  },
   '/customers/{customerId}/consents/{consentId}': async ({ tenant, staff }) => {
     const customer = await createCustomer(tenant);
     const consent = await expectSuccess<{ id: string }>(

@@ -2,6 +2,7 @@ import { z } from '@hono/zod-openapi';
 import { TimestampSchema } from '../../platform/schemas';
 import { AuditEventSchema } from '../audit-events/schemas';
 import { SessionIdSchema, SessionSchema } from '../auth/schemas';
+import { BeneficiarySchema } from '../beneficiaries/schemas';
 import { ConsentSchema } from '../consents/schemas';
 import { CustomerSchema } from '../customers/schemas';
 import { EventSchema } from '../events/schemas';
@@ -9,7 +10,7 @@ import { EventSchema } from '../events/schemas';
 /** Above this many rows a section is cut and named in `truncated`, rather than cut silently. */
 export const EXPORT_SECTION_CAP = 10_000;
 
-export const exportSections = ['sessions', 'consents', 'auditEvents', 'events'] as const;
+export const exportSections = ['sessions', 'consents', 'auditEvents', 'events', 'beneficiaries'] as const;
 export type ExportSection = (typeof exportSections)[number];
 
 const UserIdSchema = z
@@ -210,7 +211,10 @@ export const CustomerExportSchema = z
       'The people of a BUSINESS customer (directors, shareholders, employees) with their details; empty for individuals.',
     ),
     documents: laterSection('Metadata of the customer’s documents; empty until documents exist.'),
-    beneficiaries: laterSection('The customer’s beneficiaries; empty until beneficiaries exist.'),
+    beneficiaries: rows(
+      BeneficiarySchema,
+      'The customer’s beneficiaries, deleted ones included, with their account details.',
+    ),
     truncated: z
       .array(z.enum(exportSections))
       .max(exportSections.length)

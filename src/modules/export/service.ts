@@ -11,6 +11,7 @@ import type { ServiceContext } from '../../platform/context';
 import { openEvents } from '../../platform/events';
 import { commit } from '../../platform/unit-of-work';
 import { presentAuditEvent } from '../audit-events/service';
+import { presentBeneficiariesForExport } from '../beneficiaries/service';
 import { presentConsent } from '../consents/service';
 import { type CustomerIds, columnOf, customerIds, forTheCustomer } from '../customers/data-map';
 import { assertOrganizationRole, presentCustomer, requireCustomerRow } from '../customers/service';
@@ -175,7 +176,7 @@ export async function exportCustomer(ctx: ServiceContext, customerId: string): P
     ),
     organizationPeople: await presentPeopleForExport(ctx, customer, rows.organizationPeople),
     documents: [],
-    beneficiaries: [],
+    beneficiaries: await presentBeneficiariesForExport(ctx, customer.key, rows.beneficiaries),
     truncated,
   };
   await commit(ctx, {

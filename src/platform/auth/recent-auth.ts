@@ -9,6 +9,21 @@ import { type Principal, requireUserPrincipal } from './principal';
 export const STEP_UP_MAX_AGE_SECONDS = 300;
 
 /**
+ * Whether a request carries the proof `requireRecentAuth` demands, for operations that do
+ * something lesser without it (a beneficiary added without it waits for confirmation): a user's
+ * own session (not a third party's, not an API client) whose `auth_time` is at most
+ * `maxAgeSeconds` old. `amr` is not consulted: step-up already demands the strongest factor the
+ * user has enrolled, so its `auth_time` is as strong as the user's login can be.
+ */
+export function recentlyAuthenticated(principal: Principal, maxAgeSeconds: number, now: Date): boolean {
+  return (
+    principal.type === 'user' &&
+    principal.delegatedTo === null &&
+    Math.floor(now.getTime() / 1000) - principal.authTime <= maxAgeSeconds
+  );
+}
+
+/**
  * Sensitive operations need proof that the person is still at the keyboard, not only a valid
  * token: the token's `auth_time` must be recent, else the client steps up and retries.
  */
