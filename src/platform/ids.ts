@@ -16,6 +16,7 @@ const idPrefixes = {
   request: 'req',
   code: 'cod',
   token: 'jti',
+  document: 'doc',
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;

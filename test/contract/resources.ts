@@ -1,6 +1,4 @@
-import { createMessageBatch, env } from 'cloudflare:test';
 import { expect } from 'vitest';
-import worker from '../../src/index';
 import { queueNames, type WebhookQueueMessage } from '../../src/platform/queues';
 import { type CreationOptions, SoftwareAuthenticator } from '../helpers/authenticator';
 import {
@@ -15,6 +13,7 @@ import {
   unique,
 } from '../helpers/factories';
 import { BASE, call } from '../helpers/http';
+import { deliver } from '../helpers/queues';
 import { createEndpoint, installReceiver } from '../helpers/webhooks';
 import { type ContractOperation, pathParameters } from './openapi';
 
@@ -45,16 +44,12 @@ export type ResourceFactory = (owner: Owner) => Promise<Resource>;
 const receiver = installReceiver({ everyHost: true });
 
 /** Runs the worker's queue consumer on one delivery attempt, as the webhook queue would. */
-async function attemptNow(tenant: TestTenant, deliveryId: string): Promise<void> {
-  const batch = createMessageBatch<WebhookQueueMessage>(queueNames.webhooks, [
-    {
-      id: unique('message'),
-      timestamp: new Date(),
-      attempts: 1,
-      body: { kind: 'delivery.attempt', tenantId: tenant.id, deliveryId },
-    },
-  ]);
-  await worker.queue(batch as MessageBatch<unknown>, env);
+function attemptNow(tenant: TestTenant, deliveryId: string): Promise<void> {
+  return deliver<WebhookQueueMessage>(queueNames.webhooks, {
+    kind: 'delivery.attempt',
+    tenantId: tenant.id,
+    deliveryId,
+  });
 }
 
 /** A request a factory needs to succeed, as a user of the tenant; its JSON answer. */
