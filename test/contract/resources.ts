@@ -1,6 +1,7 @@
 import { expect } from 'vitest';
 import { queueNames, type WebhookQueueMessage } from '../../src/platform/queues';
 import { type CreationOptions, SoftwareAuthenticator } from '../helpers/authenticator';
+import { uploadDocument } from '../helpers/documents';
 import {
   createCustomer,
   createOrganization,
@@ -50,6 +51,15 @@ function attemptNow(tenant: TestTenant, deliveryId: string): Promise<void> {
     tenantId: tenant.id,
     deliveryId,
   });
+}
+
+/** A customer with its own login, whose token the customer's requests use. */
+async function ownCustomer({ tenant }: Owner): Promise<Resource> {
+  const customer = await createCustomer(tenant);
+  return {
+    ids: { id: customer.customerId, customerId: customer.customerId },
+    tokens: { customer: customer.token },
+  };
 }
 
 /** A request a factory needs to succeed, as a user of the tenant; its JSON answer. */
@@ -103,10 +113,9 @@ export const resourceFactories: Record<string, ResourceFactory> = {
     );
     return { ids: { credentialId: passkey.id }, tokens: { staff: user.token } };
   },
-  '/customers/{id}': async ({ tenant }) => {
-    const customer = await createCustomer(tenant);
-    return { ids: { id: customer.customerId }, tokens: { customer: customer.token } };
-  },
+  // One customer for both spellings of its path parameter, until every route says {customerId}.
+  '/customers/{id}': ownCustomer,
+  '/customers/{customerId}': ownCustomer,
   '/customers/{id}/consents/{consentId}': async ({ tenant, staff }) => {
     const customer = await createCustomer(tenant);
     const consent = await expectSuccess<{ id: string }>(
@@ -123,6 +132,11 @@ export const resourceFactories: Record<string, ResourceFactory> = {
       ids: { id: customer.customerId, consentId: consent.id },
       tokens: { customer: customer.token },
     };
+  },
+  '/documents/{documentId}': async ({ tenant, staff }) => {
+    const customer = await createCustomer(tenant);
+    const documentId = await uploadDocument(tenant, staff.token, customer.customerId);
+    return { ids: { documentId }, tokens: { customer: customer.token } };
   },
   '/events/{eventId}': async ({ tenant, staff }) => {
     const customer = await createCustomer(tenant);
