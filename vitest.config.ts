@@ -1,4 +1,5 @@
 import { webcrypto } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin';
 import { defineConfig, type Plugin } from 'vitest/config';
 import { openApiContractModule } from './scripts/lib/openapi-contract.ts';
@@ -20,6 +21,14 @@ async function testSecrets() {
     FIELD_ENCRYPTION_KEY: Buffer.from(webcrypto.getRandomValues(new Uint8Array(32))).toString('base64'),
     PLATFORM_ADMIN_TOKEN: `test-admin-${Buffer.from(webcrypto.getRandomValues(new Uint8Array(16))).toString('hex')}`,
   };
+}
+
+/** The committed document fixtures, base64 by file name: workerd has no file system to read them from. */
+function documentFixtures(): Record<string, string> {
+  const dir = './test/fixtures/documents';
+  return Object.fromEntries(
+    readdirSync(dir).map((name) => [name, readFileSync(`${dir}/${name}`).toString('base64')]),
+  );
 }
 
 /**
@@ -44,6 +53,7 @@ export default defineConfig(async () => ({
         bindings: {
           ...(await testSecrets()),
           ENVIRONMENT: 'test',
+          DOCUMENT_FIXTURES: documentFixtures(),
           LOG_LEVEL: 'silent',
           // `npm run fuzz -- --runs N --seed S` (scripts/fuzz.ts); empty: the fuzz test's defaults.
           FUZZ_RUNS: process.env.FUZZ_RUNS ?? '',

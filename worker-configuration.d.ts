@@ -4,6 +4,7 @@
 interface __BaseEnv_Env {
 	CACHE: KVNamespace;
 	DOCUMENTS: R2Bucket;
+	DOCUMENT_QUEUE: Queue;
 	CONTROL_DB: D1Database;
 	TENANT_DB_DEMO_STARTER: D1Database;
 	TENANT_DB_DEMO_PRO: D1Database;

@@ -1172,6 +1172,72 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v2/customer/customers/{customerId}/documents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A customer's documents */
+        get: operations["listDocuments"];
+        put?: never;
+        /**
+         * Upload a document
+         * @description `multipart/form-data` with exactly one part `file` and the text fields. At most 10485760 bytes of file and 65536 of fields and part headers, 8 parts: a larger `Content-Length` is refused at once and a larger chunked body as soon as it passes the limit (413). The type is detected from the bytes (PDF, JPEG, PNG; else 415 with `detectedType`). Stored encrypted under the customer's key; scanned for malware after the answer (`scanStatus`). The same bytes as another document of the customer and type: 409 `document_duplicate`. `Idempotency-Key` replays are fingerprinted by the file's SHA-256 and the fields.
+         */
+        post: operations["uploadDocument"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/customer/documents/{documentId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A document’s metadata */
+        get: operations["getDocument"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a document
+         * @description Removes the bytes and keeps a tombstone of the metadata. Refused (409 `document_in_use`) while a verification relies on the document.
+         */
+        delete: operations["deleteDocument"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/customer/documents/{documentId}/content": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download a document
+         * @description The bytes as uploaded, decrypted as they stream, with `Content-Type` the detected type and `ETag` their SHA-256. `If-None-Match` → 304; one `Range` (`bytes=a-b`, `a-`, `-n`) → 206, past the end → 416; other ranges are ignored. Served as an attachment with `nosniff`, `Content-Security-Policy: sandbox` and `Cache-Control: private, no-store`. Each download is an audit entry.
+         */
+        get: operations["getDocumentContent"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        /**
+         * A document’s size and ETag, without the bytes
+         * @description The bytes as uploaded, decrypted as they stream, with `Content-Type` the detected type and `ETag` their SHA-256. `If-None-Match` → 304; one `Range` (`bytes=a-b`, `a-`, `-n`) → 206, past the end → 416; other ranges are ignored. Served as an attachment with `nosniff`, `Content-Security-Policy: sandbox` and `Cache-Control: private, no-store`. Each download is an audit entry.
+         */
+        head: operations["headDocumentContent"];
+        patch?: never;
+        trace?: never;
+    };
     "/v2/customer/events": {
         parameters: {
             query?: never;
@@ -2566,6 +2632,86 @@ export interface webhooks {
          * @description Posted to endpoints subscribed to `beneficiary.deleted` (or `*`). Verify the signature before trusting the body; answer 2xx within 10 s, anything else is retried.
          */
         post: operations["onBeneficiaryDeleted"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "document.uploaded": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * `document.uploaded`
+         * @description Posted to endpoints subscribed to `document.uploaded` (or `*`). Verify the signature before trusting the body; answer 2xx within 10 s, anything else is retried.
+         */
+        post: operations["onDocumentUploaded"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "document.deleted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * `document.deleted`
+         * @description Posted to endpoints subscribed to `document.deleted` (or `*`). Verify the signature before trusting the body; answer 2xx within 10 s, anything else is retried.
+         */
+        post: operations["onDocumentDeleted"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "document.rejected": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * `document.rejected`
+         * @description Posted to endpoints subscribed to `document.rejected` (or `*`). Verify the signature before trusting the body; answer 2xx within 10 s, anything else is retried.
+         */
+        post: operations["onDocumentRejected"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "document.expired": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * `document.expired`
+         * @description Posted to endpoints subscribed to `document.expired` (or `*`). Verify the signature before trusting the body; answer 2xx within 10 s, anything else is retried.
+         */
+        post: operations["onDocumentExpired"];
         delete?: never;
         options?: never;
         head?: never;
@@ -4313,6 +4459,184 @@ export interface components {
                 beneficiaryId: string;
             };
         };
+        /** @description The body of a `document.uploaded` delivery. */
+        DocumentUploadedEvent: {
+            /**
+             * @description Event id, also sent as `webhook-id`.
+             * @example evt_01jd7w3v8m9k2q4r6t8v0x2z4b
+             */
+            id: string;
+            /**
+             * @description Event type.
+             * @example document.uploaded
+             * @enum {string}
+             */
+            type: "document.uploaded";
+            /**
+             * @description ISO 8601 UTC timestamp.
+             * @example 2026-11-25T12:00:00.000Z
+             */
+            createdAt: string;
+            /**
+             * @description The tenant the event belongs to.
+             * @example demo-pro
+             */
+            tenantId: string;
+            /** @description What happened: ids, statuses and changed field names. */
+            data: {
+                /**
+                 * @description The customer it belongs to.
+                 * @example cus_01jd7w3v8m9k2q4r6t8v0x2z4b
+                 */
+                customerId: string;
+                /**
+                 * @description The document.
+                 * @example doc_01jd7w3v8m9k2q4r6t8v0x2z4b
+                 */
+                documentId: string;
+                /**
+                 * @description What the document is.
+                 * @example PASSPORT
+                 */
+                documentType: string;
+            };
+        };
+        /** @description The body of a `document.deleted` delivery. */
+        DocumentDeletedEvent: {
+            /**
+             * @description Event id, also sent as `webhook-id`.
+             * @example evt_01jd7w3v8m9k2q4r6t8v0x2z4b
+             */
+            id: string;
+            /**
+             * @description Event type.
+             * @example document.deleted
+             * @enum {string}
+             */
+            type: "document.deleted";
+            /**
+             * @description ISO 8601 UTC timestamp.
+             * @example 2026-11-25T12:00:00.000Z
+             */
+            createdAt: string;
+            /**
+             * @description The tenant the event belongs to.
+             * @example demo-pro
+             */
+            tenantId: string;
+            /** @description What happened: ids, statuses and changed field names. */
+            data: {
+                /**
+                 * @description The customer it belongs to.
+                 * @example cus_01jd7w3v8m9k2q4r6t8v0x2z4b
+                 */
+                customerId: string;
+                /**
+                 * @description The document.
+                 * @example doc_01jd7w3v8m9k2q4r6t8v0x2z4b
+                 */
+                documentId: string;
+                /**
+                 * @description What the document is.
+                 * @example PASSPORT
+                 */
+                documentType: string;
+            };
+        };
+        /** @description The body of a `document.rejected` delivery. */
+        DocumentRejectedEvent: {
+            /**
+             * @description Event id, also sent as `webhook-id`.
+             * @example evt_01jd7w3v8m9k2q4r6t8v0x2z4b
+             */
+            id: string;
+            /**
+             * @description Event type.
+             * @example document.rejected
+             * @enum {string}
+             */
+            type: "document.rejected";
+            /**
+             * @description ISO 8601 UTC timestamp.
+             * @example 2026-11-25T12:00:00.000Z
+             */
+            createdAt: string;
+            /**
+             * @description The tenant the event belongs to.
+             * @example demo-pro
+             */
+            tenantId: string;
+            /** @description What happened: ids, statuses and changed field names. */
+            data: {
+                /**
+                 * @description The customer it belongs to.
+                 * @example cus_01jd7w3v8m9k2q4r6t8v0x2z4b
+                 */
+                customerId: string;
+                /**
+                 * @description The document.
+                 * @example doc_01jd7w3v8m9k2q4r6t8v0x2z4b
+                 */
+                documentId: string;
+                /**
+                 * @description What the document is.
+                 * @example PASSPORT
+                 */
+                documentType: string;
+                /**
+                 * @description Why it was rejected.
+                 * @example malware_detected
+                 */
+                reason: string;
+            };
+        };
+        /** @description The body of a `document.expired` delivery. */
+        DocumentExpiredEvent: {
+            /**
+             * @description Event id, also sent as `webhook-id`.
+             * @example evt_01jd7w3v8m9k2q4r6t8v0x2z4b
+             */
+            id: string;
+            /**
+             * @description Event type.
+             * @example document.expired
+             * @enum {string}
+             */
+            type: "document.expired";
+            /**
+             * @description ISO 8601 UTC timestamp.
+             * @example 2026-11-25T12:00:00.000Z
+             */
+            createdAt: string;
+            /**
+             * @description The tenant the event belongs to.
+             * @example demo-pro
+             */
+            tenantId: string;
+            /** @description What happened: ids, statuses and changed field names. */
+            data: {
+                /**
+                 * @description The customer it belongs to.
+                 * @example cus_01jd7w3v8m9k2q4r6t8v0x2z4b
+                 */
+                customerId: string;
+                /**
+                 * @description The document.
+                 * @example doc_01jd7w3v8m9k2q4r6t8v0x2z4b
+                 */
+                documentId: string;
+                /**
+                 * @description What the document is.
+                 * @example PASSPORT
+                 */
+                documentType: string;
+                /**
+                 * @description The date it expired.
+                 * @example 2026-11-30
+                 */
+                expiresAt: string;
+            };
+        };
         /** @description The body of a `webhook.test` delivery. */
         WebhookTestEvent: {
             /**
@@ -4382,6 +4706,29 @@ export interface components {
                  */
                 reason: "MANUAL" | "FAILING";
             };
+        };
+        DocumentFields: {
+            /**
+             * @description What the document is.
+             * @example PASSPORT
+             * @enum {string}
+             */
+            documentType: "PASSPORT" | "NATIONAL_ID" | "DRIVING_LICENSE" | "RESIDENCE_PERMIT" | "PROOF_OF_ADDRESS" | "SOURCE_OF_FUNDS" | "SELFIE" | "BANK_STATEMENT" | "CERTIFICATE_OF_INCORPORATION" | "ARTICLES_OF_ASSOCIATION" | "SHAREHOLDER_REGISTER" | "BENEFICIAL_OWNERSHIP_DECLARATION" | "FINANCIAL_STATEMENTS" | "BUSINESS_LICENSE" | "OTHER";
+            /**
+             * @description ISO 3166-1 alpha-2 country code.
+             * @example GB
+             */
+            issuingCountry?: string;
+            /**
+             * @description The number printed on the document.
+             * @example 925076473
+             */
+            documentNumber?: string;
+            /**
+             * @description The date the document expires (YYYY-MM-DD).
+             * @example 2031-05-14
+             */
+            expiresAt?: string;
         };
         Health: {
             /**
@@ -4488,10 +4835,15 @@ export interface components {
              */
             organizationRoles?: string[];
             /**
-             * @description For `beneficiary_exists`: the beneficiary that already holds the account.
+             * @description For `beneficiary_exists` and `document_duplicate`: the beneficiary or document that already holds the account or these bytes.
              * @example ben_01jd7w3v8m9k2q4r6t8v0x2z4b
              */
             existingId?: string;
+            /**
+             * @description For `unsupported_media_type` on an upload: the type the bytes are (null when unknown, e.g. text or HTML).
+             * @example application/x-msdownload
+             */
+            detectedType?: string | null;
             /**
              * @description For `permission_not_held`: the permissions the caller would grant, or the target holds, that the caller does not hold.
              * @example [
@@ -7058,10 +7410,8 @@ export interface components {
             events: components["schemas"]["Event"][];
             /** @description The people of a BUSINESS customer (directors, shareholders, employees) with their details; empty for individuals. */
             organizationPeople: components["schemas"]["ExportedOrganizationPerson"][];
-            /** @description Metadata of the customer’s documents; empty until documents exist. */
-            documents: {
-                [key: string]: unknown;
-            }[];
+            /** @description The customer’s documents, deleted ones included: their metadata and where their bytes can be read, not the bytes. */
+            documents: components["schemas"]["ExportedDocument"][];
             /** @description The customer’s beneficiaries, deleted ones included, with their account details. */
             beneficiaries: components["schemas"]["Beneficiary"][];
             /**
@@ -7335,7 +7685,7 @@ export interface components {
              * @example customer.created
              * @enum {string}
              */
-            type: "customer.created" | "customer.updated" | "customer.erased" | "customer.legal_hold_placed" | "customer.legal_hold_released" | "customer.status_changed" | "consent.granted" | "consent.withdrawn" | "session.created" | "passkey.added" | "passkey.removed" | "passkey.clone_suspected" | "session.revoked" | "notification.requested" | "customer.contact_verified" | "user.invited" | "user.updated" | "user.password_changed" | "user.credentials_reset" | "user.locked" | "role.created" | "role.updated" | "role.deleted" | "group.created" | "group.updated" | "group.deleted" | "group.member_added" | "group.member_removed" | "client.created" | "client.secret_rotated" | "client.revoked" | "mfa.enrolled" | "mfa.removed" | "mfa.recovery_codes_regenerated" | "mfa.recovery_code_used" | "organization.member_added" | "organization.member_removed" | "organization.member_updated" | "beneficiary.created" | "beneficiary.payee_verified" | "beneficiary.confirmed" | "beneficiary.updated" | "beneficiary.deleted" | "webhook.test" | "webhook_endpoint.disabled";
+            type: "customer.created" | "customer.updated" | "customer.erased" | "customer.legal_hold_placed" | "customer.legal_hold_released" | "customer.status_changed" | "consent.granted" | "consent.withdrawn" | "session.created" | "passkey.added" | "passkey.removed" | "passkey.clone_suspected" | "session.revoked" | "notification.requested" | "customer.contact_verified" | "user.invited" | "user.updated" | "user.password_changed" | "user.credentials_reset" | "user.locked" | "role.created" | "role.updated" | "role.deleted" | "group.created" | "group.updated" | "group.deleted" | "group.member_added" | "group.member_removed" | "client.created" | "client.secret_rotated" | "client.revoked" | "mfa.enrolled" | "mfa.removed" | "mfa.recovery_codes_regenerated" | "mfa.recovery_code_used" | "organization.member_added" | "organization.member_removed" | "organization.member_updated" | "beneficiary.created" | "beneficiary.payee_verified" | "beneficiary.confirmed" | "beneficiary.updated" | "beneficiary.deleted" | "document.uploaded" | "document.deleted" | "document.rejected" | "document.expired" | "webhook.test" | "webhook_endpoint.disabled";
             /**
              * @description When the change happened.
              * @example 2026-11-25T10:00:00.000Z
@@ -7400,6 +7750,117 @@ export interface components {
              */
             createdAt: string;
         };
+        /** @description A document’s metadata; the bytes are at `/documents/{documentId}/content`. */
+        ExportedDocument: components["schemas"]["Document"] & {
+            /**
+             * @description When it was deleted; null if it was not.
+             * @example 2026-11-25T12:00:00.000Z
+             */
+            deletedAt: string | null;
+            /**
+             * @description Where its bytes can be read (`GET`), below the API base path; null once deleted.
+             * @example /v2/customer/documents/doc_01jd7w3v8m9k2q4r6t8v0x2z4b/content
+             */
+            contentUrl: string | null;
+        };
+        /** @description A document’s metadata; the bytes are at `/documents/{documentId}/content`. */
+        Document: {
+            /**
+             * @description Document id.
+             * @example doc_01jd7w3v8m9k2q4r6t8v0x2z4b
+             */
+            id: string;
+            /**
+             * @description The customer it belongs to.
+             * @example cus_01jd7w3v8m9k2q4r6t8v0x2z4b
+             */
+            customerId: string;
+            /**
+             * @description What the document is.
+             * @example PASSPORT
+             * @enum {string}
+             */
+            documentType: "PASSPORT" | "NATIONAL_ID" | "DRIVING_LICENSE" | "RESIDENCE_PERMIT" | "PROOF_OF_ADDRESS" | "SOURCE_OF_FUNDS" | "SELFIE" | "BANK_STATEMENT" | "CERTIFICATE_OF_INCORPORATION" | "ARTICLES_OF_ASSOCIATION" | "SHAREHOLDER_REGISTER" | "BENEFICIAL_OWNERSHIP_DECLARATION" | "FINANCIAL_STATEMENTS" | "BUSINESS_LICENSE" | "OTHER";
+            /**
+             * @description Lifecycle status.
+             * @example UPLOADED
+             * @enum {string}
+             */
+            status: "UPLOADED" | "VERIFIED" | "REJECTED" | "EXPIRED";
+            /**
+             * @description Why it was rejected (`malware_detected`, …); null unless REJECTED.
+             * @example null
+             */
+            rejectionReason: string | null;
+            /**
+             * @description Malware scan: PENDING until the scanner ran; SKIPPED where the tenant has no scanner; FAILED when it could not run.
+             * @example CLEAN
+             * @enum {string}
+             */
+            scanStatus: "PENDING" | "CLEAN" | "INFECTED" | "SKIPPED" | "FAILED";
+            /**
+             * @description The scanner that decided `scanStatus` (`sandbox-eicar` only detects the EICAR test file).
+             * @example sandbox-eicar
+             */
+            scanner: string | null;
+            /**
+             * @description The type detected from the bytes.
+             * @example application/pdf
+             * @enum {string}
+             */
+            mimeType: "application/pdf" | "image/jpeg" | "image/png";
+            /**
+             * Format: int64
+             * @description Size in bytes.
+             * @example 48213
+             */
+            size: number;
+            /**
+             * @description SHA-256 of the bytes (hex); the content’s strong ETag.
+             * @example abababababababababababababababababababababababababababababababab
+             */
+            sha256: string;
+            /**
+             * @description The file name the client sent, sanitised.
+             * @example passport.pdf
+             */
+            fileName: string | null;
+            /**
+             * @description The type the client declared for the file (recorded, not trusted).
+             * @example application/pdf
+             */
+            declaredMimeType: string | null;
+            /**
+             * @description ISO 3166-1 alpha-2 issuing country.
+             * @example GB
+             */
+            issuingCountry: string | null;
+            /**
+             * @description The last 4 characters of the document number.
+             * @example 6473
+             */
+            documentNumberLast4: string | null;
+            /**
+             * @description When the document expires (YYYY-MM-DD).
+             * @example 2031-05-14
+             */
+            expiresAt: string | null;
+            /**
+             * @description Who uploaded it (user or client id).
+             * @example usr_01jd7w3v8m9k2q4r6t8v0x2z4b
+             */
+            uploadedBy: string | null;
+            /**
+             * @description When it was uploaded.
+             * @example 2026-11-25T12:00:00.000Z
+             */
+            uploadedAt: string;
+            /**
+             * @description When it last changed.
+             * @example 2026-11-25T12:00:00.000Z
+             */
+            updatedAt: string;
+        };
         ErasureRequest: {
             /**
              * @description Your reference for the data subject’s request (a ticket number), kept in the audit log. Not a place for personal data.
@@ -7440,6 +7901,15 @@ export interface components {
              * @example AML record keeping until 2031-12-31 (case 2026-117)
              */
             reason: string;
+        };
+        DocumentList: {
+            /** @description The documents of this page, newest first. */
+            data: components["schemas"]["Document"][];
+            /**
+             * @description Pass as `cursor` to get the next page; null on the last page.
+             * @example null
+             */
+            nextCursor: string | null;
         };
         EventPage: {
             /** @description The items of this page, newest first. */
@@ -8061,7 +8531,7 @@ export interface components {
              *       "session.revoked"
              *     ]
              */
-            events: ("*" | "customer.created" | "customer.updated" | "customer.erased" | "customer.legal_hold_placed" | "customer.legal_hold_released" | "customer.status_changed" | "consent.granted" | "consent.withdrawn" | "session.created" | "passkey.added" | "passkey.removed" | "passkey.clone_suspected" | "session.revoked" | "notification.requested" | "customer.contact_verified" | "user.invited" | "user.updated" | "user.password_changed" | "user.credentials_reset" | "user.locked" | "role.created" | "role.updated" | "role.deleted" | "group.created" | "group.updated" | "group.deleted" | "group.member_added" | "group.member_removed" | "client.created" | "client.secret_rotated" | "client.revoked" | "mfa.enrolled" | "mfa.removed" | "mfa.recovery_codes_regenerated" | "mfa.recovery_code_used" | "organization.member_added" | "organization.member_removed" | "organization.member_updated" | "beneficiary.created" | "beneficiary.payee_verified" | "beneficiary.confirmed" | "beneficiary.updated" | "beneficiary.deleted" | "webhook.test" | "webhook_endpoint.disabled")[];
+            events: ("*" | "customer.created" | "customer.updated" | "customer.erased" | "customer.legal_hold_placed" | "customer.legal_hold_released" | "customer.status_changed" | "consent.granted" | "consent.withdrawn" | "session.created" | "passkey.added" | "passkey.removed" | "passkey.clone_suspected" | "session.revoked" | "notification.requested" | "customer.contact_verified" | "user.invited" | "user.updated" | "user.password_changed" | "user.credentials_reset" | "user.locked" | "role.created" | "role.updated" | "role.deleted" | "group.created" | "group.updated" | "group.deleted" | "group.member_added" | "group.member_removed" | "client.created" | "client.secret_rotated" | "client.revoked" | "mfa.enrolled" | "mfa.removed" | "mfa.recovery_codes_regenerated" | "mfa.recovery_code_used" | "organization.member_added" | "organization.member_removed" | "organization.member_updated" | "beneficiary.created" | "beneficiary.payee_verified" | "beneficiary.confirmed" | "beneficiary.updated" | "beneficiary.deleted" | "document.uploaded" | "document.deleted" | "document.rejected" | "document.expired" | "webhook.test" | "webhook_endpoint.disabled")[];
             /**
              * @description What the endpoint is for.
              * @example Core banking sync
@@ -8090,7 +8560,7 @@ export interface components {
              *       "session.revoked"
              *     ]
              */
-            events?: ("*" | "customer.created" | "customer.updated" | "customer.erased" | "customer.legal_hold_placed" | "customer.legal_hold_released" | "customer.status_changed" | "consent.granted" | "consent.withdrawn" | "session.created" | "passkey.added" | "passkey.removed" | "passkey.clone_suspected" | "session.revoked" | "notification.requested" | "customer.contact_verified" | "user.invited" | "user.updated" | "user.password_changed" | "user.credentials_reset" | "user.locked" | "role.created" | "role.updated" | "role.deleted" | "group.created" | "group.updated" | "group.deleted" | "group.member_added" | "group.member_removed" | "client.created" | "client.secret_rotated" | "client.revoked" | "mfa.enrolled" | "mfa.removed" | "mfa.recovery_codes_regenerated" | "mfa.recovery_code_used" | "organization.member_added" | "organization.member_removed" | "organization.member_updated" | "beneficiary.created" | "beneficiary.payee_verified" | "beneficiary.confirmed" | "beneficiary.updated" | "beneficiary.deleted" | "webhook.test" | "webhook_endpoint.disabled")[];
+            events?: ("*" | "customer.created" | "customer.updated" | "customer.erased" | "customer.legal_hold_placed" | "customer.legal_hold_released" | "customer.status_changed" | "consent.granted" | "consent.withdrawn" | "session.created" | "passkey.added" | "passkey.removed" | "passkey.clone_suspected" | "session.revoked" | "notification.requested" | "customer.contact_verified" | "user.invited" | "user.updated" | "user.password_changed" | "user.credentials_reset" | "user.locked" | "role.created" | "role.updated" | "role.deleted" | "group.created" | "group.updated" | "group.deleted" | "group.member_added" | "group.member_removed" | "client.created" | "client.secret_rotated" | "client.revoked" | "mfa.enrolled" | "mfa.removed" | "mfa.recovery_codes_regenerated" | "mfa.recovery_code_used" | "organization.member_added" | "organization.member_removed" | "organization.member_updated" | "beneficiary.created" | "beneficiary.payee_verified" | "beneficiary.confirmed" | "beneficiary.updated" | "beneficiary.deleted" | "document.uploaded" | "document.deleted" | "document.rejected" | "document.expired" | "webhook.test" | "webhook_endpoint.disabled")[];
             /**
              * @description What the endpoint is for.
              * @example Core banking sync
@@ -8774,7 +9244,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
+            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept, or an uploaded file’s bytes are of a type it does not accept (`detectedType` names what they are). */
             415: {
                 headers: {
                     /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
@@ -9005,7 +9475,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
+            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept, or an uploaded file’s bytes are of a type it does not accept (`detectedType` names what they are). */
             415: {
                 headers: {
                     /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
@@ -9207,7 +9677,7 @@ export interface operations {
                     "application/json": components["schemas"]["OAuthProblem"];
                 };
             };
-            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
+            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept, or an uploaded file’s bytes are of a type it does not accept (`detectedType` names what they are). */
             415: {
                 headers: {
                     /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
@@ -9357,7 +9827,7 @@ export interface operations {
                     "application/json": components["schemas"]["OAuthProblem"];
                 };
             };
-            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
+            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept, or an uploaded file’s bytes are of a type it does not accept (`detectedType` names what they are). */
             415: {
                 headers: {
                     /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
@@ -9505,7 +9975,7 @@ export interface operations {
                     "application/json": components["schemas"]["OAuthProblem"];
                 };
             };
-            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
+            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept, or an uploaded file’s bytes are of a type it does not accept (`detectedType` names what they are). */
             415: {
                 headers: {
                     /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
@@ -9748,7 +10218,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
+            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept, or an uploaded file’s bytes are of a type it does not accept (`detectedType` names what they are). */
             415: {
                 headers: {
                     /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
@@ -9926,7 +10396,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
+            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept, or an uploaded file’s bytes are of a type it does not accept (`detectedType` names what they are). */
             415: {
                 headers: {
                     /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
@@ -10104,7 +10574,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
+            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept, or an uploaded file’s bytes are of a type it does not accept (`detectedType` names what they are). */
             415: {
                 headers: {
                     /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
@@ -10282,7 +10752,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
+            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept, or an uploaded file’s bytes are of a type it does not accept (`detectedType` names what they are). */
             415: {
                 headers: {
                     /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
@@ -10460,7 +10930,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
+            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept, or an uploaded file’s bytes are of a type it does not accept (`detectedType` names what they are). */
             415: {
                 headers: {
                     /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
@@ -10623,7 +11093,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
+            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept, or an uploaded file’s bytes are of a type it does not accept (`detectedType` names what they are). */
             415: {
                 headers: {
                     /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
@@ -10801,7 +11271,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
+            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept, or an uploaded file’s bytes are of a type it does not accept (`detectedType` names what they are). */
             415: {
                 headers: {
                     /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
@@ -10979,7 +11449,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
+            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept, or an uploaded file’s bytes are of a type it does not accept (`detectedType` names what they are). */
             415: {
                 headers: {
                     /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
@@ -11676,7 +12146,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
+            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept, or an uploaded file’s bytes are of a type it does not accept (`detectedType` names what they are). */
             415: {
                 headers: {
                     /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
@@ -11852,7 +12322,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
+            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept, or an uploaded file’s bytes are of a type it does not accept (`detectedType` names what they are). */
             415: {
                 headers: {
                     /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
@@ -12030,7 +12500,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
+            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept, or an uploaded file’s bytes are of a type it does not accept (`detectedType` names what they are). */
             415: {
                 headers: {
                     /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
@@ -12178,7 +12648,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
+            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept, or an uploaded file’s bytes are of a type it does not accept (`detectedType` names what they are). */
             415: {
                 headers: {
                     /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
@@ -12631,7 +13101,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
+            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept, or an uploaded file’s bytes are of a type it does not accept (`detectedType` names what they are). */
             415: {
                 headers: {
                     /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
@@ -13088,7 +13558,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
+            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept, or an uploaded file’s bytes are of a type it does not accept (`detectedType` names what they are). */
             415: {
                 headers: {
                     /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
@@ -13251,7 +13721,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
+            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept, or an uploaded file’s bytes are of a type it does not accept (`detectedType` names what they are). */
             415: {
                 headers: {
                     /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
@@ -13414,7 +13884,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
+            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept, or an uploaded file’s bytes are of a type it does not accept (`detectedType` names what they are). */
             415: {
                 headers: {
                     /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
@@ -14161,7 +14631,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
+            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept, or an uploaded file’s bytes are of a type it does not accept (`detectedType` names what they are). */
             415: {
                 headers: {
                     /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
@@ -14340,7 +14810,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
+            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept, or an uploaded file’s bytes are of a type it does not accept (`detectedType` names what they are). */
             415: {
                 headers: {
                     /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
@@ -14518,7 +14988,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
+            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept, or an uploaded file’s bytes are of a type it does not accept (`detectedType` names what they are). */
             415: {
                 headers: {
                     /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
@@ -14846,7 +15316,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
+            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept, or an uploaded file’s bytes are of a type it does not accept (`detectedType` names what they are). */
             415: {
                 headers: {
                     /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
@@ -15181,7 +15651,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
+            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept, or an uploaded file’s bytes are of a type it does not accept (`detectedType` names what they are). */
             415: {
                 headers: {
                     /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
@@ -15511,7 +15981,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
+            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept, or an uploaded file’s bytes are of a type it does not accept (`detectedType` names what they are). */
             415: {
                 headers: {
                     /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
@@ -15846,7 +16316,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
+            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept, or an uploaded file’s bytes are of a type it does not accept (`detectedType` names what they are). */
             415: {
                 headers: {
                     /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
@@ -16330,7 +16800,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
+            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept, or an uploaded file’s bytes are of a type it does not accept (`detectedType` names what they are). */
             415: {
                 headers: {
                     /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
@@ -16809,7 +17279,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
+            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept, or an uploaded file’s bytes are of a type it does not accept (`detectedType` names what they are). */
             415: {
                 headers: {
                     /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
@@ -17303,7 +17773,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
+            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept, or an uploaded file’s bytes are of a type it does not accept (`detectedType` names what they are). */
             415: {
                 headers: {
                     /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
@@ -17767,7 +18237,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
+            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept, or an uploaded file’s bytes are of a type it does not accept (`detectedType` names what they are). */
             415: {
                 headers: {
                     /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
@@ -17948,7 +18418,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
+            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept, or an uploaded file’s bytes are of a type it does not accept (`detectedType` names what they are). */
             415: {
                 headers: {
                     /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
@@ -18278,7 +18748,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
+            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept, or an uploaded file’s bytes are of a type it does not accept (`detectedType` names what they are). */
             415: {
                 headers: {
                     /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
@@ -18606,7 +19076,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
+            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept, or an uploaded file’s bytes are of a type it does not accept (`detectedType` names what they are). */
             415: {
                 headers: {
                     /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
@@ -18822,6 +19292,1005 @@ export interface operations {
             };
         };
     };
+    listDocuments: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1–100. */
+                limit?: number;
+                /** @description Opaque cursor from the previous page’s `nextCursor`. */
+                cursor?: string;
+                /** @description What the document is. */
+                documentType?: "PASSPORT" | "NATIONAL_ID" | "DRIVING_LICENSE" | "RESIDENCE_PERMIT" | "PROOF_OF_ADDRESS" | "SOURCE_OF_FUNDS" | "SELFIE" | "BANK_STATEMENT" | "CERTIFICATE_OF_INCORPORATION" | "ARTICLES_OF_ASSOCIATION" | "SHAREHOLDER_REGISTER" | "BENEFICIAL_OWNERSHIP_DECLARATION" | "FINANCIAL_STATEMENTS" | "BUSINESS_LICENSE" | "OTHER";
+                /** @description Only documents in this status. */
+                status?: "UPLOADED" | "VERIFIED" | "REJECTED" | "EXPIRED";
+            };
+            header: {
+                /** @description The tenant (fintech) the request is for. */
+                "X-Tenant-ID": components["parameters"]["TenantId"];
+            };
+            path: {
+                /** @description Customer id. */
+                customerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The documents, newest first; deleted ones are not listed. */
+            200: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DocumentList"];
+                };
+            };
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_cursor`: The pagination cursor was not issued by this API or belongs to another listing. */
+            400: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
+            401: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `capability_not_enabled`: The tenant's subscription tier does not include the capability this route needs; `capability` and `requiredTiers` say which. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
+            403: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
+            404: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. */
+            409: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
+            422: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
+            429: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Seconds until the request may be retried. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
+            500: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
+            503: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    uploadDocument: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The tenant (fintech) the request is for. */
+                "X-Tenant-ID": components["parameters"]["TenantId"];
+                /** @description Makes the request safe to retry: a replay within 24 h returns the stored answer. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /** @description Customer id. */
+                customerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["DocumentFields"] & {
+                    /**
+                     * Format: binary
+                     * @description The file: a PDF, JPEG or PNG of at most 10485760 bytes, as its bytes show (its declared type and name are recorded, not trusted).
+                     * @example %PDF-1.4
+                     */
+                    file: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The stored document, `UPLOADED`, its scan `PENDING`. */
+            201: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Document"];
+                };
+            };
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            400: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
+            401: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `capability_not_enabled`: The tenant's subscription tier does not include the capability this route needs; `capability` and `requiredTiers` say which. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
+            403: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
+            404: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `customer_closed`: The customer (or organization) is CLOSED: its profile, consents, people and contact details can no longer be changed. `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. `document_duplicate`: The customer already has a document of this type with the same bytes (SHA-256); `existingId` names it. `idempotency_key_in_use`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
+            409: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
+            413: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept, or an uploaded file’s bytes are of a type it does not accept (`detectedType` names what they are). */
+            415: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. `idempotency_key_reused`: The `Idempotency-Key` was already used with a different request body or route. */
+            422: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
+            429: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Seconds until the request may be retried. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
+            500: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
+            503: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getDocument: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The tenant (fintech) the request is for. */
+                "X-Tenant-ID": components["parameters"]["TenantId"];
+            };
+            path: {
+                /** @description Document id. */
+                documentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The document. */
+            200: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Document"];
+                };
+            };
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            400: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
+            401: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `capability_not_enabled`: The tenant's subscription tier does not include the capability this route needs; `capability` and `requiredTiers` say which. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
+            403: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
+            404: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
+            422: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
+            429: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Seconds until the request may be retried. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
+            500: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
+            503: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteDocument: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The tenant (fintech) the request is for. */
+                "X-Tenant-ID": components["parameters"]["TenantId"];
+            };
+            path: {
+                /** @description Document id. */
+                documentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            400: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
+            401: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `capability_not_enabled`: The tenant's subscription tier does not include the capability this route needs; `capability` and `requiredTiers` say which. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
+            403: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
+            404: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `document_in_use`: A verification relies on the document, so it cannot be deleted while that verification is open or approved. */
+            409: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
+            422: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
+            429: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Seconds until the request may be retried. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
+            500: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
+            503: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getDocumentContent: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The tenant (fintech) the request is for. */
+                "X-Tenant-ID": components["parameters"]["TenantId"];
+            };
+            path: {
+                /** @description Document id. */
+                documentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The document’s bytes. */
+            200: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description The strong ETag: `"<sha256>"`. */
+                    ETag?: string;
+                    /** @description Always `attachment`, with the file name (RFC 6266). */
+                    "Content-Disposition"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": string;
+                    "image/jpeg": string;
+                    "image/png": string;
+                };
+            };
+            /** @description The requested range of the bytes, with `Content-Range`. */
+            206: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description The strong ETag: `"<sha256>"`. */
+                    ETag?: string;
+                    /** @description Always `attachment`, with the file name (RFC 6266). */
+                    "Content-Disposition"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": string;
+                    "image/jpeg": string;
+                    "image/png": string;
+                };
+            };
+            /** @description Not modified: the client’s copy (`If-None-Match`) is current. */
+            304: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            400: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
+            401: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `capability_not_enabled`: The tenant's subscription tier does not include the capability this route needs; `capability` and `requiredTiers` say which. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
+            403: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
+            404: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `range_not_satisfiable`: The `Range` asks for bytes past the end of the content; `Content-Range: bytes *\/<size>` gives its size. */
+            416: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
+            422: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
+            429: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Seconds until the request may be retried. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. `document_unreadable`: The stored bytes of the document fail authenticated decryption (tampered with, or moved from another document): nothing is served. It has been logged with the `requestId`. */
+            500: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
+            503: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    headDocumentContent: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The tenant (fintech) the request is for. */
+                "X-Tenant-ID": components["parameters"]["TenantId"];
+            };
+            path: {
+                /** @description Document id. */
+                documentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The document’s bytes. */
+            200: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description The strong ETag: `"<sha256>"`. */
+                    ETag?: string;
+                    /** @description Always `attachment`, with the file name (RFC 6266). */
+                    "Content-Disposition"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": string;
+                    "image/jpeg": string;
+                    "image/png": string;
+                };
+            };
+            /** @description The requested range of the bytes, with `Content-Range`. */
+            206: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description The strong ETag: `"<sha256>"`. */
+                    ETag?: string;
+                    /** @description Always `attachment`, with the file name (RFC 6266). */
+                    "Content-Disposition"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": string;
+                    "image/jpeg": string;
+                    "image/png": string;
+                };
+            };
+            /** @description Not modified: the client’s copy (`If-None-Match`) is current. */
+            304: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            400: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
+            401: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `capability_not_enabled`: The tenant's subscription tier does not include the capability this route needs; `capability` and `requiredTiers` say which. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
+            403: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
+            404: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `range_not_satisfiable`: The `Range` asks for bytes past the end of the content; `Content-Range: bytes *\/<size>` gives its size. */
+            416: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
+            422: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
+            429: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Seconds until the request may be retried. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. `document_unreadable`: The stored bytes of the document fail authenticated decryption (tampered with, or moved from another document): nothing is served. It has been logged with the `requestId`. */
+            500: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
+            503: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     listEvents: {
         parameters: {
             query?: {
@@ -18830,7 +20299,7 @@ export interface operations {
                 /** @description Opaque cursor from the previous page’s `nextCursor`. */
                 cursor?: string;
                 /** @description Only events of this type. */
-                type?: "customer.created" | "customer.updated" | "customer.erased" | "customer.legal_hold_placed" | "customer.legal_hold_released" | "customer.status_changed" | "consent.granted" | "consent.withdrawn" | "session.created" | "passkey.added" | "passkey.removed" | "passkey.clone_suspected" | "session.revoked" | "notification.requested" | "customer.contact_verified" | "user.invited" | "user.updated" | "user.password_changed" | "user.credentials_reset" | "user.locked" | "role.created" | "role.updated" | "role.deleted" | "group.created" | "group.updated" | "group.deleted" | "group.member_added" | "group.member_removed" | "client.created" | "client.secret_rotated" | "client.revoked" | "mfa.enrolled" | "mfa.removed" | "mfa.recovery_codes_regenerated" | "mfa.recovery_code_used" | "organization.member_added" | "organization.member_removed" | "organization.member_updated" | "beneficiary.created" | "beneficiary.payee_verified" | "beneficiary.confirmed" | "beneficiary.updated" | "beneficiary.deleted" | "webhook.test" | "webhook_endpoint.disabled";
+                type?: "customer.created" | "customer.updated" | "customer.erased" | "customer.legal_hold_placed" | "customer.legal_hold_released" | "customer.status_changed" | "consent.granted" | "consent.withdrawn" | "session.created" | "passkey.added" | "passkey.removed" | "passkey.clone_suspected" | "session.revoked" | "notification.requested" | "customer.contact_verified" | "user.invited" | "user.updated" | "user.password_changed" | "user.credentials_reset" | "user.locked" | "role.created" | "role.updated" | "role.deleted" | "group.created" | "group.updated" | "group.deleted" | "group.member_added" | "group.member_removed" | "client.created" | "client.secret_rotated" | "client.revoked" | "mfa.enrolled" | "mfa.removed" | "mfa.recovery_codes_regenerated" | "mfa.recovery_code_used" | "organization.member_added" | "organization.member_removed" | "organization.member_updated" | "beneficiary.created" | "beneficiary.payee_verified" | "beneficiary.confirmed" | "beneficiary.updated" | "beneficiary.deleted" | "document.uploaded" | "document.deleted" | "document.rejected" | "document.expired" | "webhook.test" | "webhook_endpoint.disabled";
                 /** @description Created at or after (ISO 8601). */
                 createdFrom?: string;
                 /** @description Created before (ISO 8601). */
@@ -19765,7 +21234,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
+            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept, or an uploaded file’s bytes are of a type it does not accept (`detectedType` names what they are). */
             415: {
                 headers: {
                     /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
@@ -20227,7 +21696,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
+            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept, or an uploaded file’s bytes are of a type it does not accept (`detectedType` names what they are). */
             415: {
                 headers: {
                     /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
@@ -20530,7 +21999,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
+            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept, or an uploaded file’s bytes are of a type it does not accept (`detectedType` names what they are). */
             415: {
                 headers: {
                     /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
@@ -21271,7 +22740,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
+            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept, or an uploaded file’s bytes are of a type it does not accept (`detectedType` names what they are). */
             415: {
                 headers: {
                     /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
@@ -21586,7 +23055,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
+            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept, or an uploaded file’s bytes are of a type it does not accept (`detectedType` names what they are). */
             415: {
                 headers: {
                     /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
@@ -21767,7 +23236,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
+            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept, or an uploaded file’s bytes are of a type it does not accept (`detectedType` names what they are). */
             415: {
                 headers: {
                     /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
@@ -22083,7 +23552,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
+            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept, or an uploaded file’s bytes are of a type it does not accept (`detectedType` names what they are). */
             415: {
                 headers: {
                     /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
@@ -22532,7 +24001,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
+            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept, or an uploaded file’s bytes are of a type it does not accept (`detectedType` names what they are). */
             415: {
                 headers: {
                     /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
@@ -23274,7 +24743,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
+            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept, or an uploaded file’s bytes are of a type it does not accept (`detectedType` names what they are). */
             415: {
                 headers: {
                     /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
@@ -23710,7 +25179,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept. */
+            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept, or an uploaded file’s bytes are of a type it does not accept (`detectedType` names what they are). */
             415: {
                 headers: {
                     /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
@@ -25798,6 +27267,122 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["BeneficiaryDeletedEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the delivery; redirects are not followed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onDocumentUploaded: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id: the same on every attempt and every manual retry, so repeats can be dropped. */
+                "webhook-id": string;
+                /** @description When this attempt was signed, in Unix seconds; reject messages too far from your clock. */
+                "webhook-timestamp": string;
+                /** @description Space-separated `v1,<base64 HMAC-SHA256 of id.timestamp.body>` signatures: one per live secret (two for 24 h after a rotation). */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DocumentUploadedEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the delivery; redirects are not followed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onDocumentDeleted: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id: the same on every attempt and every manual retry, so repeats can be dropped. */
+                "webhook-id": string;
+                /** @description When this attempt was signed, in Unix seconds; reject messages too far from your clock. */
+                "webhook-timestamp": string;
+                /** @description Space-separated `v1,<base64 HMAC-SHA256 of id.timestamp.body>` signatures: one per live secret (two for 24 h after a rotation). */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DocumentDeletedEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the delivery; redirects are not followed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onDocumentRejected: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id: the same on every attempt and every manual retry, so repeats can be dropped. */
+                "webhook-id": string;
+                /** @description When this attempt was signed, in Unix seconds; reject messages too far from your clock. */
+                "webhook-timestamp": string;
+                /** @description Space-separated `v1,<base64 HMAC-SHA256 of id.timestamp.body>` signatures: one per live secret (two for 24 h after a rotation). */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DocumentRejectedEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the delivery; redirects are not followed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onDocumentExpired: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id: the same on every attempt and every manual retry, so repeats can be dropped. */
+                "webhook-id": string;
+                /** @description When this attempt was signed, in Unix seconds; reject messages too far from your clock. */
+                "webhook-timestamp": string;
+                /** @description Space-separated `v1,<base64 HMAC-SHA256 of id.timestamp.body>` signatures: one per live secret (two for 24 h after a rotation). */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DocumentExpiredEvent"];
             };
         };
         responses: {

@@ -9,6 +9,8 @@ import { beneficiaryRoutes } from './modules/beneficiaries/routes';
 import { consentRoutes } from './modules/consents/routes';
 import { customerRoutes } from './modules/customers/routes';
 import { docsRoutes } from './modules/docs/routes';
+import { documentRoutes } from './modules/documents/routes';
+import { uploadRoute } from './modules/documents/upload';
 import { erasureRoutes } from './modules/erasure/routes';
 import { eventRoutes } from './modules/events/routes';
 import { exportRoutes } from './modules/export/routes';
@@ -60,16 +62,19 @@ export function createApp(): OpenAPIHono<AppEnv> {
     });
   });
 
-  app.use(
-    `${BASE_PATH}/*`,
-    bodyLimit({
-      maxSize: JSON_BODY_LIMIT_BYTES,
-      onError: () => {
-        throw new ApiError('payload_too_large', {
-          detail: `Request bodies are limited to ${JSON_BODY_LIMIT_BYTES} bytes.`,
-        });
-      },
-    }),
+  const jsonBodyLimit = bodyLimit({
+    maxSize: JSON_BODY_LIMIT_BYTES,
+    onError: () => {
+      throw new ApiError('payload_too_large', {
+        detail: `Request bodies are limited to ${JSON_BODY_LIMIT_BYTES} bytes.`,
+      });
+    },
+  });
+  // The upload route stream-parses its body within its own limits: this one would buffer it.
+  app.use(`${BASE_PATH}/*`, (c, next) =>
+    c.req.method === uploadRoute.method && uploadRoute.path.test(c.req.path)
+      ? next()
+      : jsonBodyLimit(c, next),
   );
 
   registerComponents(app);
@@ -89,6 +94,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.route(BASE_PATH, exportRoutes());
   app.route(BASE_PATH, erasureRoutes());
   app.route(BASE_PATH, legalHoldRoutes());
+  app.route(BASE_PATH, documentRoutes());
   app.route(BASE_PATH, eventRoutes());
   app.route(BASE_PATH, auditRoutes());
   app.route(BASE_PATH, accessRoutes());

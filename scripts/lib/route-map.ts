@@ -4,7 +4,7 @@
  * scripts/openapi-export.ts.
  */
 
-const METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
+const METHODS = ['get', 'head', 'post', 'put', 'patch', 'delete'] as const;
 
 interface Operation {
   operationId?: string;

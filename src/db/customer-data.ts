@@ -41,6 +41,10 @@ export const sealPurposes = {
   beneficiaryAccount: 'beneficiary-account',
   /** beneficiaries.search_digests: words of the name and nickname, per customer. */
   beneficiarySearch: 'beneficiary-search',
+  /** documents.details: file name, declared type and document number, under the customer's data key. */
+  documentDetails: 'document-details',
+  /** The bytes of a document in R2, under a key derived from the customer's data key per document. */
+  documentContent: 'document-content',
   /** webhook_endpoints.secret and previous_secret: the tenant's, no customer's. */
   webhookSecret: 'webhook-secret',
 } as const;
@@ -63,7 +67,8 @@ export type ExportPart =
   | 'auditEvents'
   | 'events'
   | 'organizationPeople'
-  | 'beneficiaries';
+  | 'beneficiaries'
+  | 'documents';
 
 type Column<T extends SQLiteTable> = keyof T['_']['columns'] & string;
 
@@ -94,6 +99,8 @@ export type ErasureDeclaration<T extends SQLiteTable = SQLiteTable> =
       set: Partial<T['$inferInsert']>;
       /** Free-text fields inside a JSON column, per kind of row, that become `[erased]`. */
       json?: { column: Column<T>; kind: Column<T>; fields: Readonly<Record<string, string>> };
+      /** A column set to the erasure's time (a tombstone's `deleted_at`). */
+      stamp?: Column<T>;
       /** Why the row is kept. */
       reason: string;
     }
@@ -106,6 +113,26 @@ export interface CustomerDataEntry<T extends SQLiteTable = SQLiteTable> {
   erase: ErasureDeclaration<T>;
   /** The purpose each encrypted or digested column is sealed for (per kind of row where it varies). */
   sealed?: Partial<Record<Column<T>, string | Readonly<Record<string, string>>>>;
+  /** Objects outside the database that belong to the customer (R2), and what erasure does with them. */
+  objects?: ObjectDeclaration;
+}
+
+/**
+ * A customer's objects in an R2 bucket: every key under `prefix(tenantId, customerId)` is the
+ * customer's, and erasure deletes them all (listed in pages, deleted in batches) once its batch
+ * has committed. Until then they are ciphertext under keys derived from the customer's data key
+ * (`sealed`), which the same batch destroyed: copies of them are unreadable too.
+ */
+export interface ObjectDeclaration {
+  bucket: 'DOCUMENTS';
+  prefix: (tenantId: string, customerId: string) => string;
+  erase: 'delete';
+  sealed: string;
+}
+
+/** Where a customer's documents are in R2: ids only, no personal data. */
+export function documentPrefix(tenantId: string, customerId: string): string {
+  return `t/${tenantId}/c/${customerId}/`;
 }
 
 /** Keeps the declaration's literal types, so the export's rows are typed by the columns it names. */
@@ -414,6 +441,47 @@ export const customerData = {
     sealed: {
       responseBody: sealPurposes.idempotencyReply,
       fingerprint: sealPurposes.idempotencyFingerprint,
+    },
+  }),
+  documents: entry(t.documents, {
+    ties: [{ column: 'customerId', holds: 'customer' }],
+    export: {
+      part: 'documents',
+      columns: [
+        'id',
+        'customerId',
+        'documentType',
+        'status',
+        'rejectionReason',
+        'scanStatus',
+        'scanner',
+        'scannedAt',
+        'mimeType',
+        'size',
+        'sha256',
+        'issuingCountry',
+        'details',
+        'expiresAt',
+        'uploadedBy',
+        'createdAt',
+        'updatedAt',
+        'deletedAt',
+      ],
+      orderBy: 'id',
+    },
+    erase: {
+      action: 'scrub',
+      set: { details: null, sha256: null, issuingCountry: null, deletionReason: 'CUSTOMER_ERASED' },
+      stamp: 'deletedAt',
+      reason:
+        'the tombstone (id, type, status, dates) that verifications and the audit trail refer to; its object is deleted',
+    },
+    sealed: { details: sealPurposes.documentDetails },
+    objects: {
+      bucket: 'DOCUMENTS',
+      prefix: documentPrefix,
+      erase: 'delete',
+      sealed: sealPurposes.documentContent,
     },
   }),
 } as const;

@@ -700,3 +700,72 @@ export const beneficiaries = sqliteTable(
     index('beneficiaries_customer_idx').on(table.tenantId, table.customerId, table.id),
   ],
 );
+
+/**
+ * A customer's document (docs/api.md, Documents). The bytes are in R2 (`DOCUMENTS`), encrypted
+ * under a key derived from the customer's data key (src/modules/documents/content-crypto.ts), at
+ * `t/<tenant>/c/<customer>/<document id>`: no personal data in the key. What the client declared
+ * and what could name the customer (file name, document number) is `details`, sealed.
+ */
+export const documents = sqliteTable(
+  'documents',
+  {
+    id: text('id').primaryKey(),
+    tenantId: text('tenant_id').notNull(),
+    customerId: text('customer_id').notNull(),
+    documentType: text('document_type').notNull(),
+    status: text('status', { enum: ['UPLOADED', 'VERIFIED', 'REJECTED', 'EXPIRED'] }).notNull(),
+    rejectionReason: text('rejection_reason'),
+    scanStatus: text('scan_status', {
+      enum: ['PENDING', 'CLEAN', 'INFECTED', 'SKIPPED', 'FAILED'],
+    }).notNull(),
+    /** The scanner that set `scan_status` (`sandbox-eicar`, …); null while pending or skipped. */
+    scanner: text('scanner'),
+    scannedAt: text('scanned_at'),
+    /** Detected from the bytes, never the client's word. */
+    mimeType: text('mime_type').notNull(),
+    size: integer('size').notNull(),
+    /** SHA-256 of the plaintext, hex; the strong ETag. Null once the customer is erased. */
+    sha256: text('sha256'),
+    issuingCountry: text('issuing_country'),
+    /** Sealed JSON: file name, declared type, document number. Null once the customer is erased. */
+    details: text('details'),
+    expiresAt: text('expires_at'),
+    uploadedBy: text('uploaded_by'),
+    createdAt: text('created_at').notNull(),
+    updatedAt: text('updated_at').notNull(),
+    /** The tombstone: deleted by request or by the customer's erasure; the row stays. */
+    deletedAt: text('deleted_at'),
+    deletionReason: text('deletion_reason', { enum: ['DELETED', 'CUSTOMER_ERASED'] }),
+    /** When the R2 object was removed (deletion, erasure, malware); the cron retries until set. */
+    objectRemovedAt: text('object_removed_at'),
+  },
+  (table) => [
+    index('documents_customer_idx').on(table.tenantId, table.customerId, table.id),
+    // The same bytes twice for one customer and type is a mistake, or a replay without a key.
+    uniqueIndex('documents_duplicate_uq')
+      .on(table.tenantId, table.customerId, table.documentType, table.sha256)
+      .where(sql`${table.deletionReason} IS NULL`),
+    index('documents_expiry_idx').on(table.tenantId, table.status, table.expiresAt),
+    index('documents_scan_idx').on(table.scanStatus, table.createdAt),
+    index('documents_object_removal_idx').on(table.deletionReason, table.objectRemovedAt),
+  ],
+);
+
+/**
+ * Which documents a verification relies on (the verification section adds the verifications
+ * themselves). While a row names a document, deleting it is refused (409 `document_in_use`).
+ */
+export const verificationDocuments = sqliteTable(
+  'verification_documents',
+  {
+    tenantId: text('tenant_id').notNull(),
+    verificationId: text('verification_id').notNull(),
+    documentId: text('document_id').notNull(),
+    createdAt: text('created_at').notNull(),
+  },
+  (table) => [
+    primaryKey({ columns: [table.tenantId, table.verificationId, table.documentId] }),
+    index('verification_documents_document_idx').on(table.tenantId, table.documentId),
+  ],
+);

@@ -26,10 +26,13 @@ export function randomToken(byteLength = 32): string {
   return base64UrlEncode(crypto.getRandomValues(new Uint8Array(byteLength)));
 }
 
+export function hexEncode(bytes: Uint8Array): string {
+  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join('');
+}
+
 export async function sha256Hex(value: string | Uint8Array): Promise<string> {
   const data = typeof value === 'string' ? encoder.encode(value) : value;
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', data));
-  return Array.from(digest, (byte) => byte.toString(16).padStart(2, '0')).join('');
+  return hexEncode(new Uint8Array(await crypto.subtle.digest('SHA-256', data)));
 }
 
 /** Constant-time comparison for secrets of equal length (hashes, tokens). */

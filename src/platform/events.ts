@@ -103,6 +103,19 @@ const beneficiaryIds = {
     .openapi({ description: 'The beneficiary.', example: 'ben_01jd7w3v8m9k2q4r6t8v0x2z4b' }),
 };
 
+/** Something happened to a customer's document; receivers fetch it for the rest. */
+const documentEventData = z.object({
+  customerId: z
+    .string()
+    .max(40)
+    .openapi({ description: 'The customer it belongs to.', example: 'cus_01jd7w3v8m9k2q4r6t8v0x2z4b' }),
+  documentId: z
+    .string()
+    .max(40)
+    .openapi({ description: 'The document.', example: 'doc_01jd7w3v8m9k2q4r6t8v0x2z4b' }),
+  documentType: z.string().max(40).openapi({ description: 'What the document is.', example: 'PASSPORT' }),
+});
+
 /**
  * The event catalogue: every event type with the schema of its `data`. Event data is thin
  * (ids, statuses, changed field names) so a receiver fetches the current state through the API.
@@ -425,6 +438,14 @@ export const eventCatalogue = {
       .openapi({ description: 'What changed (never the values).', example: ['nickname'] }),
   }),
   'beneficiary.deleted': z.object(beneficiaryIds),
+  'document.uploaded': documentEventData,
+  'document.deleted': documentEventData,
+  'document.rejected': documentEventData.extend({
+    reason: z.string().max(64).openapi({ description: 'Why it was rejected.', example: 'malware_detected' }),
+  }),
+  'document.expired': documentEventData.extend({
+    expiresAt: z.string().max(10).openapi({ description: 'The date it expired.', example: '2026-11-30' }),
+  }),
   'webhook.test': z.object({
     endpointId: z
       .string()

@@ -84,6 +84,14 @@ async function deriveKeyOnce(context: FieldKeyContext, use: DerivedKeyUse): Prom
     : crypto.subtle.deriveKey(params, hkdf, { name: 'HMAC', hash: 'SHA-256', length: 256 }, false, ['sign']);
 }
 
+/**
+ * The AES-256-GCM key of a context, for values too large to be one field (a document's bytes,
+ * encrypted chunk by chunk with their own additional data).
+ */
+export function encryptionKey(context: FieldKeyContext): Promise<CryptoKey> {
+  return deriveKey(context, 'encryption');
+}
+
 function additionalData(context: FieldContext): Uint8Array {
   return encoder.encode(
     JSON.stringify([FORMAT_VERSION, context.tenantId, context.purpose, context.recordId]),

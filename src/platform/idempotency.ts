@@ -1,5 +1,5 @@
 import { and, eq } from 'drizzle-orm';
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import type { TenantDb } from '../db/client';
 import { sealPurposes } from '../db/customer-data';
 import { idempotencyKeys } from '../db/tenant';
@@ -7,6 +7,7 @@ import { principalKey } from './auth/principal';
 import type { AppEnv } from './context';
 import { ApiError, validationError } from './errors';
 import { decryptField, encryptField, type FieldContext, fieldDigest } from './field-encryption';
+import { handleError } from './http';
 
 const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 /** An in-flight claim older than this belongs to a request that died; it may be taken over. */
@@ -60,94 +61,116 @@ async function replay(rootKey: string, row: Row): Promise<Response> {
  * `Idempotency-Key` for POSTs that change state: the first request claims the key (an atomic
  * insert, so of twenty parallel requests exactly one proceeds), later ones with the same body
  * get the stored answer, with another body 422, while the first is running 409. A 5xx releases
- * the key so the client can retry.
+ * the key so the client can retry. The fingerprint is the method, path and body as text.
  */
 export function idempotency(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const key = c.req.header('Idempotency-Key');
-    if (key === undefined) return next();
-    if (!KEY_PATTERN.test(key)) {
-      throw validationError([
-        { path: 'header.Idempotency-Key', message: 'must be 1–255 visible ASCII characters' },
-      ]);
-    }
-    const db = c.get('db');
-    const tenantId = c.get('tenant').id;
-    const scope = principalKey(c.get('principal'));
-    // Keyed, not a bare hash: bodies can hold passwords, and an unkeyed digest of a guessable
-    // body could be brute-forced offline from the table.
-    const fingerprint = await fieldDigest(
-      {
-        rootKey: c.env.FIELD_ENCRYPTION_KEY,
-        tenantId,
-        purpose: sealPurposes.idempotencyFingerprint,
-        recordId: `${scope}:${key}`,
-      },
-      `${c.req.method} ${c.req.path}\n${await c.req.text()}`,
-    );
-    const now = new Date();
-    const row = {
-      tenantId,
-      scope,
-      key,
-      fingerprint,
-      state: 'IN_FLIGHT' as const,
-      createdAt: now.toISOString(),
-      expiresAt: new Date(now.getTime() + IDEMPOTENCY_TTL_MS).toISOString(),
-    };
-
-    let claimed = await claim(db, row);
-    if (!claimed) {
-      const existing = await db
-        .select()
-        .from(idempotencyKeys)
-        .where(keyFilter(tenantId, scope, key))
-        .get();
-      if (!existing || isStale(existing, now)) {
-        if (existing) {
-          await db
-            .delete(idempotencyKeys)
-            .where(and(keyFilter(tenantId, scope, key), eq(idempotencyKeys.createdAt, existing.createdAt)));
-        }
-        claimed = await claim(db, row);
-      }
-      if (!claimed) {
-        const current = existing && !isStale(existing, now) ? existing : undefined;
-        if (!current) throw new ApiError('idempotency_key_in_use');
-        if (current.fingerprint !== fingerprint) throw new ApiError('idempotency_key_reused');
-        if (current.state === 'IN_FLIGHT') throw new ApiError('idempotency_key_in_use');
-        return replay(c.env.FIELD_ENCRYPTION_KEY, current);
-      }
-    }
-
-    // The customers the request's commits are about, as their events name them: the stored
-    // reply is filed under the first, and erasing it deletes the reply (src/db/customer-data.ts).
-    const about: string[] = [];
-    c.set('committedAbout', about);
-    await next();
-
-    if (c.res.status >= 500) {
-      await db.delete(idempotencyKeys).where(keyFilter(tenantId, scope, key));
-      return;
-    }
-    const responseHeaders: Record<string, string> = {};
-    for (const name of REPLAYED_HEADERS) {
-      const value = c.res.headers.get(name);
-      if (value !== null) responseHeaders[name] = value;
-    }
-    const body = await c.res.clone().text();
-    await db
-      .update(idempotencyKeys)
-      .set({
-        state: 'COMPLETED',
-        responseStatus: c.res.status,
-        responseHeaders,
-        responseBody: await encryptField(
-          replyContext(c.env.FIELD_ENCRYPTION_KEY, tenantId, scope, key),
-          body,
-        ),
-        subjectId: about[0] ?? null,
-      })
-      .where(keyFilter(tenantId, scope, key));
+    if (c.req.header('Idempotency-Key') === undefined) return next();
+    return runIdempotently(c, `${c.req.method} ${c.req.path}\n${await c.req.text()}`, async () => {
+      await next();
+      return c.res;
+    });
   };
+}
+
+/**
+ * The idempotency rules around `run`, for a request whose fingerprint is `source`: what the
+ * middleware does with the body as text, and what a route whose body is not text (an upload,
+ * fingerprinted by its file's SHA-256 and its fields) calls from its handler once it has read it.
+ * Without an `Idempotency-Key`, `run` just runs.
+ */
+export async function runIdempotently(
+  c: Context<AppEnv>,
+  source: string,
+  run: () => Promise<Response>,
+): Promise<Response> {
+  const key = c.req.header('Idempotency-Key');
+  if (key === undefined) return run();
+  if (!KEY_PATTERN.test(key)) {
+    throw validationError([
+      { path: 'header.Idempotency-Key', message: 'must be 1–255 visible ASCII characters' },
+    ]);
+  }
+  const db = c.get('db');
+  const tenantId = c.get('tenant').id;
+  const scope = principalKey(c.get('principal'));
+  // Keyed, not a bare hash: bodies can hold passwords, and an unkeyed digest of a guessable
+  // body could be brute-forced offline from the table.
+  const fingerprint = await fieldDigest(
+    {
+      rootKey: c.env.FIELD_ENCRYPTION_KEY,
+      tenantId,
+      purpose: sealPurposes.idempotencyFingerprint,
+      recordId: `${scope}:${key}`,
+    },
+    source,
+  );
+  const now = new Date();
+  const row = {
+    tenantId,
+    scope,
+    key,
+    fingerprint,
+    state: 'IN_FLIGHT' as const,
+    createdAt: now.toISOString(),
+    expiresAt: new Date(now.getTime() + IDEMPOTENCY_TTL_MS).toISOString(),
+  };
+
+  let claimed = await claim(db, row);
+  if (!claimed) {
+    const existing = await db
+      .select()
+      .from(idempotencyKeys)
+      .where(keyFilter(tenantId, scope, key))
+      .get();
+    if (!existing || isStale(existing, now)) {
+      if (existing) {
+        await db
+          .delete(idempotencyKeys)
+          .where(and(keyFilter(tenantId, scope, key), eq(idempotencyKeys.createdAt, existing.createdAt)));
+      }
+      claimed = await claim(db, row);
+    }
+    if (!claimed) {
+      const current = existing && !isStale(existing, now) ? existing : undefined;
+      if (!current) throw new ApiError('idempotency_key_in_use');
+      if (current.fingerprint !== fingerprint) throw new ApiError('idempotency_key_reused');
+      if (current.state === 'IN_FLIGHT') throw new ApiError('idempotency_key_in_use');
+      return replay(c.env.FIELD_ENCRYPTION_KEY, current);
+    }
+  }
+
+  // The customers the request's commits are about, as their events name them: the stored
+  // reply is filed under the first, and erasing it deletes the reply (src/db/customer-data.ts).
+  const about: string[] = [];
+  c.set('committedAbout', about);
+  let response: Response;
+  try {
+    response = await run();
+  } catch (error) {
+    // A problem thrown past this point is answered by onError; a 4xx is stored like any other.
+    response = handleError(error, c);
+  }
+
+  if (response.status >= 500) {
+    await db.delete(idempotencyKeys).where(keyFilter(tenantId, scope, key));
+    return response;
+  }
+  const responseHeaders: Record<string, string> = {};
+  for (const name of REPLAYED_HEADERS) {
+    const value = response.headers.get(name);
+    if (value !== null) responseHeaders[name] = value;
+  }
+  const body = await response.clone().text();
+  await db
+    .update(idempotencyKeys)
+    .set({
+      state: 'COMPLETED',
+      responseStatus: response.status,
+      responseHeaders,
+      responseBody: await encryptField(replyContext(c.env.FIELD_ENCRYPTION_KEY, tenantId, scope, key), body),
+      subjectId: about[0] ?? null,
+    })
+    .where(keyFilter(tenantId, scope, key));
+  return response;
 }

@@ -17,6 +17,7 @@ const idPrefixes = {
   request: 'req',
   code: 'cod',
   token: 'jti',
+  document: 'doc',
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;

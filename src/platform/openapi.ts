@@ -96,8 +96,14 @@ export const ProblemSchema = z
         example: ['ADMIN_USER'],
       }),
     existingId: z.string().max(40).optional().openapi({
-      description: 'For `beneficiary_exists`: the beneficiary that already holds the account.',
+      description:
+        'For `beneficiary_exists` and `document_duplicate`: the beneficiary or document that already holds the account or these bytes.',
       example: 'ben_01jd7w3v8m9k2q4r6t8v0x2z4b',
+    }),
+    detectedType: z.string().max(100).nullable().optional().openapi({
+      description:
+        'For `unsupported_media_type` on an upload: the type the bytes are (null when unknown, e.g. text or HTML).',
+      example: 'application/x-msdownload',
     }),
     permissions: z
       .array(z.string().max(64))
@@ -206,7 +212,12 @@ export const parameters = {
 
 type AccessRoute = RouteConfig & {
   access: RouteAccess;
-  idempotent?: boolean;
+  /**
+   * Takes `Idempotency-Key`: `true` through the middleware, which fingerprints the body as text;
+   * `'in-handler'` where the body is not text (an upload): the handler reads the body and calls
+   * `runIdempotently` with a fingerprint of its own.
+   */
+  idempotent?: boolean | 'in-handler';
   /** Problems specific to the route (409 `email_taken`, …), beyond those its access rules imply. */
   errors?: readonly ProblemCode[];
 };
@@ -247,7 +258,7 @@ export function defineRoute<R extends AccessRoute>(config: R): Omit<R, 'access' 
       ...(idempotent ? [parameters.idempotencyKey] : []),
       ...(route.parameters ?? []),
     ],
-    middleware: [guard(access), ...(idempotent ? [idempotency()] : [])],
+    middleware: [guard(access), ...(idempotent === true ? [idempotency()] : [])],
     responses: {
       ...errorResponses(access, errors, hasBody, hasParams, route.path.startsWith(OAUTH_ROUTES)),
       ...responses,

@@ -3,7 +3,7 @@ import { type TenantDb, withinParameterLimit } from '../db/client';
 import { sealPurposes } from '../db/customer-data';
 import { customerKeys } from '../db/tenant';
 import { base64Encode } from './crypto';
-import { decryptField, encryptField, type FieldContext } from './field-encryption';
+import { decryptField, encryptField, encryptionKey, type FieldContext } from './field-encryption';
 
 /**
  * Crypto-shredding (GDPR Art. 17). Each customer's personal data is encrypted under a data key
@@ -102,4 +102,22 @@ export async function unseal<T>(
   sealed: string,
 ): Promise<T> {
   return JSON.parse(await decryptField(sealContext(key, tenantId, purpose), sealed)) as T;
+}
+
+/**
+ * The key of one document's bytes: derived from the customer's data key and the document id, so
+ * erasing the customer makes every copy of every document unreadable, and no two documents share
+ * a key (a random nonce per chunk stays far within AES-GCM's limits).
+ */
+export function documentContentKey(
+  key: CustomerKey,
+  tenantId: string,
+  documentId: string,
+): Promise<CryptoKey> {
+  return encryptionKey({
+    rootKey: key.dataKey,
+    tenantId,
+    purpose: `${sealPurposes.documentContent}:${documentId}`,
+    subjectKey: true,
+  });
 }

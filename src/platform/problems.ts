@@ -301,6 +301,18 @@ export const problemTypes = {
     title: 'Beneficiary deleted',
     description: 'The beneficiary was deleted; it is kept as a tombstone and cannot be changed or confirmed.',
   },
+  document_duplicate: {
+    status: 409,
+    title: 'Document duplicate',
+    description:
+      'The customer already has a document of this type with the same bytes (SHA-256); `existingId` names it.',
+  },
+  document_in_use: {
+    status: 409,
+    title: 'Document in use',
+    description:
+      'A verification relies on the document, so it cannot be deleted while that verification is open or approved.',
+  },
   email_taken: {
     status: 409,
     title: 'Email taken',
@@ -389,7 +401,14 @@ export const problemTypes = {
   unsupported_media_type: {
     status: 415,
     title: 'Unsupported media type',
-    description: 'The request body has a `Content-Type` this route does not accept.',
+    description:
+      'The request body has a `Content-Type` this route does not accept, or an uploaded file’s bytes are of a type it does not accept (`detectedType` names what they are).',
+  },
+  range_not_satisfiable: {
+    status: 416,
+    title: 'Range not satisfiable',
+    description:
+      'The `Range` asks for bytes past the end of the content; `Content-Range: bytes */<size>` gives its size.',
   },
   validation_failed: {
     status: 422,
@@ -446,6 +465,12 @@ export const problemTypes = {
     status: 500,
     title: 'Internal error',
     description: 'An unexpected error occurred. It has been logged with the `requestId`.',
+  },
+  document_unreadable: {
+    status: 500,
+    title: 'Document unreadable',
+    description:
+      'The stored bytes of the document fail authenticated decryption (tampered with, or moved from another document): nothing is served. It has been logged with the `requestId`.',
   },
   tenant_unavailable: {
     status: 503,

@@ -8,7 +8,12 @@ export type WebhookQueueMessage =
   /** Post one delivery to its endpoint. */
   | { kind: 'delivery.attempt'; tenantId: string; deliveryId: string };
 
+/** Work on an uploaded document, after the upload answered. */
+export type DocumentQueueMessage = { kind: 'document.scan'; tenantId: string; documentId: string };
+
 export const queueNames = {
+  documents: 'document-jobs',
+  documentsDeadLetter: 'document-jobs-dlq',
   verification: 'verification-jobs',
   verificationDeadLetter: 'verification-jobs-dlq',
   webhooks: 'webhook-deliveries',

@@ -1,8 +1,15 @@
 import type { Env } from '../env';
 import { readConfig } from '../env';
+import { failScan, scanDocument } from '../modules/documents/lifecycle';
 import { attemptDelivery, failDeliveryForGood, fanOutEvent } from '../modules/webhooks/delivery';
 import { createLogger, type Logger, type LogLevel } from '../platform/logger';
-import { backoffSeconds, queueNames, RetryLater, type WebhookQueueMessage } from '../platform/queues';
+import {
+  backoffSeconds,
+  type DocumentQueueMessage,
+  queueNames,
+  RetryLater,
+  type WebhookQueueMessage,
+} from '../platform/queues';
 
 interface Delivery {
   /** How many times the queue has delivered this message, this time included (from 1). */
@@ -26,6 +33,14 @@ const webhookDeadLetterHandlers: Handlers<WebhookQueueMessage> = {
     logger.error('event_fan_out_failed', { tenantId: message.tenantId, eventId: message.eventId });
   },
   'delivery.attempt': (message, env) => failDeliveryForGood(env, message.tenantId, message.deliveryId),
+};
+
+const documentHandlers: Handlers<DocumentQueueMessage> = {
+  'document.scan': (message, env) => scanDocument(env, message),
+};
+
+const documentDeadLetterHandlers: Handlers<DocumentQueueMessage> = {
+  'document.scan': (message, env) => failScan(env, message),
 };
 
 /**
@@ -76,6 +91,10 @@ export async function handleQueue(batch: MessageBatch<unknown>, env: Env): Promi
       return consume(batch as MessageBatch<WebhookQueueMessage>, env, webhookHandlers);
     case queueNames.webhooksDeadLetter:
       return consume(batch as MessageBatch<WebhookQueueMessage>, env, webhookDeadLetterHandlers);
+    case queueNames.documents:
+      return consume(batch as MessageBatch<DocumentQueueMessage>, env, documentHandlers);
+    case queueNames.documentsDeadLetter:
+      return consume(batch as MessageBatch<DocumentQueueMessage>, env, documentDeadLetterHandlers);
     case queueNames.verificationDeadLetter:
       return consumeDeadLetters(batch, env);
     default:

@@ -1,30 +1,53 @@
+import type { TenantDb } from '../db/client';
 import { controlDb } from '../db/client';
 import { tenants } from '../db/control';
 import { type Env, readConfig } from '../env';
+import { expireDocuments, sweepDocuments } from '../modules/documents/lifecycle';
 import { sweepUnenqueuedDeliveries } from '../modules/webhooks/delivery';
 import { sweepUnenqueuedEvents } from '../platform/events';
 import { createLogger, type LogLevel } from '../platform/logger';
-import { tenantDatabase, tenantFromRow } from '../platform/tenancy';
+import { type Tenant, tenantDatabase, tenantFromRow } from '../platform/tenancy';
 
-/** The cron's safety net: enqueues outbox events and webhook deliveries whose push after the response failed. */
-export async function sweepOutboxes(env: Env, now = new Date()): Promise<Record<string, number>> {
-  const logger = createLogger(readConfig(env).logLevel as LogLevel, { task: 'outbox_sweep' });
+/** The daily cron of wrangler.toml; every other schedule is the minute sweep. */
+export const DAILY_CRON = '0 3 * * *';
+
+type TenantTask = (env: Env, tenant: Tenant, db: TenantDb, now: Date) => Promise<number>;
+
+/** Runs `task` for every registered tenant; what it handled, per tenant. */
+async function forEveryTenant(env: Env, name: string, now: Date, task: TenantTask) {
+  const logger = createLogger(readConfig(env).logLevel as LogLevel, { task: name });
   const rows = await controlDb(env.CONTROL_DB).select().from(tenants);
-  const swept: Record<string, number> = {};
+  const handled: Record<string, number> = {};
   for (const row of rows) {
     const tenant = tenantFromRow(row);
     try {
-      const db = tenantDatabase(env, tenant);
-      swept[tenant.id] =
-        (await sweepUnenqueuedEvents(env, db, tenant.id, now)) +
-        (await sweepUnenqueuedDeliveries(env, db, tenant.id, now));
+      handled[tenant.id] = await task(env, tenant, tenantDatabase(env, tenant), now);
     } catch (error) {
       // One tenant without a bound database must not stop the sweep of the others.
-      logger.warn('outbox_sweep_failed', {
+      logger.warn(`${name}_failed`, {
         tenant: tenant.id,
         error: error instanceof Error ? error.message : String(error),
       });
     }
   }
-  return swept;
+  return handled;
+}
+
+/**
+ * The cron's safety net: enqueues outbox events, webhook deliveries and document scans whose
+ * push after the response failed, and removes objects of deleted documents left behind.
+ */
+export function sweepOutboxes(env: Env, now = new Date()): Promise<Record<string, number>> {
+  return forEveryTenant(env, 'outbox_sweep', now, async (env, tenant, db, now) => {
+    return (
+      (await sweepUnenqueuedEvents(env, db, tenant.id, now)) +
+      (await sweepUnenqueuedDeliveries(env, db, tenant.id, now)) +
+      (await sweepDocuments(env, tenant, db, now))
+    );
+  });
+}
+
+/** The daily cron: documents past their expiry date become EXPIRED. */
+export function runDailyTasks(env: Env, now = new Date()): Promise<Record<string, number>> {
+  return forEveryTenant(env, 'document_expiry', now, expireDocuments);
 }

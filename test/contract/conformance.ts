@@ -42,6 +42,11 @@ export function contractViolations(operation: ContractOperation, response: ApiRe
       `content type '${mediaType}' is not declared for ${status} (declared: ${declaredTypes})`,
     ];
   }
+  // A HEAD answer has the headers of the GET one and no content (RFC 9110 §9.3.2).
+  if (operation.method === 'HEAD') {
+    if (response.text !== '') violations.push('a HEAD answer carries a body');
+    return violations;
+  }
   if (!content[declaredType]?.schema) return violations;
   const validate = responseValidator(operation.method.toLowerCase(), operation.path, status, declaredType);
   if (!validate) return [...violations, `no compiled validator for ${status} ${declaredType}`];

@@ -11,7 +11,7 @@ import {
   type Schema,
 } from './openapi';
 import type { Owner, Resource } from './resources';
-import { exampleValue, invalidValue, value } from './schema-values';
+import { exampleValue, flatten, invalidValue, value } from './schema-values';
 
 /** Who signs a request: the token comes from the owner (or the resource) when it is sent. */
 export type Actor = 'anonymous' | 'staff' | 'customer' | 'operator';
@@ -82,7 +82,34 @@ function asText(input: unknown): string {
   return typeof input === 'string' ? input : JSON.stringify(input);
 }
 
-export function encodeBody(mediaType: string, payload: unknown): { contentType: string; body: string } {
+/** The members of a body schema that are files (`format: binary`): multipart sends them as file parts. */
+export function fileMembers(document: OpenApiDocument, schema: Schema | undefined): Set<string> {
+  const properties = (schema ? flatten(document, schema).properties : undefined) as
+    | Record<string, Schema>
+    | undefined;
+  return new Set(
+    Object.entries(properties ?? {})
+      .filter(([, member]) => member.format === 'binary')
+      .map(([name]) => name),
+  );
+}
+
+function multipartPart(name: string, value: string, file: boolean): string {
+  const disposition = file
+    ? `form-data; name="${name}"; filename="${name}.bin"\r\nContent-Type: application/octet-stream`
+    : `form-data; name="${name}"`;
+  return `--${MULTIPART_BOUNDARY}\r\nContent-Disposition: ${disposition}\r\n\r\n${value}\r\n`;
+}
+
+/**
+ * The payload in the media type. A multipart form sends the members `files` names as file parts
+ * and the others as text fields; a payload that is not an object is one file part.
+ */
+export function encodeBody(
+  mediaType: string,
+  payload: unknown,
+  files: ReadonlySet<string> = new Set(),
+): { contentType: string; body: string } {
   if (isJsonMediaType(mediaType)) return { contentType: mediaType, body: JSON.stringify(payload) };
   const fields =
     payload && typeof payload === 'object' && !Array.isArray(payload)
@@ -95,10 +122,9 @@ export function encodeBody(mediaType: string, payload: unknown): { contentType: 
     };
   }
   if (mediaType === 'multipart/form-data') {
-    const parts = (fields ?? [['value', asText(payload)]]).map(
-      ([name, field]) =>
-        `--${MULTIPART_BOUNDARY}\r\nContent-Disposition: form-data; name="${name}"; filename="${name}.bin"\r\n\r\n${field}\r\n`,
-    );
+    const parts = fields
+      ? fields.map(([name, field]) => multipartPart(name, field, files.has(name)))
+      : [multipartPart('value', asText(payload), true)];
     return {
       contentType: `${mediaType}; boundary=${MULTIPART_BOUNDARY}`,
       body: `${parts.join('')}--${MULTIPART_BOUNDARY}--\r\n`,
@@ -163,7 +189,7 @@ function bodyArbitrary(
     .constantFrom(...Object.keys(content))
     .chain((mediaType) =>
       value(document, content[mediaType]?.schema ?? {}, fuzzy).map((payload) =>
-        encodeBody(mediaType, payload),
+        encodeBody(mediaType, payload, fileMembers(document, content[mediaType]?.schema)),
       ),
     );
   if (!fuzzy) return encoded;
@@ -300,7 +326,11 @@ export function exampleBody(
 ): { headers: Record<string, string>; body?: string } {
   const [mediaType, content] = Object.entries(operation.body?.content ?? {})[0] ?? [];
   if (!mediaType) return { headers: {} };
-  const { contentType, body } = encodeBody(mediaType, exampleValue(document, content?.schema ?? {}));
+  const { contentType, body } = encodeBody(
+    mediaType,
+    exampleValue(document, content?.schema ?? {}),
+    fileMembers(document, content?.schema),
+  );
   return { headers: { 'Content-Type': contentType }, body };
 }
 

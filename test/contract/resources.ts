@@ -1,8 +1,7 @@
-import { createMessageBatch, env } from 'cloudflare:test';
 import { expect } from 'vitest';
-import worker from '../../src/index';
 import { queueNames, type WebhookQueueMessage } from '../../src/platform/queues';
 import { type CreationOptions, SoftwareAuthenticator } from '../helpers/authenticator';
+import { uploadDocument } from '../helpers/documents';
 import {
   createCustomer,
   createOrganization,
@@ -15,6 +14,7 @@ import {
   unique,
 } from '../helpers/factories';
 import { BASE, call } from '../helpers/http';
+import { deliver } from '../helpers/queues';
 import { createEndpoint, installReceiver } from '../helpers/webhooks';
 import { type ContractOperation, pathParameters } from './openapi';
 
@@ -45,16 +45,21 @@ export type ResourceFactory = (owner: Owner) => Promise<Resource>;
 const receiver = installReceiver({ everyHost: true });
 
 /** Runs the worker's queue consumer on one delivery attempt, as the webhook queue would. */
-async function attemptNow(tenant: TestTenant, deliveryId: string): Promise<void> {
-  const batch = createMessageBatch<WebhookQueueMessage>(queueNames.webhooks, [
-    {
-      id: unique('message'),
-      timestamp: new Date(),
-      attempts: 1,
-      body: { kind: 'delivery.attempt', tenantId: tenant.id, deliveryId },
-    },
-  ]);
-  await worker.queue(batch as MessageBatch<unknown>, env);
+function attemptNow(tenant: TestTenant, deliveryId: string): Promise<void> {
+  return deliver<WebhookQueueMessage>(queueNames.webhooks, {
+    kind: 'delivery.attempt',
+    tenantId: tenant.id,
+    deliveryId,
+  });
+}
+
+/** A customer with its own login, whose token the customer's requests use. */
+async function ownCustomer({ tenant }: Owner): Promise<Resource> {
+  const customer = await createCustomer(tenant);
+  return {
+    ids: { id: customer.customerId, customerId: customer.customerId },
+    tokens: { customer: customer.token },
+  };
 }
 
 /** A request a factory needs to succeed, as a user of the tenant; its JSON answer. */
@@ -108,10 +113,7 @@ export const resourceFactories: Record<string, ResourceFactory> = {
     );
     return { ids: { credentialId: passkey.id }, tokens: { staff: user.token } };
   },
-  '/customers/{customerId}': async ({ tenant }) => {
-    const customer = await createCustomer(tenant);
-    return { ids: { customerId: customer.customerId }, tokens: { customer: customer.token } };
-  },
+  '/customers/{customerId}': ownCustomer,
   '/beneficiaries/{beneficiaryId}': async ({ tenant }) => {
     const customer = await createCustomer(tenant);
     const beneficiary = await expectSuccess<{ id: string }>(
@@ -146,6 +148,11 @@ export const resourceFactories: Record<string, ResourceFactory> = {
       ids: { customerId: customer.customerId, consentId: consent.id },
       tokens: { customer: customer.token },
     };
+  },
+  '/documents/{documentId}': async ({ tenant, staff }) => {
+    const customer = await createCustomer(tenant);
+    const documentId = await uploadDocument(tenant, staff.token, customer.customerId);
+    return { ids: { documentId }, tokens: { customer: customer.token } };
   },
   '/events/{eventId}': async ({ tenant, staff }) => {
     const customer = await createCustomer(tenant);

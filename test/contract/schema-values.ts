@@ -146,6 +146,14 @@ function validString(schema: Schema): fc.Arbitrary<string> {
     case 'uuid':
       generated = fc.uuid();
       break;
+    case 'binary':
+      // A file: mostly a minimal PDF of its own (so valid uploads reach the success path and are
+      // not all one duplicate), sometimes bytes of no known type.
+      generated = fc.oneof(
+        { weight: 3, arbitrary: fc.string({ maxLength: 64 }).map((tail) => `%PDF-1.4\n${tail}\n%%EOF\n`) },
+        { weight: 1, arbitrary: fc.string({ minLength: 1, maxLength: typical }) },
+      );
+      break;
     case 'uri':
     case 'url':
       generated = fc.webUrl();

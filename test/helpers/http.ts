@@ -12,6 +12,8 @@ export interface CallOptions {
   token?: string;
   body?: unknown;
   form?: Record<string, string>;
+  /** A multipart body; fetch writes its boundary into `Content-Type`. */
+  multipart?: FormData;
   headers?: Record<string, string>;
 }
 
@@ -33,7 +35,9 @@ export async function call<T = Record<string, unknown>>(
   if (options.tenant) headers.set('X-Tenant-ID', options.tenant);
   if (options.token) headers.set('Authorization', `Bearer ${options.token}`);
   let body: BodyInit | undefined;
-  if (options.form) {
+  if (options.multipart) {
+    body = options.multipart;
+  } else if (options.form) {
     body = new URLSearchParams(options.form).toString();
     headers.set('Content-Type', 'application/x-www-form-urlencoded');
   } else if (options.body !== undefined) {

@@ -38,6 +38,7 @@ function mismatches(tables: SQLiteTable[], map: Record<string, CustomerDataEntry
       ...('columns' in entry.export ? [...entry.export.columns, entry.export.orderBy] : []),
       ...('withheldBy' in entry.export && entry.export.withheldBy ? [entry.export.withheldBy] : []),
       ...(erase.action === 'scrub' ? Object.keys(erase.set) : []),
+      ...(erase.action === 'scrub' && erase.stamp ? [erase.stamp] : []),
       ...(erase.action === 'scrub' && erase.json ? [erase.json.column, erase.json.kind] : []),
       ...Object.keys(entry.sealed ?? {}),
     ];

@@ -3,6 +3,7 @@ import type { BatchItem } from 'drizzle-orm/batch';
 import { type CustomerDataEntry, customerData } from '../../db/customer-data';
 import type { ServiceContext } from '../../platform/context';
 import { ApiError } from '../../platform/errors';
+import { deleteUnderPrefix } from '../../platform/object-storage';
 import { ERASED } from '../../platform/personal-data';
 import { event } from '../../platform/unit-of-work';
 import { type CustomerIds, columnOf, customerIds, forTheCustomer } from '../customers/data-map';
@@ -23,9 +24,8 @@ function erasureOf(ctx: ServiceContext, entry: CustomerDataEntry, ids: CustomerI
   if (erase.action === 'delete') {
     return forTheCustomer(ctx, entry, ids, (filter) => ctx.db.delete(table).where(filter));
   }
-  const scrubbed = forTheCustomer(ctx, entry, ids, (filter) =>
-    ctx.db.update(table).set(erase.set).where(filter),
-  );
+  const set = erase.stamp ? { ...erase.set, [erase.stamp]: ctx.now.toISOString() } : erase.set;
+  const scrubbed = forTheCustomer(ctx, entry, ids, (filter) => ctx.db.update(table).set(set).where(filter));
   const json = erase.json;
   if (!json) return scrubbed;
   const column = columnOf(table, json.column);
@@ -41,6 +41,18 @@ function erasureOf(ctx: ServiceContext, entry: CustomerDataEntry, ids: CustomerI
       ),
     ),
   ];
+}
+
+/**
+ * Deletes the customer's objects the map declares (R2), after the batch: by then they are
+ * ciphertext under a destroyed key, so a failure here leaves nothing readable, and the document
+ * sweep (src/modules/documents/lifecycle.ts) removes what is left of tombstoned documents.
+ */
+async function deleteCustomerObjects(ctx: ServiceContext, customerId: string): Promise<void> {
+  for (const entry of Object.values(customerData) as CustomerDataEntry[]) {
+    if (!entry.objects) continue;
+    await deleteUnderPrefix(ctx.env[entry.objects.bucket], entry.objects.prefix(ctx.tenant.id, customerId));
+  }
 }
 
 /**
@@ -88,5 +100,6 @@ export async function eraseCustomer(
     ],
     events: [event('customer.erased', { customerId })],
   });
+  await deleteCustomerObjects(ctx, customerId);
   return presentCustomer({ ...row, status: 'CLOSED', key: null, erasedAt: now, updatedAt: now });
 }

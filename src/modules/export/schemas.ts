@@ -4,7 +4,8 @@ import { AuditEventSchema } from '../audit-events/schemas';
 import { SessionIdSchema, SessionSchema } from '../auth/schemas';
 import { BeneficiarySchema } from '../beneficiaries/schemas';
 import { ConsentSchema } from '../consents/schemas';
-import { CustomerSchema } from '../customers/schemas';
+import { CustomerIdSchema, CustomerSchema } from '../customers/schemas';
+import { ExportedDocumentSchema } from '../documents/schemas';
 import { EventSchema } from '../events/schemas';
 
 /** Above this many rows a section is cut and named in `truncated`, rather than cut silently. */
@@ -210,7 +211,10 @@ export const CustomerExportSchema = z
       ExportedPersonSchema,
       'The people of a BUSINESS customer (directors, shareholders, employees) with their details; empty for individuals.',
     ),
-    documents: laterSection('Metadata of the customer’s documents; empty until documents exist.'),
+    documents: z.array(ExportedDocumentSchema).max(EXPORT_SECTION_CAP).openapi({
+      description:
+        'The customer’s documents, deleted ones included: their metadata and where their bytes can be read, not the bytes.',
+    }),
     beneficiaries: rows(
       BeneficiarySchema,
       'The customer’s beneficiaries, deleted ones included, with their account details.',

@@ -9,12 +9,14 @@ import {
 import { identityOf } from '../../platform/auth/user-identity';
 import type { ServiceContext } from '../../platform/context';
 import { openEvents } from '../../platform/events';
+import type { CustomerKey } from '../../platform/personal-data';
 import { commit } from '../../platform/unit-of-work';
 import { presentAuditEvent } from '../audit-events/service';
 import { presentBeneficiariesForExport } from '../beneficiaries/service';
 import { presentConsent } from '../consents/service';
 import { type CustomerIds, columnOf, customerIds, forTheCustomer } from '../customers/data-map';
 import { assertOrganizationRole, presentCustomer, requireCustomerRow } from '../customers/service';
+import { openDetails, presentDocument } from '../documents/service';
 import { presentEvent } from '../events/service';
 import { presentPeopleForExport } from '../organizations/service';
 import { type Disclosure, disclosedAuditEvent, disclosureTo } from './disclosure';
@@ -112,6 +114,17 @@ async function readExport(ctx: ServiceContext, ids: CustomerIds, disclosure: Dis
   return { rows, truncated };
 }
 
+/** Documents as the export shows them: metadata and a link to the bytes, never the bytes. */
+function presentDocumentsForExport(tenantId: string, key: CustomerKey, rows: ExportedRows['documents']) {
+  return Promise.all(
+    rows.map(async (row) => ({
+      ...presentDocument(row, await openDetails(key, tenantId, row)),
+      deletedAt: row.deletedAt,
+      contentUrl: row.deletedAt === null ? `/v2/customer/documents/${row.id}/content` : null,
+    })),
+  );
+}
+
 /**
  * Everything held on a customer, as one document (GDPR Art. 15 and 20), read table by table
  * from the customer-data map (src/db/customer-data.ts). Credentials stay out: the map names the
@@ -175,7 +188,7 @@ export async function exportCustomer(ctx: ServiceContext, customerId: string): P
       presentEvent,
     ),
     organizationPeople: await presentPeopleForExport(ctx, customer, rows.organizationPeople),
-    documents: [],
+    documents: await presentDocumentsForExport(ctx.tenant.id, customer.key, rows.documents),
     beneficiaries: await presentBeneficiariesForExport(ctx, customer.key, rows.beneficiaries),
     truncated,
   };
