@@ -18,6 +18,7 @@ import { privacyRoutes } from './modules/privacy/routes';
 import { registrationRoutes } from './modules/registration/routes';
 import { staffUserRoutes } from './modules/staff/routes';
 import { openApiDocument, systemRoutes } from './modules/system/routes';
+import { verificationRoutes } from './modules/verifications/routes';
 import { registerEventWebhooks, webhookRoutes } from './modules/webhooks/routes';
 import type { AppEnv } from './platform/context';
 import { ApiError } from './platform/errors';
@@ -82,6 +83,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.route(BASE_PATH, customerRoutes());
   app.route(BASE_PATH, organizationRoutes());
   app.route(BASE_PATH, consentRoutes());
+  app.route(BASE_PATH, verificationRoutes());
   app.route(BASE_PATH, privacyRoutes());
   app.route(BASE_PATH, eventRoutes());
   app.route(BASE_PATH, auditRoutes());

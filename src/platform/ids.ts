@@ -16,6 +16,11 @@ const idPrefixes = {
   request: 'req',
   code: 'cod',
   token: 'jti',
+  verification: 'ver',
+  verificationCheck: 'vck',
+  screeningHit: 'hit',
+  verificationDecision: 'vdc',
+  providerEvent: 'pev',
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;

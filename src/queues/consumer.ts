@@ -1,5 +1,12 @@
 import type { Env } from '../env';
 import { readConfig } from '../env';
+import {
+  applyProviderEvent,
+  deliverSandboxCallback,
+  startFailedForGood,
+  startVerification,
+} from '../modules/verifications/jobs';
+import type { VerificationQueueMessage } from '../modules/verifications/queue';
 import { attemptDelivery, failDeliveryForGood, fanOutEvent } from '../modules/webhooks/delivery';
 import { createLogger, type Logger, type LogLevel } from '../platform/logger';
 import { backoffSeconds, queueNames, RetryLater, type WebhookQueueMessage } from '../platform/queues';
@@ -26,6 +33,31 @@ const webhookDeadLetterHandlers: Handlers<WebhookQueueMessage> = {
     logger.error('event_fan_out_failed', { tenantId: message.tenantId, eventId: message.eventId });
   },
   'delivery.attempt': (message, env) => failDeliveryForGood(env, message.tenantId, message.deliveryId),
+};
+
+const verificationHandlers: Handlers<VerificationQueueMessage> = {
+  'verification.start': (message, env, { attempts }) => startVerification(env, message, attempts),
+  'verification.provider_event': (message, env) => applyProviderEvent(env, message),
+  'verification.sandbox_callback': (message, env, { logger }) => deliverSandboxCallback(env, message, logger),
+};
+
+const verificationDeadLetterHandlers: Handlers<VerificationQueueMessage> = {
+  // A provider that kept failing: a reviewer takes over, told why.
+  'verification.start': (message, env, { attempts }) => startFailedForGood(env, message, attempts),
+  'verification.provider_event': async (message, _env, { logger }) => {
+    // The row stays RECEIVED, so the cron hands it to the queue again.
+    logger.error('provider_event_apply_failed', {
+      tenantId: message.tenantId,
+      providerEventId: message.providerEventId,
+    });
+  },
+  'verification.sandbox_callback': async (message, _env, { logger }) => {
+    // The verification stays IN_PROGRESS; the cron's poll of stuck verifications picks it up.
+    logger.error('sandbox_callback_failed', {
+      tenantId: message.tenantId,
+      verificationId: message.verificationId,
+    });
+  },
 };
 
 /**
@@ -61,25 +93,22 @@ async function consume<M extends { kind: string }>(batch: MessageBatch<M>, env: 
   }
 }
 
-/** Dead letters without an owner to record them are logged for operators. */
-function consumeDeadLetters(batch: MessageBatch<unknown>, env: Env) {
-  const logger = createLogger(readConfig(env).logLevel as LogLevel, { queue: batch.queue });
-  for (const message of batch.messages) {
-    logger.error('dead_letter', { messageId: message.id, attempts: message.attempts, body: message.body });
-    message.ack();
-  }
-}
-
 export async function handleQueue(batch: MessageBatch<unknown>, env: Env): Promise<void> {
   switch (batch.queue) {
     case queueNames.webhooks:
       return consume(batch as MessageBatch<WebhookQueueMessage>, env, webhookHandlers);
     case queueNames.webhooksDeadLetter:
       return consume(batch as MessageBatch<WebhookQueueMessage>, env, webhookDeadLetterHandlers);
+    case queueNames.verification:
+      return consume(batch as MessageBatch<VerificationQueueMessage>, env, verificationHandlers);
     case queueNames.verificationDeadLetter:
-      return consumeDeadLetters(batch, env);
-    default:
-      // verification-jobs has no producer yet; its messages retry into the dead-letter queue.
-      for (const message of batch.messages) message.retry();
+      return consume(batch as MessageBatch<VerificationQueueMessage>, env, verificationDeadLetterHandlers);
+    default: {
+      const logger = createLogger(readConfig(env).logLevel as LogLevel, { queue: batch.queue });
+      for (const message of batch.messages) {
+        logger.error('unknown_queue', { messageId: message.id });
+        message.ack();
+      }
+    }
   }
 }

@@ -1,6 +1,7 @@
 import { controlDb } from '../db/client';
 import { tenants } from '../db/control';
 import { type Env, readConfig } from '../env';
+import { sweepVerificationJobs } from '../modules/verifications/jobs';
 import { sweepUnenqueuedDeliveries } from '../modules/webhooks/delivery';
 import { sweepUnenqueuedEvents } from '../platform/events';
 import { createLogger, type LogLevel } from '../platform/logger';
@@ -17,7 +18,8 @@ export async function sweepOutboxes(env: Env, now = new Date()): Promise<Record<
       const db = tenantDatabase(env, tenant);
       swept[tenant.id] =
         (await sweepUnenqueuedEvents(env, db, tenant.id, now)) +
-        (await sweepUnenqueuedDeliveries(env, db, tenant.id, now));
+        (await sweepUnenqueuedDeliveries(env, db, tenant.id, now)) +
+        (await sweepVerificationJobs(env, db, tenant.id, now));
     } catch (error) {
       // One tenant without a bound database must not stop the sweep of the others.
       logger.warn('outbox_sweep_failed', {

@@ -25,7 +25,7 @@ export interface Requirement {
   /** The lowest level that asks for it. */
   forLevel: VerificationLevel;
   /** For documents: the types that satisfy it. */
-  acceptedDocumentTypes?: readonly DocumentType[];
+  acceptedDocumentTypes?: DocumentType[];
   /** What is wrong now, where the id alone does not say (`shareholdings total 60 %`). */
   detail?: string;
 }
@@ -144,7 +144,7 @@ interface Rule {
   requirement: string;
   kind: RequirementKind;
   forLevel: VerificationLevel;
-  acceptedDocumentTypes?: readonly DocumentType[];
+  acceptedDocumentTypes?: DocumentType[];
   subject?: string;
   /** The customer-side fact it needs; screening rules are satisfied by verifications instead. */
   satisfied?: (facts: RequirementFacts) => boolean;
@@ -164,7 +164,12 @@ function profileField(field: string, forLevel: VerificationLevel = 'BASIC'): Rul
 }
 
 function documentRule(name: string, accepted: readonly DocumentType[], forLevel: VerificationLevel): Rule {
-  return { requirement: `document.${name}`, kind: 'DOCUMENT', forLevel, acceptedDocumentTypes: accepted };
+  return {
+    requirement: `document.${name}`,
+    kind: 'DOCUMENT',
+    forLevel,
+    acceptedDocumentTypes: [...accepted],
+  };
 }
 
 const commonRules: Rule[] = [
