@@ -1,5 +1,7 @@
 import { createMessageBatch, env } from 'cloudflare:test';
+import { eq } from 'drizzle-orm';
 import { expect } from 'vitest';
+import { customers } from '../../src/db/tenant';
 import worker from '../../src/index';
 import { queueNames, type WebhookQueueMessage } from '../../src/platform/queues';
 import { type CreationOptions, SoftwareAuthenticator } from '../helpers/authenticator';
@@ -8,6 +10,7 @@ import {
   createOrganization,
   createStaff,
   createTenant,
+  database,
   logIn,
   type TestCustomer,
   type TestStaff,
@@ -112,6 +115,27 @@ export const resourceFactories: Record<string, ResourceFactory> = {
     const customer = await createCustomer(tenant);
     return { ids: { id: customer.customerId }, tokens: { customer: customer.token } };
   },
+  '/customers/{customerId}': async ({ tenant }) => {
+    const customer = await createCustomer(tenant);
+    return { ids: { customerId: customer.customerId }, tokens: { customer: customer.token } };
+  },
+  '/verifications/{verificationId}': async ({ tenant, staff }) => {
+    // `Pending` keeps the sandbox from answering, so the verification stays open whatever runs next.
+    const customer = await createCustomer(tenant, { lastName: 'Pending' });
+    await database(tenant)
+      .update(customers)
+      .set({ status: 'REGISTERED', emailVerifiedAt: new Date().toISOString() })
+      .where(eq(customers.id, customer.customerId));
+    const verification = await expectSuccess<{ id: string }>(
+      tenant,
+      staff.token,
+      'POST',
+      `/customers/${customer.customerId}/verifications`,
+      { level: 'BASIC' },
+    );
+    return { ids: { verificationId: verification.id }, tokens: { customer: customer.token } };
+  },
+  '/verification-providers/{provider}': async () => ({ ids: { provider: 'sandbox' } }),
   '/customers/{id}/consents/{consentId}': async ({ tenant, staff }) => {
     const customer = await createCustomer(tenant);
     const consent = await expectSuccess<{ id: string }>(
