@@ -22,6 +22,7 @@ import { organizationRoutes } from './modules/organizations/routes';
 import { registrationRoutes } from './modules/registration/routes';
 import { openApiDocument, systemRoutes } from './modules/system/routes';
 import { platformTenantRoutes } from './modules/tenants/routes';
+import { verificationRoutes } from './modules/verifications/routes';
 import { passkeyRoutes } from './modules/webauthn/routes';
 import { registerEventWebhooks, webhookRoutes } from './modules/webhooks/routes';
 import type { AppEnv } from './platform/context';
@@ -95,6 +96,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.route(BASE_PATH, erasureRoutes());
   app.route(BASE_PATH, legalHoldRoutes());
   app.route(BASE_PATH, documentRoutes());
+  app.route(BASE_PATH, verificationRoutes());
   app.route(BASE_PATH, eventRoutes());
   app.route(BASE_PATH, auditRoutes());
   app.route(BASE_PATH, accessRoutes());

@@ -174,6 +174,14 @@ export const OUTSIDE_THE_LAYOUT: Readonly<Record<string, string>> = {
   '/health': 'service routes without a resource: src/modules/system/',
   '/openapi.json': 'service routes without a resource: src/modules/system/',
   '/problems/{code}': 'service routes without a resource: src/modules/system/',
+  '/customers/{customerId}/verification-requirements':
+    'what verification still needs, computed by the requirements engine: src/modules/verifications/',
+  '/customers/{customerId}/activation-readiness':
+    'activation follows from verifications and consents: src/modules/verifications/',
+  '/customers/{customerId}/activation':
+    'activation follows from verifications and consents: src/modules/verifications/',
+  '/verification-providers/{provider}/callback':
+    'a provider’s answer to a verification: src/modules/verifications/',
   '/.well-known/': 'discovery documents, named by RFC 8414 and OpenID Connect: with the server they describe',
 };
 

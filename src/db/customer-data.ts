@@ -47,6 +47,8 @@ export const sealPurposes = {
   documentContent: 'document-content',
   /** webhook_endpoints.secret and previous_secret: the tenant's, no customer's. */
   webhookSecret: 'webhook-secret',
+  /** The sandbox verification provider's callback secrets, derived per tenant and version, never stored. */
+  sandboxCallbackSecret: 'sandbox-callback-secret',
 } as const;
 
 /**
@@ -68,7 +70,8 @@ export type ExportPart =
   | 'events'
   | 'organizationPeople'
   | 'beneficiaries'
-  | 'documents';
+  | 'documents'
+  | 'verifications';
 
 type Column<T extends SQLiteTable> = keyof T['_']['columns'] & string;
 
@@ -152,7 +155,12 @@ const freeTextAuditFields = {
   'customer.legal_hold_placed': 'reason',
   'passkey.added': 'name',
   'passkey.removed': 'name',
+  'verification.decision_recorded': 'reason',
+  'verification.hit_disposed': 'note',
 };
+
+const amlRecord =
+  'the record of due diligence performed, which AML rules (EU AMLD Art. 40) require to be kept for years after the relationship ends, pseudonymised: its ids lead nowhere';
 
 const aCredential = 'a credential or its digest: never handed out (GDPR Art. 15(4), security of others)';
 
@@ -428,6 +436,92 @@ export const customerData = {
       accountFingerprint: sealPurposes.beneficiaryAccount,
       searchDigests: sealPurposes.beneficiarySearch,
     },
+  }),
+  verifications: entry(t.verifications, {
+    // Every row names its customer: the people screened under it are its subjects, found through it.
+    ties: [{ column: 'customerId', holds: 'customer' }],
+    export: {
+      part: 'verifications',
+      columns: [
+        'id',
+        'customerId',
+        'level',
+        'status',
+        'reason',
+        'attempt',
+        'provider',
+        'providerRef',
+        'submittedBy',
+        'outcome',
+        'reviewReason',
+        'approvedAt',
+        'expiresAt',
+        'createdAt',
+        'updatedAt',
+      ],
+      orderBy: 'id',
+    },
+    // Outcome reasons and the review reason are free text a provider or the system wrote about the customer.
+    erase: { action: 'scrub', set: { outcome: null, reviewReason: null }, reason: amlRecord },
+  }),
+  verificationChecks: entry(t.verificationChecks, {
+    ties: [{ column: 'customerId', holds: 'customer' }],
+    export: {
+      part: 'verifications',
+      columns: [
+        'id',
+        'verificationId',
+        'attempt',
+        'type',
+        'subject',
+        'status',
+        'resultCode',
+        'providerReference',
+        'startedAt',
+        'completedAt',
+      ],
+      orderBy: 'id',
+    },
+    erase: { action: 'keep', reason: `${amlRecord}; a check holds types, ids and reason codes only` },
+  }),
+  screeningHits: entry(t.screeningHits, {
+    ties: [{ column: 'customerId', holds: 'customer' }],
+    export: {
+      part: 'verifications',
+      columns: [
+        'id',
+        'verificationId',
+        'checkId',
+        'attempt',
+        'subject',
+        'listEntryId',
+        'caption',
+        'datasets',
+        'topics',
+        'scorePercent',
+        'matchedOn',
+        'disposition',
+        'disposedAt',
+        'note',
+        'createdAt',
+      ],
+      orderBy: 'id',
+    },
+    erase: { action: 'scrub', set: { note: null }, reason: amlRecord },
+  }),
+  verificationDecisions: entry(t.verificationDecisions, {
+    ties: [{ column: 'customerId', holds: 'customer' }],
+    export: {
+      part: 'verifications',
+      columns: ['id', 'verificationId', 'attempt', 'decision', 'reason', 'createdAt'],
+      orderBy: 'id',
+    },
+    erase: { action: 'scrub', set: { reason: '[erased]' }, reason: amlRecord },
+  }),
+  providerEvents: entry(t.providerEvents, {
+    ties: [{ column: 'customerId', holds: 'customer' }],
+    export: { omitted: 'delivery records of provider callbacks; their outcomes are in the verifications' },
+    erase: { action: 'delete' },
   }),
   idempotencyKeys: entry(t.idempotencyKeys, {
     ties: [

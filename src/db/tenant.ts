@@ -769,3 +769,172 @@ export const verificationDocuments = sqliteTable(
     index('verification_documents_document_idx').on(table.tenantId, table.documentId),
   ],
 );
+
+/**
+ * KYC/KYB verifications (src/modules/verifications). One row per customer and level carries
+ * every attempt: a re-submission after ADDITIONAL_INFO_REQUIRED bumps `attempt`. The partial
+ * unique index keeps one open verification per customer and level, whatever the concurrency.
+ * The row is also its own outbox: `job_enqueued_at` is null until its queue message was handed
+ * over, and the cron sends what was missed.
+ */
+export const verifications = sqliteTable(
+  'verifications',
+  {
+    id: text('id').primaryKey(),
+    tenantId: text('tenant_id').notNull(),
+    customerId: text('customer_id').notNull(),
+    level: text('level', { enum: ['BASIC', 'STANDARD', 'ENHANCED'] }).notNull(),
+    status: text('status', {
+      enum: ['PENDING', 'IN_PROGRESS', 'APPROVED', 'REJECTED', 'ADDITIONAL_INFO_REQUIRED', 'MANUAL_REVIEW'],
+    }).notNull(),
+    /** Why it was started: the customer's request, or the tenant's ongoing monitoring. */
+    reason: text('reason', { enum: ['CUSTOMER_REQUEST', 'ONGOING_MONITORING'] }).notNull(),
+    attempt: integer('attempt').notNull(),
+    provider: text('provider').notNull(),
+    providerRef: text('provider_ref'),
+    /** The user or API client that submitted the current attempt. */
+    submittedBy: text('submitted_by'),
+    /** The tenant's policy when submitted, so a later change does not move the goalposts mid-review. */
+    approvalsRequired: integer('approvals_required').notNull(),
+    autoApprove: integer('auto_approve', { mode: 'boolean' }).notNull(),
+    /** `{ rejectType, reasons[] }` of the last outcome; reasons are codes and texts a customer may see. */
+    outcome: text('outcome', { mode: 'json' }).$type<Record<string, unknown>>(),
+    /** Why it is waiting for a reviewer (a provider that kept failing, a near match, a PEP). */
+    reviewReason: text('review_reason'),
+    /** `occurredAt` of the last provider event applied: an older one is recorded and ignored. */
+    lastEventAt: text('last_event_at'),
+    jobEnqueuedAt: text('job_enqueued_at'),
+    approvedAt: text('approved_at'),
+    expiresAt: text('expires_at'),
+    /** When `verification.expiring` and `verification.expired` were emitted, so each is sent once. */
+    expiringNotifiedAt: text('expiring_notified_at'),
+    expiredNotifiedAt: text('expired_notified_at'),
+    createdAt: text('created_at').notNull(),
+    updatedAt: text('updated_at').notNull(),
+  },
+  (table) => [
+    index('verifications_customer_idx').on(table.tenantId, table.customerId, table.id),
+    uniqueIndex('verifications_open_uq')
+      .on(table.tenantId, table.customerId, table.level)
+      .where(sql`${table.status} IN ('PENDING', 'IN_PROGRESS', 'MANUAL_REVIEW', 'ADDITIONAL_INFO_REQUIRED')`),
+    index('verifications_status_idx').on(table.tenantId, table.status, table.updatedAt),
+    index('verifications_expiry_idx').on(table.tenantId, table.status, table.expiresAt),
+    index('verifications_unenqueued_idx').on(table.jobEnqueuedAt, table.createdAt),
+  ],
+);
+
+/** One check of a verification attempt, per type and subject (the customer, or each director and UBO). */
+export const verificationChecks = sqliteTable(
+  'verification_checks',
+  {
+    id: text('id').primaryKey(),
+    tenantId: text('tenant_id').notNull(),
+    verificationId: text('verification_id').notNull(),
+    customerId: text('customer_id').notNull(),
+    attempt: integer('attempt').notNull(),
+    type: text('type', {
+      enum: ['IDENTITY', 'DOCUMENT', 'ADDRESS', 'SANCTIONS', 'PEP', 'BUSINESS_REGISTRY', 'UBO'],
+    }).notNull(),
+    /** `cus_…` or `per_…`. */
+    subject: text('subject').notNull(),
+    status: text('status', {
+      enum: ['PENDING', 'IN_PROGRESS', 'PASSED', 'FAILED', 'NEEDS_REVIEW', 'ERROR'],
+    }).notNull(),
+    /** Reason code of a failure or review (`document_unreadable`), never the provider's raw report. */
+    resultCode: text('result_code'),
+    providerReference: text('provider_reference'),
+    startedAt: text('started_at').notNull(),
+    completedAt: text('completed_at'),
+  },
+  (table) => [
+    uniqueIndex('verification_checks_uq').on(
+      table.tenantId,
+      table.verificationId,
+      table.attempt,
+      table.type,
+      table.subject,
+    ),
+  ],
+);
+
+/** A candidate match of a screened subject on a sanctions or PEP list, disposed by a reviewer. */
+export const screeningHits = sqliteTable(
+  'screening_hits',
+  {
+    id: text('id').primaryKey(),
+    tenantId: text('tenant_id').notNull(),
+    verificationId: text('verification_id').notNull(),
+    checkId: text('check_id').notNull(),
+    customerId: text('customer_id').notNull(),
+    attempt: integer('attempt').notNull(),
+    subject: text('subject').notNull(),
+    /** The list entry, as the list names it: list data, not the customer's. */
+    listEntryId: text('list_entry_id').notNull(),
+    caption: text('caption').notNull(),
+    datasets: text('datasets', { mode: 'json' }).$type<string[]>().notNull(),
+    topics: text('topics', { mode: 'json' }).$type<string[]>().notNull(),
+    /** Hundredths: 100 is an exact match after normalisation. */
+    scorePercent: integer('score_percent').notNull(),
+    matchedOn: text('matched_on', { mode: 'json' }).$type<string[]>().notNull(),
+    disposition: text('disposition', { enum: ['OPEN', 'TRUE_POSITIVE', 'FALSE_POSITIVE'] }).notNull(),
+    /** A reviewer's user id, or null when the list match itself decided (an exact sanctions hit). */
+    disposedBy: text('disposed_by'),
+    disposedAt: text('disposed_at'),
+    note: text('note'),
+    createdAt: text('created_at').notNull(),
+  },
+  (table) => [
+    index('screening_hits_verification_idx').on(table.tenantId, table.verificationId, table.attempt),
+  ],
+);
+
+/**
+ * Reviewers' decisions, immutable. One per reviewer and attempt (the unique index is the
+ * four-eyes rule that the same person cannot approve twice); N distinct approvals approve.
+ */
+export const verificationDecisions = sqliteTable(
+  'verification_decisions',
+  {
+    id: text('id').primaryKey(),
+    tenantId: text('tenant_id').notNull(),
+    verificationId: text('verification_id').notNull(),
+    customerId: text('customer_id').notNull(),
+    attempt: integer('attempt').notNull(),
+    reviewerId: text('reviewer_id').notNull(),
+    decision: text('decision', { enum: ['APPROVE', 'REJECT', 'REQUEST_INFO'] }).notNull(),
+    reason: text('reason').notNull(),
+    createdAt: text('created_at').notNull(),
+  },
+  (table) => [
+    uniqueIndex('verification_decisions_reviewer_uq').on(
+      table.tenantId,
+      table.verificationId,
+      table.attempt,
+      table.reviewerId,
+    ),
+  ],
+);
+
+/**
+ * Provider callbacks received, deduplicated on (provider, event id): a duplicate is answered 200
+ * and changes nothing. `disposition` records what was done with it (an older outcome is kept
+ * but ignored).
+ */
+export const providerEvents = sqliteTable(
+  'provider_events',
+  {
+    id: text('id').primaryKey(),
+    tenantId: text('tenant_id').notNull(),
+    provider: text('provider').notNull(),
+    eventId: text('event_id').notNull(),
+    verificationId: text('verification_id').notNull(),
+    customerId: text('customer_id').notNull(),
+    occurredAt: text('occurred_at').notNull(),
+    /** The parsed outcome (decision, checks, hits), what the queue consumer applies. */
+    outcome: text('outcome', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+    disposition: text('disposition', { enum: ['RECEIVED', 'APPLIED', 'STALE', 'IGNORED'] }).notNull(),
+    receivedAt: text('received_at').notNull(),
+    appliedAt: text('applied_at'),
+  },
+  (table) => [uniqueIndex('provider_events_uq').on(table.tenantId, table.provider, table.eventId)],
+);

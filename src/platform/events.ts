@@ -116,6 +116,24 @@ const documentEventData = z.object({
   documentType: z.string().max(40).openapi({ description: 'What the document is.', example: 'PASSPORT' }),
 });
 
+/** A verification moved; receivers fetch `GET /verifications/{verificationId}` for checks and reasons. */
+function verificationEventData(description: string) {
+  return z.object({
+    customerId: z
+      .string()
+      .max(40)
+      .openapi({ description: 'The customer verified.', example: 'cus_01jd7w3v8m9k2q4r6t8v0x2z4b' }),
+    verificationId: z.string().max(40).openapi({ description, example: 'ver_01jd7w3v8m9k2q4r6t8v0x2z4b' }),
+    level: z.enum(['BASIC', 'STANDARD', 'ENHANCED']).openapi({ description: 'Its level.', example: 'BASIC' }),
+    attempt: z
+      .number()
+      .int()
+      .min(1)
+      .max(1000)
+      .openapi({ description: 'The attempt.', example: 1, format: 'int32' }),
+  });
+}
+
 /**
  * The event catalogue: every event type with the schema of its `data`. Event data is thin
  * (ids, statuses, changed field names) so a receiver fetches the current state through the API.
@@ -180,6 +198,29 @@ export const eventCatalogue = {
       .max(500)
       .openapi({ description: 'Why.', example: 'Suspicious activity reported by the fraud team' }),
   }),
+  'customer.activated': z.object({
+    customerId: z.string().max(40).openapi({
+      description:
+        'The customer now ACTIVE: verified at the tenant’s required level with the required consents.',
+      example: 'cus_01jd7w3v8m9k2q4r6t8v0x2z4b',
+    }),
+  }),
+  'verification.submitted': verificationEventData(
+    'The verification submitted (PENDING), or re-submitted as a new attempt.',
+  ),
+  'verification.approved': verificationEventData('The verification approved.'),
+  'verification.rejected': verificationEventData(
+    'The verification rejected; the customer is REJECTED unless already verified.',
+  ),
+  'verification.additional_info_required': verificationEventData(
+    'The verification needs more from the customer: its requirements list the errors.',
+  ),
+  'verification.manual_review': verificationEventData('The verification waits for a reviewer.'),
+  'verification.decision_recorded': verificationEventData(
+    'A reviewer decided (an approval may be one of several required).',
+  ),
+  'verification.expiring': verificationEventData('The approval expires within 30 days.'),
+  'verification.expired': verificationEventData('The approval expired: the requirements show what is due.'),
   'consent.granted': consentEventData,
   'consent.withdrawn': consentEventData,
   'session.created': z.object({

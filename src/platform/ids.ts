@@ -18,6 +18,11 @@ const idPrefixes = {
   code: 'cod',
   token: 'jti',
   document: 'doc',
+  verification: 'ver',
+  verificationCheck: 'vck',
+  screeningHit: 'hit',
+  verificationDecision: 'vdc',
+  providerEvent: 'pev',
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;

@@ -105,6 +105,23 @@ export const ProblemSchema = z
         'For `unsupported_media_type` on an upload: the type the bytes are (null when unknown, e.g. text or HTML).',
       example: 'application/x-msdownload',
     }),
+    missing: z
+      .array(
+        z.object({
+          requirement: z
+            .string()
+            .max(120)
+            .openapi({ description: 'A requirement id.', example: 'document.PROOF_OF_ADDRESS' }),
+          kind: z.string().max(32).openapi({ description: 'Its kind.', example: 'DOCUMENT' }),
+          subject: z
+            .string()
+            .max(40)
+            .openapi({ description: 'Whom it is about.', example: 'cus_01jd7w3v8m9k2q4r6t8v0x2z4b' }),
+        }),
+      )
+      .max(500)
+      .optional()
+      .openapi({ description: 'For `requirements_not_met` and `activation_not_ready`: what is due.' }),
     permissions: z
       .array(z.string().max(64))
       .max(100)

@@ -258,7 +258,43 @@ export const problemTypes = {
     status: 409,
     title: 'Invalid status transition',
     description:
-      'The customer lifecycle does not allow this change from the current status; `allowed` lists what is.',
+      'The lifecycle (of a customer, or of a verification) does not allow this change from the current status; `allowed` lists what is.',
+  },
+  requirements_not_met: {
+    status: 422,
+    title: 'Requirements not met',
+    description:
+      'The customer lacks what the verification level needs; `missing` lists the requirements due (the same as `currentlyDue` of `GET /customers/{customerId}/verification-requirements`).',
+  },
+  verification_in_progress: {
+    status: 409,
+    title: 'Verification in progress',
+    description:
+      'The customer already has an open verification of this level; wait for it, or answer it if it asks for more.',
+  },
+  hits_open: {
+    status: 409,
+    title: 'Screening hits open',
+    description:
+      'A verification cannot be approved while a screening hit is OPEN: dispose of each (`hitDispositions`) as TRUE_POSITIVE or FALSE_POSITIVE first.',
+  },
+  four_eyes_violation: {
+    status: 403,
+    title: 'Four-eyes rule',
+    description:
+      'A verification is decided by a staff user holding `kyc:review` (not an API client) who neither submitted it nor belongs to the customer, and who has not already approved this attempt.',
+  },
+  activation_not_ready: {
+    status: 409,
+    title: 'Not ready for activation',
+    description:
+      'Activation needs an approved, unexpired verification of the tenant’s required level and the required consents; `missing` lists what is not there.',
+  },
+  callback_signature_invalid: {
+    status: 401,
+    title: 'Callback signature invalid',
+    description:
+      'The provider callback is unsigned, signed with no active secret, or too old. Nothing was recorded.',
   },
   reverification_required: {
     status: 409,

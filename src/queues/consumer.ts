@@ -1,6 +1,13 @@
 import type { Env } from '../env';
 import { readConfig } from '../env';
 import { failScan, scanDocument } from '../modules/documents/lifecycle';
+import {
+  applyProviderEvent,
+  deliverSandboxCallback,
+  startFailedForGood,
+  startVerification,
+} from '../modules/verifications/jobs';
+import type { VerificationQueueMessage } from '../modules/verifications/queue';
 import { attemptDelivery, failDeliveryForGood, fanOutEvent } from '../modules/webhooks/delivery';
 import { createLogger, type Logger, type LogLevel } from '../platform/logger';
 import {
@@ -43,6 +50,31 @@ const documentDeadLetterHandlers: Handlers<DocumentQueueMessage> = {
   'document.scan': (message, env) => failScan(env, message),
 };
 
+const verificationHandlers: Handlers<VerificationQueueMessage> = {
+  'verification.start': (message, env, { attempts }) => startVerification(env, message, attempts),
+  'verification.provider_event': (message, env) => applyProviderEvent(env, message),
+  'verification.sandbox_callback': (message, env, { logger }) => deliverSandboxCallback(env, message, logger),
+};
+
+const verificationDeadLetterHandlers: Handlers<VerificationQueueMessage> = {
+  // A provider that kept failing: a reviewer takes over, told why.
+  'verification.start': (message, env, { attempts }) => startFailedForGood(env, message, attempts),
+  'verification.provider_event': async (message, _env, { logger }) => {
+    // The row stays RECEIVED, so the cron hands it to the queue again.
+    logger.error('provider_event_apply_failed', {
+      tenantId: message.tenantId,
+      providerEventId: message.providerEventId,
+    });
+  },
+  'verification.sandbox_callback': async (message, _env, { logger }) => {
+    // The verification stays IN_PROGRESS; the cron's poll of stuck verifications picks it up.
+    logger.error('sandbox_callback_failed', {
+      tenantId: message.tenantId,
+      verificationId: message.verificationId,
+    });
+  },
+};
+
 /**
  * Each message is acknowledged or retried on its own, so one failure does not redeliver the
  * whole batch; a message that keeps failing ends in the queue's dead-letter queue.
@@ -76,15 +108,6 @@ async function consume<M extends { kind: string }>(batch: MessageBatch<M>, env: 
   }
 }
 
-/** Dead letters without an owner to record them are logged for operators. */
-function consumeDeadLetters(batch: MessageBatch<unknown>, env: Env) {
-  const logger = createLogger(readConfig(env).logLevel as LogLevel, { queue: batch.queue });
-  for (const message of batch.messages) {
-    logger.error('dead_letter', { messageId: message.id, attempts: message.attempts, body: message.body });
-    message.ack();
-  }
-}
-
 export async function handleQueue(batch: MessageBatch<unknown>, env: Env): Promise<void> {
   switch (batch.queue) {
     case queueNames.webhooks:
@@ -95,10 +118,16 @@ export async function handleQueue(batch: MessageBatch<unknown>, env: Env): Promi
       return consume(batch as MessageBatch<DocumentQueueMessage>, env, documentHandlers);
     case queueNames.documentsDeadLetter:
       return consume(batch as MessageBatch<DocumentQueueMessage>, env, documentDeadLetterHandlers);
+    case queueNames.verification:
+      return consume(batch as MessageBatch<VerificationQueueMessage>, env, verificationHandlers);
     case queueNames.verificationDeadLetter:
-      return consumeDeadLetters(batch, env);
-    default:
-      // verification-jobs has no producer yet; its messages retry into the dead-letter queue.
-      for (const message of batch.messages) message.retry();
+      return consume(batch as MessageBatch<VerificationQueueMessage>, env, verificationDeadLetterHandlers);
+    default: {
+      const logger = createLogger(readConfig(env).logLevel as LogLevel, { queue: batch.queue });
+      for (const message of batch.messages) {
+        logger.error('unknown_queue', { messageId: message.id });
+        message.ack();
+      }
+    }
   }
 }

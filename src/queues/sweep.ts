@@ -3,6 +3,7 @@ import { controlDb } from '../db/client';
 import { tenants } from '../db/control';
 import { type Env, readConfig } from '../env';
 import { expireDocuments, sweepDocuments } from '../modules/documents/lifecycle';
+import { sweepVerificationJobs } from '../modules/verifications/jobs';
 import { sweepUnenqueuedDeliveries } from '../modules/webhooks/delivery';
 import { sweepUnenqueuedEvents } from '../platform/events';
 import { createLogger, type LogLevel } from '../platform/logger';
@@ -34,15 +35,17 @@ async function forEveryTenant(env: Env, name: string, now: Date, task: TenantTas
 }
 
 /**
- * The cron's safety net: enqueues outbox events, webhook deliveries and document scans whose
- * push after the response failed, and removes objects of deleted documents left behind.
+ * The cron's safety net: enqueues outbox events, webhook deliveries, document scans and
+ * verification jobs whose push after the response failed, and removes objects of deleted
+ * documents left behind.
  */
 export function sweepOutboxes(env: Env, now = new Date()): Promise<Record<string, number>> {
   return forEveryTenant(env, 'outbox_sweep', now, async (env, tenant, db, now) => {
     return (
       (await sweepUnenqueuedEvents(env, db, tenant.id, now)) +
       (await sweepUnenqueuedDeliveries(env, db, tenant.id, now)) +
-      (await sweepDocuments(env, tenant, db, now))
+      (await sweepDocuments(env, tenant, db, now)) +
+      (await sweepVerificationJobs(env, db, tenant.id, now))
     );
   });
 }

@@ -1,4 +1,8 @@
+import { createMessageBatch, env } from 'cloudflare:test';
+import { eq } from 'drizzle-orm';
 import { expect } from 'vitest';
+import { customers } from '../../src/db/tenant';
+import worker from '../../src/index';
 import { queueNames, type WebhookQueueMessage } from '../../src/platform/queues';
 import { type CreationOptions, SoftwareAuthenticator } from '../helpers/authenticator';
 import { uploadDocument } from '../helpers/documents';
@@ -7,6 +11,7 @@ import {
   createOrganization,
   createStaff,
   createTenant,
+  database,
   logIn,
   type TestCustomer,
   type TestStaff,
@@ -132,6 +137,23 @@ export const resourceFactories: Record<string, ResourceFactory> = {
     );
     return { ids: { beneficiaryId: beneficiary.id }, tokens: { customer: customer.token } };
   },
+  '/verifications/{verificationId}': async ({ tenant, staff }) => {
+    // `Pending` keeps the sandbox from answering, so the verification stays open whatever runs next.
+    const customer = await createCustomer(tenant, { lastName: 'Pending' });
+    await database(tenant)
+      .update(customers)
+      .set({ status: 'REGISTERED', emailVerifiedAt: new Date().toISOString() })
+      .where(eq(customers.id, customer.customerId));
+    const verification = await expectSuccess<{ id: string }>(
+      tenant,
+      staff.token,
+      'POST',
+      `/customers/${customer.customerId}/verifications`,
+      { level: 'BASIC' },
+    );
+    return { ids: { verificationId: verification.id }, tokens: { customer: customer.token } };
+  },
+  '/verification-providers/{provider}': async () => ({ ids: { provider: 'sandbox' } }),
   '/customers/{customerId}/consents/{consentId}': async ({ tenant, staff }) => {
     const customer = await createCustomer(tenant);
     const consent = await expectSuccess<{ id: string }>(

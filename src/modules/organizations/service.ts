@@ -1,4 +1,4 @@
-import { and, desc, eq, exists, getTableColumns, lt, ne, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, exists, getTableColumns, inArray, lt, ne, or, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/sqlite-core';
 import { isUniqueViolation } from '../../db/client';
 import { sealPurposes } from '../../db/customer-data';
@@ -695,4 +695,20 @@ export async function removeEmployee(
   );
   // After the commit, so a login or refresh racing the removal already meets the DISABLED status.
   await revokeUserSessions(ctx, userId, 'USER_DISABLED');
+}
+
+/** Every director and shareholder of an organization, details opened: whom its verification screens. */
+export async function loadOfficersAndOwners(ctx: ServiceContext, organization: CustomerRow) {
+  const rows = await ctx.db
+    .select()
+    .from(organizationPeople)
+    .where(
+      and(
+        eq(organizationPeople.tenantId, ctx.tenant.id),
+        eq(organizationPeople.customerId, organization.id),
+        inArray(organizationPeople.kind, ['DIRECTOR', 'SHAREHOLDER']),
+      ),
+    )
+    .orderBy(asc(organizationPeople.id));
+  return openPeople(ctx, organization, rows);
 }
