@@ -392,6 +392,64 @@ export const problemTypes = {
     description:
       'Webhooks are only sent over https to public hosts: the URL names localhost, or a private, loopback, link-local, CGNAT or other special-purpose address, or is not https. `errors` names the field.',
   },
+  certificate_unparseable: {
+    status: 422,
+    title: 'Certificate unparseable',
+    description:
+      'The TPP certificate is not X.509: accepted are PEM (one certificate, or a chain with the leaf first, LF or CRLF, or flattened onto one line), bare base64 of one DER certificate, or percent-encoded PEM.',
+  },
+  certificate_expired: {
+    status: 422,
+    title: 'Certificate expired',
+    description: 'The certificate’s `notAfter` has passed: register its renewal.',
+  },
+  certificate_not_yet_valid: {
+    status: 422,
+    title: 'Certificate not yet valid',
+    description: 'The certificate’s `notBefore` is still to come: register it once it is valid.',
+  },
+  certificate_not_qualified: {
+    status: 422,
+    title: 'Certificate not qualified',
+    description:
+      'The certificate has no QCStatements extension with QcCompliance and a QcType of `web` (QWAC) or `eseal` (QSealC) (ETSI EN 319 412-5).',
+  },
+  certificate_missing_psd2_roles: {
+    status: 422,
+    title: 'Certificate without PSD2 roles',
+    description:
+      'The certificate has no ETSI TS 119 495 PSD2 statement, or the statement names no known role (PSP_AS, PSP_PI, PSP_AI, PSP_IC).',
+  },
+  certificate_role_mismatch: {
+    status: 422,
+    title: 'Certificate role names disagree',
+    description:
+      'A role of the PSD2 statement carries the name of another role than its OID: roles are read by OID, so a certificate whose names disagree is refused rather than guessed at.',
+  },
+  role_not_in_certificate: {
+    status: 422,
+    title: 'Role not in certificate',
+    description:
+      'A requested role is not in the certificate: `AISP` needs PSP_AI, `PISP` PSP_PI and `CBPII` PSP_IC.',
+  },
+  organization_identifier_mismatch: {
+    status: 422,
+    title: 'Organization identifier mismatch',
+    description:
+      'The subject’s organizationIdentifier (OID 2.5.4.97, e.g. `PSDGB-FCA-123456`) is missing, not in the PSD2 form, or not the `authorizationNumber` of the TPP.',
+  },
+  nca_mismatch: {
+    status: 422,
+    title: 'NCA mismatch',
+    description:
+      'The NCA part of the organizationIdentifier (`GB-FCA` in `PSDGB-FCA-123456`) is not the NCA id of the certificate’s PSD2 statement.',
+  },
+  certificate_untrusted: {
+    status: 422,
+    title: 'Certificate untrusted',
+    description:
+      'The certificate does not chain to any of the tenant’s configured trust anchors (the QTSP roots it trusts).',
+  },
   mfa_method_not_enrolled: {
     status: 422,
     title: 'Second factor not enrolled',
