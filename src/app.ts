@@ -18,6 +18,8 @@ import { privacyRoutes } from './modules/privacy/routes';
 import { registrationRoutes } from './modules/registration/routes';
 import { staffUserRoutes } from './modules/staff/routes';
 import { openApiDocument, systemRoutes } from './modules/system/routes';
+import { tppConsentRoutes } from './modules/tpp-consents/routes';
+import { tppRoutes } from './modules/tpps/routes';
 import { registerEventWebhooks, webhookRoutes } from './modules/webhooks/routes';
 import type { AppEnv } from './platform/context';
 import { ApiError } from './platform/errors';
@@ -89,6 +91,8 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.route(BASE_PATH, staffUserRoutes());
   app.route(BASE_PATH, groupRoutes());
   app.route(BASE_PATH, webhookRoutes());
+  app.route(BASE_PATH, tppRoutes());
+  app.route(BASE_PATH, tppConsentRoutes());
   registerEventWebhooks(app);
   openApiDocument(app);
 

@@ -16,6 +16,9 @@ const idPrefixes = {
   request: 'req',
   code: 'cod',
   token: 'jti',
+  tpp: 'tpp',
+  tppCertificate: 'crt',
+  tppConsent: 'tcn',
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;

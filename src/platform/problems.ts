@@ -124,6 +124,18 @@ export const problemTypes = {
     title: 'Account disabled',
     description: 'The account has been disabled by the tenant; it cannot log in.',
   },
+  role_not_permitted: {
+    status: 403,
+    title: 'Role not permitted',
+    description:
+      'The TPP’s PSD2 roles do not allow a requested scope (an AISP reads; only a PISP manages beneficiaries); `permissions` names them.',
+  },
+  tpp_client_required: {
+    status: 403,
+    title: 'TPP client required',
+    description:
+      'Only an OAuth client of a registered TPP, with its client-credentials token, asks customers for consents.',
+  },
   user_session_required: {
     status: 403,
     title: 'User session required',
@@ -253,6 +265,35 @@ export const problemTypes = {
     title: 'Consent cannot be withdrawn',
     description:
       'Terms and conditions and the privacy policy are required for as long as the customer relationship lasts.',
+  },
+  consent_not_awaiting_authorisation: {
+    status: 409,
+    title: 'Consent not awaiting authorisation',
+    description:
+      'The TPP consent was answered, revoked or its authorisation window (15 minutes) lapsed: the TPP must ask for a new one.',
+  },
+  certificate_in_use: {
+    status: 409,
+    title: 'Certificate in use',
+    description:
+      'This certificate (by its SHA-256 fingerprint) is already registered, to this TPP or another.',
+  },
+  tpp_already_registered: {
+    status: 409,
+    title: 'TPP already registered',
+    description:
+      'A TPP with this authorisation number is registered with this tenant already; add certificates to it instead.',
+  },
+  tpp_revoked: {
+    status: 409,
+    title: 'TPP revoked',
+    description: 'The TPP is revoked, which is final: register it anew to deal with it again.',
+  },
+  tpp_not_active: {
+    status: 409,
+    title: 'TPP not active',
+    description:
+      'The TPP is suspended or revoked: it can get no new clients, consents or tokens until it is active.',
   },
   invalid_transition: {
     status: 409,

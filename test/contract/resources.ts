@@ -15,6 +15,7 @@ import {
   unique,
 } from '../helpers/factories';
 import { BASE, call } from '../helpers/http';
+import { registerTpp } from '../helpers/tpps';
 import { createEndpoint, installReceiver } from '../helpers/webhooks';
 import { type ContractOperation, pathParameters } from './openapi';
 
@@ -259,6 +260,9 @@ export const resourceFactories: Record<string, ResourceFactory> = {
     expect(delivery.status).toBe('DELIVERED');
     return { ids: { id: queued.id } };
   },
+  '/tpps/{tppId}': async ({ tenant, staff }) => ({
+    ids: { tppId: (await registerTpp(tenant, staff.token)).id },
+  }),
   '/platform/tenants/{tenantId}': async () => ({
     ids: { tenantId: (await createTenant({ tier: 'ENTERPRISE' })).id },
   }),

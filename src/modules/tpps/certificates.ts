@@ -119,6 +119,16 @@ function parse(der: Uint8Array): X509Certificate {
   }
 }
 
+/** Whether the text holds certificates that parse: what a trust anchor setting must be. */
+export function isCertificateText(text: string): boolean {
+  try {
+    certificateDers(text).forEach(parse);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Lower-case hex SHA-256 of the DER, as Cloudflare's `certFingerprintSHA256` writes it. */
 export function fingerprintOf(der: Uint8Array): Promise<string> {
   return sha256Hex(der);
