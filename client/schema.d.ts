@@ -1891,6 +1891,222 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v2/customer/tpps": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List TPPs
+         * @description The third-party providers registered with the tenant, newest first, with their certificates.
+         */
+        get: operations["listTpps"];
+        put?: never;
+        /**
+         * Register a TPP with its eIDAS certificate
+         * @description The certificate is checked in this order, one 422 code per rule: it parses; it is valid now (a warning `certificate_expires_soon` when under 30 days remain); QCStatements with QcCompliance and QcType web or eseal; the ETSI TS 119 495 PSD2 statement with at least one role, read by OID, whose names agree; every role registered is in it; the subject organizationIdentifier is the authorisation number and its NCA part the statement’s NCA id; it chains to the tenant’s trust anchors when it has any (else `trust: UNVERIFIED`). A certificate registered already (same SHA-256) is 409 `certificate_in_use`. The answer shows the facts the certificate was accepted on. One TPP per authorisation number (409 `tpp_already_registered`).
+         */
+        post: operations["createTpp"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/customer/tpps/{tppId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a TPP
+         * @description The TPP, its status and its certificates with their parsed facts.
+         */
+        get: operations["getTpp"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Rename, change redirect URIs, suspend, reactivate or revoke a TPP
+         * @description `SUSPENDED` stops the TPP at once: its clients get no tokens, their client-credentials tokens are refused (at once here, within 60 s everywhere) and every grant they hold for a customer ends. Reactivating lets its clients get tokens again once the suspension’s revocation mark lapses (at most 11 minutes). `REVOKED` is final: its clients are revoked and its consents end (`revokedBy: SYSTEM`). Suspending and revoking need `statusReason`.
+         */
+        patch: operations["updateTpp"];
+        trace?: never;
+    };
+    "/v2/customer/tpps/{tppId}/certificates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add a certificate to a TPP (renewal)
+         * @description Add the renewed certificate before the old one expires: both are valid until the old one lapses. It must carry the TPP’s authorisation number and roles. The certificate is checked in this order, one 422 code per rule: it parses; it is valid now (a warning `certificate_expires_soon` when under 30 days remain); QCStatements with QcCompliance and QcType web or eseal; the ETSI TS 119 495 PSD2 statement with at least one role, read by OID, whose names agree; every role registered is in it; the subject organizationIdentifier is the authorisation number and its NCA part the statement’s NCA id; it chains to the tenant’s trust anchors when it has any (else `trust: UNVERIFIED`). A certificate registered already (same SHA-256) is 409 `certificate_in_use`.
+         */
+        post: operations["addTppCertificate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/customer/tpps/{tppId}/clients": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a TPP’s OAuth clients
+         * @description Newest first. Rotate or revoke one with `/access/clients/{clientId}`.
+         */
+        get: operations["listTppClients"];
+        put?: never;
+        /**
+         * Create an OAuth client for a TPP
+         * @description A client with the grants `client_credentials` (to ask customers for consents), `authorization_code` and `refresh_token`, the TPP’s redirect URIs, and the scopes its roles allow. Those scopes are usable only for a customer who consented: its client-credentials tokens carry none. The caller must hold them (`permission_not_held`). The secret is in this answer only. Not idempotent by `Idempotency-Key`: a replay would have to store the secret.
+         */
+        post: operations["createTppClient"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/customer/tpp-consents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ask a customer for a consent (TPP)
+         * @description By a TPP’s OAuth client with its client-credentials token (`tpp_client_required` otherwise). Scopes beyond what the TPP’s roles allow are 403 `role_not_permitted`; `expiresAt` at most 180 days away; `redirectUri` exactly one of the TPP’s; PKCE S256 only. The customer has 15 minutes to authorise, else the consent lapses to `REJECTED`.
+         */
+        post: operations["createTppConsent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/customer/tpp-consents/{consentId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a TPP consent
+         * @description For the customer it is about, a client of its TPP, or staff with `tpp:admin`; 404 for anyone else.
+         */
+        get: operations["getTppConsent"];
+        put?: never;
+        post?: never;
+        /**
+         * Revoke a TPP consent
+         * @description By the customer, a client of its TPP or staff with `tpp:admin` (`revokedBy` says which). Its tokens stop: refresh tokens and introspection at once, access tokens at once here and within 60 seconds everywhere.
+         */
+        delete: operations["revokeTppConsent"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/customer/tpp-consents/{consentId}/authorize": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Authorise a TPP consent (customer)
+         * @description By the customer it is about, from its own login, authenticated within 5 minutes (step-up). Answers the one-time code (60 s, single use, PKCE-bound) and where to send it: the front end redirects to `redirectUri?code=…&state=…`, and the TPP exchanges it at `/oauth/token`. A consent no longer awaiting (answered, revoked, lapsed) is 409.
+         */
+        post: operations["authorizeTppConsent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/customer/tpp-consents/{consentId}/reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reject a TPP consent (customer)
+         * @description By the customer it is about, from its own login, authenticated within 5 minutes.
+         */
+        post: operations["rejectTppConsent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/customer/customers/{customerId}/tpp-consents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the TPP consents a customer was asked for
+         * @description Newest first. The customer’s own login, or staff with `tpp:admin`.
+         */
+        get: operations["listCustomerTppConsents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/customer/tpps/{tppId}/consents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the consents a TPP was given
+         * @description Newest first; staff with `tpp:admin`.
+         */
+        get: operations["listTppConsents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v2/customer/openapi.json": {
         parameters: {
             query?: never;
@@ -2707,6 +2923,166 @@ export interface webhooks {
          * @description Posted to endpoints subscribed to `client.revoked` (or `*`). Verify the signature before trusting the body; answer 2xx within 10 s, anything else is retried.
          */
         post: operations["onClientRevoked"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "tpp.created": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * `tpp.created`
+         * @description Posted to endpoints subscribed to `tpp.created` (or `*`). Verify the signature before trusting the body; answer 2xx within 10 s, anything else is retried.
+         */
+        post: operations["onTppCreated"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "tpp.status_changed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * `tpp.status_changed`
+         * @description Posted to endpoints subscribed to `tpp.status_changed` (or `*`). Verify the signature before trusting the body; answer 2xx within 10 s, anything else is retried.
+         */
+        post: operations["onTppStatusChanged"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "tpp.certificate_expiring": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * `tpp.certificate_expiring`
+         * @description Posted to endpoints subscribed to `tpp.certificate_expiring` (or `*`). Verify the signature before trusting the body; answer 2xx within 10 s, anything else is retried.
+         */
+        post: operations["onTppCertificateExpiring"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "tpp.consent.created": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * `tpp.consent.created`
+         * @description Posted to endpoints subscribed to `tpp.consent.created` (or `*`). Verify the signature before trusting the body; answer 2xx within 10 s, anything else is retried.
+         */
+        post: operations["onTppConsentCreated"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "tpp.consent.authorised": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * `tpp.consent.authorised`
+         * @description Posted to endpoints subscribed to `tpp.consent.authorised` (or `*`). Verify the signature before trusting the body; answer 2xx within 10 s, anything else is retried.
+         */
+        post: operations["onTppConsentAuthorised"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "tpp.consent.rejected": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * `tpp.consent.rejected`
+         * @description Posted to endpoints subscribed to `tpp.consent.rejected` (or `*`). Verify the signature before trusting the body; answer 2xx within 10 s, anything else is retried.
+         */
+        post: operations["onTppConsentRejected"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "tpp.consent.revoked": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * `tpp.consent.revoked`
+         * @description Posted to endpoints subscribed to `tpp.consent.revoked` (or `*`). Verify the signature before trusting the body; answer 2xx within 10 s, anything else is retried.
+         */
+        post: operations["onTppConsentRevoked"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "tpp.consent.expired": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * `tpp.consent.expired`
+         * @description Posted to endpoints subscribed to `tpp.consent.expired` (or `*`). Verify the signature before trusting the body; answer 2xx within 10 s, anything else is retried.
+         */
+        post: operations["onTppConsentExpired"];
         delete?: never;
         options?: never;
         head?: never;
@@ -4684,6 +5060,352 @@ export interface components {
                 clientId: string;
             };
         };
+        /** @description The body of a `tpp.created` delivery. */
+        TppCreatedEvent: {
+            /**
+             * @description Event id, also sent as `webhook-id`.
+             * @example evt_01jd7w3v8m9k2q4r6t8v0x2z4b
+             */
+            id: string;
+            /**
+             * @description Event type.
+             * @example tpp.created
+             * @enum {string}
+             */
+            type: "tpp.created";
+            /**
+             * @description ISO 8601 UTC timestamp.
+             * @example 2026-11-25T12:00:00.000Z
+             */
+            createdAt: string;
+            /**
+             * @description The tenant the event belongs to.
+             * @example demo-pro
+             */
+            tenantId: string;
+            /** @description What happened: ids, statuses and changed field names. */
+            data: {
+                /**
+                 * @description The new TPP.
+                 * @example tpp_01jd7w3v8m9k2q4r6t8v0x2z4b
+                 */
+                tppId: string;
+                /**
+                 * @description Roles it is registered for.
+                 * @example [
+                 *       "AISP"
+                 *     ]
+                 */
+                roles: ("AISP" | "PISP" | "CBPII")[];
+            };
+        };
+        /** @description The body of a `tpp.status_changed` delivery. */
+        TppStatusChangedEvent: {
+            /**
+             * @description Event id, also sent as `webhook-id`.
+             * @example evt_01jd7w3v8m9k2q4r6t8v0x2z4b
+             */
+            id: string;
+            /**
+             * @description Event type.
+             * @example tpp.status_changed
+             * @enum {string}
+             */
+            type: "tpp.status_changed";
+            /**
+             * @description ISO 8601 UTC timestamp.
+             * @example 2026-11-25T12:00:00.000Z
+             */
+            createdAt: string;
+            /**
+             * @description The tenant the event belongs to.
+             * @example demo-pro
+             */
+            tenantId: string;
+            /** @description What happened: ids, statuses and changed field names. */
+            data: {
+                /**
+                 * @description The TPP.
+                 * @example tpp_01jd7w3v8m9k2q4r6t8v0x2z4b
+                 */
+                tppId: string;
+                /**
+                 * @description Status before.
+                 * @example SUSPENDED
+                 * @enum {string}
+                 */
+                from: "ACTIVE" | "SUSPENDED" | "REVOKED";
+                /**
+                 * @description Status now.
+                 * @example SUSPENDED
+                 * @enum {string}
+                 */
+                to: "ACTIVE" | "SUSPENDED" | "REVOKED";
+                /**
+                 * @description Why, as staff or the expiry cron gave it.
+                 * @example certificate_expired
+                 */
+                reason: string | null;
+            };
+        };
+        /** @description The body of a `tpp.certificate_expiring` delivery. */
+        TppCertificateExpiringEvent: {
+            /**
+             * @description Event id, also sent as `webhook-id`.
+             * @example evt_01jd7w3v8m9k2q4r6t8v0x2z4b
+             */
+            id: string;
+            /**
+             * @description Event type.
+             * @example tpp.certificate_expiring
+             * @enum {string}
+             */
+            type: "tpp.certificate_expiring";
+            /**
+             * @description ISO 8601 UTC timestamp.
+             * @example 2026-11-25T12:00:00.000Z
+             */
+            createdAt: string;
+            /**
+             * @description The tenant the event belongs to.
+             * @example demo-pro
+             */
+            tenantId: string;
+            /** @description What happened: ids, statuses and changed field names. */
+            data: {
+                /**
+                 * @description The TPP.
+                 * @example tpp_01jd7w3v8m9k2q4r6t8v0x2z4b
+                 */
+                tppId: string;
+                /**
+                 * @description The certificate.
+                 * @example crt_01jd7w3v8m9k2q4r6t8v0x2z4b
+                 */
+                certificateId: string;
+                /**
+                 * @description When it expires (within 30 days).
+                 * @example 2026-12-25T12:00:00.000Z
+                 */
+                notAfter: string;
+            };
+        };
+        /** @description The body of a `tpp.consent.created` delivery. */
+        TppConsentCreatedEvent: {
+            /**
+             * @description Event id, also sent as `webhook-id`.
+             * @example evt_01jd7w3v8m9k2q4r6t8v0x2z4b
+             */
+            id: string;
+            /**
+             * @description Event type.
+             * @example tpp.consent.created
+             * @enum {string}
+             */
+            type: "tpp.consent.created";
+            /**
+             * @description ISO 8601 UTC timestamp.
+             * @example 2026-11-25T12:00:00.000Z
+             */
+            createdAt: string;
+            /**
+             * @description The tenant the event belongs to.
+             * @example demo-pro
+             */
+            tenantId: string;
+            /** @description What happened: ids, statuses and changed field names. */
+            data: {
+                /**
+                 * @description The TPP consent.
+                 * @example tcn_01jd7w3v8m9k2q4r6t8v0x2z4b
+                 */
+                consentId: string;
+                /**
+                 * @description The TPP it was given to.
+                 * @example tpp_01jd7w3v8m9k2q4r6t8v0x2z4b
+                 */
+                tppId: string;
+                /**
+                 * @description The customer who gives it.
+                 * @example cus_01jd7w3v8m9k2q4r6t8v0x2z4b
+                 */
+                customerId: string;
+            };
+        };
+        /** @description The body of a `tpp.consent.authorised` delivery. */
+        TppConsentAuthorisedEvent: {
+            /**
+             * @description Event id, also sent as `webhook-id`.
+             * @example evt_01jd7w3v8m9k2q4r6t8v0x2z4b
+             */
+            id: string;
+            /**
+             * @description Event type.
+             * @example tpp.consent.authorised
+             * @enum {string}
+             */
+            type: "tpp.consent.authorised";
+            /**
+             * @description ISO 8601 UTC timestamp.
+             * @example 2026-11-25T12:00:00.000Z
+             */
+            createdAt: string;
+            /**
+             * @description The tenant the event belongs to.
+             * @example demo-pro
+             */
+            tenantId: string;
+            /** @description What happened: ids, statuses and changed field names. */
+            data: {
+                /**
+                 * @description The TPP consent.
+                 * @example tcn_01jd7w3v8m9k2q4r6t8v0x2z4b
+                 */
+                consentId: string;
+                /**
+                 * @description The TPP it was given to.
+                 * @example tpp_01jd7w3v8m9k2q4r6t8v0x2z4b
+                 */
+                tppId: string;
+                /**
+                 * @description The customer who gives it.
+                 * @example cus_01jd7w3v8m9k2q4r6t8v0x2z4b
+                 */
+                customerId: string;
+            };
+        };
+        /** @description The body of a `tpp.consent.rejected` delivery. */
+        TppConsentRejectedEvent: {
+            /**
+             * @description Event id, also sent as `webhook-id`.
+             * @example evt_01jd7w3v8m9k2q4r6t8v0x2z4b
+             */
+            id: string;
+            /**
+             * @description Event type.
+             * @example tpp.consent.rejected
+             * @enum {string}
+             */
+            type: "tpp.consent.rejected";
+            /**
+             * @description ISO 8601 UTC timestamp.
+             * @example 2026-11-25T12:00:00.000Z
+             */
+            createdAt: string;
+            /**
+             * @description The tenant the event belongs to.
+             * @example demo-pro
+             */
+            tenantId: string;
+            /** @description What happened: ids, statuses and changed field names. */
+            data: {
+                /**
+                 * @description The TPP consent.
+                 * @example tcn_01jd7w3v8m9k2q4r6t8v0x2z4b
+                 */
+                consentId: string;
+                /**
+                 * @description The TPP it was given to.
+                 * @example tpp_01jd7w3v8m9k2q4r6t8v0x2z4b
+                 */
+                tppId: string;
+                /**
+                 * @description The customer who gives it.
+                 * @example cus_01jd7w3v8m9k2q4r6t8v0x2z4b
+                 */
+                customerId: string;
+            };
+        };
+        /** @description The body of a `tpp.consent.revoked` delivery. */
+        TppConsentRevokedEvent: {
+            /**
+             * @description Event id, also sent as `webhook-id`.
+             * @example evt_01jd7w3v8m9k2q4r6t8v0x2z4b
+             */
+            id: string;
+            /**
+             * @description Event type.
+             * @example tpp.consent.revoked
+             * @enum {string}
+             */
+            type: "tpp.consent.revoked";
+            /**
+             * @description ISO 8601 UTC timestamp.
+             * @example 2026-11-25T12:00:00.000Z
+             */
+            createdAt: string;
+            /**
+             * @description The tenant the event belongs to.
+             * @example demo-pro
+             */
+            tenantId: string;
+            /** @description What happened: ids, statuses and changed field names. */
+            data: {
+                /**
+                 * @description The TPP consent.
+                 * @example tcn_01jd7w3v8m9k2q4r6t8v0x2z4b
+                 */
+                consentId: string;
+                /**
+                 * @description The TPP it was given to.
+                 * @example tpp_01jd7w3v8m9k2q4r6t8v0x2z4b
+                 */
+                tppId: string;
+                /**
+                 * @description The customer who gives it.
+                 * @example cus_01jd7w3v8m9k2q4r6t8v0x2z4b
+                 */
+                customerId: string;
+                /**
+                 * @description Who revoked it.
+                 * @example CUSTOMER
+                 * @enum {string}
+                 */
+                revokedBy: "CUSTOMER" | "TPP" | "STAFF" | "SYSTEM";
+            };
+        };
+        /** @description The body of a `tpp.consent.expired` delivery. */
+        TppConsentExpiredEvent: {
+            /**
+             * @description Event id, also sent as `webhook-id`.
+             * @example evt_01jd7w3v8m9k2q4r6t8v0x2z4b
+             */
+            id: string;
+            /**
+             * @description Event type.
+             * @example tpp.consent.expired
+             * @enum {string}
+             */
+            type: "tpp.consent.expired";
+            /**
+             * @description ISO 8601 UTC timestamp.
+             * @example 2026-11-25T12:00:00.000Z
+             */
+            createdAt: string;
+            /**
+             * @description The tenant the event belongs to.
+             * @example demo-pro
+             */
+            tenantId: string;
+            /** @description What happened: ids, statuses and changed field names. */
+            data: {
+                /**
+                 * @description The TPP consent.
+                 * @example tcn_01jd7w3v8m9k2q4r6t8v0x2z4b
+                 */
+                consentId: string;
+                /**
+                 * @description The TPP it was given to.
+                 * @example tpp_01jd7w3v8m9k2q4r6t8v0x2z4b
+                 */
+                tppId: string;
+                /**
+                 * @description The customer who gives it.
+                 * @example cus_01jd7w3v8m9k2q4r6t8v0x2z4b
+                 */
+                customerId: string;
+            };
+        };
         /** @description The body of a `mfa.enrolled` delivery. */
         MfaEnrolledEvent: {
             /**
@@ -5742,6 +6464,7 @@ export interface components {
              */
             databaseBound: boolean;
             webauthn: components["schemas"]["WebAuthnSettings"];
+            tpp: components["schemas"]["TppSettings"];
             /**
              * @description Registration time.
              * @example 2026-11-25T12:00:00.000Z
@@ -5775,6 +6498,23 @@ export interface components {
              *     ]
              */
             origins: string[];
+        } | null;
+        /**
+         * @description TPP trust anchors and certificate binding (SCT12); null: no anchors, binding optional.
+         * @example null
+         */
+        TppSettings: {
+            /**
+             * @description QTSP certificates TPP certificates must chain to; none: certificates are accepted on their facts (`trust: UNVERIFIED`).
+             * @default []
+             */
+            trustAnchors: string[];
+            /**
+             * @description TPP clients get tokens only over mTLS with one of their registered certificates (RFC 8705).
+             * @default false
+             * @example false
+             */
+            requireCertificateBoundTokens: boolean;
         } | null;
         CreateTenant: {
             /**
@@ -5873,6 +6613,26 @@ export interface components {
                  *     ]
                  */
                 origins: string[];
+            } | null;
+            /**
+             * @description TPP settings: the QTSP certificates TPP certificates must chain to, and whether TPP tokens must be bound to their mTLS certificate; null restores the defaults.
+             * @example {
+             *       "trustAnchors": [],
+             *       "requireCertificateBoundTokens": true
+             *     }
+             */
+            tpp?: {
+                /**
+                 * @description QTSP certificates TPP certificates must chain to; none: certificates are accepted on their facts (`trust: UNVERIFIED`).
+                 * @default []
+                 */
+                trustAnchors: string[];
+                /**
+                 * @description TPP clients get tokens only over mTLS with one of their registered certificates (RFC 8705).
+                 * @default false
+                 * @example false
+                 */
+                requireCertificateBoundTokens: boolean;
             } | null;
         };
         AuthorizationServerMetadata: {
@@ -8161,6 +8921,8 @@ export interface components {
             contactVerifications: components["schemas"]["ExportedContactVerification"][];
             /** @description Access granted to third-party clients, oldest first. */
             oauthGrants: components["schemas"]["ExportedOAuthGrant"][];
+            /** @description Consents TPPs asked the customer for, oldest first. */
+            tppConsents: components["schemas"]["ExportedTppConsent"][];
             /** @description Audit entries about the customer or its logins, and those of actions its logins took, oldest first. Exported by the customer or its organization’s users, actions of staff and API clients have `actorId` and `ip` null. Legal-hold entries only for staff and API clients with `customers:hold`. */
             auditEvents: components["schemas"]["AuditEvent"][];
             /** @description Outbox events that name the customer or its logins, oldest first; secrets redacted. Legal-hold events only for staff and API clients with `customers:hold`. */
@@ -8175,7 +8937,7 @@ export interface components {
              * @description Sections that hold more than 10000 rows and were cut at that many; empty when the export is complete.
              * @example []
              */
-            truncated: ("sessions" | "consents" | "auditEvents" | "events" | "beneficiaries")[];
+            truncated: ("sessions" | "consents" | "tppConsents" | "auditEvents" | "events" | "beneficiaries")[];
         };
         /** @description A login of the customer. Password hashes are never exported. */
         ExportedLogin: {
@@ -8374,6 +9136,71 @@ export interface components {
              */
             revokedReason: string | null;
         };
+        /** @description A consent the customer was asked for by a TPP. */
+        ExportedTppConsent: {
+            /**
+             * @description The TPP consent.
+             * @example tcn_01jd7w3v8m9k2q4r6t8v0x2z4b
+             */
+            id: string;
+            /**
+             * @description The TPP.
+             * @example tpp_01jd7w3v8m9k2q4r6t8v0x2z4b
+             */
+            tppId: string;
+            /**
+             * @description The TPP’s client that asked.
+             * @example cli_01jd7w3v8m9k2q4r6t8v0x2z4b
+             */
+            clientId: string;
+            /**
+             * @description The login (user) id.
+             * @example usr_01jd7w3v8m9k2q4r6t8v0x2z4b
+             */
+            userId: string | null;
+            /**
+             * @description What the TPP may do for the customer.
+             * @example [
+             *       "customers:read"
+             *     ]
+             */
+            scopes: string[];
+            /**
+             * @description Consent status.
+             * @example AUTHORISED
+             */
+            status: string;
+            /**
+             * @description Why it ended.
+             * @example null
+             */
+            statusReason: string | null;
+            /**
+             * @description Who revoked it.
+             * @example null
+             */
+            revokedBy: string | null;
+            /**
+             * @description Where the TPP received the code.
+             * @example https://tpp.example.com/callback
+             */
+            redirectUri: string;
+            /**
+             * @description When it ends at the latest.
+             * @example 2026-11-25T12:00:00.000Z
+             */
+            expiresAt: string;
+            /**
+             * @description ISO 8601 UTC timestamp.
+             * @example 2026-11-25T12:00:00.000Z
+             */
+            createdAt: string;
+            /**
+             * @description ISO 8601 UTC timestamp.
+             * @example 2026-11-25T12:00:00.000Z
+             */
+            statusUpdatedAt: string;
+        };
         AuditEvent: {
             /**
              * @description Audit entry id.
@@ -8442,7 +9269,7 @@ export interface components {
              * @example customer.created
              * @enum {string}
              */
-            type: "customer.created" | "customer.updated" | "customer.erased" | "customer.legal_hold_placed" | "customer.legal_hold_released" | "customer.status_changed" | "customer.activated" | "verification.submitted" | "verification.approved" | "verification.rejected" | "verification.additional_info_required" | "verification.manual_review" | "verification.decision_recorded" | "verification.expiring" | "verification.expired" | "consent.granted" | "consent.withdrawn" | "session.created" | "passkey.added" | "passkey.removed" | "passkey.clone_suspected" | "session.revoked" | "notification.requested" | "customer.contact_verified" | "user.invited" | "user.updated" | "user.password_changed" | "user.credentials_reset" | "user.locked" | "role.created" | "role.updated" | "role.deleted" | "group.created" | "group.updated" | "group.deleted" | "group.member_added" | "group.member_removed" | "client.created" | "client.secret_rotated" | "client.revoked" | "mfa.enrolled" | "mfa.removed" | "mfa.recovery_codes_regenerated" | "mfa.recovery_code_used" | "organization.member_added" | "organization.member_removed" | "organization.member_updated" | "beneficiary.created" | "beneficiary.payee_verified" | "beneficiary.confirmed" | "beneficiary.updated" | "beneficiary.deleted" | "document.uploaded" | "document.deleted" | "document.rejected" | "document.expired" | "webhook.test" | "webhook_endpoint.disabled";
+            type: "customer.created" | "customer.updated" | "customer.erased" | "customer.legal_hold_placed" | "customer.legal_hold_released" | "customer.status_changed" | "customer.activated" | "verification.submitted" | "verification.approved" | "verification.rejected" | "verification.additional_info_required" | "verification.manual_review" | "verification.decision_recorded" | "verification.expiring" | "verification.expired" | "consent.granted" | "consent.withdrawn" | "session.created" | "passkey.added" | "passkey.removed" | "passkey.clone_suspected" | "session.revoked" | "notification.requested" | "customer.contact_verified" | "user.invited" | "user.updated" | "user.password_changed" | "user.credentials_reset" | "user.locked" | "role.created" | "role.updated" | "role.deleted" | "group.created" | "group.updated" | "group.deleted" | "group.member_added" | "group.member_removed" | "client.created" | "client.secret_rotated" | "client.revoked" | "tpp.created" | "tpp.status_changed" | "tpp.certificate_expiring" | "tpp.consent.created" | "tpp.consent.authorised" | "tpp.consent.rejected" | "tpp.consent.revoked" | "tpp.consent.expired" | "mfa.enrolled" | "mfa.removed" | "mfa.recovery_codes_regenerated" | "mfa.recovery_code_used" | "organization.member_added" | "organization.member_removed" | "organization.member_updated" | "beneficiary.created" | "beneficiary.payee_verified" | "beneficiary.confirmed" | "beneficiary.updated" | "beneficiary.deleted" | "document.uploaded" | "document.deleted" | "document.rejected" | "document.expired" | "webhook.test" | "webhook_endpoint.disabled";
             /**
              * @description When the change happened.
              * @example 2026-11-25T10:00:00.000Z
@@ -9728,7 +10555,7 @@ export interface components {
              *       "session.revoked"
              *     ]
              */
-            events: ("*" | "customer.created" | "customer.updated" | "customer.erased" | "customer.legal_hold_placed" | "customer.legal_hold_released" | "customer.status_changed" | "customer.activated" | "verification.submitted" | "verification.approved" | "verification.rejected" | "verification.additional_info_required" | "verification.manual_review" | "verification.decision_recorded" | "verification.expiring" | "verification.expired" | "consent.granted" | "consent.withdrawn" | "session.created" | "passkey.added" | "passkey.removed" | "passkey.clone_suspected" | "session.revoked" | "notification.requested" | "customer.contact_verified" | "user.invited" | "user.updated" | "user.password_changed" | "user.credentials_reset" | "user.locked" | "role.created" | "role.updated" | "role.deleted" | "group.created" | "group.updated" | "group.deleted" | "group.member_added" | "group.member_removed" | "client.created" | "client.secret_rotated" | "client.revoked" | "mfa.enrolled" | "mfa.removed" | "mfa.recovery_codes_regenerated" | "mfa.recovery_code_used" | "organization.member_added" | "organization.member_removed" | "organization.member_updated" | "beneficiary.created" | "beneficiary.payee_verified" | "beneficiary.confirmed" | "beneficiary.updated" | "beneficiary.deleted" | "document.uploaded" | "document.deleted" | "document.rejected" | "document.expired" | "webhook.test" | "webhook_endpoint.disabled")[];
+            events: ("*" | "customer.created" | "customer.updated" | "customer.erased" | "customer.legal_hold_placed" | "customer.legal_hold_released" | "customer.status_changed" | "customer.activated" | "verification.submitted" | "verification.approved" | "verification.rejected" | "verification.additional_info_required" | "verification.manual_review" | "verification.decision_recorded" | "verification.expiring" | "verification.expired" | "consent.granted" | "consent.withdrawn" | "session.created" | "passkey.added" | "passkey.removed" | "passkey.clone_suspected" | "session.revoked" | "notification.requested" | "customer.contact_verified" | "user.invited" | "user.updated" | "user.password_changed" | "user.credentials_reset" | "user.locked" | "role.created" | "role.updated" | "role.deleted" | "group.created" | "group.updated" | "group.deleted" | "group.member_added" | "group.member_removed" | "client.created" | "client.secret_rotated" | "client.revoked" | "tpp.created" | "tpp.status_changed" | "tpp.certificate_expiring" | "tpp.consent.created" | "tpp.consent.authorised" | "tpp.consent.rejected" | "tpp.consent.revoked" | "tpp.consent.expired" | "mfa.enrolled" | "mfa.removed" | "mfa.recovery_codes_regenerated" | "mfa.recovery_code_used" | "organization.member_added" | "organization.member_removed" | "organization.member_updated" | "beneficiary.created" | "beneficiary.payee_verified" | "beneficiary.confirmed" | "beneficiary.updated" | "beneficiary.deleted" | "document.uploaded" | "document.deleted" | "document.rejected" | "document.expired" | "webhook.test" | "webhook_endpoint.disabled")[];
             /**
              * @description What the endpoint is for.
              * @example Core banking sync
@@ -9757,7 +10584,7 @@ export interface components {
              *       "session.revoked"
              *     ]
              */
-            events?: ("*" | "customer.created" | "customer.updated" | "customer.erased" | "customer.legal_hold_placed" | "customer.legal_hold_released" | "customer.status_changed" | "customer.activated" | "verification.submitted" | "verification.approved" | "verification.rejected" | "verification.additional_info_required" | "verification.manual_review" | "verification.decision_recorded" | "verification.expiring" | "verification.expired" | "consent.granted" | "consent.withdrawn" | "session.created" | "passkey.added" | "passkey.removed" | "passkey.clone_suspected" | "session.revoked" | "notification.requested" | "customer.contact_verified" | "user.invited" | "user.updated" | "user.password_changed" | "user.credentials_reset" | "user.locked" | "role.created" | "role.updated" | "role.deleted" | "group.created" | "group.updated" | "group.deleted" | "group.member_added" | "group.member_removed" | "client.created" | "client.secret_rotated" | "client.revoked" | "mfa.enrolled" | "mfa.removed" | "mfa.recovery_codes_regenerated" | "mfa.recovery_code_used" | "organization.member_added" | "organization.member_removed" | "organization.member_updated" | "beneficiary.created" | "beneficiary.payee_verified" | "beneficiary.confirmed" | "beneficiary.updated" | "beneficiary.deleted" | "document.uploaded" | "document.deleted" | "document.rejected" | "document.expired" | "webhook.test" | "webhook_endpoint.disabled")[];
+            events?: ("*" | "customer.created" | "customer.updated" | "customer.erased" | "customer.legal_hold_placed" | "customer.legal_hold_released" | "customer.status_changed" | "customer.activated" | "verification.submitted" | "verification.approved" | "verification.rejected" | "verification.additional_info_required" | "verification.manual_review" | "verification.decision_recorded" | "verification.expiring" | "verification.expired" | "consent.granted" | "consent.withdrawn" | "session.created" | "passkey.added" | "passkey.removed" | "passkey.clone_suspected" | "session.revoked" | "notification.requested" | "customer.contact_verified" | "user.invited" | "user.updated" | "user.password_changed" | "user.credentials_reset" | "user.locked" | "role.created" | "role.updated" | "role.deleted" | "group.created" | "group.updated" | "group.deleted" | "group.member_added" | "group.member_removed" | "client.created" | "client.secret_rotated" | "client.revoked" | "tpp.created" | "tpp.status_changed" | "tpp.certificate_expiring" | "tpp.consent.created" | "tpp.consent.authorised" | "tpp.consent.rejected" | "tpp.consent.revoked" | "tpp.consent.expired" | "mfa.enrolled" | "mfa.removed" | "mfa.recovery_codes_regenerated" | "mfa.recovery_code_used" | "organization.member_added" | "organization.member_removed" | "organization.member_updated" | "beneficiary.created" | "beneficiary.payee_verified" | "beneficiary.confirmed" | "beneficiary.updated" | "beneficiary.deleted" | "document.uploaded" | "document.deleted" | "document.rejected" | "document.expired" | "webhook.test" | "webhook_endpoint.disabled")[];
             /**
              * @description What the endpoint is for.
              * @example Core banking sync
@@ -9902,6 +10729,392 @@ export interface components {
              * @example Service Unavailable
              */
             responseBody: string | null;
+        };
+        TppPage: {
+            /** @description The items of this page, newest first. */
+            data: components["schemas"]["Tpp"][];
+            /**
+             * @description Pass as `cursor` to get the next page; null on the last page.
+             * @example null
+             */
+            nextCursor: string | null;
+        };
+        Tpp: {
+            /**
+             * @description TPP id.
+             * @example tpp_01jd7w3v8m9k2q4r6t8v0x2z4b
+             */
+            id: string;
+            /**
+             * @description Trading name.
+             * @example Example Money
+             */
+            name: string;
+            /**
+             * @description Legal name.
+             * @example Example TPP Ltd
+             */
+            legalName: string;
+            /**
+             * @description The organizationIdentifier of its certificates: PSD, country, NCA, authorisation number.
+             * @example PSDGB-FCA-123456
+             */
+            authorizationNumber: string;
+            /**
+             * @description Its national competent authority.
+             * @example GB-FCA
+             */
+            ncaId: string;
+            /**
+             * @description The NCA’s name, from the certificate.
+             * @example Financial Conduct Authority
+             */
+            ncaName: string | null;
+            /**
+             * @description Roles it is registered for.
+             * @example [
+             *       "AISP"
+             *     ]
+             */
+            roles: ("AISP" | "PISP" | "CBPII")[];
+            /**
+             * @description The customer self-service scopes its roles allow it to ask a customer for.
+             * @example [
+             *       "beneficiaries:read",
+             *       "customers:read",
+             *       "documents:read"
+             *     ]
+             */
+            scopes: ("customers:read" | "customers:write" | "customers:erase" | "customers:hold" | "kyc:review" | "documents:read" | "documents:write" | "beneficiaries:read" | "beneficiaries:write" | "groups:read" | "groups:write" | "access:read" | "access:admin" | "tpp:admin" | "webhooks:admin" | "events:read" | "audit:read")[];
+            /**
+             * @description The TPP’s redirect URIs; a consent names exactly one of them.
+             * @example [
+             *       "https://tpp.example.com/callback"
+             *     ]
+             */
+            redirectUris: string[];
+            /**
+             * @description `ACTIVE`; `SUSPENDED` (its tokens stop, it can get none); `REVOKED` (final: its clients and consents end).
+             * @example ACTIVE
+             * @enum {string}
+             */
+            status: "ACTIVE" | "SUSPENDED" | "REVOKED";
+            /**
+             * @description Why it is suspended or revoked.
+             * @example null
+             */
+            statusReason: string | null;
+            /** @description Its certificates, newest first. */
+            certificates: components["schemas"]["TppCertificate"][];
+            /**
+             * @description ISO 8601 UTC timestamp.
+             * @example 2026-11-25T12:00:00.000Z
+             */
+            createdAt: string;
+            /**
+             * @description ISO 8601 UTC timestamp.
+             * @example 2026-11-25T12:00:00.000Z
+             */
+            updatedAt: string;
+        };
+        TppCertificate: {
+            /**
+             * @description Certificate id.
+             * @example crt_01jd7w3v8m9k2q4r6t8v0x2z4b
+             */
+            id: string;
+            /**
+             * @description Lower-case hex SHA-256 of the DER certificate (its fingerprint; `x5t#S256` is the same digest in base64url).
+             * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+             */
+            sha256: string;
+            /**
+             * @description Serial number, hex.
+             * @example 01a2b3c4
+             */
+            serialNumber: string;
+            /**
+             * @description Subject distinguished name.
+             * @example C=GB, O=Example TPP Ltd, 2.5.4.97=PSDGB-FCA-123456, CN=tpp.example.com
+             */
+            subject: string;
+            /**
+             * @description Issuer distinguished name (the QTSP).
+             * @example C=GB, O=Example QTSP, CN=Example QTSP CA
+             */
+            issuer: string;
+            /**
+             * @description Valid from.
+             * @example 2026-11-25T12:00:00.000Z
+             */
+            notBefore: string;
+            /**
+             * @description Valid until.
+             * @example 2026-11-25T12:00:00.000Z
+             */
+            notAfter: string;
+            /**
+             * @description From QcType: `QWAC` (web) or `QSEALC` (eseal).
+             * @example QWAC
+             * @enum {string}
+             */
+            qcType: "QWAC" | "QSEALC";
+            /**
+             * @description PSD2 roles of the certificate, read by OID (ETSI TS 119 495).
+             * @example [
+             *       "PSP_AI",
+             *       "PSP_PI"
+             *     ]
+             */
+            psd2Roles: ("PSP_AS" | "PSP_PI" | "PSP_AI" | "PSP_IC")[];
+            /**
+             * @description `VERIFIED`: it chains to one of the tenant’s trust anchors. `UNVERIFIED`: the tenant has none configured, so it was accepted on its own facts only.
+             * @example VERIFIED
+             * @enum {string}
+             */
+            trust: "VERIFIED" | "UNVERIFIED";
+            /**
+             * @description `certificate_expires_soon`: less than 30 days remain; add the renewal.
+             * @example []
+             */
+            warnings: "certificate_expires_soon"[];
+            /**
+             * @description ISO 8601 UTC timestamp.
+             * @example 2026-11-25T12:00:00.000Z
+             */
+            createdAt: string;
+        };
+        CreateTpp: {
+            /**
+             * @description Trading name.
+             * @example Example Money
+             */
+            name: string;
+            /**
+             * @description Legal name.
+             * @example Example TPP Ltd
+             */
+            legalName: string;
+            /**
+             * @description Its authorisation as its certificate’s organizationIdentifier states it.
+             * @example PSDGB-FCA-123456
+             */
+            authorizationNumber: string;
+            /**
+             * @description Roles to register for; each must be in the certificate.
+             * @example [
+             *       "AISP"
+             *     ]
+             */
+            roles: ("AISP" | "PISP" | "CBPII")[];
+            /**
+             * @description The TPP's eIDAS QWAC or QSealC: PEM (LF or CRLF, or flattened onto one line; a chain of at most 5 with the leaf first), bare base64 of one DER certificate, or percent-encoded PEM. Each form gives the same fingerprint.
+             * @example -----BEGIN CERTIFICATE-----
+             *     MIIB…
+             *     -----END CERTIFICATE-----
+             */
+            certificate: string;
+            /**
+             * @description The TPP’s redirect URIs; a consent names exactly one of them.
+             * @example [
+             *       "https://tpp.example.com/callback"
+             *     ]
+             */
+            redirectUris: string[];
+        };
+        UpdateTpp: {
+            /**
+             * @description Trading name.
+             * @example Example Money
+             */
+            name?: string;
+            /**
+             * @description The TPP’s redirect URIs; a consent names exactly one of them.
+             * @example [
+             *       "https://tpp.example.com/callback"
+             *     ]
+             */
+            redirectUris?: string[];
+            /**
+             * @description New status: `ACTIVE` ⇄ `SUSPENDED`, either → `REVOKED` (final).
+             * @example SUSPENDED
+             * @enum {string}
+             */
+            status?: "ACTIVE" | "SUSPENDED" | "REVOKED";
+            /**
+             * @description Why; required with `SUSPENDED` and `REVOKED`.
+             * @example NCA withdrew the authorisation
+             */
+            statusReason?: string;
+        };
+        AddTppCertificate: {
+            /**
+             * @description The TPP's eIDAS QWAC or QSealC: PEM (LF or CRLF, or flattened onto one line; a chain of at most 5 with the leaf first), bare base64 of one DER certificate, or percent-encoded PEM. Each form gives the same fingerprint.
+             * @example -----BEGIN CERTIFICATE-----
+             *     MIIB…
+             *     -----END CERTIFICATE-----
+             */
+            certificate: string;
+        };
+        CreateTppClient: {
+            /**
+             * @description Name of the client, for people.
+             * @example Example Money production
+             */
+            name: string;
+        };
+        TppClientPage: {
+            /** @description The items of this page, newest first. */
+            data: components["schemas"]["ApiClient"][];
+            /**
+             * @description Pass as `cursor` to get the next page; null on the last page.
+             * @example null
+             */
+            nextCursor: string | null;
+        };
+        TppConsent: {
+            /**
+             * @description TPP consent id.
+             * @example tcn_01jd7w3v8m9k2q4r6t8v0x2z4b
+             */
+            id: string;
+            /**
+             * @description TPP id.
+             * @example tpp_01jd7w3v8m9k2q4r6t8v0x2z4b
+             */
+            tppId: string;
+            /**
+             * @description The TPP client that asked.
+             * @example cli_01jd7w3v8m9k2q4r6t8v0x2z4b
+             */
+            clientId: string;
+            /**
+             * @description Customer id.
+             * @example cus_01jd7w3v8m9k2q4r6t8v0x2z4b
+             */
+            customerId: string;
+            /**
+             * @description Customer self-service scopes the TPP asks for; its roles bound them (AISP: `customers:read`, `beneficiaries:read`, `documents:read`; PISP: `customers:read`, `beneficiaries:read`, `beneficiaries:write`; CBPII: `customers:read`).
+             * @example [
+             *       "customers:read"
+             *     ]
+             */
+            scopes: ("customers:read" | "customers:write" | "customers:erase" | "customers:hold" | "kyc:review" | "documents:read" | "documents:write" | "beneficiaries:read" | "beneficiaries:write" | "groups:read" | "groups:write" | "access:read" | "access:admin" | "tpp:admin" | "webhooks:admin" | "events:read" | "audit:read")[];
+            /**
+             * @description `AWAITING_AUTHORISATION` → `AUTHORISED` or `REJECTED` (refused, or the authorisation window lapsed); `AUTHORISED` → `REVOKED` or `EXPIRED`. docs/api.md maps them to UK Open Banking and Berlin Group.
+             * @example AUTHORISED
+             * @enum {string}
+             */
+            status: "AWAITING_AUTHORISATION" | "AUTHORISED" | "REJECTED" | "REVOKED" | "EXPIRED";
+            /**
+             * @description Why it left its last state: `authorisation_window_lapsed`, `tpp_revoked`, `customer_closed`, …
+             * @example null
+             */
+            statusReason: string | null;
+            /**
+             * @description Who revoked it (`SYSTEM`: its TPP was revoked or the customer closed).
+             * @example null
+             * @enum {string|null}
+             */
+            revokedBy: "CUSTOMER" | "TPP" | "STAFF" | "SYSTEM" | null;
+            /**
+             * @description Where the customer is sent back with the code; compared exactly.
+             * @example https://tpp.example.com/callback
+             */
+            redirectUri: string;
+            /**
+             * @description The TPP’s `state`, handed back.
+             * @example af0ifjsldkj
+             */
+            state: string | null;
+            /**
+             * @description When it ends at the latest; tokens never outlive it.
+             * @example 2026-11-25T12:00:00.000Z
+             */
+            expiresAt: string;
+            /**
+             * @description Until when the customer may authorise it (15 minutes after creation).
+             * @example 2026-11-25T12:00:00.000Z
+             */
+            authorisationExpiresAt: string;
+            /**
+             * @description ISO 8601 UTC timestamp.
+             * @example 2026-11-25T12:00:00.000Z
+             */
+            createdAt: string;
+            /**
+             * @description ISO 8601 UTC timestamp.
+             * @example 2026-11-25T12:00:00.000Z
+             */
+            statusUpdatedAt: string;
+        };
+        CreateTppConsent: {
+            /**
+             * @description Customer id.
+             * @example cus_01jd7w3v8m9k2q4r6t8v0x2z4b
+             */
+            customerId: string;
+            /**
+             * @description Customer self-service scopes the TPP asks for; its roles bound them (AISP: `customers:read`, `beneficiaries:read`, `documents:read`; PISP: `customers:read`, `beneficiaries:read`, `beneficiaries:write`; CBPII: `customers:read`).
+             * @example [
+             *       "customers:read"
+             *     ]
+             */
+            scopes: ("customers:read" | "customers:write" | "customers:erase" | "customers:hold" | "kyc:review" | "documents:read" | "documents:write" | "beneficiaries:read" | "beneficiaries:write" | "groups:read" | "groups:write" | "access:read" | "access:admin" | "tpp:admin" | "webhooks:admin" | "events:read" | "audit:read")[];
+            /**
+             * Format: date-time
+             * @description When the consent ends: in the future, at most 180 days away.
+             * @example 2027-03-01T00:00:00.000Z
+             */
+            expiresAt: string;
+            /**
+             * @description Where the customer is sent back with the code; compared exactly.
+             * @example https://tpp.example.com/callback
+             */
+            redirectUri: string;
+            /**
+             * @description PKCE challenge (RFC 7636): base64url(SHA-256(code_verifier)), unpadded.
+             * @example E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM
+             */
+            codeChallenge: string;
+            /**
+             * @description Only `S256`.
+             * @example S256
+             * @enum {string}
+             */
+            codeChallengeMethod?: "S256";
+            /**
+             * @description Opaque value handed back with the code, against CSRF.
+             * @example af0ifjsldkj
+             */
+            state?: string;
+        };
+        AuthorisedTppConsent: {
+            consent: components["schemas"]["TppConsent"];
+            /**
+             * @description One-time authorization code for `POST /oauth/token` (60 s, single use), shown once.
+             * @example Z2l2ZW4tb25jZS1hbmQtZ29uZQ
+             */
+            code: string;
+            /**
+             * @description Where the customer is sent back with the code; compared exactly.
+             * @example https://tpp.example.com/callback
+             */
+            redirectUri: string;
+            /**
+             * @description The TPP’s `state`.
+             * @example af0ifjsldkj
+             */
+            state: string | null;
+        };
+        TppConsentPage: {
+            /** @description The items of this page, newest first. */
+            data: components["schemas"]["TppConsent"][];
+            /**
+             * @description Pass as `cursor` to get the next page; null on the last page.
+             * @example null
+             */
+            nextCursor: string | null;
         };
     };
     responses: never;
@@ -22742,7 +23955,7 @@ export interface operations {
                 /** @description Opaque cursor from the previous page’s `nextCursor`. */
                 cursor?: string;
                 /** @description Only events of this type. */
-                type?: "customer.created" | "customer.updated" | "customer.erased" | "customer.legal_hold_placed" | "customer.legal_hold_released" | "customer.status_changed" | "customer.activated" | "verification.submitted" | "verification.approved" | "verification.rejected" | "verification.additional_info_required" | "verification.manual_review" | "verification.decision_recorded" | "verification.expiring" | "verification.expired" | "consent.granted" | "consent.withdrawn" | "session.created" | "passkey.added" | "passkey.removed" | "passkey.clone_suspected" | "session.revoked" | "notification.requested" | "customer.contact_verified" | "user.invited" | "user.updated" | "user.password_changed" | "user.credentials_reset" | "user.locked" | "role.created" | "role.updated" | "role.deleted" | "group.created" | "group.updated" | "group.deleted" | "group.member_added" | "group.member_removed" | "client.created" | "client.secret_rotated" | "client.revoked" | "mfa.enrolled" | "mfa.removed" | "mfa.recovery_codes_regenerated" | "mfa.recovery_code_used" | "organization.member_added" | "organization.member_removed" | "organization.member_updated" | "beneficiary.created" | "beneficiary.payee_verified" | "beneficiary.confirmed" | "beneficiary.updated" | "beneficiary.deleted" | "document.uploaded" | "document.deleted" | "document.rejected" | "document.expired" | "webhook.test" | "webhook_endpoint.disabled";
+                type?: "customer.created" | "customer.updated" | "customer.erased" | "customer.legal_hold_placed" | "customer.legal_hold_released" | "customer.status_changed" | "customer.activated" | "verification.submitted" | "verification.approved" | "verification.rejected" | "verification.additional_info_required" | "verification.manual_review" | "verification.decision_recorded" | "verification.expiring" | "verification.expired" | "consent.granted" | "consent.withdrawn" | "session.created" | "passkey.added" | "passkey.removed" | "passkey.clone_suspected" | "session.revoked" | "notification.requested" | "customer.contact_verified" | "user.invited" | "user.updated" | "user.password_changed" | "user.credentials_reset" | "user.locked" | "role.created" | "role.updated" | "role.deleted" | "group.created" | "group.updated" | "group.deleted" | "group.member_added" | "group.member_removed" | "client.created" | "client.secret_rotated" | "client.revoked" | "tpp.created" | "tpp.status_changed" | "tpp.certificate_expiring" | "tpp.consent.created" | "tpp.consent.authorised" | "tpp.consent.rejected" | "tpp.consent.revoked" | "tpp.consent.expired" | "mfa.enrolled" | "mfa.removed" | "mfa.recovery_codes_regenerated" | "mfa.recovery_code_used" | "organization.member_added" | "organization.member_removed" | "organization.member_updated" | "beneficiary.created" | "beneficiary.payee_verified" | "beneficiary.confirmed" | "beneficiary.updated" | "beneficiary.deleted" | "document.uploaded" | "document.deleted" | "document.rejected" | "document.expired" | "webhook.test" | "webhook_endpoint.disabled";
                 /** @description Created at or after (ISO 8601). */
                 createdFrom?: string;
                 /** @description Created before (ISO 8601). */
@@ -28408,6 +29621,2187 @@ export interface operations {
             };
         };
     };
+    listTpps: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1–100. */
+                limit?: number;
+                /** @description Opaque cursor from the previous page’s `nextCursor`. */
+                cursor?: string;
+                /** @description Only TPPs in this status. */
+                status?: "ACTIVE" | "SUSPENDED" | "REVOKED";
+            };
+            header: {
+                /** @description The tenant (fintech) the request is for. */
+                "X-Tenant-ID": components["parameters"]["TenantId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of TPPs. */
+            200: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TppPage"];
+                };
+            };
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_cursor`: The pagination cursor was not issued by this API or belongs to another listing. */
+            400: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
+            401: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `capability_not_enabled`: The tenant's subscription tier does not include the capability this route needs; `capability` and `requiredTiers` say which. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
+            403: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. */
+            404: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
+            422: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
+            429: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Seconds until the request may be retried. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
+            500: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
+            503: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createTpp: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The tenant (fintech) the request is for. */
+                "X-Tenant-ID": components["parameters"]["TenantId"];
+                /** @description Makes the request safe to retry: a replay within 24 h returns the stored answer. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateTpp"];
+            };
+        };
+        responses: {
+            /** @description The registered TPP. */
+            201: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Tpp"];
+                };
+            };
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            400: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
+            401: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `capability_not_enabled`: The tenant's subscription tier does not include the capability this route needs; `capability` and `requiredTiers` say which. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
+            403: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. */
+            404: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `certificate_in_use`: This certificate (by its SHA-256 fingerprint) is already registered, to this TPP or another. `tpp_already_registered`: A TPP with this authorisation number is registered with this tenant already; add certificates to it instead. `idempotency_key_in_use`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
+            409: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
+            413: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept, or an uploaded file’s bytes are of a type it does not accept (`detectedType` names what they are). */
+            415: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. `certificate_unparseable`: The TPP certificate is not X.509: accepted are PEM (one certificate, or a chain with the leaf first, LF or CRLF, or flattened onto one line), bare base64 of one DER certificate, or percent-encoded PEM. `certificate_not_yet_valid`: The certificate’s `notBefore` is still to come: register it once it is valid. `certificate_expired`: The certificate’s `notAfter` has passed: register its renewal. `certificate_not_qualified`: The certificate has no QCStatements extension with QcCompliance and a QcType of `web` (QWAC) or `eseal` (QSealC) (ETSI EN 319 412-5). `certificate_missing_psd2_roles`: The certificate has no ETSI TS 119 495 PSD2 statement, or the statement names no known role (PSP_AS, PSP_PI, PSP_AI, PSP_IC). `certificate_role_mismatch`: A role of the PSD2 statement carries the name of another role than its OID: roles are read by OID, so a certificate whose names disagree is refused rather than guessed at. `role_not_in_certificate`: A requested role is not in the certificate: `AISP` needs PSP_AI, `PISP` PSP_PI and `CBPII` PSP_IC. `organization_identifier_mismatch`: The subject’s organizationIdentifier (OID 2.5.4.97, e.g. `PSDGB-FCA-123456`) is missing, not in the PSD2 form, or not the `authorizationNumber` of the TPP. `nca_mismatch`: The NCA part of the organizationIdentifier (`GB-FCA` in `PSDGB-FCA-123456`) is not the NCA id of the certificate’s PSD2 statement. `certificate_untrusted`: The certificate does not chain to any of the tenant’s configured trust anchors (the QTSP roots it trusts). `idempotency_key_reused`: The `Idempotency-Key` was already used with a different request body or route. */
+            422: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
+            429: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Seconds until the request may be retried. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
+            500: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
+            503: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getTpp: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The tenant (fintech) the request is for. */
+                "X-Tenant-ID": components["parameters"]["TenantId"];
+            };
+            path: {
+                /** @description TPP id. */
+                tppId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The TPP. */
+            200: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Tpp"];
+                };
+            };
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            400: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
+            401: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `capability_not_enabled`: The tenant's subscription tier does not include the capability this route needs; `capability` and `requiredTiers` say which. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
+            403: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
+            404: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
+            422: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
+            429: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Seconds until the request may be retried. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
+            500: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
+            503: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateTpp: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The tenant (fintech) the request is for. */
+                "X-Tenant-ID": components["parameters"]["TenantId"];
+            };
+            path: {
+                /** @description TPP id. */
+                tppId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateTpp"];
+            };
+        };
+        responses: {
+            /** @description The TPP as changed. */
+            200: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Tpp"];
+                };
+            };
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            400: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
+            401: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `capability_not_enabled`: The tenant's subscription tier does not include the capability this route needs; `capability` and `requiredTiers` say which. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
+            403: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
+            404: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `invalid_transition`: The lifecycle (of a customer, or of a verification) does not allow this change from the current status; `allowed` lists what is. `tpp_revoked`: The TPP is revoked, which is final: register it anew to deal with it again. `concurrent_update`: Another request changed the resource between this request reading it and writing it, so nothing was written: read it again and retry. */
+            409: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
+            413: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept, or an uploaded file’s bytes are of a type it does not accept (`detectedType` names what they are). */
+            415: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
+            422: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
+            429: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Seconds until the request may be retried. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
+            500: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
+            503: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    addTppCertificate: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The tenant (fintech) the request is for. */
+                "X-Tenant-ID": components["parameters"]["TenantId"];
+                /** @description Makes the request safe to retry: a replay within 24 h returns the stored answer. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /** @description TPP id. */
+                tppId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AddTppCertificate"];
+            };
+        };
+        responses: {
+            /** @description The certificate’s facts. */
+            201: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TppCertificate"];
+                };
+            };
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            400: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
+            401: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `capability_not_enabled`: The tenant's subscription tier does not include the capability this route needs; `capability` and `requiredTiers` say which. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
+            403: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
+            404: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `certificate_in_use`: This certificate (by its SHA-256 fingerprint) is already registered, to this TPP or another. `tpp_revoked`: The TPP is revoked, which is final: register it anew to deal with it again. `idempotency_key_in_use`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
+            409: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
+            413: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept, or an uploaded file’s bytes are of a type it does not accept (`detectedType` names what they are). */
+            415: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. `certificate_unparseable`: The TPP certificate is not X.509: accepted are PEM (one certificate, or a chain with the leaf first, LF or CRLF, or flattened onto one line), bare base64 of one DER certificate, or percent-encoded PEM. `certificate_not_yet_valid`: The certificate’s `notBefore` is still to come: register it once it is valid. `certificate_expired`: The certificate’s `notAfter` has passed: register its renewal. `certificate_not_qualified`: The certificate has no QCStatements extension with QcCompliance and a QcType of `web` (QWAC) or `eseal` (QSealC) (ETSI EN 319 412-5). `certificate_missing_psd2_roles`: The certificate has no ETSI TS 119 495 PSD2 statement, or the statement names no known role (PSP_AS, PSP_PI, PSP_AI, PSP_IC). `certificate_role_mismatch`: A role of the PSD2 statement carries the name of another role than its OID: roles are read by OID, so a certificate whose names disagree is refused rather than guessed at. `role_not_in_certificate`: A requested role is not in the certificate: `AISP` needs PSP_AI, `PISP` PSP_PI and `CBPII` PSP_IC. `organization_identifier_mismatch`: The subject’s organizationIdentifier (OID 2.5.4.97, e.g. `PSDGB-FCA-123456`) is missing, not in the PSD2 form, or not the `authorizationNumber` of the TPP. `nca_mismatch`: The NCA part of the organizationIdentifier (`GB-FCA` in `PSDGB-FCA-123456`) is not the NCA id of the certificate’s PSD2 statement. `certificate_untrusted`: The certificate does not chain to any of the tenant’s configured trust anchors (the QTSP roots it trusts). `idempotency_key_reused`: The `Idempotency-Key` was already used with a different request body or route. */
+            422: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
+            429: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Seconds until the request may be retried. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
+            500: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
+            503: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listTppClients: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1–100. */
+                limit?: number;
+                /** @description Opaque cursor from the previous page’s `nextCursor`. */
+                cursor?: string;
+                /** @description Only clients in this status. */
+                status?: "ACTIVE" | "REVOKED";
+            };
+            header: {
+                /** @description The tenant (fintech) the request is for. */
+                "X-Tenant-ID": components["parameters"]["TenantId"];
+            };
+            path: {
+                /** @description TPP id. */
+                tppId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of clients. */
+            200: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TppClientPage"];
+                };
+            };
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_cursor`: The pagination cursor was not issued by this API or belongs to another listing. */
+            400: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
+            401: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `capability_not_enabled`: The tenant's subscription tier does not include the capability this route needs; `capability` and `requiredTiers` say which. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
+            403: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
+            404: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
+            422: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
+            429: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Seconds until the request may be retried. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
+            500: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
+            503: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createTppClient: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The tenant (fintech) the request is for. */
+                "X-Tenant-ID": components["parameters"]["TenantId"];
+            };
+            path: {
+                /** @description TPP id. */
+                tppId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateTppClient"];
+            };
+        };
+        responses: {
+            /** @description The client and its secret, shown once. */
+            201: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiClientWithSecret"];
+                };
+            };
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            400: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
+            401: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `capability_not_enabled`: The tenant's subscription tier does not include the capability this route needs; `capability` and `requiredTiers` say which. `forbidden`: The principal lacks the permission the route requires; `permission` names it. `permission_not_held`: Nobody acts beyond what they hold: granting permissions, or acting on a staff user, API client, group, role or secret-bearing webhook endpoint, needs every permission granted or held by the target; `permissions` lists those the caller lacks. */
+            403: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
+            404: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tpp_not_active`: The TPP is suspended or revoked: it can get no new clients, consents or tokens until it is active. */
+            409: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
+            413: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept, or an uploaded file’s bytes are of a type it does not accept (`detectedType` names what they are). */
+            415: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
+            422: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
+            429: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Seconds until the request may be retried. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
+            500: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
+            503: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createTppConsent: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The tenant (fintech) the request is for. */
+                "X-Tenant-ID": components["parameters"]["TenantId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateTppConsent"];
+            };
+        };
+        responses: {
+            /** @description The consent, awaiting authorisation. */
+            201: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TppConsent"];
+                };
+            };
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            400: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
+            401: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `capability_not_enabled`: The tenant's subscription tier does not include the capability this route needs; `capability` and `requiredTiers` say which. `tpp_client_required`: Only an OAuth client of a registered TPP, with its client-credentials token, asks customers for consents. `role_not_permitted`: The TPP’s PSD2 roles do not allow a requested scope (an AISP reads; only a PISP manages beneficiaries); `permissions` names them. */
+            403: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. */
+            404: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tpp_not_active`: The TPP is suspended or revoked: it can get no new clients, consents or tokens until it is active. */
+            409: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
+            413: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept, or an uploaded file’s bytes are of a type it does not accept (`detectedType` names what they are). */
+            415: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
+            422: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
+            429: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Seconds until the request may be retried. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
+            500: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
+            503: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getTppConsent: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The tenant (fintech) the request is for. */
+                "X-Tenant-ID": components["parameters"]["TenantId"];
+            };
+            path: {
+                /** @description TPP consent id. */
+                consentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The consent. */
+            200: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TppConsent"];
+                };
+            };
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            400: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
+            401: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `capability_not_enabled`: The tenant's subscription tier does not include the capability this route needs; `capability` and `requiredTiers` say which. */
+            403: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
+            404: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
+            422: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
+            429: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Seconds until the request may be retried. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
+            500: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
+            503: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    revokeTppConsent: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The tenant (fintech) the request is for. */
+                "X-Tenant-ID": components["parameters"]["TenantId"];
+            };
+            path: {
+                /** @description TPP consent id. */
+                consentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The revoked consent. */
+            200: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TppConsent"];
+                };
+            };
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            400: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
+            401: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `capability_not_enabled`: The tenant's subscription tier does not include the capability this route needs; `capability` and `requiredTiers` say which. */
+            403: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
+            404: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `consent_not_in_force`: Only a GRANTED consent can be withdrawn; this one is SUPERSEDED or WITHDRAWN already. */
+            409: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
+            422: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
+            429: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Seconds until the request may be retried. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
+            500: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
+            503: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    authorizeTppConsent: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The tenant (fintech) the request is for. */
+                "X-Tenant-ID": components["parameters"]["TenantId"];
+            };
+            path: {
+                /** @description TPP consent id. */
+                consentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The authorised consent and its code. */
+            200: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthorisedTppConsent"];
+                };
+            };
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            400: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. `step_up_required`: The operation needs a recent authentication: call `POST /auth/step-up` and retry with the access token it returns. */
+            401: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `capability_not_enabled`: The tenant's subscription tier does not include the capability this route needs; `capability` and `requiredTiers` say which. `user_session_required`: The operation acts on a login session: it needs the access token of the user itself, not of an API client or of a third party acting for a customer. */
+            403: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
+            404: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `consent_not_awaiting_authorisation`: The TPP consent was answered, revoked or its authorisation window (15 minutes) lapsed: the TPP must ask for a new one. `tpp_not_active`: The TPP is suspended or revoked: it can get no new clients, consents or tokens until it is active. */
+            409: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
+            422: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
+            429: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Seconds until the request may be retried. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
+            500: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
+            503: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    rejectTppConsent: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The tenant (fintech) the request is for. */
+                "X-Tenant-ID": components["parameters"]["TenantId"];
+            };
+            path: {
+                /** @description TPP consent id. */
+                consentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The rejected consent. */
+            200: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TppConsent"];
+                };
+            };
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            400: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. `step_up_required`: The operation needs a recent authentication: call `POST /auth/step-up` and retry with the access token it returns. */
+            401: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `capability_not_enabled`: The tenant's subscription tier does not include the capability this route needs; `capability` and `requiredTiers` say which. `user_session_required`: The operation acts on a login session: it needs the access token of the user itself, not of an API client or of a third party acting for a customer. */
+            403: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
+            404: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `consent_not_awaiting_authorisation`: The TPP consent was answered, revoked or its authorisation window (15 minutes) lapsed: the TPP must ask for a new one. */
+            409: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
+            422: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
+            429: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Seconds until the request may be retried. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
+            500: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
+            503: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listCustomerTppConsents: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1–100. */
+                limit?: number;
+                /** @description Opaque cursor from the previous page’s `nextCursor`. */
+                cursor?: string;
+                /** @description Only consents in this status. */
+                status?: "AWAITING_AUTHORISATION" | "AUTHORISED" | "REJECTED" | "REVOKED" | "EXPIRED";
+            };
+            header: {
+                /** @description The tenant (fintech) the request is for. */
+                "X-Tenant-ID": components["parameters"]["TenantId"];
+            };
+            path: {
+                /** @description Customer id. */
+                customerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of consents. */
+            200: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TppConsentPage"];
+                };
+            };
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_cursor`: The pagination cursor was not issued by this API or belongs to another listing. */
+            400: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
+            401: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `capability_not_enabled`: The tenant's subscription tier does not include the capability this route needs; `capability` and `requiredTiers` say which. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
+            403: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
+            404: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
+            422: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
+            429: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Seconds until the request may be retried. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
+            500: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
+            503: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listTppConsents: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1–100. */
+                limit?: number;
+                /** @description Opaque cursor from the previous page’s `nextCursor`. */
+                cursor?: string;
+                /** @description Only consents in this status. */
+                status?: "AWAITING_AUTHORISATION" | "AUTHORISED" | "REJECTED" | "REVOKED" | "EXPIRED";
+            };
+            header: {
+                /** @description The tenant (fintech) the request is for. */
+                "X-Tenant-ID": components["parameters"]["TenantId"];
+            };
+            path: {
+                /** @description TPP id. */
+                tppId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of consents. */
+            200: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TppConsentPage"];
+                };
+            };
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. `invalid_cursor`: The pagination cursor was not issued by this API or belongs to another listing. */
+            400: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
+            401: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `capability_not_enabled`: The tenant's subscription tier does not include the capability this route needs; `capability` and `requiredTiers` say which. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
+            403: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
+            404: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
+            422: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
+            429: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Seconds until the request may be retried. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
+            500: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
+            503: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     getOpenApiDocument: {
         parameters: {
             query?: never;
@@ -29623,6 +33017,238 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["ClientRevokedEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the delivery; redirects are not followed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onTppCreated: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id: the same on every attempt and every manual retry, so repeats can be dropped. */
+                "webhook-id": string;
+                /** @description When this attempt was signed, in Unix seconds; reject messages too far from your clock. */
+                "webhook-timestamp": string;
+                /** @description Space-separated `v1,<base64 HMAC-SHA256 of id.timestamp.body>` signatures: one per live secret (two for 24 h after a rotation). */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TppCreatedEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the delivery; redirects are not followed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onTppStatusChanged: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id: the same on every attempt and every manual retry, so repeats can be dropped. */
+                "webhook-id": string;
+                /** @description When this attempt was signed, in Unix seconds; reject messages too far from your clock. */
+                "webhook-timestamp": string;
+                /** @description Space-separated `v1,<base64 HMAC-SHA256 of id.timestamp.body>` signatures: one per live secret (two for 24 h after a rotation). */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TppStatusChangedEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the delivery; redirects are not followed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onTppCertificateExpiring: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id: the same on every attempt and every manual retry, so repeats can be dropped. */
+                "webhook-id": string;
+                /** @description When this attempt was signed, in Unix seconds; reject messages too far from your clock. */
+                "webhook-timestamp": string;
+                /** @description Space-separated `v1,<base64 HMAC-SHA256 of id.timestamp.body>` signatures: one per live secret (two for 24 h after a rotation). */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TppCertificateExpiringEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the delivery; redirects are not followed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onTppConsentCreated: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id: the same on every attempt and every manual retry, so repeats can be dropped. */
+                "webhook-id": string;
+                /** @description When this attempt was signed, in Unix seconds; reject messages too far from your clock. */
+                "webhook-timestamp": string;
+                /** @description Space-separated `v1,<base64 HMAC-SHA256 of id.timestamp.body>` signatures: one per live secret (two for 24 h after a rotation). */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TppConsentCreatedEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the delivery; redirects are not followed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onTppConsentAuthorised: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id: the same on every attempt and every manual retry, so repeats can be dropped. */
+                "webhook-id": string;
+                /** @description When this attempt was signed, in Unix seconds; reject messages too far from your clock. */
+                "webhook-timestamp": string;
+                /** @description Space-separated `v1,<base64 HMAC-SHA256 of id.timestamp.body>` signatures: one per live secret (two for 24 h after a rotation). */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TppConsentAuthorisedEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the delivery; redirects are not followed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onTppConsentRejected: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id: the same on every attempt and every manual retry, so repeats can be dropped. */
+                "webhook-id": string;
+                /** @description When this attempt was signed, in Unix seconds; reject messages too far from your clock. */
+                "webhook-timestamp": string;
+                /** @description Space-separated `v1,<base64 HMAC-SHA256 of id.timestamp.body>` signatures: one per live secret (two for 24 h after a rotation). */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TppConsentRejectedEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the delivery; redirects are not followed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onTppConsentRevoked: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id: the same on every attempt and every manual retry, so repeats can be dropped. */
+                "webhook-id": string;
+                /** @description When this attempt was signed, in Unix seconds; reject messages too far from your clock. */
+                "webhook-timestamp": string;
+                /** @description Space-separated `v1,<base64 HMAC-SHA256 of id.timestamp.body>` signatures: one per live secret (two for 24 h after a rotation). */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TppConsentRevokedEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the delivery; redirects are not followed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onTppConsentExpired: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id: the same on every attempt and every manual retry, so repeats can be dropped. */
+                "webhook-id": string;
+                /** @description When this attempt was signed, in Unix seconds; reject messages too far from your clock. */
+                "webhook-timestamp": string;
+                /** @description Space-separated `v1,<base64 HMAC-SHA256 of id.timestamp.body>` signatures: one per live secret (two for 24 h after a rotation). */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TppConsentExpiredEvent"];
             };
         };
         responses: {

@@ -22,6 +22,8 @@ import { organizationRoutes } from './modules/organizations/routes';
 import { registrationRoutes } from './modules/registration/routes';
 import { openApiDocument, systemRoutes } from './modules/system/routes';
 import { platformTenantRoutes } from './modules/tenants/routes';
+import { tppConsentRoutes } from './modules/tpp-consents/routes';
+import { tppRoutes } from './modules/tpps/routes';
 import { verificationRoutes } from './modules/verifications/routes';
 import { passkeyRoutes } from './modules/webauthn/routes';
 import { registerEventWebhooks, webhookRoutes } from './modules/webhooks/routes';
@@ -103,6 +105,8 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.route(BASE_PATH, staffUserRoutes());
   app.route(BASE_PATH, groupRoutes());
   app.route(BASE_PATH, webhookRoutes());
+  app.route(BASE_PATH, tppRoutes());
+  app.route(BASE_PATH, tppConsentRoutes());
   registerEventWebhooks(app);
   openApiDocument(app);
 

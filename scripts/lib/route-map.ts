@@ -182,6 +182,8 @@ export const OUTSIDE_THE_LAYOUT: Readonly<Record<string, string>> = {
     'activation follows from verifications and consents: src/modules/verifications/',
   '/verification-providers/{provider}/callback':
     'a provider’s answer to a verification: src/modules/verifications/',
+  '/tpps/{tppId}/consents':
+    'the consents a TPP holds are TPP consents, with their rules: src/modules/tpp-consents/',
   '/.well-known/': 'discovery documents, named by RFC 8414 and OpenID Connect: with the server they describe',
 };
 

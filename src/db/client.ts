@@ -16,9 +16,13 @@ function errorText(error: unknown): string {
   return String(error instanceof Error ? `${error.message} ${String(error.cause ?? '')}` : error);
 }
 
-/** Whether a D1 write (or the batch it was in, which then rolled back) hit a unique index. */
-export function isUniqueViolation(error: unknown): boolean {
-  return errorText(error).includes('UNIQUE constraint failed');
+/**
+ * Whether a D1 write (or the batch it was in, which then rolled back) hit a unique index; with
+ * `column` (`table.column`), one of whose columns it is, for a batch that writes several.
+ */
+export function isUniqueViolation(error: unknown, column?: string): boolean {
+  const failed = /UNIQUE constraint failed: ([^\n]*)/.exec(errorText(error));
+  return failed !== null && (column === undefined || (failed[1] ?? '').includes(column));
 }
 
 /**

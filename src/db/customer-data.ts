@@ -66,6 +66,7 @@ export type ExportPart =
   | 'secondFactors'
   | 'contactVerifications'
   | 'oauthGrants'
+  | 'tppConsents'
   | 'auditEvents'
   | 'events'
   | 'organizationPeople'
@@ -327,6 +328,36 @@ export const customerData = {
       action: 'keep',
       reason:
         'the record of what each third party was granted; revoked before the erasure batch, it holds ids and scopes only',
+    },
+  }),
+  tppConsents: entry(t.tppConsents, {
+    ties: [
+      { column: 'customerId', holds: 'customer' },
+      { column: 'userId', holds: 'logins' },
+    ],
+    export: {
+      part: 'tppConsents',
+      columns: [
+        'id',
+        'tppId',
+        'clientId',
+        'userId',
+        'scopes',
+        'status',
+        'statusReason',
+        'revokedBy',
+        'redirectUri',
+        'expiresAt',
+        'createdAt',
+        'statusUpdatedAt',
+      ],
+      orderBy: 'id',
+    },
+    erase: {
+      action: 'scrub',
+      set: { state: null },
+      reason:
+        'the record of what the customer let each TPP do and until when; every live one is revoked before the erasure batch (`endCustomerAccess`), and the TPP’s own `state` text goes',
     },
   }),
   consents: entry(t.consents, {

@@ -358,10 +358,72 @@ export const clients = sqliteTable(
       .default(sql`'["client_credentials"]'`),
     /** Redirect URIs an authorization code may be bound to, JSON array, compared exactly. */
     redirectUris: text('redirect_uris', { mode: 'json' }).$type<string[]>().notNull().default(sql`'[]'`),
+    /** The TPP the client belongs to: it acts for customers only under their consent. */
+    tppId: text('tpp_id'),
     createdAt: text('created_at').notNull(),
     updatedAt: text('updated_at').notNull(),
   },
-  (table) => [index('clients_tenant_idx').on(table.tenantId, table.id)],
+  (table) => [
+    index('clients_tenant_idx').on(table.tenantId, table.id),
+    index('clients_tpp_idx').on(table.tenantId, table.tppId),
+  ],
+);
+
+/**
+ * Third-party providers (PSD2 TPPs) the tenant lets act for its customers. A tenant's registry
+ * of its own: a TPP licensed once deals with each bank separately, under that bank's trust
+ * anchors, so the same TPP registered with two tenants is two rows in two databases.
+ */
+export const tpps = sqliteTable(
+  'tpps',
+  {
+    id: text('id').primaryKey(),
+    tenantId: text('tenant_id').notNull(),
+    name: text('name').notNull(),
+    legalName: text('legal_name').notNull(),
+    /** The organizationIdentifier of its certificates (`PSDGB-FCA-123456`), upper case. */
+    authorizationNumber: text('authorization_number').notNull(),
+    ncaId: text('nca_id').notNull(),
+    ncaName: text('nca_name'),
+    /** `AISP`, `PISP`, `CBPII`, JSON array. */
+    roles: text('roles', { mode: 'json' }).$type<string[]>().notNull(),
+    redirectUris: text('redirect_uris', { mode: 'json' }).$type<string[]>().notNull(),
+    status: text('status', { enum: ['ACTIVE', 'SUSPENDED', 'REVOKED'] }).notNull(),
+    statusReason: text('status_reason'),
+    createdAt: text('created_at').notNull(),
+    updatedAt: text('updated_at').notNull(),
+  },
+  (table) => [uniqueIndex('tpps_authorization_uq').on(table.tenantId, table.authorizationNumber)],
+);
+
+/** A TPP's eIDAS certificates (QWAC, QSealC): several, so a renewal is added before the old one expires. */
+export const tppCertificates = sqliteTable(
+  'tpp_certificates',
+  {
+    id: text('id').primaryKey(),
+    tenantId: text('tenant_id').notNull(),
+    tppId: text('tpp_id').notNull(),
+    qcType: text('qc_type', { enum: ['QWAC', 'QSEALC'] }).notNull(),
+    /** The leaf, canonical PEM. */
+    pem: text('pem').notNull(),
+    /** Lower-case hex SHA-256 of the DER: what mTLS presents and `cnf.x5t#S256` binds to. */
+    sha256: text('sha256').notNull(),
+    serialNumber: text('serial_number').notNull(),
+    subject: text('subject').notNull(),
+    issuer: text('issuer').notNull(),
+    notBefore: text('not_before').notNull(),
+    notAfter: text('not_after').notNull(),
+    psd2Roles: text('psd2_roles', { mode: 'json' }).$type<string[]>().notNull(),
+    trust: text('trust', { enum: ['VERIFIED', 'UNVERIFIED'] }).notNull(),
+    /** When `tpp.certificate_expiring` was emitted for it, so the daily cron emits it once. */
+    expiryNotifiedAt: text('expiry_notified_at'),
+    createdAt: text('created_at').notNull(),
+  },
+  (table) => [
+    uniqueIndex('tpp_certificates_sha256_uq').on(table.tenantId, table.sha256),
+    index('tpp_certificates_tpp_idx').on(table.tenantId, table.tppId),
+    index('tpp_certificates_expiry_idx').on(table.tenantId, table.notAfter),
+  ],
 );
 
 /**
@@ -422,6 +484,44 @@ export const oauthGrants = sqliteTable(
     index('oauth_grants_client_idx').on(table.tenantId, table.clientId),
     index('oauth_grants_customer_idx').on(table.tenantId, table.customerId),
     index('oauth_grants_consent_idx').on(table.tenantId, table.consentId),
+  ],
+);
+
+/**
+ * A customer's consent to a TPP (PSD2): asked for by the TPP's client, authorised or rejected by
+ * the customer, revoked by either or by staff. The authorization code minted when the customer
+ * authorises names it, and every grant made from that code carries it (`oauth_grants.consent_id`).
+ */
+export const tppConsents = sqliteTable(
+  'tpp_consents',
+  {
+    id: text('id').primaryKey(),
+    tenantId: text('tenant_id').notNull(),
+    tppId: text('tpp_id').notNull(),
+    clientId: text('client_id').notNull(),
+    customerId: text('customer_id').notNull(),
+    /** The customer's login that authorised or rejected it. */
+    userId: text('user_id'),
+    scopes: text('scopes', { mode: 'json' }).$type<string[]>().notNull(),
+    status: text('status', {
+      enum: ['AWAITING_AUTHORISATION', 'AUTHORISED', 'REJECTED', 'REVOKED', 'EXPIRED'],
+    }).notNull(),
+    statusReason: text('status_reason'),
+    revokedBy: text('revoked_by', { enum: ['CUSTOMER', 'TPP', 'STAFF', 'SYSTEM'] }),
+    redirectUri: text('redirect_uri').notNull(),
+    codeChallenge: text('code_challenge').notNull(),
+    /** The TPP's opaque value, handed back with the code. */
+    state: text('state'),
+    expiresAt: text('expires_at').notNull(),
+    /** Past it, an unanswered consent lapses to REJECTED. */
+    authorisationExpiresAt: text('authorisation_expires_at').notNull(),
+    createdAt: text('created_at').notNull(),
+    statusUpdatedAt: text('status_updated_at').notNull(),
+  },
+  (table) => [
+    index('tpp_consents_customer_idx').on(table.tenantId, table.customerId, table.id),
+    index('tpp_consents_tpp_idx').on(table.tenantId, table.tppId, table.id),
+    index('tpp_consents_status_idx').on(table.tenantId, table.status, table.expiresAt),
   ],
 );
 

@@ -45,6 +45,26 @@ function clientIdData(description: string) {
   return z.string().max(40).openapi({ description, example: 'cli_01jd7w3v8m9k2q4r6t8v0x2z4b' });
 }
 
+function tppIdData(description: string) {
+  return z.string().max(40).openapi({ description, example: 'tpp_01jd7w3v8m9k2q4r6t8v0x2z4b' });
+}
+
+const tppStatusData = (description: string) =>
+  z.enum(['ACTIVE', 'SUSPENDED', 'REVOKED']).openapi({ description, example: 'SUSPENDED' });
+
+/** What every TPP consent event says: which consent, of which customer, with which TPP. */
+const tppConsentEventData = z.object({
+  consentId: z
+    .string()
+    .max(40)
+    .openapi({ description: 'The TPP consent.', example: 'tcn_01jd7w3v8m9k2q4r6t8v0x2z4b' }),
+  tppId: tppIdData('The TPP it was given to.'),
+  customerId: z
+    .string()
+    .max(40)
+    .openapi({ description: 'The customer who gives it.', example: 'cus_01jd7w3v8m9k2q4r6t8v0x2z4b' }),
+});
+
 function passkeyEventData(credential: string) {
   return z.object({
     userId: z
@@ -393,6 +413,43 @@ export const eventCatalogue = {
   'client.revoked': z.object({
     clientId: clientIdData('The revoked client; its tokens no longer work.'),
   }),
+  'tpp.created': z.object({
+    tppId: tppIdData('The new TPP.'),
+    roles: z
+      .array(z.enum(['AISP', 'PISP', 'CBPII']))
+      .max(3)
+      .openapi({ description: 'Roles it is registered for.', example: ['AISP'] }),
+  }),
+  'tpp.status_changed': z.object({
+    tppId: tppIdData('The TPP.'),
+    from: tppStatusData('Status before.'),
+    to: tppStatusData('Status now.'),
+    reason: z
+      .string()
+      .max(500)
+      .nullable()
+      .openapi({ description: 'Why, as staff or the expiry cron gave it.', example: 'certificate_expired' }),
+  }),
+  'tpp.certificate_expiring': z.object({
+    tppId: tppIdData('The TPP.'),
+    certificateId: z
+      .string()
+      .max(40)
+      .openapi({ description: 'The certificate.', example: 'crt_01jd7w3v8m9k2q4r6t8v0x2z4b' }),
+    notAfter: z
+      .string()
+      .max(30)
+      .openapi({ description: 'When it expires (within 30 days).', example: '2026-12-25T12:00:00.000Z' }),
+  }),
+  'tpp.consent.created': tppConsentEventData,
+  'tpp.consent.authorised': tppConsentEventData,
+  'tpp.consent.rejected': tppConsentEventData,
+  'tpp.consent.revoked': tppConsentEventData.extend({
+    revokedBy: z
+      .enum(['CUSTOMER', 'TPP', 'STAFF', 'SYSTEM'])
+      .openapi({ description: 'Who revoked it.', example: 'CUSTOMER' }),
+  }),
+  'tpp.consent.expired': tppConsentEventData,
   'mfa.enrolled': z.object({
     userId: z
       .string()

@@ -23,6 +23,9 @@ const idPrefixes = {
   screeningHit: 'hit',
   verificationDecision: 'vdc',
   providerEvent: 'pev',
+  tpp: 'tpp',
+  tppCertificate: 'crt',
+  tppConsent: 'tcn',
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;

@@ -124,6 +124,18 @@ export const problemTypes = {
     title: 'Account disabled',
     description: 'The account has been disabled by the tenant; it cannot log in.',
   },
+  role_not_permitted: {
+    status: 403,
+    title: 'Role not permitted',
+    description:
+      'The TPP’s PSD2 roles do not allow a requested scope (an AISP reads; only a PISP manages beneficiaries); `permissions` names them.',
+  },
+  tpp_client_required: {
+    status: 403,
+    title: 'TPP client required',
+    description:
+      'Only an OAuth client of a registered TPP, with its client-credentials token, asks customers for consents.',
+  },
   user_session_required: {
     status: 403,
     title: 'User session required',
@@ -253,6 +265,35 @@ export const problemTypes = {
     title: 'Consent cannot be withdrawn',
     description:
       'Terms and conditions and the privacy policy are required for as long as the customer relationship lasts.',
+  },
+  consent_not_awaiting_authorisation: {
+    status: 409,
+    title: 'Consent not awaiting authorisation',
+    description:
+      'The TPP consent was answered, revoked or its authorisation window (15 minutes) lapsed: the TPP must ask for a new one.',
+  },
+  certificate_in_use: {
+    status: 409,
+    title: 'Certificate in use',
+    description:
+      'This certificate (by its SHA-256 fingerprint) is already registered, to this TPP or another.',
+  },
+  tpp_already_registered: {
+    status: 409,
+    title: 'TPP already registered',
+    description:
+      'A TPP with this authorisation number is registered with this tenant already; add certificates to it instead.',
+  },
+  tpp_revoked: {
+    status: 409,
+    title: 'TPP revoked',
+    description: 'The TPP is revoked, which is final: register it anew to deal with it again.',
+  },
+  tpp_not_active: {
+    status: 409,
+    title: 'TPP not active',
+    description:
+      'The TPP is suspended or revoked: it can get no new clients, consents or tokens until it is active.',
   },
   invalid_transition: {
     status: 409,
@@ -469,6 +510,64 @@ export const problemTypes = {
     title: 'Webhook URL not allowed',
     description:
       'Webhooks are only sent over https to public hosts: the URL names localhost, or a private, loopback, link-local, CGNAT or other special-purpose address, or is not https. `errors` names the field.',
+  },
+  certificate_unparseable: {
+    status: 422,
+    title: 'Certificate unparseable',
+    description:
+      'The TPP certificate is not X.509: accepted are PEM (one certificate, or a chain with the leaf first, LF or CRLF, or flattened onto one line), bare base64 of one DER certificate, or percent-encoded PEM.',
+  },
+  certificate_expired: {
+    status: 422,
+    title: 'Certificate expired',
+    description: 'The certificate’s `notAfter` has passed: register its renewal.',
+  },
+  certificate_not_yet_valid: {
+    status: 422,
+    title: 'Certificate not yet valid',
+    description: 'The certificate’s `notBefore` is still to come: register it once it is valid.',
+  },
+  certificate_not_qualified: {
+    status: 422,
+    title: 'Certificate not qualified',
+    description:
+      'The certificate has no QCStatements extension with QcCompliance and a QcType of `web` (QWAC) or `eseal` (QSealC) (ETSI EN 319 412-5).',
+  },
+  certificate_missing_psd2_roles: {
+    status: 422,
+    title: 'Certificate without PSD2 roles',
+    description:
+      'The certificate has no ETSI TS 119 495 PSD2 statement, or the statement names no known role (PSP_AS, PSP_PI, PSP_AI, PSP_IC).',
+  },
+  certificate_role_mismatch: {
+    status: 422,
+    title: 'Certificate role names disagree',
+    description:
+      'A role of the PSD2 statement carries the name of another role than its OID: roles are read by OID, so a certificate whose names disagree is refused rather than guessed at.',
+  },
+  role_not_in_certificate: {
+    status: 422,
+    title: 'Role not in certificate',
+    description:
+      'A requested role is not in the certificate: `AISP` needs PSP_AI, `PISP` PSP_PI and `CBPII` PSP_IC.',
+  },
+  organization_identifier_mismatch: {
+    status: 422,
+    title: 'Organization identifier mismatch',
+    description:
+      'The subject’s organizationIdentifier (OID 2.5.4.97, e.g. `PSDGB-FCA-123456`) is missing, not in the PSD2 form, or not the `authorizationNumber` of the TPP.',
+  },
+  nca_mismatch: {
+    status: 422,
+    title: 'NCA mismatch',
+    description:
+      'The NCA part of the organizationIdentifier (`GB-FCA` in `PSDGB-FCA-123456`) is not the NCA id of the certificate’s PSD2 statement.',
+  },
+  certificate_untrusted: {
+    status: 422,
+    title: 'Certificate untrusted',
+    description:
+      'The certificate does not chain to any of the tenant’s configured trust anchors (the QTSP roots it trusts).',
   },
   mfa_method_not_enrolled: {
     status: 422,

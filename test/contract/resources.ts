@@ -3,6 +3,7 @@ import { eq } from 'drizzle-orm';
 import { expect } from 'vitest';
 import { customers } from '../../src/db/tenant';
 import worker from '../../src/index';
+import { base64UrlEncode } from '../../src/platform/crypto';
 import { queueNames, type WebhookQueueMessage } from '../../src/platform/queues';
 import { type CreationOptions, SoftwareAuthenticator } from '../helpers/authenticator';
 import { uploadDocument } from '../helpers/documents';
@@ -20,6 +21,7 @@ import {
 } from '../helpers/factories';
 import { BASE, call } from '../helpers/http';
 import { deliver } from '../helpers/queues';
+import { createTppClient, registerTpp, TPP_REDIRECT_URI } from '../helpers/tpps';
 import { createEndpoint, installReceiver } from '../helpers/webhooks';
 import { type ContractOperation, pathParameters } from './openapi';
 
@@ -305,6 +307,27 @@ export const resourceFactories: Record<string, ResourceFactory> = {
     );
     expect(delivery.status).toBe('DELIVERED');
     return { ids: { deliveryId: queued.id } };
+  },
+  '/tpps/{tppId}': async ({ tenant, staff }) => ({
+    ids: { tppId: (await registerTpp(tenant, staff.token)).id },
+  }),
+  '/tpp-consents/{consentId}': async ({ tenant, staff }) => {
+    const tpp = await registerTpp(tenant, staff.token);
+    const client = await createTppClient(tenant, staff.token, tpp.id);
+    const customer = await createCustomer(tenant);
+    const challenge = base64UrlEncode(
+      new Uint8Array(
+        await crypto.subtle.digest('SHA-256', new TextEncoder().encode(unique('verifier').repeat(2))),
+      ),
+    );
+    const consent = await expectSuccess<{ id: string }>(tenant, client.token, 'POST', '/tpp-consents', {
+      customerId: customer.customerId,
+      scopes: ['customers:read'],
+      expiresAt: new Date(Date.now() + 30 * 24 * 60 * 60 * 1000).toISOString(),
+      redirectUri: TPP_REDIRECT_URI,
+      codeChallenge: challenge,
+    });
+    return { ids: { consentId: consent.id }, tokens: { customer: customer.token } };
   },
   '/platform/tenants/{tenantId}': async () => ({
     ids: { tenantId: (await createTenant({ tier: 'ENTERPRISE' })).id },

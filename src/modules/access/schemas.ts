@@ -4,7 +4,7 @@ import { paginationQuery } from '../../platform/pagination';
 import { TimestampSchema, text } from '../../platform/schemas';
 import { capabilityCodes, tiers } from '../../platform/tenancy';
 
-const PermissionSchema = z
+export const PermissionSchema = z
   .enum(allPermissions, {
     error: (issue) =>
       `'${String(issue.input)}' is not in the permission catalogue (GET /v2/customer/access/permissions)`,

@@ -321,12 +321,18 @@ export async function getClient(ctx: ServiceContext, clientId: string): Promise<
   return presentClient(await requireClient(ctx, clientId));
 }
 
-export async function listClients(ctx: ServiceContext, query: ClientListQuery): Promise<Page<ClientView>> {
+/** The tenant's clients, or only those of one TPP. */
+export async function listClients(
+  ctx: ServiceContext,
+  query: ClientListQuery,
+  of: { tppId?: string } = {},
+): Promise<Page<ClientView>> {
   const after = decodeCursor(query.cursor, 'cli');
   const filters: (SQL | undefined)[] = [
     eq(clients.tenantId, ctx.tenant.id),
     after ? lt(clients.id, after) : undefined,
     query.status ? eq(clients.status, query.status) : undefined,
+    of.tppId ? eq(clients.tppId, of.tppId) : undefined,
   ];
   const rows = await ctx.db
     .select()
@@ -345,23 +351,29 @@ export async function listClients(ctx: ServiceContext, query: ClientListQuery): 
  * so no secret can match) and never shown to anyone. Only the tenant write, which comes last,
  * makes the client usable, so no failure leaves a half-client that works.
  */
-export async function createClient(
+export function createClient(ctx: ServiceContext, input: CreateClientInput): Promise<ClientWithSecretView> {
+  return registerClient(ctx, { ...input, grantTypes: ['client_credentials'], redirectUris: [], tppId: null });
+}
+
+/**
+ * A new client of any kind: a tenant back-end (`createClient`) or a TPP's (src/modules/tpps),
+ * which also redeems authorization codes and refresh tokens at its redirect URIs.
+ */
+export async function registerClient(
   ctx: ServiceContext,
-  input: CreateClientInput,
+  input: Pick<ClientRow, 'name' | 'permissions' | 'grantTypes' | 'redirectUris' | 'tppId'>,
 ): Promise<ClientWithSecretView> {
   const permissions = normalise(input.permissions);
   assertHolds(ctx.actor, permissions, GRANTING);
   const { secret, hash } = await newClientSecret();
   const now = ctx.now.toISOString();
   const row: ClientRow = {
+    ...input,
     id: newId('client', ctx.now.getTime()),
     tenantId: ctx.tenant.id,
-    name: input.name,
     secretHash: hash,
     permissions,
     status: 'ACTIVE',
-    grantTypes: ['client_credentials'],
-    redirectUris: [],
     secretRotatedAt: null,
     revokedAt: null,
     createdAt: now,
@@ -379,7 +391,7 @@ export async function createClient(
           action: 'client.created',
           targetType: 'client',
           targetId: row.id,
-          data: { name: row.name, permissions },
+          data: { name: row.name, permissions, ...(row.tppId ? { tppId: row.tppId } : {}) },
         },
       ],
       events: [event('client.created', { clientId: row.id })],

@@ -498,7 +498,7 @@ export async function deleteBeneficiary(
   return presentBeneficiary({ ...row, ...values, updatedAt: now }, details);
 }
 
-/** The export's presentation of a customer's beneficiary rows (src/modules/privacy/service.ts). */
+/** The export's presentation of a customer's beneficiary rows (src/modules/export/service.ts). */
 export async function presentBeneficiariesForExport(
   ctx: ServiceContext,
   key: CustomerKey,

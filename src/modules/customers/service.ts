@@ -11,6 +11,7 @@ import { type Change, commitUnlessRefused, event, type Guard } from '../../platf
 import { revokeUserSessions } from '../auth/sessions';
 import { revokeCustomerGrants } from '../oauth/service';
 import type { UpdateOrganizationInput } from '../organizations/schemas';
+import { revokeCustomerConsents } from '../tpp-consents/service';
 import {
   type ChangeStatusInput,
   type CustomerListQuery,
@@ -544,6 +545,7 @@ export async function endCustomerAccess(
     .from(users)
     .where(and(eq(users.tenantId, ctx.tenant.id), eq(users.customerId, customerId)));
   for (const login of logins) await revokeUserSessions(ctx, login.id, reason);
+  await revokeCustomerConsents(ctx, customerId, reason);
   await revokeCustomerGrants(ctx, customerId, reason);
   return logins.map((login) => login.id);
 }

@@ -11,7 +11,14 @@ import { EventSchema } from '../events/schemas';
 /** Above this many rows a section is cut and named in `truncated`, rather than cut silently. */
 export const EXPORT_SECTION_CAP = 10_000;
 
-export const exportSections = ['sessions', 'consents', 'auditEvents', 'events', 'beneficiaries'] as const;
+export const exportSections = [
+  'sessions',
+  'consents',
+  'tppConsents',
+  'auditEvents',
+  'events',
+  'beneficiaries',
+] as const;
 export type ExportSection = (typeof exportSections)[number];
 
 const UserIdSchema = z
@@ -140,6 +147,35 @@ const OAuthGrantSchema = z
     description: 'Access the customer granted a third-party client. Tokens are never exported.',
   });
 
+const ExportedTppConsentSchema = z
+  .object({
+    id: z
+      .string()
+      .max(40)
+      .openapi({ description: 'The TPP consent.', example: 'tcn_01jd7w3v8m9k2q4r6t8v0x2z4b' }),
+    tppId: z.string().max(40).openapi({ description: 'The TPP.', example: 'tpp_01jd7w3v8m9k2q4r6t8v0x2z4b' }),
+    clientId: z
+      .string()
+      .max(40)
+      .openapi({ description: 'The TPP’s client that asked.', example: 'cli_01jd7w3v8m9k2q4r6t8v0x2z4b' }),
+    userId: UserIdSchema.nullable(),
+    scopes: z
+      .array(z.string().max(64))
+      .max(20)
+      .openapi({ description: 'What the TPP may do for the customer.', example: ['customers:read'] }),
+    status: z.string().max(32).openapi({ description: 'Consent status.', example: 'AUTHORISED' }),
+    statusReason: z.string().max(200).nullable().openapi({ description: 'Why it ended.', example: null }),
+    revokedBy: z.string().max(16).nullable().openapi({ description: 'Who revoked it.', example: null }),
+    redirectUri: z.string().max(500).openapi({
+      description: 'Where the TPP received the code.',
+      example: 'https://tpp.example.com/callback',
+    }),
+    expiresAt: TimestampSchema.openapi({ description: 'When it ends at the latest.' }),
+    createdAt: TimestampSchema,
+    statusUpdatedAt: TimestampSchema,
+  })
+  .openapi('ExportedTppConsent', { description: 'A consent the customer was asked for by a TPP.' });
+
 /** A section whose resource does not exist yet: always an empty array, so the shape is stable. */
 function laterSection(description: string) {
   return z
@@ -199,6 +235,7 @@ export const CustomerExportSchema = z
     secondFactors: rows(SecondFactorsSchema, 'Second factors, one entry per login.'),
     contactVerifications: rows(ContactVerificationSchema, 'Pending email and phone verifications.'),
     oauthGrants: rows(OAuthGrantSchema, 'Access granted to third-party clients, oldest first.'),
+    tppConsents: rows(ExportedTppConsentSchema, 'Consents TPPs asked the customer for, oldest first.'),
     auditEvents: rows(
       AuditEventSchema,
       'Audit entries about the customer or its logins, and those of actions its logins took, oldest first. Exported by the customer or its organization’s users, actions of staff and API clients have `actorId` and `ip` null. Legal-hold entries only for staff and API clients with `customers:hold`.',

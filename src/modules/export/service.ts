@@ -181,6 +181,7 @@ export async function exportCustomer(ctx: ServiceContext, customerId: string): P
     })),
     contactVerifications: rows.contactVerificationCodes,
     oauthGrants: rows.oauthGrants,
+    tppConsents: rows.tppConsents,
     auditEvents: rows.auditEvents.map((row) =>
       disclosedAuditEvent(disclosure, ownLogins, presentAuditEvent(row)),
     ),

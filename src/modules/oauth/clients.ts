@@ -1,7 +1,7 @@
 import { and, eq } from 'drizzle-orm';
 import { controlDb } from '../../db/client';
 import { clientDirectory } from '../../db/control';
-import { clients } from '../../db/tenant';
+import { clients, tpps } from '../../db/tenant';
 import type { Env } from '../../env';
 import { isPermission, type Permission } from '../../platform/auth/permissions';
 import { base64Decode, randomToken, sha256Hex, timingSafeEqual } from '../../platform/crypto';
@@ -95,6 +95,8 @@ export interface AuthenticatedClient {
   clientId: string;
   permissions: Permission[];
   grantTypes: string[];
+  /** A TPP's client acts for customers only under their consent (src/modules/tpps). */
+  tppId: string | null;
 }
 
 const unknownClient = () => new ApiError('invalid_client', { detail: 'Client authentication failed.' });
@@ -117,18 +119,26 @@ export async function authenticateClient(
   if (!entry) throw unknownClient();
   if (tenantHeader !== undefined && tenantHeader !== entry.tenantId) throw unknownClient();
   const tenant = await requireActiveTenant(env, entry.tenantId);
-  const client = await tenantDatabase(env, tenant)
-    .select()
+  const row = await tenantDatabase(env, tenant)
+    .select({ client: clients, tppStatus: tpps.status })
     .from(clients)
+    .leftJoin(tpps, and(eq(tpps.tenantId, clients.tenantId), eq(tpps.id, clients.tppId)))
     .where(and(eq(clients.tenantId, tenant.id), eq(clients.id, credentials.clientId)))
     .get();
+  const client = row?.client;
   if (client?.status !== 'ACTIVE') throw unknownClient();
   if (!timingSafeEqual(await hashClientSecret(credentials.clientSecret), client.secretHash))
     throw unknownClient();
+  // A suspended or revoked TPP's clients get no tokens; the secret was checked first, so only
+  // the client itself learns why.
+  if (client.tppId !== null && row?.tppStatus !== 'ACTIVE') {
+    throw new ApiError('invalid_client', { detail: 'The TPP of this client is suspended or revoked.' });
+  }
   return {
     tenant,
     clientId: client.id,
     permissions: client.permissions.filter(isPermission),
     grantTypes: client.grantTypes,
+    tppId: client.tppId,
   };
 }

@@ -1,5 +1,5 @@
-import { and, eq, gt, isNull, sql } from 'drizzle-orm';
-import { auditEvents, authorizationCodes, clients, oauthGrants, users } from '../../db/tenant';
+import { and, eq, gt, isNull, type SQL, sql } from 'drizzle-orm';
+import { auditEvents, authorizationCodes, clients, oauthGrants, tppConsents, users } from '../../db/tenant';
 import {
   isRevoked,
   markRevoked,
@@ -57,7 +57,9 @@ export async function clientCredentialsGrant(
   requestedScope: string | undefined,
   issuer: string,
 ): Promise<TokenResponse> {
-  const scope = grantedScope(requestedScope, client.permissions).join(' ');
+  // A TPP's client holds its permissions only for customers who consented: on its own (to ask
+  // for consents) its token carries none.
+  const scope = grantedScope(requestedScope, client.tppId === null ? client.permissions : []).join(' ');
   const accessToken = await issueAccessToken(ctx.env, {
     issuer,
     now: ctx.now,
@@ -91,13 +93,22 @@ export interface AuthorizationCodeRequest {
 
 /**
  * Mints a single-use authorization code bound to the client, its redirect URI and the PKCE
- * challenge. There is no HTTP route for it yet: the TPP consent flow will call it once the
- * customer has authorised, and tests call it directly.
+ * challenge. A customer authorising a TPP consent mints one (src/modules/tpp-consents).
  */
 export async function issueAuthorizationCode(
   ctx: ServiceContext,
   request: AuthorizationCodeRequest,
 ): Promise<{ code: string; expiresAt: string; scope: string }> {
+  const { statement, ...issued } = await authorizationCodeInsert(ctx, request);
+  await statement;
+  return issued;
+}
+
+/**
+ * The code `issueAuthorizationCode` mints and the statement that stores it, for a caller that
+ * must store it in the same batch as the change it comes from (a TPP consent's authorisation).
+ */
+export async function authorizationCodeInsert(ctx: ServiceContext, request: AuthorizationCodeRequest) {
   const tenantId = ctx.tenant.id;
   const client = await ctx.db
     .select()
@@ -141,7 +152,7 @@ export async function issueAuthorizationCode(
 
   const code = randomToken();
   const expiresAt = new Date(ctx.now.getTime() + AUTHORIZATION_CODE_TTL_SECONDS * 1000).toISOString();
-  await ctx.db.insert(authorizationCodes).values({
+  const statement = ctx.db.insert(authorizationCodes).values({
     id: newId('code', ctx.now.getTime()),
     tenantId,
     codeHash: await sha256Hex(code),
@@ -157,17 +168,50 @@ export async function issueAuthorizationCode(
     createdAt: ctx.now.toISOString(),
     expiresAt,
   });
-  return { code, expiresAt, scope: scope.join(' ') };
+  return { code, expiresAt, scope: scope.join(' '), statement };
 }
 
 type Grant = typeof oauthGrants.$inferSelect;
 
-/** The access token of a grant: it acts for the consenting customer, on behalf of the client. */
-function grantAccessToken(ctx: ServiceContext, grant: Grant, scope: string, issuer: string): Promise<string> {
+/** SQL: the TPP consent `consentId` is authorised and unexpired at `now`. */
+function consentInForce(tenantId: string, consentId: SQL, now: string): SQL {
+  return sql`exists (select 1 from ${tppConsents} where ${tppConsents.tenantId} = ${tenantId}
+    and ${tppConsents.id} = ${consentId} and ${tppConsents.status} = 'AUTHORISED' and ${tppConsents.expiresAt} > ${now})`;
+}
+
+/** When the grant's consent ends, in epoch seconds; undefined for a grant without one or one not in force. */
+async function consentEnd(ctx: ServiceContext, grant: Grant): Promise<number | undefined> {
+  if (grant.consentId === null) return undefined;
+  const consent = await ctx.db
+    .select({ status: tppConsents.status, expiresAt: tppConsents.expiresAt })
+    .from(tppConsents)
+    .where(and(eq(tppConsents.tenantId, ctx.tenant.id), eq(tppConsents.id, grant.consentId)))
+    .get();
+  if (consent?.status !== 'AUTHORISED' || consent.expiresAt <= ctx.now.toISOString()) return 0;
+  return Math.floor(Date.parse(consent.expiresAt) / 1000);
+}
+
+/**
+ * The access token of a grant: it acts for the consenting customer, on behalf of the client.
+ * Under a TPP consent it names the consent (`cns`) and never outlives it.
+ */
+function grantAccessToken(
+  ctx: ServiceContext,
+  grant: Grant,
+  scope: string,
+  issuer: string,
+  consentEndsAt?: number,
+): Promise<string> {
+  const ttlSeconds =
+    consentEndsAt === undefined
+      ? ACCESS_TOKEN_TTL_SECONDS
+      : Math.max(1, Math.min(ACCESS_TOKEN_TTL_SECONDS, consentEndsAt - epochSeconds(ctx.now)));
   return issueAccessToken(ctx.env, {
     issuer,
     now: ctx.now,
+    ttlSeconds,
     claims: {
+      ...(grant.consentId ? { cns: grant.consentId } : {}),
       sub: grant.userId,
       tid: grant.tenantId,
       sid: grant.sessionId,
@@ -229,6 +273,8 @@ export async function authorizationCodeGrant(
           eq(authorizationCodes.codeChallenge, challenge),
           isNull(authorizationCodes.consumedAt),
           gt(authorizationCodes.expiresAt, now),
+          // A code minted from a TPP consent is spent only while the consent is in force.
+          sql`(${authorizationCodes.consentId} is null or ${consentInForce(tenantId, sql`${authorizationCodes.consentId}`, now)})`,
         ),
       )
       .returning({ id: authorizationCodes.id }),
@@ -265,8 +311,9 @@ export async function authorizationCodeGrant(
     userId: grant.userId,
     now: ctx.now.getTime(),
   });
+  const endsAt = await consentEnd(ctx, grant);
   return {
-    access_token: await grantAccessToken(ctx, grant, grant.scope, issuer),
+    access_token: await grantAccessToken(ctx, grant, grant.scope, issuer, endsAt),
     token_type: 'Bearer',
     expires_in: ACCESS_TOKEN_TTL_SECONDS,
     refresh_token: refreshToken,
@@ -347,23 +394,28 @@ async function revokeGrant(ctx: ServiceContext, grant: Grant, reason: string): P
   ]);
 }
 
-/** Ends every live third-party grant of a customer: closing or erasing it ends their access too. */
-export async function revokeCustomerGrants(
-  ctx: ServiceContext,
-  customerId: string,
-  reason: string,
-): Promise<void> {
+/** Ends every live grant `which` selects (of a customer, a client, a consent). */
+async function revokeGrantsWhere(ctx: ServiceContext, which: SQL, reason: string): Promise<void> {
   const live = await ctx.db
     .select()
     .from(oauthGrants)
-    .where(
-      and(
-        eq(oauthGrants.tenantId, ctx.tenant.id),
-        eq(oauthGrants.customerId, customerId),
-        isNull(oauthGrants.revokedAt),
-      ),
-    );
+    .where(and(eq(oauthGrants.tenantId, ctx.tenant.id), which, isNull(oauthGrants.revokedAt)));
   await Promise.all(live.map((grant) => revokeGrant(ctx, grant, reason)));
+}
+
+/** Ends every live third-party grant of a customer: closing or erasing it ends their access too. */
+export function revokeCustomerGrants(ctx: ServiceContext, customerId: string, reason: string): Promise<void> {
+  return revokeGrantsWhere(ctx, eq(oauthGrants.customerId, customerId), reason);
+}
+
+/** Ends every live grant of a client: its TPP was suspended or revoked. */
+export function revokeClientGrants(ctx: ServiceContext, clientId: string, reason: string): Promise<void> {
+  return revokeGrantsWhere(ctx, eq(oauthGrants.clientId, clientId), reason);
+}
+
+/** Ends every live grant made under a TPP consent: the consent was revoked or expired. */
+export function revokeConsentGrants(ctx: ServiceContext, consentId: string, reason: string): Promise<void> {
+  return revokeGrantsWhere(ctx, eq(oauthGrants.consentId, consentId), reason);
 }
 
 const invalidRefreshToken = (
@@ -387,6 +439,11 @@ export async function refreshTokenGrant(
     .where(and(eq(users.tenantId, ctx.tenant.id), eq(users.id, grant.userId)))
     .get();
   if (user?.status !== 'ACTIVE') throw invalidRefreshToken('The customer user of this grant is disabled.');
+  const endsAt = await consentEnd(ctx, grant);
+  if (endsAt === 0) {
+    await revokeGrant(ctx, grant, 'CONSENT_NOT_IN_FORCE');
+    throw invalidRefreshToken('The TPP consent of this grant is revoked or expired.');
+  }
   // RFC 6749 §6: a narrower scope may be asked for; the client's current permissions bound it too.
   const allowed = scopeList(grant.scope).filter((scope): scope is Permission =>
     client.permissions.includes(scope as Permission),
@@ -403,7 +460,7 @@ export async function refreshTokenGrant(
   }
   if (rotation.outcome !== 'rotated') throw invalidRefreshToken();
   return {
-    access_token: await grantAccessToken(ctx, grant, scope, issuer),
+    access_token: await grantAccessToken(ctx, grant, scope, issuer, endsAt),
     token_type: 'Bearer',
     expires_in: ACCESS_TOKEN_TTL_SECONDS,
     refresh_token: rotation.refreshToken,
@@ -451,7 +508,8 @@ async function identify(
   const sessionId = sessionIdOfRefreshToken(token);
   if (sessionId) {
     const grant = await findGrant(ctx, sessionId);
-    if (!grant || grant.revokedAt !== null) return { kind: 'invalid' };
+    if (!grant || grant.revokedAt !== null || (await consentEnd(ctx, grant)) === 0)
+      return { kind: 'invalid' };
     const live = await sessionStub(ctx.env, sessionId).inspect(token, ctx.now.getTime());
     if (!live) return { kind: 'invalid' };
     if (grant.clientId !== client.clientId) return { kind: 'foreign' };
@@ -475,7 +533,9 @@ async function identify(
   if (owner !== client.clientId) return { kind: 'foreign' };
   if (claims.sid) {
     const grant = await findGrant(ctx, claims.sid);
-    return grant?.revokedAt === null ? { kind: 'access', claims, owner, grant } : { kind: 'invalid' };
+    return grant?.revokedAt === null && (await consentEnd(ctx, grant)) !== 0
+      ? { kind: 'access', claims, owner, grant }
+      : { kind: 'invalid' };
   }
   if (await accessTokenRevocationRecorded(ctx, claims.jti)) return { kind: 'invalid' };
   return { kind: 'access', claims, owner };

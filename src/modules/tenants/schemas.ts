@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { capabilityCodes, TENANT_ID_MAX_LENGTH, TENANT_ID_PATTERN, tiers } from '../../platform/tenancy';
+import { TppSettingsSchema } from '../tpps/schemas';
 import { WebAuthnSettingsSchema } from '../webauthn/schemas';
 
 export const TenantIdSchema = z
@@ -50,6 +51,10 @@ export const TenantSchema = z
       .openapi({ description: 'Whether this deployment has that binding.', example: true }),
     webauthn: WebAuthnSettingsSchema.nullable().openapi({
       description: 'Passkey relying party; null uses the API’s own host and origin.',
+      example: null,
+    }),
+    tpp: TppSettingsSchema.nullable().openapi({
+      description: 'TPP trust anchors and certificate binding (SCT12); null: no anchors, binding optional.',
       example: null,
     }),
     createdAt: z
@@ -116,6 +121,13 @@ export const UpdateTenantSchema = z
           rpName: 'Acme Bank',
           origins: ['https://app.acme-bank.example'],
         },
+      }),
+    tpp: TppSettingsSchema.nullable()
+      .optional()
+      .openapi({
+        description:
+          'TPP settings: the QTSP certificates TPP certificates must chain to, and whether TPP tokens must be bound to their mTLS certificate; null restores the defaults.',
+        example: { trustAnchors: [], requireCertificateBoundTokens: true },
       }),
   })
   .strict()

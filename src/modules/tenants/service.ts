@@ -1,10 +1,11 @@
 import type { z } from '@hono/zod-openapi';
-import { asc, eq, sql } from 'drizzle-orm';
+import { asc, eq, type SQL, sql } from 'drizzle-orm';
 import { controlDb } from '../../db/client';
 import { tenants } from '../../db/control';
 import type { Env } from '../../env';
 import { ApiError } from '../../platform/errors';
 import { forgetTenant, tenantFromRow } from '../../platform/tenancy';
+import { TppSettingsSchema } from '../tpps/schemas';
 import { WebAuthnSettingsSchema } from '../webauthn/schemas';
 import type { CreateTenantSchema, TenantSchema, UpdateTenantSchema } from './schemas';
 
@@ -24,6 +25,7 @@ function present(env: Env, row: typeof tenants.$inferSelect): TenantView {
     d1Binding: row.d1Binding,
     databaseBound: row.d1Binding in env,
     webauthn: row.settings.webauthn ? WebAuthnSettingsSchema.parse(row.settings.webauthn) : null,
+    tpp: row.settings.tpp ? TppSettingsSchema.parse(row.settings.tpp) : null,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   };
@@ -67,11 +69,21 @@ export async function registerTenant(
 }
 
 /** Changes one key of the settings JSON in place, so concurrent changes to other keys survive. */
-function withSetting(key: string, value: unknown) {
+function withSetting(key: string, value: unknown, settings: SQL = sql`${tenants.settings}`) {
   const path = `$.${key}`;
   return value === null
-    ? sql`json_remove(${tenants.settings}, ${path})`
-    : sql`json_set(${tenants.settings}, ${path}, json(${JSON.stringify(value)}))`;
+    ? sql`json_remove(${settings}, ${path})`
+    : sql`json_set(${settings}, ${path}, json(${JSON.stringify(value)}))`;
+}
+
+/** The settings keys the request changes, each in place (`withSetting`), nested in one expression. */
+function settingsChange(input: z.infer<typeof UpdateTenantSchema>) {
+  let settings: SQL | undefined;
+  for (const key of ['webauthn', 'tpp'] as const) {
+    if (input[key] === undefined) continue;
+    settings = withSetting(key, input[key], settings);
+  }
+  return settings ? { settings } : {};
 }
 
 export async function updateTenant(
@@ -88,7 +100,7 @@ export async function updateTenant(
       ...(input.status !== undefined ? { status: input.status } : {}),
       ...(input.capabilities !== undefined ? { capabilities: input.capabilities } : {}),
       ...(input.rateLimitPerMinute !== undefined ? { rateLimitPerMinute: input.rateLimitPerMinute } : {}),
-      ...(input.webauthn !== undefined ? { settings: withSetting('webauthn', input.webauthn) } : {}),
+      ...settingsChange(input),
       updatedAt: now.toISOString(),
     })
     .where(eq(tenants.id, tenantId))

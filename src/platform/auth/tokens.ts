@@ -34,6 +34,8 @@ export interface AccessTokenClaims extends JWTPayload {
   /** The OAuth client a customer's token was issued to (RFC 9068 `client_id`; `azp` says the same). */
   client_id?: string;
   azp?: string;
+  /** The TPP consent a third party's token acts under (src/modules/tpp-consents). */
+  cns?: string;
 }
 
 interface SigningKeys {

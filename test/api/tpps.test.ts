@@ -1,0 +1,270 @@
+import { describe, expect, it } from 'vitest';
+import { createTestCa, createTppCertificate, pemForms } from '../helpers/certificates';
+import { adminHeaders, createStaff, createTenant, type TestTenant } from '../helpers/factories';
+import { call } from '../helpers/http';
+import { expectOAuthError, expectProblem } from '../helpers/problems';
+import { createTppClient, registerTpp, TPP_REDIRECT_URI } from '../helpers/tpps';
+
+async function enterprise() {
+  const tenant = await createTenant({ tier: 'ENTERPRISE' });
+  const admin = await createStaff(tenant);
+  return { tenant, admin };
+}
+
+function tppBody(
+  certificate: { pem: string; organizationIdentifier: string },
+  overrides: Record<string, unknown> = {},
+) {
+  return {
+    name: 'Example Money',
+    legalName: 'Example TPP Ltd',
+    authorizationNumber: certificate.organizationIdentifier,
+    roles: ['AISP'],
+    certificate: certificate.pem,
+    redirectUris: [TPP_REDIRECT_URI],
+    ...overrides,
+  };
+}
+
+async function setTrustAnchors(tenant: TestTenant, anchors: string[], requireCertificateBoundTokens = false) {
+  const response = await call('PATCH', `/platform/tenants/${tenant.id}`, {
+    headers: adminHeaders(),
+    body: { tpp: { trustAnchors: anchors, requireCertificateBoundTokens } },
+  });
+  expect(response.status, response.text).toBe(200);
+}
+
+describe('TPP registry', () => {
+  it('registers a TPP and shows the facts its certificate was accepted on', async () => {
+    const { tenant, admin } = await enterprise();
+    const certificate = await createTppCertificate({ roles: ['PSP_AI', 'PSP_PI'] });
+    const created = await call<Record<string, unknown>>('POST', '/tpps', {
+      tenant: tenant.id,
+      token: admin.token,
+      body: tppBody(certificate, { roles: ['AISP', 'PISP'] }),
+    });
+    expect(created.status, created.text).toBe(201);
+    expect(created.body).toMatchObject({
+      status: 'ACTIVE',
+      roles: ['AISP', 'PISP'],
+      scopes: ['beneficiaries:read', 'beneficiaries:write', 'customers:read', 'documents:read'],
+      ncaId: 'GB-FCA',
+      ncaName: 'Financial Conduct Authority',
+      authorizationNumber: certificate.organizationIdentifier,
+      certificates: [{ qcType: 'QWAC', psd2Roles: ['PSP_AI', 'PSP_PI'], trust: 'UNVERIFIED', warnings: [] }],
+    });
+    const id = String(created.body.id);
+    expect(id).toMatch(/^tpp_/);
+    const read = await call('GET', `/tpps/${id}`, { tenant: tenant.id, token: admin.token });
+    expect(read.body).toEqual(created.body);
+    const listed = await call<{ data: { id: string }[] }>('GET', '/tpps', {
+      tenant: tenant.id,
+      token: admin.token,
+    });
+    expect(listed.body.data.map((tpp) => tpp.id)).toContain(id);
+  });
+
+  it('refuses a certificate registered already, in any of its forms', async () => {
+    const { tenant, admin } = await enterprise();
+    const tpp = await registerTpp(tenant, admin.token);
+    const again = await call('POST', '/tpps', {
+      tenant: tenant.id,
+      token: admin.token,
+      body: tppBody(
+        { ...tpp.certificate, pem: pemForms(tpp.certificate.pem).oneLine },
+        { authorizationNumber: tpp.authorizationNumber },
+      ),
+    });
+    expectProblem(again, 409, 'tpp_already_registered');
+    const renewal = await call('POST', `/tpps/${tpp.id}/certificates`, {
+      tenant: tenant.id,
+      token: admin.token,
+      body: { certificate: pemForms(tpp.certificate.pem).bare },
+    });
+    expectProblem(renewal, 409, 'certificate_in_use');
+  });
+
+  it('answers each certificate rule with its own code', async () => {
+    const { tenant, admin } = await enterprise();
+    const cases = [
+      [{ withoutQcStatements: true }, 'certificate_not_qualified'],
+      [{ roles: ['PSP_PI'] as const }, 'role_not_in_certificate'],
+      [{ ncaId: 'DE-BAFIN' }, 'nca_mismatch'],
+      [
+        { notAfter: new Date(Date.now() - 1000), notBefore: new Date(Date.now() - 86_400_000) },
+        'certificate_expired',
+      ],
+    ] as const;
+    for (const [options, code] of cases) {
+      const certificate = await createTppCertificate({
+        ...options,
+        roles: 'roles' in options ? [...options.roles] : undefined,
+      });
+      const response = await call('POST', '/tpps', {
+        tenant: tenant.id,
+        token: admin.token,
+        body: tppBody(certificate),
+      });
+      expectProblem(response, 422, code);
+    }
+    const garbage = await call('POST', '/tpps', {
+      tenant: tenant.id,
+      token: admin.token,
+      body: tppBody({ pem: 'AAAA', organizationIdentifier: 'PSDGB-FCA-1' }),
+    });
+    expectProblem(garbage, 422, 'certificate_unparseable');
+  });
+
+  it('checks certificates against the tenant’s trust anchors when it has any', async () => {
+    const { tenant, admin } = await enterprise();
+    const ca = await createTestCa();
+    await setTrustAnchors(tenant, [ca.pem]);
+    const untrusted = await createTppCertificate();
+    expectProblem(
+      await call('POST', '/tpps', { tenant: tenant.id, token: admin.token, body: tppBody(untrusted) }),
+      422,
+      'certificate_untrusted',
+    );
+    const trusted = await createTppCertificate({ ca });
+    const created = await call<{ certificates: { trust: string }[] }>('POST', '/tpps', {
+      tenant: tenant.id,
+      token: admin.token,
+      body: tppBody(trusted),
+    });
+    expect(created.status, created.text).toBe(201);
+    expect(created.body.certificates[0]?.trust).toBe('VERIFIED');
+  });
+
+  it('adds a renewal carrying the same authorisation number, and refuses another one', async () => {
+    const { tenant, admin } = await enterprise();
+    const tpp = await registerTpp(tenant, admin.token);
+    const renewal = await createTppCertificate({
+      organizationIdentifier: tpp.authorizationNumber,
+      roles: ['PSP_AI'],
+    });
+    const added = await call('POST', `/tpps/${tpp.id}/certificates`, {
+      tenant: tenant.id,
+      token: admin.token,
+      body: { certificate: renewal.pem },
+    });
+    expect(added.status, added.text).toBe(201);
+    const read = await call<{ certificates: unknown[] }>('GET', `/tpps/${tpp.id}`, {
+      tenant: tenant.id,
+      token: admin.token,
+    });
+    expect(read.body.certificates).toHaveLength(2);
+    const foreign = await createTppCertificate();
+    expectProblem(
+      await call('POST', `/tpps/${tpp.id}/certificates`, {
+        tenant: tenant.id,
+        token: admin.token,
+        body: { certificate: foreign.pem },
+      }),
+      422,
+      'organization_identifier_mismatch',
+    );
+  });
+
+  it('is not served below ENTERPRISE', async () => {
+    const tenant = await createTenant({ tier: 'PROFESSIONAL' });
+    const admin = await createStaff(tenant);
+    expectProblem(
+      await call('GET', '/tpps', { tenant: tenant.id, token: admin.token }),
+      403,
+      'capability_not_enabled',
+    );
+  });
+
+  it('creates TPP clients whose own tokens carry no customer scope', async () => {
+    const { tenant, admin } = await enterprise();
+    const tpp = await registerTpp(tenant, admin.token);
+    const client = await createTppClient(tenant, admin.token, tpp.id);
+    expect(client.clientSecret).toMatch(/^fcs_/);
+    const listed = await call<{ data: { id: string; permissions: string[] }[] }>(
+      'GET',
+      `/tpps/${tpp.id}/clients`,
+      {
+        tenant: tenant.id,
+        token: admin.token,
+      },
+    );
+    expect(listed.body.data).toEqual([
+      expect.objectContaining({
+        id: client.id,
+        permissions: ['beneficiaries:read', 'customers:read', 'documents:read'],
+      }),
+    ]);
+    expect(JSON.stringify(listed.body)).not.toContain(client.clientSecret);
+    const me = await call<{ permissions: string[] }>('GET', '/me', {
+      tenant: tenant.id,
+      token: client.token,
+    });
+    expect(me.body.permissions).toEqual([]);
+    expectProblem(
+      await call('GET', '/customers', { tenant: tenant.id, token: client.token }),
+      403,
+      'forbidden',
+    );
+  });
+
+  it('stops a suspended TPP’s clients at once and lets a reactivated one in again', async () => {
+    const { tenant, admin } = await enterprise();
+    const tpp = await registerTpp(tenant, admin.token);
+    const client = await createTppClient(tenant, admin.token, tpp.id);
+    const noReason = await call('PATCH', `/tpps/${tpp.id}`, {
+      tenant: tenant.id,
+      token: admin.token,
+      body: { status: 'SUSPENDED' },
+    });
+    expectProblem(noReason, 422, 'validation_failed');
+    const suspended = await call('PATCH', `/tpps/${tpp.id}`, {
+      tenant: tenant.id,
+      token: admin.token,
+      body: { status: 'SUSPENDED', statusReason: 'NCA inquiry' },
+    });
+    expect(suspended.status, suspended.text).toBe(200);
+    expect(suspended.body).toMatchObject({ status: 'SUSPENDED', statusReason: 'NCA inquiry' });
+    expectProblem(await call('GET', '/me', { tenant: tenant.id, token: client.token }), 401, 'invalid_token');
+    const token = await call<Record<string, unknown>>('POST', '/oauth/token', {
+      form: { grant_type: 'client_credentials', client_id: client.id, client_secret: client.clientSecret },
+    });
+    expectOAuthError(token, 401, 'invalid_client');
+    const reactivated = await call('PATCH', `/tpps/${tpp.id}`, {
+      tenant: tenant.id,
+      token: admin.token,
+      body: { status: 'ACTIVE' },
+    });
+    expect(reactivated.body).toMatchObject({ status: 'ACTIVE', statusReason: null });
+    const again = await call('POST', '/oauth/token', {
+      form: { grant_type: 'client_credentials', client_id: client.id, client_secret: client.clientSecret },
+    });
+    expect(again.status, again.text).toBe(200);
+  });
+
+  it('revokes a TPP for good, with its clients', async () => {
+    const { tenant, admin } = await enterprise();
+    const tpp = await registerTpp(tenant, admin.token);
+    const client = await createTppClient(tenant, admin.token, tpp.id);
+    const revoked = await call('PATCH', `/tpps/${tpp.id}`, {
+      tenant: tenant.id,
+      token: admin.token,
+      body: { status: 'REVOKED', statusReason: 'Authorisation withdrawn' },
+    });
+    expect(revoked.body).toMatchObject({ status: 'REVOKED' });
+    const listed = await call<{ data: { status: string }[] }>('GET', `/tpps/${tpp.id}/clients`, {
+      tenant: tenant.id,
+      token: admin.token,
+    });
+    expect(listed.body.data.map((row) => row.status)).toEqual(['REVOKED']);
+    expect(client.id).toMatch(/^cli_/);
+    expectProblem(
+      await call('PATCH', `/tpps/${tpp.id}`, {
+        tenant: tenant.id,
+        token: admin.token,
+        body: { status: 'ACTIVE' },
+      }),
+      409,
+      'tpp_revoked',
+    );
+  });
+});
