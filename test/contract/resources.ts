@@ -1,8 +1,6 @@
-import { createMessageBatch, env } from 'cloudflare:test';
 import { eq } from 'drizzle-orm';
 import { expect } from 'vitest';
 import { customers } from '../../src/db/tenant';
-import worker from '../../src/index';
 import { base64UrlEncode } from '../../src/platform/crypto';
 import { queueNames, type WebhookQueueMessage } from '../../src/platform/queues';
 import { type CreationOptions, SoftwareAuthenticator } from '../helpers/authenticator';

@@ -4,7 +4,7 @@ import { AuditEventSchema } from '../audit-events/schemas';
 import { SessionIdSchema, SessionSchema } from '../auth/schemas';
 import { BeneficiarySchema } from '../beneficiaries/schemas';
 import { ConsentSchema } from '../consents/schemas';
-import { CustomerIdSchema, CustomerSchema } from '../customers/schemas';
+import { CustomerSchema } from '../customers/schemas';
 import { ExportedDocumentSchema } from '../documents/schemas';
 import { EventSchema } from '../events/schemas';
 
@@ -175,14 +175,6 @@ const ExportedTppConsentSchema = z
     statusUpdatedAt: TimestampSchema,
   })
   .openapi('ExportedTppConsent', { description: 'A consent the customer was asked for by a TPP.' });
-
-/** A section whose resource does not exist yet: always an empty array, so the shape is stable. */
-function laterSection(description: string) {
-  return z
-    .array(z.record(z.string().max(64), z.unknown()))
-    .max(0)
-    .openapi({ description });
-}
 
 const ExportedPersonSchema = z
   .object({
