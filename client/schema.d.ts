@@ -24,26 +24,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v2/customer/problems/{code}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Describe a problem type
-         * @description The target of every problem’s `type` URI: status, title and when the problem occurs.
-         */
-        get: operations["getProblemType"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/v2/customer/.well-known/jwks.json": {
         parameters: {
             query?: never;
@@ -56,6 +36,46 @@ export interface paths {
          * @description The ES256 keys that verify access tokens: the current key and, during rotation, the previous.
          */
         get: operations["getJwks"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/customer/problems": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List problem types
+         * @description Every problem type this API answers with: code, status, title and when it occurs. JSON, or an HTML page when `Accept` prefers `text/html`.
+         */
+        get: operations["listProblemTypes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/customer/problems/{code}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Describe a problem type
+         * @description The target of every problem’s `type` URI: status, title and when the problem occurs. JSON, or an HTML page when `Accept` prefers `text/html`.
+         */
+        get: operations["getProblemType"];
         put?: never;
         post?: never;
         delete?: never;
@@ -4102,34 +4122,6 @@ export interface components {
              */
             permissions?: string[];
         };
-        ProblemType: {
-            /**
-             * @description The problem type URI.
-             * @example /v2/customer/problems/email_taken
-             */
-            type: string;
-            /**
-             * @description Stable code.
-             * @example email_taken
-             */
-            code: string;
-            /**
-             * Format: int32
-             * @description HTTP status it is returned with.
-             * @example 409
-             */
-            status: number;
-            /**
-             * @description Short summary.
-             * @example Email taken
-             */
-            title: string;
-            /**
-             * @description When and why it occurs.
-             * @example Another account of this tenant already uses this email address.
-             */
-            description: string;
-        };
         Jwks: {
             /** @description Current key first, then the previous during rotation. */
             keys: components["schemas"]["Jwk"][];
@@ -4170,6 +4162,38 @@ export interface components {
              * @example sig
              */
             use: string;
+        };
+        ProblemTypeList: {
+            /** @description Every problem type, ordered by status, then code. */
+            data: components["schemas"]["ProblemType"][];
+        };
+        ProblemType: {
+            /**
+             * @description The problem type URI.
+             * @example /v2/customer/problems/email_taken
+             */
+            type: string;
+            /**
+             * @description Stable code.
+             * @example email_taken
+             */
+            code: string;
+            /**
+             * Format: int32
+             * @description HTTP status it is returned with.
+             * @example 409
+             */
+            status: number;
+            /**
+             * @description Short summary.
+             * @example Email taken
+             */
+            title: string;
+            /**
+             * @description When and why it occurs.
+             * @example Another account of this tenant already uses this email address.
+             */
+            description: string;
         };
         TenantList: {
             /** @description Registered tenants. */
@@ -7640,19 +7664,16 @@ export interface operations {
             };
         };
     };
-    getProblemType: {
+    getJwks: {
         parameters: {
             query?: never;
             header?: never;
-            path: {
-                /** @description Problem code. */
-                code: string;
-            };
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description The problem type. */
+            /** @description JSON Web Key Set. */
             200: {
                 headers: {
                     /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
@@ -7662,20 +7683,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ProblemType"];
-                };
-            };
-            /** @description `not_found`: No resource exists at this path for this tenant. */
-            404: {
-                headers: {
-                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
-                    "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
-                    RateLimit?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Jwks"];
                 };
             };
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
@@ -7721,7 +7729,7 @@ export interface operations {
             };
         };
     };
-    getJwks: {
+    listProblemTypes: {
         parameters: {
             query?: never;
             header?: never;
@@ -7730,8 +7738,26 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description JSON Web Key Set. */
+            /** @description The catalogue. */
             200: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description On HTML answers: nothing may load or run. */
+                    "Content-Security-Policy"?: string;
+                    /** @description `Accept`. */
+                    Vary?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemTypeList"];
+                    "text/html": string;
+                };
+            };
+            /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
+            422: {
                 headers: {
                     /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
@@ -7740,7 +7766,80 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Jwks"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
+            429: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Seconds until the request may be retried. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
+            500: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getProblemType: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Problem code. */
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The problem type. */
+            200: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description On HTML answers: nothing may load or run. */
+                    "Content-Security-Policy"?: string;
+                    /** @description `Accept`. */
+                    Vary?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemType"];
+                    "text/html": string;
+                };
+            };
+            /** @description `not_found`: No resource exists at this path for this tenant. */
+            404: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */

@@ -15,6 +15,7 @@ import { organizationRoutes } from './modules/organizations/routes';
 import { passkeyRoutes } from './modules/passkeys/routes';
 import { platformTenantRoutes } from './modules/platform-admin/routes';
 import { privacyRoutes } from './modules/privacy/routes';
+import { problemRoutes } from './modules/problems/routes';
 import { registrationRoutes } from './modules/registration/routes';
 import { staffUserRoutes } from './modules/staff/routes';
 import { openApiDocument, systemRoutes } from './modules/system/routes';
@@ -71,6 +72,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
 
   registerComponents(app);
   app.route(BASE_PATH, systemRoutes());
+  app.route(BASE_PATH, problemRoutes());
   app.route(BASE_PATH, docsRoutes());
   app.route(BASE_PATH, platformTenantRoutes());
   app.route(BASE_PATH, oauthRoutes());

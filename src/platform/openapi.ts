@@ -1,4 +1,5 @@
 import { createRoute, OpenAPIHono, type RouteConfig, z } from '@hono/zod-openapi';
+import { permissionCatalogue } from './auth/permissions';
 import { ACCESS_TOKEN_TTL_SECONDS } from './auth/tokens';
 import type { AppEnv } from './context';
 import { fieldErrorsFromZod, OAUTH_ROUTES, problemLimits, validationError } from './errors';
@@ -195,6 +196,10 @@ const rateLimitHeaders = {
   },
 };
 
+/** The OAuth 2.0 client-credentials scheme: a tenant back end's token from /oauth/token. */
+export const CLIENT_CREDENTIALS_SCHEME = 'clientCredentials';
+export const TOKEN_PATH = '/v2/customer/oauth/token';
+
 export const parameters = {
   tenant: { $ref: '#/components/parameters/TenantId' },
   idempotencyKey: { $ref: '#/components/parameters/IdempotencyKey' },
@@ -219,14 +224,7 @@ export function defineRoute<R extends AccessRoute>(config: R): Omit<R, 'access' 
   }
   const hasBody = Boolean(route.request?.body);
   const hasParams = Boolean(route.request?.params);
-  const security =
-    access.auth === 'required'
-      ? [{ bearerAuth: [] }]
-      : access.auth === 'optional'
-        ? [{ bearerAuth: [] }, {}]
-        : access.auth === 'platform-admin'
-          ? [{ platformAdmin: [] }]
-          : [];
+  const security = securityRequirements(access);
   const responses = Object.fromEntries(
     Object.entries(route.responses).map(([status, response]) => [
       status,
@@ -268,6 +266,22 @@ export function defineRoute<R extends AccessRoute>(config: R): Omit<R, 'access' 
   }) as Omit<R, 'access' | 'idempotent' | 'errors'>;
 }
 
+/**
+ * `security` of an operation. A token of the tenant's API clients (OAuth client credentials) is
+ * listed beside the bearer token wherever clients are served, with the permission it must carry
+ * as its scope, so the document and the reference page's Authorize dialog show what a back end
+ * can call; routes on a user's own login refuse clients and list only the bearer token.
+ */
+function securityRequirements(access: RouteAccess): Record<string, string[]>[] {
+  if (access.auth === 'platform-admin') return [{ platformAdmin: [] }];
+  if (access.auth !== 'required' && access.auth !== 'optional') return [];
+  const requirements: Record<string, string[]>[] = [{ bearerAuth: [] }];
+  if (!refusesApiClients(access)) {
+    requirements.push({ [CLIENT_CREDENTIALS_SCHEME]: access.permission ? [access.permission] : [] });
+  }
+  return access.auth === 'optional' ? [...requirements, {}] : requirements;
+}
+
 /** The buckets a request of the route takes `cost` tokens from, in the order it takes them. */
 function rateLimitExtension(access: RouteAccess) {
   const { policies, cost } = routePolicies(access.tenant, access.rateLimit);
@@ -300,6 +314,18 @@ export function registerComponents(app: OpenAPIHono<AppEnv>): void {
     scheme: 'bearer',
     bearerFormat: 'JWT',
     description: `ES256 access token from /auth/login, /auth/refresh or /oauth/token. Issued and verified per RFC8725 (JWT best current practices): the algorithm is pinned to ES256, \`kid\` selects the key, \`iss\`, \`aud\` and \`exp\` are checked, and tokens live at most ${ACCESS_TOKEN_TTL_SECONDS / 60} minutes.`,
+  });
+  registry.registerComponent('securitySchemes', CLIENT_CREDENTIALS_SCHEME, {
+    type: 'oauth2',
+    description: `A tenant API client's access token (client_secret_basic or client_secret_post at \`${TOKEN_PATH}\`; the client id names its tenant, so no \`X-Tenant-ID\` is needed there). The same ES256 JWT as \`bearerAuth\` (RFC8725 practices, at most ${ACCESS_TOKEN_TTL_SECONDS / 60} minutes); an empty scope asks for every permission the client holds. No refresh token (RFC 6749 §4.4.3): ask again when it expires.`,
+    flows: {
+      clientCredentials: {
+        // Relative: OpenAPI 3.1 resolves it against the server URL, so every deployment's
+        // document names its own token endpoint.
+        tokenUrl: TOKEN_PATH,
+        scopes: { ...permissionCatalogue },
+      },
+    },
   });
   registry.registerComponent('securitySchemes', 'platformAdmin', {
     type: 'http',
