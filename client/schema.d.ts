@@ -4260,6 +4260,13 @@ export interface components {
             databaseBound: boolean;
             webauthn: components["schemas"]["WebAuthnSettings"];
             /**
+             * @description Web origins whose pages may call this tenant’s routes from a browser (CORS): their answers carry `Access-Control-Allow-Origin` with the page’s origin, never `*` and never with credentials.
+             * @example [
+             *       "https://app.acme-bank.example"
+             *     ]
+             */
+            corsOrigins: string[];
+            /**
              * @description Registration time.
              * @example 2026-11-25T12:00:00.000Z
              */
@@ -4391,6 +4398,13 @@ export interface components {
                  */
                 origins: string[];
             } | null;
+            /**
+             * @description Replaces the CORS origins; null or `[]` lets no browser page read the answers.
+             * @example [
+             *       "https://app.acme-bank.example"
+             *     ]
+             */
+            corsOrigins?: string[] | null;
         };
         AuthorizationServerMetadata: {
             /**
@@ -7615,6 +7629,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7628,6 +7644,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7641,6 +7659,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -7656,6 +7676,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7680,6 +7702,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7693,6 +7717,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7706,6 +7732,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -7721,6 +7749,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7745,6 +7775,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description On HTML answers: nothing may load or run. */
                     "Content-Security-Policy"?: string;
                     /** @description `Accept`. */
@@ -7763,6 +7795,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7776,6 +7810,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -7791,6 +7827,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7818,6 +7856,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description On HTML answers: nothing may load or run. */
                     "Content-Security-Policy"?: string;
                     /** @description `Accept`. */
@@ -7836,6 +7876,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7849,6 +7891,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7862,6 +7906,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -7877,6 +7923,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7901,6 +7949,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Scripts and styles from this origin only; no inline code. */
                     "Content-Security-Policy"?: string;
                     /** @description `public, max-age=300`. */
@@ -7920,6 +7970,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7933,6 +7985,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -7948,6 +8002,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7975,6 +8031,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Versioned vendor files: `public, max-age=31536000, immutable`; `docs-init.js`: `public, max-age=300`. */
                     "Cache-Control"?: string;
                     /** @description `nosniff`. */
@@ -7993,6 +8051,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8006,6 +8066,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8019,6 +8081,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -8034,6 +8098,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8058,6 +8124,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8071,6 +8139,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8084,6 +8154,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8097,6 +8169,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -8112,6 +8186,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8140,6 +8216,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8153,6 +8231,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8166,6 +8246,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8179,6 +8261,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8192,6 +8276,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8205,6 +8291,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8218,6 +8306,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8231,6 +8321,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -8246,6 +8338,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8273,6 +8367,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8286,6 +8382,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8299,6 +8397,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8312,6 +8412,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8325,6 +8427,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -8340,6 +8444,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8371,6 +8477,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8384,6 +8492,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8397,6 +8507,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8410,6 +8522,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8423,6 +8537,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8436,6 +8552,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8449,6 +8567,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8462,6 +8582,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -8477,6 +8599,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8501,6 +8625,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8514,6 +8640,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8527,6 +8655,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -8542,6 +8672,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8573,6 +8705,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8586,6 +8720,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8599,6 +8735,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8612,6 +8750,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8625,6 +8765,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8638,6 +8780,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8651,6 +8795,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8664,6 +8810,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -8679,6 +8827,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8692,6 +8842,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8723,6 +8875,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8736,6 +8890,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8749,6 +8905,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8762,6 +8920,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8775,6 +8935,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8788,6 +8950,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8801,6 +8965,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8814,6 +8980,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -8829,6 +8997,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8842,6 +9012,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8873,6 +9045,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -8884,6 +9058,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8897,6 +9073,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8910,6 +9088,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8923,6 +9103,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8936,6 +9118,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8949,6 +9133,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8962,6 +9148,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -8977,6 +9165,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8990,6 +9180,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9014,6 +9206,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9027,6 +9221,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9040,6 +9236,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -9055,6 +9253,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9088,6 +9288,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9101,6 +9303,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9114,6 +9318,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9127,6 +9333,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9140,6 +9348,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9153,6 +9363,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9166,6 +9378,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9179,6 +9393,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9192,6 +9408,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9205,6 +9423,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -9220,6 +9440,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9233,6 +9455,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9266,6 +9490,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9279,6 +9505,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9292,6 +9520,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9305,6 +9535,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9318,6 +9550,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9331,6 +9565,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9344,6 +9580,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9357,6 +9595,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9370,6 +9610,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9383,6 +9625,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -9398,6 +9642,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9411,6 +9657,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9444,6 +9692,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9457,6 +9707,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9470,6 +9722,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9483,6 +9737,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9496,6 +9752,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9509,6 +9767,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9522,6 +9782,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9535,6 +9797,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9548,6 +9812,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9561,6 +9827,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -9576,6 +9844,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9589,6 +9859,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9622,6 +9894,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9635,6 +9909,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9648,6 +9924,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9661,6 +9939,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9674,6 +9954,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9687,6 +9969,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9700,6 +9984,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9713,6 +9999,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9726,6 +10014,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9739,6 +10029,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -9754,6 +10046,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9767,6 +10061,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9800,6 +10096,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9813,6 +10111,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9826,6 +10126,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9839,6 +10141,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9852,6 +10156,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9865,6 +10171,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9878,6 +10186,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9891,6 +10201,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9904,6 +10216,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9917,6 +10231,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -9932,6 +10248,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9945,6 +10263,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9976,6 +10296,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9989,6 +10311,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10002,6 +10326,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10015,6 +10341,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10028,6 +10356,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10041,6 +10371,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10054,6 +10386,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10067,6 +10401,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10080,6 +10416,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -10095,6 +10433,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -10110,6 +10450,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10123,6 +10465,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10154,6 +10498,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10167,6 +10513,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10180,6 +10528,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10193,6 +10543,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10206,6 +10558,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10219,6 +10573,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10232,6 +10588,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10245,6 +10603,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10258,6 +10618,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -10273,6 +10635,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -10288,6 +10652,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10301,6 +10667,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10332,6 +10700,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10345,6 +10715,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10358,6 +10730,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10371,6 +10745,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10384,6 +10760,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10397,6 +10775,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10410,6 +10790,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10423,6 +10805,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10436,6 +10820,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -10451,6 +10837,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10464,6 +10852,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10491,6 +10881,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -10502,6 +10894,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10515,6 +10909,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10528,6 +10924,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10541,6 +10939,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10554,6 +10954,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10567,6 +10969,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -10582,6 +10986,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10595,6 +11001,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10622,6 +11030,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -10633,6 +11043,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10646,6 +11058,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10659,6 +11073,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10672,6 +11088,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10685,6 +11103,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10698,6 +11118,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -10713,6 +11135,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10726,6 +11150,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10758,6 +11184,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10771,6 +11199,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10784,6 +11214,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10797,6 +11229,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10810,6 +11244,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10823,6 +11259,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10836,6 +11274,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -10851,6 +11291,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10864,6 +11306,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10894,6 +11338,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -10905,6 +11351,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10918,6 +11366,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10931,6 +11381,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10944,6 +11396,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10957,6 +11411,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10970,6 +11426,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -10985,6 +11443,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10998,6 +11458,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11029,6 +11491,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11042,6 +11506,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11055,6 +11521,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11068,6 +11536,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11081,6 +11551,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11094,6 +11566,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11107,6 +11581,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11120,6 +11596,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11133,6 +11611,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -11148,6 +11628,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -11163,6 +11645,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11176,6 +11660,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11207,6 +11693,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -11218,6 +11706,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11231,6 +11721,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11244,6 +11736,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11257,6 +11751,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11270,6 +11766,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11283,6 +11781,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11296,6 +11796,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11309,6 +11811,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -11324,6 +11828,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -11339,6 +11845,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11352,6 +11860,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11385,6 +11895,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -11396,6 +11908,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11409,6 +11923,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11422,6 +11938,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11435,6 +11953,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11448,6 +11968,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11461,6 +11983,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11474,6 +11998,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11487,6 +12013,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -11502,6 +12030,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11515,6 +12045,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11546,6 +12078,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -11557,6 +12091,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11570,6 +12106,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11583,6 +12121,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11596,6 +12136,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11609,6 +12151,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11622,6 +12166,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11635,6 +12181,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -11650,6 +12198,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11663,6 +12213,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11690,6 +12242,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11703,6 +12257,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11716,6 +12272,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11729,6 +12287,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11742,6 +12302,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11755,6 +12317,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11768,6 +12332,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11781,6 +12347,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -11796,6 +12364,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11809,6 +12379,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11836,6 +12408,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -11847,6 +12421,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11860,6 +12436,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11873,6 +12451,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11886,6 +12466,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11899,6 +12481,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11912,6 +12496,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -11927,6 +12513,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11940,6 +12528,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11971,6 +12561,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11984,6 +12576,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11997,6 +12591,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12010,6 +12606,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12023,6 +12621,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12036,6 +12636,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12049,6 +12651,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12062,6 +12666,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12075,6 +12681,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12088,6 +12696,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -12103,6 +12713,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12116,6 +12728,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12143,6 +12757,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12156,6 +12772,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12169,6 +12787,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12182,6 +12802,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12195,6 +12817,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12208,6 +12832,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12221,6 +12847,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -12236,6 +12864,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12249,6 +12879,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12276,6 +12908,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12289,6 +12923,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12302,6 +12938,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12315,6 +12953,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12328,6 +12968,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12341,6 +12983,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12354,6 +12998,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12367,6 +13013,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -12382,6 +13030,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12395,6 +13045,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12428,6 +13080,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12441,6 +13095,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12454,6 +13110,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12467,6 +13125,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12480,6 +13140,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12493,6 +13155,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12506,6 +13170,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12519,6 +13185,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12532,6 +13200,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12545,6 +13215,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -12560,6 +13232,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12573,6 +13247,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12604,6 +13280,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12617,6 +13295,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12630,6 +13310,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12643,6 +13325,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12656,6 +13340,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12669,6 +13355,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12682,6 +13370,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12695,6 +13385,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12708,6 +13400,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -12723,6 +13417,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12736,6 +13432,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12767,6 +13465,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12780,6 +13480,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12793,6 +13495,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12806,6 +13510,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12819,6 +13525,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12832,6 +13540,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12845,6 +13555,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12858,6 +13570,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12871,6 +13585,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -12886,6 +13602,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -12901,6 +13619,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12914,6 +13634,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12941,6 +13663,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12954,6 +13678,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12967,6 +13693,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12980,6 +13708,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12993,6 +13723,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13006,6 +13738,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13019,6 +13753,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -13034,6 +13770,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13047,6 +13785,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13077,6 +13817,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -13088,6 +13830,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13101,6 +13845,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13114,6 +13860,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13127,6 +13875,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13140,6 +13890,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13153,6 +13905,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -13168,6 +13922,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13181,6 +13937,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13225,6 +13983,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13238,6 +13998,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13251,6 +14013,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13264,6 +14028,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13277,6 +14043,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13290,6 +14058,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13303,6 +14073,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -13318,6 +14090,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13331,6 +14105,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13361,6 +14137,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13374,6 +14152,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13387,6 +14167,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13400,6 +14182,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13413,6 +14197,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13426,6 +14212,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13439,6 +14227,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -13454,6 +14244,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13467,6 +14259,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13501,6 +14295,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13514,6 +14310,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13527,6 +14325,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13540,6 +14340,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13553,6 +14355,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13566,6 +14370,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13579,6 +14385,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13592,6 +14400,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13605,6 +14415,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13618,6 +14430,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -13633,6 +14447,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13646,6 +14462,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13680,6 +14498,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13693,6 +14513,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13706,6 +14528,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13719,6 +14543,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13732,6 +14558,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13745,6 +14573,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13758,6 +14588,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13771,6 +14603,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13784,6 +14618,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13797,6 +14633,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -13812,6 +14650,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13825,6 +14665,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13858,6 +14700,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13871,6 +14715,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13884,6 +14730,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13897,6 +14745,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13910,6 +14760,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13923,6 +14775,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13936,6 +14790,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13949,6 +14805,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13962,6 +14820,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13975,6 +14835,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -13990,6 +14852,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14003,6 +14867,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14033,6 +14899,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14046,6 +14914,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14059,6 +14929,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14072,6 +14944,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14085,6 +14959,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14098,6 +14974,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14111,6 +14989,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14124,6 +15004,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -14139,6 +15021,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14152,6 +15036,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14186,6 +15072,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14199,6 +15087,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14212,6 +15102,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14225,6 +15117,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14238,6 +15132,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14251,6 +15147,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14264,6 +15162,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14277,6 +15177,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14290,6 +15192,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14303,6 +15207,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -14318,6 +15224,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14331,6 +15239,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14366,6 +15276,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14379,6 +15291,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14392,6 +15306,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14405,6 +15321,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14418,6 +15336,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14431,6 +15351,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14444,6 +15366,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14457,6 +15381,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -14472,6 +15398,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14485,6 +15413,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14521,6 +15451,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14534,6 +15466,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14547,6 +15481,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14560,6 +15496,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14573,6 +15511,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14586,6 +15526,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14599,6 +15541,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14612,6 +15556,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14625,6 +15571,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14638,6 +15586,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -14653,6 +15603,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14666,6 +15618,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14698,6 +15652,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -14709,6 +15665,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14722,6 +15680,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14735,6 +15695,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14748,6 +15710,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14761,6 +15725,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14774,6 +15740,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14787,6 +15755,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -14802,6 +15772,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14815,6 +15787,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14851,6 +15825,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14864,6 +15840,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14877,6 +15855,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14890,6 +15870,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14903,6 +15885,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14916,6 +15900,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14929,6 +15915,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14942,6 +15930,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14955,6 +15945,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14968,6 +15960,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -14983,6 +15977,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14996,6 +15992,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15031,6 +16029,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15044,6 +16044,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15057,6 +16059,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15070,6 +16074,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15083,6 +16089,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15096,6 +16104,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15109,6 +16119,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15122,6 +16134,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -15137,6 +16151,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15150,6 +16166,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15186,6 +16204,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15199,6 +16219,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15212,6 +16234,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15225,6 +16249,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15238,6 +16264,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15251,6 +16279,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15264,6 +16294,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15277,6 +16309,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15290,6 +16324,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15303,6 +16339,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -15318,6 +16356,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15331,6 +16371,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15363,6 +16405,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -15374,6 +16418,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15387,6 +16433,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15400,6 +16448,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15413,6 +16463,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15426,6 +16478,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15439,6 +16493,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15452,6 +16508,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -15467,6 +16525,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15480,6 +16540,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15515,6 +16577,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15528,6 +16592,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15541,6 +16607,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15554,6 +16622,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15567,6 +16637,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15580,6 +16652,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15593,6 +16667,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15606,6 +16682,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -15621,6 +16699,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15634,6 +16714,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15670,6 +16752,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15683,6 +16767,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15696,6 +16782,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15709,6 +16797,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15722,6 +16812,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15735,6 +16827,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15748,6 +16842,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15761,6 +16857,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15774,6 +16872,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15787,6 +16887,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -15802,6 +16904,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15815,6 +16919,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15847,6 +16953,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -15858,6 +16966,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15871,6 +16981,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15884,6 +16996,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15897,6 +17011,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15910,6 +17026,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15923,6 +17041,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15936,6 +17056,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -15951,6 +17073,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15964,6 +17088,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15994,6 +17120,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16007,6 +17135,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16020,6 +17150,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16033,6 +17165,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16046,6 +17180,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16059,6 +17195,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16072,6 +17210,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16085,6 +17225,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -16100,6 +17242,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16113,6 +17257,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16149,6 +17295,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16162,6 +17310,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16175,6 +17325,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16188,6 +17340,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16201,6 +17355,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16214,6 +17370,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16227,6 +17385,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16240,6 +17400,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16253,6 +17415,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16266,6 +17430,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -16281,6 +17447,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16294,6 +17462,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16326,6 +17496,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16339,6 +17511,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16352,6 +17526,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16365,6 +17541,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16378,6 +17556,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16391,6 +17571,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16404,6 +17586,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16417,6 +17601,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -16432,6 +17618,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16445,6 +17633,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16475,6 +17665,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16488,6 +17680,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16501,6 +17695,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16514,6 +17710,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16527,6 +17725,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16540,6 +17740,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16553,6 +17755,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16566,6 +17770,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -16581,6 +17787,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16594,6 +17802,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16630,6 +17840,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16643,6 +17855,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16656,6 +17870,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16669,6 +17885,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16682,6 +17900,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16695,6 +17915,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16708,6 +17930,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16721,6 +17945,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16734,6 +17960,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16747,6 +17975,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -16762,6 +17992,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16775,6 +18007,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16805,6 +18039,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16818,6 +18054,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16831,6 +18069,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16844,6 +18084,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16857,6 +18099,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16870,6 +18114,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16883,6 +18129,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16896,6 +18144,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -16911,6 +18161,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16924,6 +18176,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16958,6 +18212,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16971,6 +18227,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16984,6 +18242,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16997,6 +18257,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17010,6 +18272,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17023,6 +18287,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17036,6 +18302,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17049,6 +18317,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17062,6 +18332,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17075,6 +18347,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -17090,6 +18364,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17103,6 +18379,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17133,6 +18411,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -17144,6 +18424,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17157,6 +18439,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17170,6 +18454,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17183,6 +18469,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17196,6 +18484,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17209,6 +18499,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17222,6 +18514,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -17237,6 +18531,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17250,6 +18546,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17288,6 +18586,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17301,6 +18601,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17314,6 +18616,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17327,6 +18631,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17340,6 +18646,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17353,6 +18661,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17366,6 +18676,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -17381,6 +18693,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17394,6 +18708,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17424,6 +18740,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17437,6 +18755,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17450,6 +18770,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17463,6 +18785,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17476,6 +18800,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17489,6 +18815,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17502,6 +18830,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -17517,6 +18847,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17530,6 +18862,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17574,6 +18908,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17587,6 +18923,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17600,6 +18938,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17613,6 +18953,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17626,6 +18968,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17639,6 +18983,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17652,6 +18998,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -17667,6 +19015,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17680,6 +19030,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17707,6 +19059,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17720,6 +19074,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17733,6 +19089,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17746,6 +19104,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17759,6 +19119,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17772,6 +19134,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17785,6 +19149,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -17800,6 +19166,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17813,6 +19181,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17840,6 +19210,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17853,6 +19225,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17866,6 +19240,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17879,6 +19255,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17892,6 +19270,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17905,6 +19285,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17918,6 +19300,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -17933,6 +19317,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17946,6 +19332,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17978,6 +19366,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17991,6 +19381,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18004,6 +19396,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18017,6 +19411,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18030,6 +19426,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18043,6 +19441,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18056,6 +19456,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -18071,6 +19473,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18084,6 +19488,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18117,6 +19523,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18130,6 +19538,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18143,6 +19553,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18156,6 +19568,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18169,6 +19583,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18182,6 +19598,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18195,6 +19613,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18208,6 +19628,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18221,6 +19643,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18234,6 +19658,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -18249,6 +19675,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18262,6 +19690,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18292,6 +19722,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18305,6 +19737,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18318,6 +19752,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18331,6 +19767,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18344,6 +19782,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18357,6 +19797,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18370,6 +19812,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -18385,6 +19829,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18398,6 +19844,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18428,6 +19876,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -18439,6 +19889,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18452,6 +19904,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18465,6 +19919,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18478,6 +19934,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18491,6 +19949,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18504,6 +19964,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18517,6 +19979,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -18532,6 +19996,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18545,6 +20011,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18579,6 +20047,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18592,6 +20062,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18605,6 +20077,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18618,6 +20092,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18631,6 +20107,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18644,6 +20122,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18657,6 +20137,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18670,6 +20152,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18683,6 +20167,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18696,6 +20182,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -18711,6 +20199,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18724,6 +20214,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18758,6 +20250,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18771,6 +20265,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18784,6 +20280,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18797,6 +20295,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18810,6 +20310,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18823,6 +20325,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18836,6 +20340,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -18851,6 +20357,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18864,6 +20372,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18895,6 +20405,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18908,6 +20420,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18921,6 +20435,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18934,6 +20450,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18947,6 +20465,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18960,6 +20480,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18973,6 +20495,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18986,6 +20510,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18999,6 +20525,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -19014,6 +20542,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19027,6 +20557,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19057,6 +20589,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19070,6 +20604,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19083,6 +20619,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19096,6 +20634,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19109,6 +20649,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19122,6 +20664,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19135,6 +20679,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -19150,6 +20696,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19163,6 +20711,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19193,6 +20743,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -19204,6 +20756,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19217,6 +20771,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19230,6 +20786,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19243,6 +20801,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19256,6 +20816,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19269,6 +20831,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -19284,6 +20848,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19297,6 +20863,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19327,6 +20895,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19340,6 +20910,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19353,6 +20925,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19366,6 +20940,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19379,6 +20955,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19392,6 +20970,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19405,6 +20985,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19418,6 +21000,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -19433,6 +21017,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19446,6 +21032,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19484,6 +21072,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19497,6 +21087,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19510,6 +21102,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19523,6 +21117,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19536,6 +21132,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19549,6 +21147,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19562,6 +21162,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -19577,6 +21179,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19590,6 +21194,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19623,6 +21229,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19636,6 +21244,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19649,6 +21259,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19662,6 +21274,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19675,6 +21289,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19688,6 +21304,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19701,6 +21319,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19714,6 +21334,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19727,6 +21349,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19740,6 +21364,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -19755,6 +21381,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19768,6 +21396,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19798,6 +21428,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19811,6 +21443,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19824,6 +21458,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19837,6 +21473,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19850,6 +21488,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19863,6 +21503,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19876,6 +21518,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -19891,6 +21535,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19904,6 +21550,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19938,6 +21586,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19951,6 +21601,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19964,6 +21616,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19977,6 +21631,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19990,6 +21646,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20003,6 +21661,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20016,6 +21676,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20029,6 +21691,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20042,6 +21706,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20055,6 +21721,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -20070,6 +21738,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20083,6 +21753,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20119,6 +21791,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20132,6 +21806,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20145,6 +21821,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20158,6 +21836,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20171,6 +21851,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20184,6 +21866,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20197,6 +21881,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20210,6 +21896,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20223,6 +21911,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20236,6 +21926,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -20251,6 +21943,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20264,6 +21958,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20296,6 +21992,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20309,6 +22007,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20322,6 +22022,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20335,6 +22037,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20348,6 +22052,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20361,6 +22067,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20374,6 +22082,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -20389,6 +22099,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20402,6 +22114,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20435,6 +22149,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20448,6 +22164,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20461,6 +22179,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20474,6 +22194,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20487,6 +22209,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20500,6 +22224,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20513,6 +22239,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20526,6 +22254,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20539,6 +22269,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20552,6 +22284,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -20567,6 +22301,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20580,6 +22316,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20610,6 +22348,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20623,6 +22363,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20636,6 +22378,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20649,6 +22393,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20662,6 +22408,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20675,6 +22423,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20688,6 +22438,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -20703,6 +22455,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20716,6 +22470,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20746,6 +22502,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -20757,6 +22515,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20770,6 +22530,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20783,6 +22545,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20796,6 +22560,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20809,6 +22575,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20822,6 +22590,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -20837,6 +22607,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20850,6 +22622,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20884,6 +22658,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20897,6 +22673,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20910,6 +22688,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20923,6 +22703,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20936,6 +22718,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20949,6 +22733,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20962,6 +22748,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20975,6 +22763,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20988,6 +22778,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21001,6 +22793,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -21016,6 +22810,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21029,6 +22825,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21064,6 +22862,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21077,6 +22877,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21090,6 +22892,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21103,6 +22907,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21116,6 +22922,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21129,6 +22937,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21142,6 +22952,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -21157,6 +22969,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21170,6 +22984,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21202,6 +23018,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21215,6 +23033,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21228,6 +23048,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21241,6 +23063,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21254,6 +23078,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21267,6 +23093,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21280,6 +23108,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21293,6 +23123,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -21308,6 +23140,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21321,6 +23155,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21353,6 +23189,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -21364,6 +23202,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21377,6 +23217,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21390,6 +23232,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21403,6 +23247,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21416,6 +23262,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21429,6 +23277,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -21444,6 +23294,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21457,6 +23309,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21489,6 +23343,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21502,6 +23358,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21515,6 +23373,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21528,6 +23388,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21541,6 +23403,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21554,6 +23418,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21567,6 +23433,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -21582,6 +23450,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21595,6 +23465,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21626,6 +23498,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21639,6 +23513,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21652,6 +23528,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21665,6 +23543,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21678,6 +23558,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21691,6 +23573,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21704,6 +23588,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21717,6 +23603,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21730,6 +23618,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21743,6 +23633,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -21758,6 +23650,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21771,6 +23665,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21801,6 +23697,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21814,6 +23712,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21827,6 +23727,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21840,6 +23742,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21853,6 +23757,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21866,6 +23772,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21879,6 +23787,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -21894,6 +23804,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21907,6 +23819,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21937,6 +23851,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -21948,6 +23864,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21961,6 +23879,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21974,6 +23894,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21987,6 +23909,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22000,6 +23924,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22013,6 +23939,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -22028,6 +23956,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22041,6 +23971,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22075,6 +24007,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22088,6 +24022,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22101,6 +24037,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22114,6 +24052,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22127,6 +24067,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22140,6 +24082,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22153,6 +24097,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22166,6 +24112,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22179,6 +24127,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -22194,6 +24144,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22207,6 +24159,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22237,6 +24191,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22250,6 +24206,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22263,6 +24221,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22276,6 +24236,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22289,6 +24251,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22302,6 +24266,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22315,6 +24281,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -22330,6 +24298,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22343,6 +24313,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22375,6 +24347,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22388,6 +24362,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22401,6 +24377,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22414,6 +24392,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22427,6 +24407,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22440,6 +24422,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22453,6 +24437,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22466,6 +24452,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -22481,6 +24469,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22494,6 +24484,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22531,6 +24523,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22544,6 +24538,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22557,6 +24553,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22570,6 +24568,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22583,6 +24583,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22596,6 +24598,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22609,6 +24613,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -22624,6 +24630,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22637,6 +24645,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22667,6 +24677,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22680,6 +24692,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22693,6 +24707,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22706,6 +24722,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22719,6 +24737,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22732,6 +24752,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22745,6 +24767,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -22760,6 +24784,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22773,6 +24799,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22805,6 +24833,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22818,6 +24848,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22831,6 +24863,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22844,6 +24878,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22857,6 +24893,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22870,6 +24908,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22883,6 +24923,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22896,6 +24938,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -22911,6 +24955,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22924,6 +24970,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22948,6 +24996,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22963,6 +25013,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22976,6 +25028,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -22991,6 +25045,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {

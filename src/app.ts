@@ -21,6 +21,7 @@ import { staffUserRoutes } from './modules/staff/routes';
 import { openApiDocument, systemRoutes } from './modules/system/routes';
 import { registerEventWebhooks, webhookRoutes } from './modules/webhooks/routes';
 import type { AppEnv } from './platform/context';
+import { cors } from './platform/cors';
 import { ApiError } from './platform/errors';
 import { handleError } from './platform/http';
 import { newId } from './platform/ids';
@@ -57,6 +58,11 @@ export function createApp(): OpenAPIHono<AppEnv> {
       durationMs: Date.now() - started,
     });
   });
+
+  app.use(
+    '*',
+    cors((path) => allowedMethods(app, path)),
+  );
 
   app.use(
     `${BASE_PATH}/*`,

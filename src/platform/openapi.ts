@@ -131,9 +131,10 @@ const retryAfterHeader = {
   },
 };
 
-function problemResponse(status: number, codes: ProblemCode[], oauth: boolean) {
+function problemResponse(status: number, codes: ProblemCode[], oauth: boolean, cors: ResponseHeaders) {
   const headers = {
     ...rateLimitHeaders,
+    ...cors,
     ...(status === 429 || status === 423 ? retryAfterHeader : {}),
   };
   return {
@@ -150,6 +151,7 @@ function errorResponses(
   hasBody: boolean,
   hasParams: boolean,
   oauth: boolean,
+  cors: ResponseHeaders,
 ) {
   const codes: ProblemCode[] = ['validation_failed', 'internal_error', 'rate_limited'];
   if (access.tenant) {
@@ -179,8 +181,25 @@ function errorResponses(
     byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
   }
   return Object.fromEntries(
-    [...byStatus].map(([status, grouped]) => [status, problemResponse(status, grouped, oauth)]),
+    [...byStatus].map(([status, grouped]) => [status, problemResponse(status, grouped, oauth, cors)]),
   );
+}
+
+type ResponseHeaders = Record<string, { description: string; schema: { type: 'string'; maxLength: number } }>;
+
+/**
+ * `Access-Control-Allow-Origin` as src/platform/cors.ts sends it: on the answers of routes that
+ * know their tenant (X-Tenant-ID, or the OAuth client's), to the origins that tenant lists.
+ */
+function corsHeaders(servesBrowsers: boolean): ResponseHeaders {
+  return {
+    'Access-Control-Allow-Origin': {
+      description: servesBrowsers
+        ? 'The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials.'
+        : 'Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it.',
+      schema: { type: 'string', maxLength: 300 },
+    },
+  };
 }
 
 /** Sent by every route, on its problem responses too: the quota bucket the request was charged to. */
@@ -224,12 +243,14 @@ export function defineRoute<R extends AccessRoute>(config: R): Omit<R, 'access' 
   }
   const hasBody = Boolean(route.request?.body);
   const hasParams = Boolean(route.request?.params);
+  const oauth = route.path.startsWith(OAUTH_ROUTES);
+  const cors = corsHeaders(access.tenant || oauth);
   const security = securityRequirements(access);
   const responses = Object.fromEntries(
     Object.entries(route.responses).map(([status, response]) => [
       status,
       !('$ref' in response)
-        ? { ...response, headers: { ...rateLimitHeaders, ...response.headers } }
+        ? { ...response, headers: { ...rateLimitHeaders, ...cors, ...response.headers } }
         : response,
     ]),
   );
@@ -243,7 +264,7 @@ export function defineRoute<R extends AccessRoute>(config: R): Omit<R, 'access' 
     ],
     middleware: [guard(access), ...(idempotent ? [idempotency()] : [])],
     responses: {
-      ...errorResponses(access, errors, hasBody, hasParams, route.path.startsWith(OAUTH_ROUTES)),
+      ...errorResponses(access, errors, hasBody, hasParams, oauth, cors),
       ...responses,
     },
     ...(access.capability

@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { isWebOrigin } from '../../platform/origins';
 import { capabilityCodes, TENANT_ID_MAX_LENGTH, TENANT_ID_PATTERN, tiers } from '../../platform/tenancy';
 import { WebAuthnSettingsSchema } from '../passkeys/schemas';
 
@@ -19,6 +20,22 @@ const RateLimitSchema = z
   .min(1)
   .max(100_000)
   .openapi({ description: 'Requests per minute per principal.', example: 50, format: 'int32' });
+
+const CorsOriginsSchema = z
+  .array(
+    z
+      .string()
+      .max(300)
+      .regex(/^https?:\/\/[^/?#]+$/, 'must be an origin: scheme and host, no path')
+      .refine(isWebOrigin, 'must be an origin without path: https, or http://localhost; never `*`')
+      .openapi({ description: 'A web origin.', example: 'https://app.acme-bank.example' }),
+  )
+  .max(20)
+  .openapi({
+    description:
+      'Web origins whose pages may call this tenant’s routes from a browser (CORS): their answers carry `Access-Control-Allow-Origin` with the page’s origin, never `*` and never with credentials.',
+    example: ['https://app.acme-bank.example'],
+  });
 
 export const TenantSchema = z
   .object({
@@ -52,6 +69,7 @@ export const TenantSchema = z
       description: 'Passkey relying party; null uses the API’s own host and origin.',
       example: null,
     }),
+    corsOrigins: CorsOriginsSchema,
     createdAt: z
       .string()
       .max(30)
@@ -116,6 +134,12 @@ export const UpdateTenantSchema = z
           rpName: 'Acme Bank',
           origins: ['https://app.acme-bank.example'],
         },
+      }),
+    corsOrigins: CorsOriginsSchema.nullable()
+      .optional()
+      .openapi({
+        description: 'Replaces the CORS origins; null or `[]` lets no browser page read the answers.',
+        example: ['https://app.acme-bank.example'],
       }),
   })
   .strict()

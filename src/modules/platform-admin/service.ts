@@ -1,5 +1,5 @@
 import type { z } from '@hono/zod-openapi';
-import { asc, eq, sql } from 'drizzle-orm';
+import { asc, eq, type SQL, sql } from 'drizzle-orm';
 import { controlDb } from '../../db/client';
 import { tenants } from '../../db/control';
 import type { Env } from '../../env';
@@ -24,6 +24,7 @@ function present(env: Env, row: typeof tenants.$inferSelect): TenantView {
     d1Binding: row.d1Binding,
     databaseBound: row.d1Binding in env,
     webauthn: row.settings.webauthn ? WebAuthnSettingsSchema.parse(row.settings.webauthn) : null,
+    corsOrigins: [...tenant.corsOrigins],
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   };
@@ -67,11 +68,23 @@ export async function registerTenant(
 }
 
 /** Changes one key of the settings JSON in place, so concurrent changes to other keys survive. */
-function withSetting(key: string, value: unknown) {
+function withSetting(settings: SQL, key: string, value: unknown): SQL {
   const path = `$.${key}`;
   return value === null
-    ? sql`json_remove(${tenants.settings}, ${path})`
-    : sql`json_set(${tenants.settings}, ${path}, json(${JSON.stringify(value)}))`;
+    ? sql`json_remove(${settings}, ${path})`
+    : sql`json_set(${settings}, ${path}, json(${JSON.stringify(value)}))`;
+}
+
+/** The settings keys a change sets, nested so that one statement writes them all. */
+function settingsChange(input: z.infer<typeof UpdateTenantSchema>) {
+  const keys = (['webauthn', 'corsOrigins'] as const).filter((key) => input[key] !== undefined);
+  if (keys.length === 0) return {};
+  let settings: SQL = sql`${tenants.settings}`;
+  for (const key of keys) {
+    const value = key === 'corsOrigins' && input.corsOrigins?.length === 0 ? null : input[key];
+    settings = withSetting(settings, key, value);
+  }
+  return { settings };
 }
 
 export async function updateTenant(
@@ -88,7 +101,7 @@ export async function updateTenant(
       ...(input.status !== undefined ? { status: input.status } : {}),
       ...(input.capabilities !== undefined ? { capabilities: input.capabilities } : {}),
       ...(input.rateLimitPerMinute !== undefined ? { rateLimitPerMinute: input.rateLimitPerMinute } : {}),
-      ...(input.webauthn !== undefined ? { settings: withSetting('webauthn', input.webauthn) } : {}),
+      ...settingsChange(input),
       updatedAt: now.toISOString(),
     })
     .where(eq(tenants.id, tenantId))
