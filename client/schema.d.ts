@@ -24,26 +24,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v2/customer/problems/{code}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Describe a problem type
-         * @description The target of every problem’s `type` URI: status, title and when the problem occurs.
-         */
-        get: operations["getProblemType"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/v2/customer/.well-known/jwks.json": {
         parameters: {
             query?: never;
@@ -56,6 +36,46 @@ export interface paths {
          * @description The ES256 keys that verify access tokens: the current key and, during rotation, the previous.
          */
         get: operations["getJwks"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/customer/problems": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List problem types
+         * @description Every problem type this API answers with: code, status, title and when it occurs. JSON, or an HTML page when `Accept` prefers `text/html`.
+         */
+        get: operations["listProblemTypes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/customer/problems/{code}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Describe a problem type
+         * @description The target of every problem’s `type` URI: status, title and when the problem occurs. JSON, or an HTML page when `Accept` prefers `text/html`.
+         */
+        get: operations["getProblemType"];
         put?: never;
         post?: never;
         delete?: never;
@@ -6331,34 +6351,6 @@ export interface components {
              */
             permissions?: string[];
         };
-        ProblemType: {
-            /**
-             * @description The problem type URI.
-             * @example /v2/customer/problems/email_taken
-             */
-            type: string;
-            /**
-             * @description Stable code.
-             * @example email_taken
-             */
-            code: string;
-            /**
-             * Format: int32
-             * @description HTTP status it is returned with.
-             * @example 409
-             */
-            status: number;
-            /**
-             * @description Short summary.
-             * @example Email taken
-             */
-            title: string;
-            /**
-             * @description When and why it occurs.
-             * @example Another account of this tenant already uses this email address.
-             */
-            description: string;
-        };
         Jwks: {
             /** @description Current key first, then the previous during rotation. */
             keys: components["schemas"]["Jwk"][];
@@ -6399,6 +6391,38 @@ export interface components {
              * @example sig
              */
             use: string;
+        };
+        ProblemTypeList: {
+            /** @description Every problem type, ordered by status, then code. */
+            data: components["schemas"]["ProblemType"][];
+        };
+        ProblemType: {
+            /**
+             * @description The problem type URI.
+             * @example /v2/customer/problems/email_taken
+             */
+            type: string;
+            /**
+             * @description Stable code.
+             * @example email_taken
+             */
+            code: string;
+            /**
+             * Format: int32
+             * @description HTTP status it is returned with.
+             * @example 409
+             */
+            status: number;
+            /**
+             * @description Short summary.
+             * @example Email taken
+             */
+            title: string;
+            /**
+             * @description When and why it occurs.
+             * @example Another account of this tenant already uses this email address.
+             */
+            description: string;
         };
         TenantList: {
             /** @description Registered tenants. */
@@ -6465,6 +6489,13 @@ export interface components {
             databaseBound: boolean;
             webauthn: components["schemas"]["WebAuthnSettings"];
             tpp: components["schemas"]["TppSettings"];
+            /**
+             * @description Web origins whose pages may call this tenant’s routes from a browser (CORS): their answers carry `Access-Control-Allow-Origin` with the page’s origin, never `*` and never with credentials.
+             * @example [
+             *       "https://app.acme-bank.example"
+             *     ]
+             */
+            corsOrigins: string[];
             /**
              * @description Registration time.
              * @example 2026-11-25T12:00:00.000Z
@@ -6634,6 +6665,13 @@ export interface components {
                  */
                 requireCertificateBoundTokens: boolean;
             } | null;
+            /**
+             * @description Replaces the CORS origins; null or `[]` lets no browser page read the answers.
+             * @example [
+             *       "https://app.acme-bank.example"
+             *     ]
+             */
+            corsOrigins?: string[] | null;
         };
         AuthorizationServerMetadata: {
             /**
@@ -11146,6 +11184,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11159,6 +11199,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11172,6 +11214,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -11187,6 +11231,159 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getJwks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description JSON Web Key Set. */
+            200: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Jwks"];
+                };
+            };
+            /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
+            422: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
+            429: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Seconds until the request may be retried. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
+            500: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listProblemTypes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The catalogue. */
+            200: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description On HTML answers: nothing may load or run. */
+                    "Content-Security-Policy"?: string;
+                    /** @description `Accept`. */
+                    Vary?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemTypeList"];
+                    "text/html": string;
+                };
+            };
+            /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
+            422: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
+            429: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Seconds until the request may be retried. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
+            500: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11214,10 +11411,17 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description On HTML answers: nothing may load or run. */
+                    "Content-Security-Policy"?: string;
+                    /** @description `Accept`. */
+                    Vary?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ProblemType"];
+                    "text/html": string;
                 };
             };
             /** @description `not_found`: No resource exists at this path for this tenant. */
@@ -11227,6 +11431,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11240,6 +11446,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11253,6 +11461,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -11268,71 +11478,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    getJwks: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description JSON Web Key Set. */
-            200: {
-                headers: {
-                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
-                    "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
-                    RateLimit?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Jwks"];
-                };
-            };
-            /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
-            422: {
-                headers: {
-                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
-                    "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
-                    RateLimit?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
-            429: {
-                headers: {
-                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
-                    "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
-                    RateLimit?: string;
-                    /** @description Seconds until the request may be retried. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
-            500: {
-                headers: {
-                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
-                    "RateLimit-Policy"?: string;
-                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
-                    RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11357,6 +11504,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Scripts and styles from this origin only; no inline code. */
                     "Content-Security-Policy"?: string;
                     /** @description `public, max-age=300`. */
@@ -11376,6 +11525,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11389,6 +11540,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -11404,6 +11557,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11431,6 +11586,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Versioned vendor files: `public, max-age=31536000, immutable`; `docs-init.js`: `public, max-age=300`. */
                     "Cache-Control"?: string;
                     /** @description `nosniff`. */
@@ -11449,6 +11606,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11462,6 +11621,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11475,6 +11636,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -11490,6 +11653,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11514,6 +11679,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11527,6 +11694,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11540,6 +11709,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11553,6 +11724,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -11568,6 +11741,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11596,6 +11771,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11609,6 +11786,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11622,6 +11801,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11635,6 +11816,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11648,6 +11831,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11661,6 +11846,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11674,6 +11861,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11687,6 +11876,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -11702,6 +11893,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11729,6 +11922,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11742,6 +11937,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11755,6 +11952,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11768,6 +11967,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11781,6 +11982,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -11796,6 +11999,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11827,6 +12032,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11840,6 +12047,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11853,6 +12062,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11866,6 +12077,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11879,6 +12092,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11892,6 +12107,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11905,6 +12122,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11918,6 +12137,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -11933,6 +12154,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11957,6 +12180,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11970,6 +12195,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11983,6 +12210,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -11998,6 +12227,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12029,6 +12260,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12042,6 +12275,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12055,6 +12290,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12068,6 +12305,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12081,6 +12320,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12094,6 +12335,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12107,6 +12350,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12120,6 +12365,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -12135,6 +12382,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12148,6 +12397,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12179,6 +12430,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12192,6 +12445,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12205,6 +12460,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12218,6 +12475,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12231,6 +12490,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12244,6 +12505,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12257,6 +12520,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12270,6 +12535,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -12285,6 +12552,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12298,6 +12567,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12329,6 +12600,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -12340,6 +12613,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12353,6 +12628,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12366,6 +12643,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12379,6 +12658,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12392,6 +12673,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12405,6 +12688,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12418,6 +12703,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -12433,6 +12720,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12446,6 +12735,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12470,6 +12761,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12483,6 +12776,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12496,6 +12791,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -12511,6 +12808,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12544,6 +12843,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12557,6 +12858,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12570,6 +12873,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12583,6 +12888,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12596,6 +12903,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12609,6 +12918,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12622,6 +12933,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12635,6 +12948,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12648,6 +12963,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12661,6 +12978,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -12676,6 +12995,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12689,6 +13010,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12722,6 +13045,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12735,6 +13060,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12748,6 +13075,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12761,6 +13090,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12774,6 +13105,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12787,6 +13120,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12800,6 +13135,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12813,6 +13150,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12826,6 +13165,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12839,6 +13180,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -12854,6 +13197,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12867,6 +13212,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12900,6 +13247,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12913,6 +13262,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12926,6 +13277,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12939,6 +13292,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12952,6 +13307,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12965,6 +13322,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12978,6 +13337,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12991,6 +13352,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13004,6 +13367,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13017,6 +13382,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -13032,6 +13399,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13045,6 +13414,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13078,6 +13449,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13091,6 +13464,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13104,6 +13479,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13117,6 +13494,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13130,6 +13509,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13143,6 +13524,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13156,6 +13539,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13169,6 +13554,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13182,6 +13569,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13195,6 +13584,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -13210,6 +13601,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13223,6 +13616,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13256,6 +13651,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13269,6 +13666,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13282,6 +13681,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13295,6 +13696,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13308,6 +13711,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13321,6 +13726,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13334,6 +13741,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13347,6 +13756,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13360,6 +13771,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13373,6 +13786,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -13388,6 +13803,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13401,6 +13818,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13432,6 +13851,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13445,6 +13866,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13458,6 +13881,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13471,6 +13896,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13484,6 +13911,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13497,6 +13926,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13510,6 +13941,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13523,6 +13956,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13536,6 +13971,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -13551,6 +13988,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -13566,6 +14005,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13579,6 +14020,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13610,6 +14053,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13623,6 +14068,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13636,6 +14083,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13649,6 +14098,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13662,6 +14113,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13675,6 +14128,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13688,6 +14143,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13701,6 +14158,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13714,6 +14173,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -13729,6 +14190,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -13744,6 +14207,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13757,6 +14222,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13788,6 +14255,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13801,6 +14270,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13814,6 +14285,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13827,6 +14300,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13840,6 +14315,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13853,6 +14330,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13866,6 +14345,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13879,6 +14360,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13892,6 +14375,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -13907,6 +14392,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13920,6 +14407,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13947,6 +14436,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -13958,6 +14449,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13971,6 +14464,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13984,6 +14479,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13997,6 +14494,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14010,6 +14509,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14023,6 +14524,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -14038,6 +14541,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14051,6 +14556,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14078,6 +14585,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -14089,6 +14598,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14102,6 +14613,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14115,6 +14628,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14128,6 +14643,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14141,6 +14658,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14154,6 +14673,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -14169,6 +14690,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14182,6 +14705,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14214,6 +14739,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14227,6 +14754,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14240,6 +14769,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14253,6 +14784,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14266,6 +14799,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14279,6 +14814,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14292,6 +14829,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -14307,6 +14846,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14320,6 +14861,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14350,6 +14893,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -14361,6 +14906,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14374,6 +14921,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14387,6 +14936,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14400,6 +14951,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14413,6 +14966,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14426,6 +14981,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -14441,6 +14998,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14454,6 +15013,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14485,6 +15046,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14498,6 +15061,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14511,6 +15076,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14524,6 +15091,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14537,6 +15106,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14550,6 +15121,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14563,6 +15136,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14576,6 +15151,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14589,6 +15166,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -14604,6 +15183,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -14619,6 +15200,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14632,6 +15215,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14663,6 +15248,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -14674,6 +15261,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14687,6 +15276,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14700,6 +15291,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14713,6 +15306,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14726,6 +15321,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14739,6 +15336,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14752,6 +15351,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14765,6 +15366,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -14780,6 +15383,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -14795,6 +15400,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14808,6 +15415,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14841,6 +15450,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -14852,6 +15463,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14865,6 +15478,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14878,6 +15493,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14891,6 +15508,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14904,6 +15523,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14917,6 +15538,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14930,6 +15553,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14943,6 +15568,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -14958,6 +15585,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14971,6 +15600,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15002,6 +15633,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -15013,6 +15646,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15026,6 +15661,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15039,6 +15676,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15052,6 +15691,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15065,6 +15706,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15078,6 +15721,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15091,6 +15736,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -15106,6 +15753,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15119,6 +15768,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15146,6 +15797,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15159,6 +15812,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15172,6 +15827,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15185,6 +15842,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15198,6 +15857,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15211,6 +15872,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15224,6 +15887,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15237,6 +15902,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -15252,6 +15919,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15265,6 +15934,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15292,6 +15963,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -15303,6 +15976,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15316,6 +15991,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15329,6 +16006,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15342,6 +16021,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15355,6 +16036,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15368,6 +16051,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -15383,6 +16068,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15396,6 +16083,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15427,6 +16116,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15440,6 +16131,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15453,6 +16146,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15466,6 +16161,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15479,6 +16176,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15492,6 +16191,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15505,6 +16206,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15518,6 +16221,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15531,6 +16236,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15544,6 +16251,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -15559,6 +16268,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15572,6 +16283,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15599,6 +16312,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15612,6 +16327,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15625,6 +16342,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15638,6 +16357,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15651,6 +16372,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15664,6 +16387,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15677,6 +16402,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -15692,6 +16419,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15705,6 +16434,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15732,6 +16463,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15745,6 +16478,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15758,6 +16493,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15771,6 +16508,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15784,6 +16523,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15797,6 +16538,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15810,6 +16553,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15823,6 +16568,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -15838,6 +16585,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15851,6 +16600,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15884,6 +16635,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15897,6 +16650,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15910,6 +16665,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15923,6 +16680,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15936,6 +16695,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15949,6 +16710,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15962,6 +16725,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15975,6 +16740,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15988,6 +16755,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16001,6 +16770,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -16016,6 +16787,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16029,6 +16802,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16060,6 +16835,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16073,6 +16850,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16086,6 +16865,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16099,6 +16880,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16112,6 +16895,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16125,6 +16910,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16138,6 +16925,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16151,6 +16940,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16164,6 +16955,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -16179,6 +16972,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16192,6 +16987,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16223,6 +17020,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16236,6 +17035,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16249,6 +17050,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16262,6 +17065,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16275,6 +17080,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16288,6 +17095,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16301,6 +17110,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16314,6 +17125,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16327,6 +17140,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -16342,6 +17157,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -16357,6 +17174,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16370,6 +17189,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16397,6 +17218,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16410,6 +17233,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16423,6 +17248,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16436,6 +17263,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16449,6 +17278,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16462,6 +17293,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16475,6 +17308,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -16490,6 +17325,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16503,6 +17340,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16533,6 +17372,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -16544,6 +17385,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16557,6 +17400,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16570,6 +17415,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16583,6 +17430,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16596,6 +17445,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16609,6 +17460,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -16624,6 +17477,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16637,6 +17492,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16681,6 +17538,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16694,6 +17553,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16707,6 +17568,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16720,6 +17583,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16733,6 +17598,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16746,6 +17613,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16759,6 +17628,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -16774,6 +17645,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16787,6 +17660,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16817,6 +17692,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16830,6 +17707,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16843,6 +17722,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16856,6 +17737,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16869,6 +17752,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16882,6 +17767,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16895,6 +17782,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -16910,6 +17799,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16923,6 +17814,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16957,6 +17850,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16970,6 +17865,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16983,6 +17880,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16996,6 +17895,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17009,6 +17910,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17022,6 +17925,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17035,6 +17940,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17048,6 +17955,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17061,6 +17970,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17074,6 +17985,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -17089,6 +18002,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17102,6 +18017,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17136,6 +18053,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17149,6 +18068,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17162,6 +18083,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17175,6 +18098,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17188,6 +18113,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17201,6 +18128,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17214,6 +18143,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17227,6 +18158,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17240,6 +18173,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17253,6 +18188,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -17268,6 +18205,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17281,6 +18220,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17314,6 +18255,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17327,6 +18270,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17340,6 +18285,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17353,6 +18300,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17366,6 +18315,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17379,6 +18330,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17392,6 +18345,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17405,6 +18360,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17418,6 +18375,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17431,6 +18390,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -17446,6 +18407,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17459,6 +18422,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17489,6 +18454,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17502,6 +18469,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17515,6 +18484,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17528,6 +18499,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17541,6 +18514,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17554,6 +18529,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17567,6 +18544,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17580,6 +18559,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -17595,6 +18576,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17608,6 +18591,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17642,6 +18627,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17655,6 +18642,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17668,6 +18657,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17681,6 +18672,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17694,6 +18687,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17707,6 +18702,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17720,6 +18717,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17733,6 +18732,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17746,6 +18747,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17759,6 +18762,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -17774,6 +18779,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17787,6 +18794,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17822,6 +18831,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17835,6 +18846,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17848,6 +18861,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17861,6 +18876,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17874,6 +18891,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17887,6 +18906,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17900,6 +18921,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17913,6 +18936,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -17928,6 +18953,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17941,6 +18968,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17977,6 +19006,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17990,6 +19021,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18003,6 +19036,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18016,6 +19051,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18029,6 +19066,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18042,6 +19081,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18055,6 +19096,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18068,6 +19111,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18081,6 +19126,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18094,6 +19141,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -18109,6 +19158,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18122,6 +19173,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18154,6 +19207,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -18165,6 +19220,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18178,6 +19235,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18191,6 +19250,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18204,6 +19265,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18217,6 +19280,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18230,6 +19295,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18243,6 +19310,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -18258,6 +19327,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18271,6 +19342,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18307,6 +19380,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18320,6 +19395,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18333,6 +19410,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18346,6 +19425,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18359,6 +19440,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18372,6 +19455,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18385,6 +19470,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18398,6 +19485,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18411,6 +19500,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18424,6 +19515,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -18439,6 +19532,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18452,6 +19547,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18487,6 +19584,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18500,6 +19599,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18513,6 +19614,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18526,6 +19629,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18539,6 +19644,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18552,6 +19659,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18565,6 +19674,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18578,6 +19689,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -18593,6 +19706,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18606,6 +19721,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18642,6 +19759,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18655,6 +19774,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18668,6 +19789,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18681,6 +19804,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18694,6 +19819,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18707,6 +19834,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18720,6 +19849,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18733,6 +19864,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18746,6 +19879,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18759,6 +19894,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -18774,6 +19911,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18787,6 +19926,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18819,6 +19960,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -18830,6 +19973,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18843,6 +19988,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18856,6 +20003,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18869,6 +20018,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18882,6 +20033,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18895,6 +20048,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18908,6 +20063,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -18923,6 +20080,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18936,6 +20095,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18971,6 +20132,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18984,6 +20147,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18997,6 +20162,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19010,6 +20177,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19023,6 +20192,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19036,6 +20207,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19049,6 +20222,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19062,6 +20237,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -19077,6 +20254,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19090,6 +20269,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19126,6 +20307,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19139,6 +20322,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19152,6 +20337,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19165,6 +20352,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19178,6 +20367,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19191,6 +20382,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19204,6 +20397,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19217,6 +20412,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19230,6 +20427,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19243,6 +20442,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -19258,6 +20459,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19271,6 +20474,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19303,6 +20508,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -19314,6 +20521,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19327,6 +20536,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19340,6 +20551,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19353,6 +20566,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19366,6 +20581,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19379,6 +20596,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19392,6 +20611,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -19407,6 +20628,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19420,6 +20643,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19450,6 +20675,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19463,6 +20690,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19476,6 +20705,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19489,6 +20720,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19502,6 +20735,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19515,6 +20750,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19528,6 +20765,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19541,6 +20780,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -19556,6 +20797,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19569,6 +20812,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19605,6 +20850,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19618,6 +20865,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19631,6 +20880,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19644,6 +20895,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19657,6 +20910,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19670,6 +20925,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19683,6 +20940,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19696,6 +20955,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19709,6 +20970,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19722,6 +20985,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -19737,6 +21002,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19750,6 +21017,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19782,6 +21051,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19795,6 +21066,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19808,6 +21081,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19821,6 +21096,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19834,6 +21111,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19847,6 +21126,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19860,6 +21141,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19873,6 +21156,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -19888,6 +21173,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19901,6 +21188,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19944,6 +21233,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19957,6 +21248,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19970,6 +21263,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19983,6 +21278,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19996,6 +21293,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20009,6 +21308,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20022,6 +21323,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20035,6 +21338,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -20050,6 +21355,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20063,6 +21370,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20099,6 +21408,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20112,6 +21423,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20125,6 +21438,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20138,6 +21453,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20151,6 +21468,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20164,6 +21483,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20177,6 +21498,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20190,6 +21513,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20203,6 +21528,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20216,6 +21543,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -20231,6 +21560,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20244,6 +21575,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20274,6 +21607,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20287,6 +21622,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20300,6 +21637,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20313,6 +21652,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20326,6 +21667,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20339,6 +21682,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20352,6 +21697,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -20367,6 +21714,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20380,6 +21729,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20410,6 +21761,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20423,6 +21776,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20436,6 +21791,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20449,6 +21806,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20462,6 +21821,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20475,6 +21836,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20488,6 +21851,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20501,6 +21866,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -20516,6 +21883,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20529,6 +21898,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20563,6 +21934,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20576,6 +21949,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20589,6 +21964,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20602,6 +21979,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20615,6 +21994,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20628,6 +22009,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20641,6 +22024,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20654,6 +22039,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20667,6 +22054,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20680,6 +22069,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -20695,6 +22086,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20708,6 +22101,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20744,6 +22139,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20757,6 +22154,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20770,6 +22169,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20783,6 +22184,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20796,6 +22199,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20809,6 +22214,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20822,6 +22229,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20835,6 +22244,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20848,6 +22259,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20861,6 +22274,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -20876,6 +22291,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20889,6 +22306,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20919,6 +22338,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20932,6 +22353,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20945,6 +22368,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20958,6 +22383,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20971,6 +22398,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20984,6 +22413,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20997,6 +22428,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21010,6 +22443,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -21025,6 +22460,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21038,6 +22475,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21074,6 +22513,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21087,6 +22528,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21100,6 +22543,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21113,6 +22558,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21126,6 +22573,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21139,6 +22588,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21152,6 +22603,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21165,6 +22618,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21178,6 +22633,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21191,6 +22648,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -21206,6 +22665,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21219,6 +22680,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21249,6 +22712,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21262,6 +22727,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21275,6 +22742,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21288,6 +22757,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21301,6 +22772,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21314,6 +22787,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21327,6 +22802,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21340,6 +22817,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -21355,6 +22834,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21368,6 +22849,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21402,6 +22885,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21415,6 +22900,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21428,6 +22915,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21441,6 +22930,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21454,6 +22945,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21467,6 +22960,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21480,6 +22975,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21493,6 +22990,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21506,6 +23005,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21519,6 +23020,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -21534,6 +23037,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21547,6 +23052,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21577,6 +23084,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -21588,6 +23097,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21601,6 +23112,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21614,6 +23127,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21627,6 +23142,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21640,6 +23157,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21653,6 +23172,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21666,6 +23187,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -21681,6 +23204,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21694,6 +23219,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21733,6 +23260,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21746,6 +23275,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21759,6 +23290,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21772,6 +23305,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21785,6 +23320,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21798,6 +23335,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21811,6 +23350,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21824,6 +23365,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -21839,6 +23382,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21852,6 +23397,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21895,6 +23442,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21908,6 +23457,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21921,6 +23472,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21934,6 +23487,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21947,6 +23502,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21960,6 +23517,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21973,6 +23532,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21986,6 +23547,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21999,6 +23562,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22012,6 +23577,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -22027,6 +23594,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22040,6 +23609,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22070,6 +23641,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22083,6 +23656,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22096,6 +23671,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22109,6 +23686,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22122,6 +23701,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22135,6 +23716,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22148,6 +23731,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -22163,6 +23748,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22176,6 +23763,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22206,6 +23795,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -22217,6 +23808,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22230,6 +23823,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22243,6 +23838,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22256,6 +23853,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22269,6 +23868,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22282,6 +23883,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22295,6 +23898,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -22310,6 +23915,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22323,6 +23930,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22353,6 +23962,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description The strong ETag: `"<sha256>"`. */
                     ETag?: string;
                     /** @description Always `attachment`, with the file name (RFC 6266). */
@@ -22372,6 +23983,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description The strong ETag: `"<sha256>"`. */
                     ETag?: string;
                     /** @description Always `attachment`, with the file name (RFC 6266). */
@@ -22391,6 +24004,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -22402,6 +24017,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22415,6 +24032,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22428,6 +24047,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22441,6 +24062,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22454,6 +24077,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22467,6 +24092,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22480,6 +24107,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -22495,6 +24124,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22508,6 +24139,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22538,6 +24171,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description The strong ETag: `"<sha256>"`. */
                     ETag?: string;
                     /** @description Always `attachment`, with the file name (RFC 6266). */
@@ -22557,6 +24192,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description The strong ETag: `"<sha256>"`. */
                     ETag?: string;
                     /** @description Always `attachment`, with the file name (RFC 6266). */
@@ -22576,6 +24213,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -22587,6 +24226,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22600,6 +24241,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22613,6 +24256,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22626,6 +24271,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22639,6 +24286,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22652,6 +24301,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22665,6 +24316,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -22680,6 +24333,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22693,6 +24348,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22726,6 +24383,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22739,6 +24398,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22752,6 +24413,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22765,6 +24428,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22778,6 +24443,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22791,6 +24458,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22804,6 +24473,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22817,6 +24488,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -22832,6 +24505,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22845,6 +24520,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22880,6 +24557,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22893,6 +24572,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22906,6 +24587,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22919,6 +24602,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22932,6 +24617,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22945,6 +24632,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22958,6 +24647,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22971,6 +24662,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -22986,6 +24679,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22999,6 +24694,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -23035,6 +24732,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -23048,6 +24747,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -23061,6 +24762,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -23074,6 +24777,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -23087,6 +24792,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -23100,6 +24807,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -23113,6 +24822,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -23126,6 +24837,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -23139,6 +24852,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -23152,6 +24867,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -23167,6 +24884,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -23180,6 +24899,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -23210,6 +24931,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -23223,6 +24946,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -23236,6 +24961,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -23249,6 +24976,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -23262,6 +24991,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -23275,6 +25006,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -23288,6 +25021,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -23303,6 +25038,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -23316,6 +25053,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -23352,6 +25091,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -23365,6 +25106,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -23378,6 +25121,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -23391,6 +25136,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -23404,6 +25151,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -23417,6 +25166,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -23430,6 +25181,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -23443,6 +25196,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -23456,6 +25211,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -23469,6 +25226,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -23484,6 +25243,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -23497,6 +25258,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -23533,6 +25296,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -23546,6 +25311,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -23559,6 +25326,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -23572,6 +25341,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -23585,6 +25356,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -23598,6 +25371,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -23611,6 +25386,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -23624,6 +25401,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -23639,6 +25418,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -23669,6 +25450,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -23682,6 +25465,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -23695,6 +25480,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -23708,6 +25495,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -23721,6 +25510,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -23734,6 +25525,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -23747,6 +25540,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -23760,6 +25555,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -23775,6 +25572,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -23788,6 +25587,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -23820,6 +25621,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -23833,6 +25636,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -23846,6 +25651,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -23859,6 +25666,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -23872,6 +25681,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -23885,6 +25696,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -23898,6 +25711,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -23911,6 +25726,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -23926,6 +25743,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -23939,6 +25758,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -23977,6 +25798,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -23990,6 +25813,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -24003,6 +25828,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -24016,6 +25843,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -24029,6 +25858,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -24042,6 +25873,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -24055,6 +25888,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -24070,6 +25905,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -24083,6 +25920,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -24113,6 +25952,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -24126,6 +25967,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -24139,6 +25982,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -24152,6 +25997,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -24165,6 +26012,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -24178,6 +26027,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -24191,6 +26042,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -24206,6 +26059,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -24219,6 +26074,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -24263,6 +26120,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -24276,6 +26135,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -24289,6 +26150,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -24302,6 +26165,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -24315,6 +26180,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -24328,6 +26195,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -24341,6 +26210,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -24356,6 +26227,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -24369,6 +26242,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -24396,6 +26271,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -24409,6 +26286,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -24422,6 +26301,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -24435,6 +26316,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -24448,6 +26331,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -24461,6 +26346,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -24474,6 +26361,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -24489,6 +26378,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -24502,6 +26393,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -24529,6 +26422,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -24542,6 +26437,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -24555,6 +26452,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -24568,6 +26467,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -24581,6 +26482,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -24594,6 +26497,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -24607,6 +26512,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -24622,6 +26529,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -24635,6 +26544,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -24667,6 +26578,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -24680,6 +26593,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -24693,6 +26608,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -24706,6 +26623,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -24719,6 +26638,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -24732,6 +26653,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -24745,6 +26668,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -24760,6 +26685,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -24773,6 +26700,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -24806,6 +26735,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -24819,6 +26750,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -24832,6 +26765,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -24845,6 +26780,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -24858,6 +26795,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -24871,6 +26810,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -24884,6 +26825,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -24897,6 +26840,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -24910,6 +26855,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -24923,6 +26870,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -24938,6 +26887,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -24951,6 +26902,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -24981,6 +26934,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -24994,6 +26949,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -25007,6 +26964,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -25020,6 +26979,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -25033,6 +26994,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -25046,6 +27009,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -25059,6 +27024,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -25074,6 +27041,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -25087,6 +27056,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -25117,6 +27088,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -25128,6 +27101,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -25141,6 +27116,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -25154,6 +27131,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -25167,6 +27146,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -25180,6 +27161,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -25193,6 +27176,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -25206,6 +27191,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -25221,6 +27208,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -25234,6 +27223,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -25268,6 +27259,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -25281,6 +27274,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -25294,6 +27289,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -25307,6 +27304,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -25320,6 +27319,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -25333,6 +27334,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -25346,6 +27349,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -25359,6 +27364,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -25372,6 +27379,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -25385,6 +27394,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -25400,6 +27411,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -25413,6 +27426,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -25447,6 +27462,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -25460,6 +27477,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -25473,6 +27492,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -25486,6 +27507,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -25499,6 +27522,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -25512,6 +27537,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -25525,6 +27552,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -25540,6 +27569,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -25553,6 +27584,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -25584,6 +27617,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -25597,6 +27632,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -25610,6 +27647,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -25623,6 +27662,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -25636,6 +27677,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -25649,6 +27692,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -25662,6 +27707,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -25675,6 +27722,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -25688,6 +27737,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -25703,6 +27754,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -25716,6 +27769,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -25746,6 +27801,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -25759,6 +27816,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -25772,6 +27831,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -25785,6 +27846,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -25798,6 +27861,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -25811,6 +27876,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -25824,6 +27891,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -25839,6 +27908,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -25852,6 +27923,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -25882,6 +27955,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -25893,6 +27968,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -25906,6 +27983,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -25919,6 +27998,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -25932,6 +28013,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -25945,6 +28028,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -25958,6 +28043,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -25973,6 +28060,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -25986,6 +28075,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -26016,6 +28107,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -26029,6 +28122,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -26042,6 +28137,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -26055,6 +28152,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -26068,6 +28167,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -26081,6 +28182,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -26094,6 +28197,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -26107,6 +28212,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -26122,6 +28229,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -26135,6 +28244,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -26173,6 +28284,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -26186,6 +28299,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -26199,6 +28314,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -26212,6 +28329,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -26225,6 +28344,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -26238,6 +28359,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -26251,6 +28374,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -26266,6 +28391,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -26279,6 +28406,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -26312,6 +28441,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -26325,6 +28456,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -26338,6 +28471,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -26351,6 +28486,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -26364,6 +28501,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -26377,6 +28516,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -26390,6 +28531,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -26403,6 +28546,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -26416,6 +28561,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -26429,6 +28576,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -26444,6 +28593,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -26457,6 +28608,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -26487,6 +28640,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -26500,6 +28655,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -26513,6 +28670,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -26526,6 +28685,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -26539,6 +28700,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -26552,6 +28715,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -26565,6 +28730,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -26580,6 +28747,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -26593,6 +28762,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -26627,6 +28798,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -26640,6 +28813,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -26653,6 +28828,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -26666,6 +28843,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -26679,6 +28858,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -26692,6 +28873,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -26705,6 +28888,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -26718,6 +28903,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -26731,6 +28918,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -26744,6 +28933,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -26759,6 +28950,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -26772,6 +28965,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -26808,6 +29003,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -26821,6 +29018,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -26834,6 +29033,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -26847,6 +29048,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -26860,6 +29063,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -26873,6 +29078,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -26886,6 +29093,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -26899,6 +29108,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -26912,6 +29123,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -26925,6 +29138,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -26940,6 +29155,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -26953,6 +29170,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -26985,6 +29204,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -26998,6 +29219,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -27011,6 +29234,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -27024,6 +29249,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -27037,6 +29264,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -27050,6 +29279,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -27063,6 +29294,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -27078,6 +29311,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -27091,6 +29326,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -27124,6 +29361,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -27137,6 +29376,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -27150,6 +29391,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -27163,6 +29406,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -27176,6 +29421,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -27189,6 +29436,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -27202,6 +29451,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -27215,6 +29466,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -27228,6 +29481,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -27241,6 +29496,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -27256,6 +29513,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -27269,6 +29528,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -27299,6 +29560,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -27312,6 +29575,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -27325,6 +29590,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -27338,6 +29605,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -27351,6 +29620,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -27364,6 +29635,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -27377,6 +29650,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -27392,6 +29667,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -27405,6 +29682,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -27435,6 +29714,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -27446,6 +29727,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -27459,6 +29742,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -27472,6 +29757,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -27485,6 +29772,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -27498,6 +29787,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -27511,6 +29802,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -27526,6 +29819,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -27539,6 +29834,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -27573,6 +29870,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -27586,6 +29885,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -27599,6 +29900,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -27612,6 +29915,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -27625,6 +29930,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -27638,6 +29945,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -27651,6 +29960,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -27664,6 +29975,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -27677,6 +29990,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -27690,6 +30005,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -27705,6 +30022,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -27718,6 +30037,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -27753,6 +30074,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -27766,6 +30089,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -27779,6 +30104,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -27792,6 +30119,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -27805,6 +30134,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -27818,6 +30149,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -27831,6 +30164,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -27846,6 +30181,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -27859,6 +30196,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -27891,6 +30230,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -27904,6 +30245,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -27917,6 +30260,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -27930,6 +30275,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -27943,6 +30290,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -27956,6 +30305,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -27969,6 +30320,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -27982,6 +30335,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -27997,6 +30352,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -28010,6 +30367,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -28042,6 +30401,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -28053,6 +30414,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -28066,6 +30429,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -28079,6 +30444,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -28092,6 +30459,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -28105,6 +30474,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -28118,6 +30489,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -28133,6 +30506,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -28146,6 +30521,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -28178,6 +30555,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -28191,6 +30570,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -28204,6 +30585,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -28217,6 +30600,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -28230,6 +30615,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -28243,6 +30630,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -28256,6 +30645,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -28271,6 +30662,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -28284,6 +30677,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -28315,6 +30710,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -28328,6 +30725,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -28341,6 +30740,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -28354,6 +30755,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -28367,6 +30770,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -28380,6 +30785,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -28393,6 +30800,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -28406,6 +30815,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -28419,6 +30830,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -28432,6 +30845,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -28447,6 +30862,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -28460,6 +30877,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -28490,6 +30909,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -28503,6 +30924,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -28516,6 +30939,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -28529,6 +30954,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -28542,6 +30969,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -28555,6 +30984,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -28568,6 +30999,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -28583,6 +31016,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -28596,6 +31031,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -28626,6 +31063,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -28637,6 +31076,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -28650,6 +31091,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -28663,6 +31106,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -28676,6 +31121,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -28689,6 +31136,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -28702,6 +31151,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -28717,6 +31168,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -28730,6 +31183,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -28764,6 +31219,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -28777,6 +31234,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -28790,6 +31249,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -28803,6 +31264,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -28816,6 +31279,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -28829,6 +31294,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -28842,6 +31309,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -28855,6 +31324,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -28868,6 +31339,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -28883,6 +31356,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -28896,6 +31371,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -28926,6 +31403,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -28939,6 +31418,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -28952,6 +31433,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -28965,6 +31448,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -28978,6 +31463,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -28991,6 +31478,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -29004,6 +31493,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -29019,6 +31510,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -29032,6 +31525,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -29064,6 +31559,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -29077,6 +31574,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -29090,6 +31589,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -29103,6 +31604,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -29116,6 +31619,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -29129,6 +31634,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -29142,6 +31649,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -29155,6 +31664,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -29170,6 +31681,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -29183,6 +31696,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -29220,6 +31735,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -29233,6 +31750,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -29246,6 +31765,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -29259,6 +31780,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -29272,6 +31795,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -29285,6 +31810,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -29298,6 +31825,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -29313,6 +31842,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -29326,6 +31857,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -29356,6 +31889,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -29369,6 +31904,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -29382,6 +31919,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -29395,6 +31934,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -29408,6 +31949,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -29421,6 +31964,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -29434,6 +31979,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -29449,6 +31996,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -29462,6 +32011,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -29494,6 +32045,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -29507,6 +32060,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -29520,6 +32075,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -29533,6 +32090,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -29546,6 +32105,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -29559,6 +32120,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -29572,6 +32135,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -29585,6 +32150,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -29600,6 +32167,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -29613,6 +32182,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -29647,6 +32218,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -29660,6 +32233,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -29673,6 +32248,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -29686,6 +32263,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -29699,6 +32278,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -29712,6 +32293,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -29725,6 +32308,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -29740,6 +32325,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -29753,6 +32340,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -29786,6 +32375,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -29799,6 +32390,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -29812,6 +32405,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -29825,6 +32420,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -29838,6 +32435,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -29851,6 +32450,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -29864,6 +32465,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -29877,6 +32480,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -29890,6 +32495,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -29903,6 +32510,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -29918,6 +32527,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -29931,6 +32542,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -29961,6 +32574,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -29974,6 +32589,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -29987,6 +32604,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -30000,6 +32619,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -30013,6 +32634,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -30026,6 +32649,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -30039,6 +32664,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -30054,6 +32681,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -30067,6 +32696,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -30101,6 +32732,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -30114,6 +32747,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -30127,6 +32762,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -30140,6 +32777,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -30153,6 +32792,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -30166,6 +32807,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -30179,6 +32822,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -30192,6 +32837,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -30205,6 +32852,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -30218,6 +32867,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -30233,6 +32884,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -30246,6 +32899,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -30282,6 +32937,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -30295,6 +32952,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -30308,6 +32967,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -30321,6 +32982,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -30334,6 +32997,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -30347,6 +33012,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -30360,6 +33027,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -30373,6 +33042,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -30386,6 +33057,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -30399,6 +33072,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -30414,6 +33089,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -30427,6 +33104,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -30464,6 +33143,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -30477,6 +33158,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -30490,6 +33173,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -30503,6 +33188,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -30516,6 +33203,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -30529,6 +33218,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -30542,6 +33233,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -30557,6 +33250,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -30570,6 +33265,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -30604,6 +33301,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -30617,6 +33316,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -30630,6 +33331,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -30643,6 +33346,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -30656,6 +33361,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -30669,6 +33376,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -30682,6 +33391,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -30695,6 +33406,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -30708,6 +33421,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -30721,6 +33436,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -30736,6 +33453,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -30749,6 +33468,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -30780,6 +33501,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -30793,6 +33516,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -30806,6 +33531,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -30819,6 +33546,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -30832,6 +33561,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -30845,6 +33576,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -30858,6 +33591,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -30871,6 +33606,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -30884,6 +33621,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -30897,6 +33636,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -30912,6 +33653,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -30925,6 +33668,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -30955,6 +33700,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -30968,6 +33715,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -30981,6 +33730,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -30994,6 +33745,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -31007,6 +33760,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -31020,6 +33775,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -31033,6 +33790,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -31048,6 +33807,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -31061,6 +33822,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -31091,6 +33854,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -31104,6 +33869,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -31117,6 +33884,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -31130,6 +33899,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -31143,6 +33914,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -31156,6 +33929,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -31169,6 +33944,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -31182,6 +33959,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -31197,6 +33976,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -31210,6 +33991,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -31240,6 +34023,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -31253,6 +34038,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -31266,6 +34053,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -31279,6 +34068,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -31292,6 +34083,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -31305,6 +34098,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -31318,6 +34113,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -31331,6 +34128,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -31346,6 +34145,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -31359,6 +34160,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -31389,6 +34192,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -31402,6 +34207,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -31415,6 +34222,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -31428,6 +34237,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -31441,6 +34252,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -31454,6 +34267,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -31467,6 +34282,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -31480,6 +34297,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -31495,6 +34314,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -31508,6 +34329,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -31545,6 +34368,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -31558,6 +34383,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -31571,6 +34398,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -31584,6 +34413,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -31597,6 +34428,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -31610,6 +34443,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -31623,6 +34458,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -31638,6 +34475,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -31651,6 +34490,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -31688,6 +34529,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -31701,6 +34544,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -31714,6 +34559,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -31727,6 +34574,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -31740,6 +34589,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -31753,6 +34604,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -31766,6 +34619,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -31781,6 +34636,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -31794,6 +34651,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -31818,6 +34677,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -31833,6 +34694,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -31846,6 +34709,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     /** @description Seconds until the request may be retried. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -31861,6 +34726,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {

@@ -19,6 +19,7 @@ import { legalHoldRoutes } from './modules/legal-hold/routes';
 import { mfaRoutes } from './modules/mfa/routes';
 import { oauthMetadataRoutes, oauthRoutes } from './modules/oauth/routes';
 import { organizationRoutes } from './modules/organizations/routes';
+import { problemRoutes } from './modules/problems/routes';
 import { registrationRoutes } from './modules/registration/routes';
 import { openApiDocument, systemRoutes } from './modules/system/routes';
 import { platformTenantRoutes } from './modules/tenants/routes';
@@ -28,6 +29,7 @@ import { verificationRoutes } from './modules/verifications/routes';
 import { passkeyRoutes } from './modules/webauthn/routes';
 import { registerEventWebhooks, webhookRoutes } from './modules/webhooks/routes';
 import type { AppEnv } from './platform/context';
+import { cors } from './platform/cors';
 import { ApiError } from './platform/errors';
 import { handleError } from './platform/http';
 import { newId } from './platform/ids';
@@ -65,6 +67,11 @@ export function createApp(): OpenAPIHono<AppEnv> {
     });
   });
 
+  app.use(
+    '*',
+    cors((path) => allowedMethods(app, path)),
+  );
+
   const jsonBodyLimit = bodyLimit({
     maxSize: JSON_BODY_LIMIT_BYTES,
     onError: () => {
@@ -82,6 +89,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
 
   registerComponents(app);
   app.route(BASE_PATH, systemRoutes());
+  app.route(BASE_PATH, problemRoutes());
   app.route(BASE_PATH, docsRoutes());
   app.route(BASE_PATH, platformTenantRoutes());
   app.route(BASE_PATH, oauthRoutes());

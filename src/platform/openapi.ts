@@ -1,4 +1,5 @@
 import { createRoute, OpenAPIHono, type RouteConfig, z } from '@hono/zod-openapi';
+import { permissionCatalogue } from './auth/permissions';
 import { ACCESS_TOKEN_LIFETIME } from './auth/tokens';
 import type { AppEnv } from './context';
 import { fieldErrorsFromZod, OAUTH_ROUTES, problemLimits, validationError } from './errors';
@@ -157,9 +158,10 @@ const retryAfterHeader = {
   },
 };
 
-function problemResponse(status: number, codes: ProblemCode[], oauth: boolean) {
+function problemResponse(status: number, codes: ProblemCode[], oauth: boolean, cors: ResponseHeaders) {
   const headers = {
     ...rateLimitHeaders,
+    ...cors,
     ...(status === 429 || status === 423 ? retryAfterHeader : {}),
   };
   return {
@@ -176,6 +178,7 @@ function errorResponses(
   hasBody: boolean,
   hasParams: boolean,
   oauth: boolean,
+  cors: ResponseHeaders,
 ) {
   const codes: ProblemCode[] = ['validation_failed', 'internal_error', 'rate_limited'];
   if (access.tenant) {
@@ -205,8 +208,25 @@ function errorResponses(
     byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
   }
   return Object.fromEntries(
-    [...byStatus].map(([status, grouped]) => [status, problemResponse(status, grouped, oauth)]),
+    [...byStatus].map(([status, grouped]) => [status, problemResponse(status, grouped, oauth, cors)]),
   );
+}
+
+type ResponseHeaders = Record<string, { description: string; schema: { type: 'string'; maxLength: number } }>;
+
+/**
+ * `Access-Control-Allow-Origin` as src/platform/cors.ts sends it: on the answers of routes that
+ * know their tenant (X-Tenant-ID, or the OAuth client's), to the origins that tenant lists.
+ */
+function corsHeaders(servesBrowsers: boolean): ResponseHeaders {
+  return {
+    'Access-Control-Allow-Origin': {
+      description: servesBrowsers
+        ? 'The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials.'
+        : 'Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it.',
+      schema: { type: 'string', maxLength: 300 },
+    },
+  };
 }
 
 /** Sent by every route, on its problem responses too: the quota bucket the request was charged to. */
@@ -221,6 +241,10 @@ const rateLimitHeaders = {
     schema: { type: 'string' as const, maxLength: 200 },
   },
 };
+
+/** The OAuth 2.0 client-credentials scheme: a tenant back end's token from /oauth/token. */
+export const CLIENT_CREDENTIALS_SCHEME = 'clientCredentials';
+export const TOKEN_PATH = '/v2/customer/oauth/token';
 
 export const parameters = {
   tenant: { $ref: '#/components/parameters/TenantId' },
@@ -251,19 +275,14 @@ export function defineRoute<R extends AccessRoute>(config: R): Omit<R, 'access' 
   }
   const hasBody = Boolean(route.request?.body);
   const hasParams = Boolean(route.request?.params);
-  const security =
-    access.auth === 'required'
-      ? [{ bearerAuth: [] }]
-      : access.auth === 'optional'
-        ? [{ bearerAuth: [] }, {}]
-        : access.auth === 'platform-admin'
-          ? [{ platformAdmin: [] }]
-          : [];
+  const oauth = route.path.startsWith(OAUTH_ROUTES);
+  const cors = corsHeaders(access.tenant || oauth);
+  const security = securityRequirements(access);
   const responses = Object.fromEntries(
     Object.entries(route.responses).map(([status, response]) => [
       status,
       !('$ref' in response)
-        ? { ...response, headers: { ...rateLimitHeaders, ...response.headers } }
+        ? { ...response, headers: { ...rateLimitHeaders, ...cors, ...response.headers } }
         : response,
     ]),
   );
@@ -277,7 +296,7 @@ export function defineRoute<R extends AccessRoute>(config: R): Omit<R, 'access' 
     ],
     middleware: [guard(access), ...(idempotent === true ? [idempotency()] : [])],
     responses: {
-      ...errorResponses(access, errors, hasBody, hasParams, route.path.startsWith(OAUTH_ROUTES)),
+      ...errorResponses(access, errors, hasBody, hasParams, oauth, cors),
       ...responses,
     },
     ...(access.capability
@@ -298,6 +317,22 @@ export function defineRoute<R extends AccessRoute>(config: R): Omit<R, 'access' 
     'x-rate-limit': rateLimitExtension(access),
     ...(access.actsOn ? { 'x-acts-on': access.actsOn } : {}),
   }) as Omit<R, 'access' | 'idempotent' | 'errors'>;
+}
+
+/**
+ * `security` of an operation. A token of the tenant's API clients (OAuth client credentials) is
+ * listed beside the bearer token wherever clients are served, with the permission it must carry
+ * as its scope, so the document and the reference page's Authorize dialog show what a back end
+ * can call; routes on a user's own login refuse clients and list only the bearer token.
+ */
+function securityRequirements(access: RouteAccess): Record<string, string[]>[] {
+  if (access.auth === 'platform-admin') return [{ platformAdmin: [] }];
+  if (access.auth !== 'required' && access.auth !== 'optional') return [];
+  const requirements: Record<string, string[]>[] = [{ bearerAuth: [] }];
+  if (!refusesApiClients(access)) {
+    requirements.push({ [CLIENT_CREDENTIALS_SCHEME]: access.permission ? [access.permission] : [] });
+  }
+  return access.auth === 'optional' ? [...requirements, {}] : requirements;
 }
 
 /** The buckets a request of the route takes `cost` tokens from, in the order it takes them. */
@@ -332,6 +367,18 @@ export function registerComponents(app: OpenAPIHono<AppEnv>): void {
     scheme: 'bearer',
     bearerFormat: 'JWT',
     description: `ES256 access token from /auth/login, /auth/refresh or /oauth/token. Issued and verified per RFC8725 (JWT best current practices): the algorithm is pinned to ES256, \`kid\` selects the key, \`iss\`, \`aud\` and \`exp\` are checked, and tokens live at most ${ACCESS_TOKEN_LIFETIME}.`,
+  });
+  registry.registerComponent('securitySchemes', CLIENT_CREDENTIALS_SCHEME, {
+    type: 'oauth2',
+    description: `A tenant API client's access token (client_secret_basic or client_secret_post at \`${TOKEN_PATH}\`; the client id names its tenant, so no \`X-Tenant-ID\` is needed there). The same ES256 JWT as \`bearerAuth\` (RFC8725 practices, at most ${ACCESS_TOKEN_LIFETIME}); an empty scope asks for every permission the client holds. No refresh token (RFC 6749 §4.4.3): ask again when it expires.`,
+    flows: {
+      clientCredentials: {
+        // Relative: OpenAPI 3.1 resolves it against the server URL, so every deployment's
+        // document names its own token endpoint.
+        tokenUrl: TOKEN_PATH,
+        scopes: { ...permissionCatalogue },
+      },
+    },
   });
   registry.registerComponent('securitySchemes', 'platformAdmin', {
     type: 'http',

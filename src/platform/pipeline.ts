@@ -196,7 +196,7 @@ export async function enterTenant(
   }
 }
 
-async function chargeQuota(c: Context<AppEnv>, subject: RequestSubject, cost: number): Promise<void> {
+export async function chargeQuota(c: Context<AppEnv>, subject: RequestSubject, cost: number): Promise<void> {
   const { headers } = await consumeRateLimit(c.env, bucketOf('public', subject), cost);
   c.set('rateLimitHeaders', headers);
 }

@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { controlDb, type TenantDb, tenantDb } from '../db/client';
 import { tenants } from '../db/control';
 import type { Env } from '../env';
@@ -62,6 +62,8 @@ export interface Tenant {
   rateLimitPerMinute: number;
   d1Binding: string;
   settings: Record<string, unknown>;
+  /** Web origins whose pages may call the API for this tenant (CORS); `settings.corsOrigins`. */
+  corsOrigins: readonly string[];
 }
 
 type TenantRow = typeof tenants.$inferSelect;
@@ -76,7 +78,15 @@ export function tenantFromRow(row: TenantRow): Tenant {
     rateLimitPerMinute: row.rateLimitPerMinute ?? defaultRateLimitPerMinute[row.tier],
     d1Binding: row.d1Binding,
     settings: row.settings,
+    corsOrigins: corsOriginsOf(row.settings),
   };
+}
+
+export function corsOriginsOf(settings: Record<string, unknown>): string[] {
+  const origins = settings.corsOrigins;
+  return Array.isArray(origins)
+    ? origins.filter((origin): origin is string => typeof origin === 'string')
+    : [];
 }
 
 /**
@@ -90,9 +100,37 @@ export const UNKNOWN_TENANT_CACHE_SIZE = 1000;
 const registered = new Map<string, { tenant: Tenant; expiresAt: number }>();
 const unregistered = new LruCache<string, number>(UNKNOWN_TENANT_CACHE_SIZE);
 
+/** Origins some tenant allows, or no tenant does: by the preflight, which names no tenant. */
+const corsOriginAllowed = new LruCache<string, { allowed: boolean; expiresAt: number }>(
+  UNKNOWN_TENANT_CACHE_SIZE,
+);
+
 export function forgetTenant(tenantId: string): void {
   registered.delete(tenantId);
   unregistered.delete(tenantId);
+  // Which origins moved is not known here, and the answers are few and cheap to ask again.
+  corsOriginAllowed.clear();
+}
+
+/**
+ * Whether any registered tenant lists `origin` in its CORS origins: one read of the
+ * registry (tenants are few) per origin and isolate every TTL. Only well-formed origins get here.
+ */
+export async function isCorsOriginOfSomeTenant(env: Env, origin: string): Promise<boolean> {
+  const now = Date.now();
+  const known = corsOriginAllowed.get(origin);
+  if (known && known.expiresAt > now) return known.allowed;
+  const row = await controlDb(env.CONTROL_DB)
+    .select({ id: tenants.id })
+    .from(tenants)
+    .where(
+      sql`exists (select 1 from json_each(${tenants.settings}, '$.corsOrigins') where json_each.value = ${origin})`,
+    )
+    .limit(1)
+    .get();
+  const allowed = row !== undefined;
+  corsOriginAllowed.set(origin, { allowed, expiresAt: now + TENANT_CACHE_TTL_MS });
+  return allowed;
 }
 
 /** What this isolate knows without a read: the tenant, `null` for unregistered, `undefined` if it must ask. */

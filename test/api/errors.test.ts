@@ -106,6 +106,10 @@ describe('every error class is problem+json', () => {
   });
 });
 
+/** What Chromium sends when it follows a link. */
+const BROWSER_ACCEPT =
+  'text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8';
+
 describe('problem types', () => {
   it('each code is described at its type URI', async () => {
     for (const code of Object.keys(problemTypes)) {
@@ -117,5 +121,47 @@ describe('problem types', () => {
 
   it('an unknown code is 404', async () => {
     expectProblem(await call('GET', '/problems/no_such_problem'), 404, 'not_found');
+    const asked = await call('GET', '/problems/no_such_problem', { headers: { Accept: BROWSER_ACCEPT } });
+    expectProblem(asked, 404, 'not_found');
+  });
+
+  it('lists every code at /problems', async () => {
+    const response = await call<{ data: { code: string; type: string; status: number }[] }>(
+      'GET',
+      '/problems',
+    );
+    expect(response.status).toBe(200);
+    expect(response.headers.get('Content-Type')).toMatch(/^application\/json/);
+    expect(response.body.data.map((problem) => problem.code).sort()).toEqual(
+      Object.keys(problemTypes).sort(),
+    );
+    expect(response.body.data[0]).toMatchObject({
+      type: `/v2/customer/problems/${response.body.data[0]?.code}`,
+    });
+  });
+
+  it('answers a browser with a page that runs and loads nothing', async () => {
+    const one = await call('GET', '/problems/email_taken', { headers: { Accept: BROWSER_ACCEPT } });
+    expect(one.status).toBe(200);
+    expect(one.headers.get('Content-Type')).toMatch(/^text\/html/);
+    expect(one.headers.get('Vary')).toBe('Accept');
+    expect(one.headers.get('Content-Security-Policy')).toContain("default-src 'none'");
+    expect(one.text).toContain('<h1>Email taken</h1>');
+    expect(one.text).toContain('<dd>409</dd>');
+    expect(one.text).not.toMatch(/<script|<style|\sstyle=/);
+
+    const index = await call('GET', '/problems', { headers: { Accept: BROWSER_ACCEPT } });
+    expect(index.headers.get('Content-Type')).toMatch(/^text\/html/);
+    for (const code of Object.keys(problemTypes)) {
+      expect(index.text).toContain(`<a href="/v2/customer/problems/${code}">`);
+    }
+  });
+
+  it('answers JSON to anything that does not prefer HTML', async () => {
+    for (const accept of ['*/*', 'application/json', 'application/json, text/html;q=0.5', 'text/plain']) {
+      const response = await call('GET', '/problems/email_taken', { headers: { Accept: accept } });
+      expect(response.headers.get('Content-Type'), accept).toMatch(/^application\/json/);
+      expect(response.body, accept).toMatchObject({ code: 'email_taken', status: 409 });
+    }
   });
 });

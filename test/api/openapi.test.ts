@@ -48,7 +48,7 @@ describe('the OpenAPI document', () => {
       requiredTiers: ['STARTER', 'PROFESSIONAL', 'ENTERPRISE', 'CUSTOM'],
     });
     expect(register?.['x-permissions']).toEqual({ anyOf: ['customers:write'], selfService: false });
-    expect(register?.security).toEqual([{ bearerAuth: [] }, {}]);
+    expect(register?.security).toEqual([{ bearerAuth: [] }, { clientCredentials: ['customers:write'] }, {}]);
     expect(register?.responses).toHaveProperty('409');
     const get = doc.paths['/v2/customer/customers/{customerId}']?.get;
     expect(get?.['x-permissions']).toEqual({ anyOf: ['customers:read'], selfService: true });
@@ -146,6 +146,32 @@ describe('the OpenAPI document', () => {
     };
     for (const [name, schema] of Object.entries(doc.components.schemas ?? {})) visit(schema, name, false);
     expect(problems, problems.join('\n')).toEqual([]);
+  });
+
+  it('offers the client-credentials flow wherever API clients are served, the permission as its scope', async () => {
+    const doc = await document();
+    const scheme = doc.components.securitySchemes?.clientCredentials as {
+      type: string;
+      flows: { clientCredentials: { tokenUrl: string; scopes: Record<string, string> } };
+    };
+    expect(scheme.type).toBe('oauth2');
+    expect(scheme.flows.clientCredentials.tokenUrl).toBe('/v2/customer/oauth/token');
+    expect(scheme.flows.clientCredentials.scopes).toHaveProperty('customers:read');
+    expect(doc.paths['/v2/customer/customers']?.get?.security).toEqual([
+      { bearerAuth: [] },
+      { clientCredentials: ['customers:read'] },
+    ]);
+    // A user's own login: API clients are refused (403 user_session_required), so not offered.
+    expect(doc.paths['/v2/customer/auth/mfa/totp']?.post?.security).toEqual([{ bearerAuth: [] }]);
+    for (const [path, method, operation] of operations(doc)) {
+      const offered = (operation.security ?? []).some(
+        (requirement) => 'clientCredentials' in (requirement as object),
+      );
+      expect(offered, `${method.toUpperCase()} ${path}`).toBe(
+        JSON.stringify(operation.security ?? []).includes('bearerAuth') &&
+          !operation['x-user-session-required'],
+      );
+    }
   });
 
   it('states the lifetime access tokens are issued with', async () => {

@@ -9,12 +9,22 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  controlSeedStatements,
+  type DemoCredentials,
+  demoCredentials,
+  demoTenants,
+  tenantSeedStatements,
+} from '../../scripts/lib/demo-seed.ts';
 import { ensureDevVars } from '../../scripts/lib/dev-vars.ts';
+import { tenantBinding } from '../../scripts/lib/tenants.ts';
 import { runWrangler, spawnWrangler } from '../../scripts/lib/wrangler.ts';
 
 export interface LocalWorker {
   port: number;
   platformAdminToken: string;
+  /** With `seed`: the seeded demo tenant's staff logins and API client, as `npm start` prints them. */
+  demo?: DemoCredentials;
   /** Scratch directory of this run (browser profiles may live here too). */
   directory: string;
   stop(): Promise<void>;
@@ -57,8 +67,14 @@ async function stopProcessGroup(child: ChildProcess): Promise<void> {
   if (timedOut) process.kill(-child.pid, 'SIGKILL');
 }
 
-/** Serves the worker with `databases` migrated (binding names from wrangler.toml). */
-export async function startLocalWorker(databases: string[]): Promise<LocalWorker> {
+/**
+ * Serves the worker with `databases` migrated (binding names from wrangler.toml); `seed` names a
+ * demo tenant to seed as `npm start` does (its database must be among `databases`).
+ */
+export async function startLocalWorker(
+  databases: string[],
+  options: { seed?: string } = {},
+): Promise<LocalWorker> {
   const directory = mkdtempSync(join(tmpdir(), 'fincore-e2e-'));
   const state = join(directory, 'state');
   const envFile = join(directory, 'worker.env');
@@ -66,6 +82,9 @@ export async function startLocalWorker(databases: string[]): Promise<LocalWorker
   for (const binding of databases) {
     await runWrangler(['d1', 'migrations', 'apply', binding, '--local', '--persist-to', state]);
   }
+  const demo = options.seed
+    ? await seedDemoTenant(options.seed, state, secrets.FIELD_ENCRYPTION_KEY)
+    : undefined;
   const port = await freePort();
   const child = spawnWrangler(
     [
@@ -99,5 +118,30 @@ export async function startLocalWorker(databases: string[]): Promise<LocalWorker
     await stop();
     throw error;
   }
-  return { port, platformAdminToken: secrets.PLATFORM_ADMIN_TOKEN, directory, stop };
+  return { port, platformAdminToken: secrets.PLATFORM_ADMIN_TOKEN, demo, directory, stop };
+}
+
+async function seedDemoTenant(
+  tenantId: string,
+  state: string,
+  fieldEncryptionKey: string,
+): Promise<DemoCredentials> {
+  const tenant = demoTenants.find((entry) => entry.id === tenantId);
+  if (!tenant) throw new Error(`No demo tenant '${tenantId}'`);
+  const credentials = demoCredentials(tenant);
+  const now = new Date().toISOString();
+  const execute = (binding: string, statements: string[]) =>
+    runWrangler([
+      'd1',
+      'execute',
+      binding,
+      '--local',
+      '--persist-to',
+      state,
+      '--command',
+      statements.join('\n'),
+    ]);
+  await execute('CONTROL_DB', controlSeedStatements(tenant, credentials, now));
+  await execute(tenantBinding(tenant.id), await tenantSeedStatements(credentials, now, fieldEncryptionKey));
+  return credentials;
 }

@@ -11,20 +11,11 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { type BrowserContext, type CDPSession, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM, CHROMIUM_FLAGS } from './chromium';
 import { type LocalWorker, startLocalWorker } from './local-worker';
 import type { Answer, PasskeyPage } from './passkeys-page';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 const TENANT_BINDING = 'TENANT_DB_DEMO_PRO';
 const PASSWORD = 'correct-horse-battery-staple';
 

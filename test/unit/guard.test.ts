@@ -38,6 +38,7 @@ describe('commitUnlessRefused', () => {
       rateLimitPerMinute: 100,
       d1Binding: tenant.binding,
       settings: {},
+      corsOrigins: [],
     };
     ctx = systemContext(env, row, db);
   });

@@ -28,21 +28,85 @@ const SHORT = 'public, max-age=300';
  * Starts Swagger UI. A served file rather than an inline script, so the page's CSP needs no
  * `'unsafe-inline'`; the document URL comes from the page. `queryConfigEnabled` stays off, so a
  * crafted `?url=` cannot make the page render a foreign document.
+ *
+ * The page renders its own copy of the document, changed only where Swagger UI's "Try it out"
+ * would otherwise fail a first call:
+ * - `X-Tenant-ID` becomes an apiKey scheme of the Authorize dialog (asked once, kept with the
+ *   tokens by `persistAuthorization`) instead of a required field on every operation;
+ * - optional parameters lose their `example`, which Swagger UI would send as a value (an example
+ *   `cursor` is refused, an example filter hides every row): it is shown in the description.
+ * The client-credentials scheme of the document gives the dialog its token form.
  */
 const INIT_SCRIPT = `'use strict';
 (function () {
   var root = document.getElementById('swagger-ui');
-  window.ui = SwaggerUIBundle({
-    url: root.getAttribute('data-openapi-url'),
-    domNode: root,
-    deepLinking: true,
-    validatorUrl: null,
-    queryConfigEnabled: false,
-    displayRequestDuration: true,
-    defaultModelsExpandDepth: 0,
-    presets: [SwaggerUIBundle.presets.apis],
-    layout: 'BaseLayout',
-  });
+  var TENANT_SCHEME = 'tenant';
+  var TENANT_PARAMETER = '#/components/parameters/TenantId';
+
+  function exampleIntoDescription(parameter) {
+    var example = parameter.example !== undefined ? parameter.example : parameter.schema && parameter.schema.example;
+    delete parameter.example;
+    if (parameter.schema) delete parameter.schema.example;
+    if (example === undefined) return;
+    var shown = typeof example === 'string' ? example : JSON.stringify(example);
+    parameter.description = (parameter.description || '') + ' Example: \`' + shown + '\`.';
+  }
+
+  function forThisPage(doc) {
+    doc.components.securitySchemes[TENANT_SCHEME] = {
+      type: 'apiKey',
+      in: 'header',
+      name: 'X-Tenant-ID',
+      description: 'The tenant every tenant-scoped call is for (sent as X-Tenant-ID), e.g. demo-pro.',
+    };
+    Object.keys(doc.paths).forEach(function (path) {
+      var item = doc.paths[path];
+      Object.keys(item).forEach(function (method) {
+        var operation = item[method];
+        if (!operation || !Array.isArray(operation.parameters)) return;
+        var scoped = false;
+        operation.parameters = operation.parameters.filter(function (parameter) {
+          if (parameter.$ref === TENANT_PARAMETER) scoped = true;
+          return parameter.$ref !== TENANT_PARAMETER;
+        });
+        operation.parameters.forEach(function (parameter) {
+          if (!parameter.$ref && !parameter.required) exampleIntoDescription(parameter);
+        });
+        if (!scoped) return;
+        var requirements = operation.security && operation.security.length ? operation.security : [{}];
+        operation.security = requirements.map(function (requirement) {
+          var withTenant = {};
+          withTenant[TENANT_SCHEME] = [];
+          return Object.assign(withTenant, requirement);
+        });
+      });
+    });
+    return doc;
+  }
+
+  fetch(root.getAttribute('data-openapi-url'), { headers: { Accept: 'application/json' } })
+    .then(function (response) {
+      if (!response.ok) throw new Error('the OpenAPI document answered ' + response.status);
+      return response.json();
+    })
+    .then(function (doc) {
+      window.ui = SwaggerUIBundle({
+        spec: forThisPage(doc),
+        domNode: root,
+        deepLinking: true,
+        validatorUrl: null,
+        queryConfigEnabled: false,
+        tryItOutEnabled: true,
+        persistAuthorization: true,
+        displayRequestDuration: true,
+        defaultModelsExpandDepth: 0,
+        presets: [SwaggerUIBundle.presets.apis],
+        layout: 'BaseLayout',
+      });
+    })
+    .catch(function (error) {
+      root.textContent = 'The reference could not load the OpenAPI document: ' + error.message;
+    });
 })();
 `;
 

@@ -3,10 +3,8 @@ import { z } from '@hono/zod-openapi';
 import { readConfig } from '../../env';
 import { publicJwks } from '../../platform/auth/tokens';
 import type { AppEnv } from '../../platform/context';
-import { ApiError } from '../../platform/errors';
 import { createRouter, defineRoute } from '../../platform/openapi';
 import { issuerFor } from '../../platform/pipeline';
-import { isProblemCode, problemTypes, problemTypeUri } from '../../platform/problems';
 
 const publicAccess = { auth: 'none', tenant: false } as const;
 
@@ -19,27 +17,6 @@ const HealthSchema = z
       .openapi({ description: 'Server time, ISO 8601 UTC.', example: '2026-11-25T12:00:00.000Z' }),
   })
   .openapi('Health');
-
-const ProblemTypeSchema = z
-  .object({
-    type: z
-      .string()
-      .max(200)
-      .openapi({ description: 'The problem type URI.', example: '/v2/customer/problems/email_taken' }),
-    code: z.string().max(64).openapi({ description: 'Stable code.', example: 'email_taken' }),
-    status: z
-      .number()
-      .int()
-      .min(100)
-      .max(599)
-      .openapi({ description: 'HTTP status it is returned with.', example: 409, format: 'int32' }),
-    title: z.string().max(200).openapi({ description: 'Short summary.', example: 'Email taken' }),
-    description: z.string().max(2000).openapi({
-      description: 'When and why it occurs.',
-      example: 'Another account of this tenant already uses this email address.',
-    }),
-  })
-  .openapi('ProblemType');
 
 const JwkSchema = z
   .object({
@@ -88,34 +65,6 @@ export function systemRoutes() {
       },
     }),
     (c) => c.json({ status: 'ok' as const, time: new Date().toISOString() }, 200),
-  );
-
-  router.openapi(
-    defineRoute({
-      method: 'get',
-      path: '/problems/{code}',
-      operationId: 'getProblemType',
-      summary: 'Describe a problem type',
-      description: 'The target of every problem’s `type` URI: status, title and when the problem occurs.',
-      tags: ['Discovery'],
-      access: publicAccess,
-      request: {
-        params: z.object({
-          code: z.string().max(64).openapi({ description: 'Problem code.', example: 'validation_failed' }),
-        }),
-      },
-      responses: {
-        200: {
-          description: 'The problem type.',
-          content: { 'application/json': { schema: ProblemTypeSchema } },
-        },
-      },
-    }),
-    (c) => {
-      const { code } = c.req.valid('param');
-      if (!isProblemCode(code)) throw new ApiError('not_found', { detail: `No problem type '${code}'.` });
-      return c.json({ type: problemTypeUri(code), code, ...problemTypes[code] }, 200);
-    },
   );
 
   router.openapi(

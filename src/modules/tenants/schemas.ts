@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { isWebOrigin } from '../../platform/origins';
 import { capabilityCodes, TENANT_ID_MAX_LENGTH, TENANT_ID_PATTERN, tiers } from '../../platform/tenancy';
 import { TppSettingsSchema } from '../tpps/schemas';
 import { WebAuthnSettingsSchema } from '../webauthn/schemas';
@@ -20,6 +21,22 @@ const RateLimitSchema = z
   .min(1)
   .max(100_000)
   .openapi({ description: 'Requests per minute per principal.', example: 50, format: 'int32' });
+
+const CorsOriginsSchema = z
+  .array(
+    z
+      .string()
+      .max(300)
+      .regex(/^https?:\/\/[^/?#]+$/, 'must be an origin: scheme and host, no path')
+      .refine(isWebOrigin, 'must be an origin without path: https, or http://localhost; never `*`')
+      .openapi({ description: 'A web origin.', example: 'https://app.acme-bank.example' }),
+  )
+  .max(20)
+  .openapi({
+    description:
+      'Web origins whose pages may call this tenant’s routes from a browser (CORS): their answers carry `Access-Control-Allow-Origin` with the page’s origin, never `*` and never with credentials.',
+    example: ['https://app.acme-bank.example'],
+  });
 
 export const TenantSchema = z
   .object({
@@ -57,6 +74,7 @@ export const TenantSchema = z
       description: 'TPP trust anchors and certificate binding (SCT12); null: no anchors, binding optional.',
       example: null,
     }),
+    corsOrigins: CorsOriginsSchema,
     createdAt: z
       .string()
       .max(30)
@@ -128,6 +146,12 @@ export const UpdateTenantSchema = z
         description:
           'TPP settings: the QTSP certificates TPP certificates must chain to, and whether TPP tokens must be bound to their mTLS certificate; null restores the defaults.',
         example: { trustAnchors: [], requireCertificateBoundTokens: true },
+      }),
+    corsOrigins: CorsOriginsSchema.nullable()
+      .optional()
+      .openapi({
+        description: 'Replaces the CORS origins; null or `[]` lets no browser page read the answers.',
+        example: ['https://app.acme-bank.example'],
       }),
   })
   .strict()

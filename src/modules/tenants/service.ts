@@ -26,6 +26,7 @@ function present(env: Env, row: typeof tenants.$inferSelect): TenantView {
     databaseBound: row.d1Binding in env,
     webauthn: row.settings.webauthn ? WebAuthnSettingsSchema.parse(row.settings.webauthn) : null,
     tpp: row.settings.tpp ? TppSettingsSchema.parse(row.settings.tpp) : null,
+    corsOrigins: [...tenant.corsOrigins],
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   };
@@ -69,21 +70,23 @@ export async function registerTenant(
 }
 
 /** Changes one key of the settings JSON in place, so concurrent changes to other keys survive. */
-function withSetting(key: string, value: unknown, settings: SQL = sql`${tenants.settings}`) {
+function withSetting(settings: SQL, key: string, value: unknown): SQL {
   const path = `$.${key}`;
   return value === null
     ? sql`json_remove(${settings}, ${path})`
     : sql`json_set(${settings}, ${path}, json(${JSON.stringify(value)}))`;
 }
 
-/** The settings keys the request changes, each in place (`withSetting`), nested in one expression. */
+/** The settings keys a change sets, nested so that one statement writes them all. */
 function settingsChange(input: z.infer<typeof UpdateTenantSchema>) {
-  let settings: SQL | undefined;
-  for (const key of ['webauthn', 'tpp'] as const) {
-    if (input[key] === undefined) continue;
-    settings = withSetting(key, input[key], settings);
+  const keys = (['webauthn', 'tpp', 'corsOrigins'] as const).filter((key) => input[key] !== undefined);
+  if (keys.length === 0) return {};
+  let settings: SQL = sql`${tenants.settings}`;
+  for (const key of keys) {
+    const value = key === 'corsOrigins' && input.corsOrigins?.length === 0 ? null : input[key];
+    settings = withSetting(settings, key, value);
   }
-  return settings ? { settings } : {};
+  return { settings };
 }
 
 export async function updateTenant(

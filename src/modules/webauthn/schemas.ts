@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { isWebOrigin } from '../../platform/origins';
 import { AccountTypeSchema, EmailSchema, TimestampSchema, text } from '../../platform/schemas';
 
 /** At most this many passkeys per user, so the listing is always a single page. */
@@ -47,18 +48,6 @@ const CoseAlgorithmSchema = z.number().int().min(-65_536).max(65_535);
 // Relying-party configuration (operator API: tenant settings)
 
 const HOSTNAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
-
-/** An exact origin (no path): https, or plain http for `localhost` during development. */
-function isWebOrigin(value: string): boolean {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return false;
-  }
-  if (url.origin !== value) return false;
-  return url.protocol === 'https:' || (url.protocol === 'http:' && url.hostname === 'localhost');
-}
 
 /** WebAuthn binds a passkey to the RP id; browsers accept it only on that host or its subdomains. */
 function isWithinRpId(origin: string, rpId: string): boolean {
