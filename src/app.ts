@@ -6,6 +6,7 @@ import { auditRoutes } from './modules/audit/routes';
 import { authRoutes } from './modules/auth/routes';
 import { consentRoutes } from './modules/consents/routes';
 import { customerRoutes } from './modules/customers/routes';
+import { devRoutes } from './modules/dev/routes';
 import { docsRoutes } from './modules/docs/routes';
 import { eventRoutes } from './modules/events/routes';
 import { groupRoutes } from './modules/groups/routes';
@@ -89,6 +90,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.route(BASE_PATH, staffUserRoutes());
   app.route(BASE_PATH, groupRoutes());
   app.route(BASE_PATH, webhookRoutes());
+  app.route(BASE_PATH, devRoutes());
   registerEventWebhooks(app);
   openApiDocument(app);
 

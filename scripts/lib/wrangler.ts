@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, type StdioOptions, spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -68,14 +68,18 @@ export function executeSql(binding: string, target: Target, sql: string): Promis
 }
 
 /**
- * A long-running wrangler (e.g. `dev`) sharing this terminal. `detached` gives it its own process
- * group, so a test can stop it together with the workerd it starts.
+ * A long-running wrangler (e.g. `dev`) sharing this terminal unless `stdio` says otherwise.
+ * `detached` gives it its own process group, so a test can stop it together with the workerd it
+ * starts.
  */
-export function spawnWrangler(args: string[], options: { detached?: boolean } = {}): ChildProcess {
+export function spawnWrangler(
+  args: string[],
+  options: { detached?: boolean; stdio?: StdioOptions } = {},
+): ChildProcess {
   return spawn(process.execPath, [wranglerCli, ...args], {
     cwd: projectRoot,
     env: baseEnv,
-    stdio: 'inherit',
+    stdio: options.stdio ?? 'inherit',
     detached: options.detached ?? false,
   });
 }
