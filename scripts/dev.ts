@@ -77,16 +77,14 @@ function databases(): { binding: string; migrationsDir: string }[] {
   );
 }
 
-/** Databases are independent files: they migrate side by side. */
+/** One database after another: side by side they were no faster on two cores, and less reliable. */
 async function migrateAll(local: LocalDatabases): Promise<void> {
-  await Promise.all(
-    databases().map(async ({ binding, migrationsDir }) => {
-      const applied = await applyLocalMigrations(await local.database(binding), migrationsDir);
-      const outcome =
-        applied.length > 0 ? `applied ${applied.length} (${applied[0]} … ${applied.at(-1)})` : 'up to date';
-      progress('migrations', binding, outcome);
-    }),
-  );
+  for (const { binding, migrationsDir } of databases()) {
+    const applied = await applyLocalMigrations(await local.database(binding), migrationsDir);
+    const outcome =
+      applied.length > 0 ? `applied ${applied.length} (${applied[0]} … ${applied.at(-1)})` : 'up to date';
+    progress('migrations', binding, outcome);
+  }
 }
 
 async function run(db: D1Database, statements: string[]): Promise<number> {

@@ -61,6 +61,8 @@ export async function applyLocalMigrations(database: D1Database, directory: stri
   await database.exec(
     `CREATE TABLE IF NOT EXISTS ${MIGRATIONS_TABLE} (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT UNIQUE, applied_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP NOT NULL);`,
   );
+  const isApplied = async (file: string) =>
+    (await database.prepare(`SELECT 1 FROM ${MIGRATIONS_TABLE} WHERE name = ?`).bind(file).first()) !== null;
   const applied = new Set(
     (await database.prepare(`SELECT name FROM ${MIGRATIONS_TABLE}`).all<{ name: string }>()).results.map(
       (row) => row.name,
@@ -68,10 +70,19 @@ export async function applyLocalMigrations(database: D1Database, directory: stri
   );
   const missing = migrationFiles(directory).filter((file) => !applied.has(file));
   for (const file of missing) {
-    await database.batch([
-      ...migrationStatements(directory, file).map((statement) => database.prepare(statement)),
-      database.prepare(`INSERT INTO ${MIGRATIONS_TABLE} (name) VALUES (?)`).bind(file),
-    ]);
+    const batch = () =>
+      database.batch([
+        ...migrationStatements(directory, file).map((statement) => database.prepare(statement)),
+        database.prepare(`INSERT INTO ${MIGRATIONS_TABLE} (name) VALUES (?)`).bind(file),
+      ]);
+    try {
+      await batch();
+    } catch (error) {
+      // On a starved machine Miniflare's loopback call to workerd can fail ("fetch failed") while
+      // the batch went through or not at all (it is one transaction): look, and retry only if not.
+      if (!String(error).includes('fetch failed')) throw error;
+      if (!(await isApplied(file))) await batch();
+    }
   }
   return missing;
 }

@@ -57,16 +57,6 @@ export function runWrangler(args: string[]): Promise<string> {
   });
 }
 
-export type Target = '--local' | '--remote';
-
-export function applyMigrations(binding: string, target: Target): Promise<string> {
-  return runWrangler(['d1', 'migrations', 'apply', binding, target]);
-}
-
-export function executeSql(binding: string, target: Target, sql: string): Promise<string> {
-  return runWrangler(['d1', 'execute', binding, target, '--command', sql]);
-}
-
 /**
  * A long-running wrangler (e.g. `dev`) sharing this terminal unless `stdio` says otherwise.
  * `detached` gives it its own process group, so a test can stop it together with the workerd it
