@@ -2127,6 +2127,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v2/customer/dev/inbox": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Local inbox: codes and tokens sent (development only)
+         * @description The `notification.requested` messages of a tenant — email and phone codes, password reset and invitation tokens — as its webhook receiver would get them, in the clear, so local trials need no receiver. Only with `ENVIRONMENT` `development` or `test`; in production 404 and absent from the document.
+         */
+        get: operations["listDevInbox"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v2/customer/openapi.json": {
         parameters: {
             query?: never;
@@ -11153,6 +11173,67 @@ export interface components {
              * @example null
              */
             nextCursor: string | null;
+        };
+        Inbox: {
+            /** @description The messages, newest first, with their codes and tokens in the clear. */
+            data: components["schemas"]["InboxMessage"][];
+        };
+        InboxMessage: {
+            /**
+             * @description Event id.
+             * @example evt_01jd7w3v8m9k2q4r6t8v0x2z4b
+             */
+            eventId: string;
+            /**
+             * @description When the message was requested.
+             * @example 2026-11-25T10:00:00.000Z
+             */
+            createdAt: string;
+            /** @description Asks the tenant to send a message through its own channel (its webhook receiver sends the email or text message). It carries a secret (`token` or `code`): treat deliveries of this event as credentials. */
+            message: {
+                /**
+                 * @description How to reach the recipient: an email, or a text message to a phone.
+                 * @example EMAIL
+                 * @enum {string}
+                 */
+                channel: "EMAIL" | "SMS";
+                /**
+                 * @description What to send. With a `token` and a link to the tenant’s own page that posts it to `POST /auth/password/reset`: `PASSWORD_RESET` (the user asked for a reset), `STAFF_INVITATION` (a new staff user chooses a first password), `CREDENTIALS_RESET` (an administrator reset the user’s credentials), `ORGANIZATION_INVITATION` (an organization’s new employee chooses a first password). With a `code` the customer types in: `EMAIL_VERIFICATION` (channel `EMAIL`, for `POST /registration/email-verification/confirm`) and `PHONE_VERIFICATION` (channel `SMS`, for `POST /registration/phone-verification/confirm`).
+                 * @example PASSWORD_RESET
+                 * @enum {string}
+                 */
+                template: "PASSWORD_RESET" | "STAFF_INVITATION" | "CREDENTIALS_RESET" | "ORGANIZATION_INVITATION" | "EMAIL_VERIFICATION" | "PHONE_VERIFICATION";
+                /**
+                 * @description The user the message is for.
+                 * @example usr_01jd7w3v8m9k2q4r6t8v0x2z4b
+                 */
+                userId: string;
+                /**
+                 * @description The customer the message is about: whose contact is being verified, or whose login it is; absent for staff.
+                 * @example cus_01jd7w3v8m9k2q4r6t8v0x2z4b
+                 */
+                customerId?: string;
+                /**
+                 * @description Email address (channel `EMAIL`) or E.164 phone number (channel `SMS`) to send to.
+                 * @example ada.lovelace@example.com
+                 */
+                recipient: string;
+                /**
+                 * @description SECRET, password templates only. The single-use token that lets the recipient choose a password: put it in the message only, never log or store it.
+                 * @example hV3x9Q0bJm2kTq7yW1cZr5uN8aL4sE6dF0gH2iK3oP1
+                 */
+                token?: string;
+                /**
+                 * @description SECRET, verification templates only. The 6-digit code the customer types in: put it in the message only, never log or store it.
+                 * @example 492817
+                 */
+                code?: string;
+                /**
+                 * @description When the token or code stops working.
+                 * @example 2026-11-25T10:30:00.000Z
+                 */
+                expiresAt: string;
+            };
         };
     };
     responses: never;
@@ -34652,6 +34733,101 @@ export interface operations {
                     /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
                     RateLimit?: string;
                     /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listDevInbox: {
+        parameters: {
+            query: {
+                /** @description Tenant id (slug), sent by clients as `X-Tenant-ID`. */
+                tenant: string;
+                /** @description Only messages to this email address or E.164 phone number (compared exactly). */
+                recipient?: string;
+                /** @description How many messages, newest first, 1–100. */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The messages, newest first. */
+            200: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Inbox"];
+                };
+            };
+            /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
+            401: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
+            422: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
+            429: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Seconds until the request may be retried. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
+            500: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
                     "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };

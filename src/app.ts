@@ -8,6 +8,7 @@ import { authRoutes } from './modules/auth/routes';
 import { beneficiaryRoutes } from './modules/beneficiaries/routes';
 import { consentRoutes } from './modules/consents/routes';
 import { customerRoutes } from './modules/customers/routes';
+import { devRoutes } from './modules/dev/routes';
 import { docsRoutes } from './modules/docs/routes';
 import { documentRoutes } from './modules/documents/routes';
 import { uploadRoute } from './modules/documents/upload';
@@ -115,6 +116,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.route(BASE_PATH, webhookRoutes());
   app.route(BASE_PATH, tppRoutes());
   app.route(BASE_PATH, tppConsentRoutes());
+  app.route(BASE_PATH, devRoutes());
   registerEventWebhooks(app);
   openApiDocument(app);
 

@@ -6,7 +6,7 @@ import { builtInRoles } from '../../src/platform/auth/permissions.ts';
 import { newId } from '../../src/platform/ids.ts';
 import { emailDigest, normaliseEmail } from '../../src/platform/lookup-digests.ts';
 import type { Tier } from '../../src/platform/tenancy';
-import { hashPassword, randomSecret, sha256Hex } from './secrets.ts';
+import { hashPassword, isCurrentHashOf, randomSecret, sha256Hex } from './secrets.ts';
 import { insertStatement, sqlLiteral } from './sql.ts';
 import { registryStatement, type TenantDefinition } from './tenants.ts';
 
@@ -74,15 +74,71 @@ export function demoCredentials(tenant: TenantDefinition, previous?: unknown): D
 }
 
 /** Statements for the control database: the tenant's registry row, then its client's directory entry. */
-export function controlSeedStatements(tenant: TenantDefinition, credentials: DemoCredentials, now: string) {
+export function controlSeedStatements(tenant: TenantDefinition, credentials: TenantAccess, now: string) {
+  return [registryStatement(tenant, now), clientDirectoryStatement(credentials, now)];
+}
+
+/** The client's entry in the directory /oauth/token finds a client's tenant by. */
+export function clientDirectoryStatement(credentials: TenantAccess, now: string): string {
+  return insertStatement(
+    'client_directory',
+    { client_id: credentials.client.clientId, tenant_id: credentials.id, created_at: now },
+    { orIgnore: true },
+  );
+}
+
+/**
+ * A tenant's first principals: a TENANT_ADMIN and an API client, and for the demo tenants a
+ * COMPLIANCE_OFFICER too. `npm start` seeds them for the demo tenants, `tenant:create` for a new one.
+ */
+export type TenantAccess = Pick<DemoCredentials, 'id' | 'admin' | 'client'> & { complianceOfficer?: Login };
+
+function demoStaff(credentials: TenantAccess) {
+  const officer = credentials.complianceOfficer;
   return [
-    registryStatement(tenant, now),
-    insertStatement(
-      'client_directory',
-      { client_id: credentials.client.clientId, tenant_id: tenant.id, created_at: now },
-      { orIgnore: true },
-    ),
+    { login: credentials.admin, displayName: 'Tenant Admin', role: builtInRoles.TENANT_ADMIN },
+    ...(officer
+      ? [{ login: officer, displayName: 'Compliance Officer', role: builtInRoles.COMPLIANCE_OFFICER }]
+      : []),
   ];
+}
+
+/** What the demo client may do: everything a TENANT_ADMIN may. */
+const demoClientPermissions = JSON.stringify(builtInRoles.TENANT_ADMIN.permissions);
+
+/**
+ * Whether the tenant's database already holds what `tenantSeedStatements` would write: both
+ * staff users active, with their role and a hash of the file's password, and the client active
+ * with the file's secret. Checking costs the two password hashes that rewriting would cost, but
+ * leaves an up-to-date database untouched.
+ */
+export async function tenantSeedIsCurrent(
+  db: D1Database,
+  credentials: TenantAccess,
+  fieldEncryptionKey: string,
+): Promise<boolean> {
+  const tenantId = credentials.id;
+  for (const { login, role } of demoStaff(credentials)) {
+    const digest = await emailDigest(fieldEncryptionKey, tenantId, normaliseEmail(login.email));
+    const user = await db
+      .prepare(
+        "SELECT u.password_hash, EXISTS (SELECT 1 FROM user_roles r WHERE r.tenant_id = u.tenant_id AND r.user_id = u.id AND r.role_id = ?1) AS has_role FROM users u WHERE u.tenant_id = ?2 AND u.kind = 'STAFF' AND u.status = 'ACTIVE' AND u.email_digest = ?3",
+      )
+      .bind(role.id, tenantId, digest)
+      .first<{ password_hash: string | null; has_role: number }>();
+    if (!user?.has_role || !user.password_hash) return false;
+    if (!(await isCurrentHashOf(login.password, user.password_hash))) return false;
+  }
+  const client = await db
+    .prepare(
+      "SELECT secret_hash, permissions FROM clients WHERE tenant_id = ?1 AND id = ?2 AND status = 'ACTIVE'",
+    )
+    .bind(tenantId, credentials.client.clientId)
+    .first<{ secret_hash: string; permissions: string }>();
+  return (
+    client?.secret_hash === (await sha256Hex(credentials.client.clientSecret)) &&
+    client.permissions === demoClientPermissions
+  );
 }
 
 /**
@@ -91,19 +147,12 @@ export function controlSeedStatements(tenant: TenantDefinition, credentials: Dem
  * stays the truth even after a password was changed through the API or the file was regenerated.
  */
 export async function tenantSeedStatements(
-  credentials: DemoCredentials,
+  credentials: TenantAccess,
   now: string,
   fieldEncryptionKey: string,
 ): Promise<string[]> {
   const tenantId = credentials.id;
-  const staff = [
-    { login: credentials.admin, displayName: 'Demo Tenant Admin', role: builtInRoles.TENANT_ADMIN },
-    {
-      login: credentials.complianceOfficer,
-      displayName: 'Demo Compliance Officer',
-      role: builtInRoles.COMPLIANCE_OFFICER,
-    },
-  ];
+  const staff = demoStaff(credentials);
   const statements: string[] = [];
   for (const { login, displayName, role } of staff) {
     const email = normaliseEmail(login.email);
@@ -138,9 +187,9 @@ export async function tenantSeedStatements(
       {
         id: credentials.client.clientId,
         tenant_id: tenantId,
-        name: 'Demo back-end',
+        name: 'Back end',
         secret_hash: await sha256Hex(credentials.client.clientSecret),
-        permissions: JSON.stringify(builtInRoles.TENANT_ADMIN.permissions),
+        permissions: demoClientPermissions,
         status: 'ACTIVE',
         created_at: now,
         updated_at: now,

@@ -20,15 +20,20 @@ interface Block {
 }
 
 const HEADER = /^\s*\[/;
-const D1_HEADER = /^\s*\[\[\s*d1_databases\s*\]\]\s*(#.*)?$/;
+/** `[[d1_databases]]`, or `[[env.<name>.d1_databases]]` for an environment's (they are not inherited). */
+function d1Header(environment?: string): RegExp {
+  const table = environment ? `env\\.${environment}\\.d1_databases` : 'd1_databases';
+  return new RegExp(`^\\s*\\[\\[\\s*${table}\\s*\\]\\]\\s*(#.*)?$`);
+}
 const STRING_PAIR = /^\s*([A-Za-z0-9_-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')\s*(#.*)?$/;
 
-function d1Blocks(lines: string[]): Block[] {
+function d1Blocks(lines: string[], environment?: string): Block[] {
+  const header = d1Header(environment);
   const blocks: Block[] = [];
   let current: Block | undefined;
   lines.forEach((line, index) => {
     if (HEADER.test(line)) {
-      current = D1_HEADER.test(line) ? { start: index, end: index + 1, values: {} } : undefined;
+      current = header.test(line) ? { start: index, end: index + 1, values: {} } : undefined;
       if (current) blocks.push(current);
       return;
     }
@@ -46,17 +51,18 @@ function toBinding(values: Record<string, string>): D1Binding | undefined {
   return { binding, database_name, database_id, ...(migrations_dir ? { migrations_dir } : {}) };
 }
 
-export function d1Bindings(configText: string): D1Binding[] {
-  return d1Blocks(configText.split('\n')).flatMap((block) => toBinding(block.values) ?? []);
+/** The top level's D1 bindings, or those of `environment`. */
+export function d1Bindings(configText: string, environment?: string): D1Binding[] {
+  return d1Blocks(configText.split('\n'), environment).flatMap((block) => toBinding(block.values) ?? []);
 }
 
 /**
  * Returns the config with `entry` declared: a new block after the last D1 block (so the bindings
  * stay together), or, when the binding exists, its `database_id` replaced.
  */
-export function withD1Binding(configText: string, entry: D1Binding): string {
+export function withD1Binding(configText: string, entry: D1Binding, environment?: string): string {
   const lines = configText.split('\n');
-  const blocks = d1Blocks(lines);
+  const blocks = d1Blocks(lines, environment);
   const existing = blocks.find((block) => block.values.binding === entry.binding);
   if (existing) {
     for (let index = existing.start + 1; index < existing.end; index++) {
@@ -68,7 +74,7 @@ export function withD1Binding(configText: string, entry: D1Binding): string {
   }
   const block = [
     '',
-    '[[d1_databases]]',
+    environment ? `[[env.${environment}.d1_databases]]` : '[[d1_databases]]',
     ...Object.entries(entry).map(([key, value]) => `${key} = "${value}"`),
   ];
   const last = blocks.at(-1);

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, type StdioOptions, spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -57,25 +57,19 @@ export function runWrangler(args: string[]): Promise<string> {
   });
 }
 
-export type Target = '--local' | '--remote';
-
-export function applyMigrations(binding: string, target: Target): Promise<string> {
-  return runWrangler(['d1', 'migrations', 'apply', binding, target]);
-}
-
-export function executeSql(binding: string, target: Target, sql: string): Promise<string> {
-  return runWrangler(['d1', 'execute', binding, target, '--command', sql]);
-}
-
 /**
- * A long-running wrangler (e.g. `dev`) sharing this terminal. `detached` gives it its own process
- * group, so a test can stop it together with the workerd it starts.
+ * A long-running wrangler (e.g. `dev`) sharing this terminal unless `stdio` says otherwise.
+ * `detached` gives it its own process group, so a test can stop it together with the workerd it
+ * starts.
  */
-export function spawnWrangler(args: string[], options: { detached?: boolean } = {}): ChildProcess {
+export function spawnWrangler(
+  args: string[],
+  options: { detached?: boolean; stdio?: StdioOptions } = {},
+): ChildProcess {
   return spawn(process.execPath, [wranglerCli, ...args], {
     cwd: projectRoot,
     env: baseEnv,
-    stdio: 'inherit',
+    stdio: options.stdio ?? 'inherit',
     detached: options.detached ?? false,
   });
 }

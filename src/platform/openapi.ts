@@ -1,8 +1,10 @@
 import { createRoute, OpenAPIHono, type RouteConfig, z } from '@hono/zod-openapi';
+import type { MiddlewareHandler } from 'hono';
+import { readConfig } from '../env';
 import { permissionCatalogue } from './auth/permissions';
 import { ACCESS_TOKEN_LIFETIME } from './auth/tokens';
 import type { AppEnv } from './context';
-import { fieldErrorsFromZod, OAUTH_ROUTES, problemLimits, validationError } from './errors';
+import { ApiError, fieldErrorsFromZod, OAUTH_ROUTES, problemLimits, validationError } from './errors';
 import { idempotency } from './idempotency';
 import { guard, type RouteAccess, refusesApiClients } from './pipeline';
 import { type ProblemCode, problemTypes } from './problems';
@@ -261,15 +263,57 @@ type AccessRoute = RouteConfig & {
   idempotent?: boolean | 'in-handler';
   /** Problems specific to the route (409 `email_taken`, …), beyond those its access rules imply. */
   errors?: readonly ProblemCode[];
+  /**
+   * A local tool (the inbox): in production it answers 404 like an unknown path, before any
+   * credential is looked at, and the served document leaves it out (`withoutDevelopmentOnly`).
+   * `test` serves it, so the contract gates cover it like every other route.
+   */
+  developmentOnly?: boolean;
 };
+
+/** The extension marking a development-only operation in the document. */
+export const DEVELOPMENT_ONLY = 'x-development-only';
+
+const developmentOnlyGuard: MiddlewareHandler<AppEnv> = async (c, next) => {
+  if (readConfig(c.env).environment === 'production') {
+    throw new ApiError('not_found', { detail: `No route matches ${c.req.method} ${c.req.path}.` });
+  }
+  await next();
+};
+
+type OpenApiDocument = ReturnType<OpenAPIHono<AppEnv>['getOpenAPI31Document']>;
+
+/** The document production serves: no operation marked development-only, nor a tag left without one. */
+export function withoutDevelopmentOnly(document: OpenApiDocument): OpenApiDocument {
+  const paths = Object.entries(document.paths ?? {}).flatMap(([path, item]) => {
+    const kept = Object.entries(item).filter(
+      ([, operation]) => !(operation && typeof operation === 'object' && DEVELOPMENT_ONLY in operation),
+    );
+    return kept.length > 0 ? [[path, Object.fromEntries(kept)]] : [];
+  });
+  const usedTags = new Set(
+    paths.flatMap(([, item]) =>
+      Object.values(item as Record<string, { tags?: string[] }>).flatMap(
+        (operation) => operation?.tags ?? [],
+      ),
+    ),
+  );
+  return {
+    ...document,
+    paths: Object.fromEntries(paths),
+    tags: document.tags?.filter((tag) => usedTags.has(tag.name)),
+  };
+}
 
 /**
  * Declares a route with its access rules: the guard middleware enforces them and the OpenAPI
  * document shows them (`security`, `x-capability`, `x-permissions`, `x-step-up`,
  * `x-user-session-required`, `x-rate-limit`, `x-acts-on`, tenant header, every error).
  */
-export function defineRoute<R extends AccessRoute>(config: R): Omit<R, 'access' | 'idempotent' | 'errors'> {
-  const { access, idempotent, errors = [], ...route } = config;
+export function defineRoute<R extends AccessRoute>(
+  config: R,
+): Omit<R, 'access' | 'idempotent' | 'errors' | 'developmentOnly'> {
+  const { access, idempotent, errors = [], developmentOnly, ...route } = config;
   if (access.actsOn?.in === 'path' && !route.path.includes(`{${access.actsOn.name}}`)) {
     throw new Error(`${route.path} acts on {${access.actsOn.name}}, which is not one of its path parameters`);
   }
@@ -294,7 +338,11 @@ export function defineRoute<R extends AccessRoute>(config: R): Omit<R, 'access' 
       ...(idempotent ? [parameters.idempotencyKey] : []),
       ...(route.parameters ?? []),
     ],
-    middleware: [guard(access), ...(idempotent === true ? [idempotency()] : [])],
+    middleware: [
+      ...(developmentOnly ? [developmentOnlyGuard] : []),
+      guard(access),
+      ...(idempotent === true ? [idempotency()] : []),
+    ],
     responses: {
       ...errorResponses(access, errors, hasBody, hasParams, oauth, cors),
       ...responses,
@@ -316,7 +364,8 @@ export function defineRoute<R extends AccessRoute>(config: R): Omit<R, 'access' 
     ...(refusesApiClients(access) ? { 'x-user-session-required': true } : {}),
     'x-rate-limit': rateLimitExtension(access),
     ...(access.actsOn ? { 'x-acts-on': access.actsOn } : {}),
-  }) as Omit<R, 'access' | 'idempotent' | 'errors'>;
+    ...(developmentOnly ? { [DEVELOPMENT_ONLY]: true } : {}),
+  }) as Omit<R, 'access' | 'idempotent' | 'errors' | 'developmentOnly'>;
 }
 
 /**

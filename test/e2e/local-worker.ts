@@ -3,12 +3,9 @@
  * its own throwaway state (databases migrated from scratch), so neither the developer's
  * `.dev.vars` nor their `npm start` data are touched.
  */
-import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
   controlSeedStatements,
   type DemoCredentials,
@@ -17,6 +14,7 @@ import {
   tenantSeedStatements,
 } from '../../scripts/lib/demo-seed.ts';
 import { ensureDevVars } from '../../scripts/lib/dev-vars.ts';
+import { freePort, stopProcessGroup, waitUntilServing } from '../../scripts/lib/local-server.ts';
 import { tenantBinding } from '../../scripts/lib/tenants.ts';
 import { runWrangler, spawnWrangler } from '../../scripts/lib/wrangler.ts';
 
@@ -31,41 +29,6 @@ export interface LocalWorker {
 }
 
 const STARTUP_TIMEOUT_MS = 90_000;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(address)));
-    });
-  });
-}
-
-async function waitUntilServing(port: number, child: ChildProcess): Promise<void> {
-  const deadline = Date.now() + STARTUP_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`wrangler dev exited with ${child.exitCode}`);
-    try {
-      const response = await fetch(`http://127.0.0.1:${port}/v2/customer/health`);
-      if (response.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await sleep(250);
-  }
-  throw new Error(`wrangler dev did not serve on port ${port} within ${STARTUP_TIMEOUT_MS / 1000} s`);
-}
-
-/** Stops wrangler and the workerd it started: they share the process group we gave it. */
-async function stopProcessGroup(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.pid === undefined) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  process.kill(-child.pid, 'SIGTERM');
-  const timedOut = await Promise.race([exited.then(() => false), sleep(10_000).then(() => true)]);
-  if (timedOut) process.kill(-child.pid, 'SIGKILL');
-}
 
 /**
  * Serves the worker with `databases` migrated (binding names from wrangler.toml); `seed` names a
@@ -113,7 +76,7 @@ export async function startLocalWorker(
     rmSync(directory, { recursive: true, force: true });
   };
   try {
-    await waitUntilServing(port, child);
+    await waitUntilServing(`http://127.0.0.1:${port}/v2/customer/health`, child, STARTUP_TIMEOUT_MS);
   } catch (error) {
     await stop();
     throw error;

@@ -3,7 +3,8 @@ import { z } from '@hono/zod-openapi';
 import { readConfig } from '../../env';
 import { publicJwks } from '../../platform/auth/tokens';
 import type { AppEnv } from '../../platform/context';
-import { createRouter, defineRoute } from '../../platform/openapi';
+import { ApiError } from '../../platform/errors';
+import { createRouter, defineRoute, withoutDevelopmentOnly } from '../../platform/openapi';
 import { issuerFor } from '../../platform/pipeline';
 
 const publicAccess = { auth: 'none', tenant: false } as const;
@@ -96,7 +97,7 @@ export function systemRoutes() {
  */
 const API_VERSION = '2.1.0';
 
-const documentCache = new Map<string, unknown>();
+const documentCache = new Map<string, ReturnType<OpenAPIHono<AppEnv>['getOpenAPI31Document']>>();
 
 /** Wording for the server entry: OWASP's inventory rule looks for local/test/production. */
 const serverEnvironment = {
@@ -130,7 +131,9 @@ export function openApiDocument(app: OpenAPIHono<AppEnv>): void {
     }),
     (c) => {
       const issuer = issuerFor(c.env, c.req.url);
-      let document = documentCache.get(issuer);
+      const { environment } = readConfig(c.env);
+      const cacheKey = `${environment} ${issuer}`;
+      let document = documentCache.get(cacheKey);
       if (!document) {
         document = app.getOpenAPI31Document({
           openapi: '3.1.0',
@@ -145,7 +148,7 @@ export function openApiDocument(app: OpenAPIHono<AppEnv>): void {
           servers: [
             {
               url: new URL(issuer).origin,
-              description: `This deployment (${serverEnvironment[readConfig(c.env).environment]})`,
+              description: `This deployment (${serverEnvironment[environment]})`,
               'x-internal': false,
             },
           ],
@@ -168,11 +171,16 @@ export function openApiDocument(app: OpenAPIHono<AppEnv>): void {
               description:
                 'Endpoints that receive events, their deliveries and attempts; under `webhooks`, every event a receiver can get.',
             },
+            {
+              name: 'Development',
+              description: 'Local tools, served only outside production (`x-development-only`).',
+            },
           ],
         });
-        documentCache.set(issuer, document);
+        if (environment === 'production') document = withoutDevelopmentOnly(document);
+        documentCache.set(cacheKey, document);
       }
-      return c.json(document as Record<string, unknown>, 200);
+      return c.json(document as unknown as Record<string, unknown>, 200);
     },
   );
 }
