@@ -49,7 +49,11 @@ import {
 const BASE_PATH = new URL(BASE).pathname;
 const operations = contractOperations(document);
 
-type HandWritten = { clientAuthenticated: ClientAuthenticatedRoute['form'] } | { excluded: string };
+type HandWritten =
+  | { clientAuthenticated: ClientAuthenticatedRoute['form'] }
+  /** A public route that authenticates the request itself (a signature): refused unsigned, with this code. */
+  | { signedBy: string; refusedUnsigned: string }
+  | { excluded: string };
 
 /** What cannot be derived from the document, by operation. */
 const handWritten: Record<string, HandWritten> = {
@@ -60,6 +64,10 @@ const handWritten: Record<string, HandWritten> = {
     clientAuthenticated: async (_tenant, client) => ({ token: client.token }),
   },
   'POST /v2/customer/oauth/revoke': { clientAuthenticated: async () => ({ token: 'not-a-token-of-ours' }) },
+  'POST /v2/customer/verification-providers/{provider}/callback': {
+    signedBy: 'the verification provider (test/api/verifications.test.ts signs real callbacks)',
+    refusedUnsigned: 'callback_signature_invalid',
+  },
 };
 
 interface CommonCase {
@@ -365,8 +373,13 @@ describe('common cases of every operation', () => {
 
   for (const operation of operations) {
     describe(operation.name, () => {
-      for (const { name, run } of derivedCases(operation)) it(name, () => run(operation));
       const written = handWritten[operation.name];
+      if (written && 'signedBy' in written) {
+        it(`refuses an unsigned request (401 ${written.refusedUnsigned})`, async () =>
+          expectProblem(await request(operation, await pathOf(operation)), 401, written.refusedUnsigned));
+        return;
+      }
+      for (const { name, run } of derivedCases(operation)) it(name, () => run(operation));
       if (written && 'clientAuthenticated' in written) {
         itHandlesTheClientCases({
           method: operation.method,

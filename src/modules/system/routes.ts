@@ -3,7 +3,6 @@ import { z } from '@hono/zod-openapi';
 import { readConfig } from '../../env';
 import { publicJwks } from '../../platform/auth/tokens';
 import type { AppEnv } from '../../platform/context';
-import { ApiError } from '../../platform/errors';
 import { createRouter, defineRoute, withoutDevelopmentOnly } from '../../platform/openapi';
 import { issuerFor } from '../../platform/pipeline';
 

@@ -250,12 +250,14 @@ const statusGuard = (ctx: ServiceContext, consentId: string, refusal: (row: Cons
 
 /** The customer's own consent, for the customer's own login: authorising and rejecting. */
 async function requireOwnConsent(ctx: ServiceContext, consentId: string): Promise<ConsentRow> {
+  // Found (in this tenant) first: a consent of another tenant is not found, whoever asks.
+  const row = await findConsent(ctx, consentId);
+  if (!row) throw notFound('TPP consent');
   const actor = ctx.actor;
   if (actor.type !== 'user' || actor.userKind !== 'CUSTOMER') {
     throw new ApiError('forbidden', { detail: 'Only the customer the consent is about can answer it.' });
   }
-  const row = await findConsent(ctx, consentId);
-  if (!row || row.customerId !== actor.customerId) throw notFound('TPP consent');
+  if (row.customerId !== actor.customerId) throw notFound('TPP consent');
   return row;
 }
 
