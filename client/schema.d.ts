@@ -9604,7 +9604,12 @@ export interface components {
              * @example cus_01jd7w3v8m9k2q4r6t8v0x2z4b
              */
             subject: string;
-            forLevel: components["schemas"]["VerificationLevel"] & unknown;
+            /**
+             * @description The lowest level that asks for it.
+             * @example STANDARD
+             * @enum {string}
+             */
+            forLevel: "BASIC" | "STANDARD" | "ENHANCED";
             /**
              * @description For documents: the types that satisfy it.
              * @example [
@@ -34775,6 +34780,21 @@ export interface operations {
             };
             /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
             401: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`: No resource exists at this path for this tenant. */
+            404: {
                 headers: {
                     /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;

@@ -2,13 +2,13 @@ import { STEP_UP_MAX_AGE_SECONDS } from '../../platform/auth/recent-auth';
 import { serviceContext } from '../../platform/http';
 import { createRouter, defineRoute, jsonBody, jsonResponse, optionalJsonBody } from '../../platform/openapi';
 import { pageSchema } from '../../platform/pagination';
+import { CustomerParams } from '../customers/schemas';
 import {
   BeneficiaryListQuerySchema,
   BeneficiaryParams,
   BeneficiarySchema,
   ConfirmBeneficiarySchema,
   CreateBeneficiarySchema,
-  CustomerBeneficiaryParams,
   UpdateBeneficiarySchema,
 } from './schemas';
 import {
@@ -44,7 +44,7 @@ export function beneficiaryRoutes() {
       tags,
       access: read,
       errors: ['customer_erased', 'invalid_cursor'],
-      request: { params: CustomerBeneficiaryParams, query: BeneficiaryListQuerySchema },
+      request: { params: CustomerParams, query: BeneficiaryListQuerySchema },
       responses: {
         200: jsonResponse(pageSchema(BeneficiarySchema, 'BeneficiaryPage'), 'A page of beneficiaries.'),
       },
@@ -74,7 +74,7 @@ export function beneficiaryRoutes() {
         'idempotency_key_in_use',
         'idempotency_key_reused',
       ],
-      request: { params: CustomerBeneficiaryParams, body: jsonBody(CreateBeneficiarySchema) },
+      request: { params: CustomerParams, body: jsonBody(CreateBeneficiarySchema) },
       responses: { 201: jsonResponse(BeneficiarySchema, 'The beneficiary.') },
     }),
     async (c) =>

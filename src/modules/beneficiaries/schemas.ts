@@ -231,4 +231,3 @@ export const BeneficiaryListQuerySchema = z.object({
 export type BeneficiaryListQuery = z.infer<typeof BeneficiaryListQuerySchema>;
 
 export const BeneficiaryParams = z.object({ beneficiaryId: BeneficiaryIdSchema });
-export const CustomerBeneficiaryParams = z.object({ customerId: CustomerIdSchema });

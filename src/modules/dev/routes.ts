@@ -16,6 +16,7 @@ export function devRoutes() {
         'The `notification.requested` messages of a tenant — email and phone codes, password reset and invitation tokens — as its webhook receiver would get them, in the clear, so local trials need no receiver. Only with `ENVIRONMENT` `development` or `test`; in production 404 and absent from the document.',
       tags: ['Development'],
       access: { auth: 'platform-admin', tenant: false },
+      errors: ['not_found'],
       request: { query: InboxQuerySchema },
       responses: { 200: jsonResponse(InboxSchema, 'The messages, newest first.') },
       developmentOnly: true,

@@ -5,7 +5,8 @@ import { EventIdSchema } from '../events/schemas';
 import { TenantIdSchema } from '../tenants/schemas';
 
 export const InboxQuerySchema = z.object({
-  tenant: TenantIdSchema,
+  // The demo tenant `npm start` seeds: the example a developer copies is one that has an inbox.
+  tenant: TenantIdSchema.openapi({ example: 'demo-pro' }),
   recipient: z.string().max(254).optional().openapi({
     description: 'Only messages to this email address or E.164 phone number (compared exactly).',
     example: 'mary@example.com',

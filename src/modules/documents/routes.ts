@@ -4,7 +4,7 @@ import { serviceContext } from '../../platform/http';
 import { runIdempotently } from '../../platform/idempotency';
 import { createRouter, defineRoute, jsonResponse } from '../../platform/openapi';
 import type { RouteAccess } from '../../platform/pipeline';
-import { CustomerIdSchema } from '../customers/schemas';
+import { CustomerIdSchema, CustomerParams } from '../customers/schemas';
 import {
   acceptedMimeTypes,
   DocumentFieldsSchema,
@@ -25,7 +25,6 @@ import {
 import { readUpload, uploadLimits } from './upload';
 
 const tags = ['Documents'];
-const customerParams = z.object({ customerId: CustomerIdSchema });
 const documentParams = z.object({ documentId: DocumentIdSchema });
 const readAccess = {
   auth: 'required',
@@ -92,7 +91,7 @@ export function documentRoutes() {
         'idempotency_key_reused',
       ],
       request: {
-        params: customerParams,
+        params: CustomerParams,
         body: {
           required: true,
           content: { 'multipart/form-data': { schema: uploadFormSchema(uploadLimits.fileBytes) } },
@@ -131,7 +130,7 @@ export function documentRoutes() {
       tags,
       access: readAccess,
       errors: ['customer_erased', 'invalid_cursor'],
-      request: { params: customerParams, query: DocumentListQuerySchema },
+      request: { params: CustomerParams, query: DocumentListQuerySchema },
       responses: {
         200: jsonResponse(DocumentListSchema, 'The documents, newest first; deleted ones are not listed.'),
       },

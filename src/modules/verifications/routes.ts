@@ -1,10 +1,10 @@
 import { z } from '@hono/zod-openapi';
 import { serviceContext } from '../../platform/http';
 import { createRouter, defineRoute, jsonBody, jsonResponse } from '../../platform/openapi';
+import { CustomerParams } from '../customers/schemas';
 import { receiveCallback } from './jobs';
 import {
   ActivationReadinessSchema,
-  CustomerParamsSchema,
   DecisionSchema,
   RequirementsQuerySchema,
   RequirementsSchema,
@@ -66,7 +66,7 @@ export function verificationRoutes() {
         selfService: true,
       },
       errors: ['customer_erased', 'capability_not_enabled'],
-      request: { params: CustomerParamsSchema, query: RequirementsQuerySchema },
+      request: { params: CustomerParams, query: RequirementsQuerySchema },
       responses: { 200: jsonResponse(RequirementsSchema, 'The requirements.') },
     }),
     async (c) =>
@@ -103,7 +103,7 @@ export function verificationRoutes() {
         'idempotency_key_in_use',
         'idempotency_key_reused',
       ],
-      request: { params: CustomerParamsSchema, body: jsonBody(SubmitVerificationSchema) },
+      request: { params: CustomerParams, body: jsonBody(SubmitVerificationSchema) },
       responses: { 202: jsonResponse(VerificationSchema, 'Accepted: the verification, PENDING.') },
     }),
     async (c) =>
@@ -128,7 +128,7 @@ export function verificationRoutes() {
         selfService: true,
       },
       errors: ['customer_erased', 'capability_not_enabled', 'invalid_cursor'],
-      request: { params: CustomerParamsSchema, query: VerificationListQuerySchema },
+      request: { params: CustomerParams, query: VerificationListQuerySchema },
       responses: { 200: jsonResponse(VerificationListSchema, 'Newest first.') },
     }),
     async (c) =>
@@ -260,7 +260,7 @@ export function verificationRoutes() {
         selfService: true,
       },
       errors: ['customer_erased', 'capability_not_enabled'],
-      request: { params: CustomerParamsSchema },
+      request: { params: CustomerParams },
       responses: { 200: jsonResponse(ActivationReadinessSchema, 'Ready, or what is missing.') },
     }),
     async (c) =>
@@ -293,7 +293,7 @@ export function verificationRoutes() {
         'idempotency_key_in_use',
         'idempotency_key_reused',
       ],
-      request: { params: CustomerParamsSchema },
+      request: { params: CustomerParams },
       responses: { 200: jsonResponse(ActivationSchema, 'The customer is ACTIVE.') },
     }),
     async (c) => c.json(await activateCustomer(serviceContext(c), c.req.valid('param').customerId), 200),

@@ -26,7 +26,6 @@ export const LevelSchema = z.enum(verificationLevels).openapi('VerificationLevel
   example: 'BASIC',
 });
 
-export const CustomerParamsSchema = z.object({ customerId: CustomerIdSchema });
 export const VerificationParamsSchema = z.object({ verificationId: VerificationIdSchema });
 
 export const RequirementsQuerySchema = z.object({
@@ -49,7 +48,9 @@ const RequirementSchema = z
       .enum(['PROFILE_FIELD', 'CONTACT', 'CONSENT', 'DOCUMENT', 'PERSONNEL', 'SCREENING', 'VERIFICATION'])
       .openapi({ description: 'What kind of thing is due.', example: 'DOCUMENT' }),
     subject: SubjectSchema,
-    forLevel: LevelSchema.openapi({ description: 'The lowest level that asks for it.', example: 'STANDARD' }),
+    forLevel: z
+      .enum(verificationLevels)
+      .openapi({ description: 'The lowest level that asks for it.', example: 'STANDARD' }),
     acceptedDocumentTypes: z
       .array(z.enum(documentTypes))
       .max(documentTypes.length)
