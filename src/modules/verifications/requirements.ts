@@ -1,3 +1,4 @@
+import { type DocumentType, documentTypes } from '../documents/schemas';
 import { levelRank, type VerificationLevel, verificationLevels } from './lifecycle';
 
 /**
@@ -44,25 +45,6 @@ export interface PendingRequirement {
   subject: string;
   documentId?: string;
 }
-
-export const documentTypes = [
-  'PASSPORT',
-  'NATIONAL_ID',
-  'DRIVING_LICENSE',
-  'RESIDENCE_PERMIT',
-  'PROOF_OF_ADDRESS',
-  'SOURCE_OF_FUNDS',
-  'SELFIE',
-  'BANK_STATEMENT',
-  'CERTIFICATE_OF_INCORPORATION',
-  'ARTICLES_OF_ASSOCIATION',
-  'SHAREHOLDER_REGISTER',
-  'BENEFICIAL_OWNERSHIP_DECLARATION',
-  'FINANCIAL_STATEMENTS',
-  'BUSINESS_LICENSE',
-  'OTHER',
-] as const;
-export type DocumentType = (typeof documentTypes)[number];
 
 /** What the documents section knows of one document (src/modules/verifications/document-facts.ts). */
 export interface DocumentFact {

@@ -2,13 +2,13 @@ import { z } from '@hono/zod-openapi';
 import { pageSchema, paginationQuery } from '../../platform/pagination';
 import { TimestampSchema, text } from '../../platform/schemas';
 import { CustomerIdSchema } from '../customers/schemas';
+import { documentTypes } from '../documents/schemas';
 import {
   defaultApprovalsRequired,
   hitDispositions,
   verificationLevels,
   verificationStatuses,
 } from './lifecycle';
-import { documentTypes } from './requirements';
 
 export const VerificationIdSchema = z
   .string()
