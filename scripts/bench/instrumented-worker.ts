@@ -7,7 +7,6 @@
  * leaves to `waitUntil` is counted against it too, and `env` keeps one identity across requests
  * (the worker caches per-env configuration).
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { and, eq } from 'drizzle-orm';
 import { customers } from '../../src/db/tenant';
 import worker from '../../src/index';
@@ -17,7 +16,9 @@ import { issueAccessToken } from '../../src/platform/auth/tokens';
 import { newId } from '../../src/platform/ids';
 import { issuerFor } from '../../src/platform/pipeline';
 import { consumeRateLimit } from '../../src/platform/rate-limit/limiter';
+import { rateLimitPolicies } from '../../src/platform/rate-limit/policies';
 import { requireActiveTenant, tenantDatabase } from '../../src/platform/tenancy';
+import { countingInto, instrumentEnv, proxy } from '../lib/instrumented-bindings.ts';
 import {
   type BindingCounts,
   benchRoutes,
@@ -29,147 +30,10 @@ import {
 export { RateLimiterDurableObject, SessionDurableObject } from '../../src/index';
 
 type Env = Cloudflare.Env;
-type Counter = Exclude<keyof BindingCounts, 'requests'>;
 
-const currentCounts = new AsyncLocalStorage<BindingCounts>();
 const countsByScenario = new Map<string, BindingCounts>();
+const answeredByScenario = new Map<string, BindingCounts>();
 let pendingWaitUntil = 0;
-
-function count(counter: Counter, amount = 1): void {
-  const counts = currentCounts.getStore();
-  if (counts) counts[counter] += amount;
-}
-
-/** Property access on a wrapped binding: `wrap` decides per name, anything else is the target's own. */
-function proxy<T extends object>(target: T, wrap: (name: string) => unknown): T {
-  return new Proxy(target, {
-    get(object, property) {
-      const wrapped = typeof property === 'string' ? wrap(property) : undefined;
-      if (wrapped !== undefined) return wrapped;
-      const value = Reflect.get(object, property, object);
-      // Runtime bindings check `this`: their methods must run on the real object, not the proxy.
-      return typeof value === 'function' ? value.bind(object) : value;
-    },
-  });
-}
-
-/**
- * Prepared statements are wrapped so running one counts; a batch is given back the real
- * statements, which is what the runtime's D1 binding accepts.
- */
-function countD1(database: D1Database): D1Database {
-  const realStatement = new WeakMap<object, D1PreparedStatement>();
-  const statement = (real: D1PreparedStatement): D1PreparedStatement => {
-    const wrapped = proxy(real, (name) => {
-      if (name === 'bind') return (...values: unknown[]) => statement(real.bind(...values));
-      if (name === 'first' || name === 'all' || name === 'run' || name === 'raw') {
-        return (...args: unknown[]) => {
-          count('d1Queries');
-          count('d1Statements');
-          return Reflect.apply(real[name], real, args);
-        };
-      }
-      return undefined;
-    });
-    realStatement.set(wrapped, real);
-    return wrapped;
-  };
-  return proxy(database, (name) => {
-    switch (name) {
-      case 'prepare':
-        return (query: string) => statement(database.prepare(query));
-      case 'batch':
-        return (statements: D1PreparedStatement[]) => {
-          count('d1Queries');
-          count('d1Statements', statements.length);
-          return database.batch(statements.map((each) => realStatement.get(each) ?? each));
-        };
-      case 'exec':
-        return (query: string) => {
-          count('d1Queries');
-          count('d1Statements');
-          return database.exec(query);
-        };
-      case 'withSession':
-        return (...args: Parameters<D1Database['withSession']>) =>
-          countD1(database.withSession(...args) as unknown as D1Database);
-      default:
-        return undefined;
-    }
-  });
-}
-
-/** Every method of a stub is a call into the object (RPC or fetch); `id` and `name` are plain values. */
-function countStub<T extends object>(stub: T): T {
-  return proxy(stub, (name) => {
-    if (name === 'id' || name === 'name' || name === 'then') return undefined;
-    const method = Reflect.get(stub, name, stub);
-    if (typeof method !== 'function') return undefined;
-    return (...args: unknown[]) => {
-      count('doCalls');
-      return Reflect.apply(method, stub, args);
-    };
-  });
-}
-
-function countDurableObjects(namespace: DurableObjectNamespace): DurableObjectNamespace {
-  return proxy(namespace, (name) => {
-    if (name !== 'get' && name !== 'getByName') return undefined;
-    const method = Reflect.get(namespace, name, namespace) as (...args: unknown[]) => object;
-    return (...args: unknown[]) => countStub(Reflect.apply(method, namespace, args));
-  });
-}
-
-const kvCounters: Record<string, Counter> = {
-  get: 'kvReads',
-  getWithMetadata: 'kvReads',
-  list: 'kvReads',
-  put: 'kvWrites',
-  delete: 'kvWrites',
-};
-
-function countCalls<T extends object>(binding: T, counters: Record<string, Counter>): T {
-  return proxy(binding, (name) => {
-    const counter = counters[name];
-    if (!counter) return undefined;
-    const method = Reflect.get(binding, name, binding) as (...args: unknown[]) => unknown;
-    return (...args: unknown[]) => {
-      count(counter);
-      return Reflect.apply(method, binding, args);
-    };
-  });
-}
-
-function has(value: unknown, ...methods: string[]): value is object {
-  return typeof value === 'object' && value !== null && methods.every((method) => method in value);
-}
-
-/** Bindings are recognised by shape, so one added to wrangler.toml is counted without a change here. */
-function instrumentBinding(value: unknown): unknown {
-  if (has(value, 'prepare', 'batch', 'exec')) return countD1(value as D1Database);
-  if (has(value, 'idFromName', 'get')) return countDurableObjects(value as DurableObjectNamespace);
-  if (has(value, 'getWithMetadata', 'put', 'list')) return countCalls(value, kvCounters);
-  if (has(value, 'send', 'sendBatch'))
-    return countCalls(value, { send: 'queueSends', sendBatch: 'queueSends' });
-  return value;
-}
-
-const instrumentedEnvs = new WeakMap<Env, Env>();
-
-function instrumentEnv(env: Env): Env {
-  let instrumented = instrumentedEnvs.get(env);
-  if (!instrumented) {
-    const bindings = new Map<string | symbol, unknown>();
-    instrumented = new Proxy(env, {
-      get(target, property) {
-        if (!bindings.has(property)) bindings.set(property, instrumentBinding(Reflect.get(target, property)));
-        return bindings.get(property);
-      },
-    });
-    instrumentedEnvs.set(env, instrumented);
-  }
-  return instrumented;
-}
 
 /** Collects the promises the worker hands to waitUntil, while passing them on. */
 function collectWaitUntil(ctx: ExecutionContext, promises: Promise<unknown>[]): ExecutionContext {
@@ -191,10 +55,10 @@ async function allSettled(promises: Promise<unknown>[]): Promise<void> {
   }
 }
 
-function addTo(scenario: string, counts: BindingCounts): void {
-  const total = countsByScenario.get(scenario) ?? emptyCounts();
+function addTo(totals: Map<string, BindingCounts>, scenario: string, counts: BindingCounts): void {
+  const total = totals.get(scenario) ?? emptyCounts();
   for (const key of Object.keys(total) as (keyof BindingCounts)[]) total[key] += counts[key];
-  countsByScenario.set(scenario, total);
+  totals.set(scenario, total);
 }
 
 /**
@@ -211,13 +75,15 @@ async function countedFetch(
   const scenario = request.headers.get(SCENARIO_HEADER) ?? 'unlabelled';
   const counts = { ...emptyCounts(), requests: 1 };
   const background: Promise<unknown>[] = [];
-  const response = await currentCounts.run(counts, () =>
+  const response = await countingInto(counts, () =>
     handler(request as Parameters<typeof handler>[0], instrumentEnv(env), collectWaitUntil(ctx, background)),
   );
+  const answered = { ...counts };
   pendingWaitUntil += 1;
   ctx.waitUntil(
     allSettled(background).then(() => {
-      addTo(scenario, counts);
+      addTo(countsByScenario, scenario, counts);
+      addTo(answeredByScenario, scenario, answered);
       pendingWaitUntil -= 1;
     }),
   );
@@ -235,7 +101,8 @@ async function passwordVerify(): Promise<Response> {
 
 /**
  * The binding calls of an authenticated read (`GET /customers/{customerId}`) made through the same
- * functions and nothing else: the revocation check in KV, the rate limit, the D1 read. Locally
+ * functions and nothing else: the revocation check (KV, remembered in the isolate), the rate
+ * limit (its object, leased to the isolate), the D1 read. Locally
  * the bindings are simulated in this workerd, so this is what they cost here.
  */
 async function readBindings(request: Request, env: Env): Promise<Response> {
@@ -249,6 +116,7 @@ async function readBindings(request: Request, env: Env): Promise<Response> {
     name: 'bench',
     key: `bench:${tenantId}:${principal}`,
     policy: { capacity: tenant.rateLimitPerMinute, windowSeconds: 60 },
+    lease: rateLimitPolicies.tenant.lease,
   });
   const row = await tenantDatabase(env, tenant)
     .select()
@@ -291,6 +159,7 @@ async function mintStaffToken(request: Request, env: Env): Promise<Response> {
 function countsReport(): Response {
   const report: CountsReport = {
     scenarios: Object.fromEntries(countsByScenario),
+    answered: Object.fromEntries(answeredByScenario),
     pendingWaitUntil,
   };
   return Response.json(report);

@@ -37,6 +37,8 @@ export interface BindingCounts {
 
 export interface CountsReport {
   scenarios: Record<string, BindingCounts>;
+  /** The same, counted up to each answer only: waitUntil work left out. */
+  answered?: Record<string, BindingCounts>;
   /** waitUntil promises not settled yet: counts are final only when this is 0. */
   pendingWaitUntil: number;
 }

@@ -13,6 +13,8 @@ export interface ScenarioResult {
   p99Ms: number;
   /** Binding calls per request, rounded to two decimals as printed. */
   perRequest: PerRequest;
+  /** The same up to the answer only (scripts/bench/budgets.ts); absent from older entries. */
+  answeredPerRequest?: PerRequest;
 }
 
 export interface Budget {

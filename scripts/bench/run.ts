@@ -124,7 +124,8 @@ async function measure(
     : [];
   const warmup = await runPhase({ ...phase, label: warmupLabel, length: { seconds: options.warmup } });
   const measured = await runPhase({ ...phase, label: scenario.name, length: { seconds: options.duration } });
-  const counts = (await settledCounts(server.origin)).scenarios[scenario.name] ?? emptyCounts();
+  const report = await settledCounts(server.origin);
+  const counts = report.scenarios[scenario.name] ?? emptyCounts();
   const latencies = measured.latenciesMs.sort((a, b) => a - b);
   return {
     result: {
@@ -133,6 +134,7 @@ async function measure(
       p50Ms: percentile(latencies, 50),
       p99Ms: percentile(latencies, 99),
       perRequest: perRequest(counts),
+      answeredPerRequest: perRequest(report.answered?.[scenario.name] ?? counts),
     },
     problems: [...priming, warmup, measured].flatMap((each) => unexpectedAnswers(scenario, each)),
     generatorCpuShare: measured.generatorCpuShare,

@@ -1,9 +1,9 @@
-import { sealPurposes } from '../db/customer-data';
 /*
  * Keyed digests that stand in for personal data in lookups: a value can be found by equality
  * without being stored. The seed scripts run this module in Node without a bundler, hence the
- * `.ts` extension in the import.
+ * `.ts` extensions in the imports.
  */
+import { sealPurposes } from '../db/seal-purposes.ts';
 import { fieldDigest } from './field-encryption.ts';
 
 /** Email addresses compare case-insensitively everywhere (registration, login, filters). */

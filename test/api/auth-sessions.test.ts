@@ -1,7 +1,9 @@
+import { env } from 'cloudflare:test';
 import { and, eq } from 'drizzle-orm';
 import { decodeJwt } from 'jose';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { auditEvents, sessions, users } from '../../src/db/tenant';
+import { revocationKey, UNMARKED_REMEMBERED_MS } from '../../src/platform/auth/authenticate';
 import { ACCOUNT_LOCKOUT } from '../../src/platform/auth/lockout';
 import {
   createCustomer,
@@ -282,6 +284,22 @@ describe('POST /auth/logout and /auth/logout-all', () => {
         data: expect.objectContaining({ sessionId: customer.sessionId, reason: 'LOGOUT' }),
       }),
     ]);
+  });
+
+  it('refuses a session revoked in another location within the bound, with this isolate’s memory on', async () => {
+    const tenant = await createTenant();
+    const customer = await createCustomer(tenant);
+    const read = () =>
+      call('GET', `/customers/${customer.customerId}`, { tenant: tenant.id, token: customer.accessToken });
+    expect((await read()).status).toBe(200);
+    // The mark another location wrote, once KV has it here; this isolate remembers it was unmarked.
+    await env.CACHE.put(revocationKey(tenant.id, customer.sessionId), 'LOGOUT', { expirationTtl: 660 });
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + UNMARKED_REMEMBERED_MS });
+    try {
+      expectProblem(await read(), 401, 'invalid_token');
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('ends every session of the user with logout-all', async () => {

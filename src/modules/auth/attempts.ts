@@ -1,4 +1,5 @@
 import { and, eq, gte, type SQL, sql } from 'drizzle-orm';
+import type { BatchItem } from 'drizzle-orm/batch';
 import { users } from '../../db/tenant';
 import {
   ACCOUNT_LOCKOUT,
@@ -7,7 +8,12 @@ import {
   type LockoutClock,
   lockoutClock,
 } from '../../platform/auth/lockout';
-import { type LoginEmail, loginEmailIs } from '../../platform/auth/user-identity';
+import {
+  type LoginEmail,
+  loginEmailIs,
+  type UserIdRef,
+  userIdWhere,
+} from '../../platform/auth/user-identity';
 import type { ServiceContext } from '../../platform/context';
 import { ApiError } from '../../platform/errors';
 import { commit, event } from '../../platform/unit-of-work';
@@ -17,6 +23,8 @@ import type { UserRow } from './sessions';
 export interface ReservedAttempt {
   /** The user row as the reservation left it: it stands in for reading the user. */
   user: UserRow;
+  /** The rows of the caller's `alongside` queries, in their order. */
+  alongside: unknown[][];
   locksOnFailure: boolean;
   clock: LockoutClock;
 }
@@ -44,11 +52,13 @@ export function assertNotLocked(user: UserRow, now: Date): void {
  * conditional UPDATE takes a slot unless the account is locked or its window is full, and a SELECT in the same batch tells a refusal (423) from an
  * unknown user (undefined). A lock that has run out, or a window older than its length, starts a
  * fresh window; the lock's column is cleared by every granted reservation, since one is only
- * granted when no lock is in force.
+ * granted when no lock is in force. Queries about the user (`alongside`, given its id or the
+ * subquery that finds it) ride in the same round trip.
  */
 export async function reserveAttempt(
   ctx: ServiceContext,
   who: { login: LoginEmail } | { userId: string },
+  alongside: (userId: UserIdRef) => BatchItem<'sqlite'>[] = () => [],
 ): Promise<ReservedAttempt | undefined> {
   const clock = lockoutClock(ACCOUNT_LOCKOUT, ctx.now.getTime());
   const row =
@@ -56,7 +66,7 @@ export async function reserveAttempt(
       ? and(eq(users.tenantId, ctx.tenant.id), eq(users.id, who.userId))
       : await loginEmailIs(ctx, who.login);
   const windowOpen: SQL = sql`(${users.lockedUntil} IS NULL AND ${users.failedLoginWindowStartedAt} IS NOT NULL AND ${users.failedLoginWindowStartedAt} > ${clock.windowClosedBy})`;
-  const [granted, current] = await ctx.db.batch([
+  const [granted, current, ...extra] = await ctx.db.batch([
     ctx.db
       .update(users)
       .set({
@@ -80,12 +90,18 @@ export async function reserveAttempt(
       })
       .from(users)
       .where(row),
+    ...alongside('userId' in who ? who.userId : userIdWhere(row)),
   ]);
   const [counter] = current;
   if (!counter) return undefined;
   const decision = decideAttempt(ACCOUNT_LOCKOUT, granted[0], counter, ctx.now.getTime());
   if (!decision.allowed) throw lockedProblem(decision.retryAfterSeconds);
-  return { user: decision.reserved, locksOnFailure: decision.locksOnFailure, clock };
+  return {
+    user: decision.reserved,
+    alongside: extra as unknown[][],
+    locksOnFailure: decision.locksOnFailure,
+    clock,
+  };
 }
 
 /**

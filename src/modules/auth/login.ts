@@ -1,6 +1,7 @@
 import { and, eq } from 'drizzle-orm';
 import { users } from '../../db/tenant';
 import { hashPassword, PBKDF2_ITERATIONS, verifyPassword } from '../../platform/auth/passwords';
+import { permissionsFromAssignments, roleAssignmentQueries } from '../../platform/auth/roles';
 import type { SecondFactor, SecondFactorProof } from '../../platform/auth/second-factor';
 import { issueMfaToken, verifyMfaToken } from '../../platform/auth/tokens';
 import { type LoginEmail, loginEmailIs } from '../../platform/auth/user-identity';
@@ -16,7 +17,9 @@ import {
 } from './attempts';
 import type { LoginInput, LoginResultView, MfaVerifyInput, TokenPairView } from './schemas';
 import {
-  enrolledSecondFactors,
+  ENROLMENT_QUERIES,
+  enrolledFrom,
+  enrolmentQueries,
   hasSecondFactor,
   type SecondFactorMethod,
   secondFactors,
@@ -46,13 +49,18 @@ export async function findUser(ctx: ServiceContext, userId: string): Promise<Use
 }
 
 /**
- * Step one of a login. The attempt is reserved before the password hash is checked (which also
- * reads the user); a refused one gets 423 unchecked. Unknown emails and wrong passwords cost the
- * same hash work. With a second factor enrolled, the answer is an MFA challenge instead of
- * tokens, and the password's slot is given back: the second factor reserves its own.
+ * Step one of a login. The attempt is reserved before the password hash is checked, in the
+ * round trip that also reads the user, its second factors and its roles; a refused one gets 423
+ * unchecked. Unknown emails and wrong passwords cost the same hash work. With a second factor
+ * enrolled, the answer is an MFA challenge instead of tokens, and the password's slot is given
+ * back: the second factor reserves its own. Otherwise one batch opens the session.
  */
 export async function login(ctx: ServiceContext, input: LoginInput): Promise<LoginResultView> {
-  const attempt = await reserveAttempt(ctx, { login: { kind: input.accountType, email: input.email } });
+  const attempt = await reserveAttempt(
+    ctx,
+    { login: { kind: input.accountType, email: input.email } },
+    (userId) => [...enrolmentQueries(ctx, userId), ...roleAssignmentQueries(ctx.db, ctx.tenant.id, userId)],
+  );
   const check = await verifyPassword(input.password, attempt?.user.passwordHash ?? UNKNOWN_USER_HASH);
   if (!attempt) throw new ApiError('invalid_credentials');
   if (!check.valid) await failAttempt(ctx, attempt, new ApiError('invalid_credentials'));
@@ -60,8 +68,9 @@ export async function login(ctx: ServiceContext, input: LoginInput): Promise<Log
   // A disabled account keeps the slot: it cannot log in, so nothing is lost by counting it.
   if (user.status !== 'ACTIVE') throw new ApiError('account_disabled');
 
-  const methods = await enrolledSecondFactors(ctx, user.id, [releaseAttempt(ctx, attempt)]);
+  const methods = enrolledFrom(attempt.alongside.slice(0, ENROLMENT_QUERIES));
   if (methods.length > 0) {
+    await releaseAttempt(ctx, attempt);
     return {
       mfaRequired: true,
       mfaToken: await issueMfaToken(ctx.env, {
@@ -76,7 +85,13 @@ export async function login(ctx: ServiceContext, input: LoginInput): Promise<Log
   const rehash = check.needsRehash
     ? [replacePasswordHash(ctx, user.id, await hashPassword(input.password))]
     : [];
-  return startSession(ctx, user, ['pwd'], [clearFailures(ctx, user.id), ...rehash]);
+  const permissions = await permissionsFromAssignments(
+    ctx.db,
+    ctx.tenant.id,
+    user,
+    attempt.alongside.slice(ENROLMENT_QUERIES) as { roleIds: string }[][],
+  );
+  return startSession(ctx, user, ['pwd'], [clearFailures(ctx, user.id), ...rehash], permissions);
 }
 
 /** Brings a hash made with older parameters up to today's, while the password is at hand. */

@@ -1,5 +1,6 @@
 import type { BatchItem } from 'drizzle-orm/batch';
 import type { SecondFactor } from '../../platform/auth/second-factor';
+import type { UserIdRef } from '../../platform/auth/user-identity';
 import type { ServiceContext } from '../../platform/context';
 import { consumeRecoveryCode, recoveryCodeEnrolment } from '../mfa/recovery-codes';
 import { totpEnrolment, verifyTotpCode } from '../mfa/totp';
@@ -20,17 +21,29 @@ export const secondFactors: Partial<Record<SecondFactorMethod, SecondFactor>> = 
   WEBAUTHN: passkeySecondFactor,
 };
 
-/** The user's factors; `alongside` statements ride in the same round trip. */
+const factorEntries = Object.entries(secondFactors) as [SecondFactorMethod, SecondFactor][];
+
+/** How many queries `enrolmentQueries` makes: the rows of a batch's first ones are theirs. */
+export const ENROLMENT_QUERIES = factorEntries.length;
+
+/** The queries that find the user's factors, for a batch; `enrolledFrom` reads their rows. */
+export function enrolmentQueries(ctx: ServiceContext, userId: UserIdRef): BatchItem<'sqlite'>[] {
+  return factorEntries.map(([, factor]) => factor.enrolment(ctx, userId));
+}
+
+/** The factors the rows of `enrolmentQueries` (in their order) show enrolled. */
+export function enrolledFrom(found: readonly unknown[][]): SecondFactorMethod[] {
+  return factorEntries.filter((_, index) => (found[index]?.length ?? 0) > 0).map(([method]) => method);
+}
+
+/** The user's factors, in one round trip. */
 export async function enrolledSecondFactors(
   ctx: ServiceContext,
   userId: string,
-  alongside: BatchItem<'sqlite'>[] = [],
 ): Promise<SecondFactorMethod[]> {
-  const entries = Object.entries(secondFactors) as [SecondFactorMethod, SecondFactor][];
-  const [first, ...rest] = [...entries.map(([, factor]) => factor.enrolment(ctx, userId)), ...alongside];
+  const [first, ...rest] = enrolmentQueries(ctx, userId);
   if (!first) return [];
-  const found = (await ctx.db.batch([first, ...rest])) as unknown[][];
-  return entries.filter((_, index) => (found[index]?.length ?? 0) > 0).map(([method]) => method);
+  return enrolledFrom((await ctx.db.batch([first, ...rest])) as unknown[][]);
 }
 
 export async function hasSecondFactor(

@@ -4,7 +4,12 @@ import type { BatchItem } from 'drizzle-orm/batch';
 import { withinParameterLimit } from '../../db/client';
 import { sessions, users } from '../../db/tenant';
 import { markRevoked } from '../../platform/auth/authenticate';
-import { permissionsOfUser } from '../../platform/auth/roles';
+import type { Permission } from '../../platform/auth/permissions';
+import {
+  permissionsFromAssignments,
+  permissionsOfUser,
+  roleAssignmentQueries,
+} from '../../platform/auth/roles';
 import { ACCESS_TOKEN_TTL_SECONDS, issueAccessToken } from '../../platform/auth/tokens';
 import type { ServiceContext } from '../../platform/context';
 import { ApiError, notFound } from '../../platform/errors';
@@ -30,12 +35,14 @@ function epochSeconds(date: Date): number {
   return Math.floor(date.getTime() / 1000);
 }
 
+/** `permissions`, when the caller has read them already, else read now. */
 async function userAccessToken(
   ctx: ServiceContext,
   user: UserRow,
   session: { id: string; amr: string[]; authTime: number },
+  known?: readonly Permission[],
 ): Promise<string> {
-  const permissions = await permissionsOfUser(ctx.db, ctx.tenant.id, user);
+  const permissions = known ?? (await permissionsOfUser(ctx.db, ctx.tenant.id, user));
   return issueAccessToken(ctx.env, {
     issuer: ctx.issuer,
     now: ctx.now,
@@ -55,13 +62,15 @@ async function userAccessToken(
 /**
  * Opens a session for a user who has just proved who they are: the listing row (with the
  * caller's extra statements, e.g. clearing failed logins) is committed first, then the
- * session's Durable Object issues the first refresh token.
+ * session's Durable Object issues the first refresh token. `permissions` saves their query
+ * when the caller read them in an earlier round trip.
  */
 export async function startSession(
   ctx: ServiceContext,
   user: UserRow,
   amr: string[],
   alongside: BatchItem<'sqlite'>[] = [],
+  permissions?: readonly Permission[],
 ): Promise<TokenPairView> {
   const now = ctx.now.toISOString();
   const session = { id: newId('session', ctx.now.getTime()), amr, authTime: epochSeconds(ctx.now) };
@@ -100,7 +109,7 @@ export async function startSession(
       userId: user.id,
       now: ctx.now.getTime(),
     }),
-    userAccessToken(ctx, user, session),
+    userAccessToken(ctx, user, session, permissions),
   ]);
   return {
     accessToken,
@@ -120,37 +129,60 @@ function stillActive(ctx: ServiceContext, userId: string) {
   return sql<string>`(SELECT ${users.id} FROM ${users} WHERE ${users.tenantId} = ${ctx.tenant.id} AND ${users.id} = ${userId} AND ${users.status} = 'ACTIVE')`;
 }
 
-/** Exchanges a refresh token for a new pair; the old one is spent (see SessionDurableObject). */
+/**
+ * Exchanges a refresh token for a new pair; the old one is spent (see SessionDurableObject).
+ * One D1 round trip reads the session, its user and the user's roles and marks the session
+ * used (a live one only: a refresh that then fails was still an attempt to use it); then one
+ * call to the session's object rotates the token.
+ */
 export async function refreshSession(ctx: ServiceContext, refreshToken: string): Promise<TokenPairView> {
   const sessionId = sessionIdOfRefreshToken(refreshToken);
   if (!sessionId) throw new ApiError('invalid_refresh_token');
+  const thisSession = and(eq(sessions.tenantId, ctx.tenant.id), eq(sessions.id, sessionId));
+  const sessionUser = sql<string>`(SELECT ${sessions.userId} FROM ${sessions} WHERE ${thisSession})`;
   // The session row is looked up in this tenant first: another tenant's token never reaches its object.
-  const found = await ctx.db
-    .select({ session: sessions, user: users })
-    .from(sessions)
-    .innerJoin(users, and(eq(users.tenantId, sessions.tenantId), eq(users.id, sessions.userId)))
-    .where(and(eq(sessions.tenantId, ctx.tenant.id), eq(sessions.id, sessionId)))
-    .get();
+  const [[found], ...assignments] = await ctx.db.batch([
+    // D1 hands a batch's rows back keyed by column name: the session's columns here must not
+    // share a name with the user's, or one would stand in for the other.
+    ctx.db
+      .select({
+        session: {
+          userId: sessions.userId,
+          amr: sessions.amr,
+          authTime: sessions.authTime,
+          revokedAt: sessions.revokedAt,
+        },
+        user: users,
+      })
+      .from(sessions)
+      .innerJoin(users, and(eq(users.tenantId, sessions.tenantId), eq(users.id, sessions.userId)))
+      .where(thisSession),
+    ...roleAssignmentQueries(ctx.db, ctx.tenant.id, sessionUser),
+    ctx.db
+      .update(sessions)
+      .set({ lastUsedAt: ctx.now.toISOString() })
+      .where(and(thisSession, isNull(sessions.revokedAt))),
+  ]);
   if (!found || found.session.revokedAt !== null) throw new ApiError('invalid_refresh_token');
+  const session = { ...found.session, id: sessionId };
 
   const rotation = await sessionStub(ctx.env, sessionId).rotate(refreshToken, ctx.now.getTime());
   if (rotation.outcome === 'reused') {
-    await revokeSessions(ctx, [found.session], 'REFRESH_TOKEN_REUSED');
+    await revokeSessions(ctx, [session], 'REFRESH_TOKEN_REUSED');
     throw new ApiError('refresh_token_reused');
   }
   if (rotation.outcome !== 'rotated') throw new ApiError('invalid_refresh_token');
   if (found.user.status !== 'ACTIVE') {
-    await revokeSessions(ctx, [found.session], 'USER_DISABLED');
+    await revokeSessions(ctx, [session], 'USER_DISABLED');
     throw new ApiError('invalid_refresh_token', { detail: 'The account has been disabled.' });
   }
 
-  const [accessToken] = await Promise.all([
-    userAccessToken(ctx, found.user, found.session),
-    ctx.db
-      .update(sessions)
-      .set({ lastUsedAt: ctx.now.toISOString() })
-      .where(and(eq(sessions.tenantId, ctx.tenant.id), eq(sessions.id, sessionId))),
+  const [direct, throughGroups] = assignments;
+  const permissions = await permissionsFromAssignments(ctx.db, ctx.tenant.id, found.user, [
+    direct,
+    throughGroups,
   ]);
+  const accessToken = await userAccessToken(ctx, found.user, session, permissions);
   return {
     accessToken,
     refreshToken: rotation.refreshToken,

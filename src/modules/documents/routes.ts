@@ -4,7 +4,7 @@ import { serviceContext } from '../../platform/http';
 import { runIdempotently } from '../../platform/idempotency';
 import { createRouter, defineRoute, jsonResponse } from '../../platform/openapi';
 import type { RouteAccess } from '../../platform/pipeline';
-import { CustomerIdSchema, CustomerParams } from '../customers/schemas';
+import { CustomerParams } from '../customers/schemas';
 import {
   acceptedMimeTypes,
   DocumentFieldsSchema,

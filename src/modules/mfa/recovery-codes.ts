@@ -2,6 +2,7 @@ import { and, count, eq, isNull } from 'drizzle-orm';
 import { sealPurposes } from '../../db/customer-data';
 import { recoveryCodes } from '../../db/tenant';
 import type { SecondFactorProof } from '../../platform/auth/second-factor';
+import type { UserIdRef } from '../../platform/auth/user-identity';
 import type { ServiceContext } from '../../platform/context';
 import { type FieldContext, fieldDigest } from '../../platform/field-encryption';
 import { CROCKFORD_BASE32 } from '../../platform/ids';
@@ -53,7 +54,7 @@ function normalizeRecoveryCode(input: string): string | null {
   return [...code].every((character) => CROCKFORD_BASE32.includes(character)) ? code : null;
 }
 
-function codesOf(ctx: ServiceContext, userId: string) {
+function codesOf(ctx: ServiceContext, userId: UserIdRef) {
   return and(eq(recoveryCodes.tenantId, ctx.tenant.id), eq(recoveryCodes.userId, userId));
 }
 
@@ -84,7 +85,7 @@ export async function issueRecoveryCodes(ctx: ServiceContext, userId: string) {
 const unused = isNull(recoveryCodes.consumedAt);
 
 /** A query that finds a row while the user has an unused recovery code. */
-export function recoveryCodeEnrolment(ctx: ServiceContext, userId: string) {
+export function recoveryCodeEnrolment(ctx: ServiceContext, userId: UserIdRef) {
   return ctx.db
     .select({ userId: recoveryCodes.userId })
     .from(recoveryCodes)

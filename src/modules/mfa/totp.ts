@@ -9,6 +9,7 @@ import { Secret, TOTP } from 'otpauth';
 import { sealPurposes } from '../../db/customer-data';
 import { totpCredentials } from '../../db/tenant';
 import type { SecondFactorProof } from '../../platform/auth/second-factor';
+import type { UserIdRef } from '../../platform/auth/user-identity';
 import type { ServiceContext } from '../../platform/context';
 import { decryptField, type FieldContext } from '../../platform/field-encryption';
 
@@ -50,7 +51,7 @@ export function matchingStep(secret: string, code: string, now: Date): number | 
   return delta === null ? null : totp.counter({ timestamp }) + delta;
 }
 
-function credentialOf(ctx: ServiceContext, userId: string) {
+function credentialOf(ctx: ServiceContext, userId: UserIdRef) {
   return and(eq(totpCredentials.tenantId, ctx.tenant.id), eq(totpCredentials.userId, userId));
 }
 
@@ -59,7 +60,7 @@ export function deleteTotpCredential(ctx: ServiceContext, userId: string) {
 }
 
 /** A query that finds a row when the user has a confirmed TOTP authenticator. */
-export function totpEnrolment(ctx: ServiceContext, userId: string) {
+export function totpEnrolment(ctx: ServiceContext, userId: UserIdRef) {
   return ctx.db
     .select({ userId: totpCredentials.userId })
     .from(totpCredentials)

@@ -525,7 +525,7 @@ async function identify(
   if (
     claims.tid !== ctx.tenant.id ||
     !subject ||
-    (await isRevoked(ctx.env, ctx.tenant.id, [subject, claims.jti]))
+    (await isRevoked(ctx.env, ctx.tenant.id, [subject, claims.jti], { fresh: true }))
   ) {
     return { kind: 'invalid' };
   }

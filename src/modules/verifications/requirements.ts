@@ -1,4 +1,4 @@
-import { type DocumentType, documentTypes } from '../documents/schemas';
+import type { DocumentType } from '../documents/schemas';
 import { levelRank, type VerificationLevel, verificationLevels } from './lifecycle';
 
 /**

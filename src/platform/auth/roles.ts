@@ -8,6 +8,7 @@ import {
   isPermission,
   type Permission,
 } from './permissions';
+import type { UserIdRef } from './user-identity';
 
 export interface AssignedRole {
   id: string;
@@ -57,7 +58,7 @@ export async function findRoles(
  * assigns them plus the roles of every group they belong to (one round trip for both).
  */
 /** The two queries behind a staff user's roles: assigned directly, and through groups. */
-export function roleAssignmentQueries(db: TenantDb, tenantId: string, userId: string) {
+export function roleAssignmentQueries(db: TenantDb, tenantId: string, userId: UserIdRef) {
   return [
     db
       .select({ roleIds: sql<string>`json_array(${userRoles.roleId})` })
@@ -90,6 +91,21 @@ export async function rolesOfUser(
   if (user.kind === 'CUSTOMER') return [customerRole()];
   const [direct, throughGroups] = roleAssignmentQueries(db, tenantId, user.id);
   return rolesFromAssignments(db, tenantId, await db.batch([direct, throughGroups]));
+}
+
+/**
+ * A user's permissions from the rows of `roleAssignmentQueries`, read in a batch that had
+ * other business (a login's reservation, a refresh's session lookup). Only custom roles cost a
+ * further query; built-in ones are known here.
+ */
+export async function permissionsFromAssignments(
+  db: TenantDb,
+  tenantId: string,
+  user: { kind: 'STAFF' | 'CUSTOMER' },
+  assignments: readonly (readonly { roleIds: string }[])[],
+): Promise<Permission[]> {
+  if (user.kind === 'CUSTOMER') return permissionsOfRoles([customerRole()]);
+  return permissionsOfRoles(await rolesFromAssignments(db, tenantId, assignments));
 }
 
 export function customerRole(): AssignedRole {

@@ -1,4 +1,4 @@
-import { and, eq, type SQL } from 'drizzle-orm';
+import { and, eq, type SQL, sql } from 'drizzle-orm';
 import { sealPurposes } from '../../db/customer-data';
 import { users } from '../../db/tenant';
 import type { ServiceContext } from '../context';
@@ -21,6 +21,17 @@ export type AccountKind = (typeof users.kind.enumValues)[number];
 export interface LoginEmail {
   kind: AccountKind;
   email: string;
+}
+
+/**
+ * A user's id, or a subquery that yields it: queries about a user (second factors, roles) can
+ * then ride in the round trip that finds the user.
+ */
+export type UserIdRef = string | SQL<string>;
+
+/** The id of the user a row condition names, as a subquery (NULL when there is none). */
+export function userIdWhere(condition: SQL | undefined): SQL<string> {
+  return sql<string>`(SELECT ${users.id} FROM ${users} WHERE ${condition})`;
 }
 
 /** The `users` row a login email names, if any (the unique index holds at most one). */

@@ -1,5 +1,6 @@
 import { type Principal, principalKey } from '../auth/principal';
 import type { Tenant } from '../tenancy';
+import type { LeasePolicy } from './leases';
 import type { BucketPolicy } from './token-bucket';
 
 /** What one bucket of a policy counts requests per. */
@@ -16,17 +17,49 @@ export interface RateLimitPolicy {
    * bounds them per account) and show only on their own 429.
    */
   kind: 'quota' | 'guessing';
+  /**
+   * The bucket's object leases isolates a share of what it holds (./leases.ts): most requests
+   * then take their tokens in the isolate, never more than the bucket holds.
+   */
+  lease?: LeasePolicy;
 }
+
+/**
+ * A quarter of what is left, so leases shrink as a bucket empties. Quotas are leased for 10 s:
+ * long enough that a steady caller asks its bucket a few times a minute per isolate, short
+ * enough that tokens parked in an isolate it has left come back soon. Guessing buckets are small
+ * and their callers sparse, so their leases last the window.
+ */
+const quotaLease: LeasePolicy = { share: 0.25, lifetimeSeconds: 10 };
+const guessingLease: LeasePolicy = { share: 0.25, lifetimeSeconds: 60 };
 
 /** Every rate limit of the API. docs/api.md "Rate limits" describes them for clients. */
 export const rateLimitPolicies = {
   /** Routes without a tenant, and a request whose tenant cannot be resolved. */
-  public: { per: 'ip', capacity: 600, windowSeconds: 60, kind: 'quota' },
+  public: { per: 'ip', capacity: 600, windowSeconds: 60, kind: 'quota', lease: quotaLease },
   /** Every tenant route: named after the tier in RateLimit headers; anonymous callers per IP. */
-  tenant: { per: 'tenant+principal', capacity: 'tenant tier', windowSeconds: 60, kind: 'quota' },
-  login: { per: 'tenant+ip', capacity: 20, windowSeconds: 60, kind: 'guessing' },
-  'password-reset': { per: 'tenant+ip', capacity: 5, windowSeconds: 60, kind: 'guessing' },
-  'code-verification': { per: 'tenant+ip', capacity: 10, windowSeconds: 60, kind: 'guessing' },
+  tenant: {
+    per: 'tenant+principal',
+    capacity: 'tenant tier',
+    windowSeconds: 60,
+    kind: 'quota',
+    lease: quotaLease,
+  },
+  login: { per: 'tenant+ip', capacity: 20, windowSeconds: 60, kind: 'guessing', lease: guessingLease },
+  'password-reset': {
+    per: 'tenant+ip',
+    capacity: 5,
+    windowSeconds: 60,
+    kind: 'guessing',
+    lease: guessingLease,
+  },
+  'code-verification': {
+    per: 'tenant+ip',
+    capacity: 10,
+    windowSeconds: 60,
+    kind: 'guessing',
+    lease: guessingLease,
+  },
 } as const satisfies Record<string, RateLimitPolicy>;
 
 export type RateLimitPolicyName = keyof typeof rateLimitPolicies;
@@ -73,16 +106,22 @@ export interface Bucket {
   /** The Durable Object's name: one bucket per key. */
   key: string;
   policy: BucketPolicy;
+  lease?: LeasePolicy;
 }
 
 /** The bucket of `policyName` that counts `subject`'s requests. */
 export function bucketOf(policyName: RateLimitPolicyName, subject: RequestSubject): Bucket {
-  const { per, capacity, windowSeconds }: RateLimitPolicy = rateLimitPolicies[policyName];
+  const { per, capacity, windowSeconds, lease }: RateLimitPolicy = rateLimitPolicies[policyName];
   if (per === 'ip' || !subject.tenant) {
     if (per !== 'ip' || capacity === 'tenant tier') {
       throw new Error(`The '${policyName}' policy counts per tenant: no tenant is known yet`);
     }
-    return { name: policyName, key: `${policyName}:${subject.ip}`, policy: { capacity, windowSeconds } };
+    return {
+      name: policyName,
+      key: `${policyName}:${subject.ip}`,
+      policy: { capacity, windowSeconds },
+      lease,
+    };
   }
   const { tenant, principal } = subject;
   const tier = capacity === 'tenant tier';
@@ -93,5 +132,6 @@ export function bucketOf(policyName: RateLimitPolicyName, subject: RequestSubjec
         ? `${tenant.id}:${policyName}:${subject.ip}`
         : `${tenant.id}:${principalKey(principal)}`,
     policy: { capacity: tier ? tenant.rateLimitPerMinute : capacity, windowSeconds },
+    lease,
   };
 }

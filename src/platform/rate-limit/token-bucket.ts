@@ -30,15 +30,23 @@ export interface BucketDecision {
  * A cost above the capacity is charged as the whole bucket: a route priced for large tenants
  * stays callable, once a window, by a tenant whose operator set a smaller limit.
  */
-const effectiveCost = (policy: BucketPolicy, cost: number) => Math.min(cost, policy.capacity);
+export const effectiveCost = (policy: BucketPolicy, cost: number) => Math.min(cost, policy.capacity);
 
 const refillPerMs = (policy: BucketPolicy) => policy.capacity / (policy.windowSeconds * 1000);
 
-/** The tokens the bucket holds at `nowMs`: what `state` held, refilled since, at most `capacity`. */
-function tokensAt(policy: BucketPolicy, state: BucketState | undefined, nowMs: number): number {
-  if (!state) return policy.capacity;
+/**
+ * The tokens the bucket holds at `nowMs`: what `state` held, refilled since, at most `ceiling`
+ * (the capacity, less what leases hold back: src/platform/rate-limit/leases.ts).
+ */
+export function tokensAt(
+  policy: BucketPolicy,
+  state: BucketState | undefined,
+  nowMs: number,
+  ceiling = policy.capacity,
+): number {
+  if (!state) return ceiling;
   const elapsedMs = Math.max(0, nowMs - state.updatedAtMs);
-  return Math.min(policy.capacity, state.tokens + elapsedMs * refillPerMs(policy));
+  return Math.min(ceiling, state.tokens + elapsedMs * refillPerMs(policy));
 }
 
 /**

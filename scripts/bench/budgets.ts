@@ -1,0 +1,36 @@
+/*
+ * The store operations a request may make, per route, until its answer (what is left to
+ * `waitUntil` and still running then is not counted). Counts, not
+ * times: `npm test` asserts them with the instrumented bindings in steady state
+ * (test/api/operation-budgets.test.ts), and `npm run bench` prints them as PASS/FAIL per request
+ * over a whole run, where leases and remembered revocation marks are renewed now and then
+ * (`RENEWALS_PER_REQUEST`). No imports: Node and workerd both load this file.
+ */
+export interface OperationBudget {
+  d1Queries: number;
+  doCalls: number;
+  kvReads: number;
+}
+
+export const operationBudgets = {
+  /** Tenant-less: its per-IP bucket is leased to the isolate. */
+  'GET /health': { d1Queries: 0, doCalls: 0, kvReads: 0 },
+  /** The user and its roles in one batch; the token's marks and bucket are in the isolate. */
+  'GET /me': { d1Queries: 1, doCalls: 0, kvReads: 0 },
+  'GET /customers/{id}': { d1Queries: 1, doCalls: 0, kvReads: 0 },
+  /**
+   * Two round trips the answer waits for: the reservation, which reads the user, its factors and
+   * roles, and the session's batch. The third query is the outbox handing the session.created
+   * event over (src/platform/unit-of-work.ts), which runs beside the session's object call and
+   * often ends before the answer. One call: the session's object.
+   */
+  'POST /auth/login': { d1Queries: 3, doCalls: 1, kvReads: 0 },
+  /** The session, user and roles in one batch; the rotation in the session's object. */
+  'POST /auth/refresh': { d1Queries: 1, doCalls: 1, kvReads: 0 },
+} as const satisfies Record<string, OperationBudget>;
+
+/**
+ * Over a run, a bucket's lease is renewed every few hundred requests of one caller and a token's
+ * marks are read again every 30 s: what a steady-state count lacks, per request, at most.
+ */
+export const RENEWALS_PER_REQUEST = 0.05;

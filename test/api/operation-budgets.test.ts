@@ -1,0 +1,95 @@
+import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
+import { describe, expect, it } from 'vitest';
+import { type OperationBudget, operationBudgets } from '../../scripts/bench/budgets.ts';
+import { type BindingCounts, emptyCounts } from '../../scripts/bench/protocol.ts';
+import { countingInto, instrumentEnv } from '../../scripts/lib/instrumented-bindings.ts';
+import worker from '../../src/index';
+import { createCustomer, createStaff, createTenant, randomIp, type TestSession } from '../helpers/factories';
+import { BASE } from '../helpers/http';
+
+interface Counted {
+  status: number;
+  body: Record<string, unknown>;
+  /** Store operations up to the answer, as scripts/bench/budgets.ts counts them. */
+  answered: BindingCounts;
+}
+
+/** One request through the worker with counting bindings, as the bench entry serves it. */
+async function counted(
+  method: string,
+  path: string,
+  options: { ip: string; tenant?: string; token?: string; body?: unknown },
+): Promise<Counted> {
+  const headers = new Headers({ 'CF-Connecting-IP': options.ip });
+  if (options.tenant) headers.set('X-Tenant-ID', options.tenant);
+  if (options.token) headers.set('Authorization', `Bearer ${options.token}`);
+  if (options.body !== undefined) headers.set('Content-Type', 'application/json');
+  const request = new Request(`${BASE}${path}`, {
+    method,
+    headers,
+    body: options.body === undefined ? undefined : JSON.stringify(options.body),
+  });
+  const ctx = createExecutionContext();
+  const counts = emptyCounts();
+  const response = await countingInto(counts, () =>
+    worker.fetch(request as Parameters<typeof worker.fetch>[0], instrumentEnv(env), ctx),
+  );
+  const answered = { ...counts };
+  const text = await response.text();
+  await waitOnExecutionContext(ctx);
+  return { status: response.status, body: text ? JSON.parse(text) : {}, answered };
+}
+
+function expectWithin(route: keyof typeof operationBudgets, { status, answered }: Counted, ok = 200) {
+  expect(status, route).toBe(ok);
+  const budget: OperationBudget = operationBudgets[route];
+  const spent = { d1Queries: answered.d1Queries, doCalls: answered.doCalls, kvReads: answered.kvReads };
+  for (const key of Object.keys(budget) as (keyof OperationBudget)[]) {
+    expect(spent[key], `${route}: ${JSON.stringify(spent)}`).toBeLessThanOrEqual(budget[key]);
+  }
+}
+
+/**
+ * Each route is called once to reach the steady state a busy isolate is in (its buckets leased,
+ * the token's marks remembered, the tenant cached), then counted.
+ */
+describe('store operations per request (scripts/bench/budgets.ts)', () => {
+  it('GET /health makes no store operation', async () => {
+    const ip = randomIp();
+    await counted('GET', '/health', { ip });
+    expectWithin('GET /health', await counted('GET', '/health', { ip }));
+  });
+
+  it('authenticated reads make one D1 query and nothing else', async () => {
+    const tenant = await createTenant();
+    const staff = await createStaff(tenant);
+    const { customerId } = await createCustomer(tenant);
+    const as = { ip: randomIp(), tenant: tenant.id, token: staff.token };
+    await counted('GET', '/me', as);
+    expectWithin('GET /me', await counted('GET', '/me', as));
+    expectWithin('GET /customers/{id}', await counted('GET', `/customers/${customerId}`, as));
+  });
+
+  it('a login makes two D1 round trips and one Durable Object call; a refresh one of each', async () => {
+    const tenant = await createTenant();
+    const staff = await createStaff(tenant);
+    const ip = randomIp();
+    const login = () =>
+      counted('POST', '/auth/login', {
+        ip,
+        tenant: tenant.id,
+        body: { email: staff.email, password: staff.password, accountType: 'STAFF' },
+      });
+    await login();
+    const loggedIn = await login();
+    expectWithin('POST /auth/login', loggedIn);
+    const refresh = (session: Record<string, unknown>) =>
+      counted('POST', '/auth/refresh', {
+        ip,
+        tenant: tenant.id,
+        body: { refreshToken: (session as unknown as TestSession).refreshToken },
+      });
+    const refreshed = await refresh(loggedIn.body);
+    expectWithin('POST /auth/refresh', await refresh(refreshed.body));
+  });
+});
