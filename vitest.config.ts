@@ -72,6 +72,8 @@ export default defineConfig(async () => ({
     reporters: ['default', 'json'],
     outputFile: { json: '.vitest-results.json' },
     setupFiles: ['./test/setup/migrations.ts'],
+    // One workerd per worker for the whole run, not one per file: every test builds its own tenant.
+    isolate: false,
     testTimeout: 30_000,
     hookTimeout: 30_000,
   },

@@ -1,5 +1,5 @@
 import { createExecutionContext, createMessageBatch, env, getQueueResult } from 'cloudflare:test';
-import { beforeAll, expect, vi } from 'vitest';
+import { beforeAll, expect } from 'vitest';
 import worker from '../../src/index';
 import type { WebhookQueueMessage } from '../../src/platform/queues';
 import { createStaff, type TestStaff, type TestTenant, unique } from './factories';
@@ -18,55 +18,91 @@ export interface ReceivedRequest {
 
 export type Responder = (request: ReceivedRequest) => Response | Promise<Response>;
 
+interface ReceiverState {
+  everyHost: boolean;
+  received: ReceivedRequest[];
+  fetched: string[];
+  responders: Map<string, Responder>;
+}
+
+/**
+ * The one interception of the isolate's `fetch`, kept on globalThis: with `isolate: false` test
+ * files share an isolate, one after another or side by side, so each file's receiver joins it
+ * instead of replacing another file's. Paths are unique per receiver, so a path finds its own.
+ */
+const RECEIVERS = Symbol.for('fincore.test.receivers');
+type InterceptedGlobal = typeof globalThis & { [RECEIVERS]?: ReceiverState[] };
+
+function receivers(): ReceiverState[] {
+  const scope = globalThis as InterceptedGlobal;
+  const existing = scope[RECEIVERS];
+  if (existing) return existing;
+  const installed: ReceiverState[] = [];
+  scope[RECEIVERS] = installed;
+  const original = globalThis.fetch;
+  globalThis.fetch = async (input, init) => {
+    const request = new Request(input, init);
+    for (const receiver of installed) receiver.fetched.push(request.url);
+    const url = new URL(request.url);
+    const owner = installed.find(
+      (receiver) =>
+        (url.origin === RECEIVER_ORIGIN || receiver.everyHost) && receiver.responders.has(url.pathname),
+    );
+    const answering = owner
+      ? [owner]
+      : installed.filter((receiver) => url.origin === RECEIVER_ORIGIN || receiver.everyHost);
+    if (answering.length === 0) return original(input, init);
+    const record: ReceivedRequest = {
+      path: url.pathname,
+      method: request.method,
+      redirect: request.redirect,
+      hasSignal: init?.signal instanceof AbortSignal,
+      headers: Object.fromEntries(request.headers),
+      body: await request.text(),
+    };
+    for (const receiver of answering) receiver.received.push(record);
+    const responder =
+      owner?.responders.get(url.pathname) ?? (() => new Response('no such hook', { status: 404 }));
+    return responder(record);
+  };
+  return installed;
+}
+
 /**
  * Stands in for tenants' receivers at https://receiver.example: the worker's outbound fetches to
  * that host are recorded and answered here, each path as its test programs it; other requests go
  * out as usual. The worker runs in the test's isolate, so this sees the real consumer's
  * requests, whether the queue or the test delivered the message. It stays in place until the
- * file's isolate ends: deliveries still queued when a test (or the last one) finishes must not
- * go out to the network. With `everyHost`, requests to any other host are answered here too (404
+ * isolate ends: deliveries still queued when a test (or the last one) finishes must not go out
+ * to the network. With `everyHost`, requests to any other host are answered here too (404
  * unless a path is programmed), for tests that register endpoints at URLs they do not choose.
  */
 export function installReceiver(options: { everyHost?: boolean } = {}) {
-  const received: ReceivedRequest[] = [];
-  const fetched: string[] = [];
-  const responders = new Map<string, Responder>();
+  const state: ReceiverState = {
+    everyHost: options.everyHost ?? false,
+    received: [],
+    fetched: [],
+    responders: new Map(),
+  };
   beforeAll(() => {
-    const original = globalThis.fetch;
-    vi.spyOn(globalThis, 'fetch').mockImplementation(async (input, init) => {
-      const request = new Request(input, init);
-      fetched.push(request.url);
-      const url = new URL(request.url);
-      if (url.origin !== RECEIVER_ORIGIN && !options.everyHost) return original(input, init);
-      const record: ReceivedRequest = {
-        path: url.pathname,
-        method: request.method,
-        redirect: request.redirect,
-        hasSignal: init?.signal instanceof AbortSignal,
-        headers: Object.fromEntries(request.headers),
-        body: await request.text(),
-      };
-      received.push(record);
-      const responder = responders.get(url.pathname) ?? (() => new Response('no such hook', { status: 404 }));
-      return responder(record);
-    });
+    receivers().push(state);
   });
   return {
     /** A fresh path on the receiver, answering with `responder` until told otherwise. */
     path(responder: Responder = () => new Response('ok')): string {
       const path = `/${unique('hook')}`;
-      responders.set(path, responder);
+      state.responders.set(path, responder);
       return path;
     },
     respond(path: string, responder: Responder): void {
-      responders.set(path, responder);
+      state.responders.set(path, responder);
     },
     requests(path: string): ReceivedRequest[] {
-      return received.filter((request) => request.path === path);
+      return state.received.filter((request) => request.path === path);
     },
-    /** Every URL the worker fetched, to any host. */
+    /** Every URL the worker fetched, to any host, while this receiver was installed. */
     fetched(): readonly string[] {
-      return fetched;
+      return state.fetched;
     },
   };
 }
