@@ -1,5 +1,5 @@
 import type { BatchItem } from 'drizzle-orm/batch';
-import { isGuardViolation } from '../db/client';
+import { isGuardViolation, isUniqueViolation } from '../db/client';
 import { type AuditEntry, auditStatement } from './audit';
 import type { ServiceContext } from './context';
 import type { ApiError } from './errors';
@@ -67,16 +67,30 @@ export async function commit(
 }
 
 /**
- * How a statement of a batch refuses the whole batch when a precondition no longer holds, so a
- * race cannot slip past a check made before it: it writes NULL into a NOT NULL column (`CASE
- * WHEN <rule> THEN <value> END`, or a subquery that finds nothing), or a value a CHECK
- * constraint rejects. D1 rolls the whole batch back, audit rows and events included.
+ * How a batch is refused when a precondition no longer holds, so a race cannot slip past a check
+ * made before it. Either a statement of the batch writes NULL into a NOT NULL column (`CASE WHEN
+ * <rule> THEN <value> END`, or a subquery that finds nothing) or a value a CHECK constraint
+ * rejects (`violates`), or a row would duplicate one a unique index holds (`duplicates`). D1 rolls
+ * the whole batch back, audit rows and events included.
  */
-export interface Guard {
-  /** The NOT NULL column (`table.column`) or the CHECK constraint the refused write violates. */
-  violates: string;
+export type Guard = (
+  | {
+      /** The NOT NULL column (`table.column`) or the CHECK constraint the refused write violates. */
+      violates: string;
+    }
+  | {
+      /** A column (`table.column`) of the unique index or primary key the refused row duplicates. */
+      duplicates: string;
+    }
+) & {
   /** What the caller is answered instead; it may read the state that made the write refuse. */
   refusal: () => ApiError | Promise<ApiError>;
+};
+
+function refusedBy(error: unknown, guard: Guard): boolean {
+  return 'violates' in guard
+    ? isGuardViolation(error, guard.violates)
+    : isUniqueViolation(error, guard.duplicates);
 }
 
 /**
@@ -91,7 +105,7 @@ export async function commitUnlessRefused(
   try {
     return await commit(ctx, change);
   } catch (error) {
-    const guard = guards.find((candidate) => isGuardViolation(error, candidate.violates));
+    const guard = guards.find((candidate) => refusedBy(error, candidate));
     if (guard) throw await guard.refusal();
     throw error;
   }

@@ -318,6 +318,20 @@ describe('roles', () => {
     ).toBe(201);
   });
 
+  it('lets one of twenty parallel creations of one role name through; the rest get 409 role_name_taken', async () => {
+    const tenant = await createTenant();
+    const admin = await createStaff(tenant);
+    const body = { name: 'Payments officer', description: 'Raced', permissions: [] };
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        call('POST', '/access/roles', { tenant: tenant.id, token: admin.token, body }),
+      ),
+    );
+    expect(answers.filter((answer) => answer.status === 201)).toHaveLength(1);
+    for (const answer of answers.filter((a) => a.status !== 201))
+      expectProblem(answer, 409, 'role_name_taken');
+  });
+
   it('keeps built-in roles read-only (409 role_read_only)', async () => {
     const tenant = await createTenant();
     const admin = await createStaff(tenant);

@@ -160,6 +160,20 @@ describe('groups', () => {
     await createGroup(elsewhere, undefined, groupBody({ name: 'Ünderwriters' }));
   });
 
+  it('lets one of twenty parallel creations of one name through; the rest get 409 group_name_taken', async () => {
+    const tenant = await createTenant();
+    const admin = await createStaff(tenant);
+    const body = groupBody({ name: 'Treasury desk' });
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        call('POST', '/groups', { tenant: tenant.id, token: admin.token, body }),
+      ),
+    );
+    expect(answers.filter((answer) => answer.status === 201)).toHaveLength(1);
+    for (const answer of answers.filter((a) => a.status !== 201))
+      expectProblem(answer, 409, 'group_name_taken');
+  });
+
   it("refuses unknown roles, the customers' role and another tenant's role (422)", async () => {
     const tenant = await createTenant();
     const admin = await createStaff(tenant);

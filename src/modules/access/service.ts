@@ -1,5 +1,5 @@
 import { and, count, desc, eq, lt, ne, type SQL, sql } from 'drizzle-orm';
-import { controlDb, isUniqueViolation } from '../../db/client';
+import { controlDb } from '../../db/client';
 import { clientDirectory } from '../../db/control';
 import { clients, customerKeys, groups, roles, userRoles, users } from '../../db/tenant';
 import { markRevoked } from '../../platform/auth/authenticate';
@@ -20,7 +20,7 @@ import { ApiError, notFound } from '../../platform/errors';
 import { newId } from '../../platform/ids';
 import { decodeCursor, toPage } from '../../platform/pagination';
 import { unwrapCustomerKey } from '../../platform/personal-data';
-import { commit, event } from '../../platform/unit-of-work';
+import { commit, commitUnlessRefused, event } from '../../platform/unit-of-work';
 import { newClientSecret } from '../oauth/clients';
 import type {
   ClientListQuery,
@@ -167,8 +167,9 @@ export async function createRole(ctx: ServiceContext, input: CreateRoleInput): P
     createdAt: now,
     updatedAt: now,
   };
-  try {
-    await commit(ctx, {
+  await commitUnlessRefused(
+    ctx,
+    {
       statements: [ctx.db.insert(roles).values(row)],
       audit: [
         {
@@ -179,11 +180,9 @@ export async function createRole(ctx: ServiceContext, input: CreateRoleInput): P
         },
       ],
       events: [event('role.created', { roleId: row.id })],
-    });
-  } catch (error) {
-    if (isUniqueViolation(error)) throw roleNameTaken(input.name);
-    throw error;
-  }
+    },
+    { duplicates: 'roles.name', refusal: () => roleNameTaken(input.name) },
+  );
   return presentRole(row);
 }
 
@@ -219,8 +218,9 @@ export async function updateRole(
   if (changed.length === 0) return presentRole(row);
 
   const updated: RoleRow = { ...row, ...changes, updatedAt: ctx.now.toISOString() };
-  try {
-    await commit(ctx, {
+  await commitUnlessRefused(
+    ctx,
+    {
       statements: [
         ctx.db
           .update(roles)
@@ -229,11 +229,9 @@ export async function updateRole(
       ],
       audit: [{ action: 'role.updated', targetType: 'role', targetId: row.id, data: { changed, ...audit } }],
       events: [event('role.updated', { roleId: row.id, changed })],
-    });
-  } catch (error) {
-    if (isUniqueViolation(error)) throw roleNameTaken(updated.name);
-    throw error;
-  }
+    },
+    { duplicates: 'roles.name', refusal: () => roleNameTaken(updated.name) },
+  );
   return presentRole(updated);
 }
 

@@ -1,5 +1,4 @@
 import { and, desc, eq, isNull, lt, ne, type SQL, sql } from 'drizzle-orm';
-import { isUniqueViolation } from '../../db/client';
 import { sealPurposes } from '../../db/customer-data';
 import { beneficiaries } from '../../db/tenant';
 import { recentlyAuthenticated, STEP_UP_MAX_AGE_SECONDS } from '../../platform/auth/recent-auth';
@@ -295,8 +294,10 @@ export async function createBeneficiary(
     updatedAt: now,
     deletedAt: null,
   };
-  try {
-    await commitUnlessErased(ctx, customerId, {
+  await commitUnlessErased(
+    ctx,
+    customerId,
+    {
       statements: [ctx.db.insert(beneficiaries).values(row)],
       audit: [
         {
@@ -307,12 +308,12 @@ export async function createBeneficiary(
         },
       ],
       events: [event('beneficiary.created', { customerId, beneficiaryId: id, network: row.network, status })],
-    });
-  } catch (error) {
-    if (isUniqueViolation(error))
-      throw beneficiaryExists(await existingBeneficiaryId(ctx, customerId, fingerprint));
-    throw error;
-  }
+    },
+    {
+      duplicates: 'beneficiaries.account_fingerprint',
+      refusal: async () => beneficiaryExists(await existingBeneficiaryId(ctx, customerId, fingerprint)),
+    },
+  );
   return presentBeneficiary(...(await recordPayeeCheck(ctx, customer.key, row, details)));
 }
 

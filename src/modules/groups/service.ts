@@ -7,7 +7,7 @@ import type { ServiceContext } from '../../platform/context';
 import { ApiError, notFound } from '../../platform/errors';
 import { newId } from '../../platform/ids';
 import { decodeCursor, toPage } from '../../platform/pagination';
-import { commit, event } from '../../platform/unit-of-work';
+import { commit, commitUnlessRefused, event } from '../../platform/unit-of-work';
 import { grantableRoles, staffUserActedOn } from '../access/users/service';
 import type {
   CreateGroupInput,
@@ -129,18 +129,17 @@ export async function createGroup(ctx: ServiceContext, input: CreateGroupInput):
     createdAt: now,
     updatedAt: now,
   };
-  try {
-    await commit(ctx, {
+  await commitUnlessRefused(
+    ctx,
+    {
       statements: [ctx.db.insert(groups).values(row)],
       audit: [
         { action: 'group.created', targetType: 'group', targetId: row.id, data: { name: row.name, roleIds } },
       ],
       events: [event('group.created', { groupId: row.id })],
-    });
-  } catch (error) {
-    if (isUniqueViolation(error)) throw groupNameTaken(input.name);
-    throw error;
-  }
+    },
+    { duplicates: 'groups.name_key', refusal: () => groupNameTaken(input.name) },
+  );
   return presentOne(ctx, row);
 }
 
@@ -169,8 +168,9 @@ export async function updateGroup(
     nameKey: nameKey(after.name),
     updatedAt: ctx.now.toISOString(),
   };
-  try {
-    await commit(ctx, {
+  await commitUnlessRefused(
+    ctx,
+    {
       statements: [
         ctx.db
           .update(groups)
@@ -192,11 +192,9 @@ export async function updateGroup(
         },
       ],
       events: [event('group.updated', { groupId: row.id, changed })],
-    });
-  } catch (error) {
-    if (isUniqueViolation(error)) throw groupNameTaken(updated.name);
-    throw error;
-  }
+    },
+    { duplicates: 'groups.name_key', refusal: () => groupNameTaken(updated.name) },
+  );
   return presentOne(ctx, updated);
 }
 

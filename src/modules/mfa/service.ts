@@ -1,12 +1,11 @@
 import { and, eq } from 'drizzle-orm';
-import { isUniqueViolation } from '../../db/client';
 import { totpCredentials, totpEnrolments } from '../../db/tenant';
 import type { UserPrincipal } from '../../platform/auth/principal';
 import { identityOf } from '../../platform/auth/user-identity';
 import type { ServiceContext } from '../../platform/context';
 import { ApiError, validationError } from '../../platform/errors';
 import { decryptField, encryptField } from '../../platform/field-encryption';
-import { type Change, commit, event } from '../../platform/unit-of-work';
+import { type Change, commit, commitUnlessRefused, event } from '../../platform/unit-of-work';
 import { findUser } from '../auth/login';
 import { deleteRecoveryCodes, issueRecoveryCodes } from './recovery-codes';
 import type { RecoveryCodesView, TotpConfirmInput, TotpEnrolmentView } from './schemas';
@@ -94,8 +93,9 @@ export async function confirmTotpEnrolment(
     ]);
   }
   const recovery = await issueRecoveryCodes(ctx, userId);
-  try {
-    await commit(ctx, {
+  await commitUnlessRefused(
+    ctx,
+    {
       statements: [
         ctx.db.insert(totpCredentials).values({
           tenantId: ctx.tenant.id,
@@ -109,11 +109,9 @@ export async function confirmTotpEnrolment(
       ],
       audit: [{ action: 'mfa.enrolled', targetType: 'user', targetId: userId, data: { method: 'TOTP' } }],
       events: [event('mfa.enrolled', { userId, method: 'TOTP' })],
-    });
-  } catch (error) {
-    if (isUniqueViolation(error)) throw new ApiError('totp_already_enrolled');
-    throw error;
-  }
+    },
+    { duplicates: 'totp_credentials.user_id', refusal: () => new ApiError('totp_already_enrolled') },
+  );
   return { recoveryCodes: recovery.codes };
 }
 

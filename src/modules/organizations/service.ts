@@ -1,6 +1,5 @@
 import { and, asc, desc, eq, exists, getTableColumns, inArray, lt, ne, or, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/sqlite-core';
-import { isUniqueViolation } from '../../db/client';
 import { sealPurposes } from '../../db/customer-data';
 import { organizationPeople, users } from '../../db/tenant';
 import { identityColumns } from '../../platform/auth/user-identity';
@@ -24,7 +23,7 @@ import {
   unlessErased,
   updateProfile,
 } from '../customers/service';
-import { emailInUse, registerCustomer } from '../registration/service';
+import { emailInUse, emailTakenGuard, registerCustomer } from '../registration/service';
 import type {
   CreateDirectorInput,
   CreateShareholderInput,
@@ -507,32 +506,27 @@ export async function inviteEmployee(
     passwordSetupRequired: true,
   };
   const { passwordSetupRequired: _, ...person } = row;
-  try {
-    await commitWithPasswordToken(
-      ctx,
-      user,
-      'ORGANIZATION_INVITATION',
-      {
-        statements: [
-          (
-            await invitedLogin(
-              ctx,
-              { id: user.id, email: input.email, displayName: employeeName(details), kind: 'CUSTOMER' },
-              organization.key,
-            )
-          ).statement,
-          ctx.db.insert(organizationPeople).values(await storedPerson(ctx, organization, person)),
-          unlessErased(ctx, organizationId),
-        ],
-        ...memberAdded(organizationId, row),
-      },
-      erasedGuard(ctx),
-    );
-  } catch (error) {
-    // Two invitations (or a registration) raced past the check above: the unique index decides.
-    if (isUniqueViolation(error)) throw new ApiError('email_taken');
-    throw error;
-  }
+  await commitWithPasswordToken(
+    ctx,
+    user,
+    'ORGANIZATION_INVITATION',
+    {
+      statements: [
+        (
+          await invitedLogin(
+            ctx,
+            { id: user.id, email: input.email, displayName: employeeName(details), kind: 'CUSTOMER' },
+            organization.key,
+          )
+        ).statement,
+        ctx.db.insert(organizationPeople).values(await storedPerson(ctx, organization, person)),
+        unlessErased(ctx, organizationId),
+      ],
+      ...memberAdded(organizationId, row),
+    },
+    erasedGuard(ctx),
+    emailTakenGuard,
+  );
   return presentEmployee(row);
 }
 

@@ -1,5 +1,4 @@
 import type { BatchItem } from 'drizzle-orm/batch';
-import { isUniqueViolation } from '../../db/client';
 import { consents, customers, users } from '../../db/tenant';
 import { passwordProblems } from '../../platform/auth/password-policy';
 import { hashPassword } from '../../platform/auth/passwords';
@@ -9,7 +8,7 @@ import { ApiError, type FieldError, validationError } from '../../platform/error
 import { newId } from '../../platform/ids';
 import { normaliseEmail } from '../../platform/lookup-digests';
 import { type CustomerKey, newCustomerKey } from '../../platform/personal-data';
-import { commit, event } from '../../platform/unit-of-work';
+import { commitUnlessRefused, event, type Guard } from '../../platform/unit-of-work';
 import { type ConsentType, requiredConsentTypes } from '../consents/schemas';
 import { consentRecord } from '../consents/service';
 import type { CustomerView } from '../customers/schemas';
@@ -35,6 +34,15 @@ export async function emailInUse(ctx: ServiceContext, login: LoginEmail): Promis
     .get();
   return existing !== undefined;
 }
+
+/**
+ * The refusal of a login insert that raced past `emailInUse`: the unique index on the email's
+ * digest decides, and the loser gets 409.
+ */
+export const emailTakenGuard: Guard = {
+  duplicates: 'users.email_digest',
+  refusal: () => new ApiError('email_taken'),
+};
 
 export async function registerIndividual(
   ctx: ServiceContext,
@@ -129,8 +137,9 @@ export async function registerCustomer(
     ...(customer.marketing ? ['MARKETING' as const] : []),
   ];
 
-  try {
-    await commit(ctx, {
+  await commitUnlessRefused(
+    ctx,
+    {
       statements: [
         storeKey,
         ctx.db.insert(customers).values({
@@ -172,11 +181,8 @@ export async function registerCustomer(
         },
       ],
       events: [event('customer.created', { customerId, type: customer.type, status: customerRow.status })],
-    });
-  } catch (error) {
-    // Two registrations raced past the check above: the unique index decides, the loser gets 409.
-    if (isUniqueViolation(error)) throw new ApiError('email_taken');
-    throw error;
-  }
+    },
+    emailTakenGuard,
+  );
   return { ...presentCustomer(customerRow), userId };
 }

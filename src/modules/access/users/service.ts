@@ -1,5 +1,4 @@
 import { and, desc, eq, gte, inArray, lt, lte, or } from 'drizzle-orm';
-import { isUniqueViolation } from '../../../db/client';
 import { userRoles, users } from '../../../db/tenant';
 import {
   assertHolds,
@@ -19,7 +18,7 @@ import { commitWithPasswordToken, invitedLogin, voidPasswordTokens } from '../..
 import { revokeUserSessions } from '../../auth/sessions';
 import { totpRemoval } from '../../mfa/service';
 import { isTotpEnrolled } from '../../mfa/totp';
-import { emailInUse } from '../../registration/service';
+import { emailInUse, emailTakenGuard } from '../../registration/service';
 import { allPasskeysRemoval } from '../../webauthn/service';
 import type {
   InviteStaffUserInput,
@@ -200,8 +199,11 @@ export async function inviteStaffUser(
   const _now = ctx.now.toISOString();
   const user = { id: newId('user', ctx.now.getTime()), email: input.email, customerKey: null };
   const roleIds = roles.map((role) => role.id);
-  try {
-    await commitWithPasswordToken(ctx, user, 'STAFF_INVITATION', {
+  await commitWithPasswordToken(
+    ctx,
+    user,
+    'STAFF_INVITATION',
+    {
       statements: [
         (
           await invitedLogin(
@@ -214,12 +216,9 @@ export async function inviteStaffUser(
       ],
       audit: [{ action: 'user.invited', targetType: 'user', targetId: user.id, data: { roleIds } }],
       events: [event('user.invited', { userId: user.id, roleIds })],
-    });
-  } catch (error) {
-    // Two invitations (or a registration) raced past the check above: the unique index decides.
-    if (isUniqueViolation(error)) throw new ApiError('email_taken');
-    throw error;
-  }
+    },
+    emailTakenGuard,
+  );
   return getStaffUser(ctx, user.id);
 }
 
