@@ -17,7 +17,7 @@ export const operationBudgets = {
   'GET /health': { d1Queries: 0, doCalls: 0, kvReads: 0 },
   /** The user and its roles in one batch; the token's marks and bucket are in the isolate. */
   'GET /me': { d1Queries: 1, doCalls: 0, kvReads: 0 },
-  'GET /customers/{id}': { d1Queries: 1, doCalls: 0, kvReads: 0 },
+  'GET /customers/{customerId}': { d1Queries: 1, doCalls: 0, kvReads: 0 },
   /**
    * Two round trips the answer waits for: the reservation, which reads the user, its factors and
    * roles, and the session's batch. The third query is the outbox handing the session.created
@@ -27,6 +27,12 @@ export const operationBudgets = {
   'POST /auth/login': { d1Queries: 3, doCalls: 1, kvReads: 0 },
   /** The session, user and roles in one batch; the rotation in the session's object. */
   'POST /auth/refresh': { d1Queries: 1, doCalls: 1, kvReads: 0 },
+  /**
+   * The customer with its key; the insert's batch; the payee check's answer, stored in a batch of
+   * its own after the insert so a failing verifier never blocks it; and, beside it, the outbox
+   * handing the first batch's event over.
+   */
+  'POST /customers/{customerId}/beneficiaries': { d1Queries: 4, doCalls: 0, kvReads: 0 },
 } as const satisfies Record<string, OperationBudget>;
 
 /**

@@ -45,11 +45,20 @@ export const BASELINE = 'GET /health';
 const PUBLIC_ADDRESSES = 256;
 const CUSTOMER_READ = 'GET /customers/{customerId}';
 const LOGIN = 'POST /auth/login';
+const BENEFICIARY_CREATE = 'POST /customers/{customerId}/beneficiaries';
 export const READ_BINDINGS = `bindings of ${CUSTOMER_READ} only`;
 export const PASSWORD_VERIFY = 'password verification only';
 
 function pick<T>(items: readonly T[], n: number): T {
   return items[n % items.length] as T;
+}
+
+/** The n-th of distinct valid German IBANs (bank code 37040044), check digits by ISO 7064 mod 97-10. */
+function germanIban(n: number): string {
+  const bban = `37040044${String(n).padStart(10, '0')}`;
+  // DE is 13 14 in the check's letters-to-digits; BigInt because the number has 24 digits.
+  const check = 98n - (BigInt(`${bban}131400`) % 97n);
+  return `DE${String(check).padStart(2, '0')}${bban}`;
 }
 
 /** The staff user's own token, so each user's requests fill that user's rate-limit bucket. */
@@ -158,6 +167,27 @@ export const scenarios: Scenario[] = [
         },
       };
     },
+  },
+  {
+    name: BENEFICIARY_CREATE,
+    operation: BENEFICIARY_CREATE,
+    expectedStatus: 201,
+    start: ({ seed }) => ({
+      next: (n) => ({
+        method: 'POST',
+        path: `/customers/${pick(seed.customerIds, n)}/beneficiaries`,
+        ...asStaff(seed, n),
+        // A new account every time: the same one for the same customer is a 409 duplicate.
+        body: {
+          name: 'Grace Hopper',
+          type: 'INDIVIDUAL',
+          country: 'DE',
+          network: 'SEPA',
+          currency: 'EUR',
+          account: { iban: germanIban(n) },
+        },
+      }),
+    }),
   },
   {
     name: PASSWORD_VERIFY,

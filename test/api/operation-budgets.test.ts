@@ -67,7 +67,7 @@ describe('store operations per request (scripts/bench/budgets.ts)', () => {
     const as = { ip: randomIp(), tenant: tenant.id, token: staff.token };
     await counted('GET', '/me', as);
     expectWithin('GET /me', await counted('GET', '/me', as));
-    expectWithin('GET /customers/{id}', await counted('GET', `/customers/${customerId}`, as));
+    expectWithin('GET /customers/{customerId}', await counted('GET', `/customers/${customerId}`, as));
   });
 
   it('a login makes two D1 round trips and one Durable Object call; a refresh one of each', async () => {
@@ -91,5 +91,27 @@ describe('store operations per request (scripts/bench/budgets.ts)', () => {
       });
     const refreshed = await refresh(loggedIn.body);
     expectWithin('POST /auth/refresh', await refresh(refreshed.body));
+  });
+
+  it('adding a beneficiary makes four D1 round trips and no other store operation', async () => {
+    const tenant = await createTenant();
+    const staff = await createStaff(tenant);
+    const { customerId } = await createCustomer(tenant);
+    const as = { ip: randomIp(), tenant: tenant.id, token: staff.token };
+    const add = (iban: string) =>
+      counted('POST', `/customers/${customerId}/beneficiaries`, {
+        ...as,
+        body: {
+          name: 'Grace Hopper',
+          type: 'INDIVIDUAL',
+          country: 'DE',
+          network: 'SEPA',
+          currency: 'EUR',
+          account: { iban },
+        },
+      });
+    await add('DE89370400440532013000');
+    const added = await add('DE02120300000000202051');
+    expectWithin('POST /customers/{customerId}/beneficiaries', added, 201);
   });
 });
