@@ -1,4 +1,5 @@
 import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
+import { decodeJwt } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { type OperationBudget, operationBudgets } from '../../scripts/bench/budgets.ts';
 import { type BindingCounts, emptyCounts } from '../../scripts/bench/protocol.ts';
@@ -70,28 +71,40 @@ describe('store operations per request (scripts/bench/budgets.ts)', () => {
     expectWithin('GET /customers/{customerId}', await counted('GET', `/customers/${customerId}`, as));
   });
 
-  it('a login makes two D1 round trips and one Durable Object call; a refresh one of each', async () => {
-    const tenant = await createTenant();
-    const staff = await createStaff(tenant);
-    const ip = randomIp();
-    const login = () =>
-      counted('POST', '/auth/login', {
-        ip,
-        tenant: tenant.id,
-        body: { email: staff.email, password: staff.password, accountType: 'STAFF' },
-      });
-    await login();
-    const loggedIn = await login();
-    expectWithin('POST /auth/login', loggedIn);
-    const refresh = (session: Record<string, unknown>) =>
-      counted('POST', '/auth/refresh', {
-        ip,
-        tenant: tenant.id,
-        body: { refreshToken: (session as unknown as TestSession).refreshToken },
-      });
-    const refreshed = await refresh(loggedIn.body);
-    expectWithin('POST /auth/refresh', await refresh(refreshed.body));
-  });
+  it.each([
+    ['a built-in role', 'TENANT_ADMIN' as const],
+    ['a custom role', { permissions: ['customers:read' as const, 'documents:read' as const] }],
+  ])(
+    'a login with %s makes two D1 round trips and one Durable Object call; a refresh one of each',
+    async (_, role) => {
+      const tenant = await createTenant();
+      const staff = await createStaff(tenant, role);
+      const ip = randomIp();
+      const login = () =>
+        counted('POST', '/auth/login', {
+          ip,
+          tenant: tenant.id,
+          body: { email: staff.email, password: staff.password, accountType: 'STAFF' },
+        });
+      await login();
+      const loggedIn = await login();
+      expectWithin('POST /auth/login', loggedIn);
+      const refresh = (session: Record<string, unknown>) =>
+        counted('POST', '/auth/refresh', {
+          ip,
+          tenant: tenant.id,
+          body: { refreshToken: (session as unknown as TestSession).refreshToken },
+        });
+      const refreshed = await refresh(loggedIn.body);
+      const again = await refresh(refreshed.body);
+      expectWithin('POST /auth/refresh', again);
+      // The roles were read in those round trips: the token carries what they grant.
+      if (typeof role !== 'string') {
+        const { scope } = decodeJwt(String(again.body.accessToken));
+        expect(String(scope).split(' ').sort()).toEqual([...role.permissions].sort());
+      }
+    },
+  );
 
   it('adding a beneficiary makes four D1 round trips and no other store operation', async () => {
     const tenant = await createTenant();

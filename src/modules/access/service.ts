@@ -506,7 +506,7 @@ export async function describeCaller(ctx: ServiceContext): Promise<MeView> {
     };
   }
   // The user and its role assignments in one round trip: /me is the cheapest authenticated read.
-  const [direct, throughGroups] = roleAssignmentQueries(ctx.db, ctx.tenant.id, actor.id);
+  const [direct, throughGroups, custom] = roleAssignmentQueries(ctx.db, ctx.tenant.id, actor.id);
   const [[found], ...assignments] = await ctx.db.batch([
     ctx.db
       .select({
@@ -527,6 +527,7 @@ export async function describeCaller(ctx: ServiceContext): Promise<MeView> {
       .where(and(eq(users.tenantId, ctx.tenant.id), eq(users.id, actor.id))),
     direct,
     throughGroups,
+    custom,
   ]);
   if (!found) throw principalGone();
   const customerKey =
@@ -539,10 +540,7 @@ export async function describeCaller(ctx: ServiceContext): Promise<MeView> {
         )
       : undefined;
   const user = await identityOf(ctx, found.user, customerKey);
-  const held =
-    actor.userKind === 'CUSTOMER'
-      ? [customerRole()]
-      : await rolesFromAssignments(ctx.db, ctx.tenant.id, assignments);
+  const held = actor.userKind === 'CUSTOMER' ? [customerRole()] : rolesFromAssignments(assignments);
   return {
     ...common,
     principal: {

@@ -1,7 +1,11 @@
 import { and, eq } from 'drizzle-orm';
 import { users } from '../../db/tenant';
 import { hashPassword, PBKDF2_ITERATIONS, verifyPassword } from '../../platform/auth/passwords';
-import { permissionsFromAssignments, roleAssignmentQueries } from '../../platform/auth/roles';
+import {
+  permissionsFromAssignments,
+  type RoleAssignmentRows,
+  roleAssignmentQueries,
+} from '../../platform/auth/roles';
 import type { SecondFactor, SecondFactorProof } from '../../platform/auth/second-factor';
 import { issueMfaToken, verifyMfaToken } from '../../platform/auth/tokens';
 import { type LoginEmail, loginEmailIs } from '../../platform/auth/user-identity';
@@ -85,11 +89,9 @@ export async function login(ctx: ServiceContext, input: LoginInput): Promise<Log
   const rehash = check.needsRehash
     ? [replacePasswordHash(ctx, user.id, await hashPassword(input.password))]
     : [];
-  const permissions = await permissionsFromAssignments(
-    ctx.db,
-    ctx.tenant.id,
+  const permissions = permissionsFromAssignments(
     user,
-    attempt.alongside.slice(ENROLMENT_QUERIES) as { roleIds: string }[][],
+    attempt.alongside.slice(ENROLMENT_QUERIES) as unknown as RoleAssignmentRows,
   );
   return startSession(ctx, user, ['pwd'], [clearFailures(ctx, user.id), ...rehash], permissions);
 }

@@ -177,11 +177,8 @@ export async function refreshSession(ctx: ServiceContext, refreshToken: string):
     throw new ApiError('invalid_refresh_token', { detail: 'The account has been disabled.' });
   }
 
-  const [direct, throughGroups] = assignments;
-  const permissions = await permissionsFromAssignments(ctx.db, ctx.tenant.id, found.user, [
-    direct,
-    throughGroups,
-  ]);
+  const [direct, throughGroups, custom] = assignments;
+  const permissions = permissionsFromAssignments(found.user, [direct, throughGroups, custom]);
   const accessToken = await userAccessToken(ctx, found.user, session, permissions);
   return {
     accessToken,

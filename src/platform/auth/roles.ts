@@ -54,11 +54,20 @@ export async function findRoles(
 }
 
 /**
- * Customers hold the built-in CUSTOMER role by being customers; staff hold what `user_roles`
- * assigns them plus the roles of every group they belong to (one round trip for both).
+ * The three queries behind a staff user's roles, for a batch that has other business (a login's
+ * reservation, a refresh's session lookup, `/me`): the role ids assigned directly, those of the
+ * user's groups, and the custom roles either names, so no role costs a round trip of its own.
  */
-/** The two queries behind a staff user's roles: assigned directly, and through groups. */
 export function roleAssignmentQueries(db: TenantDb, tenantId: string, userId: UserIdRef) {
+  const namedRoleIds = sql`(
+    SELECT ${userRoles.roleId} FROM ${userRoles}
+      WHERE ${userRoles.tenantId} = ${tenantId} AND ${userRoles.userId} = ${userId}
+    UNION
+    SELECT named.value FROM ${groupMembers}
+      JOIN ${groups} ON ${groups.tenantId} = ${groupMembers.tenantId} AND ${groups.id} = ${groupMembers.groupId},
+      json_each(${groups.roleIds}) AS named
+      WHERE ${groupMembers.tenantId} = ${tenantId} AND ${groupMembers.userId} = ${userId}
+  )`;
   return [
     db
       .select({ roleIds: sql<string>`json_array(${userRoles.roleId})` })
@@ -69,17 +78,40 @@ export function roleAssignmentQueries(db: TenantDb, tenantId: string, userId: Us
       .from(groupMembers)
       .innerJoin(groups, and(eq(groups.tenantId, groupMembers.tenantId), eq(groups.id, groupMembers.groupId)))
       .where(and(eq(groupMembers.tenantId, tenantId), eq(groupMembers.userId, userId))),
+    db
+      .select({ id: roles.id, name: roles.name, permissions: roles.permissions })
+      .from(roles)
+      .where(and(eq(roles.tenantId, tenantId), sql`${roles.id} IN ${namedRoleIds}`)),
   ] as const;
 }
 
-/** The roles the rows of `roleAssignmentQueries` name (built-in ones need no further query). */
-export function rolesFromAssignments(
-  db: TenantDb,
-  tenantId: string,
-  assignments: readonly (readonly { roleIds: string }[])[],
-): Promise<AssignedRole[]> {
-  const roleIds = assignments.flatMap((rows) => rows.flatMap((row) => JSON.parse(row.roleIds) as string[]));
-  return findRoles(db, tenantId, roleIds);
+/** The rows of `roleAssignmentQueries`, in its order. */
+export type RoleAssignmentRows = readonly [
+  direct: readonly { roleIds: string }[],
+  throughGroups: readonly { roleIds: string }[],
+  custom: readonly { id: string; name: string; permissions: readonly string[] }[],
+];
+
+/**
+ * The roles the rows of `roleAssignmentQueries` name: built-in ones known here, custom ones as
+ * read; ids that name no role (a deleted custom role) grant nothing.
+ */
+export function rolesFromAssignments([direct, throughGroups, custom]: RoleAssignmentRows): AssignedRole[] {
+  const roleIds = new Set(
+    [...direct, ...throughGroups].flatMap((row) => JSON.parse(row.roleIds) as string[]),
+  );
+  const builtIn = [...roleIds].flatMap((roleId) => {
+    const role = builtInRoleById(roleId);
+    return role ? [assigned(role)] : [];
+  });
+  return [
+    ...builtIn,
+    ...custom.map((role) => ({
+      ...role,
+      builtIn: false,
+      permissions: role.permissions.filter(isPermission),
+    })),
+  ];
 }
 
 /** Customers hold the built-in CUSTOMER role by being customers; staff what they are assigned. */
@@ -89,23 +121,19 @@ export async function rolesOfUser(
   user: { id: string; kind: 'STAFF' | 'CUSTOMER' },
 ): Promise<AssignedRole[]> {
   if (user.kind === 'CUSTOMER') return [customerRole()];
-  const [direct, throughGroups] = roleAssignmentQueries(db, tenantId, user.id);
-  return rolesFromAssignments(db, tenantId, await db.batch([direct, throughGroups]));
+  const [direct, throughGroups, custom] = roleAssignmentQueries(db, tenantId, user.id);
+  return rolesFromAssignments(await db.batch([direct, throughGroups, custom]));
 }
 
 /**
- * A user's permissions from the rows of `roleAssignmentQueries`, read in a batch that had
- * other business (a login's reservation, a refresh's session lookup). Only custom roles cost a
- * further query; built-in ones are known here.
+ * A user's permissions from the rows of `roleAssignmentQueries`, read in a batch that had other
+ * business (a login's reservation, a refresh's session lookup).
  */
-export async function permissionsFromAssignments(
-  db: TenantDb,
-  tenantId: string,
+export function permissionsFromAssignments(
   user: { kind: 'STAFF' | 'CUSTOMER' },
-  assignments: readonly (readonly { roleIds: string }[])[],
-): Promise<Permission[]> {
-  if (user.kind === 'CUSTOMER') return permissionsOfRoles([customerRole()]);
-  return permissionsOfRoles(await rolesFromAssignments(db, tenantId, assignments));
+  assignments: RoleAssignmentRows,
+): Permission[] {
+  return permissionsOfRoles(user.kind === 'CUSTOMER' ? [customerRole()] : rolesFromAssignments(assignments));
 }
 
 export function customerRole(): AssignedRole {
