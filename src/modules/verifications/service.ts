@@ -24,7 +24,7 @@ import {
   requireCustomerRow,
 } from '../customers/service';
 import { loadOfficersAndOwners } from '../organizations/service';
-import { loadDocumentFacts } from './document-facts';
+import { linkDocuments, loadDocumentFacts, loadVerificationDocuments } from './document-facts';
 import {
   applyEvent,
   defaultApprovalsRequired,
@@ -42,6 +42,7 @@ import { enqueueVerificationJobs } from './queue';
 import {
   activationReadiness,
   computeRequirements,
+  documentsReliedOn,
   nextLevel,
   type PersonFact,
   type RequirementError,
@@ -520,7 +521,7 @@ async function moveVerification(
 ): Promise<Change> {
   const customer = await requireCustomerRow(ctx, row.customerId);
   const approved = next.status === 'APPROVED' && row.status !== 'APPROVED';
-  const documents = approved ? await loadDocumentFacts(ctx, row.customerId) : [];
+  const documents = approved ? await loadVerificationDocuments(ctx, row.id) : [];
   const update = guardedVerificationUpdate(ctx, row, {
     ...values,
     status: next.status,
@@ -545,6 +546,14 @@ async function moveVerification(
     events: [...verificationEvents(row, next.status, customer), ...follows.events],
   };
 }
+
+const documentGoneGuard = {
+  violates: 'verification_documents.created_at',
+  refusal: () =>
+    new ApiError('concurrent_update', {
+      detail: 'A document this verification relies on was deleted meanwhile; read the requirements again.',
+    }),
+};
 
 /**
  * Submits a verification of a level (202): refused with 422 `requirements_not_met` while
@@ -633,6 +642,9 @@ export async function submitVerification(
       events: follows.events,
     };
   }
+  change.statements.push(
+    ...linkDocuments(ctx, row.id, documentsReliedOn(facts, input.level), waiting !== undefined),
+  );
   change.audit.push({
     action: 'verification.submitted',
     targetType: 'verification',
@@ -647,7 +659,7 @@ export async function submitVerification(
     ),
   );
   try {
-    await commitUnlessRefused(ctx, change, verificationGuard, customerGuard);
+    await commitUnlessRefused(ctx, change, verificationGuard, customerGuard, documentGoneGuard);
   } catch (error) {
     if (isUniqueViolation(error)) {
       throw new ApiError('verification_in_progress', {
@@ -666,7 +678,10 @@ export async function submitVerification(
 /** What the provider is told about the customer: names to screen, the magic inputs, documents. */
 export async function startJobFacts(ctx: ServiceContext, row: VerificationRow) {
   const customer = await requireCustomerRow(ctx, row.customerId);
-  const { people, documents } = await loadFacts(ctx, customer);
+  const [{ people }, documents] = await Promise.all([
+    loadFacts(ctx, customer),
+    loadVerificationDocuments(ctx, row.id),
+  ]);
   const profile = customer.profile as Record<string, string | undefined>;
   const subject: SubjectFacts =
     customer.type === 'INDIVIDUAL'
