@@ -23,6 +23,7 @@ import {
   guardedUpdate,
   requireCustomerRow,
 } from '../customers/service';
+import { type Disclosure, disclosureTo } from '../export/disclosure';
 import { loadOfficersAndOwners } from '../organizations/service';
 import { linkDocuments, loadDocumentFacts, loadVerificationDocuments } from './document-facts';
 import {
@@ -223,18 +224,40 @@ type CheckRow = typeof verificationChecks.$inferSelect;
 type HitRow = typeof screeningHits.$inferSelect;
 type DecisionRow = typeof verificationDecisions.$inferSelect;
 
+/** What a view is made of: the columns the customer-data map hands the export, too. */
+type PresentedRow = Omit<
+  VerificationRow,
+  | 'tenantId'
+  | 'submittedBy'
+  | 'autoApprove'
+  | 'lastEventAt'
+  | 'jobEnqueuedAt'
+  | 'expiringNotifiedAt'
+  | 'expiredNotifiedAt'
+>;
+type PresentedCheck = Omit<CheckRow, 'tenantId' | 'customerId'>;
+type PresentedHit = Omit<HitRow, 'tenantId' | 'customerId' | 'createdAt'>;
+type PresentedDecision = Omit<DecisionRow, 'tenantId' | 'customerId'>;
+
+/**
+ * A verification's view. The API shows the checks and hits of the current attempt; the GDPR
+ * export (`attempts: 'all'`) those of every attempt, each naming its own.
+ */
 export function presentVerification(
-  row: VerificationRow,
-  checks: CheckRow[],
-  hits: HitRow[],
-  decisions: DecisionRow[],
+  row: PresentedRow,
+  checks: readonly PresentedCheck[],
+  hits: readonly PresentedHit[],
+  decisions: readonly PresentedDecision[],
+  attempts: 'current' | 'all' = 'current',
 ): VerificationView {
   const outcome = (row.outcome ?? {}) as {
     rejectType?: 'FINAL' | 'RETRYABLE';
     reasons?: { code: string; reason: string }[];
   };
-  const current = <R extends { verificationId: string; attempt: number }>(list: R[]) =>
-    list.filter((item) => item.verificationId === row.id && item.attempt === row.attempt);
+  const current = <R extends { verificationId: string; attempt: number }>(list: readonly R[]) =>
+    list.filter(
+      (item) => item.verificationId === row.id && (attempts === 'all' || item.attempt === row.attempt),
+    );
   return {
     id: row.id,
     customerId: row.customerId,
@@ -250,6 +273,7 @@ export function presentVerification(
     approvalsRequired: row.approvalsRequired,
     checks: current(checks).map((check) => ({
       id: check.id,
+      attempt: check.attempt,
       type: check.type,
       subject: check.subject,
       status: check.status,
@@ -260,6 +284,7 @@ export function presentVerification(
     })),
     hits: current(hits).map((hit) => ({
       id: hit.id,
+      attempt: hit.attempt,
       checkId: hit.checkId,
       subject: hit.subject,
       listEntryId: hit.listEntryId,
@@ -309,7 +334,50 @@ async function presentRows(ctx: ServiceContext, rows: VerificationRow[]): Promis
       .where(scoped(verificationDecisions))
       .orderBy(asc(verificationDecisions.id)),
   ]);
-  return rows.map((row) => presentVerification(row, checks, hits, decisions));
+  const disclosure = disclosureTo(ctx.actor);
+  return rows.map((row) =>
+    disclosedVerification(disclosure, presentVerification(row, checks, hits, decisions)),
+  );
+}
+
+/**
+ * A verification as the requester may see it (./export/disclosure.ts): the data subject sees
+ * its outcome, checks, hits and the reasons given to it, but neither what reviewers wrote for
+ * the bank's file (review reason, hit notes, the reasons of decisions) nor who they are.
+ */
+export function disclosedVerification(disclosure: Disclosure, view: VerificationView): VerificationView {
+  const withoutNames = disclosure.namesTheBanksActors
+    ? view
+    : {
+        ...view,
+        hits: view.hits.map((hit) => ({ ...hit, disposedBy: null })),
+        decisions: view.decisions.map((decision) => ({ ...decision, reviewerId: null })),
+      };
+  if (disclosure.showsReviewNotes) return withoutNames;
+  return {
+    ...withoutNames,
+    reviewReason: null,
+    hits: withoutNames.hits.map((hit) => ({ ...hit, note: null })),
+    decisions: withoutNames.decisions.map((decision) => ({ ...decision, reason: null })),
+  };
+}
+
+/** The customer's verifications for its GDPR export, every attempt's checks and hits with them. */
+export function presentVerificationsForExport(
+  disclosure: Disclosure,
+  rows: {
+    verifications: readonly PresentedRow[];
+    checks: readonly PresentedCheck[];
+    hits: readonly PresentedHit[];
+    decisions: readonly PresentedDecision[];
+  },
+): VerificationView[] {
+  return rows.verifications.map((row) =>
+    disclosedVerification(
+      disclosure,
+      presentVerification(row, rows.checks, rows.hits, rows.decisions, 'all'),
+    ),
+  );
 }
 
 export async function findVerification(ctx: ServiceContext, verificationId: string) {
