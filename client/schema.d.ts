@@ -8991,6 +8991,8 @@ export interface components {
             documents: components["schemas"]["ExportedDocument"][];
             /** @description The customer’s beneficiaries, deleted ones included, with their account details. */
             beneficiaries: components["schemas"]["Beneficiary"][];
+            /** @description The customer’s KYC/KYB verifications with the checks and screening hits of every attempt and the reviewers’ decisions. Exported by the customer or its organization’s users, without what reviewers wrote for the bank’s file (`reviewReason`, hit notes, decision reasons) or who they are. */
+            verifications: components["schemas"]["Verification"][];
             /**
              * @description Sections that hold more than 10000 rows and were cut at that many; empty when the export is complete.
              * @example []
@@ -9503,6 +9505,274 @@ export interface components {
              */
             updatedAt: string;
         };
+        Verification: {
+            /**
+             * @description Verification id.
+             * @example ver_01jd7w3v8m9k2q4r6t8v0x2z4b
+             */
+            id: string;
+            /**
+             * @description Customer id.
+             * @example cus_01jd7w3v8m9k2q4r6t8v0x2z4b
+             */
+            customerId: string;
+            level: components["schemas"]["VerificationLevel"];
+            /**
+             * @description PENDING → IN_PROGRESS → APPROVED | REJECTED | ADDITIONAL_INFO_REQUIRED | MANUAL_REVIEW.
+             * @example PENDING
+             * @enum {string}
+             */
+            status: "PENDING" | "IN_PROGRESS" | "APPROVED" | "REJECTED" | "ADDITIONAL_INFO_REQUIRED" | "MANUAL_REVIEW";
+            /**
+             * @description Why it was started: a submit, or the tenant’s re-screening schedule.
+             * @example CUSTOMER_REQUEST
+             * @enum {string}
+             */
+            reason: "CUSTOMER_REQUEST" | "ONGOING_MONITORING";
+            /**
+             * Format: int32
+             * @description Starts at 1; a re-submission after ADDITIONAL_INFO_REQUIRED is the next attempt.
+             * @example 1
+             */
+            attempt: number;
+            /**
+             * @description The provider doing the checks.
+             * @example sandbox
+             */
+            provider: string;
+            /**
+             * @description The provider’s applicant id; null until started.
+             * @example null
+             */
+            providerReference: string | null;
+            /**
+             * @description For REJECTED and ADDITIONAL_INFO_REQUIRED: whether a new attempt may succeed.
+             * @example null
+             * @enum {string|null}
+             */
+            rejectType: "FINAL" | "RETRYABLE" | null;
+            /** @description Why the outcome is what it is. */
+            reasons: components["schemas"]["VerificationReason"][];
+            /**
+             * @description Why it waits for a reviewer (a near list match, a PEP, a provider that kept failing); null for the customer itself and its organization’s users.
+             * @example null
+             */
+            reviewReason: string | null;
+            /**
+             * Format: int32
+             * @description Distinct reviewers who must approve a MANUAL_REVIEW (tenant policy at submission).
+             * @example 1
+             */
+            approvalsRequired: number;
+            /** @description The checks of the current attempt (in the GDPR export: of every attempt). */
+            checks: components["schemas"]["VerificationCheck"][];
+            /** @description Screening hits of the current attempt (in the GDPR export: of every attempt). */
+            hits: components["schemas"]["ScreeningHit"][];
+            /** @description Reviewers’ decisions, every attempt. */
+            decisions: components["schemas"]["VerificationDecision"][];
+            /**
+             * @description When it was approved.
+             * @example null
+             */
+            approvedAt: string | null;
+            /**
+             * @description When an approval stops counting: the earliest identity-document expiry, or approval + the review interval.
+             * @example null
+             */
+            expiresAt: string | null;
+            /**
+             * @description ISO 8601 UTC timestamp.
+             * @example 2026-11-25T12:00:00.000Z
+             */
+            createdAt: string;
+            /**
+             * @description ISO 8601 UTC timestamp.
+             * @example 2026-11-25T12:00:00.000Z
+             */
+            updatedAt: string;
+        };
+        /**
+         * @description BASIC: profile data, consents and sanctions/PEP screening (KYB: directors, 100 % of shareholdings, every UBO screened). STANDARD: + an identity document and a proof of address (KYB: certificate of incorporation and proof of address). ENHANCED: + source of funds (KYB: + UBO declaration).
+         * @example BASIC
+         * @enum {string}
+         */
+        VerificationLevel: "BASIC" | "STANDARD" | "ENHANCED";
+        VerificationReason: {
+            /**
+             * @description snake_case reason.
+             * @example identity_not_confirmed
+             */
+            code: string;
+            /**
+             * @description Text.
+             * @example The identity could not be confirmed.
+             */
+            reason: string;
+        };
+        VerificationCheck: {
+            /**
+             * @description Check id.
+             * @example vck_01jd7w3v8m9k2q4r6t8v0x2z4b
+             */
+            id: string;
+            /**
+             * Format: int32
+             * @description The attempt it belongs to.
+             * @example 1
+             */
+            attempt: number;
+            /**
+             * @description What is checked.
+             * @example SANCTIONS
+             * @enum {string}
+             */
+            type: "IDENTITY" | "DOCUMENT" | "ADDRESS" | "SANCTIONS" | "PEP" | "BUSINESS_REGISTRY" | "UBO";
+            /**
+             * @description Whom it is about: the customer (`cus_…`) or one of its people (`per_…`).
+             * @example cus_01jd7w3v8m9k2q4r6t8v0x2z4b
+             */
+            subject: string;
+            /**
+             * @description Result.
+             * @example PASSED
+             * @enum {string}
+             */
+            status: "PENDING" | "IN_PROGRESS" | "PASSED" | "FAILED" | "NEEDS_REVIEW" | "ERROR";
+            /**
+             * @description Reason code of a failure or review.
+             * @example null
+             */
+            resultCode: string | null;
+            /**
+             * @description The provider’s id for the check.
+             * @example sbx_chk_01
+             */
+            providerReference: string | null;
+            /**
+             * @description ISO 8601 UTC timestamp.
+             * @example 2026-11-25T12:00:00.000Z
+             */
+            startedAt: string;
+            /**
+             * @description When it finished.
+             * @example null
+             */
+            completedAt: string | null;
+        };
+        ScreeningHit: {
+            /**
+             * @description Hit id.
+             * @example hit_01jd7w3v8m9k2q4r6t8v0x2z4b
+             */
+            id: string;
+            /**
+             * Format: int32
+             * @description The attempt it belongs to.
+             * @example 1
+             */
+            attempt: number;
+            /**
+             * @description The check that found it.
+             * @example vck_01jd7w3v8m9k2q4r6t8v0x2z4b
+             */
+            checkId: string;
+            /**
+             * @description Whom it is about: the customer (`cus_…`) or one of its people (`per_…`).
+             * @example cus_01jd7w3v8m9k2q4r6t8v0x2z4b
+             */
+            subject: string;
+            /**
+             * @description The list entry matched.
+             * @example fsl-001
+             */
+            listEntryId: string;
+            /**
+             * @description The list entry’s name.
+             * @example Ivan Sanctionov
+             */
+            caption: string;
+            /**
+             * @description Lists it is on.
+             * @example [
+             *       "fincore-sandbox-sample"
+             *     ]
+             */
+            datasets: string[];
+            /**
+             * @description `sanction` or `role.pep`.
+             * @example [
+             *       "sanction"
+             *     ]
+             */
+            topics: string[];
+            /**
+             * @description Match score; 1 is exact after normalisation.
+             * @example 0.93
+             */
+            score: number;
+            /**
+             * @description Fields that matched.
+             * @example [
+             *       "name"
+             *     ]
+             */
+            matchedOn: string[];
+            /**
+             * @description `OPEN` until a reviewer (or, for an exact sanctions match, the list) decides.
+             * @example OPEN
+             * @enum {string}
+             */
+            disposition: "OPEN" | "TRUE_POSITIVE" | "FALSE_POSITIVE";
+            /**
+             * @description The reviewer; null while open, when the list decided, and for the customer itself and its organization’s users.
+             * @example null
+             */
+            disposedBy: string | null;
+            /**
+             * @description When it was disposed.
+             * @example null
+             */
+            disposedAt: string | null;
+            /**
+             * @description The reviewer’s note; null for the customer itself and its organization’s users.
+             * @example null
+             */
+            note: string | null;
+        };
+        VerificationDecision: {
+            /**
+             * @description Decision id.
+             * @example vdc_01jd7w3v8m9k2q4r6t8v0x2z4b
+             */
+            id: string;
+            /**
+             * Format: int32
+             * @description The attempt decided.
+             * @example 1
+             */
+            attempt: number;
+            /**
+             * @description The reviewer; null for the customer itself and its organization’s users.
+             * @example usr_01jd7w3v8m9k2q4r6t8v0x2z4b
+             */
+            reviewerId: string | null;
+            /**
+             * @description What was decided.
+             * @example APPROVE
+             * @enum {string}
+             */
+            decision: "APPROVE" | "REJECT" | "REQUEST_INFO";
+            /**
+             * @description Why, for the bank’s file; null for the customer itself and its organization’s users, who see the reasons given to them in `reasons`.
+             * @example PEP status confirmed; risk accepted.
+             */
+            reason: string | null;
+            /**
+             * @description ISO 8601 UTC timestamp.
+             * @example 2026-11-25T12:00:00.000Z
+             */
+            createdAt: string;
+        };
         ErasureRequest: {
             /**
              * @description Your reference for the data subject’s request (a ticket number), kept in the audit log. Not a place for personal data.
@@ -9581,12 +9851,6 @@ export interface components {
             /** @description Provided but not accepted: to be provided again. Never a reviewer’s internal note. */
             errors: components["schemas"]["RequirementError"][];
         };
-        /**
-         * @description BASIC: profile data, consents and sanctions/PEP screening (KYB: directors, 100 % of shareholdings, every UBO screened). STANDARD: + an identity document and a proof of address (KYB: certificate of incorporation and proof of address). ENHANCED: + source of funds (KYB: + UBO declaration).
-         * @example BASIC
-         * @enum {string}
-         */
-        VerificationLevel: "BASIC" | "STANDARD" | "ENHANCED";
         Requirement: {
             /**
              * @description Stable dotted id: `profile.<field>`, `contact.email_verified`, `consent.<TYPE>`, `document.<NAME>`, `personnel.directors.minimum_one`, `personnel.shareholders.total_100`, `screening.sanctions`, `screening.pep`, `screening.business_registry`, `person.<per_id>.screening`, `verification.<LEVEL>`.
@@ -9667,256 +9931,6 @@ export interface components {
              * @example doc_01jd7w3v8m9k2q4r6t8v0x2z4b
              */
             documentId?: string;
-        };
-        Verification: {
-            /**
-             * @description Verification id.
-             * @example ver_01jd7w3v8m9k2q4r6t8v0x2z4b
-             */
-            id: string;
-            /**
-             * @description Customer id.
-             * @example cus_01jd7w3v8m9k2q4r6t8v0x2z4b
-             */
-            customerId: string;
-            level: components["schemas"]["VerificationLevel"];
-            /**
-             * @description PENDING → IN_PROGRESS → APPROVED | REJECTED | ADDITIONAL_INFO_REQUIRED | MANUAL_REVIEW.
-             * @example PENDING
-             * @enum {string}
-             */
-            status: "PENDING" | "IN_PROGRESS" | "APPROVED" | "REJECTED" | "ADDITIONAL_INFO_REQUIRED" | "MANUAL_REVIEW";
-            /**
-             * @description Why it was started: a submit, or the tenant’s re-screening schedule.
-             * @example CUSTOMER_REQUEST
-             * @enum {string}
-             */
-            reason: "CUSTOMER_REQUEST" | "ONGOING_MONITORING";
-            /**
-             * Format: int32
-             * @description Starts at 1; a re-submission after ADDITIONAL_INFO_REQUIRED is the next attempt.
-             * @example 1
-             */
-            attempt: number;
-            /**
-             * @description The provider doing the checks.
-             * @example sandbox
-             */
-            provider: string;
-            /**
-             * @description The provider’s applicant id; null until started.
-             * @example null
-             */
-            providerReference: string | null;
-            /**
-             * @description For REJECTED and ADDITIONAL_INFO_REQUIRED: whether a new attempt may succeed.
-             * @example null
-             * @enum {string|null}
-             */
-            rejectType: "FINAL" | "RETRYABLE" | null;
-            /** @description Why the outcome is what it is. */
-            reasons: components["schemas"]["VerificationReason"][];
-            /**
-             * @description Why it waits for a reviewer (a near list match, a PEP, a provider that kept failing).
-             * @example null
-             */
-            reviewReason: string | null;
-            /**
-             * Format: int32
-             * @description Distinct reviewers who must approve a MANUAL_REVIEW (tenant policy at submission).
-             * @example 1
-             */
-            approvalsRequired: number;
-            /** @description The checks of the current attempt. */
-            checks: components["schemas"]["VerificationCheck"][];
-            /** @description Screening hits of the current attempt. */
-            hits: components["schemas"]["ScreeningHit"][];
-            /** @description Reviewers’ decisions, every attempt. */
-            decisions: components["schemas"]["VerificationDecision"][];
-            /**
-             * @description When it was approved.
-             * @example null
-             */
-            approvedAt: string | null;
-            /**
-             * @description When an approval stops counting: the earliest identity-document expiry, or approval + the review interval.
-             * @example null
-             */
-            expiresAt: string | null;
-            /**
-             * @description ISO 8601 UTC timestamp.
-             * @example 2026-11-25T12:00:00.000Z
-             */
-            createdAt: string;
-            /**
-             * @description ISO 8601 UTC timestamp.
-             * @example 2026-11-25T12:00:00.000Z
-             */
-            updatedAt: string;
-        };
-        VerificationReason: {
-            /**
-             * @description snake_case reason.
-             * @example identity_not_confirmed
-             */
-            code: string;
-            /**
-             * @description Text.
-             * @example The identity could not be confirmed.
-             */
-            reason: string;
-        };
-        VerificationCheck: {
-            /**
-             * @description Check id.
-             * @example vck_01jd7w3v8m9k2q4r6t8v0x2z4b
-             */
-            id: string;
-            /**
-             * @description What is checked.
-             * @example SANCTIONS
-             * @enum {string}
-             */
-            type: "IDENTITY" | "DOCUMENT" | "ADDRESS" | "SANCTIONS" | "PEP" | "BUSINESS_REGISTRY" | "UBO";
-            /**
-             * @description Whom it is about: the customer (`cus_…`) or one of its people (`per_…`).
-             * @example cus_01jd7w3v8m9k2q4r6t8v0x2z4b
-             */
-            subject: string;
-            /**
-             * @description Result.
-             * @example PASSED
-             * @enum {string}
-             */
-            status: "PENDING" | "IN_PROGRESS" | "PASSED" | "FAILED" | "NEEDS_REVIEW" | "ERROR";
-            /**
-             * @description Reason code of a failure or review.
-             * @example null
-             */
-            resultCode: string | null;
-            /**
-             * @description The provider’s id for the check.
-             * @example sbx_chk_01
-             */
-            providerReference: string | null;
-            /**
-             * @description ISO 8601 UTC timestamp.
-             * @example 2026-11-25T12:00:00.000Z
-             */
-            startedAt: string;
-            /**
-             * @description When it finished.
-             * @example null
-             */
-            completedAt: string | null;
-        };
-        ScreeningHit: {
-            /**
-             * @description Hit id.
-             * @example hit_01jd7w3v8m9k2q4r6t8v0x2z4b
-             */
-            id: string;
-            /**
-             * @description The check that found it.
-             * @example vck_01jd7w3v8m9k2q4r6t8v0x2z4b
-             */
-            checkId: string;
-            /**
-             * @description Whom it is about: the customer (`cus_…`) or one of its people (`per_…`).
-             * @example cus_01jd7w3v8m9k2q4r6t8v0x2z4b
-             */
-            subject: string;
-            /**
-             * @description The list entry matched.
-             * @example fsl-001
-             */
-            listEntryId: string;
-            /**
-             * @description The list entry’s name.
-             * @example Ivan Sanctionov
-             */
-            caption: string;
-            /**
-             * @description Lists it is on.
-             * @example [
-             *       "fincore-sandbox-sample"
-             *     ]
-             */
-            datasets: string[];
-            /**
-             * @description `sanction` or `role.pep`.
-             * @example [
-             *       "sanction"
-             *     ]
-             */
-            topics: string[];
-            /**
-             * @description Match score; 1 is exact after normalisation.
-             * @example 0.93
-             */
-            score: number;
-            /**
-             * @description Fields that matched.
-             * @example [
-             *       "name"
-             *     ]
-             */
-            matchedOn: string[];
-            /**
-             * @description `OPEN` until a reviewer (or, for an exact sanctions match, the list) decides.
-             * @example OPEN
-             * @enum {string}
-             */
-            disposition: "OPEN" | "TRUE_POSITIVE" | "FALSE_POSITIVE";
-            /**
-             * @description The reviewer; null while open or when the list decided.
-             * @example null
-             */
-            disposedBy: string | null;
-            /**
-             * @description When it was disposed.
-             * @example null
-             */
-            disposedAt: string | null;
-            /**
-             * @description The reviewer’s note.
-             * @example null
-             */
-            note: string | null;
-        };
-        VerificationDecision: {
-            /**
-             * @description Decision id.
-             * @example vdc_01jd7w3v8m9k2q4r6t8v0x2z4b
-             */
-            id: string;
-            /**
-             * Format: int32
-             * @description The attempt decided.
-             * @example 1
-             */
-            attempt: number;
-            /**
-             * @description The reviewer.
-             * @example usr_01jd7w3v8m9k2q4r6t8v0x2z4b
-             */
-            reviewerId: string;
-            /**
-             * @description What was decided.
-             * @example APPROVE
-             * @enum {string}
-             */
-            decision: "APPROVE" | "REJECT" | "REQUEST_INFO";
-            /**
-             * @description Why.
-             * @example PEP status confirmed; risk accepted.
-             */
-            reason: string;
-            /**
-             * @description ISO 8601 UTC timestamp.
-             * @example 2026-11-25T12:00:00.000Z
-             */
-            createdAt: string;
         };
         SubmitVerification: {
             level: components["schemas"]["VerificationLevel"];

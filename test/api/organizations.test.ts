@@ -8,6 +8,7 @@ import {
   createStaff,
   createTenant,
   database,
+  directorInput,
   logIn,
   organizationInput,
   type TestTenant,
@@ -22,14 +23,7 @@ interface Person {
   detail?: string;
 }
 
-const director = {
-  firstName: 'Charles',
-  lastName: 'Babbage',
-  dateOfBirth: '1971-12-26',
-  nationality: 'GB',
-  role: 'MANAGING_DIRECTOR',
-  isPep: false,
-};
+const director = directorInput();
 
 function individualShareholder(ownershipPercentage: number) {
   return { type: 'INDIVIDUAL', firstName: 'Ada', lastName: 'King', isPep: false, ownershipPercentage };

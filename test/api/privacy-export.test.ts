@@ -21,6 +21,7 @@ import {
 import { call } from '../helpers/http';
 import { expectProblem } from '../helpers/problems';
 import { enrolTotp } from '../helpers/second-factors';
+import { settledStatus, submit, verifiableCustomer } from '../helpers/verifications';
 
 interface CustomerExport {
   exportedAt: string;
@@ -49,7 +50,18 @@ interface CustomerExport {
   organizationPeople: unknown[];
   documents: unknown[];
   beneficiaries: unknown[];
+  verifications: Verification[];
   truncated: string[];
+}
+
+interface Verification {
+  id: string;
+  attempt: number;
+  status: string;
+  reviewReason: string | null;
+  checks: { attempt: number; type: string }[];
+  hits: { attempt: number; disposition: string; disposedBy: string | null; note: string | null }[];
+  decisions: { attempt: number; decision: string; reviewerId: string | null; reason: string | null }[];
 }
 
 function exportOf(tenant: TestTenant, customerId: string, token: string) {
@@ -426,6 +438,68 @@ describe('GET /customers/{customerId}/export', () => {
       expect(support.body.auditEvents).toContainEqual(
         expect.objectContaining({ action: 'customer.updated', actorId: traces.agent.id, ip: STAFF_IP }),
       );
+    });
+
+    it('exports verifications with every attempt; the data subject sees them without reviewers’ notes or names', async () => {
+      const tenant = await createTenant();
+      const customer = await verifiableCustomer(tenant, { firstName: 'Ivan', lastName: 'Sanctionow' });
+      const reviewer = await createStaff(tenant, 'COMPLIANCE_OFFICER');
+      const id = (await submit(tenant, customer.token, customer.customerId)).body.id;
+      const decide = async (body: Record<string, unknown>) => {
+        const review = await settledStatus(tenant, customer.token, id, 'MANUAL_REVIEW');
+        const hitId = review.hits.find((hit) => hit.disposition === 'OPEN')?.id;
+        const decided = await call('POST', `/verifications/${id}/decision`, {
+          tenant: tenant.id,
+          token: reviewer.token,
+          body: {
+            ...body,
+            hitDispositions: [{ hitId, disposition: 'FALSE_POSITIVE', note: 'Born 1990, not 1961.' }],
+          },
+        });
+        expect(decided.status, decided.text).toBe(200);
+      };
+      await decide({ decision: 'REQUEST_INFO', reason: 'Ask for a second identity document.' });
+      expect((await submit(tenant, customer.token, customer.customerId)).status).toBe(202);
+      await decide({ decision: 'APPROVE', reason: 'Different person; the list entry is 29 years older.' });
+
+      const asBank = await exportOf(tenant, customer.customerId, reviewer.accessToken);
+      expect(asBank.status, asBank.text).toBe(200);
+      const [full] = asBank.body.verifications;
+      expect(full).toMatchObject({ id, attempt: 2, status: 'APPROVED' });
+      expect(full?.reviewReason).toEqual(expect.any(String));
+      expect(full?.checks.map((check) => check.attempt)).toEqual(expect.arrayContaining([1, 2]));
+      expect(full?.hits).toEqual([
+        expect.objectContaining({ attempt: 1, disposedBy: reviewer.id, note: 'Born 1990, not 1961.' }),
+        expect.objectContaining({ attempt: 2, disposedBy: reviewer.id, note: 'Born 1990, not 1961.' }),
+      ]);
+      expect(full?.decisions).toEqual([
+        expect.objectContaining({ attempt: 1, decision: 'REQUEST_INFO', reviewerId: reviewer.id }),
+        expect.objectContaining({ attempt: 2, decision: 'APPROVE', reviewerId: reviewer.id }),
+      ]);
+
+      const asSubject = await exportOf(tenant, customer.customerId, customer.accessToken);
+      expect(asSubject.status, asSubject.text).toBe(200);
+      const [disclosed] = asSubject.body.verifications;
+      expect(disclosed).toMatchObject({ id, status: 'APPROVED', reviewReason: null });
+      expect(disclosed?.checks).toHaveLength(full?.checks.length ?? 0);
+      expect(
+        disclosed?.hits.map(({ disposition, disposedBy, note }) => ({ disposition, disposedBy, note })),
+      ).toEqual([
+        { disposition: 'FALSE_POSITIVE', disposedBy: null, note: null },
+        { disposition: 'FALSE_POSITIVE', disposedBy: null, note: null },
+      ]);
+      expect(
+        disclosed?.decisions.map(({ decision, reviewerId, reason }) => ({ decision, reviewerId, reason })),
+      ).toEqual([
+        { decision: 'REQUEST_INFO', reviewerId: null, reason: null },
+        { decision: 'APPROVE', reviewerId: null, reason: null },
+      ]);
+      expect(asSubject.text).not.toContain('Born 1990');
+      expect(asSubject.text).not.toContain(reviewer.id);
+      // The verification route tells the customer no more than its export.
+      const read = await call('GET', `/verifications/${id}`, { tenant: tenant.id, token: customer.token });
+      expect(read.text).not.toContain('Born 1990');
+      expect(read.text).not.toContain(reviewer.id);
     });
   });
 });

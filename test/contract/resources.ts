@@ -11,6 +11,7 @@ import {
   createStaff,
   createTenant,
   database,
+  directorInput,
   logIn,
   type TestCustomer,
   type TestStaff,
@@ -199,14 +200,7 @@ export const resourceFactories: Record<string, ResourceFactory> = {
       staff.token,
       'POST',
       `/organizations/${organization.customerId}/directors`,
-      {
-        firstName: 'Charles',
-        lastName: 'Babbage',
-        dateOfBirth: '1971-12-26',
-        nationality: 'GB',
-        role: 'MANAGING_DIRECTOR',
-        isPep: false,
-      },
+      directorInput(),
     );
     return {
       ids: { organizationId: organization.customerId, personId: person.id },

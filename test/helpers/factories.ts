@@ -394,6 +394,19 @@ export function organizationInput(overrides: Record<string, unknown> = {}) {
   };
 }
 
+/** A director's body for `POST /organizations/{organizationId}/directors`. */
+export function directorInput(overrides: Record<string, unknown> = {}) {
+  return {
+    firstName: 'Charles',
+    lastName: 'Babbage',
+    dateOfBirth: '1971-12-26',
+    nationality: 'GB',
+    role: 'MANAGING_DIRECTOR',
+    isPep: false,
+    ...overrides,
+  };
+}
+
 /**
  * An organization written straight to the database, so the common cases can address one in a
  * tenant whose tier cannot register organizations through the API.

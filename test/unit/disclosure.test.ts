@@ -36,10 +36,11 @@ function entry(actorType: AuditEventView['actorType'], actorId: string | null): 
 }
 
 describe('disclosureTo', () => {
-  it('withholds internal records from a customer whatever permissions it carries', () => {
-    expect(disclosureTo(user('CUSTOMER', ['customers:read', 'customers:hold']))).toEqual({
+  it('withholds internal records and review notes from a customer whatever permissions it carries', () => {
+    expect(disclosureTo(user('CUSTOMER', ['customers:read', 'customers:hold', 'kyc:review']))).toEqual({
       withheld: holds,
       namesTheBanksActors: false,
+      showsReviewNotes: false,
     });
   });
 
@@ -53,7 +54,7 @@ describe('disclosureTo', () => {
       amr: [],
       authTime: 0,
     };
-    expect(disclosureTo(client)).toEqual({ withheld: [], namesTheBanksActors: true });
+    expect(disclosureTo(client)).toEqual({ withheld: [], namesTheBanksActors: true, showsReviewNotes: true });
   });
 });
 

@@ -3,6 +3,7 @@ import {
   activationReadiness,
   computeRequirements,
   type DocumentFact,
+  documentsReliedOn,
   type RequirementFacts,
   submitBlockers,
 } from '../../src/modules/verifications/requirements';
@@ -304,5 +305,36 @@ describe('activationReadiness', () => {
     expect(activationReadiness(approvedBasic, 'STANDARD').missing.map((entry) => entry.requirement)).toEqual([
       'verification.STANDARD',
     ]);
+  });
+});
+
+describe('documentsReliedOn', () => {
+  const documents = [
+    doc('PASSPORT', { documentId: 'doc_new_passport' }),
+    doc('PASSPORT', { documentId: 'doc_old_passport' }),
+    doc('NATIONAL_ID', { documentId: 'doc_expired_id', expiresAt: '2026-01-01' }),
+    doc('BANK_STATEMENT', { scanStatus: 'PENDING' }),
+    doc('SELFIE'),
+  ];
+
+  it('names, per document requirement of the level, the first document that satisfies it, scanned or being scanned', () => {
+    expect(documentsReliedOn(individual({ documents }), 'STANDARD')).toEqual([
+      'doc_new_passport',
+      'doc_BANK_STATEMENT',
+    ]);
+  });
+
+  it('names a document that satisfies two requirements once, and none for BASIC', () => {
+    expect(documentsReliedOn(individual({ documents }), 'ENHANCED')).toEqual([
+      'doc_new_passport',
+      'doc_BANK_STATEMENT',
+    ]);
+    expect(documentsReliedOn(individual({ documents }), 'BASIC')).toEqual([]);
+  });
+
+  it('names no unusable document', () => {
+    expect(
+      documentsReliedOn(individual({ documents: [doc('PASSPORT', { status: 'REJECTED' })] }), 'STANDARD'),
+    ).toEqual([]);
   });
 });

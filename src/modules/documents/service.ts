@@ -313,9 +313,10 @@ export async function removeObject(ctx: Pick<ServiceContext, 'env' | 'db'>, row:
 /**
  * Deletes a document: the row stays as a tombstone, the object goes. Refused (409) while a
  * verification refers to it: the statement itself checks `verification_documents`, so a
- * verification linking it meanwhile makes the batch fail instead of losing its evidence. The
- * verification's status is not known here: any reference blocks, which covers open and
- * approved verifications (the verification section may narrow it once it owns the statuses).
+ * verification linking it meanwhile makes the batch fail instead of losing its evidence. A
+ * submit links the documents its attempt relies on (src/modules/verifications/document-facts.ts),
+ * so open and approved verifications hold theirs, and a rejected one keeps its evidence as the
+ * due-diligence record; a re-submission links the corrected documents instead.
  */
 export async function deleteDocument(ctx: ServiceContext, documentId: string): Promise<void> {
   const row = await requireDocumentRow(ctx, documentId, "delete the organization's documents");

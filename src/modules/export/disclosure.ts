@@ -30,6 +30,13 @@ export interface Disclosure {
    * sees them by `actorType` alone: a staff member's id and IP are the staff member's data.
    */
   namesTheBanksActors: boolean;
+  /**
+   * Whether what reviewers wrote for the bank's file shows: a verification's review reason,
+   * hit notes, the reasons of decisions. The data subject sees the outcome and the reasons
+   * given to it; a reviewer's assessment of a screening match is withheld from it, as AML
+   * law's tipping-off rules and the crime-prevention restrictions of GDPR Art. 23 allow.
+   */
+  showsReviewNotes: boolean;
 }
 
 export function disclosureTo(requester: Principal): Disclosure {
@@ -39,6 +46,7 @@ export function disclosureTo(requester: Principal): Disclosure {
       .filter(([, permission]) => !bank || !hasPermission(requester, permission))
       .map(([type]) => type),
     namesTheBanksActors: bank,
+    showsReviewNotes: bank,
   };
 }
 

@@ -7,6 +7,7 @@ import { ConsentSchema } from '../consents/schemas';
 import { CustomerSchema } from '../customers/schemas';
 import { ExportedDocumentSchema } from '../documents/schemas';
 import { EventSchema } from '../events/schemas';
+import { VerificationSchema } from '../verifications/schemas';
 
 /** Above this many rows a section is cut and named in `truncated`, rather than cut silently. */
 export const EXPORT_SECTION_CAP = 10_000;
@@ -247,6 +248,10 @@ export const CustomerExportSchema = z
     beneficiaries: rows(
       BeneficiarySchema,
       'The customer’s beneficiaries, deleted ones included, with their account details.',
+    ),
+    verifications: rows(
+      VerificationSchema,
+      'The customer’s KYC/KYB verifications with the checks and screening hits of every attempt and the reviewers’ decisions. Exported by the customer or its organization’s users, without what reviewers wrote for the bank’s file (`reviewReason`, hit notes, decision reasons) or who they are.',
     ),
     truncated: z
       .array(z.enum(exportSections))

@@ -19,6 +19,7 @@ import { assertOrganizationRole, presentCustomer, requireCustomerRow } from '../
 import { openDetails, presentDocument } from '../documents/service';
 import { presentEvent } from '../events/service';
 import { presentPeopleForExport } from '../organizations/service';
+import { presentVerificationsForExport } from '../verifications/service';
 import { type Disclosure, disclosedAuditEvent, disclosureTo } from './disclosure';
 import { type CustomerExportView, EXPORT_SECTION_CAP, type ExportSection, exportSections } from './schemas';
 
@@ -191,6 +192,12 @@ export async function exportCustomer(ctx: ServiceContext, customerId: string): P
     organizationPeople: await presentPeopleForExport(ctx, customer, rows.organizationPeople),
     documents: await presentDocumentsForExport(ctx.tenant.id, customer.key, rows.documents),
     beneficiaries: await presentBeneficiariesForExport(ctx, customer.key, rows.beneficiaries),
+    verifications: presentVerificationsForExport(disclosure, {
+      verifications: rows.verifications,
+      checks: rows.verificationChecks,
+      hits: rows.screeningHits,
+      decisions: rows.verificationDecisions,
+    }),
     truncated,
   };
   await commit(ctx, {

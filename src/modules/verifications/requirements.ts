@@ -306,6 +306,21 @@ function asRequirement(rule: Rule, facts: RequirementFacts): Requirement {
   };
 }
 
+/**
+ * The documents a verification of `level` relies on: per document requirement up to the level,
+ * the one that satisfies it (usable, or still being scanned). The submit links them to the
+ * verification, which sends the provider these and keeps them from being deleted.
+ */
+export function documentsReliedOn(facts: RequirementFacts, level: VerificationLevel): string[] {
+  const relied = new Set<string>();
+  for (const rule of rulesFor(facts)) {
+    if (rule.kind !== 'DOCUMENT' || levelRank(rule.forLevel) > levelRank(level)) continue;
+    const verdict = bestDocument(rule, facts);
+    if (verdict.state === 'USABLE' || verdict.state === 'PENDING') relied.add(verdict.documentId);
+  }
+  return [...relied];
+}
+
 /** An approved verification at `level` or above that has not expired. */
 export function approvedAtLevel(
   facts: Pick<RequirementFacts, 'verifications' | 'now'>,

@@ -165,6 +165,12 @@ export type CheckStatus = (typeof checkStatuses)[number];
 const CheckSchema = z
   .object({
     id: z.string().max(40).openapi({ description: 'Check id.', example: 'vck_01jd7w3v8m9k2q4r6t8v0x2z4b' }),
+    attempt: z
+      .number()
+      .int()
+      .min(1)
+      .max(1000)
+      .openapi({ description: 'The attempt it belongs to.', example: 1, format: 'int32' }),
     type: z.enum(checkTypes).openapi({ description: 'What is checked.', example: 'SANCTIONS' }),
     subject: SubjectSchema,
     status: z.enum(checkStatuses).openapi({ description: 'Result.', example: 'PASSED' }),
@@ -186,6 +192,12 @@ const CheckSchema = z
 const HitSchema = z
   .object({
     id: z.string().max(40).openapi({ description: 'Hit id.', example: 'hit_01jd7w3v8m9k2q4r6t8v0x2z4b' }),
+    attempt: z
+      .number()
+      .int()
+      .min(1)
+      .max(1000)
+      .openapi({ description: 'The attempt it belongs to.', example: 1, format: 'int32' }),
     checkId: z
       .string()
       .max(40)
@@ -217,13 +229,16 @@ const HitSchema = z
       description: '`OPEN` until a reviewer (or, for an exact sanctions match, the list) decides.',
       example: 'OPEN',
     }),
-    disposedBy: z
-      .string()
-      .max(40)
-      .nullable()
-      .openapi({ description: 'The reviewer; null while open or when the list decided.', example: null }),
+    disposedBy: z.string().max(40).nullable().openapi({
+      description:
+        'The reviewer; null while open, when the list decided, and for the customer itself and its organization’s users.',
+      example: null,
+    }),
     disposedAt: TimestampSchema.nullable().openapi({ description: 'When it was disposed.', example: null }),
-    note: z.string().max(2000).nullable().openapi({ description: 'The reviewer’s note.', example: null }),
+    note: z.string().max(2000).nullable().openapi({
+      description: 'The reviewer’s note; null for the customer itself and its organization’s users.',
+      example: null,
+    }),
   })
   .openapi('ScreeningHit');
 
@@ -239,17 +254,18 @@ const DecisionViewSchema = z
       .min(1)
       .max(1000)
       .openapi({ description: 'The attempt decided.', example: 1, format: 'int32' }),
-    reviewerId: z
-      .string()
-      .max(40)
-      .openapi({ description: 'The reviewer.', example: 'usr_01jd7w3v8m9k2q4r6t8v0x2z4b' }),
+    reviewerId: z.string().max(40).nullable().openapi({
+      description: 'The reviewer; null for the customer itself and its organization’s users.',
+      example: 'usr_01jd7w3v8m9k2q4r6t8v0x2z4b',
+    }),
     decision: z
       .enum(['APPROVE', 'REJECT', 'REQUEST_INFO'])
       .openapi({ description: 'What was decided.', example: 'APPROVE' }),
-    reason: z
-      .string()
-      .max(2000)
-      .openapi({ description: 'Why.', example: 'PEP status confirmed; risk accepted.' }),
+    reason: z.string().max(2000).nullable().openapi({
+      description:
+        'Why, for the bank’s file; null for the customer itself and its organization’s users, who see the reasons given to them in `reasons`.',
+      example: 'PEP status confirmed; risk accepted.',
+    }),
     createdAt: TimestampSchema,
   })
   .openapi('VerificationDecision');
@@ -300,7 +316,8 @@ export const VerificationSchema = z
     }),
     reasons: z.array(ReasonSchema).max(50).openapi({ description: 'Why the outcome is what it is.' }),
     reviewReason: z.string().max(500).nullable().openapi({
-      description: 'Why it waits for a reviewer (a near list match, a PEP, a provider that kept failing).',
+      description:
+        'Why it waits for a reviewer (a near list match, a PEP, a provider that kept failing); null for the customer itself and its organization’s users.',
       example: null,
     }),
     approvalsRequired: z.number().int().min(1).max(5).openapi({
@@ -308,8 +325,12 @@ export const VerificationSchema = z
       example: 1,
       format: 'int32',
     }),
-    checks: z.array(CheckSchema).max(200).openapi({ description: 'The checks of the current attempt.' }),
-    hits: z.array(HitSchema).max(200).openapi({ description: 'Screening hits of the current attempt.' }),
+    checks: z.array(CheckSchema).max(200).openapi({
+      description: 'The checks of the current attempt (in the GDPR export: of every attempt).',
+    }),
+    hits: z.array(HitSchema).max(200).openapi({
+      description: 'Screening hits of the current attempt (in the GDPR export: of every attempt).',
+    }),
     decisions: z
       .array(DecisionViewSchema)
       .max(50)

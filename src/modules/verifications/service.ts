@@ -23,8 +23,9 @@ import {
   guardedUpdate,
   requireCustomerRow,
 } from '../customers/service';
+import { type Disclosure, disclosureTo } from '../export/disclosure';
 import { loadOfficersAndOwners } from '../organizations/service';
-import { loadDocumentFacts } from './document-facts';
+import { linkDocuments, loadDocumentFacts, loadVerificationDocuments } from './document-facts';
 import {
   applyEvent,
   defaultApprovalsRequired,
@@ -42,6 +43,7 @@ import { enqueueVerificationJobs } from './queue';
 import {
   activationReadiness,
   computeRequirements,
+  documentsReliedOn,
   nextLevel,
   type PersonFact,
   type RequirementError,
@@ -222,18 +224,40 @@ type CheckRow = typeof verificationChecks.$inferSelect;
 type HitRow = typeof screeningHits.$inferSelect;
 type DecisionRow = typeof verificationDecisions.$inferSelect;
 
+/** What a view is made of: the columns the customer-data map hands the export, too. */
+type PresentedRow = Omit<
+  VerificationRow,
+  | 'tenantId'
+  | 'submittedBy'
+  | 'autoApprove'
+  | 'lastEventAt'
+  | 'jobEnqueuedAt'
+  | 'expiringNotifiedAt'
+  | 'expiredNotifiedAt'
+>;
+type PresentedCheck = Omit<CheckRow, 'tenantId' | 'customerId'>;
+type PresentedHit = Omit<HitRow, 'tenantId' | 'customerId' | 'createdAt'>;
+type PresentedDecision = Omit<DecisionRow, 'tenantId' | 'customerId'>;
+
+/**
+ * A verification's view. The API shows the checks and hits of the current attempt; the GDPR
+ * export (`attempts: 'all'`) those of every attempt, each naming its own.
+ */
 export function presentVerification(
-  row: VerificationRow,
-  checks: CheckRow[],
-  hits: HitRow[],
-  decisions: DecisionRow[],
+  row: PresentedRow,
+  checks: readonly PresentedCheck[],
+  hits: readonly PresentedHit[],
+  decisions: readonly PresentedDecision[],
+  attempts: 'current' | 'all' = 'current',
 ): VerificationView {
   const outcome = (row.outcome ?? {}) as {
     rejectType?: 'FINAL' | 'RETRYABLE';
     reasons?: { code: string; reason: string }[];
   };
-  const current = <R extends { verificationId: string; attempt: number }>(list: R[]) =>
-    list.filter((item) => item.verificationId === row.id && item.attempt === row.attempt);
+  const current = <R extends { verificationId: string; attempt: number }>(list: readonly R[]) =>
+    list.filter(
+      (item) => item.verificationId === row.id && (attempts === 'all' || item.attempt === row.attempt),
+    );
   return {
     id: row.id,
     customerId: row.customerId,
@@ -249,6 +273,7 @@ export function presentVerification(
     approvalsRequired: row.approvalsRequired,
     checks: current(checks).map((check) => ({
       id: check.id,
+      attempt: check.attempt,
       type: check.type,
       subject: check.subject,
       status: check.status,
@@ -259,6 +284,7 @@ export function presentVerification(
     })),
     hits: current(hits).map((hit) => ({
       id: hit.id,
+      attempt: hit.attempt,
       checkId: hit.checkId,
       subject: hit.subject,
       listEntryId: hit.listEntryId,
@@ -308,7 +334,50 @@ async function presentRows(ctx: ServiceContext, rows: VerificationRow[]): Promis
       .where(scoped(verificationDecisions))
       .orderBy(asc(verificationDecisions.id)),
   ]);
-  return rows.map((row) => presentVerification(row, checks, hits, decisions));
+  const disclosure = disclosureTo(ctx.actor);
+  return rows.map((row) =>
+    disclosedVerification(disclosure, presentVerification(row, checks, hits, decisions)),
+  );
+}
+
+/**
+ * A verification as the requester may see it (./export/disclosure.ts): the data subject sees
+ * its outcome, checks, hits and the reasons given to it, but neither what reviewers wrote for
+ * the bank's file (review reason, hit notes, the reasons of decisions) nor who they are.
+ */
+export function disclosedVerification(disclosure: Disclosure, view: VerificationView): VerificationView {
+  const withoutNames = disclosure.namesTheBanksActors
+    ? view
+    : {
+        ...view,
+        hits: view.hits.map((hit) => ({ ...hit, disposedBy: null })),
+        decisions: view.decisions.map((decision) => ({ ...decision, reviewerId: null })),
+      };
+  if (disclosure.showsReviewNotes) return withoutNames;
+  return {
+    ...withoutNames,
+    reviewReason: null,
+    hits: withoutNames.hits.map((hit) => ({ ...hit, note: null })),
+    decisions: withoutNames.decisions.map((decision) => ({ ...decision, reason: null })),
+  };
+}
+
+/** The customer's verifications for its GDPR export, every attempt's checks and hits with them. */
+export function presentVerificationsForExport(
+  disclosure: Disclosure,
+  rows: {
+    verifications: readonly PresentedRow[];
+    checks: readonly PresentedCheck[];
+    hits: readonly PresentedHit[];
+    decisions: readonly PresentedDecision[];
+  },
+): VerificationView[] {
+  return rows.verifications.map((row) =>
+    disclosedVerification(
+      disclosure,
+      presentVerification(row, rows.checks, rows.hits, rows.decisions, 'all'),
+    ),
+  );
 }
 
 export async function findVerification(ctx: ServiceContext, verificationId: string) {
@@ -520,7 +589,7 @@ async function moveVerification(
 ): Promise<Change> {
   const customer = await requireCustomerRow(ctx, row.customerId);
   const approved = next.status === 'APPROVED' && row.status !== 'APPROVED';
-  const documents = approved ? await loadDocumentFacts(ctx, row.customerId) : [];
+  const documents = approved ? await loadVerificationDocuments(ctx, row.id) : [];
   const update = guardedVerificationUpdate(ctx, row, {
     ...values,
     status: next.status,
@@ -545,6 +614,14 @@ async function moveVerification(
     events: [...verificationEvents(row, next.status, customer), ...follows.events],
   };
 }
+
+const documentGoneGuard = {
+  violates: 'verification_documents.created_at',
+  refusal: () =>
+    new ApiError('concurrent_update', {
+      detail: 'A document this verification relies on was deleted meanwhile; read the requirements again.',
+    }),
+};
 
 /**
  * Submits a verification of a level (202): refused with 422 `requirements_not_met` while
@@ -633,6 +710,9 @@ export async function submitVerification(
       events: follows.events,
     };
   }
+  change.statements.push(
+    ...linkDocuments(ctx, row.id, documentsReliedOn(facts, input.level), waiting !== undefined),
+  );
   change.audit.push({
     action: 'verification.submitted',
     targetType: 'verification',
@@ -647,7 +727,7 @@ export async function submitVerification(
     ),
   );
   try {
-    await commitUnlessRefused(ctx, change, verificationGuard, customerGuard);
+    await commitUnlessRefused(ctx, change, verificationGuard, customerGuard, documentGoneGuard);
   } catch (error) {
     if (isUniqueViolation(error)) {
       throw new ApiError('verification_in_progress', {
@@ -666,7 +746,10 @@ export async function submitVerification(
 /** What the provider is told about the customer: names to screen, the magic inputs, documents. */
 export async function startJobFacts(ctx: ServiceContext, row: VerificationRow) {
   const customer = await requireCustomerRow(ctx, row.customerId);
-  const { people, documents } = await loadFacts(ctx, customer);
+  const [{ people }, documents] = await Promise.all([
+    loadFacts(ctx, customer),
+    loadVerificationDocuments(ctx, row.id),
+  ]);
   const profile = customer.profile as Record<string, string | undefined>;
   const subject: SubjectFacts =
     customer.type === 'INDIVIDUAL'
