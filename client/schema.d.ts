@@ -166,8 +166,8 @@ export interface paths {
         options?: never;
         head?: never;
         /**
-         * Change tier, status, capabilities or rate limit
-         * @description Moves a tenant between tiers, suspends or reactivates it, or sets the custom rate limit and capability set of a CUSTOM tenant. Operator only.
+         * Change tier, status, capabilities, rate limit or policies
+         * @description Moves a tenant between tiers, suspends or reactivates it, sets the custom rate limit and capability set of a CUSTOM tenant, or changes its settings (passkeys, TPPs, CORS, the verification policy). A generated verification callback secret is answered once, in `issuedCallbackSecret`, and never shown again. Operator only.
          */
         patch: operations["updateTenant"];
         trace?: never;
@@ -1327,7 +1327,7 @@ export interface paths {
         put?: never;
         /**
          * Decide a verification in MANUAL_REVIEW (four eyes)
-         * @description By a staff user with `kyc:review` who neither submitted the verification nor belongs to the customer; API clients may not decide. Open screening hits are disposed in the same request (`hitDispositions`) and must all be disposed before an APPROVE. The tenant may require several distinct approvals per level (default 1, ENHANCED 2); one REJECT ends it. Decisions are immutable and audited; of two reviewers deciding at once one wins, the other gets 409 `concurrent_update`.
+         * @description By a staff user with `kyc:review` who neither submitted the verification nor belongs to the customer; API clients may not decide. Open screening hits are disposed in the same request (`hitDispositions`) and must all be disposed before an APPROVE. The tenant may require several distinct approvals per level (default 1, ENHANCED 2; `PATCH /platform/tenants/{tenantId}`, `verification.approvalsRequired`): the verification stays MANUAL_REVIEW until they are given, and a reviewer approving the same attempt twice gets 409 `approval_already_given`; one REJECT ends it. Decisions are immutable and audited; of two reviewers deciding at once one wins, the other gets 409 `concurrent_update`.
          */
         post: operations["decideVerification"];
         delete?: never;
@@ -6516,6 +6516,12 @@ export interface components {
              *     ]
              */
             corsOrigins: string[];
+            verification: components["schemas"]["VerificationPolicy"];
+            /**
+             * @description Only in the answer to the change that generated it (`verification.callbackSecret` GENERATE): the new provider callback secret, shown this once.
+             * @example vcsec_3q2+7w4Z1x0aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456=
+             */
+            issuedCallbackSecret?: string;
             /**
              * @description Registration time.
              * @example 2026-11-25T12:00:00.000Z
@@ -6567,6 +6573,75 @@ export interface components {
              */
             requireCertificateBoundTokens: boolean;
         } | null;
+        VerificationPolicy: {
+            requiredLevel: components["schemas"]["VerificationLevel"];
+            /**
+             * @description Distinct approvals a verification in review needs, per level.
+             * @example {
+             *       "BASIC": 1,
+             *       "STANDARD": 1,
+             *       "ENHANCED": 2
+             *     }
+             */
+            approvalsRequired: {
+                /**
+                 * Format: int32
+                 * @description Distinct reviewers who must approve.
+                 * @example 2
+                 */
+                BASIC: number;
+                /**
+                 * Format: int32
+                 * @description Distinct reviewers who must approve.
+                 * @example 2
+                 */
+                STANDARD: number;
+                /**
+                 * Format: int32
+                 * @description Distinct reviewers who must approve.
+                 * @example 2
+                 */
+                ENHANCED: number;
+            };
+            /**
+             * Format: int32
+             * @description How long an approval lasts when no identity document expires earlier (default 365).
+             * @example 365
+             */
+            reviewIntervalDays: number;
+            /**
+             * Format: int32
+             * @description Re-screen approved customers when their last verification is this many days old (a BASIC verification with reason ONGOING_MONITORING); unset: no monitoring.
+             * @example 90
+             */
+            monitoringIntervalDays: number | null;
+            /** @description The provider callback secrets accepted now, newest first; empty: the sandbox’s built-in secret, derived per tenant. Never the secret itself. */
+            callbackSecrets: components["schemas"]["VerificationCallbackSecret"][];
+        };
+        /**
+         * @description BASIC: profile data, consents and sanctions/PEP screening (KYB: directors, 100 % of shareholdings, every UBO screened). STANDARD: + an identity document and a proof of address (KYB: certificate of incorporation and proof of address). ENHANCED: + source of funds (KYB: + UBO declaration).
+         * @example BASIC
+         * @enum {string}
+         */
+        VerificationLevel: "BASIC" | "STANDARD" | "ENHANCED";
+        VerificationCallbackSecret: {
+            /**
+             * @description Secret id.
+             * @example vcs_01jd7w3v8m9k2q4r6t8v0x2z4b
+             */
+            id: string;
+            /**
+             * @description CURRENT signs and verifies; PREVIOUS still verifies until retired.
+             * @example CURRENT
+             * @enum {string}
+             */
+            status: "CURRENT" | "PREVIOUS";
+            /**
+             * @description ISO 8601 UTC timestamp.
+             * @example 2026-11-25T12:00:00.000Z
+             */
+            createdAt: string;
+        };
         CreateTenant: {
             /**
              * @description Tenant id (slug), sent by clients as `X-Tenant-ID`.
@@ -6692,6 +6767,85 @@ export interface components {
              *     ]
              */
             corsOrigins?: string[] | null;
+            verification?: components["schemas"]["VerificationPolicyUpdate"];
+        };
+        /**
+         * @description The KYC/KYB policy: the level activation requires, approvals per level (four eyes), the review interval, ongoing monitoring, and the provider callback secret’s rotation.
+         * @example {
+         *       "approvalsRequired": {
+         *         "BASIC": 2
+         *       },
+         *       "callbackSecret": {
+         *         "action": "GENERATE"
+         *       }
+         *     }
+         */
+        VerificationPolicyUpdate: {
+            /**
+             * @description Level activation requires (default BASIC).
+             * @example STANDARD
+             * @enum {string|null}
+             */
+            requiredLevel?: "BASIC" | "STANDARD" | "ENHANCED" | null;
+            /**
+             * @description Four eyes: distinct reviewers a verification in review needs, per level. Applies to verifications submitted afterwards.
+             * @example {
+             *       "BASIC": 2
+             *     }
+             */
+            approvalsRequired?: {
+                /**
+                 * Format: int32
+                 * @description Distinct approvals for BASIC (default 1); null restores it.
+                 * @example 2
+                 */
+                BASIC?: number | null;
+                /**
+                 * Format: int32
+                 * @description Distinct approvals for STANDARD (default 1); null restores it.
+                 * @example 2
+                 */
+                STANDARD?: number | null;
+                /**
+                 * Format: int32
+                 * @description Distinct approvals for ENHANCED (default 2); null restores it.
+                 * @example 2
+                 */
+                ENHANCED?: number | null;
+            };
+            /**
+             * Format: int32
+             * @description How long an approval lasts when no identity document expires earlier (default 365).
+             * @example 365
+             */
+            reviewIntervalDays?: number | null;
+            /**
+             * Format: int32
+             * @description Re-screen approved customers when their last verification is this many days old (a BASIC verification with reason ONGOING_MONITORING); unset: no monitoring.
+             * @example 90
+             */
+            monitoringIntervalDays?: number | null;
+            /**
+             * @description Rotates the provider callback secret: `GENERATE` makes a new one (answered once, in `issuedCallbackSecret`), `SET` takes one the provider issued; either way the former current secret stays accepted as PREVIOUS until `RETIRE_PREVIOUS` (or the next rotation) drops it.
+             * @example {
+             *       "action": "GENERATE"
+             *     }
+             */
+            callbackSecret?: {
+                /** @enum {string} */
+                action: "GENERATE";
+            } | {
+                /** @enum {string} */
+                action: "SET";
+                /**
+                 * @description A secret the provider issued. Never shown again.
+                 * @example provider-issued-secret-0123456789
+                 */
+                secret: string;
+            } | {
+                /** @enum {string} */
+                action: "RETIRE_PREVIOUS";
+            };
         };
         AuthorizationServerMetadata: {
             /**
@@ -9581,12 +9735,6 @@ export interface components {
             /** @description Provided but not accepted: to be provided again. Never a reviewer’s internal note. */
             errors: components["schemas"]["RequirementError"][];
         };
-        /**
-         * @description BASIC: profile data, consents and sanctions/PEP screening (KYB: directors, 100 % of shareholdings, every UBO screened). STANDARD: + an identity document and a proof of address (KYB: certificate of incorporation and proof of address). ENHANCED: + source of funds (KYB: + UBO declaration).
-         * @example BASIC
-         * @enum {string}
-         */
-        VerificationLevel: "BASIC" | "STANDARD" | "ENHANCED";
         Requirement: {
             /**
              * @description Stable dotted id: `profile.<field>`, `contact.email_verified`, `consent.<TYPE>`, `document.<NAME>`, `personnel.directors.minimum_one`, `personnel.shareholders.total_100`, `screening.sanctions`, `screening.pep`, `screening.business_registry`, `person.<per_id>.screening`, `verification.<LEVEL>`.
@@ -12158,6 +12306,21 @@ export interface operations {
             };
             /** @description `not_found`: No resource exists at this path for this tenant. */
             404: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `concurrent_update`: Another request changed the resource between this request reading it and writing it, so nothing was written: read it again and retry. */
+            409: {
                 headers: {
                     /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
@@ -25215,7 +25378,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `capability_not_enabled`: The tenant's subscription tier does not include the capability this route needs; `capability` and `requiredTiers` say which. `forbidden`: The principal lacks the permission the route requires; `permission` names it. `four_eyes_violation`: A verification is decided by a staff user holding `kyc:review` (not an API client) who neither submitted it nor belongs to the customer, and who has not already approved this attempt. */
+            /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `capability_not_enabled`: The tenant's subscription tier does not include the capability this route needs; `capability` and `requiredTiers` say which. `forbidden`: The principal lacks the permission the route requires; `permission` names it. `four_eyes_violation`: A verification is decided by a staff user holding `kyc:review` (not an API client) who neither submitted it nor belongs to the customer. */
             403: {
                 headers: {
                     /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
@@ -25245,7 +25408,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `hits_open`: A verification cannot be approved while a screening hit is OPEN: dispose of each (`hitDispositions`) as TRUE_POSITIVE or FALSE_POSITIVE first. `invalid_transition`: The lifecycle (of a customer, or of a verification) does not allow this change from the current status; `allowed` lists what is. `concurrent_update`: Another request changed the resource between this request reading it and writing it, so nothing was written: read it again and retry. `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. `idempotency_key_in_use`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
+            /** @description `approval_already_given`: You have already approved this attempt of the verification, and the tenant requires several distinct approvals for its level: another reviewer must give the next one. `hits_open`: A verification cannot be approved while a screening hit is OPEN: dispose of each (`hitDispositions`) as TRUE_POSITIVE or FALSE_POSITIVE first. `invalid_transition`: The lifecycle (of a customer, or of a verification) does not allow this change from the current status; `allowed` lists what is. `concurrent_update`: Another request changed the resource between this request reading it and writing it, so nothing was written: read it again and retry. `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. `idempotency_key_in_use`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
             409: {
                 headers: {
                     /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */

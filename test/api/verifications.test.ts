@@ -1,67 +1,17 @@
-import { createExecutionContext, createMessageBatch, env, getQueueResult } from 'cloudflare:test';
-import { eq } from 'drizzle-orm';
+import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import { customers } from '../../src/db/tenant';
-import worker from '../../src/index';
-import { sandboxSecret, signSandboxCallback } from '../../src/modules/verifications/providers/sandbox';
-import type { VerificationQueueMessage } from '../../src/modules/verifications/queue';
-import { createCustomer, createStaff, createTenant, database, type TestTenant } from '../helpers/factories';
+import { builtInSandboxSecret, signSandboxCallback } from '../../src/modules/verifications/providers/sandbox';
+import { createStaff, createTenant, type TestTenant } from '../helpers/factories';
 import { call } from '../helpers/http';
 import { eventsOfType } from '../helpers/outbox';
-
-type View = {
-  id: string;
-  status: string;
-  attempt: number;
-  hits: { id: string; disposition: string }[];
-  checks: { type: string; status: string }[];
-  reviewReason: string | null;
-};
-
-async function runQueue(
-  queue: string,
-  messages: { id: string; attempts: number; body: VerificationQueueMessage }[],
-) {
-  const batch = createMessageBatch<VerificationQueueMessage>(
-    queue,
-    messages.map((message) => ({ ...message, timestamp: new Date() })),
-  );
-  const ctx = createExecutionContext();
-  await worker.queue(batch as MessageBatch<unknown>, env);
-  return getQueueResult(batch, ctx);
-}
-
-/** A registered customer whose email is confirmed (what BASIC requires of contact data). */
-async function verifiableCustomer(tenant: TestTenant, overrides: Record<string, unknown> = {}) {
-  const customer = await createCustomer(tenant, overrides);
-  await database(tenant)
-    .update(customers)
-    .set({ status: 'REGISTERED', emailVerifiedAt: new Date().toISOString() })
-    .where(eq(customers.id, customer.customerId));
-  return customer;
-}
-
-async function submit(tenant: TestTenant, token: string, customerId: string, level = 'BASIC') {
-  return call<View>('POST', `/customers/${customerId}/verifications`, {
-    tenant: tenant.id,
-    token,
-    body: { level },
-  });
-}
-
-async function verification(tenant: TestTenant, token: string, id: string) {
-  const response = await call<View>('GET', `/verifications/${id}`, { tenant: tenant.id, token });
-  expect(response.status, response.text).toBe(200);
-  return response.body;
-}
-
-/** Waits for the real queue consumers (start, then the sandbox's delayed signed callback). */
-async function settledStatus(tenant: TestTenant, token: string, id: string, status: string) {
-  await expect
-    .poll(async () => (await verification(tenant, token, id)).status, { timeout: 20_000, interval: 250 })
-    .toBe(status);
-  return verification(tenant, token, id);
-}
+import {
+  runVerificationQueue as runQueue,
+  settledStatus,
+  submitVerification as submit,
+  type VerificationView as View,
+  verifiableCustomer,
+  readVerification as verification,
+} from '../helpers/verifications';
 
 describe('KYC through the verification queue with the sandbox provider', () => {
   it('register → requirements → BASIC → APPROVED → activation → ACTIVE, with the events', async () => {
@@ -237,9 +187,9 @@ describe('provider callbacks', () => {
     );
   }
 
-  async function signed(tenant: TestTenant, raw: string, id: string, version = 1) {
+  async function signed(tenant: TestTenant, raw: string, id: string, secret?: string) {
     const timestamp = Math.floor(Date.now() / 1000);
-    const secret = await sandboxSecret(env, tenant.id, version);
+    secret ??= await builtInSandboxSecret(env, tenant.id);
     const signature = await signSandboxCallback(secret, id, timestamp, new TextEncoder().encode(raw));
     return { 'webhook-id': id, 'webhook-timestamp': String(timestamp), 'webhook-signature': signature };
   }

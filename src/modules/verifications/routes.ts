@@ -165,12 +165,13 @@ export function verificationRoutes() {
       operationId: 'decideVerification',
       summary: 'Decide a verification in MANUAL_REVIEW (four eyes)',
       description:
-        'By a staff user with `kyc:review` who neither submitted the verification nor belongs to the customer; API clients may not decide. Open screening hits are disposed in the same request (`hitDispositions`) and must all be disposed before an APPROVE. The tenant may require several distinct approvals per level (default 1, ENHANCED 2); one REJECT ends it. Decisions are immutable and audited; of two reviewers deciding at once one wins, the other gets 409 `concurrent_update`.',
+        'By a staff user with `kyc:review` who neither submitted the verification nor belongs to the customer; API clients may not decide. Open screening hits are disposed in the same request (`hitDispositions`) and must all be disposed before an APPROVE. The tenant may require several distinct approvals per level (default 1, ENHANCED 2; `PATCH /platform/tenants/{tenantId}`, `verification.approvalsRequired`): the verification stays MANUAL_REVIEW until they are given, and a reviewer approving the same attempt twice gets 409 `approval_already_given`; one REJECT ends it. Decisions are immutable and audited; of two reviewers deciding at once one wins, the other gets 409 `concurrent_update`.',
       tags,
       access: { auth: 'required', tenant: true, capability: 'SCT01', permission: 'kyc:review' },
       idempotent: true,
       errors: [
         'four_eyes_violation',
+        'approval_already_given',
         'hits_open',
         'invalid_transition',
         'concurrent_update',

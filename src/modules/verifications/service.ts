@@ -27,7 +27,6 @@ import { loadOfficersAndOwners } from '../organizations/service';
 import { loadDocumentFacts } from './document-facts';
 import {
   applyEvent,
-  defaultApprovalsRequired,
   type LifecycleRefusal,
   type LifecycleState,
   openStatuses,
@@ -36,6 +35,7 @@ import {
   type VerificationStatus,
   verificationTransitions,
 } from './lifecycle';
+import { approvalsRequiredFor, requiredLevel, reviewIntervalDays } from './policy';
 import { providerFor } from './providers';
 import type { ProviderOutcome, SubjectFacts } from './providers/types';
 import { enqueueVerificationJobs } from './queue';
@@ -54,22 +54,12 @@ import type {
   DecisionInput,
   SubmitVerificationInput,
   VerificationListQuery,
-  VerificationSettings,
   VerificationView,
 } from './schemas';
 
 export type VerificationRow = typeof verifications.$inferSelect;
 
 const DAY_MS = 86_400_000;
-const DEFAULT_REVIEW_INTERVAL_DAYS = 365;
-
-export function verificationSettings(ctx: ServiceContext): VerificationSettings {
-  return (ctx.tenant.settings.verification ?? {}) as VerificationSettings;
-}
-
-function approvalsRequiredFor(ctx: ServiceContext, level: VerificationLevel): number {
-  return verificationSettings(ctx).approvalsRequired?.[level] ?? defaultApprovalsRequired[level];
-}
 
 /** The tenant's policy: clean outcomes approve BASIC and STANDARD by themselves, ENHANCED always has a reviewer. */
 function autoApproveFor(level: VerificationLevel): boolean {
@@ -413,8 +403,8 @@ export function lifecycleError(refusal: LifecycleRefusal): ApiError {
     case 'hits_open':
       return new ApiError('hits_open', { detail: `Open screening hits: ${refusal.openHits.join(', ')}.` });
     case 'already_approved_by_reviewer':
-      return new ApiError('four_eyes_violation', {
-        detail: 'You have already approved this attempt; another reviewer must.',
+      return new ApiError('approval_already_given', {
+        detail: 'You have already approved this attempt; another reviewer must give the next approval.',
       });
     case 'unknown_hit':
       return new ApiError('validation_failed', {
@@ -501,7 +491,7 @@ function expiryOf(
   ctx: ServiceContext,
   documents: { documentType: string; expiresAt: string | null }[],
 ): string {
-  const days = verificationSettings(ctx).reviewIntervalDays ?? DEFAULT_REVIEW_INTERVAL_DAYS;
+  const days = reviewIntervalDays(ctx.tenant);
   const interval = new Date(ctx.now.getTime() + days * DAY_MS).toISOString();
   const identity = ['PASSPORT', 'NATIONAL_ID', 'DRIVING_LICENSE', 'RESIDENCE_PERMIT'];
   const documentExpiries = documents
@@ -613,7 +603,7 @@ export async function submitVerification(
       provider: providerFor(ctx.tenant.settings).name,
       providerRef: null,
       submittedBy: actorId(ctx.actor),
-      approvalsRequired: approvalsRequiredFor(ctx, input.level),
+      approvalsRequired: approvalsRequiredFor(ctx.tenant, input.level),
       autoApprove: autoApproveFor(input.level),
       outcome: null,
       reviewReason: null,
@@ -1023,21 +1013,17 @@ export async function decideVerification(
 
 // ---------------------------------------------------------------- activation
 
-function requiredLevel(ctx: ServiceContext): VerificationLevel {
-  return verificationSettings(ctx).requiredLevel ?? 'BASIC';
-}
-
 export async function getActivationReadiness(ctx: ServiceContext, customerId: string) {
   const customer = await requireVerifiableCustomer(ctx, customerId, 'read');
   const { facts } = await loadFacts(ctx, customer);
-  return activationReadiness(facts, requiredLevel(ctx));
+  return activationReadiness(facts, requiredLevel(ctx.tenant));
 }
 
 /** VERIFIED → ACTIVE once ready (409 `activation_not_ready` with `missing` otherwise). */
 export async function activateCustomer(ctx: ServiceContext, customerId: string) {
   const customer = await requireVerifiableCustomer(ctx, customerId, 'write');
   const { facts } = await loadFacts(ctx, customer);
-  const readiness = activationReadiness(facts, requiredLevel(ctx));
+  const readiness = activationReadiness(facts, requiredLevel(ctx.tenant));
   const from = customer.status as CustomerStatus;
   if (!readiness.ready) {
     throw new ApiError('activation_not_ready', {

@@ -3,6 +3,7 @@ import type { Env } from '../../../env';
 import { base64Encode } from '../../../platform/crypto';
 import { fieldDigest } from '../../../platform/field-encryption';
 import type { Tenant } from '../../../platform/tenancy';
+import { storedCallbackSecrets } from '../policy';
 import { screenName } from '../screening';
 import { sampleWatchlist } from './sample-watchlist';
 import {
@@ -163,14 +164,18 @@ function inProgress(outcome: ProviderOutcome): CheckResult[] {
   return outcome.checks.map((check) => ({ type: check.type, subject: check.subject, status: 'IN_PROGRESS' }));
 }
 
-/** The sandbox's callback secret of one version, derived per tenant: nothing to store or leak. */
-export async function sandboxSecret(env: Env, tenantId: string, version: number): Promise<string> {
+/**
+ * The sandbox's built-in callback secret, derived per tenant, used until the operator sets or
+ * generates one (`verification.callbackSecret`): the sandbox signs its own callbacks, so a new
+ * tenant needs no setup.
+ */
+export async function builtInSandboxSecret(env: Env, tenantId: string): Promise<string> {
   return fieldDigest(
     {
       rootKey: env.FIELD_ENCRYPTION_KEY,
       tenantId,
       purpose: sealPurposes.sandboxCallbackSecret,
-      recordId: `v${version}`,
+      recordId: 'v1',
     },
     'sandbox-callback-secret',
   );
@@ -236,9 +241,8 @@ export const sandboxProvider: VerificationProvider = {
   },
 
   async callbackSecrets(env: Env, tenant: Tenant) {
-    const settings = (tenant.settings.verification ?? {}) as { callbackSecretVersions?: number[] };
-    const versions = settings.callbackSecretVersions ?? [1];
-    return Promise.all(versions.map((version) => sandboxSecret(env, tenant.id, version)));
+    const stored = await storedCallbackSecrets(env, tenant);
+    return stored.length > 0 ? stored : [await builtInSandboxSecret(env, tenant.id)];
   },
 
   async verifyCallback({ rawBody, headers, secrets, now }) {
