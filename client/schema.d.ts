@@ -1336,6 +1336,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v2/customer/verifications/{verificationId}/sandbox-completion": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Complete a pending sandbox verification (development only)
+         * @description Plays the sandbox provider’s analyst: an IN_PROGRESS verification at the `sandbox` provider (a customer with last name `Pending` stays there) gets the outcome of `decision`, delivered as the sandbox’s signed callback through the verification queue — poll `GET /verifications/{verificationId}`. By staff or API clients with `kyc:review`. Only with `ENVIRONMENT` `development` or `test`; in production 404 and absent from the document. Any other verification: 409 `invalid_transition`.
+         */
+        post: operations["completeSandboxVerification"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v2/customer/verification-providers/{provider}/callback": {
         parameters: {
             query?: never;
@@ -10111,6 +10131,14 @@ export interface components {
                  */
                 note?: string;
             }[];
+        };
+        SandboxCompletion: {
+            /**
+             * @description The sandbox provider’s conclusion, as the matching magic last name would give it: PASS (screening still applies: a listed name still hits), FAIL as `Reject`, REVIEW as `Review`, RESUBMIT as `Resubmit`.
+             * @example PASS
+             * @enum {string}
+             */
+            decision: "PASS" | "FAIL" | "REVIEW" | "RESUBMIT";
         };
         VerificationCallbackAnswer: {
             /**
@@ -25454,6 +25482,209 @@ export interface operations {
                 };
             };
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. `idempotency_key_reused`: The `Idempotency-Key` was already used with a different request body or route. */
+            422: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
+            429: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Seconds until the request may be retried. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
+            500: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
+            503: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    completeSandboxVerification: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The tenant (fintech) the request is for. */
+                "X-Tenant-ID": components["parameters"]["TenantId"];
+            };
+            path: {
+                /** @description Verification id. */
+                verificationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SandboxCompletion"];
+            };
+        };
+        responses: {
+            /** @description The verification, still IN_PROGRESS; the outcome follows. */
+            202: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Verification"];
+                };
+            };
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            400: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
+            401: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `capability_not_enabled`: The tenant's subscription tier does not include the capability this route needs; `capability` and `requiredTiers` say which. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
+            403: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
+            404: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `invalid_transition`: The lifecycle (of a customer, or of a verification) does not allow this change from the current status; `allowed` lists what is. `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. */
+            409: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
+            413: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept, or an uploaded file’s bytes are of a type it does not accept (`detectedType` names what they are). */
+            415: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
                     /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */

@@ -366,6 +366,17 @@ export const DecisionSchema = z
   .openapi('VerificationDecisionInput');
 export type DecisionInput = z.infer<typeof DecisionSchema>;
 
+export const SandboxCompletionSchema = z
+  .object({
+    decision: z.enum(['PASS', 'FAIL', 'REVIEW', 'RESUBMIT']).openapi({
+      description:
+        'The sandbox provider’s conclusion, as the matching magic last name would give it: PASS (screening still applies: a listed name still hits), FAIL as `Reject`, REVIEW as `Review`, RESUBMIT as `Resubmit`.',
+      example: 'PASS',
+    }),
+  })
+  .strict()
+  .openapi('SandboxCompletion');
+
 export const ActivationReadinessSchema = z
   .object({
     ready: z

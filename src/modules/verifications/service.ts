@@ -37,7 +37,7 @@ import {
 } from './lifecycle';
 import { approvalsRequiredFor, requiredLevel, reviewIntervalDays } from './policy';
 import { providerFor } from './providers';
-import type { ProviderOutcome, SubjectFacts } from './providers/types';
+import type { ProviderOutcome, StartJob, SubjectFacts } from './providers/types';
 import { enqueueVerificationJobs } from './queue';
 import {
   activationReadiness,
@@ -653,8 +653,12 @@ export async function submitVerification(
 
 // ---------------------------------------------------------------- provider side (queue consumers)
 
-/** What the provider is told about the customer: names to screen, the magic inputs, documents. */
-export async function startJobFacts(ctx: ServiceContext, row: VerificationRow) {
+/** What the provider is told about the verification: names to screen, the magic inputs, documents. */
+export async function startJob(
+  ctx: ServiceContext,
+  row: VerificationRow,
+  deliveryAttempt: number,
+): Promise<StartJob> {
   const customer = await requireCustomerRow(ctx, row.customerId);
   const { people, documents } = await loadFacts(ctx, customer);
   const profile = customer.profile as Record<string, string | undefined>;
@@ -688,7 +692,17 @@ export async function startJobFacts(ctx: ServiceContext, row: VerificationRow) {
       isPep: details.isPep === true,
     };
   });
-  return { customerType: customer.type, customer: subject, people: screened, documents };
+  return {
+    tenantId: ctx.tenant.id,
+    verificationId: row.id,
+    attempt: row.attempt,
+    level: row.level,
+    deliveryAttempt,
+    customerType: customer.type,
+    customer: subject,
+    people: screened,
+    documents,
+  };
 }
 
 /** The consumer started the verification at the provider: IN_PROGRESS with its checks. */

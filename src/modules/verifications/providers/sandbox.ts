@@ -3,6 +3,7 @@ import type { Env } from '../../../env';
 import { base64Encode } from '../../../platform/crypto';
 import { fieldDigest } from '../../../platform/field-encryption';
 import type { Tenant } from '../../../platform/tenancy';
+import type { ProviderDecision } from '../lifecycle';
 import { storedCallbackSecrets } from '../policy';
 import { screenName } from '../screening';
 import { sampleWatchlist } from './sample-watchlist';
@@ -82,12 +83,23 @@ function screen(subject: SubjectFacts, checks: CheckResult[], hits: HitResult[],
   }
 }
 
-/** The sandbox's verdict on a job: a pure function of its inputs (test/unit/sandbox-provider.test.ts). */
-export function sandboxOutcome(job: StartJob): ProviderOutcome {
+/** A `Pending` verification completed with a decision ends as the magic name of that decision would. */
+const completionMagic: Record<ProviderDecision, string | undefined> = {
+  PASS: undefined,
+  FAIL: 'Reject',
+  REVIEW: 'Review',
+  RESUBMIT: 'Resubmit',
+};
+
+/**
+ * The sandbox's verdict on a job: a pure function of its inputs (test/unit/sandbox-provider.test.ts);
+ * `completion` is the decision a sandbox user completed a `Pending` verification with.
+ */
+export function sandboxOutcome(job: StartJob, completion?: ProviderDecision): ProviderOutcome {
   const checks: CheckResult[] = [];
   const hits: HitResult[] = [];
   const reasons: OutcomeReason[] = [];
-  const magic = magicOf(job);
+  const magic = completion ? completionMagic[completion] : magicOf(job);
   const customer = job.customer.id;
   const withDocuments = job.level !== 'BASIC';
 
