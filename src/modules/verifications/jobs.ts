@@ -99,6 +99,25 @@ export async function startVerification(
   await ctx.settle();
 }
 
+/**
+ * The cron's poll of an attempt stuck IN_PROGRESS: the provider's outcome, if it has one, is
+ * applied as a callback's would be (an older or illegal one changes nothing); none, and the
+ * next poll comes at the row's `nextPollAt`.
+ */
+export async function pollVerification(
+  env: Env,
+  message: Extract<VerificationQueueMessage, { kind: 'verification.poll' }>,
+): Promise<void> {
+  const ctx = await tenantContext(env, message.tenantId);
+  const row = await findVerification(ctx, message.verificationId);
+  if (row?.status !== 'IN_PROGRESS' || row.attempt !== message.attempt || !row.providerRef) return;
+  const provider = findProvider(row.provider);
+  const outcome = await provider?.poll?.(await startJob(ctx, row, 1), row.providerRef);
+  if (!outcome) return;
+  await applyOutcome(ctx, row, outcome, ctx.now.toISOString());
+  await ctx.settle();
+}
+
 /** What the dead-letter queue does with a start whose retries ran out: MANUAL_REVIEW, with the reason. */
 export async function startFailedForGood(
   env: Env,

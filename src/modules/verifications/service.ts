@@ -36,6 +36,7 @@ import {
   verificationTransitions,
 } from './lifecycle';
 import { approvalsRequiredFor, requiredLevel, reviewIntervalDays } from './policy';
+import { firstPollAt } from './polling';
 import { providerFor } from './providers';
 import type { ProviderOutcome, StartJob, SubjectFacts } from './providers/types';
 import { enqueueVerificationJobs } from './queue';
@@ -613,6 +614,8 @@ export async function submitVerification(
       expiresAt: null,
       expiringNotifiedAt: null,
       expiredNotifiedAt: null,
+      pollCount: 0,
+      nextPollAt: null,
       createdAt: now,
       updatedAt: now,
     };
@@ -715,7 +718,13 @@ export async function recordStarted(
   const result = applyEvent(lifecycleStateOf(row, [], []), { type: 'PROVIDER_STARTED' });
   if (!result.ok) return; // Started already (a redelivered message): nothing to do.
   const now = ctx.now.toISOString();
-  const change = await moveVerification(ctx, row, result.state, { providerRef }, 'verification started');
+  const change = await moveVerification(
+    ctx,
+    row,
+    result.state,
+    { providerRef, pollCount: 0, nextPollAt: firstPollAt(ctx.now) },
+    'verification started',
+  );
   change.statements.push(
     ...checks.map((check) =>
       ctx.db
@@ -845,7 +854,7 @@ export async function applyOutcome(
   return 'APPLIED';
 }
 
-/** The dead-letter queue gave up on starting it: a person takes over, told why. */
+/** The provider could not be reached, or never answered: a person takes over, told why. */
 export async function sendToManualReview(
   ctx: ServiceContext,
   row: VerificationRow,
