@@ -166,8 +166,8 @@ export interface paths {
         options?: never;
         head?: never;
         /**
-         * Change tier, status, capabilities or rate limit
-         * @description Moves a tenant between tiers, suspends or reactivates it, or sets the custom rate limit and capability set of a CUSTOM tenant. Operator only.
+         * Change tier, status, capabilities, rate limit or policies
+         * @description Moves a tenant between tiers, suspends or reactivates it, sets the custom rate limit and capability set of a CUSTOM tenant, or changes its settings (passkeys, TPPs, CORS, the verification policy). A generated verification callback secret is answered once, in `issuedCallbackSecret`, and never shown again. Operator only.
          */
         patch: operations["updateTenant"];
         trace?: never;
@@ -1327,9 +1327,29 @@ export interface paths {
         put?: never;
         /**
          * Decide a verification in MANUAL_REVIEW (four eyes)
-         * @description By a staff user with `kyc:review` who neither submitted the verification nor belongs to the customer; API clients may not decide. Open screening hits are disposed in the same request (`hitDispositions`) and must all be disposed before an APPROVE. The tenant may require several distinct approvals per level (default 1, ENHANCED 2); one REJECT ends it. Decisions are immutable and audited; of two reviewers deciding at once one wins, the other gets 409 `concurrent_update`.
+         * @description By a staff user with `kyc:review` who neither submitted the verification nor belongs to the customer; API clients may not decide. Open screening hits are disposed in the same request (`hitDispositions`) and must all be disposed before an APPROVE. The tenant may require several distinct approvals per level (default 1, ENHANCED 2; `PATCH /platform/tenants/{tenantId}`, `verification.approvalsRequired`): the verification stays MANUAL_REVIEW until they are given, and a reviewer approving the same attempt twice gets 409 `approval_already_given`; one REJECT ends it. Decisions are immutable and audited; of two reviewers deciding at once one wins, the other gets 409 `concurrent_update`.
          */
         post: operations["decideVerification"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/customer/verifications/{verificationId}/sandbox-completion": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Complete a pending sandbox verification (development only)
+         * @description Plays the sandbox provider’s analyst: an IN_PROGRESS verification at the `sandbox` provider (a customer with last name `Pending` stays there) gets the outcome of `decision`, delivered as the sandbox’s signed callback through the verification queue — poll `GET /verifications/{verificationId}`. By staff or API clients with `kyc:review`. Only with `ENVIRONMENT` `development` or `test`; in production 404 and absent from the document. Any other verification: 409 `invalid_transition`.
+         */
+        post: operations["completeSandboxVerification"];
         delete?: never;
         options?: never;
         head?: never;
@@ -6516,6 +6536,12 @@ export interface components {
              *     ]
              */
             corsOrigins: string[];
+            verification: components["schemas"]["VerificationPolicy"];
+            /**
+             * @description Only in the answer to the change that generated it (`verification.callbackSecret` GENERATE): the new provider callback secret, shown this once.
+             * @example vcsec_3q2+7w4Z1x0aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456=
+             */
+            issuedCallbackSecret?: string;
             /**
              * @description Registration time.
              * @example 2026-11-25T12:00:00.000Z
@@ -6567,6 +6593,75 @@ export interface components {
              */
             requireCertificateBoundTokens: boolean;
         } | null;
+        VerificationPolicy: {
+            requiredLevel: components["schemas"]["VerificationLevel"];
+            /**
+             * @description Distinct approvals a verification in review needs, per level.
+             * @example {
+             *       "BASIC": 1,
+             *       "STANDARD": 1,
+             *       "ENHANCED": 2
+             *     }
+             */
+            approvalsRequired: {
+                /**
+                 * Format: int32
+                 * @description Distinct reviewers who must approve.
+                 * @example 2
+                 */
+                BASIC: number;
+                /**
+                 * Format: int32
+                 * @description Distinct reviewers who must approve.
+                 * @example 2
+                 */
+                STANDARD: number;
+                /**
+                 * Format: int32
+                 * @description Distinct reviewers who must approve.
+                 * @example 2
+                 */
+                ENHANCED: number;
+            };
+            /**
+             * Format: int32
+             * @description How long an approval lasts when no identity document expires earlier (default 365).
+             * @example 365
+             */
+            reviewIntervalDays: number;
+            /**
+             * Format: int32
+             * @description Re-screen approved customers when their last verification is this many days old (a BASIC verification with reason ONGOING_MONITORING); unset: no monitoring.
+             * @example 90
+             */
+            monitoringIntervalDays: number | null;
+            /** @description The provider callback secrets accepted now, newest first; empty: the sandbox’s built-in secret, derived per tenant. Never the secret itself. */
+            callbackSecrets: components["schemas"]["VerificationCallbackSecret"][];
+        };
+        /**
+         * @description BASIC: profile data, consents and sanctions/PEP screening (KYB: directors, 100 % of shareholdings, every UBO screened). STANDARD: + an identity document and a proof of address (KYB: certificate of incorporation and proof of address). ENHANCED: + source of funds (KYB: + UBO declaration).
+         * @example BASIC
+         * @enum {string}
+         */
+        VerificationLevel: "BASIC" | "STANDARD" | "ENHANCED";
+        VerificationCallbackSecret: {
+            /**
+             * @description Secret id.
+             * @example vcs_01jd7w3v8m9k2q4r6t8v0x2z4b
+             */
+            id: string;
+            /**
+             * @description CURRENT signs and verifies; PREVIOUS still verifies until retired.
+             * @example CURRENT
+             * @enum {string}
+             */
+            status: "CURRENT" | "PREVIOUS";
+            /**
+             * @description ISO 8601 UTC timestamp.
+             * @example 2026-11-25T12:00:00.000Z
+             */
+            createdAt: string;
+        };
         CreateTenant: {
             /**
              * @description Tenant id (slug), sent by clients as `X-Tenant-ID`.
@@ -6692,6 +6787,85 @@ export interface components {
              *     ]
              */
             corsOrigins?: string[] | null;
+            verification?: components["schemas"]["VerificationPolicyUpdate"];
+        };
+        /**
+         * @description The KYC/KYB policy: the level activation requires, approvals per level (four eyes), the review interval, ongoing monitoring, and the provider callback secret’s rotation.
+         * @example {
+         *       "approvalsRequired": {
+         *         "BASIC": 2
+         *       },
+         *       "callbackSecret": {
+         *         "action": "GENERATE"
+         *       }
+         *     }
+         */
+        VerificationPolicyUpdate: {
+            /**
+             * @description Level activation requires (default BASIC).
+             * @example STANDARD
+             * @enum {string|null}
+             */
+            requiredLevel?: "BASIC" | "STANDARD" | "ENHANCED" | null;
+            /**
+             * @description Four eyes: distinct reviewers a verification in review needs, per level. Applies to verifications submitted afterwards.
+             * @example {
+             *       "BASIC": 2
+             *     }
+             */
+            approvalsRequired?: {
+                /**
+                 * Format: int32
+                 * @description Distinct approvals for BASIC (default 1); null restores it.
+                 * @example 2
+                 */
+                BASIC?: number | null;
+                /**
+                 * Format: int32
+                 * @description Distinct approvals for STANDARD (default 1); null restores it.
+                 * @example 2
+                 */
+                STANDARD?: number | null;
+                /**
+                 * Format: int32
+                 * @description Distinct approvals for ENHANCED (default 2); null restores it.
+                 * @example 2
+                 */
+                ENHANCED?: number | null;
+            };
+            /**
+             * Format: int32
+             * @description How long an approval lasts when no identity document expires earlier (default 365).
+             * @example 365
+             */
+            reviewIntervalDays?: number | null;
+            /**
+             * Format: int32
+             * @description Re-screen approved customers when their last verification is this many days old (a BASIC verification with reason ONGOING_MONITORING); unset: no monitoring.
+             * @example 90
+             */
+            monitoringIntervalDays?: number | null;
+            /**
+             * @description Rotates the provider callback secret: `GENERATE` makes a new one (answered once, in `issuedCallbackSecret`), `SET` takes one the provider issued; either way the former current secret stays accepted as PREVIOUS until `RETIRE_PREVIOUS` (or the next rotation) drops it.
+             * @example {
+             *       "action": "GENERATE"
+             *     }
+             */
+            callbackSecret?: {
+                /** @enum {string} */
+                action: "GENERATE";
+            } | {
+                /** @enum {string} */
+                action: "SET";
+                /**
+                 * @description A secret the provider issued. Never shown again.
+                 * @example provider-issued-secret-0123456789
+                 */
+                secret: string;
+            } | {
+                /** @enum {string} */
+                action: "RETIRE_PREVIOUS";
+            };
         };
         AuthorizationServerMetadata: {
             /**
@@ -9591,12 +9765,6 @@ export interface components {
              */
             updatedAt: string;
         };
-        /**
-         * @description BASIC: profile data, consents and sanctions/PEP screening (KYB: directors, 100 % of shareholdings, every UBO screened). STANDARD: + an identity document and a proof of address (KYB: certificate of incorporation and proof of address). ENHANCED: + source of funds (KYB: + UBO declaration).
-         * @example BASIC
-         * @enum {string}
-         */
-        VerificationLevel: "BASIC" | "STANDARD" | "ENHANCED";
         VerificationReason: {
             /**
              * @description snake_case reason.
@@ -9977,6 +10145,14 @@ export interface components {
                  */
                 note?: string;
             }[];
+        };
+        SandboxCompletion: {
+            /**
+             * @description The sandbox provider’s conclusion, as the matching magic last name would give it: PASS (screening still applies: a listed name still hits), FAIL as `Reject`, REVIEW as `Review`, RESUBMIT as `Resubmit`.
+             * @example PASS
+             * @enum {string}
+             */
+            decision: "PASS" | "FAIL" | "REVIEW" | "RESUBMIT";
         };
         VerificationCallbackAnswer: {
             /**
@@ -12172,6 +12348,21 @@ export interface operations {
             };
             /** @description `not_found`: No resource exists at this path for this tenant. */
             404: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description Never sent: the route names no tenant whose origins could be allowed, so pages of other origins cannot read it. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `concurrent_update`: Another request changed the resource between this request reading it and writing it, so nothing was written: read it again and retry. */
+            409: {
                 headers: {
                     /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
                     "RateLimit-Policy"?: string;
@@ -25229,7 +25420,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `capability_not_enabled`: The tenant's subscription tier does not include the capability this route needs; `capability` and `requiredTiers` say which. `forbidden`: The principal lacks the permission the route requires; `permission` names it. `four_eyes_violation`: A verification is decided by a staff user holding `kyc:review` (not an API client) who neither submitted it nor belongs to the customer, and who has not already approved this attempt. */
+            /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `capability_not_enabled`: The tenant's subscription tier does not include the capability this route needs; `capability` and `requiredTiers` say which. `forbidden`: The principal lacks the permission the route requires; `permission` names it. `four_eyes_violation`: A verification is decided by a staff user holding `kyc:review` (not an API client) who neither submitted it nor belongs to the customer. */
             403: {
                 headers: {
                     /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
@@ -25259,7 +25450,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `hits_open`: A verification cannot be approved while a screening hit is OPEN: dispose of each (`hitDispositions`) as TRUE_POSITIVE or FALSE_POSITIVE first. `invalid_transition`: The lifecycle (of a customer, or of a verification) does not allow this change from the current status; `allowed` lists what is. `concurrent_update`: Another request changed the resource between this request reading it and writing it, so nothing was written: read it again and retry. `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. `idempotency_key_in_use`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
+            /** @description `approval_already_given`: You have already approved this attempt of the verification, and the tenant requires several distinct approvals for its level: another reviewer must give the next one. `hits_open`: A verification cannot be approved while a screening hit is OPEN: dispose of each (`hitDispositions`) as TRUE_POSITIVE or FALSE_POSITIVE first. `invalid_transition`: The lifecycle (of a customer, or of a verification) does not allow this change from the current status; `allowed` lists what is. `concurrent_update`: Another request changed the resource between this request reading it and writing it, so nothing was written: read it again and retry. `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. `idempotency_key_in_use`: A request with this `Idempotency-Key` is still being processed; retry after it completes. */
             409: {
                 headers: {
                     /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
@@ -25305,6 +25496,209 @@ export interface operations {
                 };
             };
             /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. `idempotency_key_reused`: The `Idempotency-Key` was already used with a different request body or route. */
+            422: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: The principal has used up its requests for now; `Retry-After` says when to try again. */
+            429: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Seconds until the request may be retried. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. */
+            500: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_unavailable`: The tenant is registered but its database is not bound to this deployment. */
+            503: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    completeSandboxVerification: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The tenant (fintech) the request is for. */
+                "X-Tenant-ID": components["parameters"]["TenantId"];
+            };
+            path: {
+                /** @description Verification id. */
+                verificationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SandboxCompletion"];
+            };
+        };
+        responses: {
+            /** @description The verification, still IN_PROGRESS; the outcome follows. */
+            202: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Verification"];
+                };
+            };
+            /** @description `tenant_required`: Tenant routes need the `X-Tenant-ID` header, holding a well-formed tenant id. `malformed_request`: The request could not be parsed: its body is not valid JSON or a header is malformed. */
+            400: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `authentication_required`: The route needs a Bearer access token in the `Authorization` header. `invalid_token`: The access token is malformed, expired, revoked or not signed by this API. */
+            401: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_suspended`: The tenant is suspended by the platform operator. `tenant_mismatch`: The access token was issued for another tenant than `X-Tenant-ID` names. `capability_not_enabled`: The tenant's subscription tier does not include the capability this route needs; `capability` and `requiredTiers` say which. `forbidden`: The principal lacks the permission the route requires; `permission` names it. */
+            403: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant_not_found`: No tenant is registered under the `X-Tenant-ID` given. `not_found`: No resource exists at this path for this tenant. */
+            404: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `invalid_transition`: The lifecycle (of a customer, or of a verification) does not allow this change from the current status; `allowed` lists what is. `customer_erased`: The customer’s personal data was erased (GDPR Art. 17): the customer is closed for good and nothing about it can be changed or read beyond its id, type, status and dates. */
+            409: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: The request body exceeds the size this route accepts. */
+            413: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: The request body has a `Content-Type` this route does not accept, or an uploaded file’s bytes are of a type it does not accept (`detectedType` names what they are). */
+            415: {
+                headers: {
+                    /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Remaining quota: `"<policy>";r=<remaining>;t=<seconds until full>`. */
+                    RateLimit?: string;
+                    /** @description The page’s `Origin`, when the tenant lists it in its CORS origins (operator `PATCH /platform/tenants/{tenantId}`); absent otherwise. Never `*`; never with credentials. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: The request is well-formed but some fields are invalid; `errors` lists each failing field with its path. */
             422: {
                 headers: {
                     /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */

@@ -44,6 +44,8 @@ export const sealPurposes = {
   documentContent: 'document-content',
   /** webhook_endpoints.secret and previous_secret: the tenant's, no customer's. */
   webhookSecret: 'webhook-secret',
-  /** The sandbox verification provider's callback secrets, derived per tenant and version, never stored. */
+  /** The sandbox verification provider's built-in callback secret, derived per tenant, never stored. */
   sandboxCallbackSecret: 'sandbox-callback-secret',
+  /** Provider callback secrets in the tenant's settings (`verification.callbackSecrets`): the tenant's, no customer's. */
+  verificationCallbackSecret: 'verification-callback-secret',
 } as const;

@@ -909,6 +909,10 @@ export const verifications = sqliteTable(
     /** When `verification.expiring` and `verification.expired` were emitted, so each is sent once. */
     expiringNotifiedAt: text('expiring_notified_at'),
     expiredNotifiedAt: text('expired_notified_at'),
+    /** The provider was asked this many times for the outcome of the current attempt (the cron's poll). */
+    pollCount: integer('poll_count').notNull().default(0),
+    /** When the attempt is polled next if still IN_PROGRESS (`pollDecision`); read in no other status. */
+    nextPollAt: text('next_poll_at'),
     createdAt: text('created_at').notNull(),
     updatedAt: text('updated_at').notNull(),
   },
@@ -919,6 +923,7 @@ export const verifications = sqliteTable(
       .where(sql`${table.status} IN ('PENDING', 'IN_PROGRESS', 'MANUAL_REVIEW', 'ADDITIONAL_INFO_REQUIRED')`),
     index('verifications_status_idx').on(table.tenantId, table.status, table.updatedAt),
     index('verifications_expiry_idx').on(table.tenantId, table.status, table.expiresAt),
+    index('verifications_poll_idx').on(table.tenantId, table.status, table.nextPollAt),
     index('verifications_unenqueued_idx').on(table.jobEnqueuedAt, table.createdAt),
   ],
 );

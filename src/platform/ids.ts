@@ -23,6 +23,7 @@ const idPrefixes = {
   screeningHit: 'hit',
   verificationDecision: 'vdc',
   providerEvent: 'pev',
+  callbackSecret: 'vcs',
   tpp: 'tpp',
   tppCertificate: 'crt',
   tppConsent: 'tcn',

@@ -323,7 +323,13 @@ export const problemTypes = {
     status: 403,
     title: 'Four-eyes rule',
     description:
-      'A verification is decided by a staff user holding `kyc:review` (not an API client) who neither submitted it nor belongs to the customer, and who has not already approved this attempt.',
+      'A verification is decided by a staff user holding `kyc:review` (not an API client) who neither submitted it nor belongs to the customer.',
+  },
+  approval_already_given: {
+    status: 409,
+    title: 'Already approved by you',
+    description:
+      'You have already approved this attempt of the verification, and the tenant requires several distinct approvals for its level: another reviewer must give the next one.',
   },
   activation_not_ready: {
     status: 409,

@@ -4,6 +4,7 @@ import { failScan, scanDocument } from '../modules/documents/lifecycle';
 import {
   applyProviderEvent,
   deliverSandboxCallback,
+  pollVerification,
   startFailedForGood,
   startVerification,
 } from '../modules/verifications/jobs';
@@ -52,6 +53,7 @@ const documentDeadLetterHandlers: Handlers<DocumentQueueMessage> = {
 
 const verificationHandlers: Handlers<VerificationQueueMessage> = {
   'verification.start': (message, env, { attempts }) => startVerification(env, message, attempts),
+  'verification.poll': (message, env) => pollVerification(env, message),
   'verification.provider_event': (message, env) => applyProviderEvent(env, message),
   'verification.sandbox_callback': (message, env, { logger }) => deliverSandboxCallback(env, message, logger),
 };
@@ -59,6 +61,13 @@ const verificationHandlers: Handlers<VerificationQueueMessage> = {
 const verificationDeadLetterHandlers: Handlers<VerificationQueueMessage> = {
   // A provider that kept failing: a reviewer takes over, told why.
   'verification.start': (message, env, { attempts }) => startFailedForGood(env, message, attempts),
+  'verification.poll': async (message, _env, { logger }) => {
+    // The cron polls it again at its next poll time, or hands it to a reviewer.
+    logger.warn('verification_poll_failed', {
+      tenantId: message.tenantId,
+      verificationId: message.verificationId,
+    });
+  },
   'verification.provider_event': async (message, _env, { logger }) => {
     // The row stays RECEIVED, so the cron hands it to the queue again.
     logger.error('provider_event_apply_failed', {

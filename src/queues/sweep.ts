@@ -3,6 +3,11 @@ import { controlDb } from '../db/client';
 import { tenants } from '../db/control';
 import { type Env, readConfig } from '../env';
 import { expireDocuments, sweepDocuments } from '../modules/documents/lifecycle';
+import {
+  expireVerifications,
+  monitorVerifications,
+  pollStuckVerifications,
+} from '../modules/verifications/crons';
 import { sweepVerificationJobs } from '../modules/verifications/jobs';
 import { sweepUnenqueuedDeliveries } from '../modules/webhooks/delivery';
 import { sweepUnenqueuedEvents } from '../platform/events';
@@ -36,8 +41,8 @@ async function forEveryTenant(env: Env, name: string, now: Date, task: TenantTas
 
 /**
  * The cron's safety net: enqueues outbox events, webhook deliveries, document scans and
- * verification jobs whose push after the response failed, and removes objects of deleted
- * documents left behind.
+ * verification jobs whose push after the response failed, removes objects of deleted
+ * documents left behind, and polls providers for verifications stuck IN_PROGRESS.
  */
 export function sweepOutboxes(env: Env, now = new Date()): Promise<Record<string, number>> {
   return forEveryTenant(env, 'outbox_sweep', now, async (env, tenant, db, now) => {
@@ -45,12 +50,22 @@ export function sweepOutboxes(env: Env, now = new Date()): Promise<Record<string
       (await sweepUnenqueuedEvents(env, db, tenant.id, now)) +
       (await sweepUnenqueuedDeliveries(env, db, tenant.id, now)) +
       (await sweepDocuments(env, tenant, db, now)) +
-      (await sweepVerificationJobs(env, db, tenant.id, now))
+      (await sweepVerificationJobs(env, db, tenant.id, now)) +
+      (await pollStuckVerifications(env, tenant, db, now))
     );
   });
 }
 
-/** The daily cron: documents past their expiry date become EXPIRED. */
+/**
+ * The daily cron: documents past their expiry date become EXPIRED, approved verifications get
+ * their expiry notices, and ongoing monitoring re-screens the customers due.
+ */
 export function runDailyTasks(env: Env, now = new Date()): Promise<Record<string, number>> {
-  return forEveryTenant(env, 'document_expiry', now, expireDocuments);
+  return forEveryTenant(env, 'daily_tasks', now, async (env, tenant, db, now) => {
+    return (
+      (await expireDocuments(env, tenant, db, now)) +
+      (await expireVerifications(env, tenant, db, now)) +
+      (await monitorVerifications(env, tenant, db, now))
+    );
+  });
 }

@@ -21,7 +21,7 @@ import {
 import { call } from '../helpers/http';
 import { expectProblem } from '../helpers/problems';
 import { enrolTotp } from '../helpers/second-factors';
-import { settledStatus, submit, verifiableCustomer } from '../helpers/verifications';
+import { settledStatus, submitVerification as submit, verifiableCustomer } from '../helpers/verifications';
 
 interface CustomerExport {
   exportedAt: string;

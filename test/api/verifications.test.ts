@@ -1,16 +1,16 @@
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import { sandboxSecret, signSandboxCallback } from '../../src/modules/verifications/providers/sandbox';
+import { builtInSandboxSecret, signSandboxCallback } from '../../src/modules/verifications/providers/sandbox';
 import { createStaff, createTenant, type TestTenant } from '../helpers/factories';
 import { call } from '../helpers/http';
 import { eventsOfType } from '../helpers/outbox';
 import {
-  runQueue,
+  runVerificationQueue as runQueue,
   settledStatus,
-  submit,
+  submitVerification as submit,
   type VerificationView as View,
   verifiableCustomer,
-  verification,
+  readVerification as verification,
 } from '../helpers/verifications';
 
 describe('KYC through the verification queue with the sandbox provider', () => {
@@ -187,9 +187,9 @@ describe('provider callbacks', () => {
     );
   }
 
-  async function signed(tenant: TestTenant, raw: string, id: string, version = 1) {
+  async function signed(tenant: TestTenant, raw: string, id: string, secret?: string) {
     const timestamp = Math.floor(Date.now() / 1000);
-    const secret = await sandboxSecret(env, tenant.id, version);
+    secret ??= await builtInSandboxSecret(env, tenant.id);
     const signature = await signSandboxCallback(secret, id, timestamp, new TextEncoder().encode(raw));
     return { 'webhook-id': id, 'webhook-timestamp': String(timestamp), 'webhook-signature': signature };
   }

@@ -11,14 +11,16 @@ export type VerificationView = {
   id: string;
   status: string;
   attempt: number;
+  reason: string;
   hits: { id: string; disposition: string; subject: string; listEntryId: string; note: string | null }[];
   checks: { type: string; status: string; subject: string }[];
+  decisions: { reviewerId: string | null; decision: string }[];
   reviewReason: string | null;
   expiresAt: string | null;
 };
 
-/** Runs the worker's consumer of `queue` on these messages and returns what it acked and retried. */
-export async function runQueue(
+/** Runs the verification queue's consumer on `messages` and answers what it acked and retried. */
+export async function runVerificationQueue(
   queue: string,
   messages: { id: string; attempts: number; body: VerificationQueueMessage }[],
 ) {
@@ -46,7 +48,12 @@ export async function verifiableCustomer(tenant: TestTenant, overrides: Record<s
   return customer;
 }
 
-export async function submit(tenant: TestTenant, token: string, customerId: string, level = 'BASIC') {
+export async function submitVerification(
+  tenant: TestTenant,
+  token: string,
+  customerId: string,
+  level = 'BASIC',
+) {
   return call<VerificationView>('POST', `/customers/${customerId}/verifications`, {
     tenant: tenant.id,
     token,
@@ -54,7 +61,7 @@ export async function submit(tenant: TestTenant, token: string, customerId: stri
   });
 }
 
-export async function verification(tenant: TestTenant, token: string, id: string) {
+export async function readVerification(tenant: TestTenant, token: string, id: string) {
   const response = await call<VerificationView>('GET', `/verifications/${id}`, { tenant: tenant.id, token });
   expect(response.status, response.text).toBe(200);
   return response.body;
@@ -63,7 +70,7 @@ export async function verification(tenant: TestTenant, token: string, id: string
 /** Waits for the real queue consumers (start, then the sandbox's delayed signed callback). */
 export async function settledStatus(tenant: TestTenant, token: string, id: string, status: string) {
   await expect
-    .poll(async () => (await verification(tenant, token, id)).status, { timeout: 20_000, interval: 250 })
+    .poll(async () => (await readVerification(tenant, token, id)).status, { timeout: 20_000, interval: 250 })
     .toBe(status);
-  return verification(tenant, token, id);
+  return readVerification(tenant, token, id);
 }

@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { noStore } from '../../platform/http';
 import { createRouter, defineRoute, jsonBody, jsonResponse } from '../../platform/openapi';
 import {
   CreateTenantSchema,
@@ -67,18 +68,21 @@ export function platformTenantRoutes() {
       method: 'patch',
       path: '/platform/tenants/{tenantId}',
       operationId: 'updateTenant',
-      summary: 'Change tier, status, capabilities or rate limit',
+      summary: 'Change tier, status, capabilities, rate limit or policies',
       description:
-        'Moves a tenant between tiers, suspends or reactivates it, or sets the custom rate limit and capability set of a CUSTOM tenant. Operator only.',
+        'Moves a tenant between tiers, suspends or reactivates it, sets the custom rate limit and capability set of a CUSTOM tenant, or changes its settings (passkeys, TPPs, CORS, the verification policy). A generated verification callback secret is answered once, in `issuedCallbackSecret`, and never shown again. Operator only.',
       tags,
       access,
       request: {
         params: tenantParams,
         body: jsonBody(UpdateTenantSchema),
       },
+      errors: ['concurrent_update'],
       responses: { 200: jsonResponse(TenantSchema, 'The updated tenant.') },
     }),
-    async (c) => c.json(await updateTenant(c.env, c.req.valid('param').tenantId, c.req.valid('json')), 200),
+    // no-store: the answer may carry a callback secret.
+    async (c) =>
+      c.json(await updateTenant(c.env, c.req.valid('param').tenantId, c.req.valid('json')), 200, noStore),
   );
 
   return router;

@@ -2,6 +2,7 @@ import { z } from '@hono/zod-openapi';
 import { isWebOrigin } from '../../platform/origins';
 import { capabilityCodes, TENANT_ID_MAX_LENGTH, TENANT_ID_PATTERN, tiers } from '../../platform/tenancy';
 import { TppSettingsSchema } from '../tpps/schemas';
+import { VerificationPolicySchema, VerificationPolicyUpdateSchema } from '../verifications/schemas';
 import { WebAuthnSettingsSchema } from '../webauthn/schemas';
 
 export const TenantIdSchema = z
@@ -75,6 +76,12 @@ export const TenantSchema = z
       example: null,
     }),
     corsOrigins: CorsOriginsSchema,
+    verification: VerificationPolicySchema,
+    issuedCallbackSecret: z.string().max(100).optional().openapi({
+      description:
+        'Only in the answer to the change that generated it (`verification.callbackSecret` GENERATE): the new provider callback secret, shown this once.',
+      example: 'vcsec_3q2+7w4Z1x0aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456=',
+    }),
     createdAt: z
       .string()
       .max(30)
@@ -153,6 +160,11 @@ export const UpdateTenantSchema = z
         description: 'Replaces the CORS origins; null or `[]` lets no browser page read the answers.',
         example: ['https://app.acme-bank.example'],
       }),
+    verification: VerificationPolicyUpdateSchema.optional().openapi({
+      description:
+        'The KYC/KYB policy: the level activation requires, approvals per level (four eyes), the review interval, ongoing monitoring, and the provider callback secret’s rotation.',
+      example: { approvalsRequired: { BASIC: 2 }, callbackSecret: { action: 'GENERATE' } },
+    }),
   })
   .strict()
   .openapi('UpdateTenant');

@@ -1,11 +1,12 @@
 import type { z } from '@hono/zod-openapi';
-import { asc, eq, type SQL, sql } from 'drizzle-orm';
+import { and, asc, eq, type SQL, sql } from 'drizzle-orm';
 import { controlDb } from '../../db/client';
 import { tenants } from '../../db/control';
 import type { Env } from '../../env';
 import { ApiError } from '../../platform/errors';
 import { forgetTenant, tenantFromRow } from '../../platform/tenancy';
 import { TppSettingsSchema } from '../tpps/schemas';
+import { changedPolicy, presentPolicy, verificationSettings } from '../verifications/policy';
 import { WebAuthnSettingsSchema } from '../webauthn/schemas';
 import type { CreateTenantSchema, TenantSchema, UpdateTenantSchema } from './schemas';
 
@@ -27,6 +28,7 @@ function present(env: Env, row: typeof tenants.$inferSelect): TenantView {
     webauthn: row.settings.webauthn ? WebAuthnSettingsSchema.parse(row.settings.webauthn) : null,
     tpp: row.settings.tpp ? TppSettingsSchema.parse(row.settings.tpp) : null,
     corsOrigins: [...tenant.corsOrigins],
+    verification: presentPolicy(row.settings),
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   };
@@ -78,15 +80,34 @@ function withSetting(settings: SQL, key: string, value: unknown): SQL {
 }
 
 /** The settings keys a change sets, nested so that one statement writes them all. */
-function settingsChange(input: z.infer<typeof UpdateTenantSchema>) {
+function settingsChange(input: z.infer<typeof UpdateTenantSchema>, verification: unknown) {
   const keys = (['webauthn', 'tpp', 'corsOrigins'] as const).filter((key) => input[key] !== undefined);
-  if (keys.length === 0) return {};
+  if (keys.length === 0 && verification === undefined) return {};
   let settings: SQL = sql`${tenants.settings}`;
   for (const key of keys) {
     const value = key === 'corsOrigins' && input.corsOrigins?.length === 0 ? null : input[key];
     settings = withSetting(settings, key, value);
   }
+  if (verification !== undefined) settings = withSetting(settings, 'verification', verification);
   return { settings };
+}
+
+/**
+ * The verification policy after the change, computed from the row as read: the update then
+ * applies only if the row is unchanged since (`updated_at`), so two rotations at once cannot
+ * both keep the same predecessor — one is refused with 409 and retried.
+ */
+async function verificationChange(
+  env: Env,
+  tenantId: string,
+  input: z.infer<typeof UpdateTenantSchema>,
+  now: Date,
+) {
+  if (input.verification === undefined) return undefined;
+  const row = await controlDb(env.CONTROL_DB).select().from(tenants).where(eq(tenants.id, tenantId)).get();
+  if (!row) throw new ApiError('not_found', { detail: `No tenant '${tenantId}' is registered.` });
+  const change = await changedPolicy(env, tenantId, verificationSettings(row), input.verification, now);
+  return { ...change, readAt: row.updatedAt };
 }
 
 export async function updateTenant(
@@ -95,6 +116,7 @@ export async function updateTenant(
   input: z.infer<typeof UpdateTenantSchema>,
   now = new Date(),
 ): Promise<TenantView> {
+  const verification = await verificationChange(env, tenantId, input, now);
   const updated = await controlDb(env.CONTROL_DB)
     .update(tenants)
     .set({
@@ -103,13 +125,25 @@ export async function updateTenant(
       ...(input.status !== undefined ? { status: input.status } : {}),
       ...(input.capabilities !== undefined ? { capabilities: input.capabilities } : {}),
       ...(input.rateLimitPerMinute !== undefined ? { rateLimitPerMinute: input.rateLimitPerMinute } : {}),
-      ...settingsChange(input),
+      ...settingsChange(input, verification?.settings),
       updatedAt: now.toISOString(),
     })
-    .where(eq(tenants.id, tenantId))
+    .where(
+      and(eq(tenants.id, tenantId), verification ? eq(tenants.updatedAt, verification.readAt) : undefined),
+    )
     .returning();
   const row = updated[0];
+  if (!row && verification) {
+    throw new ApiError('concurrent_update', {
+      detail: 'The tenant was changed meanwhile; read it again and retry.',
+    });
+  }
   if (!row) throw new ApiError('not_found', { detail: `No tenant '${tenantId}' is registered.` });
   forgetTenant(tenantId);
-  return present(env, row);
+  return {
+    ...present(env, row),
+    ...(verification?.issuedCallbackSecret
+      ? { issuedCallbackSecret: verification.issuedCallbackSecret }
+      : {}),
+  };
 }

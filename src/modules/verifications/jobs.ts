@@ -10,9 +10,9 @@ import type { Logger } from '../../platform/logger';
 import { requireActiveTenant, type Tenant, tenantDatabase } from '../../platform/tenancy';
 import { findProvider } from './providers';
 import { signSandboxCallback } from './providers/sandbox';
-import type { ProviderEvent, ProviderOutcome, StartJob } from './providers/types';
+import type { ProviderEvent, ProviderOutcome } from './providers/types';
 import { enqueueVerificationJobs, type VerificationQueueMessage } from './queue';
-import { applyOutcome, findVerification, recordStarted, sendToManualReview, startJobFacts } from './service';
+import { applyOutcome, findVerification, recordStarted, sendToManualReview, startJob } from './service';
 
 /** The cron's share: verification starts and received callbacks the request path failed to enqueue. */
 export async function sweepVerificationJobs(
@@ -82,16 +82,7 @@ export async function startVerification(
   if (row?.status !== 'PENDING' || row.attempt !== message.attempt) return;
   const provider = findProvider(row.provider);
   if (!provider) throw new Error(`unknown provider '${row.provider}'`);
-  const facts = await startJobFacts(ctx, row);
-  const job: StartJob = {
-    tenantId: ctx.tenant.id,
-    verificationId: row.id,
-    attempt: row.attempt,
-    level: row.level,
-    deliveryAttempt,
-    ...facts,
-  };
-  const started = await provider.start(job);
+  const started = await provider.start(await startJob(ctx, row, deliveryAttempt));
   await recordStarted(ctx, row, started.providerRef, started.checks);
   if (started.selfDelivery) {
     await env.VERIFICATION_QUEUE.send(
@@ -105,6 +96,25 @@ export async function startVerification(
       { delaySeconds: started.selfDelivery.delaySeconds },
     );
   }
+  await ctx.settle();
+}
+
+/**
+ * The cron's poll of an attempt stuck IN_PROGRESS: the provider's outcome, if it has one, is
+ * applied as a callback's would be (an older or illegal one changes nothing); none, and the
+ * next poll comes at the row's `nextPollAt`.
+ */
+export async function pollVerification(
+  env: Env,
+  message: Extract<VerificationQueueMessage, { kind: 'verification.poll' }>,
+): Promise<void> {
+  const ctx = await tenantContext(env, message.tenantId);
+  const row = await findVerification(ctx, message.verificationId);
+  if (row?.status !== 'IN_PROGRESS' || row.attempt !== message.attempt || !row.providerRef) return;
+  const provider = findProvider(row.provider);
+  const outcome = await provider?.poll?.(await startJob(ctx, row, 1), row.providerRef);
+  if (!outcome) return;
+  await applyOutcome(ctx, row, outcome, ctx.now.toISOString());
   await ctx.settle();
 }
 

@@ -8,6 +8,8 @@ import type { ProviderOutcome } from './providers/types';
 export type VerificationQueueMessage =
   /** Start the verification's current attempt at its provider. */
   | { kind: 'verification.start'; tenantId: string; verificationId: string; attempt: number }
+  /** Ask the provider for the outcome of an attempt stuck IN_PROGRESS (the cron's poll). */
+  | { kind: 'verification.poll'; tenantId: string; verificationId: string; attempt: number }
   /** Apply a received, verified provider callback (`provider_events` row). */
   | { kind: 'verification.provider_event'; tenantId: string; providerEventId: string }
   /** The sandbox provider delivering its signed callback, as an external provider would. */

@@ -3,11 +3,13 @@ import { serviceContext } from '../../platform/http';
 import { createRouter, defineRoute, jsonBody, jsonResponse } from '../../platform/openapi';
 import { CustomerParams } from '../customers/schemas';
 import { receiveCallback } from './jobs';
+import { completeSandboxVerification } from './sandbox-completion';
 import {
   ActivationReadinessSchema,
   DecisionSchema,
   RequirementsQuerySchema,
   RequirementsSchema,
+  SandboxCompletionSchema,
   SubmitVerificationSchema,
   VerificationListQuerySchema,
   VerificationListSchema,
@@ -165,12 +167,13 @@ export function verificationRoutes() {
       operationId: 'decideVerification',
       summary: 'Decide a verification in MANUAL_REVIEW (four eyes)',
       description:
-        'By a staff user with `kyc:review` who neither submitted the verification nor belongs to the customer; API clients may not decide. Open screening hits are disposed in the same request (`hitDispositions`) and must all be disposed before an APPROVE. The tenant may require several distinct approvals per level (default 1, ENHANCED 2); one REJECT ends it. Decisions are immutable and audited; of two reviewers deciding at once one wins, the other gets 409 `concurrent_update`.',
+        'By a staff user with `kyc:review` who neither submitted the verification nor belongs to the customer; API clients may not decide. Open screening hits are disposed in the same request (`hitDispositions`) and must all be disposed before an APPROVE. The tenant may require several distinct approvals per level (default 1, ENHANCED 2; `PATCH /platform/tenants/{tenantId}`, `verification.approvalsRequired`): the verification stays MANUAL_REVIEW until they are given, and a reviewer approving the same attempt twice gets 409 `approval_already_given`; one REJECT ends it. Decisions are immutable and audited; of two reviewers deciding at once one wins, the other gets 409 `concurrent_update`.',
       tags,
       access: { auth: 'required', tenant: true, capability: 'SCT01', permission: 'kyc:review' },
       idempotent: true,
       errors: [
         'four_eyes_violation',
+        'approval_already_given',
         'hits_open',
         'invalid_transition',
         'concurrent_update',
@@ -185,6 +188,34 @@ export function verificationRoutes() {
       c.json(
         await decideVerification(serviceContext(c), c.req.valid('param').verificationId, c.req.valid('json')),
         200,
+      ),
+  );
+
+  router.openapi(
+    defineRoute({
+      method: 'post',
+      path: '/verifications/{verificationId}/sandbox-completion',
+      operationId: 'completeSandboxVerification',
+      summary: 'Complete a pending sandbox verification (development only)',
+      description:
+        'Plays the sandbox provider’s analyst: an IN_PROGRESS verification at the `sandbox` provider (a customer with last name `Pending` stays there) gets the outcome of `decision`, delivered as the sandbox’s signed callback through the verification queue — poll `GET /verifications/{verificationId}`. By staff or API clients with `kyc:review`. Only with `ENVIRONMENT` `development` or `test`; in production 404 and absent from the document. Any other verification: 409 `invalid_transition`.',
+      tags,
+      access: { auth: 'required', tenant: true, capability: 'SCT01', permission: 'kyc:review' },
+      errors: ['invalid_transition', 'customer_erased', 'not_found'],
+      request: { params: VerificationParamsSchema, body: jsonBody(SandboxCompletionSchema) },
+      responses: {
+        202: jsonResponse(VerificationSchema, 'The verification, still IN_PROGRESS; the outcome follows.'),
+      },
+      developmentOnly: true,
+    }),
+    async (c) =>
+      c.json(
+        await completeSandboxVerification(
+          serviceContext(c),
+          c.req.valid('param').verificationId,
+          c.req.valid('json').decision,
+        ),
+        202,
       ),
   );
 

@@ -6,6 +6,7 @@ import { documentTypes } from '../documents/schemas';
 import {
   defaultApprovalsRequired,
   hitDispositions,
+  type VerificationLevel,
   verificationLevels,
   verificationStatuses,
 } from './lifecycle';
@@ -386,6 +387,17 @@ export const DecisionSchema = z
   .openapi('VerificationDecisionInput');
 export type DecisionInput = z.infer<typeof DecisionSchema>;
 
+export const SandboxCompletionSchema = z
+  .object({
+    decision: z.enum(['PASS', 'FAIL', 'REVIEW', 'RESUBMIT']).openapi({
+      description:
+        'The sandbox provider’s conclusion, as the matching magic last name would give it: PASS (screening still applies: a listed name still hits), FAIL as `Reject`, REVIEW as `Review`, RESUBMIT as `Resubmit`.',
+      example: 'PASS',
+    }),
+  })
+  .strict()
+  .openapi('SandboxCompletion');
+
 export const ActivationReadinessSchema = z
   .object({
     ready: z
@@ -396,63 +408,126 @@ export const ActivationReadinessSchema = z
   })
   .openapi('ActivationReadiness');
 
-/** A tenant's verification policy (operator setting `verification`), with its defaults. */
-export const VerificationSettingsSchema = z
+const ApprovalsSchema = z
+  .number()
+  .int()
+  .min(1)
+  .max(5)
+  .openapi({ description: 'Distinct reviewers who must approve.', example: 2, format: 'int32' });
+const ReviewIntervalSchema = z.number().int().min(30).max(3650).openapi({
+  description: 'How long an approval lasts when no identity document expires earlier (default 365).',
+  example: 365,
+  format: 'int32',
+});
+const MonitoringIntervalSchema = z.number().int().min(1).max(3650).openapi({
+  description:
+    'Re-screen approved customers when their last verification is this many days old (a BASIC verification with reason ONGOING_MONITORING); unset: no monitoring.',
+  example: 90,
+  format: 'int32',
+});
+
+/** The policy as stored in the tenant's settings (`verification`); absent keys take their defaults. */
+export interface VerificationSettings {
+  requiredLevel?: VerificationLevel;
+  approvalsRequired?: Partial<Record<VerificationLevel, number>>;
+  reviewIntervalDays?: number;
+  monitoringIntervalDays?: number;
+  /** Newest first: the current secret, then the previous one while a rotation lasts. */
+  callbackSecrets?: StoredCallbackSecret[];
+}
+
+export interface StoredCallbackSecret {
+  id: string;
+  /** Sealed under the tenant's key (`sealPurposes.verificationCallbackSecret`). */
+  secret: string;
+  createdAt: string;
+}
+
+const CallbackSecretSchema = z
   .object({
-    requiredLevel: LevelSchema.optional().openapi({
-      description: 'Level activation requires (default BASIC).',
-      example: 'BASIC',
+    id: z.string().max(40).openapi({ description: 'Secret id.', example: 'vcs_01jd7w3v8m9k2q4r6t8v0x2z4b' }),
+    status: z.enum(['CURRENT', 'PREVIOUS']).openapi({
+      description: 'CURRENT signs and verifies; PREVIOUS still verifies until retired.',
+      example: 'CURRENT',
     }),
+    createdAt: TimestampSchema,
+  })
+  .openapi('VerificationCallbackSecret');
+
+/** What the operator sees of a tenant's verification policy: the effective values, no secret. */
+export const VerificationPolicySchema = z
+  .object({
+    requiredLevel: LevelSchema,
+    approvalsRequired: z
+      .object(
+        Object.fromEntries(verificationLevels.map((level) => [level, ApprovalsSchema])) as Record<
+          VerificationLevel,
+          typeof ApprovalsSchema
+        >,
+      )
+      .openapi({
+        description: 'Distinct approvals a verification in review needs, per level.',
+        example: defaultApprovalsRequired,
+      }),
+    reviewIntervalDays: ReviewIntervalSchema,
+    monitoringIntervalDays: MonitoringIntervalSchema.nullable(),
+    callbackSecrets: z.array(CallbackSecretSchema).max(2).openapi({
+      description:
+        'The provider callback secrets accepted now, newest first; empty: the sandbox’s built-in secret, derived per tenant. Never the secret itself.',
+    }),
+  })
+  .openapi('VerificationPolicy');
+
+/** A change of the policy: each key set replaces that key; null restores its default. */
+export const VerificationPolicyUpdateSchema = z
+  .object({
+    requiredLevel: LevelSchema.nullable()
+      .optional()
+      .openapi({ description: 'Level activation requires (default BASIC).', example: 'STANDARD' }),
     approvalsRequired: z
       .object(
         Object.fromEntries(
           verificationLevels.map((level) => [
             level,
-            z
-              .number()
-              .int()
-              .min(1)
-              .max(5)
+            ApprovalsSchema.nullable()
               .optional()
               .openapi({
-                description: `Distinct approvals for ${level} (default ${defaultApprovalsRequired[level]}).`,
-                example: defaultApprovalsRequired[level],
-                format: 'int32',
+                description: `Distinct approvals for ${level} (default ${defaultApprovalsRequired[level]}); null restores it.`,
+                example: 2,
               }),
           ]),
-        ) as Record<(typeof verificationLevels)[number], z.ZodOptional<z.ZodNumber>>,
+        ) as Record<VerificationLevel, z.ZodOptional<z.ZodNullable<typeof ApprovalsSchema>>>,
       )
       .strict()
       .optional()
-      .openapi({ description: 'Approvals per level.' }),
-    reviewIntervalDays: z.number().int().min(30).max(3650).optional().openapi({
-      description: 'How long an approval lasts when no identity document expires earlier (default 365).',
-      example: 365,
-      format: 'int32',
-    }),
-    monitoringIntervalDays: z.number().int().min(1).max(3650).optional().openapi({
-      description: 'Re-screen approved customers this often (ONGOING_MONITORING); unset: no monitoring.',
-      example: 90,
-      format: 'int32',
-    }),
-    callbackSecretVersions: z
-      .array(
+      .openapi({
+        description:
+          'Four eyes: distinct reviewers a verification in review needs, per level. Applies to verifications submitted afterwards.',
+        example: { BASIC: 2 },
+      }),
+    reviewIntervalDays: ReviewIntervalSchema.nullable().optional(),
+    monitoringIntervalDays: MonitoringIntervalSchema.nullable().optional(),
+    callbackSecret: z
+      .discriminatedUnion('action', [
+        z.object({ action: z.literal('GENERATE') }).strict(),
         z
-          .number()
-          .int()
-          .min(1)
-          .max(1000)
-          .openapi({ description: 'A secret version.', example: 2, format: 'int32' }),
-      )
-      .min(1)
-      .max(3)
+          .object({
+            action: z.literal('SET'),
+            secret: z.string().min(24).max(256).openapi({
+              description: 'A secret the provider issued. Never shown again.',
+              example: 'provider-issued-secret-0123456789',
+            }),
+          })
+          .strict(),
+        z.object({ action: z.literal('RETIRE_PREVIOUS') }).strict(),
+      ])
       .optional()
       .openapi({
         description:
-          'Active sandbox callback secrets, newest first (default [1]); during a rotation list both.',
-        example: [2, 1],
+          'Rotates the provider callback secret: `GENERATE` makes a new one (answered once, in `issuedCallbackSecret`), `SET` takes one the provider issued; either way the former current secret stays accepted as PREVIOUS until `RETIRE_PREVIOUS` (or the next rotation) drops it.',
+        example: { action: 'GENERATE' },
       }),
   })
   .strict()
-  .openapi('VerificationSettings');
-export type VerificationSettings = z.infer<typeof VerificationSettingsSchema>;
+  .openapi('VerificationPolicyUpdate');
+export type VerificationPolicyUpdate = z.infer<typeof VerificationPolicyUpdateSchema>;

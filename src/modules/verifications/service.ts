@@ -28,7 +28,6 @@ import { loadOfficersAndOwners } from '../organizations/service';
 import { linkDocuments, loadDocumentFacts, loadVerificationDocuments } from './document-facts';
 import {
   applyEvent,
-  defaultApprovalsRequired,
   type LifecycleRefusal,
   type LifecycleState,
   openStatuses,
@@ -37,8 +36,10 @@ import {
   type VerificationStatus,
   verificationTransitions,
 } from './lifecycle';
+import { approvalsRequiredFor, requiredLevel, reviewIntervalDays } from './policy';
+import { firstPollAt } from './polling';
 import { providerFor } from './providers';
-import type { ProviderOutcome, SubjectFacts } from './providers/types';
+import type { ProviderOutcome, StartJob, SubjectFacts } from './providers/types';
 import { enqueueVerificationJobs } from './queue';
 import {
   activationReadiness,
@@ -56,22 +57,12 @@ import type {
   DecisionInput,
   SubmitVerificationInput,
   VerificationListQuery,
-  VerificationSettings,
   VerificationView,
 } from './schemas';
 
 export type VerificationRow = typeof verifications.$inferSelect;
 
 const DAY_MS = 86_400_000;
-const DEFAULT_REVIEW_INTERVAL_DAYS = 365;
-
-export function verificationSettings(ctx: ServiceContext): VerificationSettings {
-  return (ctx.tenant.settings.verification ?? {}) as VerificationSettings;
-}
-
-function approvalsRequiredFor(ctx: ServiceContext, level: VerificationLevel): number {
-  return verificationSettings(ctx).approvalsRequired?.[level] ?? defaultApprovalsRequired[level];
-}
 
 /** The tenant's policy: clean outcomes approve BASIC and STANDARD by themselves, ENHANCED always has a reviewer. */
 function autoApproveFor(level: VerificationLevel): boolean {
@@ -234,6 +225,8 @@ type PresentedRow = Omit<
   | 'jobEnqueuedAt'
   | 'expiringNotifiedAt'
   | 'expiredNotifiedAt'
+  | 'pollCount'
+  | 'nextPollAt'
 >;
 type PresentedCheck = Omit<CheckRow, 'tenantId' | 'customerId'>;
 type PresentedHit = Omit<HitRow, 'tenantId' | 'customerId' | 'createdAt'>;
@@ -482,8 +475,8 @@ export function lifecycleError(refusal: LifecycleRefusal): ApiError {
     case 'hits_open':
       return new ApiError('hits_open', { detail: `Open screening hits: ${refusal.openHits.join(', ')}.` });
     case 'already_approved_by_reviewer':
-      return new ApiError('four_eyes_violation', {
-        detail: 'You have already approved this attempt; another reviewer must.',
+      return new ApiError('approval_already_given', {
+        detail: 'You have already approved this attempt; another reviewer must give the next approval.',
       });
     case 'unknown_hit':
       return new ApiError('validation_failed', {
@@ -570,7 +563,7 @@ function expiryOf(
   ctx: ServiceContext,
   documents: { documentType: string; expiresAt: string | null }[],
 ): string {
-  const days = verificationSettings(ctx).reviewIntervalDays ?? DEFAULT_REVIEW_INTERVAL_DAYS;
+  const days = reviewIntervalDays(ctx.tenant);
   const interval = new Date(ctx.now.getTime() + days * DAY_MS).toISOString();
   const identity = ['PASSPORT', 'NATIONAL_ID', 'DRIVING_LICENSE', 'RESIDENCE_PERMIT'];
   const documentExpiries = documents
@@ -690,7 +683,7 @@ export async function submitVerification(
       provider: providerFor(ctx.tenant.settings).name,
       providerRef: null,
       submittedBy: actorId(ctx.actor),
-      approvalsRequired: approvalsRequiredFor(ctx, input.level),
+      approvalsRequired: approvalsRequiredFor(ctx.tenant, input.level),
       autoApprove: autoApproveFor(input.level),
       outcome: null,
       reviewReason: null,
@@ -700,6 +693,8 @@ export async function submitVerification(
       expiresAt: null,
       expiringNotifiedAt: null,
       expiredNotifiedAt: null,
+      pollCount: 0,
+      nextPollAt: null,
       createdAt: now,
       updatedAt: now,
     };
@@ -743,8 +738,12 @@ export async function submitVerification(
 
 // ---------------------------------------------------------------- provider side (queue consumers)
 
-/** What the provider is told about the customer: names to screen, the magic inputs, documents. */
-export async function startJobFacts(ctx: ServiceContext, row: VerificationRow) {
+/** What the provider is told about the verification: names to screen, the magic inputs, documents. */
+export async function startJob(
+  ctx: ServiceContext,
+  row: VerificationRow,
+  deliveryAttempt: number,
+): Promise<StartJob> {
   const customer = await requireCustomerRow(ctx, row.customerId);
   const [{ people }, documents] = await Promise.all([
     loadFacts(ctx, customer),
@@ -781,7 +780,17 @@ export async function startJobFacts(ctx: ServiceContext, row: VerificationRow) {
       isPep: details.isPep === true,
     };
   });
-  return { customerType: customer.type, customer: subject, people: screened, documents };
+  return {
+    tenantId: ctx.tenant.id,
+    verificationId: row.id,
+    attempt: row.attempt,
+    level: row.level,
+    deliveryAttempt,
+    customerType: customer.type,
+    customer: subject,
+    people: screened,
+    documents,
+  };
 }
 
 /** The consumer started the verification at the provider: IN_PROGRESS with its checks. */
@@ -794,7 +803,13 @@ export async function recordStarted(
   const result = applyEvent(lifecycleStateOf(row, [], []), { type: 'PROVIDER_STARTED' });
   if (!result.ok) return; // Started already (a redelivered message): nothing to do.
   const now = ctx.now.toISOString();
-  const change = await moveVerification(ctx, row, result.state, { providerRef }, 'verification started');
+  const change = await moveVerification(
+    ctx,
+    row,
+    result.state,
+    { providerRef, pollCount: 0, nextPollAt: firstPollAt(ctx.now) },
+    'verification started',
+  );
   change.statements.push(
     ...checks.map((check) =>
       ctx.db
@@ -924,7 +939,7 @@ export async function applyOutcome(
   return 'APPLIED';
 }
 
-/** The dead-letter queue gave up on starting it: a person takes over, told why. */
+/** The provider could not be reached, or never answered: a person takes over, told why. */
 export async function sendToManualReview(
   ctx: ServiceContext,
   row: VerificationRow,
@@ -1106,21 +1121,17 @@ export async function decideVerification(
 
 // ---------------------------------------------------------------- activation
 
-function requiredLevel(ctx: ServiceContext): VerificationLevel {
-  return verificationSettings(ctx).requiredLevel ?? 'BASIC';
-}
-
 export async function getActivationReadiness(ctx: ServiceContext, customerId: string) {
   const customer = await requireVerifiableCustomer(ctx, customerId, 'read');
   const { facts } = await loadFacts(ctx, customer);
-  return activationReadiness(facts, requiredLevel(ctx));
+  return activationReadiness(facts, requiredLevel(ctx.tenant));
 }
 
 /** VERIFIED → ACTIVE once ready (409 `activation_not_ready` with `missing` otherwise). */
 export async function activateCustomer(ctx: ServiceContext, customerId: string) {
   const customer = await requireVerifiableCustomer(ctx, customerId, 'write');
   const { facts } = await loadFacts(ctx, customer);
-  const readiness = activationReadiness(facts, requiredLevel(ctx));
+  const readiness = activationReadiness(facts, requiredLevel(ctx.tenant));
   const from = customer.status as CustomerStatus;
   if (!readiness.ready) {
     throw new ApiError('activation_not_ready', {

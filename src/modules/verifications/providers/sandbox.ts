@@ -3,6 +3,8 @@ import type { Env } from '../../../env';
 import { base64Encode } from '../../../platform/crypto';
 import { fieldDigest } from '../../../platform/field-encryption';
 import type { Tenant } from '../../../platform/tenancy';
+import type { ProviderDecision } from '../lifecycle';
+import { storedCallbackSecrets } from '../policy';
 import { screenName } from '../screening';
 import { sampleWatchlist } from './sample-watchlist';
 import {
@@ -81,12 +83,23 @@ function screen(subject: SubjectFacts, checks: CheckResult[], hits: HitResult[],
   }
 }
 
-/** The sandbox's verdict on a job: a pure function of its inputs (test/unit/sandbox-provider.test.ts). */
-export function sandboxOutcome(job: StartJob): ProviderOutcome {
+/** A `Pending` verification completed with a decision ends as the magic name of that decision would. */
+const completionMagic: Record<ProviderDecision, string | undefined> = {
+  PASS: undefined,
+  FAIL: 'Reject',
+  REVIEW: 'Review',
+  RESUBMIT: 'Resubmit',
+};
+
+/**
+ * The sandbox's verdict on a job: a pure function of its inputs (test/unit/sandbox-provider.test.ts);
+ * `completion` is the decision a sandbox user completed a `Pending` verification with.
+ */
+export function sandboxOutcome(job: StartJob, completion?: ProviderDecision): ProviderOutcome {
   const checks: CheckResult[] = [];
   const hits: HitResult[] = [];
   const reasons: OutcomeReason[] = [];
-  const magic = magicOf(job);
+  const magic = completion ? completionMagic[completion] : magicOf(job);
   const customer = job.customer.id;
   const withDocuments = job.level !== 'BASIC';
 
@@ -163,14 +176,18 @@ function inProgress(outcome: ProviderOutcome): CheckResult[] {
   return outcome.checks.map((check) => ({ type: check.type, subject: check.subject, status: 'IN_PROGRESS' }));
 }
 
-/** The sandbox's callback secret of one version, derived per tenant: nothing to store or leak. */
-export async function sandboxSecret(env: Env, tenantId: string, version: number): Promise<string> {
+/**
+ * The sandbox's built-in callback secret, derived per tenant, used until the operator sets or
+ * generates one (`verification.callbackSecret`): the sandbox signs its own callbacks, so a new
+ * tenant needs no setup.
+ */
+export async function builtInSandboxSecret(env: Env, tenantId: string): Promise<string> {
   return fieldDigest(
     {
       rootKey: env.FIELD_ENCRYPTION_KEY,
       tenantId,
       purpose: sealPurposes.sandboxCallbackSecret,
-      recordId: `v${version}`,
+      recordId: 'v1',
     },
     'sandbox-callback-secret',
   );
@@ -236,9 +253,8 @@ export const sandboxProvider: VerificationProvider = {
   },
 
   async callbackSecrets(env: Env, tenant: Tenant) {
-    const settings = (tenant.settings.verification ?? {}) as { callbackSecretVersions?: number[] };
-    const versions = settings.callbackSecretVersions ?? [1];
-    return Promise.all(versions.map((version) => sandboxSecret(env, tenant.id, version)));
+    const stored = await storedCallbackSecrets(env, tenant);
+    return stored.length > 0 ? stored : [await builtInSandboxSecret(env, tenant.id)];
   },
 
   async verifyCallback({ rawBody, headers, secrets, now }) {
