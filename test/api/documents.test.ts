@@ -3,20 +3,36 @@ import { and, eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { auditEvents, documents, verificationDocuments } from '../../src/db/tenant';
 import { CHUNK_SIZE, encryptedSize } from '../../src/modules/documents/content-crypto';
+import { sweepDocuments } from '../../src/modules/documents/lifecycle';
 import { sha256Hex } from '../../src/platform/crypto';
+import { type DocumentQueueMessage, queueNames } from '../../src/platform/queues';
+import { requireActiveTenant } from '../../src/platform/tenancy';
 import {
   download,
   type FixtureName,
   fixture,
   pdfOfSize,
+  recordingQueue,
+  runDeadScan,
   runScan,
+  storeUnscanned,
   upload,
   uploadDocument,
   uploadForm,
 } from '../helpers/documents';
-import { createCustomer, createStaff, createTenant, database, type TestTenant } from '../helpers/factories';
+import {
+  adminHeaders,
+  createCustomer,
+  createEmployee,
+  createOrganization,
+  createStaff,
+  createTenant,
+  database,
+  type TestTenant,
+} from '../helpers/factories';
 import { BASE, call } from '../helpers/http';
 import { expectProblem } from '../helpers/problems';
+import { deliver } from '../helpers/queues';
 
 const MiB = 1024 * 1024;
 
@@ -28,6 +44,24 @@ async function setUp(tier: TestTenant['tier'] = 'PROFESSIONAL') {
 
 function objectKeyOf(tenant: TestTenant, customerId: string, documentId: string) {
   return `t/${tenant.id}/c/${customerId}/${documentId}`;
+}
+
+function documentRow(tenant: TestTenant, id: string) {
+  return database(tenant).select().from(documents).where(eq(documents.id, id)).get();
+}
+
+function scanAudits(tenant: TestTenant) {
+  return database(tenant)
+    .select()
+    .from(auditEvents)
+    .where(and(eq(auditEvents.tenantId, tenant.id), eq(auditEvents.action, 'document.scanned')));
+}
+
+function setScanner(tenant: TestTenant, documentScanner: unknown) {
+  return call('PATCH', `/platform/tenants/${tenant.id}`, {
+    headers: adminHeaders(),
+    body: { documentScanner },
+  });
 }
 
 describe('uploading and downloading documents', () => {
@@ -298,6 +332,37 @@ describe('encryption at rest', () => {
   });
 });
 
+describe('a stored object that fails its integrity check', () => {
+  it('is never served (500 document_unreadable) and its scan is FAILED at once, not retried', async () => {
+    const { tenant, staff, customer } = await setUp();
+    const id = await storeUnscanned(tenant, customer.customerId);
+    const key = objectKeyOf(tenant, customer.customerId, id);
+    const stored = new Uint8Array(await ((await env.DOCUMENTS.get(key)) as R2ObjectBody).arrayBuffer());
+    // One bit of the first record's ciphertext, past its 12-byte nonce: storage rot or tampering.
+    stored[20] = (stored[20] ?? 0) ^ 0x01;
+    await env.DOCUMENTS.put(key, stored);
+
+    const served = await call('GET', `/documents/${id}/content`, { tenant: tenant.id, token: staff.token });
+    expectProblem(served, 500, 'document_unreadable');
+    expect(served.text).not.toContain('%PDF');
+    // The metadata stays readable: only the bytes are lost.
+    expect((await call('GET', `/documents/${id}`, { tenant: tenant.id, token: staff.token })).status).toBe(
+      200,
+    );
+
+    await runScan(tenant, id);
+    expect(await documentRow(tenant, id)).toMatchObject({ scanStatus: 'FAILED', scanner: 'sandbox-eicar' });
+    expect((await scanAudits(tenant)).map((row) => row.data)).toEqual([
+      { documentId: id, scanStatus: 'FAILED', scanner: 'sandbox-eicar', failure: 'integrity_check_failed' },
+    ]);
+    // What the problem tells a client to do: delete it and upload the file again.
+    expect((await call('DELETE', `/documents/${id}`, { tenant: tenant.id, token: staff.token })).status).toBe(
+      204,
+    );
+    await uploadDocument(tenant, staff.token, customer.customerId);
+  });
+});
+
 describe('integrity and idempotency', () => {
   it('refuses the same bytes for the same customer and type with 409 naming the document', async () => {
     const { tenant, customer } = await setUp();
@@ -444,6 +509,140 @@ describe('scanning', () => {
     ]);
     // A redelivered message changes nothing.
     await runScan(tenant, infected);
+  });
+});
+
+describe('scanner settings and failed scans', () => {
+  it('the operator sets documentScanner: none records SKIPPED, an unknown scanner is refused, null restores the default', async () => {
+    const { tenant, staff, customer } = await setUp();
+    expectProblem(await setScanner(tenant, 'clamav'), 422, 'validation_failed');
+    const none = await setScanner(tenant, 'none');
+    expect(none.status, none.text).toBe(200);
+    expect(none.body.documentScanner).toBe('none');
+    const skipped = await uploadDocument(tenant, staff.token, customer.customerId);
+    await runScan(tenant, skipped);
+    const view = await call('GET', `/documents/${skipped}`, { tenant: tenant.id, token: staff.token });
+    expect(view.body).toMatchObject({ scanStatus: 'SKIPPED', scanner: null, status: 'UPLOADED' });
+
+    const restored = await setScanner(tenant, null);
+    expect(restored.body.documentScanner).toBeNull();
+    const read = await call('GET', `/platform/tenants/${tenant.id}`, { headers: adminHeaders() });
+    expect(read.body.documentScanner).toBeNull();
+    const scanned = await storeUnscanned(tenant, customer.customerId, fixture('valid.pdf'), 'OTHER');
+    await runScan(tenant, scanned);
+    expect(await documentRow(tenant, scanned)).toMatchObject({
+      scanStatus: 'CLEAN',
+      scanner: 'sandbox-eicar',
+    });
+  });
+
+  it('a scan whose retries ran out ends FAILED from the dead-letter queue; a late delivery changes nothing', async () => {
+    const { tenant, customer } = await setUp();
+    const id = await storeUnscanned(tenant, customer.customerId);
+    await runDeadScan(tenant, id);
+    expect(await documentRow(tenant, id)).toMatchObject({
+      scanStatus: 'FAILED',
+      scanner: 'sandbox-eicar',
+      status: 'UPLOADED',
+    });
+    expect((await scanAudits(tenant)).map((row) => row.data)).toEqual([
+      { documentId: id, scanStatus: 'FAILED', scanner: 'sandbox-eicar', failure: 'retries_exhausted' },
+    ]);
+    await runScan(tenant, id);
+    expect((await documentRow(tenant, id))?.scanStatus).toBe('FAILED');
+  });
+});
+
+describe('the minute sweep', () => {
+  it('removes objects a deletion or a rejection left behind, and re-sends scans pending over 10 minutes', async () => {
+    const { tenant, customer } = await setUp();
+    const db = database(tenant);
+    const prefix = `t/${tenant.id}/c/${customer.customerId}/`;
+    const deleted = await storeUnscanned(tenant, customer.customerId, fixture('valid.pdf'), 'PASSPORT');
+    const infected = await storeUnscanned(tenant, customer.customerId, fixture('eicar.pdf'), 'OTHER');
+    const lost = await storeUnscanned(tenant, customer.customerId, fixture('valid.pdf'), 'SELFIE');
+    // What a deletion and a rejection write before removing the object, which then failed.
+    await db
+      .update(documents)
+      .set({ deletionReason: 'DELETED', deletedAt: new Date().toISOString() })
+      .where(eq(documents.id, deleted));
+    await db
+      .update(documents)
+      .set({ status: 'REJECTED', rejectionReason: 'malware_detected', scanStatus: 'INFECTED' })
+      .where(eq(documents.id, infected));
+    const registered = await requireActiveTenant(env, tenant.id);
+
+    const early = recordingQueue();
+    expect(await sweepDocuments({ ...env, DOCUMENT_QUEUE: early.queue }, registered, db, new Date())).toBe(2);
+    expect(early.sent).toEqual([]);
+    expect((await env.DOCUMENTS.list({ prefix })).objects.map((object) => object.key)).toEqual([
+      `${prefix}${lost}`,
+    ]);
+    for (const id of [deleted, infected])
+      expect((await documentRow(tenant, id))?.objectRemovedAt).not.toBeNull();
+
+    const later = recordingQueue();
+    const tenMinutesOn = new Date(Date.now() + 10 * 60 * 1000 + 1000);
+    expect(await sweepDocuments({ ...env, DOCUMENT_QUEUE: later.queue }, registered, db, tenMinutesOn)).toBe(
+      1,
+    );
+    expect(later.sent).toEqual([{ kind: 'document.scan', tenantId: tenant.id, documentId: lost }]);
+    for (const message of later.sent) await deliver<DocumentQueueMessage>(queueNames.documents, message);
+    expect((await documentRow(tenant, lost))?.scanStatus).toBe('CLEAN');
+    expect(await sweepDocuments({ ...env, DOCUMENT_QUEUE: later.queue }, registered, db, tenMinutesOn)).toBe(
+      0,
+    );
+  });
+});
+
+describe('organization roles', () => {
+  it('lets the organization’s ADMIN_USER and COMPLIANCE_OFFICER handle its documents, its other roles get 403, another organization’s employee 404', async () => {
+    const tenant = await createTenant();
+    const organization = await createOrganization(tenant);
+    const path = `/customers/${organization.customerId}/documents`;
+    const certificate = await uploadDocument(tenant, organization.token, organization.customerId, {
+      fields: { documentType: 'CERTIFICATE_OF_INCORPORATION' },
+    });
+    const officer = await createEmployee(tenant, organization.customerId, 'COMPLIANCE_OFFICER');
+    const register = await uploadDocument(tenant, officer, organization.customerId, {
+      bytes: fixture('valid.png'),
+      fields: { documentType: 'SHAREHOLDER_REGISTER' },
+    });
+    const listed = await call<{ data: { id: string }[] }>('GET', path, { tenant: tenant.id, token: officer });
+    expect(listed.body.data.map((document) => document.id)).toEqual([register, certificate]);
+    expect((await download(tenant, officer, certificate)).bytes).toEqual(fixture('valid.pdf'));
+    expect(
+      (await call('DELETE', `/documents/${register}`, { tenant: tenant.id, token: officer })).status,
+    ).toBe(204);
+
+    const reads = [`/documents/${certificate}`, `/documents/${certificate}/content`, path];
+    for (const role of ['EMPLOYEE', 'TRANSACTION_APPROVER']) {
+      const token = await createEmployee(tenant, organization.customerId, role);
+      const refused = await upload(tenant, token, organization.customerId, {
+        fields: { documentType: 'FINANCIAL_STATEMENTS' },
+      });
+      expectProblem(refused, 403, 'forbidden');
+      expect(refused.body.organizationRoles).toEqual(['ADMIN_USER', 'COMPLIANCE_OFFICER']);
+      for (const read of reads)
+        expectProblem(await call('GET', read, { tenant: tenant.id, token }), 403, 'forbidden');
+      expectProblem(
+        await call('DELETE', `/documents/${certificate}`, { tenant: tenant.id, token }),
+        403,
+        'forbidden',
+      );
+    }
+
+    const other = await createOrganization(tenant);
+    const stranger = await createEmployee(tenant, other.customerId, 'ADMIN_USER');
+    expectProblem(await upload(tenant, stranger, organization.customerId), 404, 'not_found');
+    for (const read of reads)
+      expectProblem(await call('GET', read, { tenant: tenant.id, token: stranger }), 404, 'not_found');
+    expectProblem(
+      await call('DELETE', `/documents/${certificate}`, { tenant: tenant.id, token: stranger }),
+      404,
+      'not_found',
+    );
+    expect((await download(tenant, organization.token, certificate)).status).toBe(200);
   });
 });
 

@@ -1,6 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { isWebOrigin } from '../../platform/origins';
 import { capabilityCodes, TENANT_ID_MAX_LENGTH, TENANT_ID_PATTERN, tiers } from '../../platform/tenancy';
+import { DocumentScannerSettingSchema } from '../documents/schemas';
 import { TppSettingsSchema } from '../tpps/schemas';
 import { WebAuthnSettingsSchema } from '../webauthn/schemas';
 
@@ -75,6 +76,10 @@ export const TenantSchema = z
       example: null,
     }),
     corsOrigins: CorsOriginsSchema,
+    documentScanner: DocumentScannerSettingSchema.nullable().openapi({
+      description: 'Malware scanner of uploaded documents (SCT11); null uses the default, `sandbox-eicar`.',
+      example: null,
+    }),
     createdAt: z
       .string()
       .max(30)
@@ -153,6 +158,11 @@ export const UpdateTenantSchema = z
         description: 'Replaces the CORS origins; null or `[]` lets no browser page read the answers.',
         example: ['https://app.acme-bank.example'],
       }),
+    documentScanner: DocumentScannerSettingSchema.nullable().optional().openapi({
+      description:
+        'Malware scanner of uploaded documents: an installed scanner, or `none` (documents are `SKIPPED`); null restores the default, `sandbox-eicar`.',
+      example: 'none',
+    }),
   })
   .strict()
   .openapi('UpdateTenant');
