@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { auditEvents, documents, verificationDocuments } from '../../src/db/tenant';
 import { CHUNK_SIZE, encryptedSize } from '../../src/modules/documents/content-crypto';
 import { sweepDocuments } from '../../src/modules/documents/lifecycle';
+import { readUpload } from '../../src/modules/documents/upload';
 import { sha256Hex } from '../../src/platform/crypto';
 import { type DocumentQueueMessage, queueNames } from '../../src/platform/queues';
 import { requireActiveTenant } from '../../src/platform/tenancy';
@@ -247,6 +248,55 @@ describe('upload limits', () => {
     expect(chunked.status).toBe(413);
     expect((await chunked.json()) as { code: string }).toMatchObject({ code: 'payload_too_large' });
     expect(sent).toBeLessThan(12);
+  });
+});
+
+describe('memory per upload', () => {
+  it('holds a 10 MiB file once: the parsed pieces reference no more buffer memory than the file and a chunk', async () => {
+    const sent = new Request(`${BASE}/upload`, {
+      method: 'POST',
+      body: uploadForm({ bytes: pdfOfSize(10 * MiB) }),
+    });
+    // As a socket delivers a body: in fresh 64 KiB buffers, none aligned with the file's start.
+    const networkChunk = 64 * 1024;
+    let carry = new Uint8Array(0);
+    const delivered = new Set<ArrayBufferLike>();
+    const deliver = (controller: TransformStreamDefaultController<Uint8Array>, chunk: Uint8Array) => {
+      delivered.add(chunk.buffer);
+      controller.enqueue(chunk);
+    };
+    const rechunked = (sent.body as ReadableStream<Uint8Array>).pipeThrough(
+      new TransformStream<Uint8Array, Uint8Array>({
+        transform(piece, controller) {
+          const joined = new Uint8Array(carry.length + piece.length);
+          joined.set(carry);
+          joined.set(piece, carry.length);
+          let offset = 0;
+          for (; offset + networkChunk <= joined.length; offset += networkChunk)
+            deliver(controller, joined.slice(offset, offset + networkChunk));
+          carry = joined.slice(offset);
+        },
+        flush(controller) {
+          if (carry.length > 0) deliver(controller, carry);
+        },
+      }),
+    );
+    const received = new Request(`${BASE}/upload`, {
+      method: 'POST',
+      headers: { 'Content-Type': sent.headers.get('Content-Type') ?? '' },
+      body: rechunked,
+      duplex: 'half',
+    } as RequestInit);
+    const { file } = await readUpload(received);
+    expect(file.size).toBe(10 * MiB);
+    // The pieces are views into the buffers as received, not copies (but where a boundary search
+    // carried bytes over from one chunk to the next), and reference no more than the file's bytes
+    // and the two chunks it starts and ends in, which it shares with the form's envelope.
+    const copied = file.pieces.filter((piece) => !delivered.has(piece.buffer));
+    expect(copied.reduce((sum, piece) => sum + piece.length, 0)).toBeLessThanOrEqual(2 * networkChunk);
+    const buffers = new Set(file.pieces.map((piece) => piece.buffer));
+    const held = [...buffers].reduce((sum, buffer) => sum + buffer.byteLength, 0);
+    expect(held).toBeLessThanOrEqual(10 * MiB + 2 * networkChunk);
   });
 });
 
