@@ -6543,6 +6543,12 @@ export interface components {
              */
             issuedCallbackSecret?: string;
             /**
+             * @description Malware scanner of uploaded documents (SCT11); null uses the default, `sandbox-eicar`.
+             * @example null
+             * @enum {string|null}
+             */
+            documentScanner: "none" | "sandbox-eicar" | null;
+            /**
              * @description Registration time.
              * @example 2026-11-25T12:00:00.000Z
              */
@@ -6788,6 +6794,12 @@ export interface components {
              */
             corsOrigins?: string[] | null;
             verification?: components["schemas"]["VerificationPolicyUpdate"];
+            /**
+             * @description Malware scanner of uploaded documents: an installed scanner, or `none` (documents are `SKIPPED`); null restores the default, `sandbox-eicar`.
+             * @example none
+             * @enum {string|null}
+             */
+            documentScanner?: "none" | "sandbox-eicar" | null;
         };
         /**
          * @description The KYC/KYB policy: the level activation requires, approvals per level (four eyes), the review interval, ongoing monitoring, and the provider callback secret’s rotation.
@@ -24408,7 +24420,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. `document_unreadable`: The stored bytes of the document fail authenticated decryption (tampered with, or moved from another document): nothing is served. It has been logged with the `requestId`. */
+            /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. `document_unreadable`: The stored bytes of the document fail authenticated decryption (damaged in storage, tampered with, or moved from another document): nothing is served, and its scan is `FAILED`. A fault of the server, not of the request, and a lasting one: retrying does not help. Delete the document and upload the file again. It has been logged with the `requestId`. */
             500: {
                 headers: {
                     /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */
@@ -24617,7 +24629,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. `document_unreadable`: The stored bytes of the document fail authenticated decryption (tampered with, or moved from another document): nothing is served. It has been logged with the `requestId`. */
+            /** @description `internal_error`: An unexpected error occurred. It has been logged with the `requestId`. `document_unreadable`: The stored bytes of the document fail authenticated decryption (damaged in storage, tampered with, or moved from another document): nothing is served, and its scan is `FAILED`. A fault of the server, not of the request, and a lasting one: retrying does not help. Delete the document and upload the file again. It has been logged with the `requestId`. */
             500: {
                 headers: {
                     /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */

@@ -7,7 +7,10 @@ export interface ApiRequest {
   path: string;
   tenantId?: string;
   token?: string;
+  /** Sent as JSON. */
   body?: unknown;
+  /** Sent as they are, with their own type (a multipart upload); instead of `body`. */
+  bytes?: { contentType: string; data: Uint8Array };
   /** CF-Connecting-IP: the client address rate limits key anonymous callers by. */
   clientIp?: string;
   /** The path is not below the API's base path. */
@@ -26,10 +29,15 @@ export function requestPath(request: ApiRequest): string {
 export function requestHeaders(request: ApiRequest): Record<string, string> {
   return {
     ...(request.body === undefined ? {} : { 'Content-Type': 'application/json' }),
+    ...(request.bytes ? { 'Content-Type': request.bytes.contentType } : {}),
     ...(request.tenantId ? { 'X-Tenant-ID': request.tenantId } : {}),
     ...(request.token ? { Authorization: `Bearer ${request.token}` } : {}),
     ...(request.clientIp ? { 'CF-Connecting-IP': request.clientIp } : {}),
   };
+}
+
+export function requestBody(request: ApiRequest): string | Uint8Array | undefined {
+  return request.bytes?.data ?? (request.body === undefined ? undefined : JSON.stringify(request.body));
 }
 
 export interface Api {
@@ -45,7 +53,7 @@ export function api(origin: string): Api {
       const response = await fetch(`${origin}${requestPath(request)}`, {
         method: request.method,
         headers: requestHeaders(request),
-        body: request.body === undefined ? undefined : JSON.stringify(request.body),
+        body: requestBody(request),
       });
       const text = await response.text();
       if (response.status !== expectedStatus) {

@@ -6,7 +6,7 @@ declare module 'autocannon' {
     method?: string;
     path?: string;
     headers?: Record<string, string>;
-    body?: string;
+    body?: string | Buffer;
     /** Called before each request is sent; returns the request to send. */
     setupRequest?: (request: AutocannonRequest, context: Record<string, unknown>) => AutocannonRequest;
     onResponse?: (status: number, body: string, context: Record<string, unknown>) => void;

@@ -4,7 +4,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
-import { type ApiRequest, clientIp, requestHeaders, requestPath } from './api.ts';
+import { type ApiRequest, clientIp, requestBody, requestHeaders, requestPath } from './api.ts';
 import { SCENARIO_HEADER } from './protocol.ts';
 import type { RequestSource } from './scenarios.ts';
 
@@ -39,12 +39,17 @@ export interface PhaseResult {
   generatorCpuShare: number;
 }
 
+function bodyOf(request: ApiRequest): string | Buffer {
+  const body = requestBody(request) ?? '';
+  return typeof body === 'string' ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+}
+
 function toAutocannon(label: string, request: ApiRequest) {
   return {
     method: request.method,
     path: requestPath(request),
     headers: { ...requestHeaders(request), [SCENARIO_HEADER]: label },
-    ...(request.body === undefined ? {} : { body: JSON.stringify(request.body) }),
+    ...(request.body === undefined && !request.bytes ? {} : { body: bodyOf(request) }),
   };
 }
 

@@ -117,7 +117,8 @@ async function measure(
 ): Promise<{ result: ScenarioResult; problems: string[]; generatorCpuShare: number }> {
   const source = await scenario.start(context);
   const sequence = { next: 0 };
-  const phase = { origin: server.origin, source, sequence, connections: options.connections };
+  const connections = Math.min(options.connections, scenario.maxConnections ?? options.connections);
+  const phase = { origin: server.origin, source, sequence, connections };
   const warmupLabel = `warm-up: ${scenario.name}`;
   const priming = scenario.primingRequests
     ? [await runPhase({ ...phase, label: warmupLabel, length: { requests: scenario.primingRequests } })]

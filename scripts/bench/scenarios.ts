@@ -32,6 +32,11 @@ export interface Scenario {
    * rate-limit buckets than a short warm-up is sure to reach.
    */
   primingRequests?: number;
+  /**
+   * At most this many requests in flight, for scenarios whose requests each take long enough that
+   * the run's connections would only queue behind each other past the phase's end.
+   */
+  maxConnections?: number;
   start(context: ScenarioContext): RequestSource | Promise<RequestSource>;
 }
 
@@ -46,6 +51,12 @@ const PUBLIC_ADDRESSES = 256;
 const CUSTOMER_READ = 'GET /customers/{customerId}';
 const LOGIN = 'POST /auth/login';
 const BENEFICIARY_CREATE = 'POST /customers/{customerId}/beneficiaries';
+export const DOCUMENT_UPLOAD = 'POST /customers/{customerId}/documents';
+export const DOCUMENT_DOWNLOAD = 'GET /documents/{documentId}/content';
+const MiB = 1024 * 1024;
+const BOUNDARY = 'bench-document-boundary';
+/** A 1 MiB upload or download is tens of milliseconds of the worker's CPU: 4 in flight keep it busy. */
+const DOCUMENT_CONNECTIONS = 4;
 export const READ_BINDINGS = `bindings of ${CUSTOMER_READ} only`;
 export const PASSWORD_VERIFY = 'password verification only';
 
@@ -81,6 +92,35 @@ function staffLogin(seed: Seed, n: number): ApiRequest {
     tenantId: seed.tenantId,
     clientIp: clientIp(PUBLIC_ADDRESSES + (n % LOGIN_ADDRESSES)),
     body: { email: pick(seed.staff, n).email, password: seed.staffPassword, accountType: 'STAFF' },
+  };
+}
+
+/**
+ * Uploads of a PDF of `fileBytes`, each its own file: the tag is written into the file, so no two
+ * are the same bytes (the same file twice is a 409 duplicate). The forms are copies of one
+ * template, as a client streaming a file from disk would send it.
+ */
+export function documentUpload(fileBytes: number): (seed: Seed, n: number, tag: number) => ApiRequest {
+  const encoder = new TextEncoder();
+  const head = encoder.encode(
+    `--${BOUNDARY}\r\nContent-Disposition: form-data; name="documentType"\r\n\r\nPROOF_OF_ADDRESS\r\n--${BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="statement.pdf"\r\nContent-Type: application/pdf\r\n\r\n`,
+  );
+  const tail = encoder.encode(`\r\n--${BOUNDARY}--\r\n`);
+  const template = new Uint8Array(head.length + fileBytes + tail.length);
+  for (let index = 0; index < fileBytes; index++) template[head.length + index] = 0x20 + (index % 90);
+  template.set(head);
+  template.set(encoder.encode('%PDF-1.4\n%'), head.length);
+  template.set(tail, head.length + fileBytes);
+  const tagAt = head.length + 11;
+  return (seed, n, tag) => {
+    const form = template.slice();
+    form.set(encoder.encode(String(tag).padStart(12, '0')), tagAt);
+    return {
+      method: 'POST',
+      path: `/customers/${pick(seed.customerIds, n)}/documents`,
+      ...asStaff(seed, n),
+      bytes: { contentType: `multipart/form-data; boundary=${BOUNDARY}`, data: form },
+    };
   };
 }
 
@@ -188,6 +228,27 @@ export const scenarios: Scenario[] = [
         },
       }),
     }),
+  },
+  {
+    name: DOCUMENT_UPLOAD,
+    operation: DOCUMENT_UPLOAD,
+    expectedStatus: 201,
+    maxConnections: DOCUMENT_CONNECTIONS,
+    start: ({ seed }) => {
+      const upload = documentUpload(MiB);
+      return { next: (n) => upload(seed, n, n) };
+    },
+  },
+  {
+    name: DOCUMENT_DOWNLOAD,
+    operation: DOCUMENT_DOWNLOAD,
+    expectedStatus: 200,
+    maxConnections: DOCUMENT_CONNECTIONS,
+    start: async ({ seed, api }) => {
+      // One 1 MiB document, downloaded whole by every request; -1 keeps it apart from the uploads.
+      const { id } = await api.call<{ id: string }>(documentUpload(MiB)(seed, 0, -1), 201);
+      return { next: (n) => ({ method: 'GET', path: `/documents/${id}/content`, ...asStaff(seed, n) }) };
+    },
   },
   {
     name: PASSWORD_VERIFY,

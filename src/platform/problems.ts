@@ -611,7 +611,7 @@ export const problemTypes = {
     status: 500,
     title: 'Document unreadable',
     description:
-      'The stored bytes of the document fail authenticated decryption (tampered with, or moved from another document): nothing is served. It has been logged with the `requestId`.',
+      'The stored bytes of the document fail authenticated decryption (damaged in storage, tampered with, or moved from another document): nothing is served, and its scan is `FAILED`. A fault of the server, not of the request, and a lasting one: retrying does not help. Delete the document and upload the file again. It has been logged with the `requestId`.',
   },
   tenant_unavailable: {
     status: 503,

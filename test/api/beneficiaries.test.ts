@@ -4,18 +4,15 @@ import { auditEvents, beneficiaries } from '../../src/db/tenant';
 import {
   createApiClient,
   createCustomer,
+  createEmployee,
   createOrganization,
   createStaff,
   createTenant,
   database,
-  insertCustomerLogin,
-  insertPerson,
-  mintToken,
   randomIp,
   staleAccessToken,
   type TestCustomer,
   type TestTenant,
-  unique,
 } from '../helpers/factories';
 import { call } from '../helpers/http';
 import { eventsOfType } from '../helpers/outbox';
@@ -477,21 +474,6 @@ describe('GET, PATCH, DELETE /beneficiaries/{beneficiaryId} and the list', () =>
 });
 
 describe('organizations', () => {
-  async function employee(tenant: TestTenant, organizationId: string, role: string) {
-    const userId = await insertCustomerLogin(tenant, organizationId, {
-      email: `${unique('employee')}@example.com`,
-      displayName: 'Employee',
-    });
-    await insertPerson(tenant, organizationId, {
-      kind: 'EMPLOYEE',
-      role,
-      userId,
-      ownershipBasisPoints: null,
-      details: { firstName: 'Ada', lastName: 'King', email: 'ada.king@example.com' },
-    });
-    return mintToken(tenant, { sub: userId, ptype: 'customer', scope: '', cus: organizationId });
-  }
-
   it('lets an EMPLOYEE read but not add; a TRANSACTION_APPROVER adds and confirms', async () => {
     const tenant = await createTenant();
     const organization = await createOrganization(tenant);
@@ -502,7 +484,7 @@ describe('organizations', () => {
       sepaBody({ type: 'BUSINESS' }),
     );
     expect(created.status, created.text).toBe(201);
-    const employeeToken = await employee(tenant, organization.customerId, 'EMPLOYEE');
+    const employeeToken = await createEmployee(tenant, organization.customerId, 'EMPLOYEE');
     const refused = await add(
       tenant,
       employeeToken,
@@ -517,7 +499,7 @@ describe('organizations', () => {
     });
     expect(listed.body.data.map((b) => b.id)).toEqual([created.body.id]);
 
-    const approver = await employee(tenant, organization.customerId, 'TRANSACTION_APPROVER');
+    const approver = await createEmployee(tenant, organization.customerId, 'TRANSACTION_APPROVER');
     const added = await add(
       tenant,
       approver,

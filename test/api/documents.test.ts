@@ -3,20 +3,37 @@ import { and, eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { auditEvents, documents, verificationDocuments } from '../../src/db/tenant';
 import { CHUNK_SIZE, encryptedSize } from '../../src/modules/documents/content-crypto';
+import { sweepDocuments } from '../../src/modules/documents/lifecycle';
+import { readUpload } from '../../src/modules/documents/upload';
 import { sha256Hex } from '../../src/platform/crypto';
+import { type DocumentQueueMessage, queueNames } from '../../src/platform/queues';
+import { requireActiveTenant } from '../../src/platform/tenancy';
 import {
   download,
   type FixtureName,
   fixture,
   pdfOfSize,
+  recordingQueue,
+  runDeadScan,
   runScan,
+  storeUnscanned,
   upload,
   uploadDocument,
   uploadForm,
 } from '../helpers/documents';
-import { createCustomer, createStaff, createTenant, database, type TestTenant } from '../helpers/factories';
+import {
+  adminHeaders,
+  createCustomer,
+  createEmployee,
+  createOrganization,
+  createStaff,
+  createTenant,
+  database,
+  type TestTenant,
+} from '../helpers/factories';
 import { BASE, call } from '../helpers/http';
 import { expectProblem } from '../helpers/problems';
+import { deliver } from '../helpers/queues';
 
 const MiB = 1024 * 1024;
 
@@ -28,6 +45,24 @@ async function setUp(tier: TestTenant['tier'] = 'PROFESSIONAL') {
 
 function objectKeyOf(tenant: TestTenant, customerId: string, documentId: string) {
   return `t/${tenant.id}/c/${customerId}/${documentId}`;
+}
+
+function documentRow(tenant: TestTenant, id: string) {
+  return database(tenant).select().from(documents).where(eq(documents.id, id)).get();
+}
+
+function scanAudits(tenant: TestTenant) {
+  return database(tenant)
+    .select()
+    .from(auditEvents)
+    .where(and(eq(auditEvents.tenantId, tenant.id), eq(auditEvents.action, 'document.scanned')));
+}
+
+function setScanner(tenant: TestTenant, documentScanner: unknown) {
+  return call('PATCH', `/platform/tenants/${tenant.id}`, {
+    headers: adminHeaders(),
+    body: { documentScanner },
+  });
 }
 
 describe('uploading and downloading documents', () => {
@@ -216,6 +251,55 @@ describe('upload limits', () => {
   });
 });
 
+describe('memory per upload', () => {
+  it('holds a 10 MiB file once: the parsed pieces reference no more buffer memory than the file and a chunk', async () => {
+    const sent = new Request(`${BASE}/upload`, {
+      method: 'POST',
+      body: uploadForm({ bytes: pdfOfSize(10 * MiB) }),
+    });
+    // As a socket delivers a body: in fresh 64 KiB buffers, none aligned with the file's start.
+    const networkChunk = 64 * 1024;
+    let carry = new Uint8Array(0);
+    const delivered = new Set<ArrayBufferLike>();
+    const deliver = (controller: TransformStreamDefaultController<Uint8Array>, chunk: Uint8Array) => {
+      delivered.add(chunk.buffer);
+      controller.enqueue(chunk);
+    };
+    const rechunked = (sent.body as ReadableStream<Uint8Array>).pipeThrough(
+      new TransformStream<Uint8Array, Uint8Array>({
+        transform(piece, controller) {
+          const joined = new Uint8Array(carry.length + piece.length);
+          joined.set(carry);
+          joined.set(piece, carry.length);
+          let offset = 0;
+          for (; offset + networkChunk <= joined.length; offset += networkChunk)
+            deliver(controller, joined.slice(offset, offset + networkChunk));
+          carry = joined.slice(offset);
+        },
+        flush(controller) {
+          if (carry.length > 0) deliver(controller, carry);
+        },
+      }),
+    );
+    const received = new Request(`${BASE}/upload`, {
+      method: 'POST',
+      headers: { 'Content-Type': sent.headers.get('Content-Type') ?? '' },
+      body: rechunked,
+      duplex: 'half',
+    } as RequestInit);
+    const { file } = await readUpload(received);
+    expect(file.size).toBe(10 * MiB);
+    // The pieces are views into the buffers as received, not copies (but where a boundary search
+    // carried bytes over from one chunk to the next), and reference no more than the file's bytes
+    // and the two chunks it starts and ends in, which it shares with the form's envelope.
+    const copied = file.pieces.filter((piece) => !delivered.has(piece.buffer));
+    expect(copied.reduce((sum, piece) => sum + piece.length, 0)).toBeLessThanOrEqual(2 * networkChunk);
+    const buffers = new Set(file.pieces.map((piece) => piece.buffer));
+    const held = [...buffers].reduce((sum, buffer) => sum + buffer.byteLength, 0);
+    expect(held).toBeLessThanOrEqual(10 * MiB + 2 * networkChunk);
+  });
+});
+
 describe('downloads: conditional and ranged, decrypting only what is asked', () => {
   it('answers If-None-Match with 304, a range across a chunk boundary with 206, and past the end with 416', async () => {
     const { tenant, customer } = await setUp();
@@ -295,6 +379,37 @@ describe('encryption at rest', () => {
     });
     expectProblem(moved, 500, 'document_unreadable');
     expect((await download(tenant, customer.token, first)).status).toBe(200);
+  });
+});
+
+describe('a stored object that fails its integrity check', () => {
+  it('is never served (500 document_unreadable) and its scan is FAILED at once, not retried', async () => {
+    const { tenant, staff, customer } = await setUp();
+    const id = await storeUnscanned(tenant, customer.customerId);
+    const key = objectKeyOf(tenant, customer.customerId, id);
+    const stored = new Uint8Array(await ((await env.DOCUMENTS.get(key)) as R2ObjectBody).arrayBuffer());
+    // One bit of the first record's ciphertext, past its 12-byte nonce: storage rot or tampering.
+    stored[20] = (stored[20] ?? 0) ^ 0x01;
+    await env.DOCUMENTS.put(key, stored);
+
+    const served = await call('GET', `/documents/${id}/content`, { tenant: tenant.id, token: staff.token });
+    expectProblem(served, 500, 'document_unreadable');
+    expect(served.text).not.toContain('%PDF');
+    // The metadata stays readable: only the bytes are lost.
+    expect((await call('GET', `/documents/${id}`, { tenant: tenant.id, token: staff.token })).status).toBe(
+      200,
+    );
+
+    await runScan(tenant, id);
+    expect(await documentRow(tenant, id)).toMatchObject({ scanStatus: 'FAILED', scanner: 'sandbox-eicar' });
+    expect((await scanAudits(tenant)).map((row) => row.data)).toEqual([
+      { documentId: id, scanStatus: 'FAILED', scanner: 'sandbox-eicar', failure: 'integrity_check_failed' },
+    ]);
+    // What the problem tells a client to do: delete it and upload the file again.
+    expect((await call('DELETE', `/documents/${id}`, { tenant: tenant.id, token: staff.token })).status).toBe(
+      204,
+    );
+    await uploadDocument(tenant, staff.token, customer.customerId);
   });
 });
 
@@ -444,6 +559,140 @@ describe('scanning', () => {
     ]);
     // A redelivered message changes nothing.
     await runScan(tenant, infected);
+  });
+});
+
+describe('scanner settings and failed scans', () => {
+  it('the operator sets documentScanner: none records SKIPPED, an unknown scanner is refused, null restores the default', async () => {
+    const { tenant, staff, customer } = await setUp();
+    expectProblem(await setScanner(tenant, 'clamav'), 422, 'validation_failed');
+    const none = await setScanner(tenant, 'none');
+    expect(none.status, none.text).toBe(200);
+    expect(none.body.documentScanner).toBe('none');
+    const skipped = await uploadDocument(tenant, staff.token, customer.customerId);
+    await runScan(tenant, skipped);
+    const view = await call('GET', `/documents/${skipped}`, { tenant: tenant.id, token: staff.token });
+    expect(view.body).toMatchObject({ scanStatus: 'SKIPPED', scanner: null, status: 'UPLOADED' });
+
+    const restored = await setScanner(tenant, null);
+    expect(restored.body.documentScanner).toBeNull();
+    const read = await call('GET', `/platform/tenants/${tenant.id}`, { headers: adminHeaders() });
+    expect(read.body.documentScanner).toBeNull();
+    const scanned = await storeUnscanned(tenant, customer.customerId, fixture('valid.pdf'), 'OTHER');
+    await runScan(tenant, scanned);
+    expect(await documentRow(tenant, scanned)).toMatchObject({
+      scanStatus: 'CLEAN',
+      scanner: 'sandbox-eicar',
+    });
+  });
+
+  it('a scan whose retries ran out ends FAILED from the dead-letter queue; a late delivery changes nothing', async () => {
+    const { tenant, customer } = await setUp();
+    const id = await storeUnscanned(tenant, customer.customerId);
+    await runDeadScan(tenant, id);
+    expect(await documentRow(tenant, id)).toMatchObject({
+      scanStatus: 'FAILED',
+      scanner: 'sandbox-eicar',
+      status: 'UPLOADED',
+    });
+    expect((await scanAudits(tenant)).map((row) => row.data)).toEqual([
+      { documentId: id, scanStatus: 'FAILED', scanner: 'sandbox-eicar', failure: 'retries_exhausted' },
+    ]);
+    await runScan(tenant, id);
+    expect((await documentRow(tenant, id))?.scanStatus).toBe('FAILED');
+  });
+});
+
+describe('the minute sweep', () => {
+  it('removes objects a deletion or a rejection left behind, and re-sends scans pending over 10 minutes', async () => {
+    const { tenant, customer } = await setUp();
+    const db = database(tenant);
+    const prefix = `t/${tenant.id}/c/${customer.customerId}/`;
+    const deleted = await storeUnscanned(tenant, customer.customerId, fixture('valid.pdf'), 'PASSPORT');
+    const infected = await storeUnscanned(tenant, customer.customerId, fixture('eicar.pdf'), 'OTHER');
+    const lost = await storeUnscanned(tenant, customer.customerId, fixture('valid.pdf'), 'SELFIE');
+    // What a deletion and a rejection write before removing the object, which then failed.
+    await db
+      .update(documents)
+      .set({ deletionReason: 'DELETED', deletedAt: new Date().toISOString() })
+      .where(eq(documents.id, deleted));
+    await db
+      .update(documents)
+      .set({ status: 'REJECTED', rejectionReason: 'malware_detected', scanStatus: 'INFECTED' })
+      .where(eq(documents.id, infected));
+    const registered = await requireActiveTenant(env, tenant.id);
+
+    const early = recordingQueue();
+    expect(await sweepDocuments({ ...env, DOCUMENT_QUEUE: early.queue }, registered, db, new Date())).toBe(2);
+    expect(early.sent).toEqual([]);
+    expect((await env.DOCUMENTS.list({ prefix })).objects.map((object) => object.key)).toEqual([
+      `${prefix}${lost}`,
+    ]);
+    for (const id of [deleted, infected])
+      expect((await documentRow(tenant, id))?.objectRemovedAt).not.toBeNull();
+
+    const later = recordingQueue();
+    const tenMinutesOn = new Date(Date.now() + 10 * 60 * 1000 + 1000);
+    expect(await sweepDocuments({ ...env, DOCUMENT_QUEUE: later.queue }, registered, db, tenMinutesOn)).toBe(
+      1,
+    );
+    expect(later.sent).toEqual([{ kind: 'document.scan', tenantId: tenant.id, documentId: lost }]);
+    for (const message of later.sent) await deliver<DocumentQueueMessage>(queueNames.documents, message);
+    expect((await documentRow(tenant, lost))?.scanStatus).toBe('CLEAN');
+    expect(await sweepDocuments({ ...env, DOCUMENT_QUEUE: later.queue }, registered, db, tenMinutesOn)).toBe(
+      0,
+    );
+  });
+});
+
+describe('organization roles', () => {
+  it('lets the organization’s ADMIN_USER and COMPLIANCE_OFFICER handle its documents, its other roles get 403, another organization’s employee 404', async () => {
+    const tenant = await createTenant();
+    const organization = await createOrganization(tenant);
+    const path = `/customers/${organization.customerId}/documents`;
+    const certificate = await uploadDocument(tenant, organization.token, organization.customerId, {
+      fields: { documentType: 'CERTIFICATE_OF_INCORPORATION' },
+    });
+    const officer = await createEmployee(tenant, organization.customerId, 'COMPLIANCE_OFFICER');
+    const register = await uploadDocument(tenant, officer, organization.customerId, {
+      bytes: fixture('valid.png'),
+      fields: { documentType: 'SHAREHOLDER_REGISTER' },
+    });
+    const listed = await call<{ data: { id: string }[] }>('GET', path, { tenant: tenant.id, token: officer });
+    expect(listed.body.data.map((document) => document.id)).toEqual([register, certificate]);
+    expect((await download(tenant, officer, certificate)).bytes).toEqual(fixture('valid.pdf'));
+    expect(
+      (await call('DELETE', `/documents/${register}`, { tenant: tenant.id, token: officer })).status,
+    ).toBe(204);
+
+    const reads = [`/documents/${certificate}`, `/documents/${certificate}/content`, path];
+    for (const role of ['EMPLOYEE', 'TRANSACTION_APPROVER']) {
+      const token = await createEmployee(tenant, organization.customerId, role);
+      const refused = await upload(tenant, token, organization.customerId, {
+        fields: { documentType: 'FINANCIAL_STATEMENTS' },
+      });
+      expectProblem(refused, 403, 'forbidden');
+      expect(refused.body.organizationRoles).toEqual(['ADMIN_USER', 'COMPLIANCE_OFFICER']);
+      for (const read of reads)
+        expectProblem(await call('GET', read, { tenant: tenant.id, token }), 403, 'forbidden');
+      expectProblem(
+        await call('DELETE', `/documents/${certificate}`, { tenant: tenant.id, token }),
+        403,
+        'forbidden',
+      );
+    }
+
+    const other = await createOrganization(tenant);
+    const stranger = await createEmployee(tenant, other.customerId, 'ADMIN_USER');
+    expectProblem(await upload(tenant, stranger, organization.customerId), 404, 'not_found');
+    for (const read of reads)
+      expectProblem(await call('GET', read, { tenant: tenant.id, token: stranger }), 404, 'not_found');
+    expectProblem(
+      await call('DELETE', `/documents/${certificate}`, { tenant: tenant.id, token: stranger }),
+      404,
+      'not_found',
+    );
+    expect((await download(tenant, organization.token, certificate)).status).toBe(200);
   });
 });
 

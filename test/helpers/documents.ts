@@ -1,7 +1,13 @@
 import { env, SELF } from 'cloudflare:test';
 import { expect } from 'vitest';
+import { requireCustomerRow } from '../../src/modules/customers/service';
+import type { DocumentType } from '../../src/modules/documents/schemas';
+import { storeDocument } from '../../src/modules/documents/service';
+import { systemContext } from '../../src/platform/context';
+import { sha256Hex } from '../../src/platform/crypto';
 import { type DocumentQueueMessage, queueNames } from '../../src/platform/queues';
-import type { TestTenant } from './factories';
+import { requireActiveTenant } from '../../src/platform/tenancy';
+import { database, type TestTenant } from './factories';
 import { type ApiResponse, BASE, call } from './http';
 import { deliver } from './queues';
 
@@ -94,6 +100,63 @@ export function runScan(tenant: TestTenant, documentId: string): Promise<void> {
     tenantId: tenant.id,
     documentId,
   });
+}
+
+/** Runs the dead-letter consumer on a scan whose retries ran out. */
+export function runDeadScan(tenant: TestTenant, documentId: string): Promise<void> {
+  return deliver<DocumentQueueMessage>(queueNames.documentsDeadLetter, {
+    kind: 'document.scan',
+    tenantId: tenant.id,
+    documentId,
+  });
+}
+
+/** A document-jobs producer that keeps what is sent instead of queueing it. */
+export function recordingQueue(): { queue: Queue; sent: DocumentQueueMessage[] } {
+  const sent: DocumentQueueMessage[] = [];
+  const queue = {
+    send: async (body: DocumentQueueMessage) => {
+      sent.push(body);
+    },
+    sendBatch: async (messages: Iterable<MessageSendRequest<DocumentQueueMessage>>) => {
+      for (const message of messages) sent.push(message.body);
+    },
+  };
+  return { queue: queue as unknown as Queue, sent };
+}
+
+/**
+ * A PDF stored as an upload stores it, whose scan message was lost: it stays PENDING until the
+ * test delivers a scan, where an upload through the route would be scanned by the queue of the
+ * test run about a second later, whenever that falls in the test.
+ */
+export async function storeUnscanned(
+  tenant: TestTenant,
+  customerId: string,
+  bytes: Uint8Array = fixture('valid.pdf'),
+  documentType: DocumentType = 'PASSPORT',
+): Promise<string> {
+  const ctx = systemContext(
+    { ...env, DOCUMENT_QUEUE: recordingQueue().queue },
+    await requireActiveTenant(env, tenant.id),
+    database(tenant),
+  );
+  const customer = await requireCustomerRow(ctx, customerId);
+  const stored = await storeDocument(
+    ctx,
+    customer,
+    { documentType },
+    {
+      pieces: [bytes],
+      size: bytes.length,
+      sha256: await sha256Hex(bytes),
+      mimeType: 'application/pdf',
+      fileName: 'lost.pdf',
+      declaredMimeType: 'application/pdf',
+    },
+  );
+  await ctx.settle();
+  return stored.id;
 }
 
 /** The raw response of a content request, bytes included. */

@@ -171,6 +171,29 @@ export async function insertCustomerLogin(
   return id;
 }
 
+/**
+ * An employee of an organization with an organization role, written straight to the database,
+ * and an access token of theirs: for tests of what each organization role may do.
+ */
+export async function createEmployee(
+  tenant: TestTenant,
+  organizationId: string,
+  role: string,
+): Promise<string> {
+  const userId = await insertCustomerLogin(tenant, organizationId, {
+    email: `${unique('employee')}@example.com`,
+    displayName: 'Employee',
+  });
+  await insertPerson(tenant, organizationId, {
+    kind: 'EMPLOYEE',
+    role,
+    userId,
+    ownershipBasisPoints: null,
+    details: { firstName: 'Ada', lastName: 'King', email: 'ada.king@example.com' },
+  });
+  return mintToken(tenant, { sub: userId, ptype: 'customer', scope: '', cus: organizationId });
+}
+
 /** A login's email and name as the API reads them (sealed at rest for customers' logins). */
 export async function loginIdentity(tenant: TestTenant, userId: string) {
   const row = await database(tenant).select().from(users).where(eq(users.id, userId)).get();

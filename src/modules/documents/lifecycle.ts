@@ -8,7 +8,7 @@ import { documentContentKey, loadCustomerKeys } from '../../platform/personal-da
 import type { DocumentQueueMessage } from '../../platform/queues';
 import { requireActiveTenant, type Tenant, tenantDatabase } from '../../platform/tenancy';
 import { commitUnlessRefused, event } from '../../platform/unit-of-work';
-import { decryptRange } from './content-crypto';
+import { decryptRange, UnreadableContent } from './content-crypto';
 import { scannerFor } from './scanner';
 import { type DocumentRow, objectKey, removeObject } from './service';
 
@@ -33,7 +33,12 @@ async function recordScan(
   tenant: Tenant,
   db: TenantDb,
   row: DocumentRow,
-  outcome: { scanStatus: 'CLEAN' | 'SKIPPED' | 'FAILED' | 'INFECTED'; scanner: string | null },
+  outcome: {
+    scanStatus: 'CLEAN' | 'SKIPPED' | 'FAILED' | 'INFECTED';
+    scanner: string | null;
+    /** Why a FAILED scan could not run, for the audit trail. */
+    failure?: 'integrity_check_failed' | 'content_missing' | 'retries_exhausted';
+  },
 ): Promise<void> {
   const ctx = systemContext(env, tenant, db);
   const now = ctx.now.toISOString();
@@ -59,7 +64,12 @@ async function recordScan(
             action: 'document.scanned',
             targetType: 'customer',
             targetId: row.customerId,
-            data: { documentId: row.id, scanStatus: outcome.scanStatus, scanner: outcome.scanner },
+            data: {
+              documentId: row.id,
+              scanStatus: outcome.scanStatus,
+              scanner: outcome.scanner,
+              ...(outcome.failure ? { failure: outcome.failure } : {}),
+            },
           },
         ],
         events: infected
@@ -111,21 +121,44 @@ export async function scanDocument(env: Env, message: DocumentQueueMessage): Pro
   const stored = key ? await env.DOCUMENTS.get(objectKey(row)) : null;
   // Erased meanwhile, or the object is gone: nothing is left to scan.
   if (!key || !stored)
-    return recordScan(env, tenant, db, row, { scanStatus: 'FAILED', scanner: scanner.name });
+    return recordScan(env, tenant, db, row, {
+      scanStatus: 'FAILED',
+      scanner: scanner.name,
+      failure: 'content_missing',
+    });
   const plaintext = decryptRange(
     await documentContentKey(key, tenant.id, row.id),
     { tenantId: tenant.id, documentId: row.id },
     stored.body,
     { start: 0, end: row.size - 1, size: row.size },
   );
+  let unreadable = false;
   const content = new ReadableStream<Uint8Array>({
     async pull(controller) {
-      const { value, done } = await plaintext.next();
-      if (done) controller.close();
-      else controller.enqueue(value);
+      try {
+        const { value, done } = await plaintext.next();
+        if (done) controller.close();
+        else controller.enqueue(value);
+      } catch (error) {
+        unreadable ||= error instanceof UnreadableContent;
+        throw error;
+      }
     },
   });
-  const result = await scanner.scan(content, { mimeType: row.mimeType, size: row.size });
+  const result = await scanner
+    .scan(content, { mimeType: row.mimeType, size: row.size })
+    .catch((error: unknown) => {
+      if (unreadable) return undefined;
+      throw error;
+    });
+  // Bytes failing their integrity check fail it on every retry, whatever the scanner made of
+  // them: FAILED at once, not after the queue's retries.
+  if (unreadable || !result)
+    return recordScan(env, tenant, db, row, {
+      scanStatus: 'FAILED',
+      scanner: scanner.name,
+      failure: 'integrity_check_failed',
+    });
   await recordScan(env, tenant, db, row, {
     scanStatus: result.verdict === 'INFECTED' ? 'INFECTED' : 'CLEAN',
     scanner: scanner.name,
@@ -139,6 +172,7 @@ export async function failScan(env: Env, message: DocumentQueueMessage): Promise
     await recordScan(env, tenant, db, row, {
       scanStatus: 'FAILED',
       scanner: scannerFor(tenant.settings)?.name ?? null,
+      failure: 'retries_exhausted',
     });
 }
 

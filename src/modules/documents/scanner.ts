@@ -37,13 +37,16 @@ export const documentScanners: Readonly<Record<string, DocumentScanner>> = {
   [sandboxScanner.name]: sandboxScanner,
 };
 
+/** The `documentScanner` setting of a tenant without a scanner: its documents are SKIPPED. */
+export const NO_SCANNER = 'none';
+
 /**
  * The tenant's scanner from its `documentScanner` setting: a scanner's name, or `none` for a tenant
  * without one, whose documents are SKIPPED. By default the sandbox scanner.
  */
 export function scannerFor(settings: Record<string, unknown>): DocumentScanner | undefined {
   const configured = settings.documentScanner;
-  if (configured === 'none') return undefined;
+  if (configured === NO_SCANNER) return undefined;
   const scanner = typeof configured === 'string' ? documentScanners[configured] : sandboxScanner;
   if (!scanner) throw new Error(`No document scanner named '${String(configured)}' is installed.`);
   return scanner;

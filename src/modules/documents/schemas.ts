@@ -1,6 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { paginationQuery } from '../../platform/pagination';
 import { CountrySchema, DateSchema, TimestampSchema } from '../../platform/schemas';
+import { documentScanners, NO_SCANNER, sandboxScanner } from './scanner';
 
 export const documentTypes = [
   'PASSPORT',
@@ -26,6 +27,14 @@ export const scanStatuses = ['PENDING', 'CLEAN', 'INFECTED', 'SKIPPED', 'FAILED'
 /** What the bytes may be: detected from them, never taken from the client. */
 export const acceptedMimeTypes = ['application/pdf', 'image/jpeg', 'image/png'] as const;
 export type AcceptedMimeType = (typeof acceptedMimeTypes)[number];
+
+/** The tenant setting: which installed scanner scans its uploads (./scanner.ts). */
+export const DocumentScannerSettingSchema = z
+  .enum([NO_SCANNER, ...Object.keys(documentScanners)] as [string, ...string[]])
+  .openapi({
+    description: `The malware scanner of uploaded documents: an installed scanner's name, or \`${NO_SCANNER}\` for a tenant without one (its documents are \`SKIPPED\`). The default, \`${sandboxScanner.name}\`, flags only the EICAR test file.`,
+    example: NO_SCANNER,
+  });
 
 export const DocumentIdSchema = z
   .string()

@@ -1,6 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { isWebOrigin } from '../../platform/origins';
 import { capabilityCodes, TENANT_ID_MAX_LENGTH, TENANT_ID_PATTERN, tiers } from '../../platform/tenancy';
+import { DocumentScannerSettingSchema } from '../documents/schemas';
 import { TppSettingsSchema } from '../tpps/schemas';
 import { VerificationPolicySchema, VerificationPolicyUpdateSchema } from '../verifications/schemas';
 import { WebAuthnSettingsSchema } from '../webauthn/schemas';
@@ -81,6 +82,10 @@ export const TenantSchema = z
       description:
         'Only in the answer to the change that generated it (`verification.callbackSecret` GENERATE): the new provider callback secret, shown this once.',
       example: 'vcsec_3q2+7w4Z1x0aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456=',
+    }),
+    documentScanner: DocumentScannerSettingSchema.nullable().openapi({
+      description: 'Malware scanner of uploaded documents (SCT11); null uses the default, `sandbox-eicar`.',
+      example: null,
     }),
     createdAt: z
       .string()
@@ -164,6 +169,11 @@ export const UpdateTenantSchema = z
       description:
         'The KYC/KYB policy: the level activation requires, approvals per level (four eyes), the review interval, ongoing monitoring, and the provider callback secret’s rotation.',
       example: { approvalsRequired: { BASIC: 2 }, callbackSecret: { action: 'GENERATE' } },
+    }),
+    documentScanner: DocumentScannerSettingSchema.nullable().optional().openapi({
+      description:
+        'Malware scanner of uploaded documents: an installed scanner, or `none` (documents are `SKIPPED`); null restores the default, `sandbox-eicar`.',
+      example: 'none',
     }),
   })
   .strict()

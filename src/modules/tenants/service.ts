@@ -29,6 +29,7 @@ function present(env: Env, row: typeof tenants.$inferSelect): TenantView {
     tpp: row.settings.tpp ? TppSettingsSchema.parse(row.settings.tpp) : null,
     corsOrigins: [...tenant.corsOrigins],
     verification: presentPolicy(row.settings),
+    documentScanner: typeof row.settings.documentScanner === 'string' ? row.settings.documentScanner : null,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   };
@@ -81,7 +82,9 @@ function withSetting(settings: SQL, key: string, value: unknown): SQL {
 
 /** The settings keys a change sets, nested so that one statement writes them all. */
 function settingsChange(input: z.infer<typeof UpdateTenantSchema>, verification: unknown) {
-  const keys = (['webauthn', 'tpp', 'corsOrigins'] as const).filter((key) => input[key] !== undefined);
+  const keys = (['webauthn', 'tpp', 'corsOrigins', 'documentScanner'] as const).filter(
+    (key) => input[key] !== undefined,
+  );
   if (keys.length === 0 && verification === undefined) return {};
   let settings: SQL = sql`${tenants.settings}`;
   for (const key of keys) {
