@@ -31,6 +31,16 @@ function documentFixtures(): Record<string, string> {
   );
 }
 
+/** requests/*.http by file name: the request collections test checks them against the document. */
+function requestCollections(): Record<string, string> {
+  const dir = './requests';
+  return Object.fromEntries(
+    readdirSync(dir)
+      .filter((name) => name.endsWith('.http'))
+      .map((name) => [name, readFileSync(`${dir}/${name}`, 'utf8')]),
+  );
+}
+
 /**
  * `virtual:openapi-contract`: the OpenAPI document and its compiled response validators, built in
  * Node from the current sources whenever a test imports it (scripts/lib/openapi-contract.ts).
@@ -54,6 +64,7 @@ export default defineConfig(async () => ({
           ...(await testSecrets()),
           ENVIRONMENT: 'test',
           DOCUMENT_FIXTURES: documentFixtures(),
+          REQUEST_COLLECTIONS: requestCollections(),
           LOG_LEVEL: 'silent',
           // `npm run fuzz -- --runs N --seed S` (scripts/fuzz.ts); empty: the fuzz test's defaults.
           FUZZ_RUNS: process.env.FUZZ_RUNS ?? '',

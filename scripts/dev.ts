@@ -21,17 +21,17 @@ import {
 import { ensureDevVars } from './lib/dev-vars.ts';
 import { inboxNotice } from './lib/inbox-notice.ts';
 import { applyLocalMigrations, type LocalDatabases, openLocalDatabases } from './lib/local-d1.ts';
-import { freePort, requireFreePort, waitUntilServing } from './lib/local-server.ts';
+import { freePort, LOCAL_PORT, requireFreePort, waitUntilServing } from './lib/local-server.ts';
+import { COLLECTION_TENANT, requestCollectionEnv } from './lib/request-collections.ts';
 import { type Api, seedSampleCustomers } from './lib/sample-data.ts';
 import { tenantBinding } from './lib/tenants.ts';
 import { projectRoot, reportFailure, spawnWrangler } from './lib/wrangler.ts';
 import { d1Bindings } from './lib/wrangler-config.ts';
 
-/** PORT moves the server when 8787 is taken; the credentials file's base URL follows it. */
-const PORT = Number(process.env.PORT ?? 8787);
 const HOST = '127.0.0.1';
-const BASE_URL = `http://localhost:${PORT}/v2/customer`;
+const BASE_URL = `http://localhost:${LOCAL_PORT}/v2/customer`;
 const CREDENTIALS_PATH = join(projectRoot, '.dev', 'demo-credentials.json');
+const COLLECTION_ENV_PATH = join(projectRoot, 'requests', '.env');
 const STARTUP_TIMEOUT_MS = 120_000;
 
 interface CredentialsFile {
@@ -120,7 +120,7 @@ async function seed(local: LocalDatabases, fieldEncryptionKey: string): Promise<
 /** Calls the local server as the sample-data seeder expects. */
 function localApi(tenantId: string): Api {
   return async (method, path, { token, body }) => {
-    const response = await fetch(`http://${HOST}:${PORT}/v2/customer${path}`, {
+    const response = await fetch(`http://${HOST}:${LOCAL_PORT}/v2/customer${path}`, {
       method,
       headers: {
         'X-Tenant-ID': tenantId,
@@ -134,7 +134,7 @@ function localApi(tenantId: string): Api {
 }
 
 async function clientToken(tenant: DemoCredentials): Promise<string> {
-  const response = await fetch(`http://${HOST}:${PORT}/v2/customer/oauth/token`, {
+  const response = await fetch(`http://${HOST}:${LOCAL_PORT}/v2/customer/oauth/token`, {
     method: 'POST',
     body: new URLSearchParams({
       grant_type: 'client_credentials',
@@ -182,7 +182,11 @@ function printSummary(file: CredentialsFile): void {
     );
   }
   const example = file.tenants.find((tenant) => tenant.id === 'demo-pro') ?? file.tenants[0];
-  lines.push('', `  All of this is saved to ${CREDENTIALS_PATH}`);
+  lines.push(
+    '',
+    `  All of this is saved to ${CREDENTIALS_PATH}`,
+    `  Request collections (VS Code REST Client): requests/*.http, with ${COLLECTION_TENANT}'s credentials in ${COLLECTION_ENV_PATH}`,
+  );
   if (example) {
     const { admin, client } = example;
     lines.push(
@@ -207,7 +211,7 @@ async function serve(): Promise<ChildProcess> {
     [
       'dev',
       '--port',
-      String(PORT),
+      String(LOCAL_PORT),
       '--ip',
       HOST,
       '--inspector-port',
@@ -228,14 +232,14 @@ async function serve(): Promise<ChildProcess> {
   }
   child.on('error', reportFailure);
   child.on('exit', (code, signal) => process.exit(code ?? 128 + (signal ? constants.signals[signal] : 1)));
-  progress('serve', `wrangler dev :${PORT}`, `starting (inspector on :${inspectorPort})`);
-  await waitUntilServing(`http://${HOST}:${PORT}/v2/customer/health`, child, STARTUP_TIMEOUT_MS);
-  progress('serve', `wrangler dev :${PORT}`, 'healthy');
+  progress('serve', `wrangler dev :${LOCAL_PORT}`, `starting (inspector on :${inspectorPort})`);
+  await waitUntilServing(`http://${HOST}:${LOCAL_PORT}/v2/customer/health`, child, STARTUP_TIMEOUT_MS);
+  progress('serve', `wrangler dev :${LOCAL_PORT}`, 'healthy');
   return child;
 }
 
 async function main(): Promise<void> {
-  await requireFreePort(PORT, HOST, 'the API', 'Stop what holds it, or run `PORT=8790 npm start`.');
+  await requireFreePort(LOCAL_PORT, HOST, 'the API', 'Stop what holds it, or run `PORT=8790 npm start`.');
   const { secrets, added } = await ensureDevVars(join(projectRoot, '.dev.vars'));
   progress('secrets', '.dev.vars', added.length > 0 ? `generated ${added.join(', ')}` : 'present');
   const local = await openLocalDatabases();
@@ -254,6 +258,7 @@ async function main(): Promise<void> {
   };
   mkdirSync(join(projectRoot, '.dev'), { recursive: true });
   writeFileSync(CREDENTIALS_PATH, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600 });
+  writeFileSync(COLLECTION_ENV_PATH, requestCollectionEnv(file.platformAdminToken, tenants), { mode: 0o600 });
   const child = await serve();
   try {
     await seedSamples(tenants);

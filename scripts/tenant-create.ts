@@ -7,7 +7,7 @@
  * Re-running with the same id finishes an interrupted run and changes nothing already done.
  */
 import { randomUUID } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { newId } from '../src/platform/ids.ts';
@@ -16,6 +16,7 @@ import type { Tier } from '../src/platform/tenancy';
 import { clientDirectoryStatement, type TenantAccess, tenantSeedStatements } from './lib/demo-seed.ts';
 import { readDevVars } from './lib/dev-vars.ts';
 import { applyLocalMigrations, openLocalDatabases } from './lib/local-d1.ts';
+import { LOCAL_PORT } from './lib/local-server.ts';
 import { randomSecret } from './lib/secrets.ts';
 import { sqlLiteral } from './lib/sql.ts';
 import {
@@ -27,7 +28,7 @@ import {
   tiers,
 } from './lib/tenants.ts';
 import { projectRoot, reportFailure, runWrangler } from './lib/wrangler.ts';
-import { type D1Binding, d1Bindings, withD1Binding } from './lib/wrangler-config.ts';
+import { type D1Binding, d1Bindings, rewriteConfig, withD1Binding } from './lib/wrangler-config.ts';
 
 const CONFIG_PATH = join(projectRoot, 'wrangler.toml');
 const USAGE = `Usage: npm run tenant:create -- --id <tenant-id> --tier <${tiers.join('|')}> [--admin-email <email>] [--remote]`;
@@ -162,7 +163,7 @@ async function declareBinding(id: string, remote: boolean): Promise<D1Binding> {
     database_id: databaseId,
     migrations_dir: 'migrations/tenant',
   };
-  writeFileSync(CONFIG_PATH, withD1Binding(configText, entry, environment));
+  rewriteConfig(CONFIG_PATH, withD1Binding(configText, entry, environment));
   step(
     `wrangler.toml: ${declared ? 'updated the database_id of' : 'added'} ${binding}${remote ? ' under [env.production]' : ''}`,
   );
@@ -257,7 +258,7 @@ async function main(): Promise<void> {
   } finally {
     await target.close();
   }
-  const baseUrl = remote ? '<your worker URL>/v2/customer' : 'http://localhost:8787/v2/customer';
+  const baseUrl = remote ? '<your worker URL>/v2/customer' : `http://localhost:${LOCAL_PORT}/v2/customer`;
   console.log(`\nTenant ${id} (${registeredTier}) is provisioned ${remote ? 'on the account' : 'locally'}.`);
   if (access) {
     console.log(

@@ -3,6 +3,12 @@ import type { ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
+/**
+ * The port `npm start` serves on, 8787 unless PORT moves it; the scripts that call the local server
+ * (walkthroughs, tenant:create's hints) read the same variable so they follow it.
+ */
+export const LOCAL_PORT = Number(process.env.PORT ?? 8787);
+
 /** Resolves when `port` could be bound on `host`, or rejects with the bind error. */
 function tryListen(port: number, host: string): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -3,6 +3,7 @@
  * those blocks, which hold plain `key = "string"` pairs; editing text (rather than re-serialising
  * a parsed document) keeps the file's comments and layout intact.
  */
+import { closeSync, fstatSync, ftruncateSync, openSync, writeSync } from 'node:fs';
 
 export interface D1Binding {
   binding: string;
@@ -81,4 +82,26 @@ export function withD1Binding(configText: string, entry: D1Binding, environment?
   if (!last) return `${configText.trimEnd()}\n${block.join('\n')}\n`;
   lines.splice(last.end, 0, ...block);
   return lines.join('\n');
+}
+
+/**
+ * Rewrites wrangler.toml in place so that a running `wrangler dev`, which reloads whenever the
+ * file changes, never reads it half-written. A plain write truncates first, and wrangler dev read
+ * the empty file and exited ("Missing entry-point to Worker script"); a rename loses its file
+ * watcher, so the next change goes unseen. Here the file changes once, after the whole text is in:
+ * a shorter text is padded with blank lines to the old length (still the same TOML) and then cut.
+ */
+export function rewriteConfig(path: string, text: string | Buffer): void {
+  const bytes = Buffer.from(text);
+  const fd = openSync(path, 'r+');
+  try {
+    const padding = Math.max(0, fstatSync(fd).size - bytes.length);
+    const padded = Buffer.concat([bytes, Buffer.alloc(padding, '\n')]);
+    for (let written = 0; written < padded.length; ) {
+      written += writeSync(fd, padded, written, padded.length - written, written);
+    }
+    ftruncateSync(fd, bytes.length);
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -1,7 +1,7 @@
 /** Served by vitest.config.ts from scripts/lib/openapi-contract.ts. */
 declare module 'virtual:openapi-contract' {
   /** An Ajv standalone validator: true when valid, else the failures in `errors`. */
-  export interface ResponseValidator {
+  export interface SchemaValidator {
     (data: unknown): boolean;
     errors?: { instancePath: string; message?: string }[] | null;
   }
@@ -11,6 +11,12 @@ declare module 'virtual:openapi-contract' {
     path: string,
     status: string,
     mediaType: string,
-  ): ResponseValidator | undefined;
+  ): SchemaValidator | undefined;
+  /** The validator of a declared JSON or form request body, as the document spells method, path and media type. */
+  export function requestValidator(
+    method: string,
+    path: string,
+    mediaType: string,
+  ): SchemaValidator | undefined;
   export const document: import('./openapi').OpenApiDocument;
 }
