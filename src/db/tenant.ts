@@ -360,6 +360,12 @@ export const clients = sqliteTable(
     redirectUris: text('redirect_uris', { mode: 'json' }).$type<string[]>().notNull().default(sql`'[]'`),
     /** The TPP the client belongs to: it acts for customers only under their consent. */
     tppId: text('tpp_id'),
+    /**
+     * Its client-credentials tokens carry it (`gen`). Suspending the client's TPP marks the
+     * generation revoked and reactivating starts the next, so fresh tokens work at once while
+     * those of before the suspension stay refused.
+     */
+    tokenGeneration: integer('token_generation').notNull().default(0),
     createdAt: text('created_at').notNull(),
     updatedAt: text('updated_at').notNull(),
   },

@@ -235,10 +235,25 @@ describe('TPP registry', () => {
       body: { status: 'ACTIVE' },
     });
     expect(reactivated.body).toMatchObject({ status: 'ACTIVE', statusReason: null });
-    const again = await call('POST', '/oauth/token', {
+    const again = await call<{ access_token: string }>('POST', '/oauth/token', {
       form: { grant_type: 'client_credentials', client_id: client.id, client_secret: client.clientSecret },
     });
     expect(again.status, again.text).toBe(200);
+    // The fresh token works at once; the one of before the suspension stays refused.
+    const fresh = await call('GET', '/me', { tenant: tenant.id, token: again.body.access_token });
+    expect(fresh.status, fresh.text).toBe(200);
+    expectProblem(await call('GET', '/me', { tenant: tenant.id, token: client.token }), 401, 'invalid_token');
+    // A second suspension stops the fresh one too.
+    await call('PATCH', `/tpps/${tpp.id}`, {
+      tenant: tenant.id,
+      token: admin.token,
+      body: { status: 'SUSPENDED', statusReason: 'NCA inquiry, again' },
+    });
+    expectProblem(
+      await call('GET', '/me', { tenant: tenant.id, token: again.body.access_token }),
+      401,
+      'invalid_token',
+    );
   });
 
   it('revokes a TPP for good, with its clients', async () => {

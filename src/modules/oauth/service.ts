@@ -4,7 +4,7 @@ import {
   isRevoked,
   markRevoked,
   markTokenRevoked,
-  revocationSubject,
+  revocationSubjects,
 } from '../../platform/auth/authenticate';
 import { isPermission, type Permission } from '../../platform/auth/permissions';
 import {
@@ -70,6 +70,7 @@ export async function clientCredentialsGrant(
       amr: ['client_secret'],
       auth_time: epochSeconds(ctx.now),
       ptype: 'client',
+      gen: client.tokenGeneration,
     },
   });
   return { access_token: accessToken, token_type: 'Bearer', expires_in: ACCESS_TOKEN_TTL_SECONDS, scope };
@@ -521,11 +522,11 @@ async function identify(
   } catch {
     return { kind: 'invalid' };
   }
-  const subject = revocationSubject(claims);
+  const subjects = revocationSubjects(claims);
   if (
     claims.tid !== ctx.tenant.id ||
-    !subject ||
-    (await isRevoked(ctx.env, ctx.tenant.id, [subject, claims.jti], { fresh: true }))
+    !subjects ||
+    (await isRevoked(ctx.env, ctx.tenant.id, [...subjects, claims.jti], { fresh: true }))
   ) {
     return { kind: 'invalid' };
   }

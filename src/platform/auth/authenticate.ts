@@ -80,9 +80,18 @@ export function markTokenRevoked(
   return markRevoked(env, tenantId, claims.jti, reason, remaining + CLOCK_SKEW_SECONDS);
 }
 
-/** Client tokens are revoked with their client, user tokens with their session. */
-export function revocationSubject(claims: AccessTokenClaims): string | undefined {
-  return claims.ptype === 'client' ? claims.sub : claims.sid;
+/** The mark that stops one generation of a client's tokens (see `clients.tokenGeneration`). */
+export function clientGenerationSubject(clientId: string, generation: number): string {
+  return `${clientId}~${generation}`;
+}
+
+/**
+ * The marks that stop a token besides its own `jti`: a client token's client (revoked for good)
+ * and its generation (suspended), a user token's session. Undefined for a user token without one.
+ */
+export function revocationSubjects(claims: AccessTokenClaims): string[] | undefined {
+  if (claims.ptype === 'client') return [claims.sub, clientGenerationSubject(claims.sub, claims.gen ?? 0)];
+  return claims.sid ? [claims.sid] : undefined;
 }
 
 /**
@@ -132,8 +141,8 @@ export async function authenticateToken(
   if (claims.tid !== tenant.id) {
     throw new ApiError('tenant_mismatch', { detail: 'The access token was issued for another tenant.' });
   }
-  const subject = revocationSubject(claims);
-  if (!subject || (await isRevoked(env, tenant.id, [subject, claims.jti]))) {
+  const subjects = revocationSubjects(claims);
+  if (!subjects || (await isRevoked(env, tenant.id, [...subjects, claims.jti]))) {
     throw new ApiError('invalid_token', { detail: 'The access token has been revoked.' });
   }
   const permissions = new Set<Permission>((claims.scope ?? '').split(' ').filter(isPermission));
@@ -144,7 +153,7 @@ export async function authenticateToken(
     id: claims.sub,
     userKind: claims.ptype === 'staff' ? 'STAFF' : 'CUSTOMER',
     customerId: claims.cus ?? null,
-    sessionId: subject,
+    sessionId: subjects[0] as string,
     permissions,
     ...authentication,
     delegatedTo: claims.client_id ?? null,

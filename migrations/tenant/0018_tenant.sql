@@ -1,0 +1,1 @@
+ALTER TABLE `clients` ADD `token_generation` integer DEFAULT 0 NOT NULL;
