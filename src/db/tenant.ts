@@ -421,8 +421,13 @@ export const tppCertificates = sqliteTable(
     notAfter: text('not_after').notNull(),
     psd2Roles: text('psd2_roles', { mode: 'json' }).$type<string[]>().notNull(),
     trust: text('trust', { enum: ['VERIFIED', 'UNVERIFIED'] }).notNull(),
-    /** When `tpp.certificate_expiring` was emitted for it, so the daily cron emits it once. */
+    /** When the daily cron last emitted `tpp.certificate_expiring` for it. */
     expiryNotifiedAt: text('expiry_notified_at'),
+    /**
+     * How many of the expiry notices (`EXPIRY_NOTICE_DAYS`) were emitted: the cron's guarded
+     * update moves it on from the count it read, so each notice goes out once.
+     */
+    expiryNotices: integer('expiry_notices').notNull().default(0),
     createdAt: text('created_at').notNull(),
   },
   (table) => [

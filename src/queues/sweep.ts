@@ -3,8 +3,11 @@ import { controlDb } from '../db/client';
 import { tenants } from '../db/control';
 import { type Env, readConfig } from '../env';
 import { expireDocuments, sweepDocuments } from '../modules/documents/lifecycle';
+import { sweepConsents } from '../modules/tpp-consents/service';
+import { sweepTppCertificates } from '../modules/tpps/expiry';
 import { sweepVerificationJobs } from '../modules/verifications/jobs';
 import { sweepUnenqueuedDeliveries } from '../modules/webhooks/delivery';
+import { type ServiceContext, systemContext } from '../platform/context';
 import { sweepUnenqueuedEvents } from '../platform/events';
 import { createLogger, type LogLevel } from '../platform/logger';
 import { type Tenant, tenantDatabase, tenantFromRow } from '../platform/tenancy';
@@ -34,10 +37,25 @@ async function forEveryTenant(env: Env, name: string, now: Date, task: TenantTas
   return handled;
 }
 
+/** A service verb run as the system, its deferred outbox pushes awaited before the task ends. */
+async function asSystem(
+  env: Env,
+  tenant: Tenant,
+  db: TenantDb,
+  now: Date,
+  verb: (ctx: ServiceContext) => Promise<number>,
+): Promise<number> {
+  const ctx = systemContext(env, tenant, db, now);
+  const handled = await verb(ctx);
+  await ctx.settle();
+  return handled;
+}
+
 /**
  * The cron's safety net: enqueues outbox events, webhook deliveries, document scans and
  * verification jobs whose push after the response failed, and removes objects of deleted
- * documents left behind.
+ * documents left behind. It also writes the lapses of TPP consents (enforced at use anyway),
+ * so their events go out and the grants of expired ones end within a minute.
  */
 export function sweepOutboxes(env: Env, now = new Date()): Promise<Record<string, number>> {
   return forEveryTenant(env, 'outbox_sweep', now, async (env, tenant, db, now) => {
@@ -45,12 +63,24 @@ export function sweepOutboxes(env: Env, now = new Date()): Promise<Record<string
       (await sweepUnenqueuedEvents(env, db, tenant.id, now)) +
       (await sweepUnenqueuedDeliveries(env, db, tenant.id, now)) +
       (await sweepDocuments(env, tenant, db, now)) +
-      (await sweepVerificationJobs(env, db, tenant.id, now))
+      (await sweepVerificationJobs(env, db, tenant.id, now)) +
+      (await asSystem(env, tenant, db, now, sweepConsents))
     );
   });
 }
 
-/** The daily cron: documents past their expiry date become EXPIRED. */
-export function runDailyTasks(env: Env, now = new Date()): Promise<Record<string, number>> {
-  return forEveryTenant(env, 'document_expiry', now, expireDocuments);
+/**
+ * The daily cron: documents past their expiry date become EXPIRED; TPP certificates get their
+ * expiry notices, and TPPs left without a valid one are suspended.
+ */
+export async function runDailyTasks(env: Env, now = new Date()): Promise<Record<string, number>> {
+  // Two passes, so a failure of one leaves the other done.
+  const documents = await forEveryTenant(env, 'document_expiry', now, expireDocuments);
+  const certificates = await forEveryTenant(env, 'tpp_certificate_expiry', now, (env, tenant, db, now) =>
+    asSystem(env, tenant, db, now, sweepTppCertificates),
+  );
+  const handled: Record<string, number> = { ...documents };
+  for (const [tenant, count] of Object.entries(certificates))
+    handled[tenant] = (handled[tenant] ?? 0) + count;
+  return handled;
 }

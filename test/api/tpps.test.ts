@@ -1,9 +1,17 @@
+import { decodeJwt } from 'jose';
 import { describe, expect, it } from 'vitest';
+import { base64UrlEncode } from '../../src/platform/crypto';
 import { createTestCa, createTppCertificate, pemForms } from '../helpers/certificates';
-import { adminHeaders, createStaff, createTenant, type TestTenant } from '../helpers/factories';
+import {
+  adminHeaders,
+  createApiClient,
+  createStaff,
+  createTenant,
+  type TestTenant,
+} from '../helpers/factories';
 import { call } from '../helpers/http';
 import { expectOAuthError, expectProblem } from '../helpers/problems';
-import { createTppClient, registerTpp, TPP_REDIRECT_URI } from '../helpers/tpps';
+import { createTppClient, mtls, registerTpp, TPP_REDIRECT_URI } from '../helpers/tpps';
 
 async function enterprise() {
   const tenant = await createTenant({ tier: 'ENTERPRISE' });
@@ -280,6 +288,95 @@ describe('TPP registry', () => {
       }),
       409,
       'tpp_revoked',
+    );
+  });
+});
+
+describe('Certificate-bound tokens (RFC 8705)', () => {
+  async function clientCredentials(
+    client: { id: string; clientSecret: string },
+    cf?: Record<string, unknown>,
+  ) {
+    return call<{ access_token: string }>('POST', '/oauth/token', {
+      form: { grant_type: 'client_credentials', client_id: client.id, client_secret: client.clientSecret },
+      cf,
+    });
+  }
+
+  it('binds a token issued over mTLS with a registered certificate, and refuses it without', async () => {
+    const { tenant, admin } = await enterprise();
+    const tpp = await registerTpp(tenant, admin.token);
+    const client = await createTppClient(tenant, admin.token, tpp.id);
+    const issued = await clientCredentials(client, mtls(tpp.certificate.sha256));
+    expect(issued.status, issued.text).toBe(200);
+    // RFC 8705 §3.1: base64url of the DER's SHA-256.
+    const digest = await crypto.subtle.digest('SHA-256', tpp.certificate.der);
+    const thumbprint = base64UrlEncode(new Uint8Array(digest));
+    expect(decodeJwt(issued.body.access_token).cnf).toEqual({ 'x5t#S256': thumbprint });
+
+    const token = issued.body.access_token;
+    const withCertificate = await call('GET', '/me', {
+      tenant: tenant.id,
+      token,
+      cf: mtls(tpp.certificate.sha256),
+    });
+    expect(withCertificate.status, withCertificate.text).toBe(200);
+    expectProblem(await call('GET', '/me', { tenant: tenant.id, token }), 401, 'invalid_token');
+    const other = await createTppCertificate();
+    expectProblem(
+      await call('GET', '/me', { tenant: tenant.id, token, cf: mtls(other.sha256) }),
+      401,
+      'invalid_token',
+    );
+    expectProblem(
+      await call('GET', '/me', {
+        tenant: tenant.id,
+        token,
+        cf: mtls(tpp.certificate.sha256, { certVerified: 'FAILED:certificate has expired' }),
+      }),
+      401,
+      'invalid_token',
+    );
+    const introspected = await call<{ active: boolean; cnf?: unknown }>('POST', '/oauth/introspect', {
+      form: { token, client_id: client.id, client_secret: client.clientSecret },
+    });
+    expect(introspected.body).toMatchObject({ active: true, cnf: { 'x5t#S256': thumbprint } });
+  });
+
+  it('issues unbound tokens without mTLS, or with a certificate the TPP never registered', async () => {
+    const { tenant, admin } = await enterprise();
+    const tpp = await registerTpp(tenant, admin.token);
+    const client = await createTppClient(tenant, admin.token, tpp.id);
+    const other = await createTppCertificate();
+    for (const cf of [undefined, mtls(other.sha256), mtls(tpp.certificate.sha256, { certRevoked: '1' })]) {
+      const issued = await clientCredentials(client, cf);
+      expect(issued.status, issued.text).toBe(200);
+      expect(decodeJwt(issued.body.access_token).cnf).toBeUndefined();
+      expect((await call('GET', '/me', { tenant: tenant.id, token: issued.body.access_token })).status).toBe(
+        200,
+      );
+    }
+  });
+
+  it('refuses a TPP client without its certificate where the tenant makes binding mandatory', async () => {
+    const { tenant, admin } = await enterprise();
+    const tpp = await registerTpp(tenant, admin.token);
+    const client = await createTppClient(tenant, admin.token, tpp.id);
+    await setTrustAnchors(tenant, [], true);
+    const refused = await clientCredentials(client);
+    expectOAuthError(refused, 401, 'invalid_client');
+    expect(refused.body).toMatchObject({ code: 'certificate_binding_required' });
+    const other = await createTppCertificate();
+    expect((await clientCredentials(client, mtls(other.sha256))).body).toMatchObject({
+      code: 'certificate_binding_required',
+    });
+    const bound = await clientCredentials(client, mtls(tpp.certificate.sha256));
+    expect(bound.status, bound.text).toBe(200);
+    expect(decodeJwt(bound.body.access_token).cnf).toBeDefined();
+    // Staff's own API clients are no TPP's: the setting does not touch them.
+    const apiClient = await createApiClient(tenant, ['customers:read']);
+    expect((await clientCredentials({ id: apiClient.id, clientSecret: apiClient.clientSecret })).status).toBe(
+      200,
     );
   });
 });

@@ -148,6 +148,7 @@ function certificateRow(
     psd2Roles: facts.psd2Roles,
     trust: facts.trust,
     expiryNotifiedAt: null,
+    expiryNotices: 0,
     createdAt: ctx.now.toISOString(),
   };
 }

@@ -3,6 +3,7 @@ import type { Env } from '../../env';
 import { ApiError } from '../errors';
 import { LruCache } from '../lru-cache';
 import type { Tenant } from '../tenancy';
+import { bindingHolds } from './certificate-binding';
 import { isPermission, type Permission } from './permissions';
 import type { Principal } from './principal';
 import { ACCESS_TOKEN_TTL_SECONDS, type AccessTokenClaims, verifyAccessToken } from './tokens';
@@ -120,13 +121,15 @@ export async function isRevoked(
 
 /**
  * Verifies the access token locally (no round trip) and checks its revocation marks, in at most
- * one KV read: the only I/O an authenticated request spends on authentication.
+ * one KV read: the only I/O an authenticated request spends on authentication. A token bound to
+ * a client certificate needs that certificate on the request (`presentedSha256`, RFC 8705 §3).
  */
 export async function authenticateToken(
   env: Env,
   token: string,
   tenant: Tenant,
   issuer: string,
+  presentedSha256?: string,
 ): Promise<Principal> {
   let claims: Awaited<ReturnType<typeof verifyAccessToken>>;
   try {
@@ -140,6 +143,12 @@ export async function authenticateToken(
   }
   if (claims.tid !== tenant.id) {
     throw new ApiError('tenant_mismatch', { detail: 'The access token was issued for another tenant.' });
+  }
+  if (!bindingHolds(claims.cnf, presentedSha256)) {
+    throw new ApiError('invalid_token', {
+      detail:
+        'The access token is bound to a client certificate (RFC 8705): send it over mTLS with that certificate.',
+    });
   }
   const subjects = revocationSubjects(claims);
   if (!subjects || (await isRevoked(env, tenant.id, [...subjects, claims.jti]))) {

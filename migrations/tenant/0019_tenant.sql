@@ -1,0 +1,1 @@
+ALTER TABLE `tpp_certificates` ADD `expiry_notices` integer DEFAULT 0 NOT NULL;
