@@ -444,6 +444,7 @@ export const eventCatalogue = {
       description:
         'Which notice this is: 30, 7 or 1 days before expiry (each sent once per certificate). Add the renewal with `POST /tpps/{tppId}/certificates`; with none valid the TPP is suspended.',
       example: 30,
+      format: 'int32',
     }),
   }),
   'tpp.consent.created': tppConsentEventData,

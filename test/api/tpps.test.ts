@@ -1,17 +1,30 @@
+import {
+  createExecutionContext,
+  createScheduledController,
+  env,
+  waitOnExecutionContext,
+} from 'cloudflare:test';
 import { decodeJwt } from 'jose';
 import { describe, expect, it } from 'vitest';
+import worker from '../../src/index';
+import { sweepTppCertificates } from '../../src/modules/tpps/expiry';
 import { base64UrlEncode } from '../../src/platform/crypto';
+import { DAILY_CRON } from '../../src/queues/sweep';
 import { createTestCa, createTppCertificate, pemForms } from '../helpers/certificates';
 import {
   adminHeaders,
   createApiClient,
   createStaff,
   createTenant,
+  serviceContextOf,
   type TestTenant,
 } from '../helpers/factories';
 import { call } from '../helpers/http';
+import { eventsOfType } from '../helpers/outbox';
 import { expectOAuthError, expectProblem } from '../helpers/problems';
 import { createTppClient, mtls, registerTpp, TPP_REDIRECT_URI } from '../helpers/tpps';
+
+const DAY_MS = 86_400_000;
 
 async function enterprise() {
   const tenant = await createTenant({ tier: 'ENTERPRISE' });
@@ -378,5 +391,68 @@ describe('Certificate-bound tokens (RFC 8705)', () => {
     expect((await clientCredentials({ id: apiClient.id, clientSecret: apiClient.clientSecret })).status).toBe(
       200,
     );
+  });
+});
+
+describe('The daily certificate-expiry cron', () => {
+  it('sends each expiry notice once, then suspends a TPP left without a valid certificate', async () => {
+    const { tenant, admin } = await enterprise();
+    const tpp = await registerTpp(tenant, admin.token, {
+      certificate: { notAfter: new Date(Date.now() + 20 * DAY_MS) },
+    });
+    const client = await createTppClient(tenant, admin.token, tpp.id);
+    const notices = async () =>
+      (await eventsOfType(tenant, 'tpp.certificate_expiring')).map((row) => row.data.noticeDays);
+
+    // The cron as deployed, twice: one notice, 30 days ahead.
+    for (let run = 0; run < 2; run++) {
+      const context = createExecutionContext();
+      await worker.scheduled(
+        createScheduledController({ cron: DAILY_CRON, scheduledTime: Date.now() }),
+        env,
+        context,
+      );
+      await waitOnExecutionContext(context);
+    }
+    expect(await notices()).toEqual([30]);
+
+    // Its verb on this tenant, run later: the 7-day notice once; past expiry, the suspension.
+    const runAt = async (daysAhead: number) => {
+      const ctx = await serviceContextOf(tenant, new Date(Date.now() + daysAhead * DAY_MS));
+      await sweepTppCertificates(ctx);
+      await ctx.settle();
+    };
+    await runAt(14);
+    await runAt(14);
+    expect(await notices()).toEqual([30, 7]);
+    await runAt(21);
+    const read = await call('GET', `/tpps/${tpp.id}`, { tenant: tenant.id, token: admin.token });
+    expect(read.body).toMatchObject({ status: 'SUSPENDED', statusReason: 'certificate_expired' });
+    expect((await eventsOfType(tenant, 'tpp.status_changed')).map((row) => row.data)).toMatchObject([
+      { tppId: tpp.id, from: 'ACTIVE', to: 'SUSPENDED', reason: 'certificate_expired' },
+    ]);
+    expectProblem(await call('GET', '/me', { tenant: tenant.id, token: client.token }), 401, 'invalid_token');
+  });
+
+  it('leaves a TPP with a valid renewal active', async () => {
+    const { tenant, admin } = await enterprise();
+    const tpp = await registerTpp(tenant, admin.token, {
+      certificate: { notAfter: new Date(Date.now() + 20 * DAY_MS) },
+    });
+    const renewal = await createTppCertificate({
+      organizationIdentifier: tpp.authorizationNumber,
+      notAfter: new Date(Date.now() + 400 * DAY_MS),
+    });
+    const added = await call('POST', `/tpps/${tpp.id}/certificates`, {
+      tenant: tenant.id,
+      token: admin.token,
+      body: { certificate: renewal.pem },
+    });
+    expect(added.status, added.text).toBe(201);
+    const ctx = await serviceContextOf(tenant, new Date(Date.now() + 21 * DAY_MS));
+    await sweepTppCertificates(ctx);
+    await ctx.settle();
+    const read = await call('GET', `/tpps/${tpp.id}`, { tenant: tenant.id, token: admin.token });
+    expect(read.body).toMatchObject({ status: 'ACTIVE' });
   });
 });
