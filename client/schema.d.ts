@@ -203,7 +203,7 @@ export interface paths {
         put?: never;
         /**
          * OAuth 2.0 token endpoint
-         * @description RFC 6749 grants `client_credentials` (the client acts for itself), `authorization_code` with PKCE S256 (the client acts for the customer who consented; codes are single use and valid 60 s) and `refresh_token` (rotating: each refresh token is single use, and presenting a spent one revokes the grant). Access tokens live 10 minutes; refresh tokens 30 days idle, 90 days at most. Client authentication with `client_secret_basic` or `client_secret_post`. Errors carry the RFC 6749 members `error` and `error_description` beside the problem members.
+         * @description RFC 6749 grants `client_credentials` (the client acts for itself), `authorization_code` with PKCE S256 (the client acts for the customer who consented; codes are single use and valid 60 s) and `refresh_token` (rotating: each refresh token is single use, and presenting a spent one revokes the grant). Access tokens live 10 minutes; refresh tokens 30 days idle, 90 days at most. Client authentication with `client_secret_basic` or `client_secret_post`. A TPP's client calling over mTLS (Cloudflare API Shield) with one of its TPP's registered, valid certificates gets access tokens bound to it (RFC 8705 §3, `cnf.x5t#S256`), which every route then refuses without that certificate; where the tenant makes binding mandatory (`settings.tpp.requireCertificateBoundTokens`), a TPP client without such a certificate is refused (`certificate_binding_required`). Errors carry the RFC 6749 members `error` and `error_description` beside the problem members.
          */
         post: operations["issueToken"];
         delete?: never;
@@ -1974,7 +1974,7 @@ export interface paths {
         head?: never;
         /**
          * Rename, change redirect URIs, suspend, reactivate or revoke a TPP
-         * @description `SUSPENDED` stops the TPP at once: its clients get no tokens, their client-credentials tokens are refused (at once here, within 60 s everywhere) and every grant they hold for a customer ends. Reactivating lets its clients get tokens again once the suspension’s revocation mark lapses (at most 11 minutes). `REVOKED` is final: its clients are revoked and its consents end (`revokedBy: SYSTEM`). Suspending and revoking need `statusReason`.
+         * @description `SUSPENDED` stops the TPP at once: its clients get no tokens, their client-credentials tokens are refused (at once here, within 60 s everywhere) and every grant they hold for a customer ends. Reactivating lets its clients get tokens again at once; tokens of before the suspension stay refused, and the grants it ended stay ended (the customer authorises a new consent). `REVOKED` is final: its clients are revoked and its consents end (`revokedBy: SYSTEM`). Suspending and revoking need `statusReason`.
          */
         patch: operations["updateTpp"];
         trace?: never;
@@ -5248,6 +5248,12 @@ export interface components {
                  * @example 2026-12-25T12:00:00.000Z
                  */
                 notAfter: string;
+                /**
+                 * Format: int32
+                 * @description Which notice this is: 30, 7 or 1 days before expiry (each sent once per certificate). Add the renewal with `POST /tpps/{tppId}/certificates`; with none valid the TPP is suspended.
+                 * @example 30
+                 */
+                noticeDays: number;
             };
         };
         /** @description The body of a `tpp.consent.created` delivery. */
@@ -7119,6 +7125,14 @@ export interface components {
              * @example cus_01jd7w3v8m9k2q4r6t8v0x2z4b
              */
             cus?: string;
+            /** @description RFC 8705 §3.2: the access token is bound to this client certificate; it is refused on any request that does not present it over mTLS. */
+            cnf?: {
+                /**
+                 * @description base64url SHA-256 of the client certificate the token is bound to.
+                 * @example bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2
+                 */
+                "x5t#S256": string;
+            };
         };
         IntrospectionRequest: {
             /**
@@ -12586,7 +12600,7 @@ export interface operations {
                     "application/json": components["schemas"]["OAuthProblem"];
                 };
             };
-            /** @description `invalid_client`: RFC 6749: client authentication failed (unknown client, wrong secret, revoked client or another tenant). */
+            /** @description `invalid_client`: RFC 6749: client authentication failed (unknown client, wrong secret, revoked client or another tenant). `certificate_binding_required`: The tenant issues TPP clients only certificate-bound tokens (RFC 8705): call /oauth/token over mTLS with one of the TPP’s registered, currently valid certificates. OAuth clients read it as `invalid_client`. */
             401: {
                 headers: {
                     /** @description The quota policy: `"<policy>";q=<requests>;w=<seconds>`, the policy being the tenant’s tier (`"starter"`, …) or `"public"`. */

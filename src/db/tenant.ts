@@ -360,6 +360,12 @@ export const clients = sqliteTable(
     redirectUris: text('redirect_uris', { mode: 'json' }).$type<string[]>().notNull().default(sql`'[]'`),
     /** The TPP the client belongs to: it acts for customers only under their consent. */
     tppId: text('tpp_id'),
+    /**
+     * Its client-credentials tokens carry it (`gen`). Suspending the client's TPP marks the
+     * generation revoked and reactivating starts the next, so fresh tokens work at once while
+     * those of before the suspension stay refused.
+     */
+    tokenGeneration: integer('token_generation').notNull().default(0),
     createdAt: text('created_at').notNull(),
     updatedAt: text('updated_at').notNull(),
   },
@@ -415,8 +421,13 @@ export const tppCertificates = sqliteTable(
     notAfter: text('not_after').notNull(),
     psd2Roles: text('psd2_roles', { mode: 'json' }).$type<string[]>().notNull(),
     trust: text('trust', { enum: ['VERIFIED', 'UNVERIFIED'] }).notNull(),
-    /** When `tpp.certificate_expiring` was emitted for it, so the daily cron emits it once. */
+    /** When the daily cron last emitted `tpp.certificate_expiring` for it. */
     expiryNotifiedAt: text('expiry_notified_at'),
+    /**
+     * How many of the expiry notices (`EXPIRY_NOTICE_DAYS`) were emitted: the cron's guarded
+     * update moves it on from the count it read, so each notice goes out once.
+     */
+    expiryNotices: integer('expiry_notices').notNull().default(0),
     createdAt: text('created_at').notNull(),
   },
   (table) => [

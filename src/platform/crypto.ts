@@ -30,6 +30,13 @@ export function hexEncode(bytes: Uint8Array): string {
   return Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join('');
 }
 
+/** The bytes of an even-length hex string (callers check its form first). */
+export function hexDecode(hex: string): Uint8Array {
+  return Uint8Array.from({ length: hex.length / 2 }, (_, index) =>
+    Number.parseInt(hex.slice(index * 2, index * 2 + 2), 16),
+  );
+}
+
 export async function sha256Hex(value: string | Uint8Array): Promise<string> {
   const data = typeof value === 'string' ? encoder.encode(value) : value;
   return hexEncode(new Uint8Array(await crypto.subtle.digest('SHA-256', data)));

@@ -118,18 +118,25 @@ const oauthErrorCodes = new Set<ProblemCode>([
   'unsupported_token_type',
 ]);
 
+/** Our codes that RFC 6749 knows under one of its own: the client authenticated, but not enough. */
+const oauthErrorAliases: Partial<Record<ProblemCode, string>> = {
+  certificate_binding_required: 'invalid_client',
+};
+
 /**
  * OAuth clients read RFC 6749 error bodies (`error`, `error_description`, JSON), so on /oauth/*
  * those members are added to the problem and the media type is plain JSON.
  */
 function oauthMembers(error: ApiError, detail: string): Record<string, string> {
-  const oauthError = oauthErrorCodes.has(error.code)
-    ? error.code
-    : error.status >= 500 || error.status === 429
+  const fallback =
+    error.status >= 500 || error.status === 429
       ? error.status === 500
         ? 'server_error'
         : 'temporarily_unavailable'
       : 'invalid_request';
+  const oauthError = oauthErrorCodes.has(error.code)
+    ? error.code
+    : (oauthErrorAliases[error.code] ?? fallback);
   return { error: oauthError, error_description: detail };
 }
 

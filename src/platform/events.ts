@@ -440,6 +440,12 @@ export const eventCatalogue = {
       .string()
       .max(30)
       .openapi({ description: 'When it expires (within 30 days).', example: '2026-12-25T12:00:00.000Z' }),
+    noticeDays: z.number().int().min(1).max(30).openapi({
+      description:
+        'Which notice this is: 30, 7 or 1 days before expiry (each sent once per certificate). Add the renewal with `POST /tpps/{tppId}/certificates`; with none valid the TPP is suspended.',
+      example: 30,
+      format: 'int32',
+    }),
   }),
   'tpp.consent.created': tppConsentEventData,
   'tpp.consent.authorised': tppConsentEventData,

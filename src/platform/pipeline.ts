@@ -2,6 +2,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import type { TenantDb } from '../db/client';
 import { readConfig } from '../env';
 import { authenticateToken, bearerToken } from './auth/authenticate';
+import { presentedCertificate } from './auth/certificate-binding';
 import type { ActsOnTarget } from './auth/escalation';
 import type { Permission } from './auth/permissions';
 import { hasPermission, type Principal, requireUserPrincipal } from './auth/principal';
@@ -151,8 +152,15 @@ export function guard(access: RouteAccess): MiddlewareHandler<AppEnv> {
     if (access.auth !== 'none') {
       try {
         const token = bearerToken(c.req.header('Authorization'));
-        if (token) principal = await authenticateToken(c.env, token, tenant, issuerFor(c.env, c.req.url));
-        else if (access.auth === 'required') throw new ApiError('authentication_required');
+        if (token) {
+          principal = await authenticateToken(
+            c.env,
+            token,
+            tenant,
+            issuerFor(c.env, c.req.url),
+            presentedCertificate(c.req.raw.cf),
+          );
+        } else if (access.auth === 'required') throw new ApiError('authentication_required');
       } catch (error) {
         authFailure = error;
       }

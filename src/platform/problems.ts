@@ -73,6 +73,12 @@ export const problemTypes = {
     title: 'Invalid token',
     description: 'The access token is malformed, expired, revoked or not signed by this API.',
   },
+  certificate_binding_required: {
+    status: 401,
+    title: 'Certificate binding required',
+    description:
+      'The tenant issues TPP clients only certificate-bound tokens (RFC 8705): call /oauth/token over mTLS with one of the TPP’s registered, currently valid certificates. OAuth clients read it as `invalid_client`.',
+  },
   invalid_credentials: {
     status: 401,
     title: 'Invalid credentials',

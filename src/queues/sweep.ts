@@ -3,6 +3,8 @@ import { controlDb } from '../db/client';
 import { tenants } from '../db/control';
 import { type Env, readConfig } from '../env';
 import { expireDocuments, sweepDocuments } from '../modules/documents/lifecycle';
+import { sweepConsents } from '../modules/tpp-consents/service';
+import { sweepTppCertificates } from '../modules/tpps/expiry';
 import {
   expireVerifications,
   monitorVerifications,
@@ -10,6 +12,7 @@ import {
 } from '../modules/verifications/crons';
 import { sweepVerificationJobs } from '../modules/verifications/jobs';
 import { sweepUnenqueuedDeliveries } from '../modules/webhooks/delivery';
+import { type ServiceContext, systemContext } from '../platform/context';
 import { sweepUnenqueuedEvents } from '../platform/events';
 import { createLogger, type LogLevel } from '../platform/logger';
 import { type Tenant, tenantDatabase, tenantFromRow } from '../platform/tenancy';
@@ -39,10 +42,26 @@ async function forEveryTenant(env: Env, name: string, now: Date, task: TenantTas
   return handled;
 }
 
+/** A service verb run as the system, its deferred outbox pushes awaited before the task ends. */
+async function asSystem(
+  env: Env,
+  tenant: Tenant,
+  db: TenantDb,
+  now: Date,
+  verb: (ctx: ServiceContext) => Promise<number>,
+): Promise<number> {
+  const ctx = systemContext(env, tenant, db, now);
+  const handled = await verb(ctx);
+  await ctx.settle();
+  return handled;
+}
+
 /**
  * The cron's safety net: enqueues outbox events, webhook deliveries, document scans and
  * verification jobs whose push after the response failed, removes objects of deleted
- * documents left behind, and polls providers for verifications stuck IN_PROGRESS.
+ * documents left behind, and polls providers for verifications stuck IN_PROGRESS. It also
+ * writes the lapses of TPP consents (enforced at use anyway), so their events go out and the
+ * grants of expired ones end within a minute.
  */
 export function sweepOutboxes(env: Env, now = new Date()): Promise<Record<string, number>> {
   return forEveryTenant(env, 'outbox_sweep', now, async (env, tenant, db, now) => {
@@ -51,21 +70,36 @@ export function sweepOutboxes(env: Env, now = new Date()): Promise<Record<string
       (await sweepUnenqueuedDeliveries(env, db, tenant.id, now)) +
       (await sweepDocuments(env, tenant, db, now)) +
       (await sweepVerificationJobs(env, db, tenant.id, now)) +
-      (await pollStuckVerifications(env, tenant, db, now))
+      (await pollStuckVerifications(env, tenant, db, now)) +
+      (await asSystem(env, tenant, db, now, sweepConsents))
     );
   });
 }
 
 /**
- * The daily cron: documents past their expiry date become EXPIRED, approved verifications get
- * their expiry notices, and ongoing monitoring re-screens the customers due.
+ * The daily cron: documents past their expiry date become EXPIRED; approved verifications get
+ * their expiry notices and ongoing monitoring re-screens the customers due; TPP certificates get
+ * their expiry notices, and TPPs left without a valid one are suspended.
  */
-export function runDailyTasks(env: Env, now = new Date()): Promise<Record<string, number>> {
-  return forEveryTenant(env, 'daily_tasks', now, async (env, tenant, db, now) => {
-    return (
-      (await expireDocuments(env, tenant, db, now)) +
-      (await expireVerifications(env, tenant, db, now)) +
-      (await monitorVerifications(env, tenant, db, now))
-    );
-  });
+export async function runDailyTasks(env: Env, now = new Date()): Promise<Record<string, number>> {
+  // One pass per section, so a failure of one leaves the others done.
+  const passes = [
+    await forEveryTenant(env, 'document_expiry', now, expireDocuments),
+    await forEveryTenant(
+      env,
+      'verification_expiry_and_monitoring',
+      now,
+      async (env, tenant, db, now) =>
+        (await expireVerifications(env, tenant, db, now)) +
+        (await monitorVerifications(env, tenant, db, now)),
+    ),
+    await forEveryTenant(env, 'tpp_certificate_expiry', now, (env, tenant, db, now) =>
+      asSystem(env, tenant, db, now, sweepTppCertificates),
+    ),
+  ];
+  const handled: Record<string, number> = {};
+  for (const pass of passes) {
+    for (const [tenant, count] of Object.entries(pass)) handled[tenant] = (handled[tenant] ?? 0) + count;
+  }
+  return handled;
 }

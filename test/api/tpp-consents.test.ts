@@ -1,18 +1,25 @@
 import { SELF } from 'cloudflare:test';
+import { and, eq } from 'drizzle-orm';
 import { decodeJwt } from 'jose';
 import * as oidc from 'openid-client';
 import { describe, expect, it } from 'vitest';
+import { tppConsents } from '../../src/db/tenant';
+import { sweepConsents } from '../../src/modules/tpp-consents/service';
 import {
+  adminHeaders,
   createCustomer,
   createStaff,
   createTenant,
+  database,
+  serviceContextOf,
   staleAccessToken,
   type TestCustomer,
   type TestTenant,
 } from '../helpers/factories';
 import { call, ISSUER } from '../helpers/http';
-import { expectProblem } from '../helpers/problems';
-import { createTppClient, registerTpp, type TestTppClient, TPP_REDIRECT_URI } from '../helpers/tpps';
+import { eventsOfType } from '../helpers/outbox';
+import { expectOAuthError, expectProblem } from '../helpers/problems';
+import { createTppClient, mtls, registerTpp, type TestTppClient, TPP_REDIRECT_URI } from '../helpers/tpps';
 
 /*
  * The TPP flow as a TPP runs it: openid-client v6, unmodified, drives discovery, the code
@@ -38,6 +45,7 @@ interface Setup {
   tenant: TestTenant;
   adminToken: string;
   tppId: string;
+  certificateSha256: string;
   client: TestTppClient;
   customer: TestCustomer;
 }
@@ -48,7 +56,14 @@ async function setup(roles: ('AISP' | 'PISP')[] = ['AISP']): Promise<Setup> {
   const tpp = await registerTpp(tenant, admin.token, { roles });
   const client = await createTppClient(tenant, admin.token, tpp.id);
   const customer = await createCustomer(tenant);
-  return { tenant, adminToken: admin.token, tppId: tpp.id, client, customer };
+  return {
+    tenant,
+    adminToken: admin.token,
+    tppId: tpp.id,
+    certificateSha256: tpp.certificate.sha256,
+    client,
+    customer,
+  };
 }
 
 async function askForConsent(
@@ -286,5 +301,127 @@ describe('TPP consents and the code flow', () => {
       }),
       // invalid_client: openid-client surfaces the 401 as the server's WWW-Authenticate challenge.
     ).rejects.toMatchObject({ status: 401 });
+  });
+});
+
+/** The code exchange as a TPP's back end sends it, over mTLS when `cf` says so. */
+function exchange(s: Setup, code: string, verifier: string, cf?: Record<string, unknown>) {
+  return call<{ access_token: string; refresh_token: string }>('POST', '/oauth/token', {
+    form: {
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: TPP_REDIRECT_URI,
+      code_verifier: verifier,
+      client_id: s.client.id,
+      client_secret: s.client.clientSecret,
+    },
+    cf,
+  });
+}
+
+/** Moves a consent's deadlines into the past, as time would. */
+async function lapse(s: Setup, consentId: string, deadline: 'authorisationExpiresAt' | 'expiresAt') {
+  await database(s.tenant)
+    .update(tppConsents)
+    .set({ [deadline]: new Date(Date.now() - 1000).toISOString() })
+    .where(and(eq(tppConsents.tenantId, s.tenant.id), eq(tppConsents.id, consentId)));
+}
+
+describe('TPP consents over time and under load', () => {
+  it('refuses to authorise once the authorisation window lapsed', async () => {
+    const s = await setup();
+    const consent = await askForConsent(s);
+    await lapse(s, consent.id, 'authorisationExpiresAt');
+    expectProblem(await authorise(s, consent.id), 409, 'consent_not_awaiting_authorisation');
+    const read = await call('GET', `/tpp-consents/${consent.id}`, {
+      tenant: s.tenant.id,
+      token: s.adminToken,
+    });
+    expect(read.body).toMatchObject({ status: 'REJECTED' });
+  });
+
+  it('lets exactly one of 20 parallel authorisations through', async () => {
+    const s = await setup();
+    const consent = await askForConsent(s);
+    const answers = await Promise.all(Array.from({ length: 20 }, () => authorise(s, consent.id)));
+    expect(answers.filter((answer) => answer.status === 200)).toHaveLength(1);
+    for (const answer of answers.filter((answer) => answer.status !== 200)) {
+      expectProblem(answer, 409, 'consent_not_awaiting_authorisation');
+    }
+  });
+
+  it('spends a code once among 20 parallel exchanges, and the replays end what it issued', async () => {
+    const s = await setup();
+    const consent = await askForConsent(s);
+    const code = (await authorise(s, consent.id)).body.code;
+    const answers = await Promise.all(Array.from({ length: 20 }, () => exchange(s, code, consent.verifier)));
+    const issued = answers.filter((answer) => answer.status === 200);
+    expect(issued).toHaveLength(1);
+    for (const answer of answers.filter((answer) => answer.status !== 200)) {
+      expectOAuthError(answer, 400, 'invalid_grant');
+    }
+    const introspected = await call('POST', '/oauth/introspect', {
+      form: {
+        token: issued[0]?.body.access_token ?? '',
+        client_id: s.client.id,
+        client_secret: s.client.clientSecret,
+      },
+    });
+    expect(introspected.body).toEqual({ active: false });
+  });
+
+  it('lapses expired consents in the minute sweep, which stops their tokens', async () => {
+    const s = await setup();
+    const consent = await askForConsent(s);
+    const code = (await authorise(s, consent.id)).body.code;
+    const tokens = await exchange(s, code, consent.verifier);
+    const read = () =>
+      call('GET', `/customers/${s.customer.customerId}`, {
+        tenant: s.tenant.id,
+        token: tokens.body.access_token,
+      });
+    expect((await read()).status).toBe(200);
+    await lapse(s, consent.id, 'expiresAt');
+    // The minute cron's verb, on this tenant only (the cron runs it for every tenant).
+    const ctx = await serviceContextOf(s.tenant);
+    expect(await sweepConsents(ctx)).toBe(1);
+    await ctx.settle();
+    expect(await eventsOfType(s.tenant, 'tpp.consent.expired')).toMatchObject([
+      { data: { consentId: consent.id, tppId: s.tppId } },
+    ]);
+    expectProblem(await read(), 401, 'invalid_token');
+    const refreshed = await call('POST', '/oauth/token', {
+      form: {
+        grant_type: 'refresh_token',
+        refresh_token: tokens.body.refresh_token,
+        client_id: s.client.id,
+        client_secret: s.client.clientSecret,
+      },
+    });
+    expectOAuthError(refreshed, 400, 'invalid_grant');
+  });
+
+  it('binds the tokens of a code exchanged over mTLS, and refuses one without where binding is mandatory', async () => {
+    const s = await setup();
+    const consent = await askForConsent(s);
+    const code = (await authorise(s, consent.id)).body.code;
+    const mandatory = await call('PATCH', `/platform/tenants/${s.tenant.id}`, {
+      headers: adminHeaders(),
+      body: { tpp: { trustAnchors: [], requireCertificateBoundTokens: true } },
+    });
+    expect(mandatory.status, mandatory.text).toBe(200);
+    const refused = await exchange(s, code, consent.verifier);
+    expectOAuthError(refused, 401, 'invalid_client');
+    expect(refused.body).toMatchObject({ code: 'certificate_binding_required' });
+    // Refused before the code was spent: the same code, over mTLS, is exchanged.
+    const bound = await exchange(s, code, consent.verifier, mtls(s.certificateSha256));
+    expect(bound.status, bound.text).toBe(200);
+    expect(decodeJwt(bound.body.access_token).cnf).toBeDefined();
+    const path = `/customers/${s.customer.customerId}`;
+    const token = bound.body.access_token;
+    expect(
+      (await call('GET', path, { tenant: s.tenant.id, token, cf: mtls(s.certificateSha256) })).status,
+    ).toBe(200);
+    expectProblem(await call('GET', path, { tenant: s.tenant.id, token }), 401, 'invalid_token');
   });
 });

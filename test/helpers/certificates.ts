@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import * as asn1js from 'asn1js';
 import { oids, type Psd2Role } from '../../src/modules/tpps/certificates';
+import { sha256Hex } from '../../src/platform/crypto';
 
 /*
  * eIDAS test certificates made at test time inside workerd, so any date, role set or defect can
@@ -121,6 +122,8 @@ export function authorizationNumber(): string {
 export interface TestTppCertificate {
   pem: string;
   der: Uint8Array;
+  /** Lower-case hex SHA-256 of the DER: its fingerprint, as Cloudflare's mTLS facts give it. */
+  sha256: string;
   ca: TestCa;
   organizationIdentifier: string;
 }
@@ -146,9 +149,11 @@ export async function createTppCertificate(options: TppCertificateOptions = {}):
         : [new x509.Extension(oids.qcStatements, false, qcStatementsDer(options))]),
     ],
   });
+  const der = new Uint8Array(certificate.rawData);
   return {
     pem: certificate.toString('pem'),
-    der: new Uint8Array(certificate.rawData),
+    der,
+    sha256: await sha256Hex(der),
     ca,
     organizationIdentifier,
   };

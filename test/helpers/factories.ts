@@ -106,9 +106,12 @@ export async function insertCustomer(
   return id;
 }
 
-/** The context services get, for factories that write as the API writes. */
-async function serviceContextOf(tenant: TestTenant) {
-  return systemContext(env, await requireActiveTenant(env, tenant.id), database(tenant));
+/**
+ * The context services get, for factories that write as the API writes and for tests that run a
+ * cron's verb on their own tenant at a time of their choosing.
+ */
+export async function serviceContextOf(tenant: TestTenant, now = new Date()) {
+  return systemContext(env, await requireActiveTenant(env, tenant.id), database(tenant), now);
 }
 
 /** The data key of a customer made in `tenant`. */

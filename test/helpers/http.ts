@@ -15,6 +15,8 @@ export interface CallOptions {
   /** A multipart body; fetch writes its boundary into `Content-Type`. */
   multipart?: FormData;
   headers?: Record<string, string>;
+  /** `request.cf` as Cloudflare's edge would set it (its mTLS facts, `tlsClientAuth`). */
+  cf?: Record<string, unknown>;
 }
 
 export interface ApiResponse<T = Record<string, unknown>> {
@@ -44,7 +46,12 @@ export async function call<T = Record<string, unknown>>(
     body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
     if (!headers.has('Content-Type')) headers.set('Content-Type', 'application/json');
   }
-  const response = await SELF.fetch(`${BASE}${path}`, { method, headers, body });
+  const response = await SELF.fetch(`${BASE}${path}`, {
+    method,
+    headers,
+    body,
+    ...(options.cf ? { cf: options.cf as RequestInitCfProperties } : {}),
+  });
   const text = await response.text();
   let parsed: unknown = text;
   try {

@@ -68,3 +68,19 @@ export async function createTppClient(
   expect(issued.status, issued.text).toBe(200);
   return { ...created.body, token: issued.body.access_token };
 }
+
+/**
+ * `request.cf` of a connection on which Cloudflare verified the client certificate with this
+ * fingerprint (API Shield mTLS); `overrides` model a failed or revoked one.
+ */
+export function mtls(sha256: string, overrides: Record<string, string> = {}): Record<string, unknown> {
+  return {
+    tlsClientAuth: {
+      certPresented: '1',
+      certVerified: 'SUCCESS',
+      certRevoked: '0',
+      certFingerprintSHA256: sha256,
+      ...overrides,
+    },
+  };
+}

@@ -5,6 +5,7 @@ import {
   checkCertificate,
   fingerprintOf,
 } from '../../src/modules/tpps/certificates';
+import { expiryNoticesDue } from '../../src/modules/tpps/rules';
 import { ApiError } from '../../src/platform/errors';
 import {
   createTestCa,
@@ -183,5 +184,11 @@ describe('TPP certificate checks', () => {
         now: new Date(),
       }),
     ).rejects.toMatchObject({ code: 'certificate_untrusted' });
+  });
+});
+
+describe('expiry notices', () => {
+  it('are due at 30, 7 and 1 days before expiry', () => {
+    expect([45, 30, 29.5, 7.01, 7, 2, 1, 0.2].map(expiryNoticesDue)).toEqual([0, 1, 1, 1, 2, 2, 3, 3]);
   });
 });

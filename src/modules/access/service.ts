@@ -374,6 +374,7 @@ export async function registerClient(
     status: 'ACTIVE',
     secretRotatedAt: null,
     revokedAt: null,
+    tokenGeneration: 0,
     createdAt: now,
     updatedAt: now,
   };

@@ -97,6 +97,8 @@ export interface AuthenticatedClient {
   grantTypes: string[];
   /** A TPP's client acts for customers only under their consent (src/modules/tpps). */
   tppId: string | null;
+  /** The generation its client-credentials tokens carry (`clients.tokenGeneration`). */
+  tokenGeneration: number;
 }
 
 const unknownClient = () => new ApiError('invalid_client', { detail: 'Client authentication failed.' });
@@ -140,5 +142,6 @@ export async function authenticateClient(
     permissions: client.permissions.filter(isPermission),
     grantTypes: client.grantTypes,
     tppId: client.tppId,
+    tokenGeneration: client.tokenGeneration,
   };
 }

@@ -1,5 +1,6 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
+import { presentedCertificate } from '../../platform/auth/certificate-binding';
 import { allPermissions } from '../../platform/auth/permissions';
 import { ACCESS_TOKEN_LIFETIME } from '../../platform/auth/tokens';
 import type { AppEnv, ServiceContext } from '../../platform/context';
@@ -8,6 +9,7 @@ import { serviceContext } from '../../platform/http';
 import { createRouter, defineRoute, jsonResponse } from '../../platform/openapi';
 import { enterTenant, issuerFor, type RouteAccess } from '../../platform/pipeline';
 import { tenantDatabase } from '../../platform/tenancy';
+import { certificateBinding } from '../tpps/binding';
 import { type AuthenticatedClient, authenticateClient, clientCredentials } from './clients';
 import {
   AuthorizationServerMetadataSchema,
@@ -157,7 +159,7 @@ export function oauthRoutes() {
       path: '/oauth/token',
       operationId: 'issueToken',
       summary: 'OAuth 2.0 token endpoint',
-      description: `RFC 6749 grants \`client_credentials\` (the client acts for itself), \`authorization_code\` with PKCE S256 (the client acts for the customer who consented; codes are single use and valid 60 s) and \`refresh_token\` (rotating: each refresh token is single use, and presenting a spent one revokes the grant). Access tokens live ${ACCESS_TOKEN_LIFETIME}; refresh tokens 30 days idle, 90 days at most. Client authentication with \`client_secret_basic\` or \`client_secret_post\`. Errors carry the RFC 6749 members \`error\` and \`error_description\` beside the problem members.`,
+      description: `RFC 6749 grants \`client_credentials\` (the client acts for itself), \`authorization_code\` with PKCE S256 (the client acts for the customer who consented; codes are single use and valid 60 s) and \`refresh_token\` (rotating: each refresh token is single use, and presenting a spent one revokes the grant). Access tokens live ${ACCESS_TOKEN_LIFETIME}; refresh tokens 30 days idle, 90 days at most. Client authentication with \`client_secret_basic\` or \`client_secret_post\`. A TPP's client calling over mTLS (Cloudflare API Shield) with one of its TPP's registered, valid certificates gets access tokens bound to it (RFC 8705 §3, \`cnf.x5t#S256\`), which every route then refuses without that certificate; where the tenant makes binding mandatory (\`settings.tpp.requireCertificateBoundTokens\`), a TPP client without such a certificate is refused (\`certificate_binding_required\`). Errors carry the RFC 6749 members \`error\` and \`error_description\` beside the problem members.`,
       tags,
       access: clientAccess,
       parameters: [optionalTenantHeader],
@@ -168,6 +170,7 @@ export function oauthRoutes() {
         'invalid_scope',
         'unauthorized_client',
         'unsupported_grant_type',
+        'certificate_binding_required',
         'tenant_suspended',
         'tenant_unavailable',
       ],
@@ -188,12 +191,14 @@ export function oauthRoutes() {
           detail: `The client may not use the ${grantType} grant.`,
         });
       }
+      // Decided before any grant is spent: a refused binding leaves the code or refresh token live.
+      const binding = await certificateBinding(ctx, client, presentedCertificate(c.req.raw.cf));
       const tokens =
         grantType === 'client_credentials'
-          ? await clientCredentialsGrant(ctx, client, form.scope, issuer)
+          ? await clientCredentialsGrant(ctx, client, form.scope, issuer, binding)
           : grantType === 'authorization_code'
-            ? await authorizationCodeGrant(ctx, client, form, issuer)
-            : await refreshTokenGrant(ctx, client, form, issuer);
+            ? await authorizationCodeGrant(ctx, client, form, issuer, binding)
+            : await refreshTokenGrant(ctx, client, form, issuer, binding);
       return c.json(tokens, 200);
     },
   );

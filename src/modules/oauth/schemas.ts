@@ -162,6 +162,18 @@ export const IntrospectionResponseSchema = z
       description: 'The customer the token acts for (authorization_code grants).',
       example: 'cus_01jd7w3v8m9k2q4r6t8v0x2z4b',
     }),
+    cnf: z
+      .object({
+        'x5t#S256': z.string().max(64).openapi({
+          description: 'base64url SHA-256 of the client certificate the token is bound to.',
+          example: 'bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2',
+        }),
+      })
+      .optional()
+      .openapi({
+        description:
+          'RFC 8705 §3.2: the access token is bound to this client certificate; it is refused on any request that does not present it over mTLS.',
+      }),
   })
   .openapi('TokenIntrospection');
 

@@ -4,8 +4,9 @@ import {
   isRevoked,
   markRevoked,
   markTokenRevoked,
-  revocationSubject,
+  revocationSubjects,
 } from '../../platform/auth/authenticate';
+import type { CertificateConfirmation } from '../../platform/auth/certificate-binding';
 import { isPermission, type Permission } from '../../platform/auth/permissions';
 import {
   ACCESS_TOKEN_TTL_SECONDS,
@@ -56,6 +57,7 @@ export async function clientCredentialsGrant(
   client: AuthenticatedClient,
   requestedScope: string | undefined,
   issuer: string,
+  binding?: CertificateConfirmation,
 ): Promise<TokenResponse> {
   // A TPP's client holds its permissions only for customers who consented: on its own (to ask
   // for consents) its token carries none.
@@ -70,6 +72,8 @@ export async function clientCredentialsGrant(
       amr: ['client_secret'],
       auth_time: epochSeconds(ctx.now),
       ptype: 'client',
+      gen: client.tokenGeneration,
+      ...(binding ? { cnf: binding } : {}),
     },
   });
   return { access_token: accessToken, token_type: 'Bearer', expires_in: ACCESS_TOKEN_TTL_SECONDS, scope };
@@ -193,14 +197,16 @@ async function consentEnd(ctx: ServiceContext, grant: Grant): Promise<number | u
 
 /**
  * The access token of a grant: it acts for the consenting customer, on behalf of the client.
- * Under a TPP consent it names the consent (`cns`) and never outlives it.
+ * Under a TPP consent it names the consent (`cns`) and never outlives it; issued over mTLS it
+ * may be bound to the connection's certificate (`cnf`).
  */
 function grantAccessToken(
   ctx: ServiceContext,
   grant: Grant,
   scope: string,
   issuer: string,
-  consentEndsAt?: number,
+  consentEndsAt: number | undefined,
+  binding: CertificateConfirmation | undefined,
 ): Promise<string> {
   const ttlSeconds =
     consentEndsAt === undefined
@@ -212,6 +218,7 @@ function grantAccessToken(
     ttlSeconds,
     claims: {
       ...(grant.consentId ? { cns: grant.consentId } : {}),
+      ...(binding ? { cnf: binding } : {}),
       sub: grant.userId,
       tid: grant.tenantId,
       sid: grant.sessionId,
@@ -237,6 +244,7 @@ export async function authorizationCodeGrant(
   client: AuthenticatedClient,
   params: { code?: string; redirect_uri?: string; code_verifier?: string },
   issuer: string,
+  binding?: CertificateConfirmation,
 ): Promise<TokenResponse> {
   const { code, redirect_uri: redirectUri, code_verifier: verifier } = params;
   if (!code || !redirectUri || !verifier) {
@@ -313,7 +321,7 @@ export async function authorizationCodeGrant(
   });
   const endsAt = await consentEnd(ctx, grant);
   return {
-    access_token: await grantAccessToken(ctx, grant, grant.scope, issuer, endsAt),
+    access_token: await grantAccessToken(ctx, grant, grant.scope, issuer, endsAt, binding),
     token_type: 'Bearer',
     expires_in: ACCESS_TOKEN_TTL_SECONDS,
     refresh_token: refreshToken,
@@ -427,6 +435,7 @@ export async function refreshTokenGrant(
   client: AuthenticatedClient,
   params: { refresh_token?: string; scope?: string },
   issuer: string,
+  binding?: CertificateConfirmation,
 ): Promise<TokenResponse> {
   if (!params.refresh_token) {
     throw new ApiError('invalid_request', { detail: 'The refresh_token grant needs `refresh_token`.' });
@@ -460,7 +469,7 @@ export async function refreshTokenGrant(
   }
   if (rotation.outcome !== 'rotated') throw invalidRefreshToken();
   return {
-    access_token: await grantAccessToken(ctx, grant, scope, issuer, endsAt),
+    access_token: await grantAccessToken(ctx, grant, scope, issuer, endsAt, binding),
     token_type: 'Bearer',
     expires_in: ACCESS_TOKEN_TTL_SECONDS,
     refresh_token: rotation.refreshToken,
@@ -521,11 +530,11 @@ async function identify(
   } catch {
     return { kind: 'invalid' };
   }
-  const subject = revocationSubject(claims);
+  const subjects = revocationSubjects(claims);
   if (
     claims.tid !== ctx.tenant.id ||
-    !subject ||
-    (await isRevoked(ctx.env, ctx.tenant.id, [subject, claims.jti], { fresh: true }))
+    !subjects ||
+    (await isRevoked(ctx.env, ctx.tenant.id, [...subjects, claims.jti], { fresh: true }))
   ) {
     return { kind: 'invalid' };
   }
@@ -580,6 +589,7 @@ export async function introspectToken(
       tid: claims.tid,
       sid: claims.sid,
       cus: claims.cus,
+      cnf: claims.cnf,
     };
   }
   return { active: false };

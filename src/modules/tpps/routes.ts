@@ -114,7 +114,7 @@ export function tppRoutes() {
       operationId: 'updateTpp',
       summary: 'Rename, change redirect URIs, suspend, reactivate or revoke a TPP',
       description:
-        '`SUSPENDED` stops the TPP at once: its clients get no tokens, their client-credentials tokens are refused (at once here, within 60 s everywhere) and every grant they hold for a customer ends. Reactivating lets its clients get tokens again once the suspension’s revocation mark lapses (at most 11 minutes). `REVOKED` is final: its clients are revoked and its consents end (`revokedBy: SYSTEM`). Suspending and revoking need `statusReason`.',
+        '`SUSPENDED` stops the TPP at once: its clients get no tokens, their client-credentials tokens are refused (at once here, within 60 s everywhere) and every grant they hold for a customer ends. Reactivating lets its clients get tokens again at once; tokens of before the suspension stay refused, and the grants it ended stay ended (the customer authorises a new consent). `REVOKED` is final: its clients are revoked and its consents end (`revokedBy: SYSTEM`). Suspending and revoking need `statusReason`.',
       tags,
       access: admin,
       errors: ['invalid_transition', 'tpp_revoked', 'concurrent_update'],

@@ -1,5 +1,5 @@
 import type { Permission } from '../../platform/auth/permissions';
-import type { TppRole } from './certificates';
+import { EXPIRY_WARNING_DAYS, type TppRole } from './certificates';
 
 /*
  * The decision rules of the TPP section as data and pure functions: which scopes each PSD2 role
@@ -58,3 +58,30 @@ export const consentTransitions: Record<ConsentStatus, readonly ConsentStatus[]>
 export const MAX_CONSENT_DAYS = 180;
 /** The customer has this long to authorise or reject before the consent lapses to `REJECTED`. */
 export const DEFAULT_AUTHORISATION_WINDOW_MINUTES = 15;
+
+export type TokenBinding = 'BIND' | 'UNBOUND' | 'REFUSE';
+
+/**
+ * What /oauth/token does for a TPP's client (RFC 8705 §3): it binds the token to the client
+ * certificate of the connection when that is one of the TPP's registered, currently valid
+ * certificates. Without one it refuses where the tenant makes binding mandatory, else it issues
+ * an unbound token (a certificate the TPP never registered binds nothing).
+ */
+export function tokenBinding(facts: {
+  registeredCertificatePresented: boolean;
+  required: boolean;
+}): TokenBinding {
+  if (facts.registeredCertificatePresented) return 'BIND';
+  return facts.required ? 'REFUSE' : 'UNBOUND';
+}
+
+/** Days before a certificate's `notAfter` at which `tpp.certificate_expiring` goes out, once each. */
+export const EXPIRY_NOTICE_DAYS = [EXPIRY_WARNING_DAYS, 7, 1] as const;
+
+/**
+ * How many expiry notices are due with `daysLeft` to go: those whose day has come. A certificate
+ * registered with 5 days left is due two at once, and gets one notice, for the nearest.
+ */
+export function expiryNoticesDue(daysLeft: number): number {
+  return EXPIRY_NOTICE_DAYS.filter((days) => daysLeft <= days).length;
+}

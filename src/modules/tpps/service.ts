@@ -1,7 +1,7 @@
 import { and, desc, eq, inArray, lt, type SQL, sql } from 'drizzle-orm';
 import { isUniqueViolation, withinParameterLimit } from '../../db/client';
 import { clients, tppCertificates, tpps } from '../../db/tenant';
-import { markRevoked } from '../../platform/auth/authenticate';
+import { clientGenerationSubject, markRevoked } from '../../platform/auth/authenticate';
 import type { ServiceContext } from '../../platform/context';
 import { ApiError } from '../../platform/errors';
 import { newId } from '../../platform/ids';
@@ -148,6 +148,7 @@ function certificateRow(
     psd2Roles: facts.psd2Roles,
     trust: facts.trust,
     expiryNotifiedAt: null,
+    expiryNotices: 0,
     createdAt: ctx.now.toISOString(),
   };
 }
@@ -258,6 +259,15 @@ function statusChange(ctx: ServiceContext, tpp: TppRow, to: TppStatus, reason: s
           updatedAt: ctx.now.toISOString(),
         })
         .where(and(eq(tpps.tenantId, ctx.tenant.id), eq(tpps.id, tpp.id))),
+      // Tokens issued from now on are of a generation the suspension's mark does not name.
+      ...(to === 'ACTIVE'
+        ? [
+            ctx.db
+              .update(clients)
+              .set({ tokenGeneration: sql`${clients.tokenGeneration} + 1`, updatedAt: ctx.now.toISOString() })
+              .where(and(eq(clients.tenantId, ctx.tenant.id), eq(clients.tppId, tpp.id))),
+          ]
+        : []),
       ...(to === 'REVOKED'
         ? [
             ctx.db
@@ -286,18 +296,19 @@ function statusChange(ctx: ServiceContext, tpp: TppRow, to: TppStatus, reason: s
 }
 
 /**
- * Ends what the TPP's clients hold: the KV mark stops their client-credentials tokens on every
- * route (at once here, within 60 s elsewhere), and every grant they hold for a customer ends.
- * /oauth/token refuses them new tokens while the TPP is not active.
+ * Ends what the TPP's clients hold: the KV mark of their current token generation stops their
+ * client-credentials tokens on every route (at once here, within 60 s elsewhere), and every
+ * grant they hold for a customer ends. /oauth/token refuses them new tokens while the TPP is not
+ * active; a reactivation starts the next generation, which no mark names.
  */
 async function cutOffTpp(ctx: ServiceContext, tppId: string, reason: string): Promise<void> {
   const held = await ctx.db
-    .select({ id: clients.id })
+    .select({ id: clients.id, generation: clients.tokenGeneration })
     .from(clients)
     .where(and(eq(clients.tenantId, ctx.tenant.id), eq(clients.tppId, tppId)));
   await Promise.all(
     held.flatMap((client) => [
-      markRevoked(ctx.env, ctx.tenant.id, client.id, reason),
+      markRevoked(ctx.env, ctx.tenant.id, clientGenerationSubject(client.id, client.generation), reason),
       revokeClientGrants(ctx, client.id, reason),
     ]),
   );

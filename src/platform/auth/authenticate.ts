@@ -3,6 +3,7 @@ import type { Env } from '../../env';
 import { ApiError } from '../errors';
 import { LruCache } from '../lru-cache';
 import type { Tenant } from '../tenancy';
+import { bindingHolds } from './certificate-binding';
 import { isPermission, type Permission } from './permissions';
 import type { Principal } from './principal';
 import { ACCESS_TOKEN_TTL_SECONDS, type AccessTokenClaims, verifyAccessToken } from './tokens';
@@ -80,9 +81,18 @@ export function markTokenRevoked(
   return markRevoked(env, tenantId, claims.jti, reason, remaining + CLOCK_SKEW_SECONDS);
 }
 
-/** Client tokens are revoked with their client, user tokens with their session. */
-export function revocationSubject(claims: AccessTokenClaims): string | undefined {
-  return claims.ptype === 'client' ? claims.sub : claims.sid;
+/** The mark that stops one generation of a client's tokens (see `clients.tokenGeneration`). */
+export function clientGenerationSubject(clientId: string, generation: number): string {
+  return `${clientId}~${generation}`;
+}
+
+/**
+ * The marks that stop a token besides its own `jti`: a client token's client (revoked for good)
+ * and its generation (suspended), a user token's session. Undefined for a user token without one.
+ */
+export function revocationSubjects(claims: AccessTokenClaims): string[] | undefined {
+  if (claims.ptype === 'client') return [claims.sub, clientGenerationSubject(claims.sub, claims.gen ?? 0)];
+  return claims.sid ? [claims.sid] : undefined;
 }
 
 /**
@@ -111,13 +121,15 @@ export async function isRevoked(
 
 /**
  * Verifies the access token locally (no round trip) and checks its revocation marks, in at most
- * one KV read: the only I/O an authenticated request spends on authentication.
+ * one KV read: the only I/O an authenticated request spends on authentication. A token bound to
+ * a client certificate needs that certificate on the request (`presentedSha256`, RFC 8705 §3).
  */
 export async function authenticateToken(
   env: Env,
   token: string,
   tenant: Tenant,
   issuer: string,
+  presentedSha256?: string,
 ): Promise<Principal> {
   let claims: Awaited<ReturnType<typeof verifyAccessToken>>;
   try {
@@ -132,8 +144,14 @@ export async function authenticateToken(
   if (claims.tid !== tenant.id) {
     throw new ApiError('tenant_mismatch', { detail: 'The access token was issued for another tenant.' });
   }
-  const subject = revocationSubject(claims);
-  if (!subject || (await isRevoked(env, tenant.id, [subject, claims.jti]))) {
+  if (!bindingHolds(claims.cnf, presentedSha256)) {
+    throw new ApiError('invalid_token', {
+      detail:
+        'The access token is bound to a client certificate (RFC 8705): send it over mTLS with that certificate.',
+    });
+  }
+  const subjects = revocationSubjects(claims);
+  if (!subjects || (await isRevoked(env, tenant.id, [...subjects, claims.jti]))) {
     throw new ApiError('invalid_token', { detail: 'The access token has been revoked.' });
   }
   const permissions = new Set<Permission>((claims.scope ?? '').split(' ').filter(isPermission));
@@ -144,7 +162,7 @@ export async function authenticateToken(
     id: claims.sub,
     userKind: claims.ptype === 'staff' ? 'STAFF' : 'CUSTOMER',
     customerId: claims.cus ?? null,
-    sessionId: subject,
+    sessionId: subjects[0] as string,
     permissions,
     ...authentication,
     delegatedTo: claims.client_id ?? null,

@@ -36,6 +36,10 @@ export interface AccessTokenClaims extends JWTPayload {
   azp?: string;
   /** The TPP consent a third party's token acts under (src/modules/tpp-consents). */
   cns?: string;
+  /** A client-credentials token's generation of its client (`clients.tokenGeneration`). */
+  gen?: number;
+  /** RFC 8705 §3.1: the token is bound to the client certificate with this SHA-256 thumbprint. */
+  cnf?: { 'x5t#S256': string };
 }
 
 interface SigningKeys {
