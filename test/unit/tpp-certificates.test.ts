@@ -86,6 +86,9 @@ describe('TPP certificate checks', () => {
   it('refuses what is not a certificate', async () => {
     for (const text of [
       'AAAA',
+      // Base64 letters whose length leaves no whole byte (found by the fuzzer: it was a 500).
+      'a',
+      'abcde',
       'not base64 at all!',
       '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----',
       '%E0%A4%A',

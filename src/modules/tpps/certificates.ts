@@ -95,11 +95,19 @@ export function certificateDers(text: string): Uint8Array[] {
   }
   return bodies.map((body) => {
     const base64 = body.replace(/\s+/g, '');
-    if (!BASE64.test(base64)) {
-      throw refuse('certificate_unparseable', 'The certificate is not base64-encoded DER.');
-    }
-    return base64Decode(base64);
+    const der = BASE64.test(base64) ? decodedOrNull(base64) : null;
+    if (!der) throw refuse('certificate_unparseable', 'The certificate is not base64-encoded DER.');
+    return der;
   });
+}
+
+/** The bytes of a base64 text, or null where its length leaves no whole byte (`a`, `abcde`). */
+function decodedOrNull(base64: string): Uint8Array | null {
+  try {
+    return base64Decode(base64);
+  } catch {
+    return null;
+  }
 }
 
 /** One-line-per-64-characters PEM of a DER certificate: the canonical form that is stored. */
