@@ -6870,10 +6870,18 @@ export interface components {
              *     }
              */
             callbackSecret?: {
-                /** @enum {string} */
+                /**
+                 * @description Make a new secret, answered once in `issuedCallbackSecret`.
+                 * @example GENERATE
+                 * @enum {string}
+                 */
                 action: "GENERATE";
             } | {
-                /** @enum {string} */
+                /**
+                 * @description Take the secret the provider issued, given in `secret`.
+                 * @example SET
+                 * @enum {string}
+                 */
                 action: "SET";
                 /**
                  * @description A secret the provider issued. Never shown again.
@@ -6881,7 +6889,11 @@ export interface components {
                  */
                 secret: string;
             } | {
-                /** @enum {string} */
+                /**
+                 * @description Stop accepting the PREVIOUS secret.
+                 * @example RETIRE_PREVIOUS
+                 * @enum {string}
+                 */
                 action: "RETIRE_PREVIOUS";
             };
         };

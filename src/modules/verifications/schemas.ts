@@ -509,17 +509,34 @@ export const VerificationPolicyUpdateSchema = z
     monitoringIntervalDays: MonitoringIntervalSchema.nullable().optional(),
     callbackSecret: z
       .discriminatedUnion('action', [
-        z.object({ action: z.literal('GENERATE') }).strict(),
         z
           .object({
-            action: z.literal('SET'),
+            action: z.literal('GENERATE').openapi({
+              description: 'Make a new secret, answered once in `issuedCallbackSecret`.',
+              example: 'GENERATE',
+            }),
+          })
+          .strict(),
+        z
+          .object({
+            action: z.literal('SET').openapi({
+              description: 'Take the secret the provider issued, given in `secret`.',
+              example: 'SET',
+            }),
             secret: z.string().min(24).max(256).openapi({
               description: 'A secret the provider issued. Never shown again.',
               example: 'provider-issued-secret-0123456789',
             }),
           })
           .strict(),
-        z.object({ action: z.literal('RETIRE_PREVIOUS') }).strict(),
+        z
+          .object({
+            action: z.literal('RETIRE_PREVIOUS').openapi({
+              description: 'Stop accepting the PREVIOUS secret.',
+              example: 'RETIRE_PREVIOUS',
+            }),
+          })
+          .strict(),
       ])
       .optional()
       .openapi({
