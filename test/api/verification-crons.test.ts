@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:test';
 import { and, eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { verifications } from '../../src/db/tenant';
+import { customers, verifications } from '../../src/db/tenant';
 import {
   expireVerifications,
   monitorVerifications,
@@ -104,6 +104,41 @@ describe('verification crons, driven with a fixed clock', () => {
       token: customer.token,
     });
     expect(profile.body.status).toBe('VERIFIED');
+  });
+
+  it('ongoing monitoring: a re-screen the sanctions list fails goes to a reviewer, not to REJECTED', async () => {
+    const tenant = await createTenant();
+    const { customer } = await approvedCustomer(tenant);
+    const staff = await createStaff(tenant, 'COMPLIANCE_OFFICER');
+    // The customer now bears a name on the sandbox's list: an exact match, which a first
+    // verification would reject outright.
+    const renamed = await call('PATCH', `/customers/${customer.customerId}`, {
+      tenant: tenant.id,
+      token: (await createStaff(tenant)).token,
+      body: { firstName: 'Ivan', lastName: 'Sanctionov' },
+    });
+    expect(renamed.status, renamed.text).toBe(200);
+    // A rename sends the customer back to REGISTERED; the sandbox's list is fixed, so a list that
+    // gained the customer's name after the approval is played by restoring the status.
+    await database(tenant)
+      .update(customers)
+      .set({ status: 'VERIFIED' })
+      .where(and(eq(customers.tenantId, tenant.id), eq(customers.id, customer.customerId)));
+    const policy = await call('PATCH', `/platform/tenants/${tenant.id}`, {
+      headers: adminHeaders(),
+      body: { verification: { monitoringIntervalDays: 30 } },
+    });
+    expect(policy.status, policy.text).toBe(200);
+    expect(await runFor(tenant, monitorVerifications, new Date(Date.now() + 31 * DAY_MS))).toBe(1);
+    const list = await call<{ data: { id: string; reason: string }[] }>(
+      'GET',
+      `/customers/${customer.customerId}/verifications`,
+      { tenant: tenant.id, token: staff.token },
+    );
+    const rescreen = list.body.data[0];
+    expect(rescreen?.reason).toBe('ONGOING_MONITORING');
+    const review = await settledStatus(tenant, staff.token, rescreen?.id as string, 'MANUAL_REVIEW');
+    expect(review.hits.map((hit) => hit.disposition)).toContain('TRUE_POSITIVE');
   });
 
   it('polling: a verification stuck IN_PROGRESS is polled once per due time, then handed to a reviewer', async () => {

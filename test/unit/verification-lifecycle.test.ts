@@ -16,6 +16,7 @@ function state(overrides: Partial<LifecycleState> = {}): LifecycleState {
     approvals: [],
     approvalsRequired: 1,
     autoApprove: true,
+    monitoring: false,
     ...overrides,
   };
 }
@@ -44,6 +45,16 @@ describe('the verification lifecycle', () => {
     expect(
       run(state(), [{ type: 'PROVIDER_STARTED' }, { ...clean, hits: { hit_1: 'OPEN' } }]).state.status,
     ).toBe('MANUAL_REVIEW');
+  });
+
+  it('sends what the provider fails in a monitoring re-screen to a reviewer, not to REJECTED', () => {
+    const failed = { ...clean, decision: 'FAIL', hits: { hit_1: 'TRUE_POSITIVE' } } as const;
+    expect(run(state(), [{ type: 'PROVIDER_STARTED' }, failed]).state.status).toBe('REJECTED');
+    const review = run(state({ monitoring: true }), [{ type: 'PROVIDER_STARTED' }, failed]).state;
+    expect(review.status).toBe('MANUAL_REVIEW');
+    expect(run(review, [{ type: 'REVIEW_REJECT', reviewerId: 'usr_reviewer' }]).state.status).toBe(
+      'REJECTED',
+    );
   });
 
   it('maps FAIL, RESUBMIT and a dead letter', () => {
@@ -145,6 +156,7 @@ describe('property: no sequence of events reaches APPROVED with an OPEN hit', ()
         fc.record({
           approvalsRequired: fc.integer({ min: 1, max: 3 }),
           autoApprove: fc.boolean(),
+          monitoring: fc.boolean(),
         }),
         fc.array(eventArbitrary, { maxLength: 30 }),
         (policy, events) => {

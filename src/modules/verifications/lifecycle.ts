@@ -47,6 +47,11 @@ export interface LifecycleState {
   approvalsRequired: number;
   /** Whether the tenant lets a clean provider outcome approve without a reviewer. */
   autoApprove: boolean;
+  /**
+   * A re-screen of a customer already approved (ongoing monitoring): the relationship exists, so
+   * what the provider fails goes to a reviewer to decide, never straight to REJECTED.
+   */
+  monitoring: boolean;
 }
 
 export type VerificationEvent =
@@ -101,7 +106,7 @@ function outcomeStatus(
   const anyOpen = Object.values(hits).includes('OPEN');
   switch (event.decision) {
     case 'FAIL':
-      return 'REJECTED';
+      return state.monitoring ? 'MANUAL_REVIEW' : 'REJECTED';
     case 'RESUBMIT':
       return 'ADDITIONAL_INFO_REQUIRED';
     case 'REVIEW':

@@ -556,6 +556,7 @@ export function lifecycleStateOf(
       .map((decision) => decision.reviewerId),
     approvalsRequired: row.approvalsRequired,
     autoApprove: row.autoApprove,
+    monitoring: row.reason === 'ONGOING_MONITORING',
   };
 }
 
