@@ -2,6 +2,7 @@
  * Turning measurements into the printed table and budget verdicts. Pure functions, no I/O, so
  * test/unit/bench-report.test.ts runs them inside workerd like any other unit.
  */
+import { markdownTable } from '../lib/markdown-table.ts';
 import type { BindingCounts } from './protocol.ts';
 
 export type PerRequest = Omit<BindingCounts, 'requests'>;
@@ -92,21 +93,6 @@ function formatMs(ms: number): string {
 function formatD1(calls: PerRequest): string {
   const queries = String(calls.d1Queries);
   return calls.d1Statements === calls.d1Queries ? queries : `${queries} (${calls.d1Statements})`;
-}
-
-/** A Markdown table, padded so it reads as well in a terminal as in docs/benchmarks.md. */
-export function markdownTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  const widths = header.map((title, column) =>
-    Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)),
-  );
-  const numeric = header.map((_, column) => rows.every((row) => /^[\d.,–× ()]*$/.test(row[column] ?? '')));
-  const cell = (text: string, column: number) =>
-    numeric[column] ? text.padStart(widths[column] ?? 0) : text.padEnd(widths[column] ?? 0);
-  const line = (cells: readonly string[]) => `| ${cells.map(cell).join(' | ')} |`;
-  const rule = widths.map((width, column) =>
-    numeric[column] ? `${'-'.repeat(width - 1)}:` : '-'.repeat(width),
-  );
-  return [line(header), `| ${rule.join(' | ')} |`, ...rows.map(line)].join('\n');
 }
 
 export function resultsTable(results: readonly ScenarioResult[], baseline: string): string {

@@ -15,6 +15,8 @@ interface Bundle {
   createApp: typeof import('../../src/app.ts').createApp;
   BASE_PATH: string;
   createRouter: typeof import('../../src/platform/openapi.ts').createRouter;
+  rateLimitPolicies: typeof import('../../src/platform/rate-limit/policies.ts').rateLimitPolicies;
+  defaultRateLimitPerMinute: typeof import('../../src/platform/tenancy.ts').defaultRateLimitPerMinute;
   /** Each module's routes file, by its path from the project root, with what it exports. */
   routeFiles: Record<string, Record<string, unknown>>;
 }
@@ -43,6 +45,8 @@ async function loadBundle(): Promise<Bundle> {
   const entry = [
     "export { BASE_PATH, createApp } from './src/app.ts';",
     "export { createRouter } from './src/platform/openapi.ts';",
+    "export { rateLimitPolicies } from './src/platform/rate-limit/policies.ts';",
+    "export { defaultRateLimitPerMinute } from './src/platform/tenancy.ts';",
     ...files.map((file, index) => `import * as routes${index} from './${file}';`),
     `export const routeFiles = { ${files.map((file, index) => `${JSON.stringify(file)}: routes${index}`).join(', ')} };`,
   ].join('\n');
@@ -137,11 +141,15 @@ export async function buildOpenApiDocument(): Promise<Record<string, unknown>> {
   return requestDocument((await loadBundle()).createApp);
 }
 
-/** The document, its base path and, for each operationId, the routes file and path it is declared with. */
+/**
+ * The document, its base path, for each operationId the routes file and path it is declared with,
+ * and the rate-limit policies with the tiers' quotas (for docs/api.md's table).
+ */
 export async function buildOpenApiDocumentWithRoutes(): Promise<{
   document: Record<string, unknown>;
   basePath: string;
   declaredIn: Map<string, Declaration>;
+  rateLimits: Pick<Bundle, 'rateLimitPolicies' | 'defaultRateLimitPerMinute'>;
 }> {
   const bundle = await loadBundle();
   const document = await requestDocument(bundle.createApp);
@@ -153,5 +161,11 @@ export async function buildOpenApiDocumentWithRoutes(): Promise<{
       declaredIn.set(operationId, { file, path });
     }
   }
-  return { document, basePath: bundle.BASE_PATH, declaredIn };
+  const { rateLimitPolicies, defaultRateLimitPerMinute } = bundle;
+  return {
+    document,
+    basePath: bundle.BASE_PATH,
+    declaredIn,
+    rateLimits: { rateLimitPolicies, defaultRateLimitPerMinute },
+  };
 }

@@ -37,7 +37,7 @@ const defaultTiersFor: Record<Capability, readonly Tier[]> = {
   SCT12: ['ENTERPRISE', 'CUSTOM'],
 };
 
-const defaultRateLimitPerMinute: Record<Tier, number> = {
+export const defaultRateLimitPerMinute: Record<Tier, number> = {
   STARTER: 100,
   PROFESSIONAL: 500,
   ENTERPRISE: 2000,

@@ -4,12 +4,12 @@ import {
   type Budget,
   budgetLines,
   evaluateBudgets,
-  markdownTable,
   percentile,
   perRequest,
   resultsTable,
   type ScenarioResult,
 } from '../../scripts/bench/report';
+import { markdownTable } from '../../scripts/lib/markdown-table';
 
 function result(name: string, requestsPerSecond: number, d1Queries = 0): ScenarioResult {
   return {
