@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ACCESS_TOKEN_TTL_SECONDS } from '../../src/platform/auth/tokens';
+import { rateLimitPolicies } from '../../src/platform/rate-limit/policies';
 import { call } from '../helpers/http';
 
 type Operation = Record<string, unknown> & { responses: Record<string, unknown>; security?: unknown[] };
@@ -95,7 +96,10 @@ describe('the OpenAPI document', () => {
     };
     expect(doc.paths['/v2/customer/auth/login']?.post?.['x-rate-limit']).toEqual({
       cost: 1,
-      buckets: [tenantBucket, { policy: 'login', per: 'tenant+ip', capacity: 20, windowSeconds: 60 }],
+      buckets: [
+        tenantBucket,
+        { policy: 'login', per: 'tenant+ip', capacity: rateLimitPolicies.login.capacity, windowSeconds: 60 },
+      ],
     });
     expect(doc.paths['/v2/customer/customers/{customerId}/export']?.get?.['x-rate-limit']).toEqual({
       cost: 10,
@@ -104,7 +108,10 @@ describe('the OpenAPI document', () => {
     // The tenant of /oauth/* is the authenticating client's: its bucket is charged after the IP's.
     expect(doc.paths['/v2/customer/oauth/token']?.post?.['x-rate-limit']).toEqual({
       cost: 1,
-      buckets: [{ policy: 'public', per: 'ip', capacity: 600, windowSeconds: 60 }, tenantBucket],
+      buckets: [
+        { policy: 'public', per: 'ip', capacity: rateLimitPolicies.public.capacity, windowSeconds: 60 },
+        tenantBucket,
+      ],
     });
   });
 
