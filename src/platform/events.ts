@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
-import { and, asc, eq, inArray, isNull, lt } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, lt, type SQL } from 'drizzle-orm';
+import type { SQLiteColumn, SQLiteTable } from 'drizzle-orm/sqlite-core';
 import { type TenantDb, withinParameterLimit } from '../db/client';
 import { sealPurposes } from '../db/customer-data';
 import { events } from '../db/tenant';
@@ -736,24 +737,51 @@ export const SWEEP_GRACE_MS = 30_000;
 /** Rows handed over per tenant and cron run; the queue and D1 take them in parts. */
 export const SWEEP_BATCH = 500;
 
-export async function sweepUnenqueuedEvents(
-  env: Env,
+/** The columns of a table whose rows a writer hands to a queue and marks enqueued. */
+export interface HandedOverColumns {
+  id: SQLiteColumn;
+  tenantId: SQLiteColumn;
+  enqueuedAt: SQLiteColumn;
+  /** When the row became due: the oldest due rows are swept first, once the grace has passed. */
+  dueSince: SQLiteColumn;
+}
+
+/**
+ * The cron's safety net for a table whose writer's push to the queue was lost: the oldest due
+ * rows still not enqueued after the grace period, at most a batch of them, handed to `enqueue`.
+ */
+export async function sweepUnenqueued(
   db: TenantDb,
-  tenantId: string,
-  now: Date,
+  table: SQLiteTable,
+  columns: HandedOverColumns,
+  due: { tenantId: string; now: Date; also?: SQL },
+  enqueue: (ids: string[]) => Promise<void>,
 ): Promise<number> {
-  const cutoff = new Date(now.getTime() - SWEEP_GRACE_MS).toISOString();
+  const cutoff = new Date(due.now.getTime() - SWEEP_GRACE_MS).toISOString();
   const pending = await db
-    .select({ id: events.id })
-    .from(events)
-    .where(and(eq(events.tenantId, tenantId), isNull(events.enqueuedAt), lt(events.createdAt, cutoff)))
-    .orderBy(asc(events.createdAt))
+    .select({ id: columns.id })
+    .from(table)
+    .where(
+      and(
+        eq(columns.tenantId, due.tenantId),
+        isNull(columns.enqueuedAt),
+        lt(columns.dueSince, cutoff),
+        due.also,
+      ),
+    )
+    .orderBy(asc(columns.dueSince))
     .limit(SWEEP_BATCH);
-  await enqueueEvents(
-    env,
-    db,
-    tenantId,
-    pending.map((row) => row.id),
-  );
+  await enqueue(pending.map((row) => row.id as string));
   return pending.length;
+}
+
+export function sweepUnenqueuedEvents(env: Env, db: TenantDb, tenantId: string, now: Date): Promise<number> {
+  const { id, enqueuedAt, createdAt } = events;
+  return sweepUnenqueued(
+    db,
+    events,
+    { id, tenantId: events.tenantId, enqueuedAt, dueSince: createdAt },
+    { tenantId, now },
+    (ids) => enqueueEvents(env, db, tenantId, ids),
+  );
 }

@@ -1,10 +1,10 @@
-import { and, asc, eq, isNull, lt } from 'drizzle-orm';
+import { and, eq, lt } from 'drizzle-orm';
 import { isUniqueViolation, type TenantDb } from '../../db/client';
 import { providerEvents, verifications } from '../../db/tenant';
 import type { Env } from '../../env';
 import { systemContext } from '../../platform/context';
 import { ApiError } from '../../platform/errors';
-import { SWEEP_BATCH, SWEEP_GRACE_MS } from '../../platform/events';
+import { SWEEP_BATCH, SWEEP_GRACE_MS, sweepUnenqueued } from '../../platform/events';
 import { newId } from '../../platform/ids';
 import type { Logger } from '../../platform/logger';
 import { requireActiveTenant, type Tenant, tenantDatabase } from '../../platform/tenancy';
@@ -21,26 +21,15 @@ export async function sweepVerificationJobs(
   tenantId: string,
   now: Date,
 ): Promise<number> {
-  const cutoff = new Date(now.getTime() - SWEEP_GRACE_MS).toISOString();
-  const starts = await db
-    .select({ id: verifications.id })
-    .from(verifications)
-    .where(
-      and(
-        eq(verifications.tenantId, tenantId),
-        isNull(verifications.jobEnqueuedAt),
-        eq(verifications.status, 'PENDING'),
-        lt(verifications.updatedAt, cutoff),
-      ),
-    )
-    .orderBy(asc(verifications.updatedAt))
-    .limit(SWEEP_BATCH);
-  await enqueueVerificationJobs(
-    env,
+  const { id, jobEnqueuedAt, updatedAt } = verifications;
+  const starts = await sweepUnenqueued(
     db,
-    tenantId,
-    starts.map((row) => row.id),
+    verifications,
+    { id, tenantId: verifications.tenantId, enqueuedAt: jobEnqueuedAt, dueSince: updatedAt },
+    { tenantId, now, also: eq(verifications.status, 'PENDING') },
+    (ids) => enqueueVerificationJobs(env, db, tenantId, ids),
   );
+  const cutoff = new Date(now.getTime() - SWEEP_GRACE_MS).toISOString();
   const received = await db
     .select({ id: providerEvents.id })
     .from(providerEvents)
@@ -63,7 +52,7 @@ export async function sweepVerificationJobs(
       })),
     );
   }
-  return starts.length + received.length;
+  return starts + received.length;
 }
 
 async function tenantContext(env: Env, tenantId: string, now = new Date()) {

@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, isNull, lt, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { Webhook } from 'standardwebhooks';
 import { type TenantDb, withinParameterLimit } from '../../db/client';
 import { sealPurposes } from '../../db/customer-data';
@@ -9,9 +9,8 @@ import {
   carriesSecret,
   isMessageToErasedCustomer,
   openEvents,
-  SWEEP_BATCH,
-  SWEEP_GRACE_MS,
   secretEventTypes,
+  sweepUnenqueued,
 } from '../../platform/events';
 import { decryptField, type FieldContext } from '../../platform/field-encryption';
 import { newId } from '../../platform/ids';
@@ -484,31 +483,18 @@ export async function failDeliveryForGood(env: Env, tenantId: string, deliveryId
 }
 
 /** The cron's safety net for deliveries created or retried whose push to the queue was lost. */
-export async function sweepUnenqueuedDeliveries(
+export function sweepUnenqueuedDeliveries(
   env: Env,
   db: TenantDb,
   tenantId: string,
   now: Date,
 ): Promise<number> {
-  const cutoff = new Date(now.getTime() - SWEEP_GRACE_MS).toISOString();
-  const pending = await db
-    .select({ id: webhookDeliveries.id })
-    .from(webhookDeliveries)
-    .where(
-      and(
-        eq(webhookDeliveries.tenantId, tenantId),
-        isNull(webhookDeliveries.enqueuedAt),
-        eq(webhookDeliveries.status, 'PENDING'),
-        lt(webhookDeliveries.updatedAt, cutoff),
-      ),
-    )
-    .orderBy(asc(webhookDeliveries.updatedAt))
-    .limit(SWEEP_BATCH);
-  await enqueueDeliveries(
-    env,
+  const { id, enqueuedAt, updatedAt } = webhookDeliveries;
+  return sweepUnenqueued(
     db,
-    tenantId,
-    pending.map((row) => row.id),
+    webhookDeliveries,
+    { id, tenantId: webhookDeliveries.tenantId, enqueuedAt, dueSince: updatedAt },
+    { tenantId, now, also: eq(webhookDeliveries.status, 'PENDING') },
+    (ids) => enqueueDeliveries(env, db, tenantId, ids),
   );
-  return pending.length;
 }
