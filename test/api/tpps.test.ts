@@ -6,11 +6,12 @@ import {
 } from 'cloudflare:test';
 import { decodeJwt } from 'jose';
 import { describe, expect, it } from 'vitest';
+import { createTestCa, createTppCertificate } from '../../scripts/lib/tpp-certificates';
 import worker from '../../src/index';
 import { sweepTppCertificates } from '../../src/modules/tpps/expiry';
 import { base64UrlEncode } from '../../src/platform/crypto';
 import { DAILY_CRON } from '../../src/queues/sweep';
-import { createTestCa, createTppCertificate, pemForms } from '../helpers/certificates';
+import { pemForms } from '../helpers/certificates';
 import {
   adminHeaders,
   createApiClient,

@@ -1,6 +1,10 @@
 import { expect } from 'vitest';
+import {
+  createTppCertificate,
+  type TestTppCertificate,
+  type TppCertificateOptions,
+} from '../../scripts/lib/tpp-certificates';
 import { certificateRoleOf, type TppRole } from '../../src/modules/tpps/certificates';
-import { createTppCertificate, type TestTppCertificate, type TppCertificateOptions } from './certificates';
 import { type TestTenant, unique } from './factories';
 import { call } from './http';
 

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import {
+  createTestCa,
+  createTppCertificate,
+  type TppCertificateOptions,
+} from '../../scripts/lib/tpp-certificates';
+import {
   type CertificateCheck,
   certificateDers,
   checkCertificate,
@@ -7,12 +12,7 @@ import {
 } from '../../src/modules/tpps/certificates';
 import { expiryNoticesDue } from '../../src/modules/tpps/rules';
 import { ApiError } from '../../src/platform/errors';
-import {
-  createTestCa,
-  createTppCertificate,
-  pemForms,
-  type TppCertificateOptions,
-} from '../helpers/certificates';
+import { pemForms } from '../helpers/certificates';
 
 const DAY_MS = 86_400_000;
 

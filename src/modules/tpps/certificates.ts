@@ -52,7 +52,7 @@ export const oids = {
 export type QcType = 'QWAC' | 'QSEALC';
 
 /** `PSD` + country + `-` + NCA id + `-` + the PSP's authorisation number (ETSI TS 119 495 §5.2.1). */
-const ORGANIZATION_IDENTIFIER = /^PSD([A-Z]{2})-([A-Z]{2,8})-(.+)$/;
+export const ORGANIZATION_IDENTIFIER = /^PSD([A-Z]{2})-([A-Z]{2,8})-(.+)$/;
 
 /** A chain longer than this is not a TPP certificate and its walk is not worth the CPU. */
 export const MAX_CHAIN_LENGTH = 5;
