@@ -10247,7 +10247,7 @@ export interface components {
         Me: {
             principal: components["schemas"]["MePrincipal"];
             tenant: components["schemas"]["MeTenant"];
-            /** @description The roles the user holds now. Empty for API clients, which are granted permissions directly. */
+            /** @description The roles the user holds, with its name and email read at most 30 s ago (at once after a change this worker made). Empty for API clients, which are granted permissions directly. */
             roles: components["schemas"]["MeRole"][];
             /**
              * @description Effective permissions: those of the access token (`scope`). After a role change they follow at the next refresh.

@@ -3,7 +3,7 @@
  * `waitUntil` and still running then is not counted). Counts, not
  * times: `npm test` asserts them with the instrumented bindings in steady state
  * (test/api/operation-budgets.test.ts), and `npm run bench` prints them as PASS/FAIL per request
- * over a whole run, where leases and remembered revocation marks are renewed now and then
+ * over a whole run, where leases, remembered revocation marks and identities are renewed now and then
  * (`RENEWALS_PER_REQUEST`). No imports: Node and workerd both load this file.
  */
 export interface OperationBudget {
@@ -15,8 +15,11 @@ export interface OperationBudget {
 export const operationBudgets = {
   /** Tenant-less: its per-IP bucket is leased to the isolate. */
   'GET /health': { d1Queries: 0, doCalls: 0, kvReads: 0 },
-  /** The user and its roles in one batch; the token's marks and bucket are in the isolate. */
-  'GET /me': { d1Queries: 1, doCalls: 0, kvReads: 0 },
+  /**
+   * The caller's name, email and roles are remembered by the isolate for 30 s (one D1 batch
+   * otherwise, src/modules/access/service.ts); the token's marks and bucket are in the isolate.
+   */
+  'GET /me': { d1Queries: 0, doCalls: 0, kvReads: 0 },
   'GET /customers/{customerId}': { d1Queries: 1, doCalls: 0, kvReads: 0 },
   /**
    * Two round trips the answer waits for: the reservation, which reads the user, its factors and
@@ -37,6 +40,7 @@ export const operationBudgets = {
 
 /**
  * Over a run, a bucket's lease is renewed every few hundred requests of one caller and a token's
- * marks are read again every 30 s: what a steady-state count lacks, per request, at most.
+ * marks and `/me`'s identity are read again every 30 s: what a steady-state count lacks, per
+ * request, at most.
  */
 export const RENEWALS_PER_REQUEST = 0.05;

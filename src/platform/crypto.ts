@@ -8,8 +8,7 @@ export function base64UrlEncode(bytes: Uint8Array): string {
 
 export function base64UrlDecode(value: string): Uint8Array {
   const base64 = value.replaceAll('-', '+').replaceAll('_', '/');
-  const binary = atob(base64 + '='.repeat((4 - (base64.length % 4)) % 4));
-  return Uint8Array.from(binary, (char) => char.charCodeAt(0));
+  return bytesOf(atob(base64 + '='.repeat((4 - (base64.length % 4)) % 4)));
 }
 
 export function base64Encode(bytes: Uint8Array): string {
@@ -19,7 +18,14 @@ export function base64Encode(bytes: Uint8Array): string {
 }
 
 export function base64Decode(value: string): Uint8Array {
-  return Uint8Array.from(atob(value), (char) => char.charCodeAt(0));
+  return bytesOf(atob(value));
+}
+
+/** The bytes of `atob`'s binary string: a plain loop, several times faster than a mapping `Uint8Array.from`. */
+function bytesOf(binary: string): Uint8Array {
+  const bytes = new Uint8Array(binary.length);
+  for (let index = 0; index < binary.length; index++) bytes[index] = binary.charCodeAt(index);
+  return bytes;
 }
 
 export function randomToken(byteLength = 32): string {

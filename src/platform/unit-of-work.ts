@@ -5,6 +5,7 @@ import type { ServiceContext } from './context';
 import type { ApiError } from './errors';
 import { type EventData, type EventType, enqueueEvents, outboxEvent } from './events';
 import type { CustomerKey } from './personal-data';
+import { tenantChanged } from './tenant-memory';
 
 export interface PendingEvent<T extends EventType = EventType> {
   type: T;
@@ -39,7 +40,8 @@ export function mergeChanges(...changes: readonly Change[]): Change {
 /**
  * Commits a change, its audit rows and its outbox events in one D1 batch (D1 has no
  * interactive transactions): all of them land or none does. The events are then pushed to the
- * queue after the response; the cron sweep catches any push that fails.
+ * queue after the response; the cron sweep catches any push that fails. What this isolate
+ * remembers of the tenant's data (src/platform/tenant-memory.ts) is forgotten.
  */
 export async function commit(
   ctx: ServiceContext,
@@ -59,7 +61,13 @@ export async function commit(
   ];
   const [first, ...rest] = statements;
   if (!first) return { eventIds: [], results: [] };
-  const results = await ctx.db.batch([first, ...rest]);
+  let results: unknown[];
+  try {
+    results = await ctx.db.batch([first, ...rest]);
+  } finally {
+    // Even when the batch failed: its outcome may be unknown, and forgetting costs a read.
+    tenantChanged(ctx.tenant.id);
+  }
   const eventIds = outbox.map((row) => row.id);
   ctx.committedAbout?.(outbox.flatMap((row) => (row.subjectId === null ? [] : [row.subjectId])));
   ctx.waitUntil(enqueueEvents(ctx.env, ctx.db, ctx.tenant.id, eventIds));

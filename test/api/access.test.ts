@@ -6,12 +6,16 @@ import { clientDirectory } from '../../src/db/control';
 import { auditEvents, clients, events, userRoles } from '../../src/db/tenant';
 import { allPermissions, type Permission, permissionCatalogue } from '../../src/platform/auth/permissions';
 import { sha256Hex } from '../../src/platform/crypto';
+import { counted } from '../helpers/counted';
 import {
   createApiClient,
   createCustomer,
   createStaff,
   createTenant,
   database,
+  logIn,
+  mintToken,
+  randomIp,
   type TestTenant,
   unique,
 } from '../helpers/factories';
@@ -173,6 +177,82 @@ describe('GET /me', () => {
       capabilities: ['SCT01', 'SCT02', 'SCT11', 'SCT12'],
       amr: ['client_secret'],
     });
+  });
+});
+
+describe('GET /me remembers its caller per session, and forgets at every change of the tenant', () => {
+  const me = (tenant: TestTenant, token: string, ip: string) =>
+    counted('GET', '/me', { ip, tenant: tenant.id, token });
+
+  it('answers a second /me without D1; a new display name or role shows on the very next one', async () => {
+    const tenant = await createTenant();
+    const admin = await createStaff(tenant);
+    const staff = await createStaff(tenant, 'SUPPORT_AGENT');
+    const ip = randomIp();
+    expect((await me(tenant, staff.token, ip)).answered.d1Queries).toBe(1);
+    const again = await me(tenant, staff.token, ip);
+    expect(again.answered.d1Queries).toBe(0);
+    expect(again.body).toMatchObject({
+      principal: { name: 'Test Staff' },
+      roles: [{ id: 'rol_support_agent' }],
+    });
+
+    const asAdmin = { ip, tenant: tenant.id, token: admin.token };
+    const renamed = await counted('PATCH', `/access/users/${staff.id}`, {
+      ...asAdmin,
+      body: { displayName: 'Grace Renamed' },
+    });
+    expect(renamed.status, JSON.stringify(renamed.body)).toBe(200);
+    expect((await me(tenant, staff.token, ip)).body).toMatchObject({ principal: { name: 'Grace Renamed' } });
+
+    const promoted = await counted('PATCH', `/access/users/${staff.id}`, {
+      ...asAdmin,
+      body: { roleIds: ['rol_compliance_officer'] },
+    });
+    expect(promoted.status, JSON.stringify(promoted.body)).toBe(200);
+    const after = await me(tenant, staff.token, ip);
+    expect(after.body.roles).toEqual([
+      { id: 'rol_compliance_officer', name: 'COMPLIANCE_OFFICER', builtIn: true },
+    ]);
+    // The token still carries the permissions it was issued with: they follow at the next refresh.
+    expect(after.body.permissions).toEqual(again.body.permissions);
+  });
+
+  it('serves an entry only to tokens of its own session', async () => {
+    const tenant = await createTenant();
+    const staff = await createStaff(tenant);
+    const ip = randomIp();
+    await me(tenant, staff.token, ip);
+    const other = await logIn(tenant, staff.email, staff.password, 'STAFF');
+    const first = await me(tenant, other.accessToken, ip);
+    expect(first.answered.d1Queries).toBe(1);
+    expect(first.body).toMatchObject({ principal: { sessionId: other.sessionId } });
+  });
+
+  it('refuses an erased customer, even a token whose session no erasure revoked', async () => {
+    const tenant = await createTenant();
+    const customer = await createCustomer(tenant);
+    const client = await createApiClient(tenant, ['customers:erase']);
+    // A session the erasure cannot know of: only the forgotten identity stops this token.
+    const token = await mintToken(tenant, {
+      sub: customer.id,
+      ptype: 'customer',
+      scope: '',
+      cus: customer.customerId,
+    });
+    const ip = randomIp();
+    expect((await me(tenant, token, ip)).body).toMatchObject({ principal: { name: 'Ada Lovelace' } });
+    const erased = await counted('POST', `/customers/${customer.customerId}/erasure`, {
+      ip,
+      tenant: tenant.id,
+      token: client.token,
+      body: {},
+    });
+    expect(erased.status, JSON.stringify(erased.body)).toBe(200);
+    const refused = await me(tenant, token, ip);
+    expect(refused.status).toBe(401);
+    expect(refused.body).toMatchObject({ code: 'invalid_token' });
+    expect((await me(tenant, customer.token, ip)).status).toBe(401);
   });
 });
 

@@ -1,45 +1,8 @@
-import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
 import { decodeJwt } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { type OperationBudget, operationBudgets } from '../../scripts/bench/budgets.ts';
-import { type BindingCounts, emptyCounts } from '../../scripts/bench/protocol.ts';
-import { countingInto, instrumentEnv } from '../../scripts/lib/instrumented-bindings.ts';
-import worker from '../../src/index';
+import { type Counted, counted } from '../helpers/counted';
 import { createCustomer, createStaff, createTenant, randomIp, type TestSession } from '../helpers/factories';
-import { BASE } from '../helpers/http';
-
-interface Counted {
-  status: number;
-  body: Record<string, unknown>;
-  /** Store operations up to the answer, as scripts/bench/budgets.ts counts them. */
-  answered: BindingCounts;
-}
-
-/** One request through the worker with counting bindings, as the bench entry serves it. */
-async function counted(
-  method: string,
-  path: string,
-  options: { ip: string; tenant?: string; token?: string; body?: unknown },
-): Promise<Counted> {
-  const headers = new Headers({ 'CF-Connecting-IP': options.ip });
-  if (options.tenant) headers.set('X-Tenant-ID', options.tenant);
-  if (options.token) headers.set('Authorization', `Bearer ${options.token}`);
-  if (options.body !== undefined) headers.set('Content-Type', 'application/json');
-  const request = new Request(`${BASE}${path}`, {
-    method,
-    headers,
-    body: options.body === undefined ? undefined : JSON.stringify(options.body),
-  });
-  const ctx = createExecutionContext();
-  const counts = emptyCounts();
-  const response = await countingInto(counts, () =>
-    worker.fetch(request as Parameters<typeof worker.fetch>[0], instrumentEnv(env), ctx),
-  );
-  const answered = { ...counts };
-  const text = await response.text();
-  await waitOnExecutionContext(ctx);
-  return { status: response.status, body: text ? JSON.parse(text) : {}, answered };
-}
 
 function expectWithin(route: keyof typeof operationBudgets, { status, answered }: Counted, ok = 200) {
   expect(status, route).toBe(ok);
@@ -61,7 +24,7 @@ describe('store operations per request (scripts/bench/budgets.ts)', () => {
     expectWithin('GET /health', await counted('GET', '/health', { ip }));
   });
 
-  it('authenticated reads make one D1 query and nothing else', async () => {
+  it('a second GET /me makes no store operation; a customer read one D1 query', async () => {
     const tenant = await createTenant();
     const staff = await createStaff(tenant);
     const { customerId } = await createCustomer(tenant);

@@ -215,7 +215,7 @@ export const MeSchema = z
       .max(100)
       .openapi({
         description:
-          'The roles the user holds now. Empty for API clients, which are granted permissions directly.',
+          'The roles the user holds, with its name and email read at most 30 s ago (at once after a change this worker made). Empty for API clients, which are granted permissions directly.',
       }),
     permissions: z
       .array(PermissionSchema)

@@ -20,6 +20,7 @@ import { ApiError, notFound } from '../../platform/errors';
 import { newId } from '../../platform/ids';
 import { decodeCursor, toPage } from '../../platform/pagination';
 import { unwrapCustomerKey } from '../../platform/personal-data';
+import { TenantMemory } from '../../platform/tenant-memory';
 import { commit, commitUnlessRefused, event } from '../../platform/unit-of-work';
 import { newClientSecret } from '../oauth/clients';
 import type {
@@ -475,6 +476,28 @@ function principalGone(): ApiError {
   });
 }
 
+/** What `/me` says of its caller beyond the token: read from D1, remembered briefly (below). */
+interface CallerIdentity {
+  name: string;
+  email: string | null;
+  roles: MeView['roles'];
+}
+
+/**
+ * `/me` in steady state makes no store operation: its caller's identity is remembered by the
+ * isolate for 30 s, per tenant and per session (or client), so an entry only ever answers tokens
+ * of the session it was read for, which passed their revocation check. Any commit of the tenant
+ * in this isolate forgets it (src/platform/tenant-memory.ts), so a change is seen at once where
+ * it was made; elsewhere within the 30 s, which is also how long an isolate trusts a revocation
+ * mark's absence (README, "Revocation bound"). Sized like the memory of those marks.
+ */
+const CALLER_IDENTITY_TTL_MS = 30_000;
+const callerIdentities = new TenantMemory<CallerIdentity>({
+  ttlMs: CALLER_IDENTITY_TTL_MS,
+  tenants: 64,
+  entriesPerTenant: 256,
+});
+
 export async function describeCaller(ctx: ServiceContext): Promise<MeView> {
   const actor = ctx.actor;
   if (actor.type === 'anonymous') throw new ApiError('authentication_required');
@@ -486,12 +509,9 @@ export async function describeCaller(ctx: ServiceContext): Promise<MeView> {
     authTime: new Date(actor.authTime * 1000).toISOString(),
   };
   if (actor.type === 'client') {
-    const client = await ctx.db
-      .select({ name: clients.name })
-      .from(clients)
-      .where(and(eq(clients.tenantId, ctx.tenant.id), eq(clients.id, actor.id)))
-      .get();
-    if (!client) throw principalGone();
+    const client = await callerIdentities.through(ctx.tenant.id, `client ${actor.id}`, () =>
+      clientIdentity(ctx, actor.id),
+    );
     return {
       ...common,
       principal: {
@@ -503,10 +523,42 @@ export async function describeCaller(ctx: ServiceContext): Promise<MeView> {
         customerId: null,
         sessionId: null,
       },
-      roles: [],
+      roles: client.roles,
     };
   }
-  // The user and its role assignments in one round trip: /me is the cheapest authenticated read.
+  const user = await callerIdentities.through(ctx.tenant.id, `user ${actor.id} ${actor.sessionId}`, () =>
+    userIdentity(ctx, actor),
+  );
+  return {
+    ...common,
+    principal: {
+      type: 'USER',
+      id: actor.id,
+      kind: actor.userKind,
+      name: user.name,
+      email: user.email,
+      customerId: actor.customerId,
+      sessionId: actor.sessionId,
+    },
+    roles: user.roles,
+  };
+}
+
+async function clientIdentity(ctx: ServiceContext, clientId: string): Promise<CallerIdentity> {
+  const client = await ctx.db
+    .select({ name: clients.name })
+    .from(clients)
+    .where(and(eq(clients.tenantId, ctx.tenant.id), eq(clients.id, clientId)))
+    .get();
+  if (!client) throw principalGone();
+  return { name: client.name, email: null, roles: [] };
+}
+
+async function userIdentity(
+  ctx: ServiceContext,
+  actor: Extract<ServiceContext['actor'], { type: 'user' }>,
+): Promise<CallerIdentity> {
+  // The user and its role assignments in one round trip.
   const [direct, throughGroups, custom] = roleAssignmentQueries(ctx.db, ctx.tenant.id, actor.id);
   const [[found], ...assignments] = await ctx.db.batch([
     ctx.db
@@ -543,16 +595,8 @@ export async function describeCaller(ctx: ServiceContext): Promise<MeView> {
   const user = await identityOf(ctx, found.user, customerKey);
   const held = actor.userKind === 'CUSTOMER' ? [customerRole()] : rolesFromAssignments(assignments);
   return {
-    ...common,
-    principal: {
-      type: 'USER',
-      id: actor.id,
-      kind: actor.userKind,
-      name: user.displayName,
-      email: user.email,
-      customerId: actor.customerId,
-      sessionId: actor.sessionId,
-    },
+    name: user.displayName,
+    email: user.email,
     roles: held.map(({ id, name, builtIn }) => ({ id, name, builtIn })),
   };
 }

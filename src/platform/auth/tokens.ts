@@ -4,11 +4,13 @@ import {
   importJWK,
   type JWK,
   type JWTPayload,
+  errors as joseErrors,
   jwtVerify,
   SignJWT,
 } from 'jose';
 import type { Env } from '../../env';
 import { newId } from '../ids';
+import { LruCache } from '../lru-cache';
 
 /** Access tokens live at most ten minutes; revocation marks in KV outlive them by this much. */
 export const ACCESS_TOKEN_TTL_SECONDS = 600;
@@ -47,7 +49,15 @@ interface SigningKeys {
   privateKey: CryptoKey;
   jwks: { keys: JWK[] };
   verify: ReturnType<typeof createLocalJWKSet>;
+  /** Access tokens these keys verified, by the whole token (see `verifyAccessToken`). */
+  verified: LruCache<string, { issuer: string; claims: Readonly<AccessTokenClaims> }>;
 }
+
+/**
+ * Distinct access tokens an isolate keeps verified: about the callers it serves within a token's
+ * ten minutes. A token is a kilobyte with its claims, so this is a few megabytes at most.
+ */
+const VERIFIED_TOKENS_KEPT = 2_000;
 
 let cached: { source: string; keys: Promise<SigningKeys> } | undefined;
 
@@ -67,7 +77,13 @@ async function parseKeys(source: string): Promise<SigningKeys> {
     use: 'sig',
   });
   const keys = [toPublic(current), ...(previous ? [toPublic(previous)] : [])];
-  return { kid: current.kid, privateKey, jwks: { keys }, verify: createLocalJWKSet({ keys }) };
+  return {
+    kid: current.kid,
+    privateKey,
+    jwks: { keys },
+    verify: createLocalJWKSet({ keys }),
+    verified: new LruCache(VERIFIED_TOKENS_KEPT),
+  };
 }
 
 /** Keys are parsed once per isolate; a new secret value (rotation) is picked up on the next deploy. */
@@ -98,16 +114,48 @@ export async function issueAccessToken(env: Env, options: IssueAccessToken): Pro
     .sign(keys.privateKey);
 }
 
-/** Throws jose's errors on any failure; the caller turns them into `invalid_token`. */
-export async function verifyAccessToken(env: Env, token: string, issuer: string): Promise<AccessTokenClaims> {
+/**
+ * Whether claims verified earlier still hold at `nowSeconds`: what jose checks of time (`exp`,
+ * without tolerance; the tokens carry no `nbf`) is all that changes for an unchanged token.
+ */
+export function unexpired(claims: Pick<AccessTokenClaims, 'exp'>, nowSeconds: number): boolean {
+  return claims.exp > nowSeconds;
+}
+
+/**
+ * Throws jose's errors on any failure; the caller turns them into `invalid_token`. A token these
+ * keys verified before is not verified again, only its expiry checked: the signature covers the
+ * whole string, so the same string is the same verified claims (an ES256 verification is the
+ * largest part of a cached read's CPU). Only verified tokens are kept, under the keys that
+ * verified them, so a new key set (`signingKeys`) starts afresh.
+ */
+export async function verifyAccessToken(
+  env: Env,
+  token: string,
+  issuer: string,
+): Promise<Readonly<AccessTokenClaims>> {
   const keys = await signingKeys(env);
+  const known = keys.verified.get(token);
+  if (known?.issuer === issuer) {
+    if (unexpired(known.claims, Math.floor(Date.now() / 1000))) return known.claims;
+    keys.verified.delete(token);
+    throw new joseErrors.JWTExpired(
+      '"exp" claim timestamp check failed',
+      known.claims,
+      'exp',
+      'check_failed',
+    );
+  }
   const { payload } = await jwtVerify<AccessTokenClaims>(token, keys.verify, {
     issuer,
     audience: issuer,
     algorithms: [TOKEN_ALGORITHM],
     requiredClaims: ['sub', 'tid', 'exp', 'iat', 'jti'],
   });
-  return payload;
+  // Frozen: one object now answers every request that presents the token.
+  const claims = Object.freeze(payload);
+  keys.verified.set(token, { issuer, claims });
+  return claims;
 }
 
 export async function publicJwks(env: Env): Promise<{ keys: JWK[] }> {
