@@ -299,12 +299,16 @@ function presentClient(row: ClientRow): ClientView {
   };
 }
 
-async function requireClient(ctx: ServiceContext, clientId: string): Promise<ClientRow> {
-  const row = await ctx.db
+function findClient(ctx: ServiceContext, clientId: string): Promise<ClientRow | undefined> {
+  return ctx.db
     .select()
     .from(clients)
     .where(and(eq(clients.tenantId, ctx.tenant.id), eq(clients.id, clientId)))
     .get();
+}
+
+async function requireClient(ctx: ServiceContext, clientId: string): Promise<ClientRow> {
+  const row = await findClient(ctx, clientId);
   if (!row) throw notFound('API client');
   return row;
 }
@@ -545,11 +549,7 @@ export async function describeCaller(ctx: ServiceContext): Promise<MeView> {
 }
 
 async function clientIdentity(ctx: ServiceContext, clientId: string): Promise<CallerIdentity> {
-  const client = await ctx.db
-    .select({ name: clients.name })
-    .from(clients)
-    .where(and(eq(clients.tenantId, ctx.tenant.id), eq(clients.id, clientId)))
-    .get();
+  const client = await findClient(ctx, clientId);
   if (!client) throw principalGone();
   return { name: client.name, email: null, roles: [] };
 }
