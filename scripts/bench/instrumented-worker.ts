@@ -15,7 +15,7 @@ import { hashPassword, verifyPassword } from '../../src/platform/auth/passwords'
 import { issueAccessToken } from '../../src/platform/auth/tokens';
 import { newId } from '../../src/platform/ids';
 import { issuerFor } from '../../src/platform/pipeline';
-import { consumeRateLimit } from '../../src/platform/rate-limit/limiter';
+import { consumeRateLimits } from '../../src/platform/rate-limit/limiter';
 import { rateLimitPolicies } from '../../src/platform/rate-limit/policies';
 import { requireActiveTenant, tenantDatabase } from '../../src/platform/tenancy';
 import { countingInto, instrumentEnv, proxy } from '../lib/instrumented-bindings.ts';
@@ -112,12 +112,16 @@ async function readBindings(request: Request, env: Env): Promise<Response> {
   ) as [string, string, string];
   const tenant = await requireActiveTenant(env, tenantId);
   await isRevoked(env, tenantId, [principal, 'jti_bench']);
-  await consumeRateLimit(env, {
-    name: 'bench',
-    key: `bench:${tenantId}:${principal}`,
-    policy: { capacity: tenant.rateLimitPerMinute, windowSeconds: 60 },
-    lease: rateLimitPolicies.tenant.lease,
-  });
+  const key = `bench:${tenantId}:${principal}`;
+  await consumeRateLimits(env, [
+    {
+      name: 'bench',
+      key,
+      object: key,
+      policy: { capacity: tenant.rateLimitPerMinute, windowSeconds: 60 },
+      lease: rateLimitPolicies.tenant.lease,
+    },
+  ]);
   const row = await tenantDatabase(env, tenant)
     .select()
     .from(customers)

@@ -12,16 +12,32 @@ import type { BindingCounts } from '../bench/protocol.ts';
 type Env = Cloudflare.Env;
 type Counter = Exclude<keyof BindingCounts, 'requests'>;
 
-const currentCounts = new AsyncLocalStorage<BindingCounts>();
+/** Durable Object calls per binding name (`SESSIONS`, `RATE_LIMITER`), for tests that tell them apart. */
+export type DoCallsByBinding = Record<string, number>;
 
-/** Runs `work` with every binding call it makes, now or in work it starts, added to `counts`. */
-export function countingInto<T>(counts: BindingCounts, work: () => T): T {
-  return currentCounts.run(counts, work);
+const current = new AsyncLocalStorage<{ counts: BindingCounts; doCallsByBinding?: DoCallsByBinding }>();
+
+/**
+ * Runs `work` with every binding call it makes, now or in work it starts, added to `counts`,
+ * and its Durable Object calls to `doCallsByBinding` as well when given.
+ */
+export function countingInto<T>(
+  counts: BindingCounts,
+  work: () => T,
+  doCallsByBinding?: DoCallsByBinding,
+): T {
+  return current.run({ counts, doCallsByBinding }, work);
 }
 
 function count(counter: Counter, amount = 1): void {
-  const counts = currentCounts.getStore();
-  if (counts) counts[counter] += amount;
+  const store = current.getStore();
+  if (store) store.counts[counter] += amount;
+}
+
+function countDoCall(binding: string): void {
+  count('doCalls');
+  const byBinding = current.getStore()?.doCallsByBinding;
+  if (byBinding) byBinding[binding] = (byBinding[binding] ?? 0) + 1;
 }
 
 /** Property access on a wrapped binding: `wrap` decides per name, anything else is the target's own. */
@@ -84,23 +100,23 @@ function countD1(database: D1Database): D1Database {
 }
 
 /** Every method of a stub is a call into the object (RPC or fetch); `id` and `name` are plain values. */
-function countStub<T extends object>(stub: T): T {
+function countStub<T extends object>(stub: T, binding: string): T {
   return proxy(stub, (name) => {
     if (name === 'id' || name === 'name' || name === 'then') return undefined;
     const method = Reflect.get(stub, name, stub);
     if (typeof method !== 'function') return undefined;
     return (...args: unknown[]) => {
-      count('doCalls');
+      countDoCall(binding);
       return Reflect.apply(method, stub, args);
     };
   });
 }
 
-function countDurableObjects(namespace: DurableObjectNamespace): DurableObjectNamespace {
+function countDurableObjects(namespace: DurableObjectNamespace, binding: string): DurableObjectNamespace {
   return proxy(namespace, (name) => {
     if (name !== 'get' && name !== 'getByName') return undefined;
     const method = Reflect.get(namespace, name, namespace) as (...args: unknown[]) => object;
-    return (...args: unknown[]) => countStub(Reflect.apply(method, namespace, args));
+    return (...args: unknown[]) => countStub(Reflect.apply(method, namespace, args), binding);
   });
 }
 
@@ -129,9 +145,9 @@ function has(value: unknown, ...methods: string[]): value is object {
 }
 
 /** Bindings are recognised by shape, so one added to wrangler.toml is counted without a change here. */
-function instrumentBinding(value: unknown): unknown {
+function instrumentBinding(name: string, value: unknown): unknown {
   if (has(value, 'prepare', 'batch', 'exec')) return countD1(value as D1Database);
-  if (has(value, 'idFromName', 'get')) return countDurableObjects(value as DurableObjectNamespace);
+  if (has(value, 'idFromName', 'get')) return countDurableObjects(value as DurableObjectNamespace, name);
   if (has(value, 'getWithMetadata', 'put', 'list')) return countCalls(value, kvCounters);
   if (has(value, 'send', 'sendBatch'))
     return countCalls(value, { send: 'queueSends', sendBatch: 'queueSends' });
@@ -147,7 +163,8 @@ export function instrumentEnv(env: Env): Env {
     const bindings = new Map<string | symbol, unknown>();
     instrumented = new Proxy(env, {
       get(target, property) {
-        if (!bindings.has(property)) bindings.set(property, instrumentBinding(Reflect.get(target, property)));
+        if (!bindings.has(property))
+          bindings.set(property, instrumentBinding(String(property), Reflect.get(target, property)));
         return bindings.get(property);
       },
     });

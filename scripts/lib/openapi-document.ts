@@ -88,7 +88,8 @@ async function requestDocument(createApp: Bundle['createApp']): Promise<Record<s
   // The document route is rate-limited like every route; outside workerd a bucket that always
   // allows stands in for the Durable Object.
   const alwaysAllow = {
-    take: async () => ({ allowed: true, remaining: 1, resetSeconds: 0, retryAfterSeconds: 0 }),
+    take: async (takes: unknown[]) =>
+      takes.map(() => ({ allowed: true, remaining: 1, resetSeconds: 0, retryAfterSeconds: 0, tokens: 1 })),
   };
   const RATE_LIMITER = { idFromName: (name: string) => name, get: () => alwaysAllow };
   const env = {

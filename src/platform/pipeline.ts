@@ -10,7 +10,7 @@ import { requireRecentAuth } from './auth/recent-auth';
 import type { AppEnv } from './context';
 import { timingSafeEqual } from './crypto';
 import { ApiError } from './errors';
-import { consumeRateLimit, knownRefusal } from './rate-limit/limiter';
+import { consumeRateLimits, knownRefusal } from './rate-limit/limiter';
 import {
   bucketOf,
   type RequestSubject,
@@ -197,16 +197,20 @@ export async function enterTenant(
   c.set('logger', c.get('logger').with({ tenant: tenant.id }));
   const { policies, cost } = routePolicies(access.tenant, access.rateLimit);
   const subject: RequestSubject = { ip: clientIp(c.env, c.req), tenant, principal };
-  for (const name of policies) {
-    if (rateLimitPolicies[name].per === 'ip') continue;
-    const { headers } = await consumeRateLimit(c.env, bucketOf(name, subject), cost);
-    if (rateLimitPolicies[name].kind === 'quota') c.set('rateLimitHeaders', headers);
-  }
+  const charged = policies.filter((name) => rateLimitPolicies[name].per !== 'ip');
+  const outcomes = await consumeRateLimits(
+    c.env,
+    charged.map((name) => bucketOf(name, subject)),
+    cost,
+  );
+  charged.forEach((name, index) => {
+    if (rateLimitPolicies[name].kind === 'quota') c.set('rateLimitHeaders', outcomes[index]?.headers);
+  });
 }
 
 export async function chargeQuota(c: Context<AppEnv>, subject: RequestSubject, cost: number): Promise<void> {
-  const { headers } = await consumeRateLimit(c.env, bucketOf('public', subject), cost);
-  c.set('rateLimitHeaders', headers);
+  const [outcome] = await consumeRateLimits(c.env, [bucketOf('public', subject)], cost);
+  c.set('rateLimitHeaders', outcome?.headers);
 }
 
 /**

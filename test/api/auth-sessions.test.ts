@@ -186,6 +186,21 @@ describe('POST /auth/login', () => {
     expect(limited.headers.get('RateLimit')).toMatch(/^"login";r=0;t=\d+$/);
   });
 
+  it('lets exactly 20 of 21 parallel login attempts from one address through to the password check', async () => {
+    const tenant = await createTenant({ rateLimitPerMinute: 1000 });
+    const ip = randomIp();
+    const answers = await Promise.all(
+      Array.from({ length: 21 }, (_, attempt) =>
+        attemptLogin(tenant, `guess-${attempt}@example.com`, 'password-guess-1', ip),
+      ),
+    );
+    const statuses = answers.map((answer) => answer.status);
+    expect(statuses.filter((status) => status === 401)).toHaveLength(20);
+    const limited = answers.filter((answer) => answer.status === 429);
+    expect(limited).toHaveLength(1);
+    expect(limited[0]?.headers.get('RateLimit-Policy')).toBe('"login";q=20;w=60');
+  });
+
   it('refuses a disabled account', async () => {
     const tenant = await createTenant();
     const staff = await createStaff(tenant);

@@ -69,6 +69,19 @@ describe('store operations per request (scripts/bench/budgets.ts)', () => {
     },
   );
 
+  it('a login from an address not seen before makes one rate-limit Durable Object call', async () => {
+    const tenant = await createTenant();
+    const staff = await createStaff(tenant);
+    // The anonymous caller's tenant quota and the login bucket live in the address's one object.
+    const loggedIn = await counted('POST', '/auth/login', {
+      ip: randomIp(),
+      tenant: tenant.id,
+      body: { email: staff.email, password: staff.password, accountType: 'STAFF' },
+    });
+    expect(loggedIn.status).toBe(200);
+    expect(loggedIn.doCallsByBinding.RATE_LIMITER).toBe(1);
+  });
+
   it('adding a beneficiary makes four D1 round trips and no other store operation', async () => {
     const tenant = await createTenant();
     const staff = await createStaff(tenant);

@@ -1,6 +1,10 @@
 import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
 import { type BindingCounts, emptyCounts } from '../../scripts/bench/protocol.ts';
-import { countingInto, instrumentEnv } from '../../scripts/lib/instrumented-bindings.ts';
+import {
+  countingInto,
+  type DoCallsByBinding,
+  instrumentEnv,
+} from '../../scripts/lib/instrumented-bindings.ts';
 import worker from '../../src/index';
 import { BASE } from './http';
 
@@ -9,6 +13,8 @@ export interface Counted {
   body: Record<string, unknown>;
   /** Store operations up to the answer, as scripts/bench/budgets.ts counts them. */
   answered: BindingCounts;
+  /** The Durable Object calls among those, per binding (`SESSIONS`, `RATE_LIMITER`). */
+  doCallsByBinding: DoCallsByBinding;
 }
 
 /**
@@ -31,11 +37,15 @@ export async function counted(
   });
   const ctx = createExecutionContext();
   const counts = emptyCounts();
-  const response = await countingInto(counts, () =>
-    worker.fetch(request as Parameters<typeof worker.fetch>[0], instrumentEnv(env), ctx),
+  const byBinding: DoCallsByBinding = {};
+  const response = await countingInto(
+    counts,
+    () => worker.fetch(request as Parameters<typeof worker.fetch>[0], instrumentEnv(env), ctx),
+    byBinding,
   );
   const answered = { ...counts };
+  const doCallsByBinding = { ...byBinding };
   const text = await response.text();
   await waitOnExecutionContext(ctx);
-  return { status: response.status, body: text ? JSON.parse(text) : {}, answered };
+  return { status: response.status, body: text ? JSON.parse(text) : {}, answered, doCallsByBinding };
 }

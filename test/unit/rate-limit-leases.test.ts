@@ -5,6 +5,7 @@ import {
   type LeasedBucketState,
   type LeasePolicy,
   spendLease,
+  takeInOrder,
   takeWithLease,
 } from '../../src/platform/rate-limit/leases';
 import type { BucketPolicy } from '../../src/platform/rate-limit/token-bucket';
@@ -136,5 +137,32 @@ describe('rate-limit leases', () => {
     expect(spendLease(policy, held, 10_000)).toBeUndefined();
     expect(spendLease(policy, held, 0, 3)).toBeUndefined();
     expect(spendLease(policy, held, 0, 2)).toMatchObject({ lease: { tokens: 0 }, remaining: 50 });
+  });
+
+  it('charges several buckets of one object in order and leaves those after a refusal untouched', () => {
+    const small: BucketPolicy = { capacity: 2, windowSeconds: 6_000 };
+    const states = new Map<string, LeasedBucketState>();
+    const charge = (...keys: string[]) => {
+      const takes = keys.map((key) => ({ key, policy: key === 'small' ? small : policy, cost: 1 }));
+      const decisions = takeInOrder(takes, (key) => states.get(key), 0);
+      decisions.forEach((decision, index) => {
+        states.set(keys[index] as string, decision.state);
+      });
+      return decisions.map((decision) => decision.allowed);
+    };
+    expect(charge('small', 'quota')).toEqual([true, true]);
+    expect(charge('small', 'quota')).toEqual([true, true]);
+    // The refusal ends the call: the quota after it keeps what it had.
+    expect(charge('small', 'quota')).toEqual([false]);
+    expect(states.get('quota')?.tokens).toBe(98);
+    expect(charge('quota', 'small')).toEqual([true, false]);
+    expect(states.get('quota')?.tokens).toBe(97);
+  });
+
+  it('charges a bucket named twice in one call from what the first take left', () => {
+    const two: BucketPolicy = { capacity: 2, windowSeconds: 6_000 };
+    const take = { key: 'b', policy: two, cost: 1, lease };
+    const decisions = takeInOrder([take, take, take], () => undefined, 0);
+    expect(decisions.map((decision) => decision.allowed)).toEqual([true, true, false]);
   });
 });

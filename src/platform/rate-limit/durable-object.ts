@@ -1,15 +1,7 @@
 import { DurableObject } from 'cloudflare:workers';
 import type { Env } from '../../env';
-import {
-  type LeasedBucketState,
-  type LeaseGrant,
-  type LeasePolicy,
-  type ReturnedLease,
-  takeWithLease,
-} from './leases';
-import type { BucketDecision, BucketPolicy } from './token-bucket';
-
-const STATE_KEY = 'bucket';
+import { type BucketTake, type LeasedBucketState, type LeaseGrant, takeInOrder } from './leases';
+import type { BucketDecision } from './token-bucket';
 
 export type TakeResult = Omit<BucketDecision, 'state'> & {
   /** What the bucket holds after, for the caller's refusal memory and lease. */
@@ -18,31 +10,32 @@ export type TakeResult = Omit<BucketDecision, 'state'> & {
 };
 
 /**
- * One instance per bucket key (src/platform/rate-limit/policies.ts). A single writer makes the
- * bucket exact under any concurrency; the state is kept in memory and mirrored to the object's
- * SQLite storage so an eviction does not hand out a fresh bucket. Leases (./leases.ts) let the
- * calling isolate spend a share of the bucket without calling again.
+ * One instance per object name of src/platform/rate-limit/policies.ts (`Bucket.object`): the
+ * buckets of one tenant and address together, any other bucket alone. A single writer makes
+ * each bucket exact under any concurrency; the states are kept in memory and mirrored to the
+ * object's SQLite storage, one entry per bucket key, so an eviction does not hand out a fresh
+ * bucket. (Objects of an earlier layout hold one entry under `bucket`: the names or keys they
+ * answer to changed, so they are left to go idle, as their buckets are a minute of state.)
+ * Leases (./leases.ts) let the calling isolate spend a share of a bucket without calling again.
  */
 export class RateLimiterDurableObject extends DurableObject<Env> {
-  private state: LeasedBucketState | undefined;
+  private readonly states = new Map<string, LeasedBucketState>();
 
-  /** Takes `cost` tokens, crediting back what `returned` did not spend, and leases a share if `lease`. */
-  async take(
-    policy: BucketPolicy,
-    cost = 1,
-    options: { lease?: LeasePolicy; returned?: ReturnedLease } = {},
-  ): Promise<TakeResult> {
-    this.state ??= this.ctx.storage.kv.get<LeasedBucketState>(STATE_KEY);
-    const { state, ...decision } = takeWithLease(
-      policy,
-      options.lease,
-      this.state,
+  /**
+   * Charges the buckets in order, each crediting back what its returned lease did not spend and
+   * leasing a share if asked, and stops at the first refusal: one answer per bucket charged.
+   */
+  async take(takes: BucketTake[]): Promise<TakeResult[]> {
+    const decisions = takeInOrder(
+      takes,
+      (key) => this.states.get(key) ?? this.ctx.storage.kv.get<LeasedBucketState>(key),
       Date.now(),
-      cost,
-      options.returned,
     );
-    this.state = state;
-    this.ctx.storage.kv.put(STATE_KEY, state);
-    return { ...decision, tokens: state.tokens };
+    return decisions.map(({ state, ...decision }, index) => {
+      const { key } = takes[index] as BucketTake;
+      this.states.set(key, state);
+      this.ctx.storage.kv.put(key, state);
+      return { ...decision, tokens: state.tokens };
+    });
   }
 }

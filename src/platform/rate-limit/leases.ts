@@ -107,6 +107,38 @@ export function takeWithLease(
   return { ...decision, state, lease };
 }
 
+/** One bucket of a call to its object: the request's cost, the lease asked for and the one given back. */
+export interface BucketTake {
+  /** The bucket's entry among those its object holds. */
+  key: string;
+  policy: BucketPolicy;
+  cost: number;
+  lease?: LeasePolicy;
+  returned?: ReturnedLease;
+}
+
+/**
+ * The object's side of a request charging several of its buckets: `takeWithLease` on each in
+ * order, until one refuses. The buckets after a refusal are left untouched, as a request charging
+ * them one call at a time never gets to them, so the last decision is the only refusal, if any.
+ */
+export function takeInOrder(
+  takes: readonly BucketTake[],
+  stateOf: (key: string) => LeasedBucketState | undefined,
+  nowMs: number,
+): LeasedDecision[] {
+  const decisions: LeasedDecision[] = [];
+  // A bucket named twice is charged twice, the second time from what the first left.
+  const taken = new Map<string, LeasedBucketState>();
+  for (const { key, policy, cost, lease, returned } of takes) {
+    const decision = takeWithLease(policy, lease, taken.get(key) ?? stateOf(key), nowMs, cost, returned);
+    decisions.push(decision);
+    taken.set(key, decision.state);
+    if (!decision.allowed) break;
+  }
+  return decisions;
+}
+
 /** A lease as the isolate holds it. */
 export interface HeldLease extends LeaseGrant {
   /** The isolate spends it until then: its lifetime, counted from before it was asked for. */

@@ -2,7 +2,7 @@ import type { Env } from '../../env';
 import { ApiError } from '../errors';
 import { LruCache } from '../lru-cache';
 import type { TakeResult } from './durable-object';
-import { type HeldLease, spendLease } from './leases';
+import { type HeldLease, type LeaseSpending, spendLease } from './leases';
 import type { Bucket } from './policies';
 import { type BucketPolicy, type BucketState, msUntilAvailable } from './token-bucket';
 
@@ -65,60 +65,111 @@ interface LeaseSlot {
 const LEASES_REMEMBERED = 10_000;
 const leases = new LruCache<string, LeaseSlot>(LEASES_REMEMBERED);
 
-/**
- * Takes `cost` tokens from the bucket and returns the RateLimit headers, or throws 429
- * `rate_limited`. A leased bucket is served from this isolate's lease while it lasts.
- */
-export async function consumeRateLimit(env: Env, bucket: Bucket, cost = 1): Promise<RateLimitOutcome> {
-  for (;;) {
-    const known = knownRefusal(bucket.key, cost);
-    if (known) throw known;
-    if (!bucket.lease) return takeFromObject(env, bucket, cost);
-    const slot = leases.get(bucket.key) ?? {};
-    if (slot.asking) {
-      await slot.asking.catch(() => undefined);
-      continue;
-    }
-    const spent = slot.held && spendLease(bucket.policy, slot.held, Date.now(), cost);
-    if (spent) {
-      slot.held = spent.lease;
-      return { headers: rateLimitHeaders(bucket, spent.remaining, spent.resetSeconds) };
-    }
-    return takeFromObject(env, bucket, cost, slot);
-  }
+/** What a bucket's next request needs, as this isolate knows without a call. */
+type Need =
+  | { refused: ApiError }
+  | { waitFor: Promise<unknown> }
+  | { spend: LeaseSpending; slot: LeaseSlot }
+  | { object: true; slot?: LeaseSlot };
+
+function needOf(bucket: Bucket, cost: number): Need {
+  const refused = knownRefusal(bucket.key, cost);
+  if (refused) return { refused };
+  if (!bucket.lease) return { object: true };
+  const slot = leases.get(bucket.key) ?? {};
+  if (slot.asking) return { waitFor: slot.asking };
+  const spend = slot.held && spendLease(bucket.policy, slot.held, Date.now(), cost);
+  return spend ? { spend, slot } : { object: true, slot };
 }
 
-/** One call to the bucket's object, giving back what is left of `slot`'s lease and taking a new one. */
-async function takeFromObject(env: Env, bucket: Bucket, cost: number, slot?: LeaseSlot) {
+interface ObjectTake {
+  bucket: Bucket;
+  slot?: LeaseSlot;
+}
+
+/**
+ * Takes `cost` tokens from each bucket in order and returns each one's RateLimit headers, or
+ * throws the 429 `rate_limited` of the first bucket that refuses; the buckets after it are left
+ * untouched. A leased bucket is served from this isolate's lease while it lasts, a bucket known
+ * to refuse without a call, and the buckets in a row that need the same object (the quota and
+ * the guessing bucket of one tenant and address) are charged in one call to it.
+ */
+export async function consumeRateLimits(
+  env: Env,
+  buckets: readonly Bucket[],
+  cost = 1,
+): Promise<RateLimitOutcome[]> {
+  const outcomes: RateLimitOutcome[] = [];
+  while (outcomes.length < buckets.length) {
+    const bucket = buckets[outcomes.length] as Bucket;
+    const need = needOf(bucket, cost);
+    if ('refused' in need) throw need.refused;
+    if ('waitFor' in need) {
+      await need.waitFor.catch(() => undefined);
+      continue;
+    }
+    if ('spend' in need) {
+      need.slot.held = need.spend.lease;
+      outcomes.push({ headers: rateLimitHeaders(bucket, need.spend.remaining, need.spend.resetSeconds) });
+      continue;
+    }
+    const run: ObjectTake[] = [{ bucket, slot: need.slot }];
+    for (const next of buckets.slice(outcomes.length + 1)) {
+      const nextNeed = next.object === bucket.object ? needOf(next, cost) : undefined;
+      if (!nextNeed || !('object' in nextNeed)) break;
+      run.push({ bucket: next, slot: nextNeed.slot });
+    }
+    outcomes.push(...(await takeFromObject(env, run, cost)));
+  }
+  return outcomes;
+}
+
+/**
+ * One call to the object of `run`'s buckets, giving back what is left of their leases and taking
+ * new ones. Until it answers, the buckets' slots say so: their further requests wait for it.
+ */
+async function takeFromObject(env: Env, run: readonly ObjectTake[], cost: number) {
   const askedAtMs = Date.now();
-  const stub = env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(bucket.key));
-  let decision: TakeResult;
-  if (slot) {
-    const returned = slot.held && { id: slot.held.id, unused: slot.held.tokens };
+  const object = (run[0] as ObjectTake).bucket.object;
+  const stub = env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(object));
+  const given = run.map(({ slot }) => slot?.held);
+  const takes = run.map(({ bucket }, index) => {
+    const held = given[index];
+    const returned = held && { id: held.id, unused: held.tokens };
+    return { key: bucket.key, policy: bucket.policy, cost, lease: bucket.lease, returned };
+  });
+  const asking = stub.take(takes);
+  for (const { bucket, slot } of run) {
+    if (!slot) continue;
     // From here on the lease is the object's again: nothing in this isolate spends it.
     slot.held = undefined;
-    const asking = stub.take(bucket.policy, cost, { lease: bucket.lease, returned });
     slot.asking = asking;
     leases.set(bucket.key, slot);
-    try {
-      decision = await asking;
-    } finally {
-      slot.asking = undefined;
-    }
-    if (decision.lease && bucket.lease) {
+  }
+  let answers: TakeResult[];
+  try {
+    answers = await asking;
+  } finally {
+    for (const { slot } of run) if (slot) slot.asking = undefined;
+  }
+  // A bucket after a refusal was not charged: its lease was not given back and is still this isolate's.
+  run.forEach(({ slot }, index) => {
+    if (slot && index >= answers.length) slot.held = given[index];
+  });
+  return answers.map((decision, index) => {
+    const { bucket, slot } = run[index] as ObjectTake;
+    if (slot && decision.lease && bucket.lease) {
       slot.held = {
         ...decision.lease,
         usableUntilMs: askedAtMs + bucket.lease.lifetimeSeconds * 1000,
         bucket: { tokens: decision.tokens, updatedAtMs: Date.now() },
       };
     }
-  } else {
-    decision = await stub.take(bucket.policy, cost);
-  }
-  const headers = rateLimitHeaders(bucket, decision.remaining, decision.resetSeconds);
-  if (!decision.allowed) {
-    refusals.set(bucket.key, { bucket, state: { tokens: decision.tokens, updatedAtMs: Date.now() } });
-    throw rateLimited(bucket.policy, headers, decision.retryAfterSeconds);
-  }
-  return { headers };
+    const headers = rateLimitHeaders(bucket, decision.remaining, decision.resetSeconds);
+    if (!decision.allowed) {
+      refusals.set(bucket.key, { bucket, state: { tokens: decision.tokens, updatedAtMs: Date.now() } });
+      throw rateLimited(bucket.policy, headers, decision.retryAfterSeconds);
+    }
+    return { headers };
+  });
 }

@@ -103,11 +103,19 @@ export type RequestSubject = { ip: string } & (
 export interface Bucket {
   /** The policy's name in RateLimit headers. */
   name: string;
-  /** The Durable Object's name: one bucket per key. */
+  /** The bucket's identity: its entry in its object's storage, and this isolate's lease and refusal. */
   key: string;
+  /**
+   * The Durable Object's name. Buckets counted per the same tenant and address share one, so a
+   * request charging several of them (a login: the anonymous caller's quota and `login`) makes
+   * one call; any other bucket has an object of its own, named by its key.
+   */
+  object: string;
   policy: BucketPolicy;
   lease?: LeasePolicy;
 }
+
+const addressObject = (tenant: Tenant, ip: string) => `${tenant.id}:ip:${ip}`;
 
 /** The bucket of `policyName` that counts `subject`'s requests. */
 export function bucketOf(policyName: RateLimitPolicyName, subject: RequestSubject): Bucket {
@@ -116,21 +124,22 @@ export function bucketOf(policyName: RateLimitPolicyName, subject: RequestSubjec
     if (per !== 'ip' || capacity === 'tenant tier') {
       throw new Error(`The '${policyName}' policy counts per tenant: no tenant is known yet`);
     }
-    return {
-      name: policyName,
-      key: `${policyName}:${subject.ip}`,
-      policy: { capacity, windowSeconds },
-      lease,
-    };
+    const key = `${policyName}:${subject.ip}`;
+    return { name: policyName, key, object: key, policy: { capacity, windowSeconds }, lease };
   }
   const { tenant, principal } = subject;
   const tier = capacity === 'tenant tier';
+  const key =
+    per === 'tenant+ip'
+      ? `${tenant.id}:${policyName}:${subject.ip}`
+      : `${tenant.id}:${principalKey(principal)}`;
+  // An anonymous caller's tenant quota counts per tenant and address as well.
+  const perAddress = per === 'tenant+ip' || principal.type === 'anonymous';
+  const object = perAddress ? addressObject(tenant, subject.ip) : key;
   return {
     name: tier ? tenant.tier.toLowerCase() : policyName,
-    key:
-      per === 'tenant+ip'
-        ? `${tenant.id}:${policyName}:${subject.ip}`
-        : `${tenant.id}:${principalKey(principal)}`,
+    key,
+    object,
     policy: { capacity: tier ? tenant.rateLimitPerMinute : capacity, windowSeconds },
     lease,
   };
