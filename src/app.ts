@@ -1,4 +1,5 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { type Env, readConfig } from './env';
 import { accessRoutes } from './modules/access/routes';
@@ -30,7 +31,7 @@ import { verificationRoutes } from './modules/verifications/routes';
 import { passkeyRoutes } from './modules/webauthn/routes';
 import { registerEventWebhooks, webhookRoutes } from './modules/webhooks/routes';
 import type { AppEnv } from './platform/context';
-import { cors } from './platform/cors';
+import { addCorsHeaders, answerPreflight, isPreflight } from './platform/cors';
 import { ApiError } from './platform/errors';
 import { handleError } from './platform/http';
 import { newId } from './platform/ids';
@@ -47,32 +48,6 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 export function createApp(): OpenAPIHono<AppEnv> {
   const app = createRouter();
 
-  app.use('*', async (c, next) => {
-    const started = Date.now();
-    const incoming = c.req.header('X-Request-Id');
-    const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : newId('request');
-    const logger = createLogger(readConfig(c.env).logLevel as LogLevel, { requestId });
-    c.set('requestId', requestId);
-    c.set('logger', logger);
-    await next();
-    c.res.headers.set('X-Request-Id', requestId);
-    // A 429 already names the bucket that refused, which may not be the quota the request took first.
-    for (const [name, value] of Object.entries(c.get('rateLimitHeaders') ?? {}))
-      if (!c.res.headers.has(name)) c.res.headers.set(name, value);
-    c.get('logger').info('request', {
-      method: c.req.method,
-      route: c.req.routePath,
-      path: c.req.path,
-      status: c.res.status,
-      durationMs: Date.now() - started,
-    });
-  });
-
-  app.use(
-    '*',
-    cors((path) => allowedMethods(app, path)),
-  );
-
   const jsonBodyLimit = bodyLimit({
     maxSize: JSON_BODY_LIMIT_BYTES,
     onError: () => {
@@ -82,11 +57,40 @@ export function createApp(): OpenAPIHono<AppEnv> {
     },
   });
   // The upload route stream-parses its body within its own limits: this one would buffer it.
-  app.use(`${BASE_PATH}/*`, (c, next) =>
-    c.req.method === uploadRoute.method && uploadRoute.path.test(c.req.path)
-      ? next()
-      : jsonBodyLimit(c, next),
-  );
+  const limitsItsOwnBody = (c: Context<AppEnv>) =>
+    c.req.method === uploadRoute.method && uploadRoute.path.test(c.req.path);
+  const methodsOf = (path: string) => allowedMethods(app, path);
+
+  // What every request needs, in one middleware rather than one each: every layer is a dispatch
+  // and a promise more per request, a fifth of a health check's time when these were three.
+  app.use('*', async (c, next) => {
+    const started = Date.now();
+    const incoming = c.req.header('X-Request-Id');
+    const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : newId('request');
+    c.set('requestId', requestId);
+    c.set('logger', createLogger(readConfig(c.env).logLevel as LogLevel, { requestId }));
+    try {
+      if (isPreflight(c)) c.res = await answerPreflight(c, methodsOf);
+      else if (c.req.raw.body !== null && !limitsItsOwnBody(c)) await jsonBodyLimit(c, next);
+      else await next();
+    } catch (error) {
+      // Refused here rather than in a route (a preflight's 429, a body's 413): answered as
+      // onError answers, so that the headers below are added all the same.
+      c.res = await handleError(error, c);
+    }
+    c.res.headers.set('X-Request-Id', requestId);
+    // A 429 already names the bucket that refused, which may not be the quota the request took first.
+    for (const [name, value] of Object.entries(c.get('rateLimitHeaders') ?? {}))
+      if (!c.res.headers.has(name)) c.res.headers.set(name, value);
+    addCorsHeaders(c);
+    c.get('logger').info('request', {
+      method: c.req.method,
+      route: c.req.routePath,
+      path: c.req.path,
+      status: c.res.status,
+      durationMs: Date.now() - started,
+    });
+  });
 
   registerComponents(app);
   app.route(BASE_PATH, systemRoutes());

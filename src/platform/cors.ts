@@ -1,4 +1,4 @@
-import type { MiddlewareHandler } from 'hono';
+import type { Context } from 'hono';
 import type { AppEnv } from './context';
 import { isWebOrigin } from './origins';
 import { chargeQuota, clientIp } from './pipeline';
@@ -47,32 +47,47 @@ export function preflightHeaders(origin: string, methods: readonly string[]): Re
 }
 
 /**
- * The global CORS middleware: answers preflights itself (they reach no route) and adds the
- * tenant's CORS headers to whatever answer a request ends with, problems included, so a page can
- * read why it was refused. `methodsOf` gives the methods a path serves.
+ * A CORS preflight: browsers send it before a call a page may not make unasked. It reaches no
+ * route: the request middleware (src/app.ts) answers it with `answerPreflight`.
  */
-export function cors(methodsOf: (path: string) => string[]): MiddlewareHandler<AppEnv> {
-  return async (c, next) => {
-    const origin = c.req.header('Origin');
-    const requestedMethod = c.req.header('Access-Control-Request-Method');
-    if (c.req.method === 'OPTIONS' && origin !== undefined && requestedMethod !== undefined) {
-      // Whatever the origin, a preflight costs the address a public token: unknown origins
-      // would otherwise make the registry be read at the sender's pace.
-      await chargeQuota(c, { ip: clientIp(c.env, c.req) }, 1);
-      const methods = methodsOf(c.req.path);
-      const allowed =
-        methods.includes(requestedMethod.toUpperCase()) &&
-        isWebOrigin(origin) &&
-        (await isCorsOriginOfSomeTenant(c.env, origin));
-      return c.body(null, 204, { Vary: 'Origin', ...(allowed ? preflightHeaders(origin, methods) : {}) });
-    }
-    await next();
-    const tenant = c.get('tenant');
-    if (!tenant) return;
-    // The answer depends on Origin for every tenant route: a shared cache must key on it.
-    c.res.headers.append('Vary', 'Origin');
-    for (const [name, value] of Object.entries(corsResponseHeaders(origin, tenant.corsOrigins))) {
-      c.res.headers.set(name, value);
-    }
-  };
+export function isPreflight(c: Context<AppEnv>): boolean {
+  return (
+    c.req.method === 'OPTIONS' &&
+    c.req.header('Origin') !== undefined &&
+    c.req.header('Access-Control-Request-Method') !== undefined
+  );
+}
+
+/** The answer to a preflight; `methodsOf` gives the methods a path serves. */
+export async function answerPreflight(
+  c: Context<AppEnv>,
+  methodsOf: (path: string) => string[],
+): Promise<Response> {
+  const origin = c.req.header('Origin') ?? '';
+  const requestedMethod = c.req.header('Access-Control-Request-Method') ?? '';
+  // Whatever the origin, a preflight costs the address a public token: unknown origins
+  // would otherwise make the registry be read at the sender's pace.
+  await chargeQuota(c, { ip: clientIp(c.env, c.req) }, 1);
+  const methods = methodsOf(c.req.path);
+  const allowed =
+    methods.includes(requestedMethod.toUpperCase()) &&
+    isWebOrigin(origin) &&
+    (await isCorsOriginOfSomeTenant(c.env, origin));
+  return c.body(null, 204, { Vary: 'Origin', ...(allowed ? preflightHeaders(origin, methods) : {}) });
+}
+
+/**
+ * Adds the tenant's CORS headers to whatever answer a request ends with, problems included, so a
+ * page can read why it was refused. Requests that resolved no tenant get none.
+ */
+export function addCorsHeaders(c: Context<AppEnv>): void {
+  const tenant = c.get('tenant');
+  if (!tenant) return;
+  // The answer depends on Origin for every tenant route: a shared cache must key on it.
+  c.res.headers.append('Vary', 'Origin');
+  for (const [name, value] of Object.entries(
+    corsResponseHeaders(c.req.header('Origin'), tenant.corsOrigins),
+  )) {
+    c.res.headers.set(name, value);
+  }
 }

@@ -9,21 +9,47 @@ export interface Logger {
   with(fields: Record<string, unknown>): Logger;
 }
 
-/** One JSON object per line, so Workers Logs can index every field. */
-export function createLogger(level: LogLevel, base: Record<string, unknown> = {}): Logger {
-  const threshold = levels[level];
-  const write = (at: Exclude<LogLevel, 'silent'>, message: string, fields?: Record<string, unknown>) => {
-    if (levels[at] < threshold) return;
-    const line = JSON.stringify({ level: at, time: new Date().toISOString(), message, ...base, ...fields });
+/**
+ * One JSON object per line, so Workers Logs can index every field. A class rather than closures:
+ * every request makes a logger, and its methods then cost nothing to create.
+ */
+class JsonLogger implements Logger {
+  constructor(
+    private readonly threshold: number,
+    private readonly base: Record<string, unknown>,
+  ) {}
+
+  private write(at: Exclude<LogLevel, 'silent'>, message: string, fields?: Record<string, unknown>): void {
+    if (levels[at] < this.threshold) return;
+    const line = JSON.stringify({
+      level: at,
+      time: new Date().toISOString(),
+      message,
+      ...this.base,
+      ...fields,
+    });
     if (at === 'error') console.error(line);
     else if (at === 'warn') console.warn(line);
     else console.log(line);
-  };
-  return {
-    debug: (message, fields) => write('debug', message, fields),
-    info: (message, fields) => write('info', message, fields),
-    warn: (message, fields) => write('warn', message, fields),
-    error: (message, fields) => write('error', message, fields),
-    with: (fields) => createLogger(level, { ...base, ...fields }),
-  };
+  }
+
+  debug(message: string, fields?: Record<string, unknown>): void {
+    this.write('debug', message, fields);
+  }
+  info(message: string, fields?: Record<string, unknown>): void {
+    this.write('info', message, fields);
+  }
+  warn(message: string, fields?: Record<string, unknown>): void {
+    this.write('warn', message, fields);
+  }
+  error(message: string, fields?: Record<string, unknown>): void {
+    this.write('error', message, fields);
+  }
+  with(fields: Record<string, unknown>): Logger {
+    return new JsonLogger(this.threshold, { ...this.base, ...fields });
+  }
+}
+
+export function createLogger(level: LogLevel, base: Record<string, unknown> = {}): Logger {
+  return new JsonLogger(levels[level], base);
 }
