@@ -30,7 +30,6 @@ type SessionRow = typeof sessions.$inferSelect;
 /** What a revocation needs of a session: its owner, and the facts its object may start from. */
 type SessionOfFamily = Pick<SessionRow, 'id' | 'userId' | 'createdAt' | 'lastUsedAt'>;
 
-/** The session columns a revocation reads (`SessionOfFamily`). */
 const sessionOfFamily = {
   id: sessions.id,
   userId: sessions.userId,
