@@ -24,10 +24,11 @@ export const operationBudgets = {
   /**
    * Two round trips the answer waits for: the reservation, which reads the user, its factors and
    * roles, and the session's batch. The third query is the outbox handing the session.created
-   * event over (src/platform/unit-of-work.ts), which runs beside the session's object call and
-   * often ends before the answer. One call: the session's object.
+   * event over (src/platform/unit-of-work.ts), which runs beside the token signing and may end
+   * before the answer. No object call: the worker mints the first refresh token, the session's
+   * object starts on the first refresh; the login bucket is leased to the isolate.
    */
-  'POST /auth/login': { d1Queries: 3, doCalls: 1, kvReads: 0 },
+  'POST /auth/login': { d1Queries: 3, doCalls: 0, kvReads: 0 },
   /** The session, user and roles in one batch; the rotation in the session's object. */
   'POST /auth/refresh': { d1Queries: 1, doCalls: 1, kvReads: 0 },
   /**

@@ -48,4 +48,6 @@ export const sealPurposes = {
   sandboxCallbackSecret: 'sandbox-callback-secret',
   /** Provider callback secrets in the tenant's settings (`verification.callbackSecrets`): the tenant's, no customer's. */
   verificationCallbackSecret: 'verification-callback-secret',
+  /** The HMAC key of a refresh-token family (src/platform/sessions/refresh-tokens.ts), derived per session, never stored by the worker. */
+  refreshTokenFamily: 'refresh-token-family',
 } as const;

@@ -1,10 +1,12 @@
-import { env } from 'cloudflare:test';
+import { env, runInDurableObject } from 'cloudflare:test';
 import { and, eq } from 'drizzle-orm';
 import { decodeJwt } from 'jose';
 import { describe, expect, it, vi } from 'vitest';
 import { auditEvents, sessions, users } from '../../src/db/tenant';
 import { revocationKey, UNMARKED_REMEMBERED_MS } from '../../src/platform/auth/authenticate';
 import { ACCOUNT_LOCKOUT } from '../../src/platform/auth/lockout';
+import { randomToken } from '../../src/platform/crypto';
+import { familyFacts, refreshTokenFor, sessionStub } from '../../src/platform/sessions/refresh-tokens';
 import {
   createCustomer,
   createStaff,
@@ -270,6 +272,106 @@ describe('POST /auth/refresh', () => {
     const victim = await createStaff(tenant);
     expectProblem(await refresh(other, victim.refreshToken), 401, 'invalid_refresh_token');
     expect((await refresh(tenant, victim.refreshToken)).status).toBe(200);
+  });
+});
+
+/** The session's object's stored state (its storage key), or undefined before the family's first use. */
+function storedFamily(sessionId: string) {
+  return runInDurableObject(sessionStub(env, sessionId), (_, state) => state.storage.kv.get('session'));
+}
+
+/** What D1 holds of a session, as the refresh passes it to the session's object. */
+async function factsInD1(tenant: TestTenant, sessionId: string) {
+  const row = await database(tenant).select().from(sessions).where(eq(sessions.id, sessionId)).get();
+  if (!row) throw new Error(`No session ${sessionId}`);
+  return familyFacts({ ...row, sessionId: row.id });
+}
+
+describe('refresh-token families started on first use', () => {
+  it('a login leaves the object untouched; its first refresh starts the family, which detects reuse', async () => {
+    const tenant = await createTenant();
+    const staff = await createStaff(tenant);
+    expect(await storedFamily(staff.sessionId)).toBeUndefined();
+    const first = await refresh(tenant, staff.refreshToken);
+    expect(first.status).toBe(200);
+    expect(await storedFamily(staff.sessionId)).toMatchObject({ generation: 1, revokedAt: null });
+    // Within the grace a second use of the login's token is a concurrent refresh: the same successor.
+    const concurrent = await refresh(tenant, staff.refreshToken);
+    expect(concurrent.body.refreshToken).toBe(first.body.refreshToken);
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 11_000 });
+    try {
+      expectProblem(await refresh(tenant, staff.refreshToken), 401, 'refresh_token_reused');
+      expectProblem(await refresh(tenant, first.body.refreshToken), 401, 'invalid_refresh_token');
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(await eventsOfType(tenant, 'session.revoked')).toEqual([
+      expect.objectContaining({ data: expect.objectContaining({ reason: 'REFRESH_TOKEN_REUSED' }) }),
+    ]);
+  });
+
+  it('a logout before the first refresh leaves a revoked family that a racing refresh cannot start', async () => {
+    const tenant = await createTenant();
+    const customer = await createCustomer(tenant);
+    // What a refresh read from D1 just before the logout committed.
+    const factsBeforeLogout = await factsInD1(tenant, customer.sessionId);
+    const logout = await call('POST', '/auth/logout', { tenant: tenant.id, token: customer.accessToken });
+    expect(logout.status).toBe(204);
+    expectProblem(await refresh(tenant, customer.refreshToken), 401, 'invalid_refresh_token');
+    const racing = await sessionStub(env, customer.sessionId).rotate(
+      customer.refreshToken,
+      Date.now(),
+      factsBeforeLogout,
+    );
+    expect(racing).toEqual({ outcome: 'revoked' });
+  });
+
+  it('expires a never-refreshed family by the times D1 holds', async () => {
+    const tenant = await createTenant();
+    const idle = await createStaff(tenant);
+    const old = await createStaff(tenant);
+    const daysAgo = (days: number) => new Date(Date.now() - days * 24 * 60 * 60 * 1000).toISOString();
+    const db = database(tenant);
+    await db
+      .update(sessions)
+      .set({ createdAt: daysAgo(31), lastUsedAt: daysAgo(31) })
+      .where(eq(sessions.id, idle.sessionId));
+    await db
+      .update(sessions)
+      .set({ createdAt: daysAgo(91), lastUsedAt: daysAgo(1) })
+      .where(eq(sessions.id, old.sessionId));
+    expectProblem(await refresh(tenant, idle.refreshToken), 401, 'invalid_refresh_token');
+    expectProblem(await refresh(tenant, old.refreshToken), 401, 'invalid_refresh_token');
+  });
+
+  it('keeps the stored random key of a family started before the key was derived', async () => {
+    const tenant = await createTenant();
+    const staff = await createStaff(tenant);
+    const familyKey = randomToken(32);
+    const now = Date.now();
+    // The state the former `start` stored at login.
+    await runInDurableObject(sessionStub(env, staff.sessionId), (_, state) =>
+      state.storage.kv.put('session', {
+        sessionId: staff.sessionId,
+        tenantId: tenant.id,
+        userId: staff.id,
+        createdAt: now,
+        lastUsedAt: now,
+        absoluteExpiresAt: now + 90 * 24 * 60 * 60 * 1000,
+        idleExpiresAt: now + 30 * 24 * 60 * 60 * 1000,
+        familyKey,
+        generation: 0,
+        rotatedAt: null,
+        revokedAt: null,
+        revokedReason: null,
+      }),
+    );
+    const rotated = await refresh(tenant, await refreshTokenFor(staff.sessionId, familyKey, 0));
+    expect(rotated.status).toBe(200);
+    expect(rotated.body.refreshToken).toBe(await refreshTokenFor(staff.sessionId, familyKey, 1));
+    // The derived key is not this family's: its token is a guess, which revokes nothing.
+    expectProblem(await refresh(tenant, staff.refreshToken), 401, 'invalid_refresh_token');
+    expect((await refresh(tenant, rotated.body.refreshToken)).status).toBe(200);
   });
 });
 

@@ -38,7 +38,7 @@ describe('store operations per request (scripts/bench/budgets.ts)', () => {
     ['a built-in role', 'TENANT_ADMIN' as const],
     ['a custom role', { permissions: ['customers:read' as const, 'documents:read' as const] }],
   ])(
-    'a login with %s makes two D1 round trips and one Durable Object call; a refresh one of each',
+    'a login with %s makes two D1 round trips and no Durable Object call; a refresh one of each',
     async (_, role) => {
       const tenant = await createTenant();
       const staff = await createStaff(tenant, role);

@@ -16,12 +16,30 @@ import { ApiError, notFound } from '../../platform/errors';
 import type { SessionRevocationReason } from '../../platform/events';
 import { newId } from '../../platform/ids';
 import { decodeCursor, toPage } from '../../platform/pagination';
-import { sessionIdOfRefreshToken, sessionStub } from '../../platform/sessions/refresh-tokens';
+import {
+  familyFacts,
+  firstRefreshToken,
+  sessionIdOfRefreshToken,
+  sessionStub,
+} from '../../platform/sessions/refresh-tokens';
 import { commit, commitUnlessRefused, event } from '../../platform/unit-of-work';
 import type { AccessTokenView, SessionListQuery, SessionView, TokenPairView } from './schemas';
 
 export type UserRow = typeof users.$inferSelect;
 type SessionRow = typeof sessions.$inferSelect;
+/** What a revocation needs of a session: its owner, and the facts its object may start from. */
+type SessionOfFamily = Pick<SessionRow, 'id' | 'userId' | 'createdAt' | 'lastUsedAt'>;
+
+const sessionOfFamily = {
+  id: sessions.id,
+  userId: sessions.userId,
+  createdAt: sessions.createdAt,
+  lastUsedAt: sessions.lastUsedAt,
+};
+
+function factsOf(ctx: ServiceContext, session: SessionOfFamily) {
+  return familyFacts({ ...session, sessionId: session.id, tenantId: ctx.tenant.id });
+}
 
 /** "Firefox on macOS": names sessions and, by default, passkeys. */
 export function deviceLabel(userAgent: string | undefined): string {
@@ -61,9 +79,10 @@ async function userAccessToken(
 
 /**
  * Opens a session for a user who has just proved who they are: the listing row (with the
- * caller's extra statements, e.g. clearing failed logins) is committed first, then the
- * session's Durable Object issues the first refresh token. `permissions` saves their query
- * when the caller read them in an earlier round trip.
+ * caller's extra statements, e.g. clearing failed logins) is committed, then the worker mints
+ * the first refresh token under the family key derived for the session; its Durable Object is
+ * not called until the token is first used. `permissions` saves their query when the caller read
+ * them in an earlier round trip.
  */
 export async function startSession(
   ctx: ServiceContext,
@@ -103,12 +122,7 @@ export async function startSession(
     { violates: 'sessions.user_id', refusal: () => new ApiError('invalid_credentials') },
   );
   const [refreshToken, accessToken] = await Promise.all([
-    sessionStub(ctx.env, session.id).start({
-      sessionId: session.id,
-      tenantId: ctx.tenant.id,
-      userId: user.id,
-      now: ctx.now.getTime(),
-    }),
+    firstRefreshToken(ctx.env, ctx.tenant.id, session.id),
     userAccessToken(ctx, user, session, permissions),
   ]);
   return {
@@ -151,6 +165,9 @@ export async function refreshSession(ctx: ServiceContext, refreshToken: string):
           amr: sessions.amr,
           authTime: sessions.authTime,
           revokedAt: sessions.revokedAt,
+          // Aliased: the user has columns of these names.
+          createdAt: sql<string>`${sessions.createdAt}`.as('session_created_at'),
+          lastUsedAt: sql<string>`${sessions.lastUsedAt}`.as('session_last_used_at'),
         },
         user: users,
       })
@@ -166,7 +183,11 @@ export async function refreshSession(ctx: ServiceContext, refreshToken: string):
   if (!found || found.session.revokedAt !== null) throw new ApiError('invalid_refresh_token');
   const session = { ...found.session, id: sessionId };
 
-  const rotation = await sessionStub(ctx.env, sessionId).rotate(refreshToken, ctx.now.getTime());
+  const rotation = await sessionStub(ctx.env, sessionId).rotate(
+    refreshToken,
+    ctx.now.getTime(),
+    factsOf(ctx, session),
+  );
   if (rotation.outcome === 'reused') {
     await revokeSessions(ctx, [session], 'REFRESH_TOKEN_REUSED');
     throw new ApiError('refresh_token_reused');
@@ -196,13 +217,13 @@ export async function refreshSession(ctx: ServiceContext, refreshToken: string):
  */
 async function revokeSessions(
   ctx: ServiceContext,
-  targets: Pick<SessionRow, 'id' | 'userId'>[],
+  targets: SessionOfFamily[],
   reason: SessionRevocationReason,
 ): Promise<void> {
   if (targets.length === 0) return;
   await Promise.all(
     targets.flatMap((session) => [
-      sessionStub(ctx.env, session.id).revoke(reason, ctx.now.getTime()),
+      sessionStub(ctx.env, session.id).revoke(reason, ctx.now.getTime(), factsOf(ctx, session)),
       markRevoked(ctx.env, ctx.tenant.id, session.id, reason),
     ]),
   );
@@ -246,7 +267,7 @@ export async function revokeUserSessions(
   options: { exceptSessionId?: string } = {},
 ): Promise<number> {
   const live = await ctx.db
-    .select({ id: sessions.id, userId: sessions.userId })
+    .select(sessionOfFamily)
     .from(sessions)
     .where(
       activeSessionsOf(
@@ -267,7 +288,7 @@ export async function endSession(
   reason: SessionRevocationReason,
 ): Promise<boolean> {
   const session = await ctx.db
-    .select({ id: sessions.id, userId: sessions.userId })
+    .select(sessionOfFamily)
     .from(sessions)
     .where(activeSessionsOf(ctx, userId, eq(sessions.id, sessionId)))
     .get();

@@ -18,7 +18,12 @@ import type { ServiceContext } from '../../platform/context';
 import { base64UrlEncode, randomToken, sha256Hex } from '../../platform/crypto';
 import { ApiError, notFound } from '../../platform/errors';
 import { newId } from '../../platform/ids';
-import { sessionIdOfRefreshToken, sessionStub } from '../../platform/sessions/refresh-tokens';
+import {
+  familyFacts,
+  firstRefreshToken,
+  sessionIdOfRefreshToken,
+  sessionStub,
+} from '../../platform/sessions/refresh-tokens';
 import { commit } from '../../platform/unit-of-work';
 import type { AuthenticatedClient } from './clients';
 import type { IntrospectionResponse, TokenResponse } from './schemas';
@@ -313,12 +318,7 @@ export async function authorizationCodeGrant(
   }
   const grant = await findGrant(ctx, sessionId);
   if (!grant) throw invalidCode();
-  const refreshToken = await sessionStub(ctx.env, sessionId).start({
-    sessionId,
-    tenantId,
-    userId: grant.userId,
-    now: ctx.now.getTime(),
-  });
+  const refreshToken = await firstRefreshToken(ctx.env, tenantId, sessionId);
   const endsAt = await consentEnd(ctx, grant);
   return {
     access_token: await grantAccessToken(ctx, grant, grant.scope, issuer, endsAt, binding),
@@ -348,6 +348,15 @@ async function revokeGrantOfReplayedCode(
   if (grant) await revokeGrant(ctx, grant, 'authorization_code_reused');
 }
 
+/**
+ * What the grant's refresh-token object starts its family from on first use. A grant has no
+ * last-use column: an object without state has never rotated, so its idle clock runs from the
+ * grant's creation, as it did when the exchange started the family.
+ */
+function grantFamily(grant: Grant) {
+  return familyFacts({ ...grant, lastUsedAt: grant.createdAt });
+}
+
 function findGrant(ctx: ServiceContext, sessionId: string): Promise<Grant | undefined> {
   return ctx.db
     .select()
@@ -375,7 +384,7 @@ async function clientGrantOfRefreshToken(
 async function revokeGrant(ctx: ServiceContext, grant: Grant, reason: string): Promise<void> {
   await Promise.all([
     markRevoked(ctx.env, ctx.tenant.id, grant.sessionId, reason),
-    sessionStub(ctx.env, grant.sessionId).revoke(reason, ctx.now.getTime()),
+    sessionStub(ctx.env, grant.sessionId).revoke(reason, ctx.now.getTime(), grantFamily(grant)),
     commit(ctx, {
       statements: [
         ctx.db
@@ -462,6 +471,7 @@ export async function refreshTokenGrant(
   const rotation = await sessionStub(ctx.env, grant.sessionId).rotate(
     params.refresh_token,
     ctx.now.getTime(),
+    grantFamily(grant),
   );
   if (rotation.outcome === 'reused') {
     await revokeGrant(ctx, grant, 'refresh_token_reused');
@@ -519,7 +529,7 @@ async function identify(
     const grant = await findGrant(ctx, sessionId);
     if (!grant || grant.revokedAt !== null || (await consentEnd(ctx, grant)) === 0)
       return { kind: 'invalid' };
-    const live = await sessionStub(ctx.env, sessionId).inspect(token, ctx.now.getTime());
+    const live = await sessionStub(ctx.env, sessionId).inspect(token, ctx.now.getTime(), grantFamily(grant));
     if (!live) return { kind: 'invalid' };
     if (grant.clientId !== client.clientId) return { kind: 'foreign' };
     return { kind: 'refresh', grant, expiresAt: live.expiresAt, createdAt: live.createdAt };

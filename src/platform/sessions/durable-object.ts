@@ -1,6 +1,12 @@
 import { DurableObject } from 'cloudflare:workers';
 import type { Env } from '../../env';
-import { issuedByFamily, newFamilyKey, parseRefreshToken, refreshTokenFor } from './refresh-tokens';
+import {
+  type FamilyFacts,
+  familyKeyOf,
+  issuedByFamily,
+  parseRefreshToken,
+  refreshTokenFor,
+} from './refresh-tokens';
 
 /** A second refresh with the same token inside this window gets the same successor, not a reuse alarm. */
 const REFRESH_GRACE_MS = 10_000;
@@ -15,7 +21,11 @@ interface SessionState {
   lastUsedAt: number;
   absoluteExpiresAt: number;
   idleExpiresAt: number;
-  /** HMAC key of the family's tokens (see refresh-tokens.ts); never leaves this object. */
+  /**
+   * HMAC key of the family's tokens (see refresh-tokens.ts): derived from the root secret
+   * (`familyKeyOf`) for a family started on first use, random for one started before that
+   * derivation existed, whose tokens only this stored copy verifies.
+   */
   familyKey: string;
   /** The generation of the one live refresh token; every lower one is spent. */
   generation: number;
@@ -34,7 +44,10 @@ const STATE_KEY = 'session';
 /**
  * One instance per session: the single writer of its refresh-token family. Rotation, reuse
  * detection and the concurrent-refresh grace need a strongly consistent read-modify-write, which
- * D1 without transactions cannot give.
+ * D1 without transactions cannot give. A login does not call it: the worker mints generation 0
+ * and the object starts its state on the first rotation, inspection or revocation. Callers look
+ * the session up in D1 in the caller's tenant first (unknown, foreign or revoked sessions never
+ * get here) and pass what the row says.
  */
 export class SessionDurableObject extends DurableObject<Env> {
   private read(): SessionState | undefined {
@@ -45,30 +58,38 @@ export class SessionDurableObject extends DurableObject<Env> {
     this.ctx.storage.kv.put(STATE_KEY, state);
   }
 
-  /** Starts the family and returns its first refresh token. */
-  async start(input: { sessionId: string; tenantId: string; userId: string; now: number }): Promise<string> {
-    const familyKey = newFamilyKey();
-    this.write({
-      sessionId: input.sessionId,
-      tenantId: input.tenantId,
-      userId: input.userId,
-      createdAt: input.now,
-      lastUsedAt: input.now,
-      absoluteExpiresAt: input.now + REFRESH_ABSOLUTE_TTL_MS,
-      idleExpiresAt: input.now + REFRESH_IDLE_TTL_MS,
-      familyKey,
+  /**
+   * The family's state: the stored one, or, before the family's first use, generation 0 started
+   * from what D1 holds of the session (not written until something changes). A stored state of
+   * another session or tenant than the caller's D1 row is none of the caller's business.
+   */
+  private async stateFor(facts: FamilyFacts): Promise<SessionState | undefined> {
+    const stored = this.read();
+    if (stored) {
+      return stored.sessionId === facts.sessionId && stored.tenantId === facts.tenantId ? stored : undefined;
+    }
+    const absoluteExpiresAt = facts.createdAt + REFRESH_ABSOLUTE_TTL_MS;
+    return {
+      sessionId: facts.sessionId,
+      tenantId: facts.tenantId,
+      userId: facts.userId,
+      createdAt: facts.createdAt,
+      lastUsedAt: facts.lastUsedAt,
+      absoluteExpiresAt,
+      idleExpiresAt: Math.min(absoluteExpiresAt, facts.lastUsedAt + REFRESH_IDLE_TTL_MS),
+      familyKey: await familyKeyOf(this.env, facts.tenantId, facts.sessionId),
       generation: 0,
       rotatedAt: null,
       revokedAt: null,
       revokedReason: null,
-    });
-    return refreshTokenFor(input.sessionId, familyKey, 0);
+    };
   }
 
-  async rotate(presentedToken: string, now: number): Promise<RotationResult> {
-    const state = this.read();
+  async rotate(presentedToken: string, now: number, facts: FamilyFacts): Promise<RotationResult> {
     const presented = parseRefreshToken(presentedToken);
-    if (!state || !presented || presented.sessionId !== state.sessionId) return { outcome: 'unknown' };
+    if (!presented || presented.sessionId !== facts.sessionId) return { outcome: 'unknown' };
+    const state = await this.stateFor(facts);
+    if (!state) return { outcome: 'unknown' };
     // A token this family never issued is a guess, not a leak: it changes nothing.
     if (!(await issuedByFamily(presented, state.familyKey))) return { outcome: 'unknown' };
     if (state.revokedAt !== null) return { outcome: 'revoked' };
@@ -101,8 +122,12 @@ export class SessionDurableObject extends DurableObject<Env> {
     return { outcome: 'reused' };
   }
 
-  async revoke(reason: string, now: number): Promise<boolean> {
-    const state = this.read();
+  /**
+   * Ends the family. One never used gets a revoked state all the same (a tombstone): a refresh
+   * that read the D1 row before the logout committed must not start the family afterwards.
+   */
+  async revoke(reason: string, now: number, facts: FamilyFacts): Promise<boolean> {
+    const state = await this.stateFor(facts);
     if (!state || state.revokedAt !== null) return false;
     this.write({ ...state, revokedAt: now, revokedReason: reason });
     return true;
@@ -115,8 +140,9 @@ export class SessionDurableObject extends DurableObject<Env> {
   async inspect(
     presentedToken: string,
     now: number,
+    facts: FamilyFacts,
   ): Promise<{ userId: string; createdAt: number; expiresAt: number } | null> {
-    const state = this.read();
+    const state = await this.stateFor(facts);
     if (!state || state.revokedAt !== null) return null;
     const expiresAt = Math.min(state.absoluteExpiresAt, state.idleExpiresAt);
     const presented = parseRefreshToken(presentedToken);

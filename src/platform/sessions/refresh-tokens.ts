@@ -1,13 +1,24 @@
+import { sealPurposes } from '../../db/customer-data';
 import type { Env } from '../../env';
-import { base64UrlEncode, randomToken, timingSafeEqual } from '../crypto';
+import { base64UrlEncode, timingSafeEqual } from '../crypto';
+import { fieldDigest } from '../field-encryption';
 import { isId } from '../ids';
 
 /**
  * Refresh tokens are `<sessionId>.<generation>.<secret>`: opaque to clients, yet they name the
  * one Durable Object that can rotate them, so a refresh needs no lookup table. The secret is an
- * HMAC of the generation under a key only that object holds, so the object can tell a token it
- * issued and that has since been spent (reuse: revoke the family) from a forged one (ignore it):
- * knowing a session id is not enough to end someone's session.
+ * HMAC of the generation under the family's key, so the object can tell a token it issued and
+ * that has since been spent (reuse: revoke the family) from a forged one (ignore it): knowing a
+ * session id is not enough to end someone's session.
+ *
+ * The family key is derived from the root secret `FIELD_ENCRYPTION_KEY`, the tenant and the
+ * session id (`familyKeyOf`), so the worker mints generation 0 at login without calling the
+ * object, and the object starts the family on first use from the same derivation. The worker
+ * holds that root secret anyway (field encryption; with the JWT keys it can already mint any
+ * access token), so this widens nothing to a new holder; what it implies is that whoever has the
+ * root secret can compute any session's tokens (every generation, not only 0), and that
+ * replacing the root secret voids the generation-0 tokens of sessions never refreshed since.
+ * Families started before this derivation keep the random key their object stored.
  */
 export interface ParsedRefreshToken {
   sessionId: string;
@@ -30,9 +41,56 @@ export function sessionIdOfRefreshToken(token: string): string | null {
   return parseRefreshToken(token)?.sessionId ?? null;
 }
 
-/** A new key for a refresh-token family; it never leaves the family's Durable Object. */
-export function newFamilyKey(): string {
-  return randomToken(32);
+/**
+ * What D1 holds of a session or an OAuth grant, passed to every call of its object: an object
+ * with no state yet starts its family from them, as generation 0. Times are epoch milliseconds.
+ */
+export interface FamilyFacts {
+  sessionId: string;
+  tenantId: string;
+  userId: string;
+  createdAt: number;
+  lastUsedAt: number;
+}
+
+/** The facts of a row read from D1, whose times are ISO strings. */
+export function familyFacts(row: {
+  sessionId: string;
+  tenantId: string;
+  userId: string;
+  createdAt: string;
+  lastUsedAt: string;
+}): FamilyFacts {
+  return {
+    sessionId: row.sessionId,
+    tenantId: row.tenantId,
+    userId: row.userId,
+    createdAt: Date.parse(row.createdAt),
+    lastUsedAt: Date.parse(row.lastUsedAt),
+  };
+}
+
+/**
+ * The key of a family started on first use: the per-tenant HMAC key HKDF derives from the root
+ * secret for this purpose (derived once per isolate, src/platform/field-encryption.ts), applied
+ * to the session id. Bound to the tenant too, so a session id presented under another tenant
+ * derives a key that verifies none of its tokens.
+ */
+export function familyKeyOf(env: Env, tenantId: string, sessionId: string): Promise<string> {
+  return fieldDigest(
+    {
+      rootKey: env.FIELD_ENCRYPTION_KEY,
+      tenantId,
+      purpose: sealPurposes.refreshTokenFamily,
+      recordId: sessionId,
+    },
+    'v1',
+  );
+}
+
+/** The generation-0 token of a session just committed to D1: its object has no state until first used. */
+export async function firstRefreshToken(env: Env, tenantId: string, sessionId: string): Promise<string> {
+  return refreshTokenFor(sessionId, await familyKeyOf(env, tenantId, sessionId), 0);
 }
 
 async function generationSecret(familyKey: string, generation: number): Promise<string> {
