@@ -326,7 +326,7 @@ describe('refresh-token families started on first use', () => {
     expect(racing).toEqual({ outcome: 'revoked' });
   });
 
-  it('expires a never-refreshed family by the times D1 holds', async () => {
+  it('expires a never-refreshed family from its login, whatever step-ups did to lastUsedAt', async () => {
     const tenant = await createTenant();
     const idle = await createStaff(tenant);
     const old = await createStaff(tenant);
@@ -334,7 +334,7 @@ describe('refresh-token families started on first use', () => {
     const db = database(tenant);
     await db
       .update(sessions)
-      .set({ createdAt: daysAgo(31), lastUsedAt: daysAgo(31) })
+      .set({ createdAt: daysAgo(31), lastUsedAt: daysAgo(1) })
       .where(eq(sessions.id, idle.sessionId));
     await db
       .update(sessions)

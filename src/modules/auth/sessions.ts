@@ -28,13 +28,12 @@ import type { AccessTokenView, SessionListQuery, SessionView, TokenPairView } fr
 export type UserRow = typeof users.$inferSelect;
 type SessionRow = typeof sessions.$inferSelect;
 /** What a revocation needs of a session: its owner, and the facts its object may start from. */
-type SessionOfFamily = Pick<SessionRow, 'id' | 'userId' | 'createdAt' | 'lastUsedAt'>;
+type SessionOfFamily = Pick<SessionRow, 'id' | 'userId' | 'createdAt'>;
 
 const sessionOfFamily = {
   id: sessions.id,
   userId: sessions.userId,
   createdAt: sessions.createdAt,
-  lastUsedAt: sessions.lastUsedAt,
 };
 
 function factsOf(ctx: ServiceContext, session: SessionOfFamily) {
@@ -165,9 +164,8 @@ export async function refreshSession(ctx: ServiceContext, refreshToken: string):
           amr: sessions.amr,
           authTime: sessions.authTime,
           revokedAt: sessions.revokedAt,
-          // Aliased: the user has columns of these names.
+          // Aliased: the user has a column of this name.
           createdAt: sql<string>`${sessions.createdAt}`.as('session_created_at'),
-          lastUsedAt: sql<string>`${sessions.lastUsedAt}`.as('session_last_used_at'),
         },
         user: users,
       })

@@ -354,7 +354,7 @@ async function revokeGrantOfReplayedCode(
  * grant's creation, as it did when the exchange started the family.
  */
 function grantFamily(grant: Grant) {
-  return familyFacts({ ...grant, lastUsedAt: grant.createdAt });
+  return familyFacts(grant);
 }
 
 function findGrant(ctx: ServiceContext, sessionId: string): Promise<Grant | undefined> {

@@ -74,9 +74,11 @@ export class SessionDurableObject extends DurableObject<Env> {
       tenantId: facts.tenantId,
       userId: facts.userId,
       createdAt: facts.createdAt,
-      lastUsedAt: facts.lastUsedAt,
+      // Idle since its login: D1's lastUsedAt also moves on step-ups and on refresh attempts with
+      // forged tokens, neither of which uses the family.
+      lastUsedAt: facts.createdAt,
       absoluteExpiresAt,
-      idleExpiresAt: Math.min(absoluteExpiresAt, facts.lastUsedAt + REFRESH_IDLE_TTL_MS),
+      idleExpiresAt: Math.min(absoluteExpiresAt, facts.createdAt + REFRESH_IDLE_TTL_MS),
       familyKey: await familyKeyOf(this.env, facts.tenantId, facts.sessionId),
       generation: 0,
       rotatedAt: null,

@@ -50,7 +50,6 @@ export interface FamilyFacts {
   tenantId: string;
   userId: string;
   createdAt: number;
-  lastUsedAt: number;
 }
 
 /** The facts of a row read from D1, whose times are ISO strings. */
@@ -59,14 +58,12 @@ export function familyFacts(row: {
   tenantId: string;
   userId: string;
   createdAt: string;
-  lastUsedAt: string;
 }): FamilyFacts {
   return {
     sessionId: row.sessionId,
     tenantId: row.tenantId,
     userId: row.userId,
     createdAt: Date.parse(row.createdAt),
-    lastUsedAt: Date.parse(row.lastUsedAt),
   };
 }
 
