@@ -115,16 +115,25 @@ async function measure(
   context: ScenarioContext,
   options: Options,
 ): Promise<{ result: ScenarioResult; problems: string[]; generatorCpuShare: number }> {
-  const source = await scenario.start(context);
-  const sequence = { next: 0 };
   const connections = Math.min(options.connections, scenario.maxConnections ?? options.connections);
+  const source = await scenario.start({ ...context, connections });
+  const sequence = { next: 0 };
   const phase = { origin: server.origin, source, sequence, connections };
   const warmupLabel = `warm-up: ${scenario.name}`;
   const priming = scenario.primingRequests
     ? [await runPhase({ ...phase, label: warmupLabel, length: { requests: scenario.primingRequests } })]
     : [];
-  const warmup = await runPhase({ ...phase, label: warmupLabel, length: { seconds: options.warmup } });
-  const measured = await runPhase({ ...phase, label: scenario.name, length: { seconds: options.duration } });
+  const counted = scenario.requestsPerConnection;
+  const warmup = await runPhase({
+    ...phase,
+    label: warmupLabel,
+    length: counted ? { requests: counted.warmup * connections } : { seconds: options.warmup },
+  });
+  const measured = await runPhase({
+    ...phase,
+    label: scenario.name,
+    length: counted ? { requests: counted.measured * connections } : { seconds: options.duration },
+  });
   const report = await settledCounts(server.origin);
   const counts = report.scenarios[scenario.name] ?? emptyCounts();
   const latencies = measured.latenciesMs.sort((a, b) => a - b);
@@ -140,6 +149,16 @@ async function measure(
     problems: [...priming, warmup, measured].flatMap((each) => unexpectedAnswers(scenario, each)),
     generatorCpuShare: measured.generatorCpuShare,
   };
+}
+
+/** The scenarios that ran phases of a number of requests instead of the durations, for the load line. */
+function countedPhases(results: readonly ScenarioResult[]): string {
+  const counted = scenarios.flatMap(({ name, requestsPerConnection: perConnection }) =>
+    perConnection && results.some((result) => result.name === name)
+      ? [`${name} ${perConnection.warmup} then ${perConnection.measured} requests per connection`]
+      : [],
+  );
+  return counted.length > 0 ? ` (${counted.join('; ')})` : '';
 }
 
 /** `loadBefore`: the 1-minute load average when the run began, to show whether the machine was quiet. */
@@ -164,15 +183,21 @@ async function main(): Promise<void> {
   try {
     const client = api(server.origin);
     step(`seed the bench tenant through the API (${server.origin})`);
+    const tenantDatabase = await server.database(BENCH_TENANT_BINDING);
     const seeded = await seed(client, {
       adminToken: server.secrets.PLATFORM_ADMIN_TOKEN,
       fieldEncryptionKey: server.secrets.FIELD_ENCRYPTION_KEY,
-      tenantDatabase: await server.database(BENCH_TENANT_BINDING),
+      tenantDatabase,
       tenantBinding: BENCH_TENANT_BINDING,
       staffUsers: options.connections,
     });
     const served = await servedOperations(server.origin);
-    const context: ScenarioContext = { seed: seeded, api: client, connections: options.connections };
+    const context: ScenarioContext = {
+      seed: seeded,
+      api: client,
+      tenantDatabase,
+      connections: options.connections,
+    };
     const results: ScenarioResult[] = [];
     const failures: string[] = [];
     const cpuShares: string[] = [];
@@ -193,7 +218,7 @@ async function main(): Promise<void> {
       [
         '',
         machine(server, loadBefore),
-        `Load: autocannon, ${options.connections} connections, ${options.warmup} s warm-up then ${options.duration} s per scenario`,
+        `Load: autocannon, ${options.connections} connections, ${options.warmup} s warm-up then ${options.duration} s per scenario${countedPhases(results)}`,
         '',
         resultsTable(results, BASELINE),
         '',

@@ -7,7 +7,7 @@ import { type Api, type ApiRequest, clientIp } from './api.ts';
 import { type OperationBudget, operationBudgets, RENEWALS_PER_REQUEST } from './budgets.ts';
 import { benchRoutes } from './protocol.ts';
 import type { Budget } from './report.ts';
-import { individual, type Seed } from './seed.ts';
+import { confirmEmails, individual, registerCustomers, type Seed } from './seed.ts';
 
 export interface RequestSource {
   /** The n-th request of the scenario (numbered across its warm-up and measured phases). */
@@ -19,6 +19,8 @@ export interface RequestSource {
 export interface ScenarioContext {
   seed: Seed;
   api: Api;
+  /** The bench tenant's database, for state the API cannot make (see seed.ts). */
+  tenantDatabase: D1Database;
   connections: number;
 }
 
@@ -37,6 +39,11 @@ export interface Scenario {
    * the run's connections would only queue behind each other past the phase's end.
    */
   maxConnections?: number;
+  /**
+   * Phases of so many requests per connection instead of the run's durations, for scenarios whose
+   * every request uses up something `start` has to prepare: it then knows how much.
+   */
+  requestsPerConnection?: { warmup: number; measured: number };
   start(context: ScenarioContext): RequestSource | Promise<RequestSource>;
 }
 
@@ -51,6 +58,13 @@ const PUBLIC_ADDRESSES = 256;
 const CUSTOMER_READ = 'GET /customers/{customerId}';
 const LOGIN = 'POST /auth/login';
 const BENEFICIARY_CREATE = 'POST /customers/{customerId}/beneficiaries';
+const VERIFICATION_SUBMIT = 'POST /customers/{customerId}/verifications';
+/**
+ * One open verification per customer and level, so every submit needs a customer of its own,
+ * registered in `start` at the pace of its password hash (about half the submits' rate here).
+ * With 16 connections these counts keep that to about the length of another scenario's phases.
+ */
+const VERIFICATION_REQUESTS = { warmup: 2, measured: 20 };
 export const DOCUMENT_UPLOAD = 'POST /customers/{customerId}/documents';
 export const DOCUMENT_DOWNLOAD = 'GET /documents/{documentId}/content';
 const MiB = 1024 * 1024;
@@ -228,6 +242,27 @@ export const scenarios: Scenario[] = [
         },
       }),
     }),
+  },
+  {
+    name: VERIFICATION_SUBMIT,
+    operation: VERIFICATION_SUBMIT,
+    expectedStatus: 202,
+    requestsPerConnection: VERIFICATION_REQUESTS,
+    start: async ({ seed, api, tenantDatabase, connections }) => {
+      const { warmup, measured } = VERIFICATION_REQUESTS;
+      const customers = (warmup + measured) * connections;
+      const customerIds = await registerCustomers(api, seed.tenantId, 'verify', customers, connections);
+      await confirmEmails(tenantDatabase, seed.tenantId, customerIds);
+      return {
+        // A customer used twice would answer 409, which the run reports as unexpected.
+        next: (n) => ({
+          method: 'POST',
+          path: `/customers/${pick(customerIds, n)}/verifications`,
+          ...asStaff(seed, n),
+          body: { level: 'BASIC' },
+        }),
+      };
+    },
   },
   {
     name: DOCUMENT_UPLOAD,

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { type OperationBudget, operationBudgets } from '../../scripts/bench/budgets.ts';
 import { type Counted, counted } from '../helpers/counted';
 import { createCustomer, createStaff, createTenant, randomIp, type TestSession } from '../helpers/factories';
+import { verifiableCustomer } from '../helpers/verifications';
 
 function expectWithin(route: keyof typeof operationBudgets, { status, answered }: Counted, ok = 200) {
   expect(status, route).toBe(ok);
@@ -102,5 +103,18 @@ describe('store operations per request (scripts/bench/budgets.ts)', () => {
     await add('DE89370400440532013000');
     const added = await add('DE02120300000000202051');
     expectWithin('POST /customers/{customerId}/beneficiaries', added, 201);
+  });
+
+  it('submitting a verification makes eleven D1 round trips at most before its answer, no other store operation', async () => {
+    const tenant = await createTenant();
+    const staff = await createStaff(tenant);
+    const as = { ip: randomIp(), tenant: tenant.id, token: staff.token };
+    // One open verification per customer and level: each submit is for a customer of its own.
+    const submit = async () => {
+      const { customerId } = await verifiableCustomer(tenant);
+      return counted('POST', `/customers/${customerId}/verifications`, { ...as, body: { level: 'BASIC' } });
+    };
+    await submit();
+    expectWithin('POST /customers/{customerId}/verifications', await submit(), 202);
   });
 });
