@@ -31,11 +31,7 @@ function bucketShared(bucketPolicy: BucketPolicy, leasePolicy: LeasePolicy) {
     object = decision.state;
     held.set(
       isolate,
-      decision.lease && {
-        ...decision.lease,
-        usableUntilMs: nowMs + leasePolicy.lifetimeSeconds * 1000,
-        bucket: { tokens: decision.state.tokens, updatedAtMs: nowMs },
-      },
+      decision.lease && { ...decision.lease, usableUntilMs: nowMs + leasePolicy.lifetimeSeconds * 1000 },
     );
     if (decision.lease) stats.leaseSizes.push(decision.lease.tokens);
     return decision.allowed;
@@ -128,15 +124,18 @@ describe('rate-limit leases', () => {
   });
 
   it('is not spent past its lifetime or beyond its tokens', () => {
-    const held: HeldLease = {
-      id: 1,
-      tokens: 2,
-      usableUntilMs: 10_000,
-      bucket: { tokens: 50, updatedAtMs: 0 },
-    };
+    const held: HeldLease = { id: 1, tokens: 2, usableUntilMs: 10_000 };
     expect(spendLease(policy, held, 10_000)).toBeUndefined();
     expect(spendLease(policy, held, 0, 3)).toBeUndefined();
-    expect(spendLease(policy, held, 0, 2)).toMatchObject({ lease: { tokens: 0 }, remaining: 50 });
+    expect(spendLease(policy, held, 0, 2)).toMatchObject({ lease: { tokens: 0 } });
+  });
+
+  it('states only what is left of the lease, which other isolates cannot have spent', () => {
+    const held: HeldLease = { id: 1, tokens: 24, usableUntilMs: 10_000 };
+    const spent = spendLease(policy, held, 0);
+    expect(spent).toMatchObject({ lease: { tokens: 23 }, remaining: 23 });
+    // 77 tokens short of the capacity of 100 per 60 s: 46.2 s of refill.
+    expect(spent?.resetSeconds).toBe(47);
   });
 
   it('charges several buckets of one object in order and leaves those after a refusal untouched', () => {

@@ -143,15 +143,17 @@ export function takeInOrder(
 export interface HeldLease extends LeaseGrant {
   /** The isolate spends it until then: its lifetime, counted from before it was asked for. */
   usableUntilMs: number;
-  /** What the object held after granting it, by this isolate's clock, for the RateLimit headers. */
-  bucket: BucketState;
 }
 
 export interface LeaseSpending {
   lease: HeldLease;
-  /** Whole tokens left to the caller as far as this isolate knows: the object's and the lease's. */
+  /**
+   * Whole tokens this isolate can vouch for: what is left of its lease. The bucket may hold more,
+   * but other isolates may have spent it since the lease was granted: stating it could promise
+   * a caller tokens that are gone.
+   */
   remaining: number;
-  /** Seconds until that is the whole capacity again. */
+  /** Seconds until the bucket, refilling from those tokens, holds its whole capacity again. */
   resetSeconds: number;
 }
 
@@ -165,11 +167,10 @@ export function spendLease(
   const charged = effectiveCost(policy, cost);
   if (nowMs >= held.usableUntilMs || held.tokens < charged) return undefined;
   const lease = { ...held, tokens: held.tokens - charged };
-  const inBucket = tokensAt(policy, held.bucket, nowMs, policy.capacity - lease.tokens);
-  const known = { tokens: inBucket + lease.tokens, updatedAtMs: nowMs };
+  const known = { tokens: lease.tokens, updatedAtMs: nowMs };
   return {
     lease,
-    remaining: Math.floor(known.tokens),
+    remaining: Math.floor(lease.tokens),
     resetSeconds: Math.ceil(msUntilAvailable(policy, known, nowMs, policy.capacity) / 1000),
   };
 }

@@ -159,11 +159,7 @@ async function takeFromObject(env: Env, run: readonly ObjectTake[], cost: number
   return answers.map((decision, index) => {
     const { bucket, slot } = run[index] as ObjectTake;
     if (slot && decision.lease && bucket.lease) {
-      slot.held = {
-        ...decision.lease,
-        usableUntilMs: askedAtMs + bucket.lease.lifetimeSeconds * 1000,
-        bucket: { tokens: decision.tokens, updatedAtMs: Date.now() },
-      };
+      slot.held = { ...decision.lease, usableUntilMs: askedAtMs + bucket.lease.lifetimeSeconds * 1000 };
     }
     const headers = rateLimitHeaders(bucket, decision.remaining, decision.resetSeconds);
     if (!decision.allowed) {
