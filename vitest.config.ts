@@ -1,8 +1,11 @@
 import { webcrypto } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin';
 import { defineConfig, type Plugin } from 'vitest/config';
+import { bundledWorkerOptions } from './scripts/lib/bundled-worker.ts';
 import { openApiContractModule } from './scripts/lib/openapi-contract.ts';
+import { projectRoot, runWrangler } from './scripts/lib/wrangler.ts';
 
 /** Fresh secrets for every run: tests never depend on the developer's `.dev.vars`. */
 async function testSecrets() {
@@ -54,38 +57,76 @@ function openApiContract(): Plugin {
   };
 }
 
-export default defineConfig(async () => ({
-  plugins: [
-    openApiContract(),
-    cloudflareTest({
-      wrangler: { configPath: './wrangler.toml' },
-      miniflare: {
-        bindings: {
-          ...(await testSecrets()),
-          ENVIRONMENT: 'test',
-          DOCUMENT_FIXTURES: documentFixtures(),
-          REQUEST_COLLECTIONS: requestCollections(),
-          LOG_LEVEL: 'silent',
-          // `npm run fuzz -- --runs N --seed S` (scripts/fuzz.ts); empty: the fuzz test's defaults.
-          FUZZ_RUNS: process.env.FUZZ_RUNS ?? '',
-          FUZZ_SEED: process.env.FUZZ_SEED ?? '',
-          TEST_MIGRATIONS: {
-            control: await readD1Migrations('./migrations/control'),
-            tenant: await readD1Migrations('./migrations/tenant'),
+/** The worker under test, as the plugin names it in its Miniflare (its project has no name). */
+const RUNNER_WORKER = 'vitest-plugin-runner-';
+
+/**
+ * A second isolate of the worker, for the tests of what isolates keep apart (rate-limit leases,
+ * remembered revocation marks; test/api/two-isolates.test.ts): the worker bundled as `wrangler
+ * deploy` bundles it, with the same bindings and secrets, and the runner's Durable Objects, D1
+ * databases and KV namespace, so both isolates share every store and only their memory differs.
+ * Tests reach it through the runner's `SECOND_ISOLATE` service binding. It forgets unmarked
+ * revocation ids after 1 s instead of 30, so the revocation bound is tested in real time.
+ */
+async function secondIsolate(bindings: Record<string, unknown>) {
+  const outdir = join(projectRoot, '.wrangler/vitest-second-isolate');
+  await runWrangler(['deploy', '--dry-run', '--outdir', outdir]);
+  const { durableObjects, ...options } = bundledWorkerOptions();
+  return {
+    ...options,
+    name: 'second-isolate',
+    modules: true,
+    scriptPath: join(outdir, 'index.js'),
+    durableObjects: Object.fromEntries(
+      Object.entries(durableObjects ?? {}).map(([name, object]) => [
+        name,
+        { className: typeof object === 'string' ? object : object.className, scriptName: RUNNER_WORKER },
+      ]),
+    ),
+    bindings: {
+      ...(options.bindings as Record<string, unknown>),
+      ...bindings,
+      UNMARKED_REMEMBERED_MS: '1000',
+    },
+  };
+}
+
+export default defineConfig(async () => {
+  const secrets = await testSecrets();
+  const bindings = { ...secrets, ENVIRONMENT: 'test', LOG_LEVEL: 'silent' };
+  return {
+    plugins: [
+      openApiContract(),
+      cloudflareTest({
+        wrangler: { configPath: './wrangler.toml' },
+        miniflare: {
+          bindings: {
+            ...bindings,
+            DOCUMENT_FIXTURES: documentFixtures(),
+            REQUEST_COLLECTIONS: requestCollections(),
+            // `npm run fuzz -- --runs N --seed S` (scripts/fuzz.ts); empty: the fuzz test's defaults.
+            FUZZ_RUNS: process.env.FUZZ_RUNS ?? '',
+            FUZZ_SEED: process.env.FUZZ_SEED ?? '',
+            TEST_MIGRATIONS: {
+              control: await readD1Migrations('./migrations/control'),
+              tenant: await readD1Migrations('./migrations/tenant'),
+            },
           },
+          serviceBindings: { SECOND_ISOLATE: 'second-isolate' },
+          workers: [await secondIsolate(bindings)],
         },
-      },
-    }),
-  ],
-  test: {
-    include: ['test/**/*.test.ts'],
-    // The JSON summary lets .ci/run print `N passed, M failed`.
-    reporters: ['default', 'json'],
-    outputFile: { json: '.vitest-results.json' },
-    setupFiles: ['./test/setup/migrations.ts'],
-    // One workerd per worker for the whole run, not one per file: every test builds its own tenant.
-    isolate: false,
-    testTimeout: 30_000,
-    hookTimeout: 30_000,
-  },
-}));
+      }),
+    ],
+    test: {
+      include: ['test/**/*.test.ts'],
+      // The JSON summary lets .ci/run print `N passed, M failed`.
+      reporters: ['default', 'json'],
+      outputFile: { json: '.vitest-results.json' },
+      setupFiles: ['./test/setup/migrations.ts'],
+      // One workerd per worker for the whole run, not one per file: every test builds its own tenant.
+      isolate: false,
+      testTimeout: 30_000,
+      hookTimeout: 30_000,
+    },
+  };
+});

@@ -1,5 +1,8 @@
 import { z } from 'zod';
 
+/** The half of the 60 s revocation bound an isolate may spend trusting an id's missing mark. */
+export const UNMARKED_REMEMBERED_MAX_MS = 30_000;
+
 /**
  * Secrets are not in wrangler.toml, so `wrangler types` cannot see them; they are declared here.
  * Locally `npm start` writes them to `.dev.vars`; in production `wrangler secret put`.
@@ -15,6 +18,11 @@ declare global {
       /** Overrides the issuer origin; defaults to the request's origin. */
       PUBLIC_BASE_URL?: string;
       LOG_LEVEL?: string;
+      /**
+       * Milliseconds an isolate trusts that a session or client was not revoked (at most, and by
+       * default, 30000: half of the 60 s revocation bound). Lower only costs KV reads.
+       */
+      UNMARKED_REMEMBERED_MS?: string;
     }
   }
 }
@@ -25,6 +33,7 @@ const configSchema = z.object({
   environment: z.enum(['development', 'test', 'production']),
   logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']),
   publicBaseUrl: z.url().optional(),
+  unmarkedRememberedMs: z.coerce.number().int().min(0).max(UNMARKED_REMEMBERED_MAX_MS),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -38,6 +47,7 @@ export function readConfig(env: Env): Config {
     environment: env.ENVIRONMENT,
     logLevel: env.LOG_LEVEL ?? 'info',
     publicBaseUrl: env.PUBLIC_BASE_URL || undefined,
+    unmarkedRememberedMs: env.UNMARKED_REMEMBERED_MS || UNMARKED_REMEMBERED_MAX_MS,
   });
   cachedConfig = { source: env, config };
   return config;

@@ -9,7 +9,8 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { convertV4MiniflareOptions, Miniflare } from 'miniflare';
-import { unstable_getMiniflareWorkerOptions, unstable_splitSqlQuery } from 'wrangler';
+import { unstable_splitSqlQuery } from 'wrangler';
+import { bundledWorkerOptions } from '../lib/bundled-worker.ts';
 import { type DevSecrets, generateDevSecrets } from '../lib/dev-vars.ts';
 import { projectRoot, runWrangler } from '../lib/wrangler.ts';
 import { d1Bindings } from '../lib/wrangler-config.ts';
@@ -72,17 +73,7 @@ export async function startServer(): Promise<BenchServer> {
   };
   try {
     const scriptPath = await buildWorker(buildDir);
-    const { workerOptions } = unstable_getMiniflareWorkerOptions(join(projectRoot, 'wrangler.toml'));
-    // Left out: the assets router (no measured route reads assets), and the queue consumers and the
-    // cron sweep, which would take the CPU from the requests being measured.
-    const {
-      assets: _assets,
-      queueConsumers: _consumers,
-      cronTriggers: _crons,
-      modulesRules: _rules,
-      rootPath: _root,
-      ...options
-    } = workerOptions;
+    const options = bundledWorkerOptions();
     const secrets = await generateDevSecrets();
     // wrangler still speaks Miniflare 4's options; Miniflare 5 converts them.
     const miniflare = new Miniflare(

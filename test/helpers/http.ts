@@ -1,4 +1,13 @@
-import { SELF } from 'cloudflare:test';
+import { env, SELF } from 'cloudflare:test';
+
+declare global {
+  namespace Cloudflare {
+    interface Env {
+      /** Another isolate of the worker, sharing every store (vitest.config.ts, `secondIsolate`). */
+      SECOND_ISOLATE: Fetcher;
+    }
+  }
+}
 
 export const ORIGIN = 'http://api.test';
 export const BASE = `${ORIGIN}/v2/customer`;
@@ -17,6 +26,8 @@ export interface CallOptions {
   headers?: Record<string, string>;
   /** `request.cf` as Cloudflare's edge would set it (its mTLS facts, `tlsClientAuth`). */
   cf?: Record<string, unknown>;
+  /** The isolate that serves it: the tests' own, or the second one (test/api/two-isolates.test.ts). */
+  via?: 'first' | 'second';
 }
 
 export interface ApiResponse<T = Record<string, unknown>> {
@@ -46,7 +57,8 @@ export async function call<T = Record<string, unknown>>(
     body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
     if (!headers.has('Content-Type')) headers.set('Content-Type', 'application/json');
   }
-  const response = await SELF.fetch(`${BASE}${path}`, {
+  const worker = options.via === 'second' ? env.SECOND_ISOLATE : SELF;
+  const response = await worker.fetch(`${BASE}${path}`, {
     method,
     headers,
     body,

@@ -1,5 +1,5 @@
 import { errors as joseErrors } from 'jose';
-import type { Env } from '../../env';
+import { type Env, readConfig, UNMARKED_REMEMBERED_MAX_MS } from '../../env';
 import { ApiError } from '../errors';
 import { LruCache } from '../lru-cache';
 import type { Tenant } from '../tenancy';
@@ -34,21 +34,22 @@ const REVOCATION_MARK_TTL_SECONDS = ACCESS_TOKEN_TTL_SECONDS + CLOCK_SKEW_SECOND
 /**
  * The revocation bound elsewhere, 60 s, in two halves. KV's edge keeps what a location read for
  * `cacheTtl` (30 s is the least it takes), so a mark written elsewhere shows there within that;
- * and this isolate remembers that an id was not marked for as long again, so a steady caller's
- * requests make no KV read at all. Marks are remembered until the memory forgets them: nothing
+ * and this isolate remembers that an id was not marked for as long again (or less, as
+ * `UNMARKED_REMEMBERED_MS` says), so a steady caller's requests make no KV read at all. Marks are remembered until the memory forgets them: nothing
  * unmarks an id.
  */
 const KV_EDGE_CACHE_TTL_SECONDS = 30;
-export const UNMARKED_REMEMBERED_MS = 60_000 - KV_EDGE_CACHE_TTL_SECONDS * 1000;
+/** The default and the most `UNMARKED_REMEMBERED_MS` may be: with the edge's 30 s, the 60 s bound. */
+export const UNMARKED_REMEMBERED_MS = UNMARKED_REMEMBERED_MAX_MS;
 const MARKS_REMEMBERED = 10_000;
 const marks = new LruCache<string, { revoked: boolean; readAtMs: number }>(MARKS_REMEMBERED);
 
 /** What this isolate knows of a key: revoked, not revoked (recently), or nothing. */
-function rememberedMark(key: string, nowMs: number): boolean | undefined {
+function rememberedMark(key: string, nowMs: number, unmarkedForMs: number): boolean | undefined {
   const mark = marks.get(key);
   if (!mark) return undefined;
   if (mark.revoked) return true;
-  if (nowMs - mark.readAtMs < UNMARKED_REMEMBERED_MS) return false;
+  if (nowMs - mark.readAtMs < unmarkedForMs) return false;
   marks.delete(key);
   return undefined;
 }
@@ -107,7 +108,10 @@ export async function isRevoked(
   { fresh = false } = {},
 ): Promise<boolean> {
   const keys = ids.map((id) => revocationKey(tenantId, id));
-  const known = keys.map((key) => (fresh ? undefined : rememberedMark(key, Date.now())));
+  const { unmarkedRememberedMs } = readConfig(env);
+  const known = keys.map((key) =>
+    fresh ? undefined : rememberedMark(key, Date.now(), unmarkedRememberedMs),
+  );
   if (known.includes(true)) return true;
   if (!known.includes(undefined)) return false;
   const readAtMs = Date.now();
