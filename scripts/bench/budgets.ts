@@ -38,14 +38,13 @@ export const operationBudgets = {
    */
   'POST /customers/{customerId}/beneficiaries': { d1Queries: 4, doCalls: 0, kvReads: 0 },
   /**
-   * Eight round trips the answer waits for: the customer with its key; its consents, documents and
-   * earlier verifications (in parallel); the batch; the new verification's checks, hits and
-   * decisions for its view (in parallel). The other three are the handovers left to waitUntil,
-   * which start beside the view's reads and mostly end before the answer (10 of 11 counted by
-   * then, in the bench and in npm test): the outbox marking its events enqueued, and the job's read
-   * and mark around its queue send. All eleven, so that the race cannot fail it.
+   * Five round trips the answer waits for: the customer with its key; its consents, documents and
+   * earlier verifications (in parallel); the batch. A new verification has no checks, hits or
+   * decisions to read for its view. The other three are the handovers left to waitUntil: the
+   * outbox marking its events enqueued, and the job's read and mark around its queue send. All
+   * eight, as they may end before the answer.
    */
-  'POST /customers/{customerId}/verifications': { d1Queries: 11, doCalls: 0, kvReads: 0 },
+  'POST /customers/{customerId}/verifications': { d1Queries: 8, doCalls: 0, kvReads: 0 },
 } as const satisfies Record<string, OperationBudget>;
 
 /**

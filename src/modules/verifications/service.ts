@@ -327,6 +327,16 @@ async function presentRows(ctx: ServiceContext, rows: VerificationRow[]): Promis
       .where(scoped(verificationDecisions))
       .orderBy(asc(verificationDecisions.id)),
   ]);
+  return presentWith(ctx, rows, checks, hits, decisions);
+}
+
+function presentWith(
+  ctx: ServiceContext,
+  rows: VerificationRow[],
+  checks: readonly PresentedCheck[],
+  hits: readonly PresentedHit[],
+  decisions: readonly PresentedDecision[],
+): VerificationView[] {
   const disclosure = disclosureTo(ctx.actor);
   return rows.map((row) =>
     disclosedVerification(disclosure, presentVerification(row, checks, hits, decisions)),
@@ -733,7 +743,8 @@ export async function submitVerification(
     throw error;
   }
   ctx.waitUntil(enqueueVerificationJobs(ctx.env, ctx.db, ctx.tenant.id, [row.id]));
-  const [view] = await presentRows(ctx, [row]);
+  // A verification this request created has no checks, hits or decisions yet: nothing to read.
+  const [view] = waiting ? await presentRows(ctx, [row]) : presentWith(ctx, [row], [], [], []);
   return view as VerificationView;
 }
 
