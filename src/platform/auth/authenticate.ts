@@ -35,8 +35,8 @@ const REVOCATION_MARK_TTL_SECONDS = ACCESS_TOKEN_TTL_SECONDS + CLOCK_SKEW_SECOND
  * The revocation bound elsewhere, 60 s, in two halves. KV's edge keeps what a location read for
  * `cacheTtl` (30 s is the least it takes), so a mark written elsewhere shows there within that;
  * and this isolate remembers that an id was not marked for as long again (or less, as
- * `UNMARKED_REMEMBERED_MS` says), so a steady caller's requests make no KV read at all. Marks are remembered until the memory forgets them: nothing
- * unmarks an id.
+ * `UNMARKED_REMEMBERED_MS` says), so a steady caller's requests make no KV read at all. Marks are
+ * remembered until the memory forgets them: nothing unmarks an id.
  */
 const KV_EDGE_CACHE_TTL_SECONDS = 30;
 /** The default and the most `UNMARKED_REMEMBERED_MS` may be: with the edge's 30 s, the 60 s bound. */
