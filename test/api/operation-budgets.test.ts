@@ -53,6 +53,8 @@ describe('store operations per request (scripts/bench/budgets.ts)', () => {
       await login();
       const loggedIn = await login();
       expectWithin('POST /auth/login', loggedIn);
+      // From an address whose buckets this isolate holds leased: no rate-limiter call either.
+      expect(loggedIn.answered.doCalls).toBe(0);
       const refresh = (session: Record<string, unknown>) =>
         counted('POST', '/auth/refresh', {
           ip,
