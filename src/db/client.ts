@@ -3,22 +3,24 @@ import * as controlSchema from './control';
 import * as tenantSchema from './tenant';
 
 /**
- * One drizzle instance per binding: making one walks the whole schema (its relational config),
- * a tenth of a cheap read's CPU when done per request. Bindings outlive requests in an isolate.
+ * What `make` gives for an object (a binding, a drizzle instance), made once per object: bindings
+ * and the drizzle instances over them outlive requests in an isolate.
  */
-function perBinding<T>(make: (database: D1Database) => T): (database: D1Database) => T {
-  const made = new WeakMap<D1Database, T>();
-  return (database) => {
-    const known = made.get(database);
+export function perInstance<K extends object, T>(make: (instance: K) => T): (instance: K) => T {
+  const made = new WeakMap<K, T>();
+  return (instance) => {
+    const known = made.get(instance);
     if (known) return known;
-    const db = make(database);
-    made.set(database, db);
-    return db;
+    const value = make(instance);
+    made.set(instance, value);
+    return value;
   };
 }
 
-export const tenantDb = perBinding((database) => drizzle(database, { schema: tenantSchema }));
-export const controlDb = perBinding((database) => drizzle(database, { schema: controlSchema }));
+// Making a drizzle instance walks the whole schema (its relational config), a tenth of a cheap
+// read's CPU when done per request.
+export const tenantDb = perInstance((database: D1Database) => drizzle(database, { schema: tenantSchema }));
+export const controlDb = perInstance((database: D1Database) => drizzle(database, { schema: controlSchema }));
 
 export type TenantDb = ReturnType<typeof tenantDb>;
 
