@@ -1,6 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { and, asc, eq, inArray, isNull, lt, type SQL } from 'drizzle-orm';
 import type { SQLiteColumn, SQLiteTable } from 'drizzle-orm/sqlite-core';
+import { rowInsert } from '../db/built-once';
 import { type TenantDb, withinParameterLimit } from '../db/client';
 import { sealPurposes } from '../db/customer-data';
 import { events } from '../db/tenant';
@@ -616,9 +617,7 @@ export interface OutboxEvent {
   statement: ReturnType<typeof insertEvent>;
 }
 
-function insertEvent(db: TenantDb, row: typeof events.$inferInsert) {
-  return db.insert(events).values(row);
-}
+const insertEvent = rowInsert(events);
 
 /**
  * Builds the outbox row for an event, validated against the catalogue; commit it with the change.
@@ -655,15 +654,18 @@ export async function outboxEvent<T extends EventType>(
   return {
     id,
     subjectId,
-    statement: insertEvent(db, {
-      id,
-      tenantId,
-      type,
-      subjectId,
-      data: parsed,
-      createdAt,
-      ...fannedOut,
-    }),
+    statement: insertEvent(
+      { db, tenant: { id: tenantId } },
+      {
+        id,
+        tenantId,
+        type,
+        subjectId,
+        data: parsed,
+        createdAt,
+        ...fannedOut,
+      },
+    ),
   };
 }
 

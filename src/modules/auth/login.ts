@@ -14,6 +14,7 @@ import { ApiError } from '../../platform/errors';
 import {
   clearFailures,
   failAttempt,
+  loginReservation,
   type ReservedAttempt,
   releaseAttempt,
   releasedIfRefused,
@@ -52,6 +53,11 @@ export async function findUser(ctx: ServiceContext, userId: string): Promise<Use
     .get();
 }
 
+const reserveLogin = loginReservation((scope, userId) => [
+  ...enrolmentQueries(scope, userId),
+  ...roleAssignmentQueries(scope.db, scope.tenant.id, userId),
+]);
+
 /**
  * Step one of a login. The attempt is reserved before the password hash is checked, in the
  * round trip that also reads the user, its second factors and its roles; a refused one gets 423
@@ -60,11 +66,7 @@ export async function findUser(ctx: ServiceContext, userId: string): Promise<Use
  * back: the second factor reserves its own. Otherwise one batch opens the session.
  */
 export async function login(ctx: ServiceContext, input: LoginInput): Promise<LoginResultView> {
-  const attempt = await reserveAttempt(
-    ctx,
-    { login: { kind: input.accountType, email: input.email } },
-    (userId) => [...enrolmentQueries(ctx, userId), ...roleAssignmentQueries(ctx.db, ctx.tenant.id, userId)],
-  );
+  const attempt = await reserveLogin(ctx, { kind: input.accountType, email: input.email });
   const check = await verifyPassword(input.password, attempt?.user.passwordHash ?? UNKNOWN_USER_HASH);
   if (!attempt) throw new ApiError('invalid_credentials');
   if (!check.valid) await failAttempt(ctx, attempt, new ApiError('invalid_credentials'));
@@ -157,7 +159,7 @@ export async function completeMfaLogin(ctx: ServiceContext, input: MfaVerifyInpu
   const claims = await verifyMfaToken(ctx.env, input.mfaToken, ctx.issuer);
   if (claims?.tenantId !== ctx.tenant.id) throw new ApiError('invalid_mfa_token');
   const factor = await enrolledFactor(ctx, claims.userId, input.method);
-  const attempt = await reserveAttempt(ctx, { userId: claims.userId });
+  const attempt = await reserveAttempt(ctx, claims.userId);
   if (attempt?.user.status !== 'ACTIVE') throw new ApiError('invalid_mfa_token');
   const amr = await proveSecondFactor(ctx, attempt, factor, input);
   return startSession(ctx, attempt.user, ['pwd', ...amr, 'mfa'], [clearFailures(ctx, attempt.user.id)]);
