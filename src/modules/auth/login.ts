@@ -8,7 +8,7 @@ import {
 } from '../../platform/auth/roles';
 import type { SecondFactor, SecondFactorProof } from '../../platform/auth/second-factor';
 import { issueMfaToken, verifyMfaToken } from '../../platform/auth/tokens';
-import { type LoginEmail, loginEmailIs } from '../../platform/auth/user-identity';
+import { type AccountKind, type LoginEmail, loginEmailIs } from '../../platform/auth/user-identity';
 import type { ServiceContext } from '../../platform/context';
 import { ApiError } from '../../platform/errors';
 import {
@@ -53,10 +53,17 @@ export async function findUser(ctx: ServiceContext, userId: string): Promise<Use
     .get();
 }
 
-const reserveLogin = loginReservation((scope, userId) => [
-  ...enrolmentQueries(scope, userId),
-  ...roleAssignmentQueries(scope.db, scope.tenant.id, userId),
-]);
+/**
+ * A login's reservation reads the user's second factors and, for staff, their roles: a customer
+ * holds the CUSTOMER role by being one (`permissionsFromAssignments`), so reads none.
+ */
+const reserveLogin: Record<AccountKind, ReturnType<typeof loginReservation>> = {
+  STAFF: loginReservation((scope, userId) => [
+    ...enrolmentQueries(scope, userId),
+    ...roleAssignmentQueries(scope.db, scope.tenant.id, userId),
+  ]),
+  CUSTOMER: loginReservation(enrolmentQueries),
+};
 
 /**
  * Step one of a login. The attempt is reserved before the password hash is checked, in the
@@ -66,7 +73,7 @@ const reserveLogin = loginReservation((scope, userId) => [
  * back: the second factor reserves its own. Otherwise one batch opens the session.
  */
 export async function login(ctx: ServiceContext, input: LoginInput): Promise<LoginResultView> {
-  const attempt = await reserveLogin(ctx, { kind: input.accountType, email: input.email });
+  const attempt = await reserveLogin[input.accountType](ctx, { kind: input.accountType, email: input.email });
   const check = await verifyPassword(input.password, attempt?.user.passwordHash ?? UNKNOWN_USER_HASH);
   if (!attempt) throw new ApiError('invalid_credentials');
   if (!check.valid) await failAttempt(ctx, attempt, new ApiError('invalid_credentials'));
@@ -91,6 +98,7 @@ export async function login(ctx: ServiceContext, input: LoginInput): Promise<Log
   const rehash = check.needsRehash
     ? [replacePasswordHash(ctx, user.id, await hashPassword(input.password))]
     : [];
+  // A customer's login read no roles (see reserveLogin), and its permissions need none.
   const permissions = permissionsFromAssignments(
     user,
     attempt.alongside.slice(ENROLMENT_QUERIES) as unknown as RoleAssignmentRows,
