@@ -32,8 +32,8 @@ export type BoundStatements<S extends readonly BatchItem<'sqlite'>[]> = {
 /**
  * Statements whose SQL drizzle builds once per database and tenant in an isolate, with
  * `sql.placeholder(name)` for whatever differs between uses: building is a cheap statement's
- * largest cost in the worker (a quarter of a login's CPU beside its password hash went to
- * building its thirteen). Each use binds `values` (every placeholder's, by name; a missing one
+ * largest cost in the worker (about a fifth of a login's CPU beside its password hash went to
+ * building its thirteen statements). Each use binds `values` (every placeholder's, by name; a missing one
  * throws) and gives items for `db.batch`, in `build`'s order. `build` sees only the scope, so no
  * value of one request can be built into the SQL another reuses.
  */
