@@ -1,4 +1,4 @@
-import type { TenantDb } from '../db/client';
+import { rowInsert } from '../db/built-once';
 import { auditEvents } from '../db/tenant';
 import { actorId } from './auth/principal';
 import type { ServiceContext } from './context';
@@ -12,7 +12,7 @@ export interface AuditEntry {
 }
 
 export function auditStatement(ctx: ServiceContext, entry: AuditEntry) {
-  return insertAudit(ctx.db, {
+  return insertAudit(ctx, {
     id: newId('audit', ctx.now.getTime()),
     tenantId: ctx.tenant.id,
     actorType: ctx.actor.type,
@@ -27,6 +27,4 @@ export function auditStatement(ctx: ServiceContext, entry: AuditEntry) {
   });
 }
 
-function insertAudit(db: TenantDb, row: typeof auditEvents.$inferInsert) {
-  return db.insert(auditEvents).values(row);
-}
+const insertAudit = rowInsert(auditEvents);

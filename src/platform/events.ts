@@ -1,7 +1,8 @@
 import { z } from '@hono/zod-openapi';
-import { and, asc, eq, inArray, isNull, lt, type SQL } from 'drizzle-orm';
+import { and, asc, eq, isNull, lt, type SQL, sql } from 'drizzle-orm';
 import type { SQLiteColumn, SQLiteTable } from 'drizzle-orm/sqlite-core';
-import { type TenantDb, withinParameterLimit } from '../db/client';
+import { builtOnce, rowInsert } from '../db/built-once';
+import type { TenantDb } from '../db/client';
 import { sealPurposes } from '../db/customer-data';
 import { events } from '../db/tenant';
 import type { Env } from '../env';
@@ -616,9 +617,7 @@ export interface OutboxEvent {
   statement: ReturnType<typeof insertEvent>;
 }
 
-function insertEvent(db: TenantDb, row: typeof events.$inferInsert) {
-  return db.insert(events).values(row);
-}
+const insertEvent = rowInsert(events);
 
 /**
  * Builds the outbox row for an event, validated against the catalogue; commit it with the change.
@@ -655,15 +654,18 @@ export async function outboxEvent<T extends EventType>(
   return {
     id,
     subjectId,
-    statement: insertEvent(db, {
-      id,
-      tenantId,
-      type,
-      subjectId,
-      data: parsed,
-      createdAt,
-      ...fannedOut,
-    }),
+    statement: insertEvent(
+      { db, tenant: { id: tenantId } },
+      {
+        id,
+        tenantId,
+        type,
+        subjectId,
+        data: parsed,
+        createdAt,
+        ...fannedOut,
+      },
+    ),
   };
 }
 
@@ -711,6 +713,22 @@ export async function openEvents<Row extends Pick<typeof events.$inferSelect, 't
   );
 }
 
+/**
+ * Marks events enqueued, their ids one JSON array: one statement built once for any number of
+ * them, within D1's bound parameters.
+ */
+const markEnqueued = builtOnce((scope) => [
+  scope.db
+    .update(events)
+    .set({ enqueuedAt: sql`${sql.placeholder('enqueuedAt')}` })
+    .where(
+      and(
+        eq(events.tenantId, scope.tenant.id),
+        sql`${events.id} IN (SELECT value FROM json_each(${sql.placeholder('ids')}))`,
+      ),
+    ),
+]);
+
 /** Hands events to the webhook queue and marks them enqueued; anything left over is swept by the cron. */
 export async function enqueueEvents(
   env: Env,
@@ -718,17 +736,13 @@ export async function enqueueEvents(
   tenantId: string,
   eventIds: string[],
 ): Promise<void> {
+  if (eventIds.length === 0) return;
   await handToWebhookQueue(
     env,
     db,
     eventIds.map((eventId) => ({ kind: 'event.dispatch', tenantId, eventId })),
     (enqueuedAt) =>
-      withinParameterLimit(eventIds, (ids) =>
-        db
-          .update(events)
-          .set({ enqueuedAt })
-          .where(and(eq(events.tenantId, tenantId), inArray(events.id, ids))),
-      ),
+      markEnqueued({ db, tenant: { id: tenantId } }, { enqueuedAt, ids: JSON.stringify(eventIds) }),
   );
 }
 

@@ -72,6 +72,23 @@ describe('store operations per request (scripts/bench/budgets.ts)', () => {
     },
   );
 
+  it('a customer login reads no roles: a customer holds its role by being one', async () => {
+    const tenant = await createTenant();
+    const customer = await createCustomer(tenant);
+    const ip = randomIp();
+    const login = () =>
+      counted('POST', '/auth/login', {
+        ip,
+        tenant: tenant.id,
+        body: { email: customer.email, password: customer.password, accountType: 'CUSTOMER' },
+      });
+    await login();
+    const loggedIn = await login();
+    expectWithin('POST /auth/login', loggedIn);
+    // The reservation, its user read and three second factors; the session, failures cleared, audit, outbox.
+    expect(loggedIn.answered.d1Statements).toBe(5 + 4);
+  });
+
   it('a login from an address not seen before makes one rate-limit Durable Object call', async () => {
     const tenant = await createTenant();
     const staff = await createStaff(tenant);

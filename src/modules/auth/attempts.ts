@@ -1,5 +1,6 @@
 import { and, eq, gte, type SQL, sql } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
+import { type BoundStatements, builtOnce, type TenantScope } from '../../db/built-once';
 import { users } from '../../db/tenant';
 import {
   ACCOUNT_LOCKOUT,
@@ -10,8 +11,8 @@ import {
 } from '../../platform/auth/lockout';
 import {
   type LoginEmail,
-  loginEmailIs,
-  type UserIdRef,
+  loginDigestIs,
+  loginEmailDigest,
   userIdWhere,
 } from '../../platform/auth/user-identity';
 import type { ServiceContext } from '../../platform/context';
@@ -47,42 +48,33 @@ export function assertNotLocked(user: UserRow, now: Date): void {
 }
 
 /**
- * Reserves an attempt at a secret of the user found by `who` (a login email in its kind's
- * namespace only), before anything is checked, in one D1 round trip that also reads the user: a
- * conditional UPDATE takes a slot unless the account is locked or its window is full, and a SELECT in the same batch tells a refusal (423) from an
- * unknown user (undefined). A lock that has run out, or a window older than its length, starts a
- * fresh window; the lock's column is cleared by every granted reservation, since one is only
- * granted when no lock is in force. Queries about the user (`alongside`, given its id or the
- * subquery that finds it) ride in the same round trip.
+ * The reservation's statements for the user `row` finds: a conditional UPDATE takes a slot unless
+ * the account is locked or its window is full, and a SELECT tells a refusal (423) from an unknown
+ * user (no row). A lock that has run out, or a window older than its length, starts a fresh
+ * window; the lock's column is cleared by every granted reservation, since one is only granted
+ * when no lock is in force. Built once per tenant: the clock's values are the placeholders `now`
+ * and `windowClosedBy`.
  */
-export async function reserveAttempt(
-  ctx: ServiceContext,
-  who: { login: LoginEmail } | { userId: string },
-  alongside: (userId: UserIdRef) => BatchItem<'sqlite'>[] = () => [],
-): Promise<ReservedAttempt | undefined> {
-  const clock = lockoutClock(ACCOUNT_LOCKOUT, ctx.now.getTime());
-  const row =
-    'userId' in who
-      ? and(eq(users.tenantId, ctx.tenant.id), eq(users.id, who.userId))
-      : await loginEmailIs(ctx, who.login);
-  const windowOpen: SQL = sql`(${users.lockedUntil} IS NULL AND ${users.failedLoginWindowStartedAt} IS NOT NULL AND ${users.failedLoginWindowStartedAt} > ${clock.windowClosedBy})`;
-  const [granted, current, ...extra] = await ctx.db.batch([
-    ctx.db
+function reservationStatements(scope: TenantScope, row: SQL | undefined) {
+  const now = sql.placeholder('now');
+  const windowOpen: SQL = sql`(${users.lockedUntil} IS NULL AND ${users.failedLoginWindowStartedAt} IS NOT NULL AND ${users.failedLoginWindowStartedAt} > ${sql.placeholder('windowClosedBy')})`;
+  return [
+    scope.db
       .update(users)
       .set({
         failedLoginCount: sql`CASE WHEN ${windowOpen} THEN ${users.failedLoginCount} + 1 ELSE 1 END`,
-        failedLoginWindowStartedAt: sql`CASE WHEN ${windowOpen} THEN ${users.failedLoginWindowStartedAt} ELSE ${clock.now} END`,
+        failedLoginWindowStartedAt: sql`CASE WHEN ${windowOpen} THEN ${users.failedLoginWindowStartedAt} ELSE ${now} END`,
         lockedUntil: null,
       })
       .where(
         and(
           row,
-          sql`(${users.lockedUntil} IS NULL OR ${users.lockedUntil} <= ${clock.now})`,
+          sql`(${users.lockedUntil} IS NULL OR ${users.lockedUntil} <= ${now})`,
           sql`(NOT ${windowOpen} OR ${users.failedLoginCount} < ${ACCOUNT_LOCKOUT.limit})`,
         ),
       )
       .returning(),
-    ctx.db
+    scope.db
       .select({
         failedLoginCount: users.failedLoginCount,
         failedLoginWindowStartedAt: users.failedLoginWindowStartedAt,
@@ -90,8 +82,18 @@ export async function reserveAttempt(
       })
       .from(users)
       .where(row),
-    ...alongside('userId' in who ? who.userId : userIdWhere(row)),
-  ]);
+  ] as const;
+}
+
+type ReservationStatements = BoundStatements<ReturnType<typeof reservationStatements>>;
+
+/** Runs a reservation's round trip, with the caller's queries about the user riding in it. */
+async function reserve(
+  ctx: ServiceContext,
+  clock: LockoutClock,
+  [reservation, counterRead, ...alongside]: readonly [...ReservationStatements, ...BatchItem<'sqlite'>[]],
+): Promise<ReservedAttempt | undefined> {
+  const [granted, current, ...extra] = await ctx.db.batch([reservation, counterRead, ...alongside]);
   const [counter] = current;
   if (!counter) return undefined;
   const decision = decideAttempt(ACCOUNT_LOCKOUT, granted[0], counter, ctx.now.getTime());
@@ -101,6 +103,42 @@ export async function reserveAttempt(
     alongside: extra as unknown[][],
     locksOnFailure: decision.locksOnFailure,
     clock,
+  };
+}
+
+const reservationById = builtOnce((scope) =>
+  reservationStatements(
+    scope,
+    and(eq(users.tenantId, scope.tenant.id), eq(users.id, sql.placeholder('userId'))),
+  ),
+);
+
+/**
+ * Reserves an attempt at a secret of a user known by id (step-up, a password change, a login's
+ * second factor), before anything is checked, in one D1 round trip that also reads the user;
+ * undefined when there is no such user.
+ */
+export function reserveAttempt(ctx: ServiceContext, userId: string): Promise<ReservedAttempt | undefined> {
+  const clock = lockoutClock(ACCOUNT_LOCKOUT, ctx.now.getTime());
+  return reserve(ctx, clock, reservationById(ctx, { ...clock, userId }));
+}
+
+/**
+ * How a login reserves its attempt: as `reserveAttempt`, the user found by a login email in its
+ * kind's namespace only, and the caller's queries about the user (`alongside`, given the subquery
+ * that finds it) in the same round trip. Made once per module: its statements are built once.
+ */
+export function loginReservation(
+  alongside: (scope: TenantScope, userId: SQL<string>) => BatchItem<'sqlite'>[],
+): (ctx: ServiceContext, login: LoginEmail) => Promise<ReservedAttempt | undefined> {
+  const statements = builtOnce((scope) => {
+    const row = loginDigestIs(scope.tenant.id, sql.placeholder('kind'), sql.placeholder('digest'));
+    return [...reservationStatements(scope, row), ...alongside(scope, userIdWhere(row))] as const;
+  });
+  return async (ctx, login) => {
+    const clock = lockoutClock(ACCOUNT_LOCKOUT, ctx.now.getTime());
+    const digest = await loginEmailDigest(ctx, login.email);
+    return reserve(ctx, clock, statements(ctx, { ...clock, kind: login.kind, digest }));
   };
 }
 
@@ -185,8 +223,16 @@ export async function releasedIfRefused<T>(
 
 /** A completed login or a password reset: the user has proved enough to start from nothing. */
 export function clearFailures(ctx: ServiceContext, userId: string) {
-  return ctx.db
-    .update(users)
-    .set({ failedLoginCount: 0, failedLoginWindowStartedAt: null, lockedUntil: null })
-    .where(and(eq(users.tenantId, ctx.tenant.id), eq(users.id, userId)));
+  const [clearing] = failuresCleared(ctx, { userId });
+  return clearing;
 }
+
+const failuresCleared = builtOnce(
+  (scope) =>
+    [
+      scope.db
+        .update(users)
+        .set({ failedLoginCount: 0, failedLoginWindowStartedAt: null, lockedUntil: null })
+        .where(and(eq(users.tenantId, scope.tenant.id), eq(users.id, sql.placeholder('userId')))),
+    ] as const,
+);

@@ -8,12 +8,13 @@ import {
 } from '../../platform/auth/roles';
 import type { SecondFactor, SecondFactorProof } from '../../platform/auth/second-factor';
 import { issueMfaToken, verifyMfaToken } from '../../platform/auth/tokens';
-import { type LoginEmail, loginEmailIs } from '../../platform/auth/user-identity';
+import { type AccountKind, type LoginEmail, loginEmailIs } from '../../platform/auth/user-identity';
 import type { ServiceContext } from '../../platform/context';
 import { ApiError } from '../../platform/errors';
 import {
   clearFailures,
   failAttempt,
+  loginReservation,
   type ReservedAttempt,
   releaseAttempt,
   releasedIfRefused,
@@ -53,6 +54,18 @@ export async function findUser(ctx: ServiceContext, userId: string): Promise<Use
 }
 
 /**
+ * A login's reservation reads the user's second factors and, for staff, their roles: a customer
+ * holds the CUSTOMER role by being one (`permissionsFromAssignments`), so reads none.
+ */
+const reserveLogin: Record<AccountKind, ReturnType<typeof loginReservation>> = {
+  STAFF: loginReservation((scope, userId) => [
+    ...enrolmentQueries(scope, userId),
+    ...roleAssignmentQueries(scope.db, scope.tenant.id, userId),
+  ]),
+  CUSTOMER: loginReservation(enrolmentQueries),
+};
+
+/**
  * Step one of a login. The attempt is reserved before the password hash is checked, in the
  * round trip that also reads the user, its second factors and its roles; a refused one gets 423
  * unchecked. Unknown emails and wrong passwords cost the same hash work. With a second factor
@@ -60,11 +73,7 @@ export async function findUser(ctx: ServiceContext, userId: string): Promise<Use
  * back: the second factor reserves its own. Otherwise one batch opens the session.
  */
 export async function login(ctx: ServiceContext, input: LoginInput): Promise<LoginResultView> {
-  const attempt = await reserveAttempt(
-    ctx,
-    { login: { kind: input.accountType, email: input.email } },
-    (userId) => [...enrolmentQueries(ctx, userId), ...roleAssignmentQueries(ctx.db, ctx.tenant.id, userId)],
-  );
+  const attempt = await reserveLogin[input.accountType](ctx, { kind: input.accountType, email: input.email });
   const check = await verifyPassword(input.password, attempt?.user.passwordHash ?? UNKNOWN_USER_HASH);
   if (!attempt) throw new ApiError('invalid_credentials');
   if (!check.valid) await failAttempt(ctx, attempt, new ApiError('invalid_credentials'));
@@ -89,6 +98,7 @@ export async function login(ctx: ServiceContext, input: LoginInput): Promise<Log
   const rehash = check.needsRehash
     ? [replacePasswordHash(ctx, user.id, await hashPassword(input.password))]
     : [];
+  // A customer's login read no roles (see reserveLogin), and its permissions need none.
   const permissions = permissionsFromAssignments(
     user,
     attempt.alongside.slice(ENROLMENT_QUERIES) as unknown as RoleAssignmentRows,
@@ -157,7 +167,7 @@ export async function completeMfaLogin(ctx: ServiceContext, input: MfaVerifyInpu
   const claims = await verifyMfaToken(ctx.env, input.mfaToken, ctx.issuer);
   if (claims?.tenantId !== ctx.tenant.id) throw new ApiError('invalid_mfa_token');
   const factor = await enrolledFactor(ctx, claims.userId, input.method);
-  const attempt = await reserveAttempt(ctx, { userId: claims.userId });
+  const attempt = await reserveAttempt(ctx, claims.userId);
   if (attempt?.user.status !== 'ACTIVE') throw new ApiError('invalid_mfa_token');
   const amr = await proveSecondFactor(ctx, attempt, factor, input);
   return startSession(ctx, attempt.user, ['pwd', ...amr, 'mfa'], [clearFailures(ctx, attempt.user.id)]);

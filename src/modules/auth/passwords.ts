@@ -157,7 +157,7 @@ export async function changePassword(
   principal: UserPrincipal,
   input: PasswordChangeInput,
 ): Promise<void> {
-  const attempt = await reserveAttempt(ctx, { userId: principal.id });
+  const attempt = await reserveAttempt(ctx, principal.id);
   if (attempt?.user.status !== 'ACTIVE')
     throw new ApiError('invalid_token', { detail: 'The account is not active.' });
   const { user } = attempt;

@@ -1,4 +1,5 @@
 import type { BatchItem } from 'drizzle-orm/batch';
+import type { TenantScope } from '../../db/built-once';
 import type { SecondFactor } from '../../platform/auth/second-factor';
 import type { UserIdRef } from '../../platform/auth/user-identity';
 import type { ServiceContext } from '../../platform/context';
@@ -27,8 +28,8 @@ const factorEntries = Object.entries(secondFactors) as [SecondFactorMethod, Seco
 export const ENROLMENT_QUERIES = factorEntries.length;
 
 /** The queries that find the user's factors, for a batch; `enrolledFrom` reads their rows. */
-export function enrolmentQueries(ctx: ServiceContext, userId: UserIdRef): BatchItem<'sqlite'>[] {
-  return factorEntries.map(([, factor]) => factor.enrolment(ctx, userId));
+export function enrolmentQueries(scope: TenantScope, userId: UserIdRef): BatchItem<'sqlite'>[] {
+  return factorEntries.map(([, factor]) => factor.enrolment(scope, userId));
 }
 
 /** The factors the rows of `enrolmentQueries` (in their order) show enrolled. */

@@ -1,6 +1,7 @@
 import Bowser from 'bowser';
 import { and, desc, eq, inArray, isNull, lt, ne, type SQL, sql } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
+import { builtOnce } from '../../db/built-once';
 import { withinParameterLimit } from '../../db/client';
 import { sessions, users } from '../../db/tenant';
 import { markRevoked } from '../../platform/auth/authenticate';
@@ -96,10 +97,9 @@ export async function startSession(
     ctx,
     {
       statements: [
-        ctx.db.insert(sessions).values({
+        ...insertSession(ctx, {
           ...session,
-          tenantId: ctx.tenant.id,
-          userId: stillActive(ctx, user.id),
+          userId: user.id,
           device: deviceLabel(ctx.userAgent),
           userAgent: ctx.userAgent?.slice(0, 512) ?? null,
           ip: ctx.ip ?? null,
@@ -134,13 +134,27 @@ export async function startSession(
 }
 
 /**
- * The user's id while it is an ACTIVE login, else NULL, which `sessions.user_id` refuses: a
- * login that was disabled or erased while its password was being checked gets no session, and
- * the whole batch (audit row, event) rolls back.
+ * A new session's row. Its user is the user's id while it is an ACTIVE login, else NULL, which
+ * `sessions.user_id` refuses: a login that was disabled or erased while its password was being
+ * checked gets no session, and the whole batch (audit row, event) rolls back.
  */
-function stillActive(ctx: ServiceContext, userId: string) {
-  return sql<string>`(SELECT ${users.id} FROM ${users} WHERE ${users.tenantId} = ${ctx.tenant.id} AND ${users.id} = ${userId} AND ${users.status} = 'ACTIVE')`;
-}
+const insertSession = builtOnce((scope) => {
+  const column = (name: string) => sql.placeholder(name);
+  return [
+    scope.db.insert(sessions).values({
+      id: column('id'),
+      tenantId: scope.tenant.id,
+      userId: sql<string>`(SELECT ${users.id} FROM ${users} WHERE ${users.tenantId} = ${scope.tenant.id} AND ${users.id} = ${column('userId')} AND ${users.status} = 'ACTIVE')`,
+      amr: column('amr'),
+      authTime: column('authTime'),
+      device: column('device'),
+      userAgent: column('userAgent'),
+      ip: column('ip'),
+      createdAt: column('createdAt'),
+      lastUsedAt: column('lastUsedAt'),
+    }),
+  ] as const;
+});
 
 /**
  * Exchanges a refresh token for a new pair; the old one is spent (see SessionDurableObject).

@@ -22,7 +22,7 @@ export async function stepUp(
     input.method === 'PASSWORD' ? undefined : await enrolledFactor(ctx, principal.id, input.method);
   if (!factor && (await enrolledSecondFactors(ctx, principal.id)).length > 0)
     throw new ApiError('step_up_method_not_allowed');
-  const attempt = await reserveAttempt(ctx, { userId: principal.id });
+  const attempt = await reserveAttempt(ctx, principal.id);
   if (attempt?.user.status !== 'ACTIVE')
     throw new ApiError('invalid_token', { detail: 'The account is not active.' });
   let amr: string[];

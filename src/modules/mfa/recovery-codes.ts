@@ -1,4 +1,5 @@
 import { and, count, eq, isNull } from 'drizzle-orm';
+import type { TenantScope } from '../../db/built-once';
 import { sealPurposes } from '../../db/customer-data';
 import { recoveryCodes } from '../../db/tenant';
 import type { SecondFactorProof } from '../../platform/auth/second-factor';
@@ -54,7 +55,7 @@ function normalizeRecoveryCode(input: string): string | null {
   return [...code].every((character) => CROCKFORD_BASE32.includes(character)) ? code : null;
 }
 
-function codesOf(ctx: ServiceContext, userId: UserIdRef) {
+function codesOf(ctx: TenantScope, userId: UserIdRef) {
   return and(eq(recoveryCodes.tenantId, ctx.tenant.id), eq(recoveryCodes.userId, userId));
 }
 
@@ -85,7 +86,7 @@ export async function issueRecoveryCodes(ctx: ServiceContext, userId: string) {
 const unused = isNull(recoveryCodes.consumedAt);
 
 /** A query that finds a row while the user has an unused recovery code. */
-export function recoveryCodeEnrolment(ctx: ServiceContext, userId: UserIdRef) {
+export function recoveryCodeEnrolment(ctx: TenantScope, userId: UserIdRef) {
   return ctx.db
     .select({ userId: recoveryCodes.userId })
     .from(recoveryCodes)

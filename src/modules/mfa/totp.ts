@@ -6,6 +6,7 @@ import { and, eq, lt } from 'drizzle-orm';
  * the user's authenticator app. Hand-rolled TOTP would be one more thing to get subtly wrong.
  */
 import { Secret, TOTP } from 'otpauth';
+import type { TenantScope } from '../../db/built-once';
 import { sealPurposes } from '../../db/customer-data';
 import { totpCredentials } from '../../db/tenant';
 import type { SecondFactorProof } from '../../platform/auth/second-factor';
@@ -51,7 +52,7 @@ export function matchingStep(secret: string, code: string, now: Date): number | 
   return delta === null ? null : totp.counter({ timestamp }) + delta;
 }
 
-function credentialOf(ctx: ServiceContext, userId: UserIdRef) {
+function credentialOf(ctx: TenantScope, userId: UserIdRef) {
   return and(eq(totpCredentials.tenantId, ctx.tenant.id), eq(totpCredentials.userId, userId));
 }
 
@@ -60,7 +61,7 @@ export function deleteTotpCredential(ctx: ServiceContext, userId: string) {
 }
 
 /** A query that finds a row when the user has a confirmed TOTP authenticator. */
-export function totpEnrolment(ctx: ServiceContext, userId: UserIdRef) {
+export function totpEnrolment(ctx: TenantScope, userId: UserIdRef) {
   return ctx.db
     .select({ userId: totpCredentials.userId })
     .from(totpCredentials)

@@ -1,4 +1,5 @@
 import type { BatchItem } from 'drizzle-orm/batch';
+import type { TenantScope } from '../../db/built-once';
 import type { ServiceContext } from '../context';
 import type { UserIdRef } from './user-identity';
 
@@ -21,7 +22,7 @@ export interface SecondFactor {
    * A query that finds a row when the user has the factor; a query rather than an answer, so
    * that a login asks for all factors in one D1 round trip.
    */
-  enrolment(ctx: ServiceContext, userId: UserIdRef): BatchItem<'sqlite'>;
+  enrolment(scope: TenantScope, userId: UserIdRef): BatchItem<'sqlite'>;
   /** True when the proof is good; single-use material (codes, challenges) is spent either way. */
   verify(ctx: ServiceContext, userId: string, proof: SecondFactorProof): Promise<boolean>;
 }

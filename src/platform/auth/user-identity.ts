@@ -1,4 +1,4 @@
-import { and, eq, type SQL, sql } from 'drizzle-orm';
+import { and, eq, type Placeholder, type SQL, sql } from 'drizzle-orm';
 import { sealPurposes } from '../../db/customer-data';
 import { users } from '../../db/tenant';
 import type { ServiceContext } from '../context';
@@ -36,11 +36,21 @@ export function userIdWhere(condition: SQL | undefined): SQL<string> {
 
 /** The `users` row a login email names, if any (the unique index holds at most one). */
 export async function loginEmailIs(ctx: ServiceContext, login: LoginEmail): Promise<SQL | undefined> {
-  return and(
-    eq(users.tenantId, ctx.tenant.id),
-    eq(users.kind, login.kind),
-    eq(users.emailDigest, await emailDigest(ctx.env.FIELD_ENCRYPTION_KEY, ctx.tenant.id, login.email)),
-  );
+  return loginDigestIs(ctx.tenant.id, login.kind, await loginEmailDigest(ctx, login.email));
+}
+
+/** What `loginDigestIs` looks a login email up by. */
+export function loginEmailDigest(ctx: ServiceContext, email: string): Promise<string> {
+  return emailDigest(ctx.env.FIELD_ENCRYPTION_KEY, ctx.tenant.id, email);
+}
+
+/** `loginEmailIs` by the email's digest; kind and digest may be placeholders of a statement built once. */
+export function loginDigestIs(
+  tenantId: string,
+  kind: AccountKind | Placeholder,
+  digest: string | Placeholder,
+): SQL | undefined {
+  return and(eq(users.tenantId, tenantId), eq(users.kind, kind), eq(users.emailDigest, digest));
 }
 
 /**
