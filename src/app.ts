@@ -79,10 +79,12 @@ export function createApp(): OpenAPIHono<AppEnv> {
       // onError answers, so that the headers below are added all the same.
       c.res = await handleError(error, c);
     }
-    c.res.headers.set('X-Request-Id', requestId);
+    const headers = c.res.headers;
+    headers.set('X-Request-Id', requestId);
     // A 429 already names the bucket that refused, which may not be the quota the request took first.
-    for (const [name, value] of Object.entries(c.get('rateLimitHeaders') ?? {}))
-      if (!c.res.headers.has(name)) c.res.headers.set(name, value);
+    const rateLimitHeaders = c.get('rateLimitHeaders');
+    for (const name in rateLimitHeaders)
+      if (!headers.has(name)) headers.set(name, rateLimitHeaders[name] as string);
     addCorsHeaders(c);
     // The route and path are worked out from the URL and the router's match only for a line
     // that is written; the logger the route may have narrowed (a tenant's) logs it.
