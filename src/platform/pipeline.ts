@@ -121,21 +121,25 @@ export function issuerFor(env: AppEnv['Bindings'], requestUrl: string): string {
  */
 export function guard(access: RouteAccess): MiddlewareHandler<AppEnv> {
   const { cost } = routePolicies(access.tenant, access.rateLimit);
+  if (!access.tenant) {
+    // Routes without a tenant are limited per client IP: they answer with RateLimit headers
+    // like every other route, and the operator token cannot be guessed at speed. Not an async
+    // function: served from the address's lease, a discovery request awaits nothing here.
+    const admit = (c: Context<AppEnv>) => {
+      if (access.auth !== 'platform-admin') return;
+      const token = bearerToken(c.req.header('Authorization'));
+      if (!token) throw new ApiError('authentication_required');
+      if (!timingSafeEqual(token, c.env.PLATFORM_ADMIN_TOKEN)) throw new ApiError('invalid_token');
+    };
+    return (c, next) => {
+      const charging = chargeQuota(c, { ip: clientIp(c.env, c.req) }, cost);
+      if (charging) return charging.then(() => admit(c)).then(next);
+      admit(c);
+      return next();
+    };
+  }
   return async (c, next) => {
     const ip = clientIp(c.env, c.req);
-    if (!access.tenant) {
-      // Routes without a tenant are limited per client IP: they answer with RateLimit headers
-      // like every other route, and the operator token cannot be guessed at speed.
-      const charging = chargeQuota(c, { ip }, cost);
-      if (charging) await charging;
-      if (access.auth === 'platform-admin') {
-        const token = bearerToken(c.req.header('Authorization'));
-        if (!token) throw new ApiError('authentication_required');
-        if (!timingSafeEqual(token, c.env.PLATFORM_ADMIN_TOKEN)) throw new ApiError('invalid_token');
-      }
-      return next();
-    }
-
     let tenant: Tenant;
     let db: TenantDb;
     try {
