@@ -59,10 +59,15 @@ async function allSettled(promises: Promise<unknown>[]): Promise<void> {
   }
 }
 
+const COUNTERS = Object.keys(emptyCounts()) as (keyof BindingCounts)[];
+
 function addTo(totals: Map<string, BindingCounts>, scenario: string, counts: BindingCounts): void {
-  const total = totals.get(scenario) ?? emptyCounts();
-  for (const key of Object.keys(total) as (keyof BindingCounts)[]) total[key] += counts[key];
-  totals.set(scenario, total);
+  let total = totals.get(scenario);
+  if (!total) {
+    total = emptyCounts();
+    totals.set(scenario, total);
+  }
+  for (const key of COUNTERS) total[key] += counts[key];
 }
 
 /**
@@ -82,14 +87,14 @@ async function countedFetch(
   const response = await countingInto(counts, () =>
     handler(request as Parameters<typeof handler>[0], instrumentEnv(env), collectWaitUntil(ctx, background)),
   );
-  const answered = { ...counts };
   // Most requests leave nothing behind: counting them at once spares the measured worker a
   // waitUntil of its own per request (the bench's cost, not the API's).
   if (background.length === 0) {
     addTo(countsByScenario, scenario, counts);
-    addTo(answeredByScenario, scenario, answered);
+    addTo(answeredByScenario, scenario, counts);
     return response;
   }
+  const answered = { ...counts };
   pendingWaitUntil += 1;
   ctx.waitUntil(
     allSettled(background).then(() => {
