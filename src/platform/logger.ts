@@ -7,6 +7,8 @@ export interface Logger {
   warn(message: string, fields?: Record<string, unknown>): void;
   error(message: string, fields?: Record<string, unknown>): void;
   with(fields: Record<string, unknown>): Logger;
+  /** Whether lines of `level` are written: fields that cost work to gather are spared otherwise. */
+  writes(level: Exclude<LogLevel, 'silent'>): boolean;
 }
 
 /**
@@ -19,8 +21,12 @@ class JsonLogger implements Logger {
     private readonly base: Record<string, unknown>,
   ) {}
 
+  writes(level: Exclude<LogLevel, 'silent'>): boolean {
+    return levels[level] >= this.threshold;
+  }
+
   private write(at: Exclude<LogLevel, 'silent'>, message: string, fields?: Record<string, unknown>): void {
-    if (levels[at] < this.threshold) return;
+    if (!this.writes(at)) return;
     const line = JSON.stringify({
       level: at,
       time: new Date().toISOString(),

@@ -10,7 +10,7 @@ import { requireRecentAuth } from './auth/recent-auth';
 import type { AppEnv } from './context';
 import { timingSafeEqual } from './crypto';
 import { ApiError } from './errors';
-import { consumeRateLimits, knownRefusal } from './rate-limit/limiter';
+import { consumeRateLimits, knownRefusal, type RateLimitOutcome } from './rate-limit/limiter';
 import {
   bucketOf,
   type RequestSubject,
@@ -102,11 +102,11 @@ export function clientIp(
   env: AppEnv['Bindings'],
   headers: { header(name: string): string | undefined },
 ): string {
-  const candidates = [headers.header('CF-Connecting-IP')];
-  if (readConfig(env).environment !== 'production') {
-    candidates.push(headers.header('X-Forwarded-For')?.split(',')[0]?.trim());
-  }
-  return candidates.find((value) => value !== undefined && IP_LITERAL.test(value)) ?? 'unknown';
+  const edge = headers.header('CF-Connecting-IP');
+  if (edge !== undefined && IP_LITERAL.test(edge)) return edge;
+  if (readConfig(env).environment === 'production') return 'unknown';
+  const forwarded = headers.header('X-Forwarded-For')?.split(',')[0]?.trim();
+  return forwarded !== undefined && IP_LITERAL.test(forwarded) ? forwarded : 'unknown';
 }
 
 export function issuerFor(env: AppEnv['Bindings'], requestUrl: string): string {
@@ -121,20 +121,25 @@ export function issuerFor(env: AppEnv['Bindings'], requestUrl: string): string {
  */
 export function guard(access: RouteAccess): MiddlewareHandler<AppEnv> {
   const { cost } = routePolicies(access.tenant, access.rateLimit);
+  if (!access.tenant) {
+    // Routes without a tenant are limited per client IP: they answer with RateLimit headers
+    // like every other route, and the operator token cannot be guessed at speed. Not an async
+    // function: served from the address's lease, a discovery request awaits nothing here.
+    const admit = (c: Context<AppEnv>) => {
+      if (access.auth !== 'platform-admin') return;
+      const token = bearerToken(c.req.header('Authorization'));
+      if (!token) throw new ApiError('authentication_required');
+      if (!timingSafeEqual(token, c.env.PLATFORM_ADMIN_TOKEN)) throw new ApiError('invalid_token');
+    };
+    return (c, next) => {
+      const charging = chargeQuota(c, { ip: clientIp(c.env, c.req) }, cost);
+      if (charging) return charging.then(() => admit(c)).then(next);
+      admit(c);
+      return next();
+    };
+  }
   return async (c, next) => {
     const ip = clientIp(c.env, c.req);
-    if (!access.tenant) {
-      // Routes without a tenant are limited per client IP: they answer with RateLimit headers
-      // like every other route, and the operator token cannot be guessed at speed.
-      await chargeQuota(c, { ip }, cost);
-      if (access.auth === 'platform-admin') {
-        const token = bearerToken(c.req.header('Authorization'));
-        if (!token) throw new ApiError('authentication_required');
-        if (!timingSafeEqual(token, c.env.PLATFORM_ADMIN_TOKEN)) throw new ApiError('invalid_token');
-      }
-      return next();
-    }
-
     let tenant: Tenant;
     let db: TenantDb;
     try {
@@ -208,9 +213,11 @@ export async function enterTenant(
   });
 }
 
-export async function chargeQuota(c: Context<AppEnv>, subject: RequestSubject, cost: number): Promise<void> {
-  const [outcome] = await consumeRateLimits(c.env, [bucketOf('public', subject)], cost);
-  c.set('rateLimitHeaders', outcome?.headers);
+/** Synchronous when the address's lease serves the request: no promise for a steady caller. */
+export function chargeQuota(c: Context<AppEnv>, subject: RequestSubject, cost: number): void | Promise<void> {
+  const keep = ([outcome]: RateLimitOutcome[]) => c.set('rateLimitHeaders', outcome?.headers);
+  const outcomes = consumeRateLimits(c.env, [bucketOf('public', subject)], cost);
+  return outcomes instanceof Promise ? outcomes.then(keep) : keep(outcomes);
 }
 
 /**

@@ -15,6 +15,13 @@ describe('ids', () => {
     expect(isId('user', earlier)).toBe(false);
     expect(earlier < later).toBe(true);
   });
+
+  it('made in one millisecond, across refills of the random pool, never repeat', () => {
+    const ids = Array.from({ length: 2_000 }, () => newId('request', 1_700_000_000_000));
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(new Set(ids.map((id) => id.slice(0, 14))).size).toBe(1);
+    expect(ids.every((id) => isId('request', id))).toBe(true);
+  });
 });
 
 describe('passwords', () => {

@@ -82,6 +82,11 @@ function needOf(bucket: Bucket, cost: number): Need {
   return spend ? { spend, slot } : { object: true, slot };
 }
 
+function spend(bucket: Bucket, { spend, slot }: { spend: LeaseSpending; slot: LeaseSlot }): RateLimitOutcome {
+  slot.held = spend.lease;
+  return { headers: rateLimitHeaders(bucket, spend.remaining, spend.resetSeconds) };
+}
+
 interface ObjectTake {
   bucket: Bucket;
   slot?: LeaseSlot;
@@ -92,14 +97,32 @@ interface ObjectTake {
  * throws the 429 `rate_limited` of the first bucket that refuses; the buckets after it are left
  * untouched. A leased bucket is served from this isolate's lease while it lasts, a bucket known
  * to refuse without a call, and the buckets in a row that need the same object (the quota and
- * the guessing bucket of one tenant and address) are charged in one call to it.
+ * the guessing bucket of one tenant and address) are charged in one call to it. When leases
+ * serve every bucket (most requests of a steady caller) the outcomes come without a promise.
  */
-export async function consumeRateLimits(
+export function consumeRateLimits(
   env: Env,
   buckets: readonly Bucket[],
   cost = 1,
-): Promise<RateLimitOutcome[]> {
+): RateLimitOutcome[] | Promise<RateLimitOutcome[]> {
   const outcomes: RateLimitOutcome[] = [];
+  while (outcomes.length < buckets.length) {
+    const bucket = buckets[outcomes.length] as Bucket;
+    const need = needOf(bucket, cost);
+    if ('refused' in need) throw need.refused;
+    if (!('spend' in need)) return consumeWithCalls(env, buckets, cost, outcomes);
+    outcomes.push(spend(bucket, need));
+  }
+  return outcomes;
+}
+
+/** `consumeRateLimits` from the first bucket its leases cannot serve, `outcomes` those before it. */
+async function consumeWithCalls(
+  env: Env,
+  buckets: readonly Bucket[],
+  cost: number,
+  outcomes: RateLimitOutcome[],
+): Promise<RateLimitOutcome[]> {
   while (outcomes.length < buckets.length) {
     const bucket = buckets[outcomes.length] as Bucket;
     const need = needOf(bucket, cost);
@@ -109,8 +132,7 @@ export async function consumeRateLimits(
       continue;
     }
     if ('spend' in need) {
-      need.slot.held = need.spend.lease;
-      outcomes.push({ headers: rateLimitHeaders(bucket, need.spend.remaining, need.spend.resetSeconds) });
+      outcomes.push(spend(bucket, need));
       continue;
     }
     const run: ObjectTake[] = [{ bucket, slot: need.slot }];
