@@ -34,16 +34,14 @@ import type { AppEnv } from './platform/context';
 import { addCorsHeaders, answerPreflight, isPreflight } from './platform/cors';
 import { ApiError } from './platform/errors';
 import { handleError } from './platform/http';
-import { newId } from './platform/ids';
-import { createLogger, type LogLevel } from './platform/logger';
+import { requestIdFor } from './platform/ids';
+import { createLogger, type LogLevel, logRequest } from './platform/logger';
 import { createRouter, registerComponents } from './platform/openapi';
 import { allowedMethods } from './platform/routing';
 
 export const BASE_PATH = '/v2/customer';
 /** JSON bodies are small; the documents route declares its own, larger limit. */
 const JSON_BODY_LIMIT_BYTES = 1024 * 1024;
-
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
 export function createApp(): OpenAPIHono<AppEnv> {
   const app = createRouter();
@@ -65,8 +63,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   // and a promise more per request, a fifth of a health check's time when these were three.
   app.use('*', async (c, next) => {
     const started = Date.now();
-    const incoming = c.req.header('X-Request-Id');
-    const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : newId('request');
+    const requestId = requestIdFor(c.req.header('X-Request-Id'));
     c.set('requestId', requestId);
     const logger = createLogger(readConfig(c.env).logLevel as LogLevel, { requestId });
     c.set('logger', logger);
@@ -89,7 +86,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
     // The route and path are worked out from the URL and the router's match only for a line
     // that is written; the logger the route may have narrowed (a tenant's) logs it.
     if (logger.writes('info')) {
-      c.get('logger').info('request', {
+      logRequest(c.get('logger'), {
         method: c.req.method,
         route: c.req.routePath,
         path: c.req.path,

@@ -79,6 +79,13 @@ export function newId(kind: IdKind, now: number = Date.now()): string {
 
 const ID_BODY = /^[0-9a-hjkmnp-tv-z]{26}$/;
 
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+
+/** The client's X-Request-Id where it is safe to echo into headers and logs, else a new one. */
+export function requestIdFor(incoming: string | null | undefined): string {
+  return incoming && REQUEST_ID.test(incoming) ? incoming : newId('request');
+}
+
 export function isId(kind: IdKind, value: string): boolean {
   const prefix = `${idPrefixes[kind]}_`;
   return value.startsWith(prefix) && ID_BODY.test(value.slice(prefix.length));

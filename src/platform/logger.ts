@@ -59,3 +59,11 @@ class JsonLogger implements Logger {
 export function createLogger(level: LogLevel, base: Record<string, unknown> = {}): Logger {
   return new JsonLogger(levels[level], base);
 }
+
+/** The line written for every answer, by the request middleware or a route answered before it. */
+export function logRequest(
+  logger: Logger,
+  line: { method: string; route: string; path: string; status: number; durationMs: number },
+): void {
+  logger.info('request', line);
+}

@@ -5,6 +5,7 @@ import { publicJwks } from '../../platform/auth/tokens';
 import type { AppEnv } from '../../platform/context';
 import { createRouter, defineRoute, withoutDevelopmentOnly } from '../../platform/openapi';
 import { issuerFor } from '../../platform/pipeline';
+import { healthBody } from './health';
 
 const publicAccess = { auth: 'none', tenant: false } as const;
 
@@ -64,7 +65,7 @@ export function systemRoutes() {
         200: { description: 'The worker is up.', content: { 'application/json': { schema: HealthSchema } } },
       },
     }),
-    (c) => c.json({ status: 'ok' as const, time: new Date().toISOString() }, 200),
+    (c) => c.json(healthBody(), 200),
   );
 
   router.openapi(
