@@ -163,16 +163,14 @@ describe('the outbox', () => {
     const db = database(tenant);
     const eventId = newId('event');
     const at = new Date().toISOString();
-    await db
-      .insert(events)
-      .values({
-        id: eventId,
-        tenantId: tenant.id,
-        type: 'customer.created',
-        data: {},
-        createdAt: at,
-        enqueuedAt: at,
-      });
+    await db.insert(events).values({
+      id: eventId,
+      tenantId: tenant.id,
+      type: 'customer.created',
+      data: {},
+      createdAt: at,
+      enqueuedAt: at,
+    });
     const sent: WebhookQueueMessage[] = [];
     const recording = webhookQueueOf((messages) => sent.push(...messages));
     const body: WebhookQueueMessage = { kind: 'event.dispatch', tenantId: tenant.id, eventId };
