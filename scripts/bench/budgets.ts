@@ -22,32 +22,31 @@ export const operationBudgets = {
   'GET /me': { d1Queries: 0, doCalls: 0, kvReads: 0 },
   'GET /customers/{customerId}': { d1Queries: 1, doCalls: 0, kvReads: 0 },
   /**
-   * Two round trips the answer waits for: the reservation, which reads the user, its factors and
-   * roles, and the session's batch. The third query is the outbox handing the session.created
-   * event over (src/platform/unit-of-work.ts), which runs beside the token signing and may end
-   * before the answer. No session object call: the worker mints the first refresh token, the
+   * Two round trips: the reservation, which reads the user, its factors and roles, and the
+   * session's batch, which writes the session.created event already handed over: the handover
+   * after it (src/platform/unit-of-work.ts) is a queue send with no D1 write. No session object call: the worker mints the first refresh token, the
    * session's object starts on the first refresh. At most one call to the rate limiter, for the
    * address's buckets in one object, when the isolate holds no lease of them: the bench's 512
    * login addresses each come back after their 10 s quota lease ended; a returning address within
    * it makes none (test/api/operation-budgets.test.ts asserts that too).
    */
-  'POST /auth/login': { d1Queries: 3, doCalls: 1, kvReads: 0 },
+  'POST /auth/login': { d1Queries: 2, doCalls: 1, kvReads: 0 },
   /** The session, user and roles in one batch; the rotation in the session's object. */
   'POST /auth/refresh': { d1Queries: 1, doCalls: 1, kvReads: 0 },
   /**
    * The customer with its key; the insert's batch; the payee check's answer, stored in a batch of
-   * its own after the insert so a failing verifier never blocks it; and, beside it, the outbox
-   * handing the first batch's event over.
+   * its own after the insert so a failing verifier never blocks it. The outbox's handover is a
+   * queue send.
    */
-  'POST /customers/{customerId}/beneficiaries': { d1Queries: 4, doCalls: 0, kvReads: 0 },
+  'POST /customers/{customerId}/beneficiaries': { d1Queries: 3, doCalls: 0, kvReads: 0 },
   /**
    * Five round trips the answer waits for: the customer with its key; its consents, documents and
    * earlier verifications (in parallel); the batch. A new verification has no checks, hits or
-   * decisions to read for its view. The other three are the handovers left to waitUntil: the
-   * outbox marking its events enqueued, and the job's read and mark around its queue send. All
-   * eight, as they may end before the answer.
+   * decisions to read for its view. The other two are the job's handover left to waitUntil: its
+   * read and mark around its queue send (the outbox's handover is a queue send alone). All seven,
+   * as they may end before the answer.
    */
-  'POST /customers/{customerId}/verifications': { d1Queries: 8, doCalls: 0, kvReads: 0 },
+  'POST /customers/{customerId}/verifications': { d1Queries: 7, doCalls: 0, kvReads: 0 },
 } as const satisfies Record<string, OperationBudget>;
 
 /**

@@ -592,15 +592,18 @@ export const events = sqliteTable(
     subjectId: text('subject_id'),
     data: text('data', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
     createdAt: text('created_at').notNull(),
-    /** When the event was handed to the queue; null rows are swept by the cron. */
+    /**
+     * When the event was last handed to the queue: written with the event, as its writer sends it
+     * right after the commit, and moved on by each sweep that sends it again.
+     */
     enqueuedAt: text('enqueued_at'),
-    /** When the consumer fanned it out. */
+    /** When the consumer fanned it out; null rows whose handover is past the grace are swept by the cron. */
     dispatchedAt: text('dispatched_at'),
   },
   (table) => [
     index('events_tenant_idx').on(table.tenantId, table.id),
     index('events_subject_idx').on(table.tenantId, table.subjectId, table.id),
-    index('events_pending_idx').on(table.enqueuedAt, table.createdAt),
+    index('events_pending_idx').on(table.dispatchedAt, table.enqueuedAt),
   ],
 );
 

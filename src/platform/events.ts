@@ -8,7 +8,7 @@ import { events } from '../db/tenant';
 import type { Env } from '../env';
 import { newId } from './ids';
 import { type CustomerKey, ERASED, loadCustomerKeys, seal, unseal } from './personal-data';
-import { handToWebhookQueue } from './queues';
+import { handToWebhookQueue, sendToWebhookQueue, type WebhookQueueMessage } from './queues';
 
 const sessionRevocationReasons = [
   'LOGOUT',
@@ -649,7 +649,9 @@ export async function outboxEvent<T extends EventType>(
   }
   const id = newId('event', now.getTime());
   const createdAt = now.toISOString();
-  const fannedOut = options.addressed ? { enqueuedAt: createdAt, dispatchedAt: createdAt } : {};
+  // Written as handed over: the writer sends it right after the commit (`handEventsOver`), and
+  // the sweep takes it back if it is not fanned out within the grace, so the send needs no mark.
+  const fannedOut = options.addressed ? { dispatchedAt: createdAt } : {};
   const subjectId = subject?.customerId ?? customerId;
   return {
     id,
@@ -663,6 +665,7 @@ export async function outboxEvent<T extends EventType>(
         subjectId,
         data: parsed,
         createdAt,
+        enqueuedAt: createdAt,
         ...fannedOut,
       },
     ),
@@ -714,8 +717,8 @@ export async function openEvents<Row extends Pick<typeof events.$inferSelect, 't
 }
 
 /**
- * Marks events enqueued, their ids one JSON array: one statement built once for any number of
- * them, within D1's bound parameters.
+ * Marks events handed over again, their ids one JSON array: one statement built once for any
+ * number of them, within D1's bound parameters.
  */
 const markEnqueued = builtOnce((scope) => [
   scope.db
@@ -729,40 +732,51 @@ const markEnqueued = builtOnce((scope) => [
     ),
 ]);
 
-/** Hands events to the webhook queue and marks them enqueued; anything left over is swept by the cron. */
-export async function enqueueEvents(
-  env: Env,
-  db: TenantDb,
-  tenantId: string,
-  eventIds: string[],
-): Promise<void> {
+function dispatchMessages(tenantId: string, eventIds: string[]): WebhookQueueMessage[] {
+  return eventIds.map((eventId) => ({ kind: 'event.dispatch', tenantId, eventId }));
+}
+
+/**
+ * The writer's handover of the events it just committed: a queue send and no D1 write, as their
+ * rows were written handed over. A send that fails or never happens leaves them undispatched,
+ * and the sweep sends them again once the grace has passed.
+ */
+export function handEventsOver(env: Env, tenantId: string, eventIds: string[]): Promise<void> {
+  return sendToWebhookQueue(env, dispatchMessages(tenantId, eventIds));
+}
+
+/**
+ * The sweep's handover: a queue send, then the rows marked handed over now, so an event that is
+ * still waiting in a backlogged queue is sent again at most once per grace period.
+ */
+async function rehandEvents(env: Env, db: TenantDb, tenantId: string, eventIds: string[]): Promise<void> {
   if (eventIds.length === 0) return;
-  await handToWebhookQueue(
-    env,
-    db,
-    eventIds.map((eventId) => ({ kind: 'event.dispatch', tenantId, eventId })),
-    (enqueuedAt) =>
-      markEnqueued({ db, tenant: { id: tenantId } }, { enqueuedAt, ids: JSON.stringify(eventIds) }),
+  await handToWebhookQueue(env, db, dispatchMessages(tenantId, eventIds), (enqueuedAt) =>
+    markEnqueued({ db, tenant: { id: tenantId } }, { enqueuedAt, ids: JSON.stringify(eventIds) }),
   );
 }
 
-/** Outbox rows and deliveries older than this that are still not enqueued were missed by whoever wrote them. */
+/** Outbox rows and deliveries still not settled this long after their handover were missed by whoever sent them. */
 export const SWEEP_GRACE_MS = 30_000;
 /** Rows handed over per tenant and cron run; the queue and D1 take them in parts. */
 export const SWEEP_BATCH = 500;
 
-/** The columns of a table whose rows a writer hands to a queue and marks enqueued. */
+/** The columns of a table whose rows a writer hands to a queue. */
 export interface HandedOverColumns {
   id: SQLiteColumn;
   tenantId: SQLiteColumn;
-  enqueuedAt: SQLiteColumn;
+  /**
+   * Null while the row still waits for the queue: not yet marked enqueued (deliveries,
+   * verification jobs), or not yet fanned out (events, written as handed over).
+   */
+  settledAt: SQLiteColumn;
   /** When the row became due: the oldest due rows are swept first, once the grace has passed. */
   dueSince: SQLiteColumn;
 }
 
 /**
  * The cron's safety net for a table whose writer's push to the queue was lost: the oldest due
- * rows still not enqueued after the grace period, at most a batch of them, handed to `enqueue`.
+ * rows still not settled after the grace period, at most a batch of them, handed to `enqueue`.
  */
 export async function sweepUnenqueued(
   db: TenantDb,
@@ -778,7 +792,7 @@ export async function sweepUnenqueued(
     .where(
       and(
         eq(columns.tenantId, due.tenantId),
-        isNull(columns.enqueuedAt),
+        isNull(columns.settledAt),
         lt(columns.dueSince, cutoff),
         due.also,
       ),
@@ -789,13 +803,18 @@ export async function sweepUnenqueued(
   return pending.length;
 }
 
+/**
+ * Events not fanned out within the grace of their last handover: a send that failed, an isolate
+ * that died before it, a message the queue lost or dead-lettered, or one still waiting in a
+ * backlog (sent again; the fan-out's claim makes the copy harmless).
+ */
 export function sweepUnenqueuedEvents(env: Env, db: TenantDb, tenantId: string, now: Date): Promise<number> {
-  const { id, enqueuedAt, createdAt } = events;
+  const { id, dispatchedAt, enqueuedAt } = events;
   return sweepUnenqueued(
     db,
     events,
-    { id, tenantId: events.tenantId, enqueuedAt, dueSince: createdAt },
+    { id, tenantId: events.tenantId, settledAt: dispatchedAt, dueSince: enqueuedAt },
     { tenantId, now },
-    (ids) => enqueueEvents(env, db, tenantId, ids),
+    (ids) => rehandEvents(env, db, tenantId, ids),
   );
 }

@@ -43,6 +43,15 @@ export class RetryLater extends Error {
 /** A queue's `sendBatch` takes at most this many messages. */
 const QUEUE_SEND_BATCH_MAX = 100;
 
+/** Sends messages to the webhook queue, in batches it accepts. */
+export async function sendToWebhookQueue(env: Env, messages: WebhookQueueMessage[]): Promise<void> {
+  for (let start = 0; start < messages.length; start += QUEUE_SEND_BATCH_MAX) {
+    await env.WEBHOOK_QUEUE.sendBatch(
+      messages.slice(start, start + QUEUE_SEND_BATCH_MAX).map((body) => ({ body })),
+    );
+  }
+}
+
 /**
  * Sends messages to the webhook queue, then records that their rows were handed over. A failure
  * between the two leaves the rows unmarked, so the cron sweep sends them again: at least once.
@@ -53,11 +62,7 @@ export async function handToWebhookQueue(
   messages: WebhookQueueMessage[],
   markEnqueued: (at: string) => BatchItem<'sqlite'>[],
 ): Promise<void> {
-  for (let start = 0; start < messages.length; start += QUEUE_SEND_BATCH_MAX) {
-    await env.WEBHOOK_QUEUE.sendBatch(
-      messages.slice(start, start + QUEUE_SEND_BATCH_MAX).map((body) => ({ body })),
-    );
-  }
+  await sendToWebhookQueue(env, messages);
   const [first, ...rest] = markEnqueued(new Date().toISOString());
   if (first) await db.batch([first, ...rest]);
 }

@@ -3,7 +3,7 @@ import { isGuardViolation, isUniqueViolation } from '../db/client';
 import { type AuditEntry, auditStatement } from './audit';
 import type { ServiceContext } from './context';
 import type { ApiError } from './errors';
-import { type EventData, type EventType, enqueueEvents, outboxEvent } from './events';
+import { type EventData, type EventType, handEventsOver, outboxEvent } from './events';
 import type { CustomerKey } from './personal-data';
 import { tenantChanged } from './tenant-memory';
 
@@ -40,7 +40,7 @@ export function mergeChanges(...changes: readonly Change[]): Change {
 /**
  * Commits a change, its audit rows and its outbox events in one D1 batch (D1 has no
  * interactive transactions): all of them land or none does. The events are then pushed to the
- * queue after the response; the cron sweep catches any push that fails. What this isolate
+ * queue after the response, with no D1 write; the cron sweep sends again any not fanned out in time. What this isolate
  * remembers of the tenant's data (src/platform/tenant-memory.ts) is forgotten.
  */
 export async function commit(
@@ -70,7 +70,7 @@ export async function commit(
   }
   const eventIds = outbox.map((row) => row.id);
   ctx.committedAbout?.(outbox.flatMap((row) => (row.subjectId === null ? [] : [row.subjectId])));
-  ctx.waitUntil(enqueueEvents(ctx.env, ctx.db, ctx.tenant.id, eventIds));
+  if (eventIds.length > 0) ctx.waitUntil(handEventsOver(ctx.env, ctx.tenant.id, eventIds));
   return { eventIds, results: results.slice(0, change.statements.length) };
 }
 

@@ -37,7 +37,7 @@ const webhookHandlers: Handlers<WebhookQueueMessage> = {
 /** What the dead-letter queue receives once a message's retries have run out. */
 const webhookDeadLetterHandlers: Handlers<WebhookQueueMessage> = {
   'event.dispatch': async (message, _env, { logger }) => {
-    // Its deliveries were never created; the event stays in the log (`dispatchedAt` null) for operators.
+    // Its deliveries were never created; `dispatchedAt` stays null, so the sweep hands it over again.
     logger.error('event_fan_out_failed', { tenantId: message.tenantId, eventId: message.eventId });
   },
   'delivery.attempt': (message, env) => failDeliveryForGood(env, message.tenantId, message.deliveryId),

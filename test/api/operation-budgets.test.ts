@@ -124,7 +124,7 @@ describe('store operations per request (scripts/bench/budgets.ts)', () => {
     expectWithin('POST /customers/{customerId}/beneficiaries', added, 201);
   });
 
-  it('submitting a verification makes eight D1 round trips at most, its handovers included, no other store operation', async () => {
+  it('submitting a verification makes seven D1 round trips at most, its handovers included, no other store operation', async () => {
     const tenant = await createTenant();
     const staff = await createStaff(tenant);
     const as = { ip: randomIp(), tenant: tenant.id, token: staff.token };

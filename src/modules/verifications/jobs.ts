@@ -25,7 +25,7 @@ export async function sweepVerificationJobs(
   const starts = await sweepUnenqueued(
     db,
     verifications,
-    { id, tenantId: verifications.tenantId, enqueuedAt: jobEnqueuedAt, dueSince: updatedAt },
+    { id, tenantId: verifications.tenantId, settledAt: jobEnqueuedAt, dueSince: updatedAt },
     { tenantId, now, also: eq(verifications.status, 'PENDING') },
     (ids) => enqueueVerificationJobs(env, db, tenantId, ids),
   );

@@ -249,9 +249,10 @@ export function subscribes(endpoint: Pick<EndpointRow, 'events'>, type: string):
 }
 
 /**
- * `event.dispatch`: one delivery per enabled endpoint subscribed to the event. The unique index
- * on (event, endpoint) makes a repeated message harmless; deliveries it created but could not
- * push stay PENDING without `enqueuedAt`, for the retried message or the sweep to push.
+ * `event.dispatch`: one delivery per enabled endpoint subscribed to the event. A repeated message
+ * is harmless, even at the same time: the unique index on (event, endpoint) keeps one delivery
+ * each, and only the batch that set `dispatchedAt` pushes them. Deliveries it created but could
+ * not push stay PENDING without `enqueuedAt`, for the sweep to push.
  */
 export async function fanOutEvent(env: Env, tenantId: string, eventId: string): Promise<void> {
   const tenant = await requireActiveTenant(env, tenantId);
@@ -285,13 +286,17 @@ export async function fanOutEvent(env: Env, tenantId: string, eventId: string): 
         })
         .onConflictDoNothing(),
     );
-  await db.batch([
+  const [claimed] = await db.batch([
     db
       .update(events)
       .set({ dispatchedAt: iso })
-      .where(and(eq(events.tenantId, tenant.id), eq(events.id, row.id))),
+      .where(and(eq(events.tenantId, tenant.id), eq(events.id, row.id), isNull(events.dispatchedAt)))
+      .returning({ id: events.id }),
     ...inserts,
   ]);
+  // A copy of the message fanned it out first (the sweep sends again what waits in a backlog):
+  // that one pushes the deliveries, so no delivery is attempted twice at once.
+  if (claimed.length === 0) return;
   const pending = await db
     .select({ id: webhookDeliveries.id })
     .from(webhookDeliveries)
@@ -493,7 +498,7 @@ export function sweepUnenqueuedDeliveries(
   return sweepUnenqueued(
     db,
     webhookDeliveries,
-    { id, tenantId: webhookDeliveries.tenantId, enqueuedAt, dueSince: updatedAt },
+    { id, tenantId: webhookDeliveries.tenantId, settledAt: enqueuedAt, dueSince: updatedAt },
     { tenantId, now, also: eq(webhookDeliveries.status, 'PENDING') },
     (ids) => enqueueDeliveries(env, db, tenantId, ids),
   );
