@@ -720,17 +720,20 @@ export async function openEvents<Row extends Pick<typeof events.$inferSelect, 't
  * Marks events handed over again, their ids one JSON array: one statement built once for any
  * number of them, within D1's bound parameters.
  */
-const markEnqueued = builtOnce((scope) => [
-  scope.db
-    .update(events)
-    .set({ enqueuedAt: sql`${sql.placeholder('enqueuedAt')}` })
-    .where(
-      and(
-        eq(events.tenantId, scope.tenant.id),
-        sql`${events.id} IN (SELECT value FROM json_each(${sql.placeholder('ids')}))`,
-      ),
-    ),
-]);
+const markEnqueued = builtOnce(
+  (scope) =>
+    [
+      scope.db
+        .update(events)
+        .set({ enqueuedAt: sql`${sql.placeholder('enqueuedAt')}` })
+        .where(
+          and(
+            eq(events.tenantId, scope.tenant.id),
+            sql`${events.id} IN (SELECT value FROM json_each(${sql.placeholder('ids')}))`,
+          ),
+        ),
+    ] as const,
+);
 
 function dispatchMessages(tenantId: string, eventIds: string[]): WebhookQueueMessage[] {
   return eventIds.map((eventId) => ({ kind: 'event.dispatch', tenantId, eventId }));
@@ -754,6 +757,28 @@ async function rehandEvents(env: Env, db: TenantDb, tenantId: string, eventIds: 
   await handToWebhookQueue(env, db, dispatchMessages(tenantId, eventIds), (enqueuedAt) =>
     markEnqueued({ db, tenant: { id: tenantId } }, { enqueuedAt, ids: JSON.stringify(eventIds) }),
   );
+}
+
+/**
+ * How long an event whose fan-out failed until the dead-letter queue waits for the sweep's next
+ * try: an hour rather than the grace, so a fan-out that keeps failing (until an operator fixes
+ * what it needs) is tried hourly instead of piling up copies every minute.
+ */
+export const DEAD_LETTERED_EVENT_RETRY_MS = 60 * 60_000;
+
+/** The dead-letter queue's `event.dispatch`: the event is marked handed over an hour from now. */
+export async function deferDeadLetteredEvent(
+  db: TenantDb,
+  tenantId: string,
+  eventId: string,
+  now = new Date(),
+): Promise<void> {
+  const enqueuedAt = new Date(now.getTime() + DEAD_LETTERED_EVENT_RETRY_MS).toISOString();
+  const [mark] = markEnqueued(
+    { db, tenant: { id: tenantId } },
+    { enqueuedAt, ids: JSON.stringify([eventId]) },
+  );
+  await db.batch([mark]);
 }
 
 /** Outbox rows and deliveries still not settled this long after their handover were missed by whoever sent them. */

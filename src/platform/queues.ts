@@ -60,7 +60,7 @@ export async function handToWebhookQueue(
   env: Env,
   db: TenantDb,
   messages: WebhookQueueMessage[],
-  markEnqueued: (at: string) => BatchItem<'sqlite'>[],
+  markEnqueued: (at: string) => readonly BatchItem<'sqlite'>[],
 ): Promise<void> {
   await sendToWebhookQueue(env, messages);
   const [first, ...rest] = markEnqueued(new Date().toISOString());

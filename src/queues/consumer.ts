@@ -9,7 +9,7 @@ import {
   startVerification,
 } from '../modules/verifications/jobs';
 import type { VerificationQueueMessage } from '../modules/verifications/queue';
-import { attemptDelivery, failDeliveryForGood, fanOutEvent } from '../modules/webhooks/delivery';
+import { attemptDelivery, deferFanOut, failDeliveryForGood, fanOutEvent } from '../modules/webhooks/delivery';
 import { createLogger, type Logger, type LogLevel } from '../platform/logger';
 import {
   backoffSeconds,
@@ -36,9 +36,11 @@ const webhookHandlers: Handlers<WebhookQueueMessage> = {
 
 /** What the dead-letter queue receives once a message's retries have run out. */
 const webhookDeadLetterHandlers: Handlers<WebhookQueueMessage> = {
-  'event.dispatch': async (message, _env, { logger }) => {
-    // Its deliveries were never created; `dispatchedAt` stays null, so the sweep hands it over again.
+  'event.dispatch': async (message, env, { logger }) => {
+    // Its deliveries were never created; `dispatchedAt` stays null, so the sweep hands it over
+    // again, in an hour rather than at its next run.
     logger.error('event_fan_out_failed', { tenantId: message.tenantId, eventId: message.eventId });
+    await deferFanOut(env, message.tenantId, message.eventId);
   },
   'delivery.attempt': (message, env) => failDeliveryForGood(env, message.tenantId, message.deliveryId),
 };

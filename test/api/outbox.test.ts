@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { events, webhookDeliveries } from '../../src/db/tenant';
 import type { Env } from '../../src/env';
 import worker from '../../src/index';
+import { DEAD_LETTERED_EVENT_RETRY_MS } from '../../src/platform/events';
 import { newId } from '../../src/platform/ids';
 import type { WebhookQueueMessage } from '../../src/platform/queues';
 import { createTenant, database, individualInput, randomIp } from '../helpers/factories';
@@ -155,6 +156,40 @@ describe('the outbox', () => {
     // Handed over again now: a copy still waiting in a backlog is not sent again before the grace.
     expect(rows.find((row) => row.id === lost)?.enqueuedAt).not.toBe(old);
     expect(rows.find((row) => row.id === dispatched)?.enqueuedAt).toBe(old);
+  });
+
+  it('tries an event the dead-letter queue got again in an hour, not at the next sweep', async () => {
+    const tenant = await createTenant();
+    const db = database(tenant);
+    const old = twoMinutesAgo();
+    const eventId = newId('event');
+    await db.insert(events).values({
+      id: eventId,
+      tenantId: tenant.id,
+      type: 'customer.created',
+      data: {},
+      createdAt: old,
+      enqueuedAt: old,
+    });
+    await worker.queue(
+      createMessageBatch<WebhookQueueMessage>('webhook-deliveries-dlq', [
+        {
+          id: 'dead-1',
+          timestamp: new Date(),
+          attempts: 1,
+          body: { kind: 'event.dispatch', tenantId: tenant.id, eventId },
+        },
+      ]),
+      env,
+    );
+    const row = await db.select().from(events).where(eq(events.id, eventId)).get();
+    expect(row?.dispatchedAt).toBeNull();
+    const retryIn = Date.parse(String(row?.enqueuedAt)) - Date.now();
+    expect(retryIn).toBeGreaterThan(DEAD_LETTERED_EVENT_RETRY_MS - 60_000);
+    expect(retryIn).toBeLessThanOrEqual(DEAD_LETTERED_EVENT_RETRY_MS);
+    const sent: WebhookQueueMessage[] = [];
+    await runSweep(webhookQueueOf((messages) => sent.push(...messages)));
+    expect(sent.filter((message) => message.tenantId === tenant.id)).toEqual([]);
   });
 
   it('fans an event out once when two copies of its message are handled at the same time', async () => {

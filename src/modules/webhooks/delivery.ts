@@ -7,6 +7,7 @@ import { type Env, readConfig } from '../../env';
 import { systemContext } from '../../platform/context';
 import {
   carriesSecret,
+  deferDeadLetteredEvent,
   isMessageToErasedCustomer,
   openEvents,
   secretEventTypes,
@@ -472,6 +473,12 @@ export async function attemptDelivery(
  * The dead-letter consumer's part: a delivery whose retries ran out is FAILED for good. Nothing
  * is sent any more; `POST /webhooks/deliveries/{deliveryId}/retry` starts it over by hand.
  */
+/** The dead-letter queue's `event.dispatch`: its fan-out is tried again by the sweep in an hour. */
+export async function deferFanOut(env: Env, tenantId: string, eventId: string): Promise<void> {
+  const tenant = await requireActiveTenant(env, tenantId);
+  await deferDeadLetteredEvent(tenantDatabase(env, tenant), tenant.id, eventId);
+}
+
 export async function failDeliveryForGood(env: Env, tenantId: string, deliveryId: string): Promise<void> {
   const tenant = await requireActiveTenant(env, tenantId);
   const now = new Date().toISOString();
