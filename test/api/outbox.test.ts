@@ -46,6 +46,16 @@ async function runSweep(bindings: Env = env) {
 
 const twoMinutesAgo = () => new Date(Date.now() - 120_000).toISOString();
 
+/** An event row written handed over at `at` and not yet dispatched. */
+const handedOverEvent = (tenantId: string, id: string, at: string) => ({
+  id,
+  tenantId,
+  type: 'customer.created' as const,
+  data: {},
+  createdAt: at,
+  enqueuedAt: at,
+});
+
 describe('the outbox', () => {
   it('writes the events of a change as handed over, and sends them after the response', async () => {
     const tenant = await createTenant();
@@ -130,14 +140,7 @@ describe('the outbox', () => {
     const old = twoMinutesAgo();
     const [lost, dispatched] = [newId('event'), newId('event')];
     await db.batch([
-      db.insert(events).values({
-        id: lost,
-        tenantId: tenant.id,
-        type: 'customer.created',
-        data: {},
-        createdAt: old,
-        enqueuedAt: old,
-      }),
+      db.insert(events).values(handedOverEvent(tenant.id, lost, old)),
       db.insert(events).values({
         id: dispatched,
         tenantId: tenant.id,
@@ -163,14 +166,7 @@ describe('the outbox', () => {
     const db = database(tenant);
     const old = twoMinutesAgo();
     const eventId = newId('event');
-    await db.insert(events).values({
-      id: eventId,
-      tenantId: tenant.id,
-      type: 'customer.created',
-      data: {},
-      createdAt: old,
-      enqueuedAt: old,
-    });
+    await db.insert(events).values(handedOverEvent(tenant.id, eventId, old));
     await worker.queue(
       createMessageBatch<WebhookQueueMessage>('webhook-deliveries-dlq', [
         {
@@ -231,14 +227,7 @@ describe('the outbox', () => {
     const eventIds = Array.from({ length: 250 }, () => newId('event'));
     const endpointId = newId('webhookEndpoint');
     const rows = eventIds.flatMap((eventId) => [
-      db.insert(events).values({
-        id: eventId,
-        tenantId: tenant.id,
-        type: 'customer.created',
-        data: {},
-        createdAt: old,
-        enqueuedAt: old,
-      }),
+      db.insert(events).values(handedOverEvent(tenant.id, eventId, old)),
       db.insert(webhookDeliveries).values({
         id: newId('delivery'),
         tenantId: tenant.id,
