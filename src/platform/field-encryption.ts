@@ -28,11 +28,15 @@ export interface FieldKeyContext {
   /** What the value is, e.g. `totp-secret`: values of one purpose cannot be read as another. */
   purpose: string;
   /**
-   * A key of one data subject's own: its derived keys are not kept in memory beyond the call,
-   * so nothing outlives the erasure that destroys it.
+   * Set when the root key is one data subject's own: the memory its derived keys are kept in,
+   * which lives with the subject's unwrapped key (src/platform/personal-data.ts) and is forgotten
+   * with it, never in this module's memory of the deployment's keys.
    */
-  subjectKey?: boolean;
+  subjectMemory?: DerivedKeyMemory;
 }
+
+/** Derived keys by what they were derived for, each derived once. */
+export type DerivedKeyMemory = Map<string, Promise<CryptoKey>>;
 
 export interface FieldContext extends FieldKeyContext {
   /** The record the value belongs to (a user id), authenticated with the ciphertext. */
@@ -51,19 +55,19 @@ type DerivedKeyUse = 'encryption' | 'digest';
  * Keys derived from the deployment's root key, per tenant, purpose and use: a bounded set that
  * every request needs (lookups, unwrapping), so each is derived once per isolate.
  */
-const derivedKeys = new Map<string, Promise<CryptoKey>>();
+const derivedKeys: DerivedKeyMemory = new Map();
 const DERIVED_KEYS_KEPT = 10_000;
 
 function deriveKey(context: FieldKeyContext, use: DerivedKeyUse): Promise<CryptoKey> {
-  if (context.subjectKey) return deriveKeyOnce(context, use);
+  const memory = context.subjectMemory ?? derivedKeys;
   const id = JSON.stringify([context.rootKey, context.tenantId, context.purpose, use]);
-  let key = derivedKeys.get(id);
+  let key = memory.get(id);
   if (!key) {
-    if (derivedKeys.size >= DERIVED_KEYS_KEPT) derivedKeys.clear();
+    if (memory.size >= DERIVED_KEYS_KEPT) memory.clear();
     key = deriveKeyOnce(context, use);
     // A failed derivation (a malformed root key) is not kept: the next call throws afresh.
-    key.catch(() => derivedKeys.delete(id));
-    derivedKeys.set(id, key);
+    key.catch(() => memory.delete(id));
+    memory.set(id, key);
   }
   return key;
 }

@@ -3,7 +3,14 @@ import { type TenantDb, withinParameterLimit } from '../db/client';
 import { sealPurposes } from '../db/customer-data';
 import { customerKeys } from '../db/tenant';
 import { base64Encode } from './crypto';
-import { decryptField, encryptField, encryptionKey, type FieldContext } from './field-encryption';
+import {
+  type DerivedKeyMemory,
+  decryptField,
+  encryptField,
+  encryptionKey,
+  type FieldContext,
+} from './field-encryption';
+import { TenantMemory } from './tenant-memory';
 
 /**
  * Crypto-shredding (GDPR Art. 17). Each customer's personal data is encrypted under a data key
@@ -32,9 +39,49 @@ function wrapContext(rootKey: string, tenantId: string, customerId: string): Fie
   return { rootKey, tenantId, purpose: sealPurposes.customerDataKey, recordId: customerId };
 }
 
-function sealContext(key: CustomerKey, tenantId: string, purpose: string): FieldContext {
-  return { rootKey: key.dataKey, tenantId, purpose, recordId: key.customerId, subjectKey: true };
+/**
+ * What a customer's data key opens is derived from it once per key object: a read that meets the
+ * customer again within the unwrapped keys' memory (below) derives nothing. Kept beside the key
+ * rather than on it, so the key object stays the two strings it is.
+ */
+const derivedFromCustomerKeys = new WeakMap<CustomerKey, DerivedKeyMemory>();
+
+function subjectMemory(key: CustomerKey): DerivedKeyMemory {
+  let memory = derivedFromCustomerKeys.get(key);
+  if (!memory) {
+    memory = new Map();
+    derivedFromCustomerKeys.set(key, memory);
+  }
+  return memory;
 }
+
+function sealContext(key: CustomerKey, tenantId: string, purpose: string): FieldContext {
+  return {
+    rootKey: key.dataKey,
+    tenantId,
+    purpose,
+    recordId: key.customerId,
+    subjectMemory: subjectMemory(key),
+  };
+}
+
+/**
+ * Unwrapped data keys, with what was derived from them, remembered by the isolate for 30 s like
+ * the caller identities of `/me` (src/modules/access/service.ts): unwrapping and deriving were a
+ * fifth of a customer read's CPU. Crypto-shredding is not weakened:
+ *
+ * - an entry answers only the wrapped key as stored, read from the database by the same request,
+ *   and the erasure deletes that row, so no read after an erasure can reach its entry;
+ * - the erasure is a commit, which makes this isolate forget the tenant's entries at once
+ *   (src/platform/tenant-memory.ts); other isolates drop theirs within the 30 s;
+ * - nothing is written anywhere: the memory is the isolate's, gone with it.
+ */
+const UNWRAPPED_KEY_TTL_MS = 30_000;
+const unwrappedKeys = new TenantMemory<CustomerKey>({
+  ttlMs: UNWRAPPED_KEY_TTL_MS,
+  tenants: 64,
+  entriesPerTenant: 1024,
+});
 
 /** A fresh data key for a new customer and the statement that stores it wrapped. */
 export async function newCustomerKey(
@@ -60,7 +107,11 @@ export async function unwrapCustomerKey(
   customerId: string,
   wrappedKey: string,
 ): Promise<CustomerKey> {
-  return { customerId, dataKey: await decryptField(wrapContext(rootKey, tenantId, customerId), wrappedKey) };
+  // The additional data binds the wrapped key to tenant and customer: both name the entry too.
+  return unwrappedKeys.through(tenantId, JSON.stringify([rootKey, customerId, wrappedKey]), async () => ({
+    customerId,
+    dataKey: await decryptField(wrapContext(rootKey, tenantId, customerId), wrappedKey),
+  }));
 }
 
 /**
@@ -118,6 +169,6 @@ export function documentContentKey(
     rootKey: key.dataKey,
     tenantId,
     purpose: `${sealPurposes.documentContent}:${documentId}`,
-    subjectKey: true,
+    subjectMemory: subjectMemory(key),
   });
 }
