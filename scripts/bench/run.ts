@@ -1,6 +1,7 @@
 /*
- * `npm run bench [-- --duration 10 --warmup 2 --connections 16 --only 'GET /health']`
+ * `npm run bench [-- --duration 10 --warmup 2 --connections 16 --rounds 3 --only 'GET /health']`
  *
+ * Each scenario is warmed up once, then measured in rounds whose order alternates (see main).
  * Serves the built worker on one local workerd, seeds a bench tenant through the API, drives each
  * scenario with autocannon and prints one table (throughput, latency, ratio to the health check
  * measured in the same run, binding calls per request) and the budgets, PASS or FAIL. Exits 1 when
@@ -10,7 +11,7 @@ import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { reportFailure } from '../lib/wrangler.ts';
 import { api } from './api.ts';
-import { type PhaseResult, runPhase } from './load.ts';
+import { type PhaseOptions, type PhaseResult, runPhase } from './load.ts';
 import { BASE_PATH, benchRoutes, type CountsReport, emptyCounts } from './protocol.ts';
 import {
   budgetLines,
@@ -25,12 +26,13 @@ import { seed } from './seed.ts';
 import { BENCH_TENANT_BINDING, type BenchServer, startServer } from './server.ts';
 
 const USAGE =
-  'Usage: npm run bench -- [--duration <s>] [--warmup <s>] [--connections <n>] [--only <scenario>]...';
+  'Usage: npm run bench -- [--duration <s>] [--warmup <s>] [--connections <n>] [--rounds <n>] [--only <scenario>]...';
 
 interface Options {
   duration: number;
   warmup: number;
   connections: number;
+  rounds: number;
   only: string[];
 }
 
@@ -50,6 +52,7 @@ function parseOptions(): Options {
         duration: { type: 'string' },
         warmup: { type: 'string' },
         connections: { type: 'string' },
+        rounds: { type: 'string' },
         only: { type: 'string', multiple: true },
       },
     });
@@ -57,6 +60,7 @@ function parseOptions(): Options {
       duration: positive('duration', values.duration, 10),
       warmup: positive('warmup', values.warmup, 2),
       connections: Math.round(positive('connections', values.connections, 16)),
+      rounds: Math.round(positive('rounds', values.rounds, 3)),
       only: values.only ?? [],
     };
   } catch (error) {
@@ -109,46 +113,83 @@ function unexpectedAnswers(scenario: Scenario, phase: PhaseResult): string[] {
   return found;
 }
 
-async function measure(
+/** A scenario warmed up and ready for its measured phases, and what its phases answered so far. */
+interface Running {
+  scenario: Scenario;
+  phase: Omit<PhaseOptions, 'label' | 'length'>;
+  /** Requests of the measured phases all told, for scenarios that prepared that many. */
+  measuredRequests?: number;
+  measured: PhaseResult[];
+  problems: string[];
+}
+
+async function warmUp(
   server: BenchServer,
   scenario: Scenario,
   context: ScenarioContext,
   options: Options,
-): Promise<{ result: ScenarioResult; problems: string[]; generatorCpuShare: number }> {
+): Promise<Running> {
   const connections = Math.min(options.connections, scenario.maxConnections ?? options.connections);
   const source = await scenario.start({ ...context, connections });
-  const sequence = { next: 0 };
-  const phase = { origin: server.origin, source, sequence, connections };
-  const warmupLabel = `warm-up: ${scenario.name}`;
+  const phase = { origin: server.origin, source, sequence: { next: 0 }, connections };
+  const label = `warm-up: ${scenario.name}`;
   const priming = scenario.primingRequests
-    ? [await runPhase({ ...phase, label: warmupLabel, length: { requests: scenario.primingRequests } })]
+    ? [await runPhase({ ...phase, label, length: { requests: scenario.primingRequests } })]
     : [];
   const counted = scenario.requestsPerConnection;
   const warmup = await runPhase({
     ...phase,
-    label: warmupLabel,
+    label,
     length: counted ? { requests: counted.warmup * connections } : { seconds: options.warmup },
   });
-  const measured = await runPhase({
-    ...phase,
-    label: scenario.name,
-    length: counted ? { requests: counted.measured * connections } : { seconds: options.duration },
-  });
-  const report = await settledCounts(server.origin);
-  const counts = report.scenarios[scenario.name] ?? emptyCounts();
-  const latencies = measured.latenciesMs.sort((a, b) => a - b);
   return {
-    result: {
-      name: scenario.name,
-      requestsPerSecond: measured.responses / measured.seconds,
-      p50Ms: percentile(latencies, 50),
-      p99Ms: percentile(latencies, 99),
-      perRequest: perRequest(counts),
-      answeredPerRequest: perRequest(report.answered?.[scenario.name] ?? counts),
-    },
-    problems: [...priming, warmup, measured].flatMap((each) => unexpectedAnswers(scenario, each)),
-    generatorCpuShare: measured.generatorCpuShare,
+    scenario,
+    phase,
+    ...(counted ? { measuredRequests: counted.measured * connections } : {}),
+    measured: [],
+    problems: [...priming, warmup].flatMap((each) => unexpectedAnswers(scenario, each)),
   };
+}
+
+/** One of the `rounds` measured phases of a scenario: an equal share of its duration or requests. */
+async function measureRound(running: Running, round: number, options: Options): Promise<void> {
+  const { measuredRequests } = running;
+  const share = (total: number) =>
+    Math.floor((total * (round + 1)) / options.rounds) - Math.floor((total * round) / options.rounds);
+  const measured = await runPhase({
+    ...running.phase,
+    label: running.scenario.name,
+    length:
+      measuredRequests === undefined
+        ? { seconds: options.duration / options.rounds }
+        : { requests: share(measuredRequests) },
+  });
+  running.measured.push(measured);
+  running.problems.push(...unexpectedAnswers(running.scenario, measured));
+}
+
+function resultOf(running: Running, report: CountsReport): ScenarioResult {
+  const { name } = running.scenario;
+  const counts = report.scenarios[name] ?? emptyCounts();
+  const responses = running.measured.reduce((sum, phase) => sum + phase.responses, 0);
+  const seconds = running.measured.reduce((sum, phase) => sum + phase.seconds, 0);
+  const latencies = running.measured.flatMap((phase) => phase.latenciesMs).sort((a, b) => a - b);
+  return {
+    name,
+    requestsPerSecond: responses / seconds,
+    p50Ms: percentile(latencies, 50),
+    p99Ms: percentile(latencies, 99),
+    perRequest: perRequest(counts),
+    answeredPerRequest: perRequest(report.answered?.[name] ?? counts),
+  };
+}
+
+function generatorCpuShare(running: Running): number {
+  const cpuSeconds = running.measured.reduce(
+    (sum, phase) => sum + phase.generatorCpuShare * phase.seconds,
+    0,
+  );
+  return cpuSeconds / running.measured.reduce((sum, phase) => sum + phase.seconds, 0);
 }
 
 /** The scenarios that ran phases of a number of requests instead of the durations, for the load line. */
@@ -197,28 +238,42 @@ async function main(): Promise<void> {
       api: client,
       tenantDatabase,
       connections: options.connections,
+      // A priming phase, the warm-up and the rounds.
+      phases: options.rounds + 2,
     };
-    const results: ScenarioResult[] = [];
-    const failures: string[] = [];
-    const cpuShares: string[] = [];
+    const running: Running[] = [];
     for (const scenario of scenarios) {
       if (options.only.length > 0 && !options.only.includes(scenario.name)) continue;
       if (scenario.operation && !served.has(scenario.operation)) {
         step(`${scenario.name}: skipped, this build has no such route`);
         continue;
       }
-      const { result, problems, generatorCpuShare } = await measure(server, scenario, context, options);
-      results.push(result);
-      cpuShares.push(`${scenario.name} ${Math.round(generatorCpuShare * 100)} %`);
-      if (problems.length > 0) failures.push(`${scenario.name}: unexpected answers: ${problems.join(', ')}`);
-      step(`${scenario.name}: ${Math.round(result.requestsPerSecond)} req/s`);
+      step(`${scenario.name}: warm-up`);
+      running.push(await warmUp(server, scenario, context, options));
     }
+    // Rounds alternate the scenarios' order, so what drifts on a shared machine (another
+    // process, the CPU's clock) weighs on every scenario alike and ratios between them hold.
+    for (let round = 0; round < options.rounds; round++) {
+      for (const each of round % 2 === 0 ? running : [...running].reverse()) {
+        await measureRound(each, round, options);
+      }
+      step(`round ${round + 1} of ${options.rounds} measured`);
+    }
+    const report = await settledCounts(server.origin);
+    const results = running.map((each) => resultOf(each, report));
+    const cpuShares = running.map(
+      (each) => `${each.scenario.name} ${Math.round(generatorCpuShare(each) * 100)} %`,
+    );
+    const failures = running.flatMap(({ scenario, problems }) =>
+      problems.length > 0 ? [`${scenario.name}: unexpected answers: ${problems.join(', ')}`] : [],
+    );
+    for (const result of results) step(`${result.name}: ${Math.round(result.requestsPerSecond)} req/s`);
     const outcomes = evaluateBudgets(budgets, results);
     console.log(
       [
         '',
         machine(server, loadBefore),
-        `Load: autocannon, ${options.connections} connections, ${options.warmup} s warm-up then ${options.duration} s per scenario${countedPhases(results)}`,
+        `Load: autocannon, ${options.connections} connections, ${options.warmup} s warm-up then ${options.duration} s per scenario in ${options.rounds} rounds of alternating order${countedPhases(results)}`,
         '',
         resultsTable(results, BASELINE),
         '',

@@ -22,6 +22,8 @@ export interface ScenarioContext {
   /** The bench tenant's database, for state the API cannot make (see seed.ts). */
   tenantDatabase: D1Database;
   connections: number;
+  /** Phases the scenario runs at most, warm-ups and measured rounds: each end strands what its requests held. */
+  phases: number;
 }
 
 export interface Scenario {
@@ -201,11 +203,11 @@ export const scenarios: Scenario[] = [
     name: 'POST /auth/refresh',
     operation: 'POST /auth/refresh',
     expectedStatus: 200,
-    start: async ({ seed, api, connections }) => {
+    start: async ({ seed, api, connections, phases }) => {
       // Each refresh spends its token and answers with the successor, so the tokens circulate, each
       // in one request at a time. Stopping a phase strands the tokens in flight: hence the spares.
       const tokens: string[] = [];
-      for (let n = 0; n < connections * 3; n++) {
+      for (let n = 0; n < connections * (phases + 1); n++) {
         tokens.push((await api.call<{ refreshToken: string }>(staffLogin(seed, n))).refreshToken);
       }
       return {
