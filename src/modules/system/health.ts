@@ -13,8 +13,6 @@ export function healthBody() {
   return { status: 'ok' as const, time: new Date().toISOString() };
 }
 
-const directHeaders = { 'content-type': 'application/json' };
-
 /**
  * `GET /health` answered before Hono's dispatch, with everything the request middleware and the
  * route's guard would give it (its per-IP token, X-Request-Id, the RateLimit headers, the log
@@ -53,7 +51,7 @@ export function answerHealthDirectly(
       });
     }
     return new Response(JSON.stringify(healthBody()), {
-      headers: { ...directHeaders, 'X-Request-Id': requestId, ...outcome?.headers },
+      headers: { 'content-type': 'application/json', 'X-Request-Id': requestId, ...outcome?.headers },
     });
   };
   return outcomes instanceof Promise ? outcomes.then(answer, router) : answer(outcomes);
