@@ -22,8 +22,12 @@ export interface ScenarioContext {
   /** The bench tenant's database, for state the API cannot make (see seed.ts). */
   tenantDatabase: D1Database;
   connections: number;
-  /** Phases the scenario runs at most, warm-ups and measured rounds: each end strands what its requests held. */
-  phases: number;
+  /**
+   * Phases the scenario runs before it is started again, warm-ups and measured rounds: each end
+   * strands what its requests held. Absent, one warm-up and one measured phase (the peer harness
+   * starts a scenario again before each of its rounds).
+   */
+  phases?: number;
 }
 
 export interface Scenario {
@@ -203,7 +207,7 @@ export const scenarios: Scenario[] = [
     name: 'POST /auth/refresh',
     operation: 'POST /auth/refresh',
     expectedStatus: 200,
-    start: async ({ seed, api, connections, phases }) => {
+    start: async ({ seed, api, connections, phases = 2 }) => {
       // Each refresh spends its token and answers with the successor, so the tokens circulate, each
       // in one request at a time. Stopping a phase strands the tokens in flight: hence the spares.
       const tokens: string[] = [];
