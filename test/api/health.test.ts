@@ -57,25 +57,29 @@ describe('GET /health', () => {
   it('serves an address exactly its public quota a minute, 20 at a time, then a 429 problem', async () => {
     const ip = freshIp();
     const { capacity } = rateLimitPolicies.public;
-    const statuses: number[] = [];
+    const answers: Awaited<ReturnType<typeof call>>[] = [];
     const started = Date.now();
-    for (let sent = 0; sent < capacity + 20; sent += 20) {
-      const answers = await Promise.all(
-        Array.from({ length: 20 }, () => call('GET', '/health', { headers: { 'CF-Connecting-IP': ip } })),
+    // Until a refusal: the bucket refills 10 tokens a second, so a slow run needs a batch more.
+    while (!answers.some((answer) => answer.status === 429) && answers.length < 2 * capacity) {
+      answers.push(
+        ...(await Promise.all(
+          Array.from({ length: 20 }, () => call('GET', '/health', { headers: { 'CF-Connecting-IP': ip } })),
+        )),
       );
-      statuses.push(...answers.map((answer) => answer.status));
     }
     // A bucket refills as it is spent: capacity per window, pro rata, and never a token more.
     const refilled = Math.ceil(
       ((Date.now() - started) / 1000) * (capacity / rateLimitPolicies.public.windowSeconds),
     );
-    const served = statuses.filter((status) => status === 200).length;
+    const served = answers.filter((answer) => answer.status === 200).length;
     expect(served).toBeGreaterThanOrEqual(capacity);
     expect(served).toBeLessThanOrEqual(capacity + refilled);
-    const refused = await call('GET', '/health', { headers: { 'CF-Connecting-IP': ip } });
-    expectProblem(refused, 429, 'rate_limited');
-    expect(refused.headers.get('Retry-After')).toMatch(/^\d+$/);
-    expect(refused.headers.get('X-Request-Id')).toMatch(/^req_/);
+    // The refusal itself, not a request after it: by then the bucket may hold a refilled token.
+    const refused = answers.find((answer) => answer.status !== 200);
+    expect(refused).toBeDefined();
+    expectProblem(refused as (typeof answers)[number], 429, 'rate_limited');
+    expect(refused?.headers.get('Retry-After')).toMatch(/^\d+$/);
+    expect(refused?.headers.get('X-Request-Id')).toMatch(/^req_/);
   });
 
   it('leaves every other method to the router: HEAD is answered, DELETE is 405', async () => {
