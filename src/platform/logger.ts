@@ -1,3 +1,5 @@
+import { isoTime } from './clock';
+
 const levels = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 } as const;
 export type LogLevel = keyof typeof levels;
 
@@ -29,7 +31,7 @@ class JsonLogger implements Logger {
     if (!this.writes(at)) return;
     const line = JSON.stringify({
       level: at,
-      time: new Date().toISOString(),
+      time: isoTime(),
       message,
       ...this.base,
       ...fields,
