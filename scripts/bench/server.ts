@@ -86,6 +86,15 @@ export async function startServer(): Promise<BenchServer> {
         unsafeDirectSockets: [{ host: '127.0.0.1', port: 0 }],
         resourcePersistencePath: storage,
         logRequests: false,
+        // Local workerd evicts an object idle for 10 s, production after 70–140 s: the scenarios
+        // come back to an address's limiter object every few seconds to 17 s, which production
+        // finds in memory and local workerd would restore from its storage on most requests.
+        durableObjects: Object.fromEntries(
+          Object.entries(options.durableObjects ?? {}).map(([binding, object]) => [
+            binding,
+            { ...(typeof object === 'string' ? { className: object } : object), unsafePreventEviction: true },
+          ]),
+        ),
         d1Databases: {
           ...(options.d1Databases as Record<string, unknown>),
           [BENCH_TENANT_BINDING]: 'fincore-tenant-bench',
